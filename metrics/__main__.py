@@ -1,0 +1,132 @@
+"""The command line: python -m metrics [--db PATH] [--lang zh|en] COMMAND ...
+
+Exit codes: 0 success, 1 refused (bad input, with the full problem report), 2 usage error. Bad input never
+produces a Python traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import ingest, store
+from .datasets import DATASETS
+
+
+def _print(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def cmd_ingest(args, con) -> int:
+    tokens = list(args.items)
+    dataset = None
+    if tokens and tokens[0] in DATASETS and not Path(tokens[0]).exists():
+        dataset = tokens.pop(0)
+    if not tokens:
+        _err("用法 usage: python -m metrics ingest [DATASET] FILE...")
+        return 2
+    missing = [t for t in tokens if not Path(t).is_file()]
+    if missing:
+        _err(("找不到文件：" if args.lang != "en" else "file not found: ") + ", ".join(missing))
+        return 2
+    result = ingest.ingest_paths(con, [Path(t) for t in tokens], dataset, user=args.user)
+    for outcome in result.outcomes:
+        _print(outcome.summary(args.lang))
+    if not result.committed:
+        # Every error, so the clerk can fix the whole file in one go; warnings after them.
+        for problem in result.errors:
+            _err("  " + problem.as_text(args.lang))
+        _err(ingest.t("refused_batch", args.lang))
+    warnings = [p for p in result.problems if not p.is_error]
+    for problem in warnings[:50]:
+        _print("  " + problem.as_text(args.lang))
+    if len(warnings) > 50:
+        _print(f"  … {len(warnings) - 50} " + ("条提醒未列出" if args.lang != "en" else "more warnings"))
+    return 0 if result.committed else 1
+
+
+def cmd_loads(args, con) -> int:
+    log = ingest.load_log(con)
+    if log.empty:
+        _print("尚无导入记录" if args.lang != "en" else "no loads yet")
+        return 0
+    zh = args.lang != "en"
+    for row in log.itertuples():
+        name = DATASETS[row.dataset].zh if zh else row.dataset
+        status = {"active": "有效" if zh else "active", "undone": "已撤销" if zh else "undone"}[row.status]
+        _print(f"{row.load_id:>5}  {row.loaded_at:%Y-%m-%d %H:%M}  {name:<10}  {row.file_name}  "
+               f"+{row.rows_added} ~{row.rows_replaced} ={row.rows_unchanged}  {row.loaded_by}  {status}"
+               f"  {row.sha256[:12]}")
+    return 0
+
+
+def cmd_undo(args, con) -> int:
+    result = ingest.undo_checked(con, args.load_id, user=args.user)
+    (_print if result.ok else _err)(result.message(args.lang))
+    return 0 if result.ok else 1
+
+
+def cmd_templates(args, con) -> int:
+    from .templates import write_templates
+
+    for path in write_templates(Path(args.dir)):
+        _print(str(path))
+    return 0
+
+
+def cmd_demo(args, con) -> int:
+    from .demo import load_demo
+
+    result = load_demo(con)
+    for outcome in result.outcomes:
+        _print(outcome.summary(args.lang))
+    if not result.committed:
+        for problem in result.errors:
+            _err("  " + problem.as_text(args.lang))
+        return 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m metrics", description="布尔津县电商进农村示范 KPI 工具")
+    parser.add_argument("--db", help="DuckDB file (default: $KPI_DB, else data/kpi.duckdb)")
+    parser.add_argument("--lang", choices=["zh", "en"], default="zh")
+    parser.add_argument("--user", default=None, help="who is loading (recorded in the load log)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("ingest", help="load ledger files (the dataset is recognised from the headers if omitted)")
+    p.add_argument("items", nargs="+", metavar="[DATASET] FILE")
+    p.set_defaults(func=cmd_ingest)
+    sub.add_parser("loads", help="the load log").set_defaults(func=cmd_loads)
+    p = sub.add_parser("undo", help="undo a load, restoring the state before it")
+    p.add_argument("load_id", type=int)
+    p.set_defaults(func=cmd_undo)
+    p = sub.add_parser("templates", help="write an .xlsx template per dataset")
+    p.add_argument("dir")
+    p.set_defaults(func=cmd_templates)
+    sub.add_parser("demo", help="load the demo ledgers").set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        con = store.connect(args.db, retries=5)
+    except store.StoreBusy as exc:
+        _err(ingest.t("db_busy", args.lang, detail=str(exc)))
+        return 1
+    try:
+        return args.func(args, con)
+    except BrokenPipeError:  # output piped into head: not an error of ours
+        return 0
+    finally:
+        con.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

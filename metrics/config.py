@@ -1,0 +1,234 @@
+"""The county's configuration (data/county.toml): calendar, townships, budget plan, KPI targets.
+
+Nothing county-specific lives in code; another county points KPI_CONFIG at its own file. The file is validated on
+load and every problem is reported at once, so a broken configuration fails with a list, not a KeyError later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "data" / "county.toml"
+
+
+class ConfigError(Exception):
+    """The configuration file is unusable; `problems` lists every reason."""
+
+    def __init__(self, path: Path, problems: list[str]):
+        self.path = path
+        self.problems = problems
+        super().__init__(f"{path}: " + "; ".join(problems))
+
+
+@dataclass(frozen=True)
+class Township:
+    name: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BudgetLine:
+    id: str
+    group: str
+    zh: str
+    en: str
+    plan_wan: float | None  # None where the plan leaves the amount blank (line 5.2)
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BudgetGroup:
+    id: str
+    zh: str
+    en: str
+    plan_wan: float
+
+
+@dataclass(frozen=True)
+class Phase:
+    id: str
+    zh: str
+    en: str
+    start: dt.date
+    end: dt.date
+
+
+@dataclass(frozen=True)
+class Target:
+    kpi_id: str
+    min: float
+    max: float | None
+    deadline: dt.date | None  # None = 12-31 of the as-of year ("year_end")
+    clause: str
+    extra: dict = field(default_factory=dict)
+
+    def deadline_for(self, as_of: dt.date) -> dt.date:
+        return self.deadline or dt.date(as_of.year, 12, 31)
+
+
+@dataclass(frozen=True)
+class CountyConfig:
+    path: Path
+    name_zh: str
+    name_en: str
+    project_zh: str
+    project_en: str
+    start: dt.date
+    end: dt.date
+    budget_wan: float
+    retail_baseline_year: int
+    status_threshold: float
+    phases: tuple[Phase, ...]
+    townships: tuple[Township, ...]
+    budget_groups: tuple[BudgetGroup, ...]
+    budget_lines: tuple[BudgetLine, ...]
+    targets: dict[str, Target]
+
+    def township_lookup(self) -> dict[str, str]:
+        """Every accepted spelling -> the canonical township name."""
+        lookup: dict[str, str] = {}
+        for t in self.townships:
+            lookup[t.name] = t.name
+            for alias in t.aliases:
+                lookup[alias] = t.name
+        return lookup
+
+    def budget_line_lookup(self) -> dict[str, str]:
+        """A line id ('3.2') or its 细项 name -> the line id."""
+        lookup: dict[str, str] = {}
+        for line in self.budget_lines:
+            lookup[line.id] = line.id
+            lookup[line.zh] = line.id
+            for alias in line.aliases:
+                lookup[alias] = line.id
+        return lookup
+
+
+def _as_date(value, where: str, problems: list[str]) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    problems.append(f"{where}: expected a date (YYYY-MM-DD), got {value!r}")
+    return None
+
+
+def _require(table: dict, key: str, where: str, problems: list[str]):
+    if key not in table:
+        problems.append(f"{where}: missing '{key}'")
+        return None
+    return table[key]
+
+
+def load_config(path: Path | str | None = None) -> CountyConfig:
+    path = Path(path or os.environ.get("KPI_CONFIG") or DEFAULT_CONFIG)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(path, ["file not found"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, [f"not valid TOML: {exc}"]) from None
+
+    problems: list[str] = []
+    county = raw.get("county", {})
+    cal = raw.get("calendar", {})
+    start = _as_date(_require(cal, "start", "calendar", problems), "calendar.start", problems)
+    end = _as_date(_require(cal, "end", "calendar", problems), "calendar.end", problems)
+    if start and end and start >= end:
+        problems.append("calendar: start must be before end")
+
+    phases = []
+    for i, p in enumerate(cal.get("phases", [])):
+        where = f"calendar.phases[{i}]"
+        ps = _as_date(p.get("start"), where + ".start", problems)
+        pe = _as_date(p.get("end"), where + ".end", problems)
+        phases.append(Phase(p.get("id", str(i)), p.get("zh", ""), p.get("en", ""), ps, pe))
+
+    townships = []
+    seen_names: dict[str, str] = {}
+    for i, t in enumerate(raw.get("townships", [])):
+        name = t.get("name")
+        if not name:
+            problems.append(f"townships[{i}]: missing 'name'")
+            continue
+        for spelling in [name, *t.get("aliases", [])]:
+            if spelling in seen_names and seen_names[spelling] != name:
+                problems.append(f"townships: '{spelling}' names both {seen_names[spelling]} and {name}")
+            seen_names[spelling] = name
+        townships.append(Township(name, tuple(t.get("aliases", []))))
+    if not townships:
+        problems.append("townships: the list is empty")
+
+    budget = raw.get("budget", {})
+    groups = tuple(
+        BudgetGroup(str(g["id"]), g.get("zh", ""), g.get("en", ""), float(g.get("plan_wan", 0)))
+        for g in budget.get("groups", [])
+    )
+    group_ids = {g.id for g in groups}
+    lines = []
+    for i, line in enumerate(budget.get("lines", [])):
+        line_id = str(line.get("id", ""))
+        group_id = line_id.split(".")[0]
+        if group_id not in group_ids:
+            problems.append(f"budget.lines[{i}]: line '{line_id}' has no group '{group_id}'")
+        plan = line.get("plan_wan")
+        if plan is not None and plan < 0:
+            problems.append(f"budget.lines[{i}]: plan_wan must not be negative")
+        lines.append(
+            BudgetLine(line_id, group_id, line.get("zh", ""), line.get("en", ""),
+                       None if plan is None else float(plan), tuple(line.get("aliases", [])))
+        )
+    budget_wan = float(cal.get("budget_wan", 0))
+    planned = sum(line.plan_wan or 0 for line in lines)
+    if lines and abs(planned - budget_wan) > 1e-6:
+        problems.append(f"budget: lines add up to {planned:g} 万元, calendar.budget_wan is {budget_wan:g}")
+    for g in groups:
+        in_group = sum(line.plan_wan or 0 for line in lines if line.group == g.id)
+        if abs(in_group - g.plan_wan) > 1e-6:
+            problems.append(f"budget.groups '{g.id}': lines add up to {in_group:g}, group says {g.plan_wan:g}")
+
+    targets: dict[str, Target] = {}
+    for kpi_id, t in raw.get("targets", {}).items():
+        where = f"targets.{kpi_id}"
+        tmin = _require(t, "min", where, problems)
+        tmax = t.get("max")
+        if tmin is not None and tmax is not None and tmax < tmin:
+            problems.append(f"{where}: max {tmax} is below min {tmin}")
+        raw_deadline = _require(t, "deadline", where, problems)
+        deadline = None if raw_deadline == "year_end" else _as_date(raw_deadline, where + ".deadline", problems)
+        extra = {k: v for k, v in t.items() if k not in {"min", "max", "deadline", "clause"}}
+        targets[kpi_id] = Target(kpi_id, float(tmin or 0), None if tmax is None else float(tmax),
+                                 deadline, t.get("clause", ""), extra)
+
+    threshold = cal.get("status_threshold", 0.7)
+    if not 0 < threshold < 1:
+        problems.append("calendar.status_threshold must be between 0 and 1")
+
+    if problems:
+        raise ConfigError(path, problems)
+    return CountyConfig(
+        path=path,
+        name_zh=county.get("name_zh", ""),
+        name_en=county.get("name_en", ""),
+        project_zh=county.get("project_zh", ""),
+        project_en=county.get("project_en", ""),
+        start=start,
+        end=end,
+        budget_wan=budget_wan,
+        retail_baseline_year=int(cal.get("retail_baseline_year", 2021)),
+        status_threshold=float(threshold),
+        phases=tuple(phases),
+        townships=tuple(townships),
+        budget_groups=groups,
+        budget_lines=tuple(lines),
+        targets=targets,
+    )
+
+
+@lru_cache(maxsize=4)
+def default_config() -> CountyConfig:
+    return load_config()

@@ -1,0 +1,24 @@
+"""The demo ledgers (data/demo/, made by data/demo/generate.py), loaded through the ordinary ingest path.
+
+Loads are marked is_demo so every page can label the data 演示数据.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from .config import PROJECT_ROOT
+from .ingest import BatchResult, ingest_paths
+
+DEMO_DIR = PROJECT_ROOT / "data" / "demo"
+
+
+def demo_files() -> list[Path]:
+    return sorted(p for p in DEMO_DIR.iterdir() if p.suffix in (".csv", ".xlsx"))
+
+
+def load_demo(con: duckdb.DuckDBPyConnection) -> BatchResult:
+    # One batch: the files refer to each other (attendance -> sessions), and all or nothing applies to the lot.
+    return ingest_paths(con, demo_files(), user="demo", is_demo=True)

@@ -1,0 +1,90 @@
+"""Messages shown to users, in Simplified Chinese first and English.
+
+A problem in a ledger is reported as a message key plus parameters; the text is chosen only when it is shown, so
+one load can be reported in either language.
+"""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # file-level problems
+    "empty_file": ("文件为空，没有任何数据", "the file is empty"),
+    "not_a_spreadsheet": ("无法读取：文件不是有效的 Excel(.xlsx) 或 CSV 表格（{detail}）",
+                          "cannot be read: not a valid Excel (.xlsx) or CSV spreadsheet ({detail})"),
+    "unsupported_type": ("不支持的文件类型 {detail}，请上传 .xlsx 或 .csv", "unsupported file type {detail}: upload .xlsx or .csv"),
+    "no_header": ("前 6 行中找不到{dataset}的表头，请检查是否用了模板", "no header of {dataset} in the first 6 rows: is this the template?"),
+    "unknown_dataset": ("无法根据表头识别数据集，请指定数据集。最接近的是：{candidates}",
+                        "cannot tell the dataset from the headers; name it. Closest: {candidates}"),
+    "ambiguous_dataset": ("表头同时符合多个数据集：{candidates}，请指定数据集",
+                          "the headers fit several datasets: {candidates}; name one"),
+    "missing_column": ("缺少必填列「{column}」", "required column '{column}' is missing"),
+    "missing_one_of": ("「{a}」与「{b}」两列至少要有一列", "one of the columns '{a}' and '{b}' is needed"),
+    "duplicate_column": ("列「{column}」出现了两次", "column '{column}' appears twice"),
+    "no_rows": ("表头下面没有数据行", "no data rows below the header"),
+    "too_large": ("文件过大（{detail}），上限为 {limit}", "the file is too large ({detail}); the limit is {limit}"),
+    # cell-level problems
+    "required": ("必填项为空", "required value is empty"),
+    "bad_date": ("不是有效日期，可写作 2023-05-12、2023/5/12、2023年5月12日 或 20230512",
+                 "not a valid date; write 2023-05-12, 2023/5/12, 2023年5月12日 or 20230512"),
+    "bad_month": ("不是有效月份，可写作 2023-05、2023/5、2023年5月 或 202305",
+                  "not a valid month; write 2023-05, 2023/5, 2023年5月 or 202305"),
+    "bad_number": ("不是有效数字", "not a valid number"),
+    "not_integer": ("应为整数", "must be a whole number"),
+    "bad_bool": ("应填 是/否（或 Y/N、1/0、✓/✗、有/无）", "must be yes/no (是/否, Y/N, 1/0, ✓/✗, 有/无)"),
+    "bad_enum": ("不是允许的取值，可选：{allowed}", "not an allowed value; choose one of: {allowed}"),
+    "bad_township": ("不是本县的乡镇，可选：{allowed}", "not a township of this county; choose one of: {allowed}"),
+    "bad_budget_line": ("不是资金规划中的预算科目，可填序号或细项名称：{allowed}",
+                        "not a budget line of the plan; write its number or name: {allowed}"),
+    "negative": ("不能为负数", "must not be negative"),
+    "not_positive": ("必须大于 0", "must be greater than 0"),
+    "duplicate_key": ("与第 {other} 行重复（{key}）", "duplicates row {other} ({key})"),
+    "missing_trainee": ("学员编号和身份证号都为空", "both trainee id and ID number are empty"),
+    "bad_id_number": ("身份证号格式不对（应为 18 位，最后一位可为 X）", "ID number malformed (18 characters, the last may be X)"),
+    "unknown_session": ("场次编号在培训场次中不存在（请先导入培训场次，或一并上传）",
+                        "session id not found in training sessions (load the sessions first, or together)"),
+    "agri_above_total": ("农产品网络零售额（{agri}）大于全县网络零售额（{total}）",
+                         "agricultural retail ({agri}) exceeds the county total ({total})"),
+    "planned_end_before_start": ("计划完成早于计划开始", "planned end is before planned start"),
+    # warnings (do not block)
+    "w_extra_column": ("多出的列「{column}」未使用，已另行保存", "extra column '{column}' is not used; kept aside"),
+    "w_future_date": ("日期晚于今天（{today}）", "date is after today ({today})"),
+    "w_outlier": ("数值是本列中位数（{median}）的 10 倍以上，请核对", "value is over 10x the column median ({median}): check it"),
+    "w_unit_converted": ("表头单位为「{found}」，已按 {unit} 换算", "header unit is '{found}'; converted to {unit}"),
+    "w_id_checksum": ("身份证号校验位不符，请核对", "ID number check digit does not match: check it"),
+    "w_unknown_trainee": ("该学员不在培训签到记录中，不计入转化率", "trainee not in attendance records; not counted in the conversion rate"),
+    "w_unknown_talent": ("达人编号不在电商达人名录中", "talent id not in the talents list"),
+    "w_title_rows": ("表头在第 {header_row} 行，上方的标题行已跳过", "header found on row {header_row}; title rows above it skipped"),
+    # outcomes
+    "loaded": ("已导入 {file}（{dataset}）：新增 {added} 行，替换 {replaced} 行，未变 {unchanged} 行，导入编号 {load_id}",
+               "loaded {file} ({dataset}): {added} added, {replaced} replaced, {unchanged} unchanged, load {load_id}"),
+    "noop": ("{file}（{dataset}）与已入库数据完全相同，未做任何更改（{unchanged} 行）",
+             "{file} ({dataset}) is identical to the stored data; nothing changed ({unchanged} rows)"),
+    "noop_same_file": ("{file}（{dataset}）已于导入编号 {load_id} 导入过，内容相同，未做任何更改",
+                       "{file} ({dataset}) was already loaded as load {load_id}; nothing changed"),
+    "refused": ("{file}：发现 {errors} 个问题，未导入任何数据", "{file}: {errors} problems found; nothing was loaded"),
+    "refused_batch": ("本批文件中有问题，全部未导入，数据库保持不变", "problems in this batch; nothing was loaded, the database is unchanged"),
+    "undone": ("已撤销导入 {load_id}：删除 {removed} 行，恢复 {restored} 行", "undid load {load_id}: {removed} rows removed, {restored} restored"),
+    "undo_unknown": ("没有编号为 {load_id} 的导入", "there is no load {load_id}"),
+    "undo_already": ("导入 {load_id} 已于 {when} 撤销", "load {load_id} was already undone at {when}"),
+    "undo_blocked_later": ("导入 {load_id} 的部分数据已被之后的导入 {later} 替换，请先撤销 {later}",
+                           "rows of load {load_id} were replaced by later load(s) {later}: undo those first"),
+    "undo_blocked_orphans": ("撤销后将有 {count} 条培训签到找不到场次（如 {example}），请先撤销相关签到导入",
+                             "undoing would leave {count} attendance rows without their session (e.g. {example}); undo those first"),
+    "key_mismatch": ("身份证号加密密钥与本数据库之前使用的不同（可能换了机器或删除了密钥文件），为避免同一人被记为两人，已拒绝导入。"
+                     "请恢复原密钥（环境变量 KPI_HASH_KEY 或密钥文件）",
+                     "the ID-number hashing key differs from the one this database was loaded with (new machine or "
+                     "lost key file); refused so one person is not counted twice. Restore the original key "
+                     "(KPI_HASH_KEY or the key file)"),
+    "db_busy": ("数据库正被另一个程序写入（{detail}），请稍后再试", "the database is being written by another program ({detail}); try again shortly"),
+}
+
+SEVERITY = {"error": ("错误", "error"), "warning": ("提醒", "warning")}
+
+
+def t(key: str, lang: str = "zh", **params) -> str:
+    zh, en = MESSAGES.get(key, (key, key))
+    text = en if lang == "en" else zh
+    try:
+        return text.format(**params)
+    except (KeyError, IndexError):
+        return text

@@ -1,0 +1,277 @@
+"""Load ledger files into the store: parse -> check -> stage -> one transaction -> load log. And undo.
+
+A batch (the files of one `ingest` call or one upload) is all or nothing: if any file has an error, nothing is
+written and every problem of every file is reported. Files are loaded in dependency order, so attendance may refer
+to sessions uploaded in the same batch. A row whose key is already stored replaces it; the replaced version moves
+to `<dataset>__replaced`, tagged with the load that replaced it, so `undo` can put it back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from . import privacy, store
+from .config import CountyConfig, default_config
+from .datasets import DATASETS, Dataset, load_order
+from .i18n import t
+from .problems import Problem
+from .validate import ParsedFile, parse_file
+
+MAX_WARNINGS_KEPT = 200  # per load, in the load log; the full list is in the report shown at load time
+
+
+@dataclass
+class FileOutcome:
+    file_name: str
+    dataset: str | None
+    status: str  # "loaded", "unchanged" or "refused"
+    load_id: int | None = None
+    added: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+    previous_load: int | None = None  # an active load of the very same file, if any
+    problems: list[Problem] = field(default_factory=list)
+
+    def summary(self, lang: str = "zh") -> str:
+        ds = DATASETS[self.dataset] if self.dataset else None
+        name = (ds.zh if lang != "en" else ds.en) if ds else "?"
+        if self.status == "loaded":
+            return t("loaded", lang, file=Path(self.file_name).name, dataset=name, added=self.added, replaced=self.replaced,
+                     unchanged=self.unchanged, load_id=self.load_id)
+        if self.status == "unchanged":
+            if self.previous_load is not None:
+                return t("noop_same_file", lang, file=Path(self.file_name).name, dataset=name, load_id=self.previous_load)
+            return t("noop", lang, file=Path(self.file_name).name, dataset=name, unchanged=self.unchanged)
+        return t("refused", lang, file=Path(self.file_name).name, errors=sum(p.is_error for p in self.problems))
+
+
+@dataclass
+class BatchResult:
+    outcomes: list[FileOutcome]
+    committed: bool
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [p for o in self.outcomes for p in o.problems]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+
+@dataclass
+class UndoResult:
+    ok: bool
+    message_key: str
+    params: dict
+
+    def message(self, lang: str = "zh") -> str:
+        return t(self.message_key, lang, **self.params)
+
+
+def _stored_values(con: duckdb.DuckDBPyConnection, table: str, column: str) -> set:
+    return {r[0] for r in con.execute(f'SELECT DISTINCT "{column}" FROM "{table}"').fetchall()}
+
+
+def _check_references(con: duckdb.DuckDBPyConnection, parsed: list[ParsedFile]) -> None:
+    """Checks that need other datasets: stored rows or files of the same batch."""
+    in_batch: dict[str, list[ParsedFile]] = {}
+    for p in parsed:
+        if p.dataset is not None and p.table is not None:
+            in_batch.setdefault(p.dataset.name, []).append(p)
+
+    def known(dataset: str, column: str) -> set:
+        values = _stored_values(con, dataset, column)
+        for p in in_batch.get(dataset, []):
+            values.update(p.column_values(column))
+        return values
+
+    if "training_attendance" in in_batch:
+        sessions = known("training_sessions", "session_id")
+        for p in in_batch["training_attendance"]:
+            header = DATASETS["training_attendance"].column("session_id").zh
+            for row, session in zip(p.source_rows(), p.column_values("session_id")):
+                if session is not None and session not in sessions:
+                    p.problems.append(Problem("error", "unknown_session", p.file_name, p.sheet_name, row, header, session))
+    if "conversions" in in_batch:
+        trainees = known("training_attendance", "trainee_id")
+        for p in in_batch["conversions"]:
+            for row, trainee in zip(p.source_rows(), p.column_values("trainee_id")):
+                if trainee is not None and trainee not in trainees:
+                    p.problems.append(Problem("warning", "w_unknown_trainee", p.file_name, p.sheet_name, row,
+                                              DATASETS["conversions"].column("trainee_id").zh, trainee))
+    if "follower_snapshots" in in_batch:
+        talents = known("talents", "talent_id")
+        for p in in_batch["follower_snapshots"]:
+            for row, talent in zip(p.source_rows(), p.column_values("talent_id")):
+                if talent is not None and talent not in talents:
+                    p.problems.append(Problem("warning", "w_unknown_talent", p.file_name, p.sheet_name, row,
+                                              DATASETS["follower_snapshots"].column("talent_id").zh, talent))
+
+
+def _merge(con: duckdb.DuckDBPyConnection, ds: Dataset, parsed: ParsedFile, load_id: int) -> tuple[int, int, int]:
+    """Stage the parsed rows and merge them by key. Returns (added, replaced, unchanged)."""
+    stored = [c for c, _ in store.stored_columns(ds)]
+    keys = [c.stored_as for c in ds.key_columns]
+    con.register("parsed_rows", parsed.table)
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE stage AS SELECT * FROM parsed_rows")
+    finally:
+        con.unregister("parsed_rows")
+    table = f'"{ds.table}"'
+    on_key = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
+    same = " AND ".join(f't."{c}" IS NOT DISTINCT FROM s."{c}"' for c in stored)
+    unchanged, replaced = store.one(
+        con, f"SELECT count(*) FILTER (WHERE {same}), count(*) FILTER (WHERE NOT ({same})) "
+             f"FROM stage s JOIN {table} t ON {on_key}")
+    all_cols = ", ".join(f'"{c}"' for c in stored + ["_load_id", "_source_row", "_extra"])
+    t_cols = ", ".join(f't."{c}"' for c in stored + ["_load_id", "_source_row", "_extra"])
+    if replaced:
+        con.execute(
+            f'INSERT INTO "{ds.table}__replaced" ({all_cols}, "_replaced_by") '
+            f"SELECT {t_cols}, ? FROM {table} t JOIN stage s ON {on_key} WHERE NOT ({same})", [load_id])
+        con.execute(f"DELETE FROM {table} t USING stage s WHERE {on_key} AND NOT ({same})")
+    s_cols = ", ".join(f's."{c}"' for c in stored)
+    added_and_replaced = store.one(con,
+        f"INSERT INTO {table} ({all_cols}) SELECT {s_cols}, ?, s._source_row, s._extra FROM stage s "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {on_key})", [load_id])[0]
+    con.execute("DROP TABLE stage")
+    return added_and_replaced - replaced, replaced, unchanged
+
+
+def _warnings_json(problems: list[Problem]) -> str:
+    kept = [{"code": p.code, "sheet": p.sheet, "row": p.row, "column": p.column, "value": p.value,
+             "params": p.params} for p in problems if not p.is_error][:MAX_WARNINGS_KEPT]
+    return json.dumps(kept, ensure_ascii=False, default=str)
+
+
+def ingest_files(con: duckdb.DuckDBPyConnection, files: list[tuple[str, bytes]], dataset: str | None = None,
+                 user: str | None = None, config: CountyConfig | None = None, is_demo: bool = False,
+                 today: dt.date | None = None) -> BatchResult:
+    """Parse, check and (if nothing is wrong anywhere) load a batch of files in one transaction."""
+    config = config or default_config()
+    key = privacy.hash_key()
+    user = user or _current_user()
+    parsed = [parse_file(name, content, dataset, config, key, today) for name, content in files]
+    if not _key_matches(con, key):
+        for p in parsed:
+            p.problems.insert(0, Problem("error", "key_mismatch", p.file_name))
+    _check_references(con, parsed)
+
+    if any(p.errors for p in parsed):
+        outcomes = [FileOutcome(p.file_name, p.dataset.name if p.dataset else None,
+                                "refused" if p.errors else "unchanged", problems=p.problems) for p in parsed]
+        return BatchResult(outcomes, committed=False)
+
+    order = load_order([p.dataset.name for p in parsed])
+    by_order = sorted(parsed, key=lambda p: order.index(p.dataset.name))
+    outcomes: dict[int, FileOutcome] = {}
+    now = dt.datetime.now().replace(microsecond=0)
+    with store.transaction(con):
+        batch_id = None
+        changed = False
+        for p in by_order:
+            ds = p.dataset
+            previous = store.one(con,
+                "SELECT max(load_id) FROM loads WHERE dataset = ? AND sha256 = ? AND status = 'active'",
+                [ds.name, p.sha256])[0]
+            # max + 1 rather than a sequence: a load that turns out unchanged leaves no gap in the numbering.
+            load_id = store.one(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads")[0]
+            batch_id = batch_id or load_id
+            added, replaced, unchanged = _merge(con, ds, p, load_id)
+            outcome = FileOutcome(p.file_name, ds.name, "unchanged", added=added, replaced=replaced,
+                                  unchanged=unchanged, previous_load=previous, problems=p.problems)
+            if added or replaced:
+                outcome.status, outcome.load_id, outcome.previous_load = "loaded", load_id, None
+                con.execute(
+                    "INSERT INTO loads (load_id, batch_id, dataset, file_name, sha256, rows_added, rows_replaced, "
+                    "rows_unchanged, loaded_by, loaded_at, warnings, is_demo) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [load_id, batch_id, ds.name, Path(p.file_name).name, p.sha256, added, replaced, unchanged,
+                     user, now, _warnings_json(p.problems), is_demo])
+                changed = True
+            outcomes[id(p)] = outcome
+        if changed:
+            store.bump_data_version(con)
+            con.execute("INSERT INTO meta VALUES ('hash_key', ?) ON CONFLICT (key) DO NOTHING",
+                        [privacy.key_fingerprint(key)])
+    return BatchResult([outcomes[id(p)] for p in parsed], committed=True)
+
+
+def _key_matches(con: duckdb.DuckDBPyConnection, key: bytes) -> bool:
+    """A database remembers the fingerprint of the key its ID hashes were made with."""
+    row = store.one(con, "SELECT value FROM meta WHERE key = 'hash_key'")
+    return row is None or row[0] == privacy.key_fingerprint(key)
+
+
+def ingest_paths(con, paths: list[Path], dataset: str | None = None, **kw) -> BatchResult:
+    return ingest_files(con, [(str(p), Path(p).read_bytes()) for p in paths], dataset, **kw)
+
+
+def undo(con: duckdb.DuckDBPyConnection, load_id: int, user: str | None = None) -> UndoResult:
+    """Restore exactly the state before `load_id`: its rows removed, the rows it replaced put back.
+
+    Refused (nothing changed) when a later active load replaced some of its rows (undo that one first), or when
+    removing training sessions would leave attendance rows without their session.
+    """
+    row = store.one(con, "SELECT dataset, status, undone_at FROM loads WHERE load_id = ?", [load_id])
+    if row is None:
+        return UndoResult(False, "undo_unknown", {"load_id": load_id})
+    dataset, status, undone_at = row
+    if status != "active":
+        return UndoResult(False, "undo_already", {"load_id": load_id, "when": str(undone_at)})
+    ds = DATASETS[dataset]
+    table = f'"{ds.table}"'
+    later = [r[0] for r in con.execute(
+        f'SELECT DISTINCT h._replaced_by FROM "{ds.table}__replaced" h JOIN loads l ON l.load_id = h._replaced_by '
+        f"WHERE h._load_id = ? AND l.status = 'active' ORDER BY 1", [load_id]).fetchall()]
+    if later:
+        return UndoResult(False, "undo_blocked_later", {"load_id": load_id, "later": ", ".join(map(str, later))})
+    stored = [c for c, _ in store.stored_columns(ds)] + ["_load_id", "_source_row", "_extra"]
+    cols = ", ".join(f'"{c}"' for c in stored)
+    with store.transaction(con):
+        removed = store.one(con, f"DELETE FROM {table} WHERE _load_id = ?", [load_id])[0]
+        restored = store.one(con,
+            f'INSERT INTO {table} ({cols}) SELECT {cols} FROM "{ds.table}__replaced" WHERE _replaced_by = ?',
+            [load_id])[0]
+        con.execute(f'DELETE FROM "{ds.table}__replaced" WHERE _replaced_by = ?', [load_id])
+        if dataset == "training_sessions":
+            orphans = store.one(con,
+                "SELECT count(*), min(a.session_id) FROM training_attendance a "
+                "WHERE NOT EXISTS (SELECT 1 FROM training_sessions s WHERE s.session_id = a.session_id)")
+            if orphans[0]:
+                raise _Refused("undo_blocked_orphans", {"count": orphans[0], "example": orphans[1]})
+        con.execute("UPDATE loads SET status = 'undone', undone_at = ?, undone_by = ? WHERE load_id = ?",
+                    [dt.datetime.now().replace(microsecond=0), user or _current_user(), load_id])
+        store.bump_data_version(con)
+    return UndoResult(True, "undone", {"load_id": load_id, "removed": removed, "restored": restored})
+
+
+class _Refused(Exception):
+    def __init__(self, key: str, params: dict):
+        self.key, self.params = key, params
+
+
+def undo_checked(con, load_id: int, user: str | None = None) -> UndoResult:
+    try:
+        return undo(con, load_id, user)
+    except _Refused as exc:
+        return UndoResult(False, exc.key, exc.params)
+
+
+def load_log(con: duckdb.DuckDBPyConnection):
+    return store.query(con, "SELECT load_id, batch_id, dataset, file_name, sha256, rows_added, rows_replaced, "
+                            "rows_unchanged, loaded_by, loaded_at, status, undone_at, undone_by, is_demo "
+                            "FROM loads ORDER BY load_id")
+
+
+def _current_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in some containers
+        return "unknown"

@@ -1,0 +1,228 @@
+"""Read a ledger file into sheets of raw cells, and find the header row of a dataset in it.
+
+CSV is transcoded in Python (UTF-8 with or without BOM, GBK/GB18030, UTF-16), never with DuckDB's encodings
+extension: it needs a download and corrupts GB18030 text at buffer boundaries (duckdb-encodings#19).
+Excel is read with python-calamine, keeping empty rows so row numbers are the ones the clerk sees.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+
+from .datasets import DATASETS, ONE_OF_REQUIRED, Dataset
+
+MAX_TITLE_ROWS = 5  # title or blank rows allowed above the header (datasets.md)
+MAX_UNZIPPED_BYTES = 512 * 1024 * 1024  # an .xlsx expanding beyond this is refused before it is parsed
+
+
+class FileProblem(Exception):
+    """The file as a whole cannot be used; `code` is a message key of metrics.i18n."""
+
+    def __init__(self, code: str, **params):
+        self.code = code
+        self.params = params
+        super().__init__(code)
+
+
+@dataclass
+class Sheet:
+    name: str | None  # None for CSV
+    rows: list[list]  # rows[i] is spreadsheet row i + 1
+
+
+def _decode_csv(content: bytes) -> str:
+    if content.startswith(b"\xef\xbb\xbf"):
+        return content[3:].decode("utf-8", errors="strict")
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return content.decode("utf-16")
+    sample = content[:4000]
+    if b"\x00" in sample:
+        # UTF-16 without a BOM: each ASCII character (comma, digit, newline) leaves a zero byte, always on the same
+        # side: odd offsets in little-endian, even in big-endian. Zeros on both sides mean a binary file.
+        even_zeros, odd_zeros = sample[0::2].count(0), sample[1::2].count(0)
+        try:
+            if even_zeros == 0 and len(content) % 2 == 0:
+                return content.decode("utf-16-le")
+            if odd_zeros == 0 and len(content) % 2 == 0:
+                return content.decode("utf-16-be")
+        except UnicodeDecodeError:
+            pass
+        raise FileProblem("not_a_spreadsheet", detail="binary")
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        # GB18030 is a superset of GBK and GB2312: one decoder serves all three.
+        return content.decode("gb18030")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(content).best()
+    if best is None:
+        raise FileProblem("not_a_spreadsheet", detail="unknown text encoding")
+    return str(best)
+
+
+def _read_csv(content: bytes) -> list[Sheet]:
+    text = _decode_csv(content)
+    first_lines = "\n".join(text.splitlines()[:20])
+    try:
+        dialect = csv.Sniffer().sniff(first_lines, delimiters=",\t;|")
+    except csv.Error:
+        dialect = csv.excel
+    rows = list(csv.reader(io.StringIO(text, newline=""), dialect))
+    return [Sheet(None, rows)]
+
+
+def _check_zip(content: bytes) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            expanded = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile as exc:
+        raise FileProblem("not_a_spreadsheet", detail=str(exc)) from None
+    if expanded > MAX_UNZIPPED_BYTES:
+        raise FileProblem("too_large", detail=f"{expanded // 2**20} MB unzipped",
+                          limit=f"{MAX_UNZIPPED_BYTES // 2**20} MB")
+
+
+def _read_excel(content: bytes) -> list[Sheet]:
+    import python_calamine
+
+    if content[:2] == b"PK":
+        _check_zip(content)
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
+        sheets = []
+        for index, name in enumerate(workbook.sheet_names):
+            sheet = workbook.get_sheet_by_index(index)
+            rows = sheet.to_python(skip_empty_area=False)
+            sheets.append(Sheet(name, [list(r) for r in rows]))
+        return sheets
+    except Exception as exc:  # calamine raises several error types for a broken file
+        raise FileProblem("not_a_spreadsheet", detail=type(exc).__name__) from None
+
+
+def read_file(file_name: str, content: bytes) -> list[Sheet]:
+    if not content or not content.strip():
+        raise FileProblem("empty_file")
+    suffix = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
+    if suffix in ("xlsx", "xlsm", "xls", "ods"):
+        return _read_excel(content)
+    if suffix in ("csv", "txt", "tsv"):
+        if content[:2] == b"PK" or content[:4] == b"\xd0\xcf\x11\xe0":
+            return _read_excel(content)  # an Excel file saved with a .csv name
+        return _read_csv(content)
+    raise FileProblem("unsupported_type", detail=f".{suffix}" if suffix else file_name)
+
+
+# ---------------------------------------------------------------------------------------------- headers
+
+_UNIT = re.compile(r"\(([^()]*)\)$")
+
+
+def split_header(cell) -> tuple[str, str | None]:
+    """`金额（万元）` -> ('金额', '万元'): full-width folded, spaces and required-marks dropped, unit split off."""
+    text = unicodedata.normalize("NFKC", str(cell or "")).strip().replace("*", "").replace("\n", "")
+    unit = None
+    m = _UNIT.search(text)
+    if m and m.start() > 0:
+        unit = m.group(1).strip()
+        text = text[: m.start()]
+    text = re.sub(r"\s+", " ", text).strip()
+    return text.lower().replace(" ", "_") if text.isascii() else text.replace(" ", ""), unit
+
+
+def header_lookup(dataset: Dataset) -> dict[str, str]:
+    lookup: dict[str, str] = {}
+    for col in dataset.columns:
+        for spelling in (col.zh, col.key, *col.aliases):
+            lookup[split_header(spelling)[0]] = col.key
+    return lookup
+
+
+@dataclass
+class HeaderMatch:
+    dataset: str
+    row_index: int  # index into Sheet.rows
+    columns: dict[int, str]  # cell index -> column key
+    units: dict[str, str | None]  # column key -> unit written in the header
+    extras: dict[int, str]  # cell index -> header text of columns not in the contract
+    duplicates: list[str] = field(default_factory=list)
+
+    def missing_required(self) -> list[str]:
+        present = set(self.columns.values())
+        ds = DATASETS[self.dataset]
+        missing = [c.key for c in ds.required_columns if c.key not in present]
+        one_of = ONE_OF_REQUIRED.get(self.dataset)
+        if one_of and not present.intersection(one_of):
+            missing.append("|".join(one_of))
+        return missing
+
+
+def match_header(sheet: Sheet, dataset: Dataset) -> HeaderMatch | None:
+    """The best header row for this dataset among the first MAX_TITLE_ROWS + 1 non-empty rows."""
+    lookup = header_lookup(dataset)
+    best: HeaderMatch | None = None
+    best_score = 0
+    for index, row in enumerate(sheet.rows[: MAX_TITLE_ROWS + 1]):
+        columns: dict[int, str] = {}
+        units: dict[str, str | None] = {}
+        extras: dict[int, str] = {}
+        duplicates: list[str] = []
+        for cell_index, cell in enumerate(row):
+            if cell is None or str(cell).strip() == "":
+                continue
+            name, unit = split_header(cell)
+            key = lookup.get(name)
+            if key is None:
+                extras[cell_index] = str(cell).strip()
+            elif key in columns.values():
+                duplicates.append(str(cell).strip())
+            else:
+                columns[cell_index] = key
+                units[key] = unit
+        if len(columns) > best_score:
+            best_score = len(columns)
+            best = HeaderMatch(dataset.name, index, columns, units, extras, duplicates)
+    return best if best_score >= 1 else None
+
+
+@dataclass
+class Recognition:
+    dataset: str | None
+    candidates: list[str]  # when dataset is None: the tied fits (ambiguous) or the closest datasets
+    ambiguous: bool = False
+
+
+def recognise(sheets: list[Sheet]) -> Recognition:
+    """The dataset these headers belong to.
+
+    A dataset fits when a header row holds all its required columns; the one matching most columns (then the one
+    leaving fewest columns unused) wins. A tie is ambiguous: refused with the candidates named, never guessed.
+    """
+    fits: list[tuple[int, int, str]] = []
+    near: list[tuple[int, str]] = []
+    for name, ds in DATASETS.items():
+        for sheet in sheets:
+            match = match_header(sheet, ds)
+            if match is None:
+                continue
+            near.append((len(match.columns), name))
+            if not match.missing_required():
+                fits.append((len(match.columns), -len(match.extras), name))
+                break
+    if not fits:
+        near.sort(reverse=True)
+        return Recognition(None, [name for _, name in near[:3]])
+    fits.sort(reverse=True)
+    top = [name for *score, name in fits if score == list(fits[0][:2])]
+    if len(top) > 1:
+        return Recognition(None, top, ambiguous=True)
+    return Recognition(fits[0][2], [])

@@ -1,0 +1,136 @@
+"""The DuckDB file: connect, create and migrate the schema, run parameterised queries.
+
+One table per dataset holds the current rows (contract columns, plus `_load_id`, `_source_row` and `_extra` for
+columns kept aside). `<dataset>__replaced` keeps every row version a later load replaced, so a load can be undone.
+`loads` is the load log; it is only ever appended to or marked undone, never deleted from.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from .config import PROJECT_ROOT
+from .datasets import DATASETS, Dataset
+
+DEFAULT_DB = PROJECT_ROOT / "data" / "kpi.duckdb"
+SCHEMA_VERSION = 1
+META_COLUMNS = (("_load_id", "BIGINT"), ("_source_row", "INTEGER"), ("_extra", "VARCHAR"))
+
+
+class StoreBusy(Exception):
+    """Another process holds the database file for writing."""
+
+
+def default_db_path() -> Path:
+    return Path(os.environ.get("KPI_DB") or DEFAULT_DB)
+
+
+def stored_columns(ds: Dataset) -> list[tuple[str, str]]:
+    return [(c.stored_as, c.sql_type) for c in ds.columns]
+
+
+def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS loads (
+            load_id BIGINT PRIMARY KEY, batch_id BIGINT, dataset VARCHAR NOT NULL, file_name VARCHAR,
+            sha256 VARCHAR, rows_added BIGINT, rows_replaced BIGINT, rows_unchanged BIGINT,
+            loaded_by VARCHAR, loaded_at TIMESTAMP, warnings VARCHAR,
+            status VARCHAR NOT NULL DEFAULT 'active', undone_at TIMESTAMP, undone_by VARCHAR,
+            is_demo BOOLEAN DEFAULT FALSE)"""
+    )
+    for ds in DATASETS.values():
+        cols = stored_columns(ds) + list(META_COLUMNS)
+        ddl = ", ".join(f'"{name}" {sql_type}' for name, sql_type in cols)
+        con.execute(f'CREATE TABLE IF NOT EXISTS "{ds.table}" ({ddl})')
+        con.execute(f'CREATE TABLE IF NOT EXISTS "{ds.table}__replaced" ({ddl}, "_replaced_by" BIGINT)')
+        # Migration: a column added to the contract later is added to existing tables.
+        for table in (ds.table, f"{ds.table}__replaced"):
+            existing = {r[0] for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()}
+            for name, sql_type in cols:
+                if name not in existing:
+                    con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {sql_type}')
+    con.execute(
+        "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [str(SCHEMA_VERSION)],
+    )
+    con.execute("INSERT INTO meta VALUES ('data_version', '0') ON CONFLICT (key) DO NOTHING")
+
+
+def connect(path: Path | str | None = None, read_only: bool = False, retries: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """Open the database, creating and migrating the schema when writable.
+
+    DuckDB lets one process write a file at a time; when another holds it, wait up to `retries` seconds, then
+    raise StoreBusy with a message a user can act on.
+    """
+    path = Path(path or default_db_path())
+    if str(path) != ":memory:":
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + retries
+    while True:
+        try:
+            if read_only and not path.exists():
+                read_only = False  # nothing to read yet: create it
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                if "lock" in str(exc).lower():
+                    raise StoreBusy(str(exc).splitlines()[0]) from None
+                raise
+            time.sleep(0.2)
+    if not read_only:
+        _create_schema(con)
+    return con
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection):
+    """All or nothing: any exception rolls the whole block back."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def bump_data_version(con: duckdb.DuckDBPyConnection) -> None:
+    """Every load or undo changes the data version, which keys the dashboard's caches."""
+    con.execute("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) WHERE key = 'data_version'")
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> int:
+    row = one(con, "SELECT value FROM meta WHERE key = 'data_version'")
+    return int(row[0]) if row else 0
+
+
+def one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
+    """The first row of a query, with the result read to the end.
+
+    DuckDB 2.0 streams results: a result left half-read (fetchone) owns the connection, and register() on it
+    fails. Reading everything keeps the connection free for the next statement.
+    """
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
+def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None):
+    """A parameterised query returning a pandas DataFrame (the result is fully read before returning)."""
+    return con.execute(sql, params or []).df()
+
+
+def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return {name: one(con, f'SELECT count(*) FROM "{name}"')[0] for name in DATASETS}
+
+
+def demo_loaded(con: duckdb.DuckDBPyConnection) -> bool:
+    row = one(con, "SELECT count(*) FROM loads WHERE status = 'active' AND is_demo")
+    return bool(row and row[0])

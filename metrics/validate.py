@@ -1,0 +1,358 @@
+"""Parse and check every row of one ledger against the data contract, collecting every problem.
+
+Cells are parsed per column with a cache of distinct raw values (a 100,000-row ledger has a few hundred distinct
+dates), so the cost grows with the number of distinct values, not with rows x rules. Nothing here touches the
+database: the checks that need stored rows are in metrics.ingest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import statistics
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from . import parsing, privacy
+from .config import CountyConfig
+from .datasets import DATASETS, ONE_OF_REQUIRED, Column, Dataset
+from .problems import Problem, show_value
+from .reader import FileProblem, HeaderMatch, Sheet, match_header, read_file, recognise
+
+ARROW_TYPES = {
+    "DATE": pa.date32(),
+    "BIGINT": pa.int64(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "VARCHAR[]": pa.list_(pa.string()),
+    "VARCHAR": pa.string(),
+}
+UNIT_FACTORS = {("元", "万元"): 1 / 10000, ("万元", "元"): 10000}
+OUTLIER_FACTOR = 10
+OUTLIER_MIN_VALUES = 5
+
+
+@dataclass
+class ParsedFile:
+    file_name: str
+    sha256: str
+    dataset: Dataset | None = None
+    sheet_name: str | None = None
+    table: pa.Table | None = None  # the rows as they will be stored
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.is_error]
+
+    def column_values(self, stored_name: str) -> list:
+        return self.table.column(stored_name).to_pylist() if self.table is not None else []
+
+    def source_rows(self) -> list[int]:
+        return self.column_values("_source_row")
+
+
+@dataclass
+class _Context:
+    config: CountyConfig
+    hash_key: bytes
+    today: dt.date
+
+
+def _cell_parser(col: Column, header_unit: str | None, ctx: _Context):
+    """The function turning one raw cell of this column into its stored value (or raising ValueError(code))."""
+    if col.type == "date":
+        return parsing.parse_date
+    if col.type == "month":
+        return parsing.parse_month
+    if col.type in ("number", "int"):
+        written_unit = header_unit if header_unit in ("元", "万元") else col.unit
+        factor = UNIT_FACTORS.get((written_unit, col.unit), 1)
+        base = parsing.parse_int if col.type == "int" and factor == 1 else parsing.parse_number
+
+        def parse_amount(value):
+            number = base(value, written_unit)
+            return None if number is None else number * factor if factor != 1 else number
+
+        return parse_amount
+    if col.type == "bool":
+        return parsing.parse_bool
+    if col.type == "enum":
+        return lambda v: parsing.parse_enum(v, col.choices)
+    if col.type == "township":
+        lookup = ctx.config.township_lookup()
+        return lambda v: parsing.parse_lookup(v, lookup, "bad_township")
+    if col.type == "budget_line":
+        lookup = ctx.config.budget_line_lookup()
+        return lambda v: parsing.parse_lookup(v, lookup, "bad_budget_line")
+    if col.type == "list":
+        return parsing.parse_list
+    if col.personal == "phone":
+        return lambda v: None if parsing.is_empty(v) else privacy.mask_phone(v)
+    return parsing.parse_text
+
+
+def _error_params(col: Column, code: str, ctx: _Context) -> dict:
+    if code == "bad_enum":
+        return {"allowed": "、".join(col.choices)}
+    if code == "bad_township":
+        return {"allowed": "、".join(t.name for t in ctx.config.townships)}
+    if code == "bad_budget_line":
+        return {"allowed": "、".join(f"{line.id} {line.zh}" for line in ctx.config.budget_lines)}
+    return {}
+
+
+def _shown(col: Column, raw) -> str | None:
+    if col.personal == "id_number":
+        return privacy.mask_id_number(raw)
+    if col.personal == "phone":
+        return privacy.mask_phone(raw)
+    return show_value(raw)
+
+
+def _find_header(sheets: list[Sheet], ds: Dataset) -> tuple[Sheet, HeaderMatch] | tuple[None, HeaderMatch | None]:
+    best: tuple[Sheet, HeaderMatch] | None = None
+    for sheet in sheets:
+        match = match_header(sheet, ds)
+        if match is None:
+            continue
+        if not match.missing_required():
+            return sheet, match
+        if best is None or len(match.columns) > len(best[1].columns):
+            best = (sheet, match)
+    return (None, best[1]) if best else (None, None)
+
+
+def parse_file(file_name: str, content: bytes, dataset: str | None, config: CountyConfig,
+               hash_key: bytes, today: dt.date | None = None) -> ParsedFile:
+    parsed = ParsedFile(file_name, hashlib.sha256(content).hexdigest())
+    ctx = _Context(config, hash_key, today or dt.date.today())
+
+    def file_error(code: str, **params) -> ParsedFile:
+        parsed.problems.append(Problem("error", code, file_name, params=params))
+        return parsed
+
+    try:
+        sheets = read_file(file_name, content)
+    except FileProblem as exc:
+        return file_error(exc.code, **exc.params)
+    if not any(any(not parsing.is_empty(c) for c in row) for s in sheets for row in s.rows):
+        return file_error("empty_file")
+
+    if dataset is None:
+        found = recognise(sheets)
+        if found.dataset is None:
+            names = "、".join(f"{DATASETS[c].zh}（{c}）" for c in found.candidates) or "—"
+            return file_error("ambiguous_dataset" if found.ambiguous else "unknown_dataset", candidates=names)
+        dataset = found.dataset
+    ds = DATASETS[dataset]
+    parsed.dataset = ds
+
+    sheet, match = _find_header(sheets, ds)
+    if sheet is None:
+        if match is None:
+            return file_error("no_header", dataset=ds.zh)
+        for key in match.missing_required():
+            if "|" in key:
+                a, b = (ds.column(k).zh for k in key.split("|"))
+                parsed.problems.append(Problem("error", "missing_one_of", file_name, params={"a": a, "b": b}))
+            else:
+                parsed.problems.append(Problem("error", "missing_column", file_name, column=ds.column(key).zh,
+                                               params={"column": ds.column(key).zh}))
+        return parsed
+    parsed.sheet_name = sheet.name
+    _validate_rows(parsed, sheet, match, ds, ctx)
+    return parsed
+
+
+def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dataset, ctx: _Context) -> None:
+    file_name, sheet_name = parsed.file_name, sheet.name
+    problems = parsed.problems
+
+    def add(severity, code, row=None, column=None, value=None, /, **params):
+        problems.append(Problem(severity, code, file_name, sheet_name, row, column, value, params))
+
+    header_cells = sheet.rows[match.row_index]
+    header_text = {key: str(header_cells[i]).strip() for i, key in match.columns.items()}
+    for dup in match.duplicates:
+        add("error", "duplicate_column", match.row_index + 1, dup, column=dup)
+    if match.row_index > 0:
+        add("warning", "w_title_rows", match.row_index + 1, header_row=match.row_index + 1)
+    for name in match.extras.values():
+        add("warning", "w_extra_column", match.row_index + 1, name, column=name)
+
+    data = [(i + 1, row) for i, row in enumerate(sheet.rows[match.row_index + 1:], start=match.row_index + 1)
+            if any(not parsing.is_empty(c) for c in row)]
+    if not data:
+        add("error", "no_rows")
+        return
+    row_numbers = [n for n, _ in data]
+    index_of = {key: i for i, key in match.columns.items()}
+
+    def raw_column(key: str) -> list:
+        i = index_of.get(key)
+        return [row[i] if i is not None and i < len(row) else None for _, row in data]
+
+    values: dict[str, list] = {}
+    bad_rows: set[int] = set()
+    for col in ds.columns:
+        raws = raw_column(col.key)
+        if col.key not in index_of:
+            values[col.key] = [None] * len(data)
+            continue
+        header_unit = match.units.get(col.key)
+        if col.unit in ("万元", "元") and header_unit in ("万元", "元") and header_unit != col.unit:
+            add("warning", "w_unit_converted", match.row_index + 1, header_text[col.key],
+                found=header_unit, unit=col.unit)
+        if col.personal == "id_number":
+            values[col.key] = _parse_id_numbers(raws, row_numbers, header_text[col.key], add, ctx, bad_rows)
+            continue
+        parse = _cell_parser(col, header_unit, ctx)
+        cache: dict = {}
+        out = []
+        for raw, n in zip(raws, row_numbers):
+            try:
+                cache_key = (type(raw), raw)
+                hash(cache_key)
+            except TypeError:
+                cache_key = None
+            if cache_key is not None and cache_key in cache:
+                result = cache[cache_key]
+            else:
+                try:
+                    result = parse(raw)
+                except ValueError as exc:
+                    result = exc
+                if cache_key is not None:
+                    cache[cache_key] = result
+            if isinstance(result, ValueError):
+                code = result.args[0]
+                add("error", code, n, header_text[col.key], _shown(col, raw), **_error_params(col, code, ctx))
+                bad_rows.add(n)
+                out.append(None)
+            else:
+                out.append(result)
+        values[col.key] = out
+
+    _check_rows(ds, values, raws_of=raw_column, row_numbers=row_numbers, header_text=header_text,
+                add=add, bad_rows=bad_rows, ctx=ctx)
+    _build_table(parsed, ds, values, row_numbers, data, match, ctx)
+
+
+def _parse_id_numbers(raws, row_numbers, header, add, ctx: _Context, bad_rows: set[int]) -> list:
+    """ID numbers become keyed hashes here; the raw value goes no further than this function."""
+    out = []
+    for raw, n in zip(raws, row_numbers):
+        if parsing.is_empty(raw):
+            out.append(None)
+            continue
+        text = privacy.normalise_id_number(parsing.parse_text(raw) or "")
+        if not privacy.id_number_is_well_formed(text):
+            add("error", "bad_id_number", n, header, privacy.mask_id_number(text))
+            bad_rows.add(n)
+            out.append(None)
+            continue
+        if not privacy.id_number_checksum_ok(text):
+            add("warning", "w_id_checksum", n, header, privacy.mask_id_number(text))
+        out.append(privacy.hash_id_number(text, ctx.hash_key))
+    return out
+
+
+def _check_rows(ds: Dataset, values: dict[str, list], raws_of, row_numbers, header_text, add, bad_rows, ctx):
+    n_rows = len(row_numbers)
+    # Required values, and the one-of rule for trainees (学员编号 or 身份证号).
+    for col in ds.required_columns:
+        if col.key not in header_text:
+            continue
+        raws = raws_of(col.key)
+        for i in range(n_rows):
+            if values[col.key][i] is None and parsing.is_empty(raws[i]):
+                add("error", "required", row_numbers[i], header_text[col.key], None)
+                bad_rows.add(row_numbers[i])
+    one_of = ONE_OF_REQUIRED.get(ds.name)
+    if one_of:
+        tid, idn = one_of
+        for i in range(n_rows):
+            if values[tid][i] is None and values[idn][i] is None and row_numbers[i] not in bad_rows:
+                add("error", "missing_trainee", row_numbers[i], header_text.get(tid) or header_text.get(idn))
+                bad_rows.add(row_numbers[i])
+            elif values[tid][i] is None and values[idn][i] is not None:
+                values[tid][i] = privacy.trainee_id_from_hash(values[idn][i])
+
+    # Bounds, future dates, outliers.
+    for col in ds.columns:
+        if col.key not in header_text:
+            continue
+        column = values[col.key]
+        if col.minimum is not None:
+            for i, v in enumerate(column):
+                if v is None:
+                    continue
+                if col.exclusive_minimum and v <= col.minimum:
+                    add("error", "not_positive", row_numbers[i], header_text[col.key], show_value(raws_of(col.key)[i]))
+                    bad_rows.add(row_numbers[i])
+                elif v < col.minimum:
+                    add("error", "negative", row_numbers[i], header_text[col.key], show_value(raws_of(col.key)[i]))
+                    bad_rows.add(row_numbers[i])
+        if col.type == "date":
+            for i, v in enumerate(column):
+                if v is not None and v > ctx.today:
+                    add("warning", "w_future_date", row_numbers[i], header_text[col.key], v.isoformat(),
+                        today=ctx.today.isoformat())
+        if col.type in ("number", "int"):
+            present = [v for v in column if v is not None and v > 0]
+            if len(present) >= OUTLIER_MIN_VALUES:
+                median = statistics.median(present)
+                for i, v in enumerate(column):
+                    if v is not None and median > 0 and v > OUTLIER_FACTOR * median:
+                        add("warning", "w_outlier", row_numbers[i], header_text[col.key], show_value(v),
+                            median=f"{median:g}")
+
+    # Rules between columns of one row.
+    if ds.name == "online_retail":
+        for i in range(n_rows):
+            total, agri = values["total"][i], values["agri"][i]
+            if total is not None and agri is not None and agri > total + 1e-9:
+                add("error", "agri_above_total", row_numbers[i], header_text["agri"], show_value(agri),
+                    agri=f"{agri:g}", total=f"{total:g}")
+                bad_rows.add(row_numbers[i])
+    if ds.name == "milestones":
+        for i in range(n_rows):
+            start, end = values["planned_start"][i], values["planned_end"][i]
+            if start and end and end < start:
+                add("error", "planned_end_before_start", row_numbers[i], header_text["planned_end"], end.isoformat())
+                bad_rows.add(row_numbers[i])
+
+    # Keys: two rows with the same key in one file is an error naming both rows.
+    key_cols = [c.key for c in ds.key_columns]
+    first_seen: dict[tuple, int] = {}
+    key_header = "、".join(header_text.get(k, ds.column(k).zh) for k in key_cols if k in header_text)
+    for i in range(n_rows):
+        key = tuple(values[k][i] for k in key_cols)
+        if row_numbers[i] in bad_rows or any(v is None for v in key):
+            continue
+        shown = " / ".join(str(v) for v in key)
+        if key in first_seen:
+            add("error", "duplicate_key", row_numbers[i], key_header, shown, other=first_seen[key], key=shown)
+        else:
+            first_seen[key] = row_numbers[i]
+
+
+def _build_table(parsed: ParsedFile, ds: Dataset, values, row_numbers, data, match: HeaderMatch, ctx) -> None:
+    columns = {}
+    for col in ds.columns:
+        columns[col.stored_as] = pa.array(values[col.key], type=ARROW_TYPES[col.sql_type])
+    extras = []
+    for _, row in data:
+        kept = {name: privacy.scrub(show_value(row[i])) for i, name in match.extras.items()
+                if i < len(row) and not parsing.is_empty(row[i])}
+        extras.append(json.dumps(kept, ensure_ascii=False, default=str) if kept else None)
+    columns["_source_row"] = pa.array(row_numbers, type=pa.int32())
+    columns["_extra"] = pa.array(extras, type=pa.string())
+    parsed.table = pa.table(columns)

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Start the dashboard. First start: installs the requirements, creates data/kpi.duckdb and loads the demo ledgers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh requirements.txt
+exec .venv/bin/python -m streamlit run dashboard.py "$@"
