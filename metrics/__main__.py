@@ -92,6 +92,35 @@ def cmd_demo(args, con) -> int:
     return 0
 
 
+def _parse_date(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from None
+
+
+def cmd_scorecard(args, con) -> int:
+    import json
+
+    from .config import ConfigError
+    from .scorecard import scorecard
+
+    try:
+        results = scorecard(con, args.as_of, lang=args.lang)
+    except ConfigError as exc:
+        _err("配置文件有误 configuration problems:\n  " + "\n  ".join(exc.problems))
+        return 1
+    if args.json:
+        _print(json.dumps([r.as_json() for r in results], ensure_ascii=False, indent=2))
+        return 0
+    from .formatting import scorecard_table
+
+    _print(scorecard_table(results, args.lang))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m metrics", description="布尔津县电商进农村示范 KPI 工具")
     parser.add_argument("--db", help="DuckDB file (default: $KPI_DB, else data/kpi.duckdb)")
@@ -109,12 +138,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir")
     p.set_defaults(func=cmd_templates)
     sub.add_parser("demo", help="load the demo ledgers").set_defaults(func=cmd_demo)
+    p = sub.add_parser("scorecard", help="every KPI against its target at a date")
+    p.add_argument("--as-of", type=_parse_date, default=None, help="YYYY-MM-DD (default: the latest data date)")
+    p.add_argument("--json", action="store_true", help="a JSON array, one object per KPI")
+    p.add_argument("--lang", choices=["zh", "en"], default=None, dest="sub_lang")
+    p.set_defaults(func=cmd_scorecard)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "sub_lang", None):
+        args.lang = args.sub_lang  # --lang accepted after the command too
     try:
         con = store.connect(args.db, retries=5)
     except store.StoreBusy as exc:

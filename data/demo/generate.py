@@ -106,7 +106,7 @@ def training():
         })
     sessions, attendance = [], []
     start, end = dt.date(2022, 10, 10), dt.date(2024, 10, 25)
-    n_sessions = 150
+    n_sessions = 132
     for s in range(n_sessions):
         # Sessions cluster in the construction phase and thin out in 2024.
         day = random_date(start, end) if rng.random() < 0.55 else random_date(dt.date(2023, 1, 1), dt.date(2023, 12, 20))
@@ -197,7 +197,7 @@ def talents():
             k = 0
             while day <= dt.date(2024, 12, 31):
                 last = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-                value = int(target * ((k + 1) / months) ** 1.3 * rng.uniform(0.95, 1.05))
+                value = int(target * min(1.0, (k + 1) / months) ** 1.3 * rng.uniform(0.96, 1.0))
                 shown = f"{value / 10000:.2f}万" if value >= 10000 and rng.random() < 0.5 else str(value)
                 snapshots.append([tid, platform, last, shown, f"@burqin_{tid.lower()}"])
                 day = last + dt.timedelta(days=1)

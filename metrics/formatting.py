@@ -1,0 +1,69 @@
+"""Numbers and dates the way a Chinese county office writes them: 万元, 人次, thousands separators, 2024年6月."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+
+from .registry import KPI_BY_ID
+
+
+def format_value(kpi_id: str, value: float | None, lang: str = "zh", with_unit: bool = True) -> str:
+    if value is None:
+        return "—"
+    kpi = KPI_BY_ID[kpi_id]
+    if kpi.is_fraction:
+        return f"{value * 100:.1f}%"
+    number = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    if not with_unit:
+        return number
+    return f"{number} {kpi.unit_zh if lang != 'en' else kpi.unit_en}"
+
+
+def format_target(kpi_id: str, target_min: float, target_max: float | None, lang: str = "zh") -> str:
+    kpi = KPI_BY_ID[kpi_id]
+    low = format_value(kpi_id, target_min, lang, with_unit=False)
+    if target_max is not None:
+        high = format_value(kpi_id, target_max, lang, with_unit=False)
+        text = f"{low}–{high}"
+    else:
+        text = f"≥ {low}"
+    if kpi.is_fraction:
+        return text
+    return f"{text} {kpi.unit_zh if lang != 'en' else kpi.unit_en}"
+
+
+def format_wan(amount: float | None, lang: str = "zh") -> str:
+    if amount is None:
+        return "—"
+    return f"{amount:,.1f} 万元" if lang != "en" else f"{amount:,.1f} 10k yuan"
+
+
+def format_month(day: dt.date, lang: str = "zh") -> str:
+    return f"{day.year}年{day.month}月" if lang != "en" else day.strftime("%b %Y")
+
+
+def format_date(day: dt.date | None, lang: str = "zh") -> str:
+    if day is None:
+        return "—"
+    return f"{day.year}年{day.month}月{day.day}日" if lang != "en" else day.isoformat()
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def scorecard_table(results, lang: str = "zh") -> str:
+    """A plain-text table for the terminal, aligned for Chinese (wide) characters."""
+    zh = lang != "en"
+    head = ["指标", "当前值", "目标", "状态", "差距", "截止"] if zh else ["KPI", "value", "target", "status", "gap", "deadline"]
+    rows = [[r.name, format_value(r.id, r.value, lang), format_target(r.id, r.target, r.target_max, lang),
+             r.status_label, r.gap, format_date(r.deadline, lang)] for r in results]
+    widths = [max(_width(x) for x in col) for col in zip(head, *rows)]
+    lines = ["  ".join(_pad(c, w) for c, w in zip(head, widths)), "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(_pad(c, w) for c, w in zip(row, widths)) for row in rows]
+    return "\n".join(lines)

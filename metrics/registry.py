@@ -1,0 +1,201 @@
+"""The KPI registry: every KPI of shared/spec/kpis.md declared as data, with its computation as SQL.
+
+Ids and definitions are the contract (tests, exports and URLs use them). Targets are not here: they are
+configuration (data/county.toml), so another county changes numbers without touching code. Each query takes the
+named parameters $as_of (DATE) and, where it needs them, $baseline_year, $follower_threshold, $budget_wan, and
+returns one row whose first column is `value` (NULL when the inputs needed are missing); further columns are kept
+as detail (numerator, denominator, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+AREAS = {  # area id -> (中文, English); the order is the order of the overview and of the briefing
+    "training": ("培训与转化", "Training and conversion"),
+    "retail": ("网络零售", "Online retail"),
+    "talent": ("人才与主播", "Talents and streamers"),
+    "brands": ("品牌与推介", "Brands and promotion"),
+    "service": ("服务体系", "Service system"),
+    "publicity": ("宣传推广", "Publicity"),
+    "budget": ("资金使用", "Budget"),
+}
+
+
+@dataclass(frozen=True)
+class Kpi:
+    id: str
+    zh: str
+    en: str
+    area: str
+    kind: str  # "count" (paced towards its deadline) or "rate" (compared with its floor)
+    unit_zh: str  # unit of the value as shown; rates are fractions shown as %
+    unit_en: str
+    datasets: tuple[str, ...]  # the first is the one whose dates tell the KPI's freshness
+    sql: str
+    description_zh: str
+    description_en: str
+
+    @property
+    def is_fraction(self) -> bool:
+        """Shown as a percentage (rates, and the budget execution rate which is paced like a count)."""
+        return self.unit_zh == "%"
+
+
+def _count(table: str, date_col: str, where: str = "TRUE") -> str:
+    return f"SELECT count(*) AS value FROM {table} WHERE {where} AND {date_col} <= $as_of"
+
+
+def _sum(table: str, column: str, date_col: str, where: str = "TRUE") -> str:
+    return f"SELECT coalesce(sum({column}), 0) AS value FROM {table} WHERE {where} AND {date_col} <= $as_of"
+
+
+_ATTENDED = """SELECT a.trainee_id, s.date FROM training_attendance a JOIN training_sessions s USING (session_id)
+               WHERE s.date <= $as_of"""
+
+_CONVERSION_RATE = f"""
+WITH attended AS ({_ATTENDED}),
+     trainees AS (SELECT trainee_id, min(date) AS first_session FROM attended GROUP BY trainee_id),
+     converted AS (SELECT DISTINCT c.trainee_id FROM conversions c JOIN trainees t USING (trainee_id)
+                   WHERE c.date >= t.first_session AND c.date <= $as_of)
+SELECT (SELECT count(*) FROM converted) / nullif((SELECT count(*) FROM trainees), 0) AS value,
+       (SELECT count(*) FROM converted) AS numerator, (SELECT count(*) FROM trainees) AS denominator"""
+
+# The 12 months ending at the latest month <= as-of that has data (a month is dated by its first day).
+_RETAIL_WINDOW = """latest AS (SELECT max(month) AS m FROM online_retail WHERE month <= $as_of),
+     win AS (SELECT sum(total) AS total, sum(agri) AS agri, count(*) AS n FROM online_retail, latest
+             WHERE month > latest.m - INTERVAL 12 MONTH AND month <= latest.m),
+     prev AS (SELECT sum(agri) AS agri, count(*) AS n FROM online_retail, latest
+              WHERE month > latest.m - INTERVAL 24 MONTH AND month <= latest.m - INTERVAL 12 MONTH)"""
+
+_RETAIL_GROWTH = f"""
+WITH {_RETAIL_WINDOW},
+     base AS (SELECT sum(total) AS total, count(*) AS n FROM online_retail WHERE year(month) = $baseline_year)
+SELECT CASE WHEN win.n = 12 AND base.n = 12 AND base.total > 0 THEN win.total / base.total - 1 END AS value,
+       win.total AS window_total, base.total AS baseline_total, latest.m AS window_end, win.n AS window_months,
+       base.n AS baseline_months
+FROM win, base, latest"""
+
+_AGRI_YOY = f"""
+WITH {_RETAIL_WINDOW}
+SELECT CASE WHEN win.n = 12 AND prev.n = 12 AND prev.agri > 0 THEN win.agri / prev.agri - 1 END AS value,
+       win.agri AS window_agri, prev.agri AS previous_agri, latest.m AS window_end, win.n + prev.n AS months
+FROM win, prev, latest"""
+
+_STREAMERS = """
+WITH latest AS (SELECT talent_id, platform, arg_max(followers, date) AS followers FROM follower_snapshots
+                WHERE date <= $as_of GROUP BY talent_id, platform),
+     best AS (SELECT talent_id, max(followers) AS followers FROM latest GROUP BY talent_id)
+SELECT count(*) AS value FROM talents t JOIN best b USING (talent_id)
+WHERE t.incubated_on <= $as_of AND t.can_sell_live AND b.followers >= $follower_threshold"""
+
+_PARTICIPANTS = """SELECT count(DISTINCT name) AS value FROM
+    (SELECT unnest(participants) AS name FROM events WHERE type = '推介活动' AND date <= $as_of)"""
+
+_DIGITAL = """SELECT count(*) AS value FROM (
+    SELECT enterprise FROM enterprise_upgrades
+    WHERE item IN ('在线下单', '在线支付', '在线库存管理') AND completed_on <= $as_of
+    GROUP BY enterprise HAVING count(DISTINCT item) = 3)"""
+
+# A community marked covered without a date counts as covered whatever the as-of date (its date is unknown).
+_GROUP_BUYING = """SELECT count(*) FILTER (WHERE covered AND (covered_on IS NULL OR covered_on <= $as_of))
+                          / nullif(count(*), 0) AS value,
+                          count(*) FILTER (WHERE covered AND (covered_on IS NULL OR covered_on <= $as_of)) AS numerator,
+                          count(*) AS denominator
+                   FROM communities WHERE type = '社区'"""
+
+# Stations carry no dates: their current state (level, status, pickup point) is what the ledger says now.
+_PICKUP = """SELECT count(*) FILTER (WHERE pickup_point) / nullif(count(*), 0) AS value,
+                    count(*) FILTER (WHERE pickup_point) AS numerator, count(*) AS denominator
+             FROM stations WHERE level = '乡镇站' AND status = '运营中'"""
+
+_BUDGET = """SELECT coalesce(sum(amount), 0) / $budget_wan AS value, coalesce(sum(amount), 0) AS spent_wan
+             FROM expenditures WHERE date <= $as_of"""
+
+_MEDIA = _count("publicity", "date", "channel IN ('中央主流媒体', '自治区主流媒体')")
+
+KPIS: list[Kpi] = [
+    Kpi("training_person_times", "电商培训人次", "Training person-times", "training", "count", "人次", "person-times",
+        ("training_sessions", "training_attendance"),
+        "SELECT count(*) AS value FROM (" + _ATTENDED + ")",
+        "签到记录中场次日期不晚于统计日的行数；同一人参加多场计多次", "attendance rows whose session is on or before the date"),
+    Kpi("training_people", "电商培训人数", "People trained", "training", "count", "人", "people",
+        ("training_sessions", "training_attendance"),
+        "SELECT count(DISTINCT trainee_id) AS value FROM (" + _ATTENDED + ")",
+        "上述签到记录中的不同学员数；同一人只计一次", "distinct trainees in those rows"),
+    Kpi("training_conversion_rate", "培训创业就业转化率", "Training conversion rate", "training", "rate", "%", "%",
+        ("conversions", "training_attendance", "training_sessions"), _CONVERSION_RATE,
+        "首次参训当日或之后、统计日之前有创业就业转化的不同学员 ÷ 培训人数",
+        "distinct trainees converted on or after their first session ÷ people trained"),
+    Kpi("online_retail_growth", "全县网络零售额增长率", "County online retail growth", "retail", "rate", "%", "%",
+        ("online_retail",), _RETAIL_GROWTH,
+        "截至统计日最近 12 个月全县网络零售额 ÷ 基准年（2021年）全年 − 1；缺月则暂无数据",
+        "trailing 12 months of county online retail ÷ the baseline year − 1; no data if a month is missing"),
+    Kpi("agri_online_retail_yoy", "农产品网络零售额同比增长率", "Agricultural online retail YoY", "retail", "rate", "%", "%",
+        ("online_retail",), _AGRI_YOY,
+        "最近 12 个月农产品网络零售额 ÷ 再往前 12 个月 − 1；需 24 个月数据",
+        "trailing 12 months of agricultural retail ÷ the 12 months before − 1; needs 24 months"),
+    Kpi("tourism_hit_products", "旅游网红单品", "Tourism hit products", "brands", "count", "款", "products",
+        ("products",), _count("products", "launched_on", "type = '旅游网红单品'"),
+        "类型为旅游网红单品且已上线的单品数", "products of type tourism hit launched"),
+    Kpi("industry_brands", "特色产业品牌", "Industry brands", "brands", "count", "个", "brands",
+        ("brands",), _count("brands", "completed_on", "kind = '特色产业品牌'"),
+        "已完成的特色产业品牌数", "industry brands completed"),
+    Kpi("online_brands", "网销品牌", "Online brands", "brands", "count", "个", "brands",
+        ("brands",), _count("brands", "completed_on", "kind = '网销品牌'"),
+        "已完成的网销品牌数", "online brands completed"),
+    Kpi("promotion_events", "整体推介活动", "Promotion events", "brands", "count", "场", "events",
+        ("events",), _count("events", "date", "type = '推介活动'"),
+        "已举办的推介活动场次", "promotion events held"),
+    Kpi("promotion_participants", "参与推介的市场主体", "Promotion participants", "brands", "count", "家", "entities",
+        ("events",), _PARTICIPANTS,
+        "上述推介活动的不同参与主体数", "distinct participants of those events"),
+    Kpi("local_talents", "本土电商创业达人", "Local e-commerce talents", "talent", "count", "名", "talents",
+        ("talents",), _count("talents", "incubated_on"),
+        "已孵化的本土电商创业达人数", "talents incubated"),
+    Kpi("streamers_10k", "万粉带货主播", "Streamers with 10k+ followers", "talent", "count", "名", "streamers",
+        ("follower_snapshots", "talents"), _STREAMERS,
+        "具备直播带货能力、且在某一个平台上最新粉丝数达到 1 万的已孵化达人（不跨平台相加）",
+        "incubated talents who sell live with 10,000+ followers on one platform (latest snapshot, never summed)"),
+    Kpi("startup_contests", "电商创业大赛", "Start-up contests", "talent", "count", "场", "contests",
+        ("events",), _count("events", "date", "type = '电商创业大赛'"),
+        "已举办的电商创业大赛场次", "start-up contests held"),
+    Kpi("station_skill_contests", "电商站点技能比赛", "Station skill contests", "service", "count", "场", "contests",
+        ("events",), _count("events", "date", "type = '站点技能比赛'"),
+        "已举办的电商站点技能比赛场次", "station skill contests held"),
+    Kpi("livestream_rooms", "网红直播间", "Livestream rooms", "service", "count", "间", "rooms",
+        ("assets",), _sum("assets", "quantity", "accepted_on", "type = '直播间'"),
+        "已验收的直播间数量", "livestream rooms accepted"),
+    Kpi("livestream_kits", "直播设备（套）", "Livestream kits", "service", "count", "套", "kits",
+        ("assets",), _sum("assets", "quantity", "accepted_on", "type = '直播设备'"),
+        "已验收的直播设备套数", "livestream kits accepted"),
+    Kpi("digital_enterprises", "完成数字化升级的商贸企业", "Digitally upgraded enterprises", "service", "count", "家",
+        "enterprises", ("enterprise_upgrades",), _DIGITAL,
+        "在线下单、在线支付、在线库存管理三项均已完成的企业数", "enterprises with all three upgrades completed"),
+    Kpi("group_buying_coverage", "社区团购覆盖率", "Group-buying coverage", "service", "rate", "%", "%",
+        ("communities",), _GROUP_BUYING,
+        "已覆盖社区团购的社区 ÷ 全部社区", "communities covered by group buying ÷ all communities"),
+    Kpi("pickup_coverage", "乡镇站点自提点覆盖率", "Township pickup coverage", "service", "rate", "%", "%",
+        ("stations",), _PICKUP,
+        "运营中且为自提点的乡镇站 ÷ 运营中的乡镇站", "township stations in operation that are pickup points ÷ all in operation"),
+    Kpi("wechat_articles", "农村电商公众号推文（当年）", "WeChat articles (this year)", "publicity", "count", "篇", "articles",
+        ("publicity",), _count("publicity", "date", "channel = '本县公众号' AND year(date) = year($as_of)"),
+        "统计日所在年度本县公众号发布的推文数，每年不少于 30 篇", "articles on the county account in the as-of year"),
+    Kpi("mainstream_media_reports", "中央及自治区主流媒体报道", "Mainstream media reports", "publicity", "count", "次",
+        "reports", ("publicity",), _MEDIA,
+        "中央或自治区主流媒体的报道次数", "reports in central or regional mainstream media"),
+    Kpi("budget_execution_rate", "资金执行率", "Budget execution rate", "budget", "count", "%", "%",
+        ("expenditures",), _BUDGET,
+        "统计日前已支付金额 ÷ 500 万元，按进度考核", "expenditures to date ÷ the 500 万元 budget, paced"),
+]
+
+KPI_BY_ID: dict[str, Kpi] = {k.id: k for k in KPIS}
+
+# The column whose date tells how fresh a dataset is (None: no dates; the last load time is used).
+DATE_COLUMNS = {
+    "training_sessions": "date", "training_attendance": None, "conversions": "date", "online_retail": "month",
+    "talents": "incubated_on", "follower_snapshots": "date", "brands": "completed_on", "products": "launched_on",
+    "events": "date", "enterprise_upgrades": "completed_on", "stations": None, "communities": "covered_on",
+    "logistics_subsidies": "date", "publicity": "date", "expenditures": "date", "assets": "accepted_on",
+    "milestones": "actual_end",
+}
