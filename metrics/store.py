@@ -63,6 +63,9 @@ def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("INSERT INTO meta VALUES ('data_version', '0') ON CONFLICT (key) DO NOTHING")
 
 
+_migrated: set[str] = set()  # database files whose schema this process has already created or migrated
+
+
 def connect(path: Path | str | None = None, read_only: bool = False, retries: float = 0.0) -> duckdb.DuckDBPyConnection:
     """Open the database, creating and migrating the schema when writable.
 
@@ -85,8 +88,10 @@ def connect(path: Path | str | None = None, read_only: bool = False, retries: fl
                     raise StoreBusy(str(exc).splitlines()[0]) from None
                 raise
             time.sleep(0.2)
-    if not read_only:
+    if not read_only and str(path) not in _migrated:
         _create_schema(con)
+        if str(path) != ":memory:":
+            _migrated.add(str(path))
     return con
 
 

@@ -1,0 +1,80 @@
+"""The dashboard: the router and the frame every page shares.
+
+Run:  bash scripts/start.sh   (or: streamlit run dashboard.py)
+The frame draws the language switch, the as-of date, the township filter and the 演示数据 banner, then runs the
+chosen page. Pages live in pages/, one file each; they lay out charts and call the metrics library.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import streamlit as st
+
+from metrics import store
+from pages import state
+from pages.state import Frame
+
+HERE = Path(__file__).resolve().parent
+PAGES = HERE / "pages"
+
+# (section key, file, title key, material icon); titles are data, shown in the chosen language.
+NAVIGATION = [
+    ("section_progress", "overview.py", "page_overview", ":material/dashboard:"),
+    ("section_areas", "training.py", "page_training", ":material/school:"),
+    ("section_areas", "retail.py", "page_retail", ":material/shopping_cart:"),
+    ("section_areas", "talent.py", "page_talent", ":material/live_tv:"),
+    ("section_areas", "brands.py", "page_brands", ":material/storefront:"),
+    ("section_areas", "service.py", "page_service", ":material/local_shipping:"),
+    ("section_areas", "publicity.py", "page_publicity", ":material/campaign:"),
+    ("section_areas", "budget.py", "page_budget", ":material/account_balance:"),
+    ("section_reference", "schedule.py", "page_schedule", ":material/event:"),
+    ("section_reference", "definitions.py", "page_definitions", ":material/menu_book:"),
+]
+
+
+def draw_frame() -> Frame:
+    """The sidebar controls every page shares; their values are kept in session state for the pages."""
+    sidebar = st.sidebar
+    if "lang" not in st.session_state:
+        st.session_state["lang"] = "en" if st.query_params.get("lang") == "en" else "zh"
+    sidebar.segmented_control(state.t("language"), ["zh", "en"], key="lang", required=True,
+                              format_func=lambda code: {"zh": "中文", "en": "English"}[code])
+    version, demo = state.data_version()
+    latest = state.latest_data_date(version)
+    as_of = sidebar.date_input(state.t("as_of"), value=latest, min_value=dt.date(2020, 1, 1),
+                               max_value=max(latest, dt.date.today()), key="as_of", help=state.t("as_of_help"),
+                               format="YYYY-MM-DD")
+    townships = [t.name for t in state.config().townships]
+    # "*" rather than None for the whole county: a None option reads as "nothing chosen" to the widget. Streamlit
+    # keeps a selectbox's choice by its label, and "全县" becomes "Whole county" in English, so the widget has one
+    # key per language and the choice itself is carried across in `township_choice`.
+    options = ["*", *townships]
+    choice = st.session_state.get("township_choice", "*")
+    whole_county = state.t("all_county")  # bound now: a format_func may be called outside this run
+    township = sidebar.selectbox(state.t("township"), options, index=options.index(choice) if choice in options else 0,
+                                 key=state.lang_key("township"),
+                                 format_func=lambda t: whole_county if t == "*" else t)
+    st.session_state["township_choice"] = township
+    sidebar.caption(state.t("township_note"))
+    frame = Frame(st.session_state["lang"], as_of, None if township == "*" else township, version, demo)
+    st.session_state["_frame"] = frame
+    return frame
+
+
+def run() -> None:
+    st.set_page_config(page_title="电商进农村 KPI", page_icon=":material/analytics:", layout="wide")
+    state.ensure_database(str(store.default_db_path()))
+    frame = draw_frame()
+    sections: dict[str, list] = {}
+    for section, file, title, icon in NAVIGATION:
+        sections.setdefault(state.t(section), []).append(
+            st.Page(PAGES / file, title=state.t(title), icon=icon, default=file == "overview.py"))
+    page = st.navigation(sections, position="sidebar")
+    if frame.demo:
+        st.warning(state.t("demo_banner"), icon=":material/science:")
+    page.run()
+
+
+run()

@@ -1,0 +1,46 @@
+"""品牌与推介 Brands, hit products and promotion events, with their participants."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from pages import state, ui
+
+frame = state.current()
+en = frame.lang == "en"
+ui.page_header(state.t("page_brands"))
+ui.kpi_cards(ui.area_results("brands"))
+
+brands = state.view("brands", frame.version, frame.as_of)
+st.subheader("品牌建设" if not en else "Brands")
+if brands.empty:
+    st.info(state.t("no_data_yet"))
+else:
+    summary = brands.groupby("kind")["completed"].agg(["sum", "count"]).reset_index()
+    fig = go.Figure([go.Bar(x=summary["kind"], y=summary["sum"], name="已完成" if not en else "completed", marker_color="#009E73"),
+                     go.Bar(x=summary["kind"], y=summary["count"] - summary["sum"], name="建设中" if not en else "in progress", marker_color="#999999")])
+    fig.update_layout(barmode="stack")
+    st.plotly_chart(ui.layout(fig, "品牌类型" if not en else "kind", "品牌数（个）" if not en else "brands", 320), key="brands_kind")
+    ui.table(brands, "brands")
+
+st.subheader("网红单品" if not en else "Hit products")
+products = state.view("products", frame.version, frame.as_of)
+if not products.empty:
+    ui.table(products, "products")
+
+st.subheader("推介及其他活动" if not en else "Promotion and other events")
+events = state.view("events", frame.version, frame.as_of)
+if events.empty:
+    st.info(state.t("no_data_yet"))
+else:
+    promo = events[events["type"] == "推介活动"]
+    if not promo.empty:
+        fig = go.Figure([go.Bar(x=promo["name"], y=promo["deal_amount"], name="签约或销售额" if not en else "deals", marker_color="#0072B2",
+                                text=promo["participant_count"].map(lambda n: f"{n} 家主体" if not en else f"{n} entities"),
+                                textposition="auto")])
+        st.plotly_chart(ui.layout(fig, "推介活动" if not en else "event", "签约或销售额（万元）" if not en else "deals (万元)", 340), key="promo")
+    ui.table(events, "events")
+
+st.header(state.t("kpi_detail"))
+ui.kpi_detail(area="brands")

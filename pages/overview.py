@@ -1,0 +1,73 @@
+"""总览 Overview: all 22 KPIs at a glance, grouped by area; counts per status; budget; what changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+import pandas as pd
+import streamlit as st
+
+from metrics.formatting import format_date, format_value, format_wan
+from metrics.registry import AREAS
+from metrics.status import STATUSES
+from pages import state, ui
+
+frame = state.current()
+results = state.scorecard(frame.as_of, frame.lang, frame.version)
+by_status = {s: [r for r in results if r.status == s] for s in STATUSES}
+cfg = state.config()
+
+st.title(cfg.project_zh if frame.lang != "en" else cfg.project_en)
+attention = len(by_status["at_risk"]) + len(by_status["behind"]) + len(by_status["missed"])
+st.subheader(state.t("overview_caption", date=format_date(frame.as_of, frame.lang), total=len(results),
+                     achieved=len(by_status["achieved"]), attention=attention))
+
+# Counts per status, each with its colour and word.
+cols = st.columns(len(STATUSES))
+for col, status in zip(cols, STATUSES):
+    with col:
+        st.markdown(ui.badge(status), unsafe_allow_html=True)
+        st.metric(ui.status_word(status), len(by_status[status]), label_visibility="collapsed")
+
+budget = next(r for r in results if r.id == "budget_execution_rate")
+left, right = st.columns([1, 2])
+with left:
+    st.metric(state.t("budget_metric"), format_value(budget.id, budget.value, frame.lang),
+              help=state.t("budget_metric_help", spent=format_wan(budget.detail.get("spent_wan"), frame.lang),
+                           plan=format_wan(cfg.budget_wan, frame.lang)))
+    st.caption(state.t("budget_metric_help", spent=format_wan(budget.detail.get("spent_wan"), frame.lang),
+                       plan=format_wan(cfg.budget_wan, frame.lang)))
+with right:
+    st.metric(state.t("freshness"), format_date(state.latest_data_date(frame.version), frame.lang))
+
+# One bullet chart per area: share of target, pace marker, status colour and word.
+for area in AREAS:
+    area_results = [r for r in results if r.area == area]
+    st.markdown(f"#### {html.escape(ui.area_title(area))}")
+    st.plotly_chart(ui.bullet_chart(area_results), key=f"bullet_{area}")
+
+# What changed since an earlier date.
+st.header(state.t("changes_title"))
+default_compare = frame.as_of - dt.timedelta(days=91)
+compare = st.date_input(state.t("compare_date"), value=default_compare, max_value=frame.as_of, key="compare_date",
+                        format="YYYY-MM-DD")
+earlier = {r.id: r for r in state.scorecard(compare, frame.lang, frame.version)}
+rows = []
+for r in results:
+    e = earlier[r.id]
+    if e.value != r.value or e.status != r.status:
+        rows.append({
+            state.t("kpi"): r.name,
+            f"{state.t('value')}（{state.t('then')}）" if frame.lang != "en" else "value then": format_value(r.id, e.value, frame.lang),
+            f"{state.t('value')}（{state.t('now')}）" if frame.lang != "en" else "value now": format_value(r.id, r.value, frame.lang),
+            f"{state.t('status')}（{state.t('then')}）" if frame.lang != "en" else "status then": ui.status_word(e.status),
+            f"{state.t('status')}（{state.t('now')}）" if frame.lang != "en" else "status now": ui.status_word(r.status),
+        })
+if rows:
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+else:
+    st.info(state.t("no_changes", date=format_date(compare, frame.lang)))
+
+st.header(state.t("kpi_detail"))
+ui.kpi_detail()

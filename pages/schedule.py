@@ -1,0 +1,41 @@
+"""进度计划 Schedule: the plan's phases and milestones on a timeline, with the as-of date marked."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from pages import state, ui
+from pages.texts import MILESTONE_STATES
+
+frame = state.current()
+en = frame.lang == "en"
+ui.page_header(state.t("page_schedule"))
+cfg = state.config()
+
+phases = pd.DataFrame([{"task": p.en if en else p.zh, "start": p.start, "end": p.end, "kind": "阶段" if not en else "phase"}
+                       for p in cfg.phases])
+milestones = state.view("milestones", frame.version, frame.as_of)
+state_names = {k: v[1 if en else 0] for k, v in MILESTONE_STATES.items()}
+rows = [phases.assign(state=("计划阶段" if not en else "plan phase"))]
+if not milestones.empty:
+    rows.append(pd.DataFrame({"task": milestones["milestone_id"] + " " + milestones["task"],
+                              "start": milestones["planned_start"], "end": milestones["planned_end"],
+                              "state": milestones["state"].map(state_names)}))
+timeline = pd.concat(rows, ignore_index=True)
+timeline["start"] = pd.to_datetime(timeline["start"])
+timeline["end"] = pd.to_datetime(timeline["end"]) + pd.Timedelta(days=1)
+colors = {state_names["done"]: "#009E73", state_names["done_late"]: "#56B4E9", state_names["overdue"]: "#D55E00",
+          state_names["in_progress"]: "#E69F00", state_names["not_started"]: "#999999",
+          ("计划阶段" if not en else "plan phase"): "#0072B2"}
+fig = px.timeline(timeline, x_start="start", x_end="end", y="task", color="state", color_discrete_map=colors)
+fig.update_yaxes(autorange="reversed")
+fig.add_vline(x=pd.Timestamp(frame.as_of).timestamp() * 1000, line_dash="dash", line_color="#D55E00",
+              annotation_text=state.t("as_of"))
+st.plotly_chart(ui.layout(fig, state.t("date"), "阶段与任务" if not en else "phase and task", 120 + 34 * len(timeline), dates=True), key="timeline")
+
+if not milestones.empty:
+    shown = milestones.copy()
+    shown["state"] = shown["state"].map(state_names)
+    ui.table(shown, "milestones")

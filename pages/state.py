@@ -1,0 +1,105 @@
+"""What every page shares: the database connection, the cache, and the frame (language, as-of date, township).
+
+DuckDB lets one process write a file at a time, so the dashboard never keeps the file open: each query batch opens
+a short-lived connection and closes it, leaving the file free for a command-line load in between (which waits up
+to a few seconds for the dashboard's query to finish). Query results are cached by st.cache_data, keyed by the
+arguments and the data version, which every load and undo changes, so a page shows new data at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import streamlit as st
+
+from metrics import scorecard as scorecard_module
+from metrics import store, views
+from metrics.config import default_config
+from metrics.demo import load_demo
+
+from .texts import TEXTS
+
+
+@dataclass(frozen=True)
+class Frame:
+    lang: str
+    as_of: dt.date
+    township: str | None
+    version: str  # the cache key of the data: database path and data version
+    demo: bool
+
+
+@contextmanager
+def connection():
+    con = store.connect(store.default_db_path(), retries=10)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@st.cache_resource(show_spinner=False)
+def ensure_database(path: str) -> bool:
+    """First start: create the database and load the demo ledgers when nothing was ever loaded."""
+    with connection() as con:
+        loads = store.one(con, "SELECT count(*) FROM loads")[0]
+        if loads == 0:
+            load_demo(con)
+    return True
+
+
+def data_version() -> tuple[str, bool]:
+    """The key every cached query carries: it changes with each load or undo, and differs between database files."""
+    with connection() as con:
+        return f"{store.default_db_path()}#{store.data_version(con)}", store.demo_loaded(con)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def latest_data_date(version: str) -> dt.date:
+    with connection() as con:
+        return scorecard_module.latest_data_date(con)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def scorecard(as_of: dt.date, lang: str, version: str) -> list:
+    with connection() as con:
+        return scorecard_module.scorecard(con, as_of, lang=lang)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def history(kpi_id: str, as_of: dt.date, version: str) -> list[dict]:
+    with connection() as con:
+        return scorecard_module.history(con, kpi_id, as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=1024)
+def view(name: str, version: str, *args):
+    """Any function of metrics.views, called with a fresh connection and cached by its arguments and the data version."""
+    with connection() as con:
+        return getattr(views, name)(con, *args)
+
+
+def lang() -> str:
+    return st.session_state.get("lang", "zh")
+
+
+def lang_key(base: str) -> str:
+    """A widget key per language, for widgets whose option labels are translated (Streamlit keeps the label)."""
+    return f"{base}_{lang()}"
+
+
+def t(key: str, **params) -> str:
+    zh, en = TEXTS.get(key, (key, key))
+    text = en if lang() == "en" else zh
+    return text.format(**params) if params else text
+
+
+def current() -> Frame:
+    """The frame drawn by dashboard.py for this run."""
+    return st.session_state["_frame"]
+
+
+def config():
+    return default_config()

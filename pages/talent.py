@@ -1,0 +1,68 @@
+"""人才与主播 Talents and streamers: incubated talents against 50; each streamer's followers over time with the
+10,000 line; who counts toward the 5 and why."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from metrics.datasets import DATASETS
+from pages import state, ui
+
+frame = state.current()
+en = frame.lang == "en"
+ui.page_header(state.t("page_talent"))
+results = ui.area_results("talent")
+ui.kpi_cards(results)
+threshold = int(state.config().targets["streamers_10k"].extra.get("follower_threshold", 10000))
+
+st.subheader("粉丝数变化" if not en else "Followers over time")
+platforms = list(DATASETS["follower_snapshots"].column("platform").choices)
+platform = st.selectbox("平台" if not en else "Platform", ["*", *platforms], key=state.lang_key("talent_platform"),
+                        format_func=lambda p: ("全部平台" if not en else "all platforms") if p == "*" else p)
+platform = None if platform == "*" else platform
+series = state.view("follower_series", frame.version, frame.as_of, platform)
+qualification = state.view("streamer_qualification", frame.version, frame.as_of, threshold)
+if series.empty:
+    st.info(state.t("no_data_yet"))
+else:
+    # The ten talents with the most followers on one platform, so the chart stays readable.
+    top = series.groupby(["talent_id", "platform"])["followers"].max().nlargest(10).index
+    fig = go.Figure()
+    for talent_id, plat in top:
+        one = series[(series["talent_id"] == talent_id) & (series["platform"] == plat)]
+        fig.add_trace(go.Scatter(x=one["date"], y=one["followers"], mode="lines", name=f"{one['name'].iloc[0]} · {plat}"))
+    fig.add_hline(y=threshold, line_dash="dash", line_color="#D55E00",
+                  annotation_text=f"{threshold:,} 粉丝" if not en else f"{threshold:,} followers")
+    fig.update_yaxes(tickformat=",d")
+    st.plotly_chart(ui.layout(fig, state.t("date"), "粉丝数（人）" if not en else "followers", 440, dates=True), key="followers")
+    st.caption("每位达人在单个平台上的最新粉丝数计入；不同平台的粉丝数不相加。" if not en else
+               "A streamer counts with the latest follower count on one platform; platforms are never added up.")
+
+st.subheader("谁计入万粉带货主播" if not en else "Who counts toward the 10k streamers")
+if not qualification.empty:
+    def reason(row) -> str:
+        if row["counts"]:
+            return "计入" if not en else "counts"
+        if row["incubated_on"] is None or str(row["incubated_on"]) > str(frame.as_of):
+            return "尚未孵化" if not en else "not yet incubated"
+        if not row["can_sell_live"]:
+            return "不具备直播带货能力" if not en else "cannot sell live"
+        return (f"单平台最高 {row['followers']:,} 粉，不足 {threshold:,}" if not en else
+                f"best single platform {row['followers']:,} < {threshold:,}")
+
+    shown = qualification.copy()
+    shown["reason"] = shown.apply(reason, axis=1)
+    shown = shown.rename(columns={"reason": "说明" if not en else "why"})
+    ui.table(shown, "talents", height=360)
+
+st.subheader("达人分布" if not en else "Talents by township and type")
+by = state.view("talents_by", frame.version, frame.as_of, frame.township)
+if not by.empty:
+    fig = go.Figure([go.Bar(x=by[by["type"] == kind]["township"], y=by[by["type"] == kind]["talents"], name=kind)
+                     for kind in by["type"].unique()])
+    fig.update_layout(barmode="stack")
+    st.plotly_chart(ui.layout(fig, state.t("township"), "达人数（名）" if not en else "talents"), key="talents_by")
+
+st.header(state.t("kpi_detail"))
+ui.kpi_detail(area="talent")

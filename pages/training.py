@@ -1,0 +1,69 @@
+"""培训与转化 Training: person-times and people against target and pace, sessions by topic, township and mode,
+and conversions by type."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from metrics.formatting import format_value
+from pages import state, ui
+
+frame = state.current()
+ui.page_header(state.t("page_training"))
+results = ui.area_results("training")
+ui.kpi_cards(results)
+
+en = frame.lang == "en"
+monthly = state.view("training_monthly", frame.version, frame.as_of, frame.township)
+targets = {r.id: r for r in results}
+if monthly.empty:
+    st.info(state.t("no_data_yet"))
+else:
+    st.subheader("累计培训人次与人数" if not en else "Cumulative person-times and people")
+    pace = state.history("training_person_times", frame.as_of, frame.version)
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=monthly["month"], y=monthly["person_times"], name="当月人次" if not en else "person-times in month",
+                         marker_color="#9ecae1"))
+    fig.add_trace(go.Scatter(x=monthly["month"], y=monthly["person_times_total"], name="累计人次" if not en else "cumulative person-times",
+                             mode="lines+markers", line=dict(color="#0072B2", width=3)))
+    fig.add_trace(go.Scatter(x=monthly["month"], y=monthly["people_total"], name="累计人数" if not en else "cumulative people",
+                             mode="lines+markers", line=dict(color="#009E73", width=3)))
+    if not frame.township:  # targets and pace are county-wide
+        fig.add_trace(go.Scatter(x=[p["date"] for p in pace], y=[p["expected"] for p in pace], mode="lines",
+                                 name=state.t("pace_marker") + "（人次）" if not en else "person-times expected by pace",
+                                 line=dict(color="#555", dash="dot")))
+        fig.add_hline(y=targets["training_person_times"].target, line_dash="dash", line_color="#0072B2",
+                      annotation_text=("目标 " if not en else "target ") + format_value("training_person_times", targets["training_person_times"].target, frame.lang))
+        fig.add_hline(y=targets["training_people"].target, line_dash="dash", line_color="#009E73",
+                      annotation_text=("目标 " if not en else "target ") + format_value("training_people", targets["training_people"].target, frame.lang))
+    st.plotly_chart(ui.layout(fig, state.t("month"), "人次 / 人" if not en else "person-times / people", 420, dates=True), key="training_total")
+
+    tabs = st.tabs(["按主题" if not en else "By topic", "按乡镇" if not en else "By township", "按形式" if not en else "By mode"])
+    for tab, dimension in zip(tabs, ["topic", "township", "mode"]):
+        with tab:
+            data = state.view("sessions_by", frame.version, frame.as_of, dimension, frame.township)
+            # Sessions run in tens and person-times in hundreds: each gets its own axis.
+            fig = make_subplots(specs=[[{"secondary_y": True}]])
+            fig.add_trace(go.Bar(x=data["category"], y=data["person_times"], name="人次" if not en else "person-times",
+                                 marker_color="#0072B2", offsetgroup=0))
+            fig.add_trace(go.Bar(x=data["category"], y=data["sessions"], name="场次" if not en else "sessions",
+                                 marker_color="#E69F00", offsetgroup=1), secondary_y=True)
+            fig.update_yaxes(title_text="场次（场）" if not en else "sessions", secondary_y=True, tickformat="d",
+                             rangemode="tozero")
+            st.plotly_chart(ui.layout(fig, "类别" if not en else "category", "人次" if not en else "person-times"), key=f"by_{dimension}")
+
+st.subheader("创业就业转化" if not en else "Conversions into jobs and start-ups")
+conversions = state.view("conversions_by_type", frame.version, frame.as_of)
+if conversions.empty:
+    st.info(state.t("no_data_yet"))
+else:
+    fig = go.Figure([go.Bar(x=conversions["type"], y=conversions["conversions"], name="转化记录" if not en else "records", marker_color="#999999"),
+                     go.Bar(x=conversions["type"], y=conversions["counted"], name="计入转化率" if not en else "counted", marker_color="#009E73")])
+    st.plotly_chart(ui.layout(fig, "转化类型" if not en else "type", "人" if not en else "people"), key="conversions")
+    st.caption("只计入首次参训当日或之后的转化；同一人多次转化只计一次。" if not en else
+               "Only conversions on or after the trainee's first session count; a person counts once.")
+
+st.header(state.t("kpi_detail"))
+ui.kpi_detail(area="training")

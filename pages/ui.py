@@ -1,0 +1,213 @@
+"""Shared UI pieces: status colours, KPI cards, the target/pace charts, labelled tables.
+
+The five status colours are the Okabe-Ito palette (safe for the common forms of colour blindness), and a status
+is always shown with its word as well, never by colour alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from metrics.datasets import DATASETS
+from metrics.formatting import format_date, format_target, format_value
+from metrics.registry import AREAS, KPI_BY_ID
+from metrics.status import STATUSES
+
+from . import state
+from .texts import COLUMNS
+
+STATUS_COLORS = {
+    "achieved": "#009E73", "on_track": "#0072B2", "at_risk": "#E69F00", "behind": "#D55E00",
+    "missed": "#CC79A7", "no_data": "#999999",
+}
+FONT = "Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
+
+
+def status_word(status: str) -> str:
+    return STATUSES[status][1 if state.lang() == "en" else 0]
+
+
+def badge(status: str) -> str:
+    """An HTML badge built only from our own status vocabulary (no ledger text goes through HTML)."""
+    color = STATUS_COLORS[status]
+    return (f'<span style="background:{color};color:white;padding:2px 8px;border-radius:10px;'
+            f'font-size:0.85em;white-space:nowrap">{html.escape(status_word(status))}</span>')
+
+
+def page_header(title: str) -> None:
+    frame = state.current()
+    st.title(title)
+    st.caption(f"{state.t('as_of')}：{format_date(frame.as_of, frame.lang)}" if frame.lang != "en"
+               else f"{state.t('as_of')}: {format_date(frame.as_of, frame.lang)}")
+
+
+def layout(fig: go.Figure, x_title: str, y_title: str, height: int = 380, dates: bool = False) -> go.Figure:
+    """Common chart layout; every chart gets axis titles with units. `dates`: the x axis is a time axis."""
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), font=dict(family=FONT, size=14),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+                      xaxis_title=x_title, yaxis_title=y_title, separators=".,")
+    if dates and state.lang() != "en":
+        fig.update_xaxes(tickformat="%Y年%-m月", hoverformat="%Y年%-m月%-d日")
+    return fig
+
+
+def progress_bar(result) -> str:
+    """Share of target in the status colour, with a black tick at the share expected by pace (HTML from our
+    own numbers only)."""
+    share = min(1.0, max(0.0, result.progress or 0))
+    color = STATUS_COLORS[result.status]
+    marker = ""
+    if result.expected is not None and result.target:
+        pace = min(1.0, result.expected / result.target)
+        marker = (f'<div title="{html.escape(state.t("pace_marker"))}" style="position:absolute;left:calc({pace:.4f}*100% - 1px);'
+                  'top:-3px;width:3px;height:16px;background:#222"></div>')
+    return (f'<div style="position:relative;height:10px;background:#e6e6e6;border-radius:5px;margin:4px 0 8px 0">'
+            f'<div style="width:{share * 100:.1f}%;height:10px;background:{color};border-radius:5px"></div>{marker}</div>')
+
+
+def labelled(frame: pd.DataFrame, dataset: str | None = None) -> pd.DataFrame:
+    """Column names as users know them: the data contract's Chinese headers, or English in the English UI."""
+    en = state.lang() == "en"
+    names = {}
+    if dataset:
+        for col in DATASETS[dataset].columns:
+            names[col.stored_as] = col.label_en if en else col.zh
+    for key, (zh, english) in COLUMNS.items():
+        names.setdefault(key, english if en else zh)
+    for ds in DATASETS.values():  # any other ledger column: its label in the first dataset that has it
+        for col in ds.columns:
+            names.setdefault(col.stored_as, col.label_en if en else col.zh)
+    return frame.rename(columns={c: names.get(c, c) for c in frame.columns})
+
+
+def _plain_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    """DuckDB DATE columns arrive as timestamps at midnight: show them as dates."""
+    frame = frame.copy()
+    for column in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[column]):
+            values = frame[column].dropna()
+            if values.empty or (values.dt.normalize() == values).all():
+                frame[column] = frame[column].dt.date
+    return frame
+
+
+def table(frame: pd.DataFrame, dataset: str | None = None, height: int | str = "auto") -> None:
+    st.dataframe(labelled(_plain_dates(frame), dataset), hide_index=True, width="stretch", height=height)
+
+
+# ------------------------------------------------------------------------------------------- KPI cards
+
+def kpi_card(result, key_prefix: str = "card") -> None:
+    lang = state.lang()
+    with st.container(border=True):
+        st.markdown(f"**{html.escape(result.name)}** &nbsp; {badge(result.status)}", unsafe_allow_html=True)
+        # English units are long ("person-times"): the number alone in the big figure, the unit in the caption.
+        st.metric(result.name, format_value(result.id, result.value, lang, with_unit=lang != "en"),
+                  label_visibility="collapsed")
+        st.caption(f"{state.t('target')} {format_target(result.id, result.target, result.target_max, lang)}"
+                   f" · {result.gap}")
+        if result.progress is not None:
+            st.markdown(progress_bar(result), unsafe_allow_html=True)
+        st.button(state.t("kpi_detail"), key=f"{key_prefix}_{result.id}", type="tertiary", icon=":material/table_view:",
+                  on_click=st.session_state.update, kwargs={state.lang_key("detail_select"): result.id})
+
+
+def kpi_cards(results, columns: int = 3, key_prefix: str = "card") -> None:
+    for start in range(0, len(results), columns):
+        cols = st.columns(columns)
+        for col, result in zip(cols, results[start:start + columns]):
+            with col:
+                kpi_card(result, key_prefix)
+
+
+def area_results(area: str):
+    frame = state.current()
+    return [r for r in state.scorecard(frame.as_of, frame.lang, frame.version) if r.area == area]
+
+
+def bullet_chart(results) -> go.Figure:
+    """Each KPI as a bar of its share of target, coloured by status, with the pace marker and the 100 % line."""
+    lang = state.lang()
+    results = list(reversed(results))  # plotly draws the first bar at the bottom
+    names = [f"{r.name} · {status_word(r.status)}" for r in results]
+    shares = [min(150.0, (r.progress or 0) * 100) for r in results]
+    labels = [f"{format_value(r.id, r.value, lang)} / {format_target(r.id, r.target, r.target_max, lang)}"
+              for r in results]
+    # Short bars carry their label outside, so a zero still reads "0 场 / ≥ 1 场".
+    positions = ["inside" if share > 45 else "outside" for share in shares]
+    fig = go.Figure(go.Bar(x=shares, y=names, orientation="h", text=labels, textposition=positions, cliponaxis=False,
+                           marker_color=[STATUS_COLORS[r.status] for r in results], name=state.t("value"),
+                           hovertemplate="%{y}<br>%{text}<extra></extra>"))
+    paced = [(r.expected / r.target * 100, n) for r, n in zip(results, names) if r.expected is not None and r.target]
+    if paced:
+        fig.add_trace(go.Scatter(x=[p for p, _ in paced], y=[n for _, n in paced], mode="markers",
+                                 marker=dict(symbol="line-ns", size=22, line=dict(width=3, color="#222")),
+                                 name=state.t("pace_marker"), hovertemplate="%{x:.0f}%<extra></extra>"))
+    fig.add_vline(x=100, line_dash="dash", line_color="#444")
+    fig.update_xaxes(range=[0, 152], ticksuffix="%")
+    return layout(fig, state.t("progress_axis"), "", height=90 + 48 * len(results))
+
+
+def history_chart(result, points: list[dict]) -> go.Figure:
+    """The KPI month by month against its target line and (for counts) the pace line."""
+    lang = state.lang()
+    kpi = KPI_BY_ID[result.id]
+    scale = 100 if kpi.is_fraction else 1
+    dates = [p["date"] for p in points]
+    values = [None if p["value"] is None else p["value"] * scale for p in points]
+    fig = go.Figure(go.Scatter(x=dates, y=values, mode="lines+markers", name=state.t("value"),
+                               line=dict(color=STATUS_COLORS[result.status], width=3)))
+    if result.kind == "count":
+        fig.add_trace(go.Scatter(x=dates, y=[p["expected"] * scale for p in points], mode="lines",
+                                 name=state.t("pace_marker"), line=dict(color="#555", dash="dot")))
+    fig.add_trace(go.Scatter(x=dates, y=[p["target"] * scale for p in points], mode="lines",
+                             name=state.t("target_line"), line=dict(color="#222", dash="dash")))
+    unit = "%" if kpi.is_fraction else (kpi.unit_en if lang == "en" else kpi.unit_zh)
+    return layout(fig, state.t("month"), f"{result.name}（{unit}）" if lang != "en" else f"{result.name} ({unit})",
+                  dates=True)
+
+
+def kpi_detail(area: str | None = None) -> None:
+    """History against target and pace, and the ledger rows behind the figure (as-of applied).
+
+    The KPI shown is the one whose card was clicked (kept under the widget key `detail_select_<lang>`)."""
+    frame = state.current()
+    results = [r for r in state.scorecard(frame.as_of, frame.lang, frame.version) if area in (None, r.area)]
+    by_id = {r.id: r for r in results}
+    ids = [r.id for r in results]
+    key = state.lang_key("detail_select")
+    if st.session_state.get(key) not in ids:
+        st.session_state[key] = ids[0]
+    kpi_id = st.selectbox(state.t("choose_kpi"), ids, format_func=lambda i: by_id[i].name, key=key)
+    result = by_id[kpi_id]
+    cols = st.columns(3)
+    cols[0].metric(state.t("value"), format_value(kpi_id, result.value, frame.lang))
+    cols[1].metric(state.t("target"), format_target(kpi_id, result.target, result.target_max, frame.lang))
+    cols[2].metric(state.t("forecast"), format_value(kpi_id, result.forecast, frame.lang))
+    st.markdown(f"{badge(result.status)} &nbsp; {html.escape(result.gap)} &nbsp;·&nbsp; "
+                f"{html.escape(state.t('deadline'))} {html.escape(format_date(result.deadline, frame.lang))}",
+                unsafe_allow_html=True)
+    points = state.history(kpi_id, frame.as_of, frame.version)
+    st.plotly_chart(history_chart(result, points), key=f"history_{kpi_id}")
+    rows = state.view("kpi_rows", frame.version, kpi_id, frame.as_of)
+    with st.expander(state.t("rows_behind", n=len(rows))):
+        table(rows, _dataset_of(kpi_id), height=320)
+
+
+def _dataset_of(kpi_id: str) -> str | None:
+    dataset = KPI_BY_ID[kpi_id].datasets[0]
+    return "training_sessions" if dataset == "training_sessions" else dataset
+
+
+def area_title(area: str) -> str:
+    zh, en = AREAS[area]
+    return en if state.lang() == "en" else zh
+
+
+def month_label(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月" if state.lang() != "en" else day.strftime("%b %Y")

@@ -1,0 +1,131 @@
+"""Start the dashboard on a port of this machine and drive it with headless Chromium (Debian's, via Playwright).
+
+Used by the browser tests and by `python -m tests.browser OUTDIR` to take a screenshot of every page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Flags the workplace's own probe uses: no sandbox as root, and no background calls to hosts we cannot reach.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+PAGES = ["", "training", "retail", "talent", "brands", "service", "publicity", "budget", "schedule", "definitions"]
+
+
+def chromium_available() -> bool:
+    if not Path(CHROMIUM).exists():
+        return False
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_dashboard(db_path: Path, env: dict | None = None):
+    """The dashboard as a real Streamlit server on 127.0.0.1; yields its base URL."""
+    port = free_port()
+    environment = {**os.environ, "KPI_DB": str(db_path), **(env or {})}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError("the dashboard did not start within 60 s")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def wait_until_rendered(page, timeout_ms: int = 60000) -> None:
+    """Streamlit renders over a websocket: wait until the script has finished and the charts have drawn."""
+    page.wait_for_selector('[data-testid="stMain"]', timeout=timeout_ms)
+    page.wait_for_function(
+        """() => !document.querySelector('[data-testid="stStatusWidget"]')
+               && document.querySelectorAll('[data-testid="stMainBlockContainer"] > div *').length > 20""",
+        timeout=timeout_ms)
+    page.wait_for_timeout(1500)  # plotly lays out after the script ends
+
+
+def full_page_screenshot(page, path: Path, width: int) -> None:
+    """Streamlit scrolls inside its main block, not the window: grow the window to the content, then shoot."""
+    height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": width, "height": min(max(900, height), 16000)})
+    page.wait_for_timeout(1500)  # charts re-lay out to the new size
+    page.screenshot(path=str(path))
+    page.set_viewport_size({"width": width, "height": 900})
+
+
+def page_problems(page) -> list[str]:
+    """Error boxes and exceptions shown on the page."""
+    problems = [e.inner_text() for e in page.query_selector_all('[data-testid="stException"]')]
+    problems += [e.inner_text() for e in page.query_selector_all('[data-testid="stAlertContentError"]')
+                 if "超出计划" not in e.inner_text() and "over plan" not in e.inner_text()]
+    return problems
+
+
+def screenshots(db_path: Path, out_dir: Path, langs=("zh", "en"), width: int = 1400,
+                pages: list[str] | None = None) -> dict[str, dict]:
+    from playwright.sync_api import sync_playwright
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = {}
+    with running_dashboard(db_path) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        for lang in langs:
+            context = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN")
+            page = context.new_page()
+            for name in PAGES if pages is None else pages:
+                page.goto(f"{url}/{name}?lang={lang}")
+                wait_until_rendered(page)
+                shot = out_dir / f"{name or 'overview'}_{lang}_{width}.png"
+                full_page_screenshot(page, shot, width)
+                report[f"{name or 'overview'}_{lang}"] = {
+                    "problems": page_problems(page),
+                    "charts": len(page.query_selector_all(".js-plotly-plot")),
+                    "banner": "演示数据" in page.inner_text('[data-testid="stMain"]'),
+                    "screenshot": shot,
+                }
+            context.close()
+        browser.close()
+    return report
+
+
+if __name__ == "__main__":
+    db = Path(os.environ.get("KPI_DB", ROOT / "data" / "kpi.duckdb"))
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "test-artifacts" / "screenshots")
+    width = int(sys.argv[2]) if len(sys.argv) > 2 else 1400
+    for key, info in screenshots(db, out, width=width).items():
+        print(key, info["charts"], "charts", info["problems"] or "ok", info["screenshot"])
