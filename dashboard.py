@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from metrics import store
-from pages import state
+from pages import session, state
 from pages.state import Frame
 
 HERE = Path(__file__).resolve().parent
@@ -31,6 +31,7 @@ NAVIGATION = [
     ("section_areas", "budget.py", "page_budget", ":material/account_balance:"),
     ("section_reference", "schedule.py", "page_schedule", ":material/event:"),
     ("section_reference", "definitions.py", "page_definitions", ":material/menu_book:"),
+    ("section_data", "data_import.py", "page_import", ":material/upload_file:"),
 ]
 
 
@@ -58,6 +59,7 @@ def draw_frame() -> Frame:
                                  format_func=lambda t: whole_county if t == "*" else t)
     st.session_state["township_choice"] = township
     sidebar.caption(state.t("township_note"))
+    st.session_state["_user"] = session.draw_login(sidebar)
     frame = Frame(st.session_state["lang"], as_of, None if township == "*" else township, version, demo)
     st.session_state["_frame"] = frame
     return frame

@@ -121,6 +121,24 @@ def cmd_scorecard(args, con) -> int:
     return 0
 
 
+def cmd_user_add(args, con) -> int:
+    import getpass as gp
+
+    from .auth import add_local_account, secrets_path
+
+    password = args.password or gp.getpass("密码 password: ")
+    if len(password) < 8:
+        _err("密码至少 8 位 / the password needs at least 8 characters")
+        return 1
+    try:
+        add_local_account(args.login, password, args.role, args.name)
+    except ValueError as exc:
+        _err(str(exc))
+        return 2
+    _print(f"{args.login} ({args.role}) -> {secrets_path()}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m metrics", description="布尔津县电商进农村示范 KPI 工具")
     parser.add_argument("--db", help="DuckDB file (default: $KPI_DB, else data/kpi.duckdb)")
@@ -138,6 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir")
     p.set_defaults(func=cmd_templates)
     sub.add_parser("demo", help="load the demo ledgers").set_defaults(func=cmd_demo)
+    p = sub.add_parser("user-add", help="add or change a local dashboard account (written to the secrets file)")
+    p.add_argument("login")
+    p.add_argument("--role", choices=["viewer", "editor", "admin"], default="editor")
+    p.add_argument("--name", default=None)
+    p.add_argument("--password", default=None, help="(prompted for when omitted)")
+    p.set_defaults(func=cmd_user_add)
     p = sub.add_parser("scorecard", help="every KPI against its target at a date")
     p.add_argument("--as-of", type=_parse_date, default=None, help="YYYY-MM-DD (default: the latest data date)")
     p.add_argument("--json", action="store_true", help="a JSON array, one object per KPI")

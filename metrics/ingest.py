@@ -52,9 +52,20 @@ class FileOutcome:
 
 
 @dataclass
+class KpiChange:
+    kpi_id: str
+    before: float | None
+    after: float | None
+    status_before: str
+    status_after: str
+
+
+@dataclass
 class BatchResult:
     outcomes: list[FileOutcome]
     committed: bool
+    dry_run: bool = False
+    kpi_changes: list[KpiChange] = field(default_factory=list)  # a preview's effect on the KPIs it touches
 
     @property
     def problems(self) -> list[Problem]:
@@ -151,10 +162,18 @@ def _warnings_json(problems: list[Problem]) -> str:
     return json.dumps(kept, ensure_ascii=False, default=str)
 
 
+class _Preview(Exception):
+    """Raised inside the transaction of a dry run, so everything it wrote is rolled back."""
+
+
 def ingest_files(con: duckdb.DuckDBPyConnection, files: list[tuple[str, bytes]], dataset: str | None = None,
                  user: str | None = None, config: CountyConfig | None = None, is_demo: bool = False,
-                 today: dt.date | None = None) -> BatchResult:
-    """Parse, check and (if nothing is wrong anywhere) load a batch of files in one transaction."""
+                 today: dt.date | None = None, dry_run: bool = False,
+                 preview_as_of: dt.date | None = None) -> BatchResult:
+    """Parse, check and (if nothing is wrong anywhere) load a batch of files in one transaction.
+
+    dry_run: do all of it, measure the effect on the KPIs the batch touches at `preview_as_of`, then roll back.
+    """
     config = config or default_config()
     key = privacy.hash_key()
     user = user or _current_user()
@@ -171,36 +190,66 @@ def ingest_files(con: duckdb.DuckDBPyConnection, files: list[tuple[str, bytes]],
 
     order = load_order([p.dataset.name for p in parsed])
     by_order = sorted(parsed, key=lambda p: order.index(p.dataset.name))
+    touched = {p.dataset.name for p in parsed}
+    if dry_run:
+        from .scorecard import latest_data_date
+
+        preview_as_of = preview_as_of or latest_data_date(con)
+        before = _kpi_results(con, touched, preview_as_of, config)
     outcomes: dict[int, FileOutcome] = {}
+    changes: list[KpiChange] = []
+    try:
+        with store.transaction(con):
+            _load_batch(con, by_order, outcomes, user, is_demo, key)
+            if dry_run:
+                after = _kpi_results(con, touched, preview_as_of, config)
+                changes = [KpiChange(k, before[k].value, after[k].value, before[k].status, after[k].status)
+                           for k in before]
+                raise _Preview  # roll back everything the preview wrote
+    except _Preview:
+        for outcome in outcomes.values():
+            outcome.load_id = None  # nothing was stored
+    return BatchResult([outcomes[id(p)] for p in parsed], committed=not dry_run, dry_run=dry_run,
+                       kpi_changes=changes)
+
+
+def _kpi_results(con, datasets: set[str], as_of: dt.date, config: CountyConfig) -> dict:
+    """The KPIs that read any of these datasets, evaluated at as_of (for a preview's before and after)."""
+    from .registry import KPIS
+    from .scorecard import evaluate
+
+    return {k.id: evaluate(con, k, as_of, config, with_forecast=False) for k in KPIS if datasets & set(k.datasets)}
+
+
+def _load_batch(con, by_order: list[ParsedFile], outcomes: dict[int, FileOutcome], user: str, is_demo: bool,
+                key: bytes) -> None:
+    """Merge each file in dependency order and record a load for each that changed anything."""
     now = dt.datetime.now().replace(microsecond=0)
-    with store.transaction(con):
-        batch_id = None
-        changed = False
-        for p in by_order:
-            ds = p.dataset
-            previous = store.one(con,
-                "SELECT max(load_id) FROM loads WHERE dataset = ? AND sha256 = ? AND status = 'active'",
-                [ds.name, p.sha256])[0]
-            # max + 1 rather than a sequence: a load that turns out unchanged leaves no gap in the numbering.
-            load_id = store.one(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads")[0]
-            batch_id = batch_id or load_id
-            added, replaced, unchanged = _merge(con, ds, p, load_id)
-            outcome = FileOutcome(p.file_name, ds.name, "unchanged", added=added, replaced=replaced,
-                                  unchanged=unchanged, previous_load=previous, problems=p.problems)
-            if added or replaced:
-                outcome.status, outcome.load_id, outcome.previous_load = "loaded", load_id, None
-                con.execute(
-                    "INSERT INTO loads (load_id, batch_id, dataset, file_name, sha256, rows_added, rows_replaced, "
-                    "rows_unchanged, loaded_by, loaded_at, warnings, is_demo) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    [load_id, batch_id, ds.name, Path(p.file_name).name, p.sha256, added, replaced, unchanged,
-                     user, now, _warnings_json(p.problems), is_demo])
-                changed = True
-            outcomes[id(p)] = outcome
-        if changed:
-            store.bump_data_version(con)
-            con.execute("INSERT INTO meta VALUES ('hash_key', ?) ON CONFLICT (key) DO NOTHING",
-                        [privacy.key_fingerprint(key)])
-    return BatchResult([outcomes[id(p)] for p in parsed], committed=True)
+    batch_id = None
+    changed = False
+    for p in by_order:
+        ds = p.dataset
+        previous = store.one(con, "SELECT max(load_id) FROM loads WHERE dataset = ? AND sha256 = ? AND status = 'active'",
+                             [ds.name, p.sha256])[0]
+        # max + 1 rather than a sequence: a load that turns out unchanged leaves no gap in the numbering.
+        load_id = store.one(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads")[0]
+        batch_id = batch_id or load_id
+        added, replaced, unchanged = _merge(con, ds, p, load_id)
+        outcome = FileOutcome(p.file_name, ds.name, "unchanged", added=added, replaced=replaced,
+                              unchanged=unchanged, previous_load=previous, problems=p.problems)
+        if added or replaced:
+            outcome.status, outcome.load_id, outcome.previous_load = "loaded", load_id, None
+            con.execute(
+                "INSERT INTO loads (load_id, batch_id, dataset, file_name, sha256, rows_added, rows_replaced, "
+                "rows_unchanged, loaded_by, loaded_at, warnings, is_demo) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                [load_id, batch_id, ds.name, Path(p.file_name).name, p.sha256, added, replaced, unchanged,
+                 user, now, _warnings_json(p.problems), is_demo])
+            changed = True
+        outcomes[id(p)] = outcome
+    if changed:
+        store.bump_data_version(con)
+        con.execute("INSERT INTO meta VALUES ('hash_key', ?) ON CONFLICT (key) DO NOTHING",
+                    [privacy.key_fingerprint(key)])
 
 
 def _key_matches(con: duckdb.DuckDBPyConnection, key: bytes) -> bool:

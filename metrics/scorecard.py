@@ -83,6 +83,10 @@ def _has_rows(con, kpi: Kpi) -> bool:
 
 
 def latest_record(con, dataset: str, as_of: dt.date) -> dt.date | None:
+    if dataset == "training_attendance":  # attendance is dated by its session
+        row = store.one(con, "SELECT max(s.date) FROM training_attendance a JOIN training_sessions s USING (session_id) "
+                             "WHERE s.date <= ?", [as_of])
+        return row[0] if row else None
     column = DATE_COLUMNS.get(dataset)
     if column is None:
         row = store.one(con, "SELECT max(loaded_at) FROM loads WHERE dataset = ? AND status = 'active'", [dataset])

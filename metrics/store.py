@@ -44,6 +44,13 @@ def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
             status VARCHAR NOT NULL DEFAULT 'active', undone_at TIMESTAMP, undone_by VARCHAR,
             is_demo BOOLEAN DEFAULT FALSE)"""
     )
+    # Evidence for acceptance: files stored once by content hash, linked to the loads they support.
+    con.execute("CREATE TABLE IF NOT EXISTS evidence_files (sha256 VARCHAR PRIMARY KEY, content BLOB, size BIGINT, "
+                "mime VARCHAR)")
+    con.execute("CREATE TABLE IF NOT EXISTS evidence (load_id BIGINT, sha256 VARCHAR, file_name VARCHAR, "
+                "added_by VARCHAR, added_at TIMESTAMP, PRIMARY KEY (load_id, sha256))")
+    con.execute("CREATE TABLE IF NOT EXISTS user_roles (login VARCHAR PRIMARY KEY, role VARCHAR NOT NULL, "
+                "updated_by VARCHAR, updated_at TIMESTAMP)")
     for ds in DATASETS.values():
         cols = stored_columns(ds) + list(META_COLUMNS)
         ddl = ", ".join(f'"{name}" {sql_type}' for name, sql_type in cols)

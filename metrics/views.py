@@ -303,3 +303,38 @@ def kpi_rows(con, kpi_id: str, as_of: dt.date) -> pd.DataFrame:
     if kpi_id == "streamers_10k":
         return streamer_qualification(con, as_of)
     return store.query(con, KPI_ROWS_SQL[kpi_id], {"as_of": as_of})
+
+
+# -------------------------------------------------------------------------------------------- data quality
+
+def data_quality(con, as_of: dt.date) -> pd.DataFrame:
+    """Per ledger: rows, the latest load, the latest record date, and the warnings kept from its active loads."""
+    import json
+
+    from .datasets import DATASETS
+    from .scorecard import latest_record
+
+    loads = store.query(con, """
+        SELECT dataset, max(load_id) AS last_load, max(loaded_at) AS last_loaded_at, count(*) AS loads,
+               list(warnings) AS warnings
+        FROM loads WHERE status = 'active' GROUP BY 1""")
+    by_dataset = {row.dataset: row for row in loads.itertuples()}
+    rows = []
+    for name in DATASETS:
+        info = by_dataset.get(name)
+        warnings = sum(len(json.loads(w or "[]")) for w in (info.warnings if info is not None else []))
+        rows.append({
+            "dataset": name, "rows": store.one(con, f'SELECT count(*) FROM "{name}"')[0],
+            "loads": int(info.loads) if info is not None else 0,
+            "last_load": int(info.last_load) if info is not None else None,
+            "last_loaded_at": info.last_loaded_at if info is not None else None,
+            "latest_record": latest_record(con, name, as_of), "warnings": warnings,
+        })
+    return pd.DataFrame(rows)
+
+
+def load_warnings(con, load_id: int) -> pd.DataFrame:
+    import json
+
+    row = store.one(con, "SELECT warnings FROM loads WHERE load_id = ?", [load_id])
+    return pd.DataFrame(json.loads(row[0] or "[]") if row else [])

@@ -18,17 +18,14 @@ results = state.scorecard(frame.as_of, frame.lang, frame.version)
 by_status = {s: [r for r in results if r.status == s] for s in STATUSES}
 cfg = state.config()
 
-st.title(cfg.project_zh if frame.lang != "en" else cfg.project_en)
+st.subheader(cfg.project_zh if frame.lang != "en" else cfg.project_en)
 attention = len(by_status["at_risk"]) + len(by_status["behind"]) + len(by_status["missed"])
-st.subheader(state.t("overview_caption", date=format_date(frame.as_of, frame.lang), total=len(results),
-                     achieved=len(by_status["achieved"]), attention=attention))
+st.markdown("**" + state.t("overview_caption", date=format_date(frame.as_of, frame.lang), total=len(results),
+                           achieved=len(by_status["achieved"]), attention=attention) + "**")
 
-# Counts per status, each with its colour and word.
-cols = st.columns(len(STATUSES))
-for col, status in zip(cols, STATUSES):
-    with col:
-        st.markdown(ui.badge(status), unsafe_allow_html=True)
-        st.metric(ui.status_word(status), len(by_status[status]), label_visibility="collapsed")
+# Counts per status in one line of badges (wraps on a phone instead of stacking six tall metrics).
+st.markdown(" &nbsp; ".join(ui.badge(status, f" {len(by_status[status])}") for status in STATUSES),
+            unsafe_allow_html=True)
 
 budget = next(r for r in results if r.id == "budget_execution_rate")
 left, right = st.columns([1, 2])

@@ -17,6 +17,16 @@ TEXTS: dict[str, tuple[str, str]] = {
     "section_progress": ("进度", "Progress"),
     "section_areas": ("分项", "Areas"),
     "section_reference": ("参考", "Reference"),
+    # sign-in
+    "login": ("登录", "Sign in"),
+    "logout": ("退出登录", "Sign out"),
+    "login_oidc": ("使用统一身份认证登录", "Sign in with the identity provider"),
+    "login_name": ("账号", "Account"),
+    "login_password": ("密码", "Password"),
+    "login_failed": ("账号或密码不正确", "Wrong account or password"),
+    "session_expired": ("长时间未操作，已自动退出，请重新登录", "Signed out after a period of inactivity"),
+    "section_data": ("数据", "Data"),
+    "page_import": ("数据导入", "Data import"),
     # pages
     "page_overview": ("总览", "Overview"),
     "page_training": ("培训与转化", "Training"),

@@ -32,11 +32,11 @@ def status_word(status: str) -> str:
     return STATUSES[status][1 if state.lang() == "en" else 0]
 
 
-def badge(status: str) -> str:
+def badge(status: str, suffix: str = "") -> str:
     """An HTML badge built only from our own status vocabulary (no ledger text goes through HTML)."""
     color = STATUS_COLORS[status]
     return (f'<span style="background:{color};color:white;padding:2px 8px;border-radius:10px;'
-            f'font-size:0.85em;white-space:nowrap">{html.escape(status_word(status))}</span>')
+            f'font-size:0.85em;white-space:nowrap;line-height:2.2">{html.escape(status_word(status) + suffix)}</span>')
 
 
 def page_header(title: str) -> None:

@@ -41,3 +41,45 @@ def test_phone_width(tmp_path):
     result = screenshots(tmp_path / "phone.duckdb", ARTIFACTS, langs=("zh",), width=390, pages=["", "training"])
     for name, info in result.items():
         assert info["problems"] == [] and info["charts"] >= 1, name
+
+
+def test_a_clerk_uploads_an_xlsx_through_the_page(tmp_path):
+    """Sign in with a local account, upload a real .xlsx on 数据导入, preview, commit, and see it in the history."""
+    from playwright.sync_api import sync_playwright
+
+    from metrics import store
+    from metrics.auth import add_local_account
+
+    from .browser import CHROMIUM, CHROMIUM_ARGS, running_dashboard, wait_until_rendered
+    from .ledgers import xlsx_bytes
+
+    secrets = tmp_path / "secrets.toml"
+    add_local_account("clerk", "correct horse", "editor", "李会计", secrets)
+    ledger = tmp_path / "直播设备台账.xlsx"
+    ledger.write_bytes(xlsx_bytes([["布尔津县固定资产台账"], [], ["资产编号", "资产名称", "类型", "数量", "验收日期"],
+                                   ["ZC900", "补充直播设备", "直播设备", 2, "2024-05-06"]]))
+    db = tmp_path / "browser-import.duckdb"
+    with running_dashboard(db, {"KPI_SECRETS": str(secrets)}) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        wait_until_rendered(page)
+        page.get_by_text("登录", exact=True).first.click()
+        page.get_by_label("账号").fill("clerk")
+        page.get_by_label("密码").fill("correct horse")
+        page.get_by_role("button", name="登录").click()
+        wait_until_rendered(page)
+        page.get_by_text("数据导入").first.click()
+        wait_until_rendered(page)
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(ledger))
+        page.wait_for_selector('text=直播设备台账.xlsx')
+        page.get_by_role("button", name="检查并预览").click()
+        page.wait_for_selector("text=确认导入", timeout=60000)
+        page.get_by_role("button", name="确认导入").click()
+        page.wait_for_selector("text=已导入 直播设备台账.xlsx", timeout=60000)
+        page.screenshot(path=str(ARTIFACTS / "import_committed_zh.png"), full_page=True)
+        browser.close()
+    con = store.connect(db)
+    assert store.one(con, "SELECT quantity, accepted_on::VARCHAR FROM assets WHERE asset_id = 'ZC900'") == (2, "2024-05-06")
+    assert store.one(con, "SELECT loaded_by FROM loads WHERE file_name = '直播设备台账.xlsx'") == ("clerk",)
+    con.close()

@@ -1,0 +1,89 @@
+"""Every action that changes data, with its permission check. Pages and the command line call these, so a role
+is enforced where the action runs, whatever request reaches it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import mimetypes
+
+import duckdb
+
+from . import ingest, store
+from .auth import ROLES, User, require
+
+EVIDENCE_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
+
+
+class ActionRefused(Exception):
+    """The action is allowed but cannot be done; `zh` and `en` say why."""
+
+    def __init__(self, zh: str, en: str):
+        self.zh, self.en = zh, en
+        super().__init__(en)
+
+    def message(self, lang: str = "zh") -> str:
+        return self.en if lang == "en" else self.zh
+
+
+def load_files(con, user: User, files: list[tuple[str, bytes]], dataset: str | None = None,
+               dry_run: bool = False, preview_as_of: dt.date | None = None) -> ingest.BatchResult:
+    require(user, "load")
+    return ingest.ingest_files(con, files, dataset, user=user.login, dry_run=dry_run, preview_as_of=preview_as_of)
+
+
+def undo_load(con, user: User, load_id: int) -> ingest.UndoResult:
+    require(user, "undo")
+    return ingest.undo_checked(con, load_id, user=user.login)
+
+
+def attach_evidence(con: duckdb.DuckDBPyConnection, user: User, load_id: int, file_name: str, content: bytes) -> str:
+    """Store a supporting file (scan, photo, invoice) for a load, by content hash; returns the hash."""
+    require(user, "attach")
+    suffix = "." + file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
+    if suffix not in EVIDENCE_TYPES:
+        raise ActionRefused(f"只接受 PDF、JPG、PNG 文件，{file_name} 不是", f"only PDF, JPG and PNG are accepted: {file_name}")
+    if len(content) > MAX_EVIDENCE_BYTES:
+        raise ActionRefused(f"{file_name} 超过 20 MB", f"{file_name} is over 20 MB")
+    if not store.one(con, "SELECT count(*) FROM loads WHERE load_id = ?", [load_id])[0]:
+        raise ActionRefused(f"没有编号为 {load_id} 的导入", f"there is no load {load_id}")
+    digest = hashlib.sha256(content).hexdigest()
+    with store.transaction(con):
+        con.execute("INSERT INTO evidence_files VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    [digest, content, len(content), EVIDENCE_TYPES[suffix]])
+        con.execute("INSERT INTO evidence VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    [load_id, digest, file_name, user.login, dt.datetime.now().replace(microsecond=0)])
+    return digest
+
+
+def evidence_list(con, load_id: int | None = None):
+    where = "WHERE e.load_id = ?" if load_id is not None else ""
+    return store.query(con, f"""
+        SELECT e.load_id, e.file_name, e.sha256, f.size, f.mime, e.added_by, e.added_at
+        FROM evidence e JOIN evidence_files f USING (sha256) {where} ORDER BY e.added_at""",
+                       [load_id] if load_id is not None else [])
+
+
+def evidence_content(con, sha256: str) -> bytes | None:
+    row = store.one(con, "SELECT content FROM evidence_files WHERE sha256 = ?", [sha256])
+    return bytes(row[0]) if row else None
+
+
+def set_role(con, user: User, login: str, role: str) -> None:
+    """An admin assigns a role to a login (an OIDC e-mail or a local account)."""
+    require(user, "manage_users")
+    if role not in ROLES:
+        raise ActionRefused(f"角色必须是 {'、'.join(ROLES)} 之一", f"role must be one of {', '.join(ROLES)}")
+    con.execute("INSERT INTO user_roles VALUES (?, ?, ?, ?) ON CONFLICT (login) DO UPDATE SET role = excluded.role, "
+                "updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+                [login.strip(), role, user.login, dt.datetime.now().replace(microsecond=0)])
+
+
+def assigned_role(con, login: str) -> str | None:
+    row = store.one(con, "SELECT role FROM user_roles WHERE login = ?", [login])
+    return row[0] if row else None
+
+
+def guess_mime(name: str) -> str:
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"

@@ -1,0 +1,163 @@
+"""The import page: upload, check, preview, commit; a bad file's report; undo; roles enforced where actions run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from metrics import actions, ingest, store
+from metrics.auth import ANONYMOUS, PermissionDenied, User
+
+from .ledgers import csv_bytes, snapshot
+
+ROOT = Path(__file__).resolve().parent.parent
+EDITOR = User("clerk", "李会计", "editor", "local")
+SESSIONS = "场次编号,培训日期,乡镇,培训主题,培训形式\nS1,2023-03-01,禾木,直播带货,线下\n"
+ATTENDANCE = "场次编号,学员编号\nS1,A\nS1,B\nS1,C\n"
+MORE = "场次编号,学员编号\nS1,D\nS1,E\n"
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    path = tmp_path / "import.duckdb"
+    monkeypatch.setenv("KPI_DB", str(path))
+    monkeypatch.setenv("KPI_SECRETS", str(tmp_path / "secrets.toml"))
+    con = store.connect(path)
+    assert ingest.ingest_files(con, [("s.csv", csv_bytes(SESSIONS)), ("a.csv", csv_bytes(ATTENDANCE))]).committed
+    con.close()
+    return path
+
+
+def import_page(user: User | None, as_of: dt.date = dt.date(2023, 3, 31)) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+    at.session_state["as_of"] = as_of
+    if user is not None:
+        at.session_state["user"] = user
+        at.session_state["user_seen"] = time.time()
+    at.run()
+    at.switch_page("pages/data_import.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def person_times(path: Path) -> int:
+    con = store.connect(path)
+    try:
+        return store.one(con, "SELECT count(*) FROM training_attendance")[0]
+    finally:
+        con.close()
+
+
+def test_a_good_file_is_previewed_then_committed(db):
+    at = import_page(EDITOR)
+    at.file_uploader(key="uploads").set_value(("more.csv", csv_bytes(MORE), "text/csv")).run()
+    at.button(key="check").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    # The preview: 2 rows added, and person-times would go from 3 to 5 (A, B, C + D, E) as of 2023-03-31.
+    assert [m.value for m in at.metric if m.label == "新增行"] == ["2"]
+    preview = at.dataframe[0].value  # the first table on the page: how the KPIs would move
+    row = preview[preview["指标"] == "电商培训人次"].iloc[0]
+    assert (row["导入前"], row["导入后"]) == ("3 人次", "5 人次")
+    assert person_times(db) == 3  # nothing written by the preview
+    at.button(key="commit").click().run()
+    assert any("新增 2 行" in s.value for s in at.success)
+    assert person_times(db) == 5
+    # The overview now shows the new value.
+    at.switch_page("dashboard.py").run()
+    assert next(m.value for m in at.metric if m.label == "当前值") == "5 人次"
+
+
+def test_a_bad_file_shows_the_report_and_changes_nothing(db):
+    con = store.connect(db)
+    before = snapshot(con)
+    con.close()
+    at = import_page(EDITOR)
+    bad = "场次编号,学员编号\nS9,X\n"  # no session S9
+    at.file_uploader(key="uploads").set_value(("bad.csv", csv_bytes(bad), "text/csv")).run()
+    at.button(key="check").click().run()
+    report = at.dataframe[0].value
+    assert list(report.iloc[0][["行号", "列", "值"]]) == [2, "场次编号", "S9"]
+    assert "场次编号在培训场次中不存在" in report.iloc[0]["原因"]
+    assert any("整批文件都不会导入" in e.value for e in at.error)
+    assert not [b for b in at.button if b.key == "commit"]
+    con = store.connect(db)
+    assert snapshot(con) == before
+    con.close()
+
+
+def test_undo_restores_the_state_before(db):
+    con = store.connect(db)
+    assert ingest.ingest_files(con, [("more.csv", csv_bytes(MORE))]).committed
+    con.close()
+    assert person_times(db) == 5
+    at = import_page(EDITOR)
+    at.selectbox(key="undo_target").set_value(3).run()
+    at.checkbox(key="undo_confirm").check().run()
+    at.button(key="undo").click().run()
+    assert any("已撤销导入 3" in s.value for s in at.success)
+    assert person_times(db) == 3
+
+
+def test_a_viewer_cannot_load(db):
+    at = import_page(None)
+    assert any("查看者只能浏览数据" in i.value for i in at.info)
+    assert not [b for b in at.button if b.key in ("check", "commit")]
+    assert not [b for b in at.button if b.key == "undo"]
+
+
+def test_the_actions_refuse_a_viewer_whatever_the_request(db):
+    con = store.connect(db)
+    before = snapshot(con)
+    with pytest.raises(PermissionDenied) as exc:
+        actions.load_files(con, ANONYMOUS, [("more.csv", csv_bytes(MORE))])
+    assert "没有权限" in exc.value.message()
+    for call in (lambda: actions.undo_load(con, ANONYMOUS, 1),
+                 lambda: actions.attach_evidence(con, ANONYMOUS, 1, "a.pdf", b"%PDF-1.4"),
+                 lambda: actions.set_role(con, EDITOR, "someone@example.org", "admin")):
+        with pytest.raises(PermissionDenied):
+            call()
+    assert snapshot(con) == before
+    con.close()
+
+
+def test_evidence_is_stored_by_hash_and_listed(db):
+    con = store.connect(db)
+    digest = actions.attach_evidence(con, EDITOR, 1, "签到表.pdf", b"%PDF-1.4 scan")
+    again = actions.attach_evidence(con, EDITOR, 2, "copy.pdf", b"%PDF-1.4 scan")  # same content, another load
+    assert digest == again
+    assert store.one(con, "SELECT count(*) FROM evidence_files")[0] == 1
+    listed = actions.evidence_list(con)
+    assert list(listed["load_id"]) == [1, 2] and actions.evidence_content(con, digest) == b"%PDF-1.4 scan"
+    with pytest.raises(actions.ActionRefused):
+        actions.attach_evidence(con, EDITOR, 1, "virus.exe", b"MZ")
+    con.close()
+
+
+def test_local_accounts_sign_in(tmp_path):
+    from metrics.auth import add_local_account, authenticate
+
+    path = tmp_path / "secrets.toml"
+    add_local_account("clerk", "correct horse", "editor", "李会计", path)
+    add_local_account("boss", "another one", "admin", None, path)
+    assert authenticate("clerk", "correct horse", path) == User("clerk", "李会计", "editor", "local")
+    assert authenticate("clerk", "wrong", path) is None
+    assert authenticate("nobody", "correct horse", path) is None
+    assert "correct horse" not in path.read_text()
+    add_local_account("clerk", "new password", "viewer", "李会计", path)  # replaced, not duplicated
+    assert authenticate("clerk", "new password", path).role == "viewer"
+    assert authenticate("boss", "another one", path).role == "admin"
+
+
+def test_sessions_expire(db, monkeypatch):
+    from pages import session
+
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+    at.session_state["user"] = EDITOR
+    at.session_state["user_seen"] = time.time() - session.IDLE_LIMIT_S - 5
+    at.run()
+    at.switch_page("pages/data_import.py").run()
+    assert any("查看者只能浏览数据" in i.value for i in at.info)
