@@ -31,6 +31,7 @@ NAVIGATION = [
     ("section_areas", "budget.py", "page_budget", ":material/account_balance:"),
     ("section_reference", "schedule.py", "page_schedule", ":material/event:"),
     ("section_reference", "definitions.py", "page_definitions", ":material/menu_book:"),
+    ("section_data", "explore.py", "page_explore", ":material/query_stats:"),
     ("section_data", "data_import.py", "page_import", ":material/upload_file:"),
 ]
 
@@ -74,6 +75,9 @@ def run() -> None:
         sections.setdefault(state.t(section), []).append(
             st.Page(PAGES / file, title=state.t(title), icon=icon, default=file == "overview.py"))
     page = st.navigation(sections, position="sidebar")
+    return_to = st.session_state.pop("_return_to", None)
+    if return_to in {file for _, file, _, _ in NAVIGATION}:  # see state.current(): back to the page first asked for
+        st.switch_page(PAGES / return_to, query_params=st.query_params.to_dict())
     if frame.demo:
         st.warning(state.t("demo_banner"), icon=":material/science:")
     page.run()

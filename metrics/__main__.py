@@ -139,6 +139,23 @@ def cmd_user_add(args, con) -> int:
     return 0
 
 
+def cmd_sql(args, con) -> int:
+    from .sandbox import SandboxError, build_sandbox, run_query
+
+    try:
+        result = run_query(build_sandbox(con), args.query)
+    except SandboxError as exc:
+        _err(exc.message(args.lang))
+        return 1
+    if args.csv:
+        sys.stdout.write(result.frame.to_csv(index=False))
+    else:
+        _print(result.frame.to_string(index=False, max_rows=200))
+    if result.truncated:
+        _err("结果已截断" if args.lang != "en" else "result truncated")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m metrics", description="布尔津县电商进农村示范 KPI 工具")
     parser.add_argument("--db", help="DuckDB file (default: $KPI_DB, else data/kpi.duckdb)")
@@ -162,6 +179,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default=None)
     p.add_argument("--password", default=None, help="(prompted for when omitted)")
     p.set_defaults(func=cmd_user_add)
+    p = sub.add_parser("sql", help="a read-only SELECT over the ledgers, in a sandbox")
+    p.add_argument("query")
+    p.add_argument("--csv", action="store_true")
+    p.set_defaults(func=cmd_sql)
     p = sub.add_parser("scorecard", help="every KPI against its target at a date")
     p.add_argument("--as-of", type=_parse_date, default=None, help="YYYY-MM-DD (default: the latest data date)")
     p.add_argument("--json", action="store_true", help="a JSON array, one object per KPI")

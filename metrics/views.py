@@ -338,3 +338,15 @@ def load_warnings(con, load_id: int) -> pd.DataFrame:
 
     row = store.one(con, "SELECT warnings FROM loads WHERE load_id = ?", [load_id])
     return pd.DataFrame(json.loads(row[0] or "[]") if row else [])
+
+
+def explore_run(con, spec, as_of: dt.date):
+    from .explore import run
+
+    return run(con, spec, as_of)
+
+
+def explore_rows(con, spec, as_of: dt.date):
+    from .explore import rows
+
+    return rows(con, spec, as_of)

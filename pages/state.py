@@ -97,9 +97,31 @@ def t(key: str, **params) -> str:
 
 
 def current() -> Frame:
-    """The frame drawn by dashboard.py for this run."""
-    return st.session_state["_frame"]
+    """The frame drawn by dashboard.py for this run.
+
+    When a fresh server's very first visit is a page's own URL (a bookmark to /explore), Streamlit runs that
+    pages/ script directly, in its old pages-folder mode, before dashboard.py has set up st.navigation. Then there
+    is no frame: go through dashboard.py, which comes back to this page with the same URL parameters.
+    """
+    frame = st.session_state.get("_frame")
+    if frame is None:
+        import inspect
+        from pathlib import Path
+
+        st.session_state["_return_to"] = Path(inspect.stack()[1].filename).name
+        st.switch_page(str(Path(__file__).resolve().parent.parent / "dashboard.py"),
+                       query_params=st.query_params.to_dict())
+    return frame
 
 
 def config():
     return default_config()
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def sandbox(version: str):
+    """The locked SQL sandbox for this data version (rebuilt after every load or undo)."""
+    from metrics.sandbox import build_sandbox
+
+    with connection() as con:
+        return build_sandbox(con)

@@ -27,6 +27,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "session_expired": ("长时间未操作，已自动退出，请重新登录", "Signed out after a period of inactivity"),
     "section_data": ("数据", "Data"),
     "page_import": ("数据导入", "Data import"),
+    "page_explore": ("数据探索", "Explore"),
     # pages
     "page_overview": ("总览", "Overview"),
     "page_training": ("培训与转化", "Training"),

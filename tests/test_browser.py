@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from .browser import ROOT, chromium_available, screenshots
+from .browser import NO_CHARTS, ROOT, chromium_available, screenshots
 
 pytestmark = pytest.mark.skipif(not chromium_available(),
                                 reason="Debian chromium and playwright are needed (scripts/test.sh installs them)")
@@ -23,10 +23,10 @@ def report(tmp_path_factory):
 
 
 def test_every_page_renders_in_chromium(report):
-    assert len(report) == 20  # 10 pages x 2 languages
+    assert len(report) == 24  # 12 pages x 2 languages
     for name, info in report.items():
         assert info["problems"] == [], name
-        if not name.startswith("definitions"):
+        if not name.startswith(NO_CHARTS):
             assert info["charts"] >= 1, name
         assert info["screenshot"].stat().st_size > 20_000, name  # a rendered page, not a blank one
 
@@ -83,3 +83,21 @@ def test_a_clerk_uploads_an_xlsx_through_the_page(tmp_path):
     assert store.one(con, "SELECT quantity, accepted_on::VARCHAR FROM assets WHERE asset_id = 'ZC900'") == (2, "2024-05-06")
     assert store.one(con, "SELECT loaded_by FROM loads WHERE file_name = '直播设备台账.xlsx'") == ("clerk",)
     con.close()
+
+
+def test_a_bookmarked_page_works_on_a_fresh_server(tmp_path):
+    """The first visit to a new server is a page's own URL with a view in it (a bookmark, a link in a chat)."""
+    from playwright.sync_api import sync_playwright
+
+    from .browser import CHROMIUM, CHROMIUM_ARGS, page_problems, running_dashboard, wait_until_rendered
+
+    with running_dashboard(tmp_path / "fresh.duckdb") as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"{url}/explore?ds=training_attendance&m=count&g=session_township")
+        wait_until_rendered(page)
+        assert page_problems(page) == []
+        assert "/explore" in page.url and "ds=training_attendance" in page.url
+        text = page.inner_text('[data-testid="stMain"]')
+        assert "数据探索" in text and "培训乡镇" in text
+        browser.close()

@@ -1,0 +1,213 @@
+"""数据探索 Explore: any ledger filtered, grouped by one or two dimensions, measured, charted and downloaded.
+The view lives in the URL, so it can be bookmarked or sent. Editors also get a sandboxed SQL box."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from metrics import explore
+from metrics.auth import can
+from metrics.datasets import DATASETS
+from metrics.explore import Filter, Spec
+from pages import state, ui
+
+frame = state.current()
+user = st.session_state.get("_user")
+en = frame.lang == "en"
+L = (lambda zh, english: english if en else zh)  # noqa: E731
+st.title(L("数据探索", "Explore"))
+cfg = state.config()
+
+# First visit with a view in the URL: put it into the widgets.
+if "explore_loaded" not in st.session_state:
+    st.session_state["explore_loaded"] = True
+    spec_in_url = explore.from_params(st.query_params.to_dict())
+    if spec_in_url:
+        st.session_state["ex_ds"] = spec_in_url.dataset
+        st.session_state["ex_filter_cols"] = [f.column for f in spec_in_url.filters]
+        for f in spec_in_url.filters:
+            # Each column type has one widget; a value that does not fit it (a hand-edited URL) is left out.
+            col = next((c for c in explore.columns(spec_in_url.dataset) if c.key == f.column), None)
+            wkey = f"ex_f_{f.column}"
+            if col is None or not f.values:
+                continue
+            if col.type in ("date", "month") and f.op == "between":
+                st.session_state[wkey] = tuple(v for v in f.values if isinstance(v, dt.date))
+            elif col.type in ("int", "number") and f.op == "between":
+                low, high = (f.values + [None, None])[:2]
+                st.session_state[f"{wkey}_lo"] = low if isinstance(low, (int, float)) else None
+                st.session_state[f"{wkey}_hi"] = high if isinstance(high, (int, float)) else None
+            elif col.type in ("enum", "township", "budget_line") and f.op == "in":
+                st.session_state[wkey] = [str(v) for v in f.values]
+            elif col.type == "bool" and f.op == "is":
+                st.session_state[wkey] = bool(f.values[0])
+            elif col.type in ("text", "list"):
+                st.session_state[wkey] = str(f.values[0])
+        st.session_state["ex_group"] = spec_in_url.group_by
+        st.session_state["ex_measure"] = spec_in_url.measure
+        if spec_in_url.measure_column:
+            st.session_state["ex_measure_col"] = spec_in_url.measure_column
+
+
+def label(dataset: str, key: str) -> str:
+    return explore.column_label(dataset, key, frame.lang)
+
+
+def dim_label(dataset: str, dim: str) -> str:
+    if ":" in dim:
+        part, key = dim.split(":", 1)
+        base = label(dataset, key)
+        return (f"{base} · {'月' if part == 'month' else '年'}" if not en else f"{base} · {part}")
+    return label(dataset, dim)
+
+
+dataset = st.selectbox(L("数据集", "Dataset"), list(DATASETS), key="ex_ds",
+                       format_func=lambda d: f"{DATASETS[d].en if en else DATASETS[d].zh}")
+cols = explore.columns(dataset)
+by_key = {c.key: c for c in cols}
+
+# ------------------------------------------------------------------------------------------------ filters
+filter_cols = st.multiselect(L("筛选条件", "Filter on"), [c.key for c in cols], key="ex_filter_cols",
+                             placeholder=L("选择要筛选的列", "choose columns"),
+                             format_func=lambda k: label(dataset, k) if k in by_key else k)
+filters: list[Filter] = []
+for key in [k for k in filter_cols if k in by_key]:
+    col = by_key[key]
+    wkey = f"ex_f_{key}"
+    if col.type in ("date", "month"):
+        picked = st.date_input(label(dataset, key), value=st.session_state.get(wkey, ()), key=wkey, format="YYYY-MM-DD")
+        values = list(picked) if isinstance(picked, (tuple, list)) else [picked]
+        if values:
+            filters.append(Filter(key, "between", [values[0], values[-1]]))
+    elif col.type in ("enum", "township", "budget_line"):
+        choices = (list(col.choices) if col.type == "enum" else [t.name for t in cfg.townships] if col.type == "township"
+                   else [line.id for line in cfg.budget_lines])
+        picked = st.multiselect(label(dataset, key), choices, key=wkey, placeholder=L("全部", "all"))
+        if picked:
+            filters.append(Filter(key, "in", picked))
+    elif col.type == "bool":
+        picked = st.selectbox(label(dataset, key), [True, False], key=wkey, format_func=lambda b: L("是", "yes") if b else L("否", "no"))
+        filters.append(Filter(key, "is", [picked]))
+    elif col.type in ("int", "number"):
+        left, right = st.columns(2)
+        low = left.number_input(L(f"{label(dataset, key)} 不小于", f"{label(dataset, key)} from"), value=None, key=f"{wkey}_lo")
+        high = right.number_input(L(f"{label(dataset, key)} 不大于", f"{label(dataset, key)} to"), value=None, key=f"{wkey}_hi")
+        if low is not None or high is not None:
+            filters.append(Filter(key, "between", [low, high]))
+    else:
+        text = st.text_input(L(f"{label(dataset, key)} 包含", f"{label(dataset, key)} contains"), key=wkey)
+        if text:
+            filters.append(Filter(key, "contains", [text]))
+
+# --------------------------------------------------------------------------------------- group, measure
+dims = explore.dimensions(dataset)
+group = st.multiselect(L("分组（最多两个）", "Group by (up to two)"), dims, key="ex_group", max_selections=2,
+                       placeholder=L("不分组", "no grouping"),
+                       format_func=lambda d: dim_label(dataset, d) if d in dims else d)
+group = [g for g in group if g in dims]
+measure_names = {"count": L("行数", "count"), "count_distinct": L("不同值个数", "distinct count"),
+                 "sum": L("合计", "sum"), "avg": L("平均", "average")}
+numeric = [c.key for c in explore.numeric_columns(dataset)]
+measures = ["count", "count_distinct"] + (["sum", "avg"] if numeric else [])
+measure = st.selectbox(L("度量", "Measure"), measures, key=state.lang_key("ex_measure_widget"),
+                       index=measures.index(st.session_state.get("ex_measure", "count"))
+                       if st.session_state.get("ex_measure", "count") in measures else 0,
+                       format_func=lambda m: measure_names[m])
+st.session_state["ex_measure"] = measure
+measure_col = None
+if measure != "count":
+    options = numeric if measure in ("sum", "avg") else [c.key for c in cols]
+    remembered = st.session_state.get("ex_measure_col")
+    measure_col = st.selectbox(L("度量列", "Measure column"), options, key=state.lang_key("ex_measure_col_widget"),
+                               index=options.index(remembered) if remembered in options else 0,
+                               format_func=lambda k: label(dataset, k))
+    st.session_state["ex_measure_col"] = measure_col
+
+spec = Spec(dataset, filters, group, measure, measure_col)
+st.query_params.from_dict({**explore.to_params(spec), "lang": frame.lang})
+st.caption(L(f"统计日期 {frame.as_of} 之后的记录不计入（没有日期的记录保留）。",
+             f"Records dated after {frame.as_of} are left out (undated ones stay)."))
+
+# ----------------------------------------------------------------------------------------------- results
+try:
+    result = state.view("explore_run", frame.version, spec, frame.as_of)
+except explore.ExploreError as exc:
+    st.error(str(exc))
+    st.stop()
+
+value_label = measure_names[measure] + (f"（{label(dataset, measure_col)}）" if measure_col and not en else
+                                        f" ({label(dataset, measure_col)})" if measure_col else "")
+shown = result.rename(columns={**{g: dim_label(dataset, g) for g in group}, "value": value_label})
+st.subheader(L("结果", "Result"))
+st.dataframe(ui._plain_dates(shown), hide_index=True, width="stretch", height=min(420, 40 + 35 * len(shown)))
+pivot = explore.pivot(result, spec)
+if pivot is not None:
+    st.subheader(L("透视表", "Pivot"))
+    st.dataframe(pivot.rename_axis(index=dim_label(dataset, group[0]), columns=dim_label(dataset, group[1])),
+                 width="stretch")
+
+if group and not result.empty:
+    kinds = {"bar": L("柱状图", "bar"), "line": L("折线图", "line"), "stacked": L("堆积柱状图", "stacked"),
+             "pie": L("饼图", "pie")}
+    available = ["bar", "line"] + (["stacked"] if len(group) == 2 else ["pie"])
+    kind = st.segmented_control(L("图表", "Chart"), available, key=state.lang_key("ex_chart"), default="bar",
+                                format_func=lambda k: kinds[k]) or "bar"
+    x = result[group[0]].astype(str) if ":" not in group[0] or group[0].startswith("year") else result[group[0]]
+    if kind == "pie":
+        fig = go.Figure(go.Pie(labels=result[group[0]].astype(str), values=result["value"]))
+    elif len(group) == 2:
+        fig = go.Figure()
+        for name, part in result.groupby(group[1], dropna=False):
+            xs = part[group[0]].astype(str) if not group[0].startswith("month") else part[group[0]]
+            trace = go.Scatter(x=xs, y=part["value"], mode="lines+markers", name=str(name)) if kind == "line" else \
+                go.Bar(x=xs, y=part["value"], name=str(name))
+            fig.add_trace(trace)
+        if kind == "stacked":
+            fig.update_layout(barmode="stack")
+    else:
+        fig = go.Figure(go.Scatter(x=x, y=result["value"], mode="lines+markers") if kind == "line"
+                        else go.Bar(x=x, y=result["value"], marker_color="#0072B2"))
+    st.plotly_chart(ui.layout(fig, dim_label(dataset, group[0]), value_label, 420,
+                              dates=group[0].startswith("month")), key="ex_chart_fig")
+
+left, right = st.columns(2)
+name = f"{DATASETS[dataset].zh}_{'_'.join(group) or 'total'}".replace(":", "-")
+left.download_button(L("下载 CSV（Excel 可直接打开）", "Download CSV (opens in Excel)"), explore.csv_bytes(shown),
+                     file_name=f"{name}.csv", mime="text/csv", key="ex_csv")
+right.download_button(L("下载 Excel", "Download XLSX"), explore.xlsx_bytes(ui._plain_dates(shown)),
+                      file_name=f"{name}.xlsx", key="ex_xlsx")
+
+with st.expander(L("查看明细行", "The rows themselves")):
+    detail = state.view("explore_rows", frame.version, spec, frame.as_of)
+    ui.table(detail, dataset, height=360)
+    st.download_button(L("下载明细 CSV", "Download rows as CSV"), explore.csv_bytes(ui.labelled(detail, dataset)),
+                       file_name=f"{DATASETS[dataset].zh}_rows.csv", mime="text/csv", key="ex_rows_csv")
+
+# --------------------------------------------------------------------------------------------------- SQL
+st.subheader("SQL")
+if not can(user, "sql"):
+    st.caption(L("SQL 查询仅对编辑和管理员开放，请登录。", "SQL is for editors and admins: sign in."))
+else:
+    st.caption(L("只读、沙箱运行：只允许一条 SELECT，不能访问文件或网络；最多返回 1 万行，10 秒超时。表名即数据集英文名。",
+                 "Read-only and sandboxed: one SELECT, no files or network; at most 10,000 rows, 10 s. Tables are named by dataset."))
+    query = st.text_area("SELECT …", key="ex_sql", height=120,
+                         placeholder="SELECT township, count(*) FROM training_sessions GROUP BY 1")
+    if st.button(L("运行", "Run"), key="ex_sql_run") and query.strip():
+        from metrics.auth import require
+        from metrics.sandbox import SandboxError, run_query
+
+        try:
+            require(user, "sql")  # checked where the query runs, not only by hiding the box
+            answer = run_query(state.sandbox(frame.version), query)
+            st.dataframe(answer.frame, hide_index=True, width="stretch")
+            if answer.truncated:
+                st.warning(L("结果超过 1 万行，已截断", "over 10,000 rows: truncated"))
+            st.download_button("CSV", explore.csv_bytes(answer.frame), file_name="query.csv", mime="text/csv",
+                               key="ex_sql_csv")
+        except SandboxError as exc:
+            st.error(exc.message(frame.lang))
+        except Exception as exc:  # PermissionDenied
+            st.error(exc.message(frame.lang) if hasattr(exc, "message") else str(exc))
