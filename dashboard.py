@@ -22,6 +22,7 @@ PAGES = HERE / "pages"
 # (section key, file, title key, material icon); titles are data, shown in the chosen language.
 NAVIGATION = [
     ("section_progress", "overview.py", "page_overview", ":material/dashboard:"),
+    ("section_progress", "meeting.py", "page_meeting", ":material/slideshow:"),
     ("section_areas", "training.py", "page_training", ":material/school:"),
     ("section_areas", "retail.py", "page_retail", ":material/shopping_cart:"),
     ("section_areas", "talent.py", "page_talent", ":material/live_tv:"),
@@ -74,7 +75,7 @@ def run() -> None:
     for section, file, title, icon in NAVIGATION:
         sections.setdefault(state.t(section), []).append(
             st.Page(PAGES / file, title=state.t(title), icon=icon, default=file == "overview.py"))
-    page = st.navigation(sections, position="sidebar")
+    page = st.navigation(sections, position="sidebar", expanded=True)  # all 13 pages, no "view more"
     return_to = st.session_state.pop("_return_to", None)
     if return_to in {file for _, file, _, _ in NAVIGATION}:  # see state.current(): back to the page first asked for
         st.switch_page(PAGES / return_to, query_params=st.query_params.to_dict())

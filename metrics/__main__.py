@@ -156,6 +156,19 @@ def cmd_sql(args, con) -> int:
     return 0
 
 
+def cmd_report(args, con) -> int:
+    from .briefing import export
+
+    try:
+        content = export(con, args.format, args.as_of, args.compare, args.lang)
+    except RuntimeError as exc:  # no Chromium for the PDF
+        _err(str(exc))
+        return 1
+    Path(args.out).write_bytes(content)
+    _print(f"{args.out} ({len(content):,} bytes)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m metrics", description="布尔津县电商进农村示范 KPI 工具")
     parser.add_argument("--db", help="DuckDB file (default: $KPI_DB, else data/kpi.duckdb)")
@@ -183,6 +196,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query")
     p.add_argument("--csv", action="store_true")
     p.set_defaults(func=cmd_sql)
+    p = sub.add_parser("report", help="the meeting briefing as PPTX or PDF")
+    p.add_argument("--as-of", type=_parse_date, default=None)
+    p.add_argument("--compare", type=_parse_date, default=None, help="an earlier date: say what changed since")
+    p.add_argument("--format", choices=["pptx", "pdf"], required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--lang", choices=["zh", "en"], default=None, dest="sub_lang")
+    p.set_defaults(func=cmd_report)
     p = sub.add_parser("scorecard", help="every KPI against its target at a date")
     p.add_argument("--as-of", type=_parse_date, default=None, help="YYYY-MM-DD (default: the latest data date)")
     p.add_argument("--json", action="store_true", help="a JSON array, one object per KPI")

@@ -28,6 +28,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "section_data": ("数据", "Data"),
     "page_import": ("数据导入", "Data import"),
     "page_explore": ("数据探索", "Explore"),
+    "page_meeting": ("会议模式", "Meeting mode"),
     # pages
     "page_overview": ("总览", "Overview"),
     "page_training": ("培训与转化", "Training"),

@@ -1,7 +1,7 @@
 """Shared UI pieces: status colours, KPI cards, the target/pace charts, labelled tables.
 
-The five status colours are the Okabe-Ito palette (safe for the common forms of colour blindness), and a status
-is always shown with its word as well, never by colour alone.
+Status colours come from metrics.charts (Okabe-Ito, colour-blind safe); a status is always shown with its word as
+well, never by colour alone.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from metrics import charts
 from metrics.datasets import DATASETS
 from metrics.formatting import format_date, format_target, format_value
 from metrics.registry import AREAS, KPI_BY_ID
@@ -21,11 +22,8 @@ from metrics.status import STATUSES
 from . import state
 from .texts import COLUMNS
 
-STATUS_COLORS = {
-    "achieved": "#009E73", "on_track": "#0072B2", "at_risk": "#E69F00", "behind": "#D55E00",
-    "missed": "#CC79A7", "no_data": "#999999",
-}
-FONT = "Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
+STATUS_COLORS = charts.STATUS_COLORS
+FONT = charts.FONT
 
 
 def status_word(status: str) -> str:
@@ -131,26 +129,8 @@ def area_results(area: str):
 
 
 def bullet_chart(results) -> go.Figure:
-    """Each KPI as a bar of its share of target, coloured by status, with the pace marker and the 100 % line."""
-    lang = state.lang()
-    results = list(reversed(results))  # plotly draws the first bar at the bottom
-    names = [f"{r.name} · {status_word(r.status)}" for r in results]
-    shares = [min(150.0, (r.progress or 0) * 100) for r in results]
-    labels = [f"{format_value(r.id, r.value, lang)} / {format_target(r.id, r.target, r.target_max, lang)}"
-              for r in results]
-    # Short bars carry their label outside, so a zero still reads "0 场 / ≥ 1 场".
-    positions = ["inside" if share > 45 else "outside" for share in shares]
-    fig = go.Figure(go.Bar(x=shares, y=names, orientation="h", text=labels, textposition=positions, cliponaxis=False,
-                           marker_color=[STATUS_COLORS[r.status] for r in results], name=state.t("value"),
-                           hovertemplate="%{y}<br>%{text}<extra></extra>"))
-    paced = [(r.expected / r.target * 100, n) for r, n in zip(results, names) if r.expected is not None and r.target]
-    if paced:
-        fig.add_trace(go.Scatter(x=[p for p, _ in paced], y=[n for _, n in paced], mode="markers",
-                                 marker=dict(symbol="line-ns", size=22, line=dict(width=3, color="#222")),
-                                 name=state.t("pace_marker"), hovertemplate="%{x:.0f}%<extra></extra>"))
-    fig.add_vline(x=100, line_dash="dash", line_color="#444")
-    fig.update_xaxes(range=[0, 152], ticksuffix="%")
-    return layout(fig, state.t("progress_axis"), "", height=90 + 48 * len(results))
+    """Each KPI as a bar of its share of target, coloured by status, with the pace marker (metrics.charts)."""
+    return charts.bullet_chart(results, state.lang())
 
 
 def history_chart(result, points: list[dict]) -> go.Figure:

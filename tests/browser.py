@@ -20,9 +20,9 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Flags the workplace's own probe uses: no sandbox as root, and no background calls to hosts we cannot reach.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-PAGES = ["", "training", "retail", "talent", "brands", "service", "publicity", "budget", "schedule", "definitions",
-         "explore", "data_import"]
-NO_CHARTS = ("definitions", "explore", "data_import")
+PAGES = ["", "meeting", "training", "retail", "talent", "brands", "service", "publicity", "budget", "schedule",
+         "definitions", "explore", "data_import"]
+NO_CHARTS = ("definitions", "explore", "data_import", "meeting")  # meeting opens on its title slide
 
 
 def chromium_available() -> bool:

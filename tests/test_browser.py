@@ -23,12 +23,35 @@ def report(tmp_path_factory):
 
 
 def test_every_page_renders_in_chromium(report):
-    assert len(report) == 24  # 12 pages x 2 languages
+    assert len(report) == 26  # 13 pages x 2 languages
     for name, info in report.items():
         assert info["problems"] == [], name
         if not name.startswith(NO_CHARTS):
             assert info["charts"] >= 1, name
         assert info["screenshot"].stat().st_size > 20_000, name  # a rendered page, not a blank one
+
+
+def test_meeting_mode_in_the_browser(tmp_path):
+    """Slides step forward on the projector view, the sidebar hidden, and each area slide draws its chart."""
+    from playwright.sync_api import sync_playwright
+
+    from .browser import CHROMIUM, CHROMIUM_ARGS, page_problems, running_dashboard, wait_until_rendered
+
+    with running_dashboard(tmp_path / "meeting.duckdb") as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        page.goto(f"{url}/meeting")
+        wait_until_rendered(page)
+        assert not page.is_visible('[data-testid="stSidebar"]')
+        for shown in (2, 3):  # title -> scorecard -> 培训与转化
+            page.get_by_role("button", name="下一页 ▶").click()
+            page.wait_for_selector(f"text={shown} / 9")
+            wait_until_rendered(page)
+        page.wait_for_selector(".js-plotly-plot", timeout=30000)
+        assert "培训与转化" in page.inner_text('[data-testid="stMain"]')
+        assert len(page.query_selector_all(".js-plotly-plot")) == 1 and page_problems(page) == []
+        page.screenshot(path=str(ARTIFACTS / "meeting_training_zh.png"))
+        browser.close()
 
 
 def test_the_demo_is_labelled_on_every_page(report):
@@ -96,8 +119,8 @@ def test_a_bookmarked_page_works_on_a_fresh_server(tmp_path):
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(f"{url}/explore?ds=training_attendance&m=count&g=session_township")
         wait_until_rendered(page)
+        page.wait_for_selector("text=培训乡镇", timeout=30000)  # the grouping read from the URL, as a chosen chip
         assert page_problems(page) == []
         assert "/explore" in page.url and "ds=training_attendance" in page.url
-        text = page.inner_text('[data-testid="stMain"]')
-        assert "数据探索" in text and "培训乡镇" in text
+        assert "数据探索" in page.inner_text('[data-testid="stMain"]')
         browser.close()

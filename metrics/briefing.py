@@ -1,0 +1,325 @@
+"""The meeting briefing (推进会简报): one content model, written as PPTX (python-pptx: real text and tables,
+charts as images) and as PDF (the same content as HTML, printed by headless Chromium, which embeds the CJK font).
+
+Static charts are rendered by kaleido on the machine's Chromium; Debian's fonts-noto-cjk supplies the Chinese.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import plotly.graph_objects as go
+
+from . import budget, charts, store, views
+from .config import CountyConfig, default_config
+from .formatting import format_date, format_target, format_value
+from .registry import AREAS
+from .scorecard import KpiResult, latest_data_date, scorecard
+
+ATTENTION = ("at_risk", "behind", "missed")
+
+
+@dataclass
+class AreaSection:
+    area: str
+    title: str
+    results: list[KpiResult]
+    chart_png: bytes = b""
+
+    @property
+    def attention(self) -> list[KpiResult]:
+        return [r for r in self.results if r.status in ATTENTION]
+
+
+@dataclass
+class Briefing:
+    lang: str
+    title: str
+    as_of: dt.date
+    compare: dt.date | None
+    freshness: dt.date
+    demo: bool
+    results: list[KpiResult]
+    earlier: dict[str, KpiResult]
+    areas: list[AreaSection]
+    budget_lines: pd.DataFrame
+    milestones: pd.DataFrame
+    budget_png: bytes = b""
+    generated: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
+
+    def t(self, zh: str, en: str) -> str:
+        return en if self.lang == "en" else zh
+
+    @property
+    def behind(self) -> list[KpiResult]:
+        return [r for r in self.results if r.status in ATTENTION]
+
+    def change(self, result: KpiResult) -> str:
+        """What changed since the comparison date, in words ('' when nothing did)."""
+        before = self.earlier.get(result.id)
+        if before is None or (before.value == result.value and before.status == result.status):
+            return ""
+        text = f"{format_value(result.id, before.value, self.lang)} → {format_value(result.id, result.value, self.lang)}"
+        if before.status != result.status:
+            text += f"（{charts.word(before.status, self.lang)} → {charts.word(result.status, self.lang)}）" \
+                if self.lang != "en" else f" ({charts.word(before.status, 'en')} → {charts.word(result.status, 'en')})"
+        return text
+
+
+def build(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, compare: dt.date | None = None,
+          lang: str = "zh", config: CountyConfig | None = None, with_charts: bool = True) -> Briefing:
+    config = config or default_config()
+    as_of = as_of or latest_data_date(con)
+    results = scorecard(con, as_of, config, lang)
+    earlier = {r.id: r for r in scorecard(con, compare, config, lang, with_forecast=False)} if compare else {}
+    areas = [AreaSection(a, AREAS[a][1 if lang == "en" else 0], [r for r in results if r.area == a]) for a in AREAS]
+    briefing = Briefing(
+        lang=lang, title=config.project_en if lang == "en" else config.project_zh, as_of=as_of, compare=compare,
+        freshness=latest_data_date(con), demo=store.demo_loaded(con), results=results, earlier=earlier, areas=areas,
+        budget_lines=budget.budget_lines(con, as_of, config), milestones=views.milestones(con, as_of))
+    if with_charts:
+        render_charts(briefing)
+    return briefing
+
+
+def _budget_figure(b: Briefing) -> go.Figure:
+    lines = b.budget_lines[::-1]
+    names = (lines["line_id"] + " " + lines["name_en" if b.lang == "en" else "name_zh"]).str.slice(0, 20)
+    fig = go.Figure([go.Bar(y=names, x=lines["plan_wan"], name=b.t("计划", "plan"), orientation="h", marker_color="#bbbbbb"),
+                     go.Bar(y=names, x=lines["spent_wan"], name=b.t("已支付", "spent"), orientation="h",
+                            marker_color=["#D55E00" if o else "#0072B2" for o in lines["over_plan"]])])
+    fig.update_layout(height=560, margin=dict(l=10, r=10, t=40, b=10), font=dict(family=charts.FONT, size=14),
+                      xaxis_title=b.t("万元", "万元 (10k yuan)"), plot_bgcolor="white",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+    return fig
+
+
+def render_charts(b: Briefing) -> None:
+    """PNG images of each area's chart and the budget chart, through one kaleido/Chromium session."""
+    import kaleido
+
+    figures = [(section, charts.bullet_chart(section.results, b.lang, font_size=16)) for section in b.areas]
+    kaleido.start_sync_server(silence_warnings=True)
+    try:
+        for section, fig in figures:
+            section.chart_png = fig.to_image(format="png", width=1200, height=max(320, fig.layout.height or 320),
+                                             scale=1.5)
+        b.budget_png = _budget_figure(b).to_image(format="png", width=1200, height=560, scale=1.5)
+    finally:
+        kaleido.stop_sync_server(silence_warnings=True)
+
+
+# ------------------------------------------------------------------------------------------------- PPTX
+
+def to_pptx(b: Briefing) -> bytes:
+    from pptx import Presentation
+    from pptx.dml.color import RGBColor
+    from pptx.util import Emu, Inches, Pt
+
+    deck = Presentation()
+    deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)
+    blank = deck.slide_layouts[6]
+
+    def text_box(slide, left, top, width, height, text, size=18, bold=False, color="222222"):
+        box = slide.shapes.add_textbox(Inches(left), Inches(top), Inches(width), Inches(height))
+        frame = box.text_frame
+        frame.word_wrap = True
+        for i, line in enumerate(text.split("\n")):
+            paragraph = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
+            run = paragraph.add_run()
+            run.text = line
+            run.font.size, run.font.bold = Pt(size), bold
+            run.font.color.rgb = RGBColor.from_string(color)
+        return box
+
+    def titled(title: str):
+        slide = deck.slides.add_slide(blank)
+        text_box(slide, 0.5, 0.3, 12.3, 0.8, title, 28, True)
+        if b.demo:
+            text_box(slide, 10.3, 0.1, 2.9, 0.4, b.t("演示数据", "演示数据 demo data"), 12, True, "B45F06")
+        return slide
+
+    def table(slide, rows: list[list[str]], top: float, widths: list[float], font=12, colors=None):
+        shape = slide.shapes.add_table(len(rows), len(rows[0]), Inches(0.5), Inches(top), Inches(sum(widths)),
+                                       Inches(0.3 * len(rows)))
+        tbl = shape.table
+        for c, w in enumerate(widths):
+            tbl.columns[c].width = Emu(int(Inches(w)))
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                cell = tbl.cell(r, c)
+                cell.text = value
+                for p in cell.text_frame.paragraphs:
+                    for run in p.runs:
+                        run.font.size = Pt(font)
+                        run.font.bold = r == 0
+                if colors and r > 0 and colors[r - 1] and c == colors[r - 1][0]:
+                    cell.fill.solid()
+                    cell.fill.fore_color.rgb = RGBColor.from_string(colors[r - 1][1].lstrip("#"))
+        return tbl
+
+    # Title slide.
+    slide = deck.slides.add_slide(blank)
+    text_box(slide, 0.8, 1.8, 11.7, 1.6, b.title, 34, True)
+    lines = [b.t(f"推进会简报 · 截至 {format_date(b.as_of, 'zh')}", f"Briefing · as of {format_date(b.as_of, 'en')}"),
+             b.t(f"数据更新至 {format_date(b.freshness, 'zh')}", f"Data up to {format_date(b.freshness, 'en')}")]
+    if b.compare:
+        lines.append(b.t(f"与 {format_date(b.compare, 'zh')} 对比", f"Compared with {format_date(b.compare, 'en')}"))
+    if b.demo:
+        lines.append(b.t("演示数据：非真实数据", "演示数据 Demo data: not real figures"))
+    text_box(slide, 0.8, 3.6, 11.7, 2.0, "\n".join(lines), 20)
+
+    # Scorecard: 22 KPIs over two slides.
+    head = [b.t("指标", "KPI"), b.t("当前值", "Value"), b.t("目标", "Target"), b.t("状态", "Status"), b.t("差距", "Gap")]
+    if b.compare:
+        head.append(b.t("变化", "Change"))
+    rows = [[r.name, format_value(r.id, r.value, b.lang), format_target(r.id, r.target, r.target_max, b.lang),
+             r.status_label, r.gap] + ([b.change(r)] if b.compare else []) for r in b.results]
+    widths = [3.6, 1.7, 1.9, 1.3, 2.3] + ([1.5] if b.compare else [])
+    for part, chunk in enumerate((rows[:11], rows[11:])):
+        slide = titled(b.t(f"考核指标一览（{part + 1}/2）", f"Scorecard ({part + 1}/2)"))
+        results = b.results[part * 11:(part + 1) * 11]
+        table(slide, [head, *chunk], 1.2, widths, 12, [(3, charts.STATUS_COLORS[r.status]) for r in results])
+
+    # One slide per area.
+    for section in b.areas:
+        slide = titled(section.title)
+        if section.chart_png:
+            slide.shapes.add_picture(io.BytesIO(section.chart_png), Inches(0.5), Inches(1.2), width=Inches(8.2))
+        notes = [b.t("需关注：", "Needs attention:")] if section.attention else [b.t("本领域指标均正常。", "All on track or achieved.")]
+        for r in section.attention:
+            notes.append(f"• {r.name}：{r.status_label}，{r.gap}" if b.lang != "en" else f"• {r.name}: {r.status_label}, {r.gap}")
+            if b.change(r):
+                notes.append(f"   {b.t('变化', 'change')} {b.change(r)}")
+        text_box(slide, 8.9, 1.3, 4.1, 5.6, "\n".join(notes), 14)
+
+    # Budget by line.
+    slide = titled(b.t("资金执行", "Budget execution"))
+    if b.budget_png:
+        slide.shapes.add_picture(io.BytesIO(b.budget_png), Inches(0.5), Inches(1.1), width=Inches(6.6))
+    budget_rows = [[b.t("序号", "Line"), b.t("细项", "Item"), b.t("计划", "Plan"), b.t("已支付", "Spent"), b.t("执行率", "Rate")]]
+    for row in b.budget_lines.itertuples():
+        plan = "—" if pd.isna(row.plan_wan) else f"{row.plan_wan:g}"
+        rate = "—" if row.execution is None or pd.isna(row.execution) else f"{row.execution:.0%}"
+        budget_rows.append([row.line_id, (row.name_en if b.lang == "en" else row.name_zh)[:14], plan,
+                            f"{row.spent_wan:.1f}", rate + (" ⚠" if row.over_plan else "")])
+    table(slide, budget_rows, 1.2, [0.6, 2.6, 0.8, 0.9, 0.9], 11)
+
+    # Milestones.
+    slide = titled(b.t("进度节点", "Milestones"))
+    states = {"done": ("按期完成", "done"), "done_late": ("延期完成", "done late"), "overdue": ("已逾期", "overdue"),
+              "in_progress": ("进行中", "in progress"), "not_started": ("未开始", "not started")}
+    ms_rows = [[b.t("编号", "No."), b.t("任务", "Task"), b.t("计划完成", "Planned"), b.t("实际完成", "Done"), b.t("状态", "State")]]
+    for row in b.milestones.itertuples():
+        ms_rows.append([row.milestone_id, row.task[:30], str(pd.Timestamp(row.planned_end).date()),
+                        "" if pd.isna(row.actual_end) else str(pd.Timestamp(row.actual_end).date()),
+                        states[row.state][1 if b.lang == "en" else 0]])
+    table(slide, ms_rows, 1.2, [0.8, 6.5, 1.6, 1.6, 1.5], 12)
+
+    # The KPIs behind target, with their gap in words.
+    slide = titled(b.t("未达进度的指标", "KPIs behind target"))
+    lines = [f"• {r.name}：{r.status_label}，{r.gap}（截止 {format_date(r.deadline, 'zh')}）" if b.lang != "en" else
+             f"• {r.name}: {r.status_label}, {r.gap} (deadline {format_date(r.deadline, 'en')})" for r in b.behind]
+    text_box(slide, 0.6, 1.3, 12, 5.8, "\n".join(lines) or b.t("无", "None"), 18)
+
+    buffer = io.BytesIO()
+    deck.save(buffer)
+    return buffer.getvalue()
+
+
+# -------------------------------------------------------------------------------------------------- PDF
+
+def to_html(b: Briefing) -> str:
+    e = html.escape
+
+    def img(png: bytes) -> str:
+        return f'<img src="data:image/png;base64,{base64.b64encode(png).decode()}" style="width:100%">' if png else ""
+
+    def badge(status: str) -> str:
+        return f'<span class="badge" style="background:{charts.STATUS_COLORS[status]}">{e(charts.word(status, b.lang))}</span>'
+
+    rows = "".join(
+        f"<tr><td>{e(r.name)}</td><td>{e(format_value(r.id, r.value, b.lang))}</td>"
+        f"<td>{e(format_target(r.id, r.target, r.target_max, b.lang))}</td><td>{badge(r.status)}</td><td>{e(r.gap)}</td>"
+        + (f"<td>{e(b.change(r))}</td>" if b.compare else "") + "</tr>" for r in b.results)
+    head = "".join(f"<th>{e(h)}</th>" for h in [b.t("指标", "KPI"), b.t("当前值", "Value"), b.t("目标", "Target"),
+                                               b.t("状态", "Status"), b.t("差距", "Gap")] +
+                   ([b.t("变化", "Change")] if b.compare else []))
+    sections = ""
+    for s in b.areas:
+        items = "".join(f"<li>{e(r.name)}：{badge(r.status)} {e(r.gap)}</li>" for r in s.attention)
+        sections += (f'<section><h2>{e(s.title)}</h2>{img(s.chart_png)}'
+                     + (f"<p><b>{e(b.t('需关注', 'Needs attention'))}</b></p><ul>{items}</ul>" if items else "")
+                     + "</section>")
+    budget_rows = "".join(
+        f"<tr><td>{e(r.line_id)}</td><td>{e(r.name_en if b.lang == 'en' else r.name_zh)}</td>"
+        f"<td>{'—' if pd.isna(r.plan_wan) else f'{r.plan_wan:g}'}</td><td>{r.spent_wan:.1f}</td>"
+        f"<td>{'—' if r.execution is None or pd.isna(r.execution) else f'{r.execution:.0%}'}"
+        f"{' ⚠' if r.over_plan else ''}</td></tr>" for r in b.budget_lines.itertuples())
+    milestones = "".join(
+        f"<tr><td>{e(r.milestone_id)}</td><td>{e(r.task)}</td><td>{pd.Timestamp(r.planned_end).date()}</td>"
+        f"<td>{'' if pd.isna(r.actual_end) else pd.Timestamp(r.actual_end).date()}</td></tr>"
+        for r in b.milestones.itertuples())
+    behind = "".join(f"<li>{e(r.name)}：{badge(r.status)} {e(r.gap)}</li>" for r in b.behind)
+    demo = f'<p class="demo">{e(b.t("演示数据：以下为模拟数据，不是真实数据。", "演示数据 Demo data: synthetic, not real figures."))}</p>' if b.demo else ""
+    compare = (f"<p>{e(b.t('对比日期', 'Compared with'))} {e(format_date(b.compare, b.lang))}</p>" if b.compare else "")
+    return f"""<!doctype html><html lang="{'en' if b.lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">
+<style>
+  body {{ font-family: "Noto Sans CJK SC", "Noto Sans SC", sans-serif; font-size: 11pt; color: #222; margin: 0; }}
+  h1 {{ font-size: 20pt; margin: 0 0 6pt 0; }} h2 {{ font-size: 14pt; margin: 14pt 0 6pt 0; }}
+  table {{ border-collapse: collapse; width: 100%; font-size: 9.5pt; }}
+  th, td {{ border: 1px solid #ccc; padding: 3pt 5pt; text-align: left; }} th {{ background: #eef3f8; }}
+  .badge {{ color: white; padding: 1pt 6pt; border-radius: 8pt; font-size: 9pt; white-space: nowrap; }}
+  .demo {{ color: #B45F06; font-weight: bold; }} section {{ page-break-inside: avoid; }}
+  @page {{ size: A4; margin: 14mm; }}
+</style></head><body>
+<h1>{e(b.title)}</h1>
+<p>{e(b.t('推进会简报', 'Coordination meeting briefing'))} · {e(b.t('统计日期', 'As of'))} {e(format_date(b.as_of, b.lang))}
+ · {e(b.t('数据更新至', 'Data up to'))} {e(format_date(b.freshness, b.lang))}</p>{compare}{demo}
+<h2>{e(b.t('考核指标一览', 'Scorecard'))}</h2><table><tr>{head}</tr>{rows}</table>
+{sections}
+<section><h2>{e(b.t('资金执行', 'Budget execution'))}</h2>{img(b.budget_png)}
+<table><tr><th>{e(b.t('序号', 'Line'))}</th><th>{e(b.t('细项', 'Item'))}</th><th>{e(b.t('计划（万元）', 'Plan (万元)'))}</th>
+<th>{e(b.t('已支付（万元）', 'Spent (万元)'))}</th><th>{e(b.t('执行率', 'Rate'))}</th></tr>{budget_rows}</table>
+<p>{e(b.t('资金规划序号按方案原样：无第 2 项；5.2 未列金额。', 'Numbered as in the plan: no item 2; line 5.2 has no amount.'))}</p></section>
+<section><h2>{e(b.t('进度节点', 'Milestones'))}</h2><table><tr><th>{e(b.t('编号', 'No.'))}</th><th>{e(b.t('任务', 'Task'))}</th>
+<th>{e(b.t('计划完成', 'Planned'))}</th><th>{e(b.t('实际完成', 'Done'))}</th></tr>{milestones}</table></section>
+<section><h2>{e(b.t('未达进度的指标', 'KPIs behind target'))}</h2><ul>{behind or e(b.t('无', 'None'))}</ul></section>
+<p style="color:#888;font-size:8pt">{e(b.t('生成时间', 'Generated'))} {b.generated}</p>
+</body></html>"""
+
+
+def chromium_path() -> str | None:
+    return os.environ.get("KPI_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def to_pdf(b: Briefing) -> bytes:
+    """Print the HTML with headless Chromium: it lays out CJK text and embeds the font subset in the PDF."""
+    browser = chromium_path()
+    if browser is None:
+        raise RuntimeError("PDF export needs Chromium (Debian package chromium) and fonts-noto-cjk")
+    with tempfile.TemporaryDirectory() as tmp:
+        page, out = Path(tmp) / "briefing.html", Path(tmp) / "briefing.pdf"
+        page.write_text(to_html(b), encoding="utf-8")
+        subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                        f"--user-data-dir={tmp}/profile", "--no-pdf-header-footer", f"--print-to-pdf={out}",
+                        page.as_uri()], check=True, capture_output=True, timeout=120)
+        return out.read_bytes()
+
+
+def export(con, fmt: str, as_of: dt.date | None = None, compare: dt.date | None = None, lang: str = "zh") -> bytes:
+    b = build(con, as_of, compare, lang)
+    return to_pptx(b) if fmt == "pptx" else to_pdf(b)
+

@@ -1,0 +1,130 @@
+"""The meeting briefing (PPTX and PDF) and meeting mode, on a small ledger whose numbers are known."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import pytest
+
+from metrics import briefing, ingest, store
+
+from .browser import chromium_available
+from .ledgers import csv_bytes
+
+ROOT = Path(__file__).resolve().parent.parent
+needs_chromium = pytest.mark.skipif(not chromium_available(), reason="needs Debian chromium (scripts/test.sh)")
+
+SESSIONS = "场次编号,培训日期,乡镇,培训主题,培训形式\nS1,2023-03-01,禾木,直播带货,线下\nS2,2023-06-01,禾木,网店运营,线下\n"
+ATTENDANCE = "场次编号,学员编号\nS1,A\nS1,B\nS1,C\nS2,A\nS2,D\n"
+SPENT = "凭证号,支付日期,预算科目,金额（万元）\nV1,2023-01-10,3.3,70\n"
+
+
+@pytest.fixture(scope="module")
+def brief(tmp_path_factory):
+    import os
+
+    os.environ.setdefault("KPI_HASH_KEY", "test-hash-key-not-secret")
+    con = store.connect(tmp_path_factory.mktemp("brief") / "b.duckdb")
+    files = [("s.csv", csv_bytes(SESSIONS)), ("a.csv", csv_bytes(ATTENDANCE)), ("e.csv", csv_bytes(SPENT))]
+    assert ingest.ingest_files(con, files).committed
+    # As of 2023-06-30: 5 person-times (S1: A B C, S2: A D), 4 people; compared with 2023-03-31: 3 person-times.
+    b = briefing.build(con, dt.date(2023, 6, 30), dt.date(2023, 3, 31), "zh", with_charts=chromium_available())
+    con.close()
+    return b
+
+
+def test_the_content_model(brief):
+    by_id = {r.id: r for r in brief.results}
+    assert by_id["training_person_times"].value == 5 and by_id["training_people"].value == 4
+    assert brief.change(by_id["training_person_times"]) == "3 人次 → 5 人次"
+    assert "training_person_times" in {r.id for r in brief.behind}
+    over = brief.budget_lines.set_index("line_id").loc["3.3"]
+    assert over["spent_wan"] == 70 and over["over_plan"]  # 70 > the plan's 60
+
+
+def test_pptx_slides_titles_and_scorecard_values(brief):
+    from pptx import Presentation
+
+    deck = Presentation(io.BytesIO(briefing.to_pptx(brief)))
+    slides = list(deck.slides)
+    # title 1 + scorecard 2 + areas 7 + budget 1 + milestones 1 + KPIs behind 1 = 13
+    assert len(slides) == 13
+    texts = [[s.text_frame.text for s in slide.shapes if s.has_text_frame] for slide in slides]
+    assert "布尔津县2020年国家级电子商务进农村综合示范项目（后续资金）" in texts[0]
+    assert texts[1][0] == "考核指标一览（1/2）" and texts[3][0] == "培训与转化"
+    table = next(s for s in slides[1].shapes if s.has_table).table
+    rows = {table.cell(r, 0).text: [table.cell(r, c).text for c in range(len(table.columns))]
+            for r in range(1, len(table.rows))}
+    assert rows["电商培训人次"][1:4] == ["5 人次", "≥ 4,000 人次", "进度滞后"]
+    assert rows["电商培训人次"][5] == "3 人次 → 5 人次"
+    assert any("演示数据" in t for t in texts[1]) is False  # not the demo: no demo label
+
+
+@needs_chromium
+def test_pdf_has_the_kpis_in_chinese_with_their_values(brief):
+    import unicodedata
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(briefing.to_pdf(brief)))
+    # Chromium's glyph-to-text map gives some characters as their Kangxi-radical twins (⼀ for 一); NFKC folds them.
+    text = unicodedata.normalize("NFKC", "".join(page.extract_text() for page in reader.pages)).replace(" ", "")
+    for expected in ("考核指标一览", "电商培训人次", "5人次", "≥4,000人次", "进度滞后", "资金执行", "走出去"):
+        assert expected in text, expected
+    fonts = [str(font) for page in reader.pages for font in (page.get("/Resources", {}).get("/Font") or {}).values()]
+    assert fonts  # the CJK glyphs are embedded as fonts in the file, not referenced
+
+
+@needs_chromium
+def test_chart_images_are_not_blank(brief):
+    from PIL import Image
+
+    for section in brief.areas:
+        image = Image.open(io.BytesIO(section.chart_png)).convert("RGB")
+        colours = image.getcolors(maxcolors=1_000_000)
+        assert image.size[0] >= 1200 and len(colours) > 50, section.area  # text, bars and lines, not a flat fill
+        # the status colour of a KPI with a visible bar is present in the picture
+        drawn = [r for r in section.results if (r.progress or 0) > 0.05]
+        if drawn:
+            rgb = tuple(int(briefing.charts.STATUS_COLORS[drawn[0].status][i:i + 2], 16) for i in (1, 3, 5))
+            assert any(c == rgb for _, c in colours), section.area
+
+
+@needs_chromium
+def test_report_command(tmp_path, capsys):
+    from metrics.__main__ import main
+
+    db = str(tmp_path / "k.duckdb")
+    con = store.connect(db)
+    assert ingest.ingest_files(con, [("s.csv", csv_bytes(SESSIONS)), ("a.csv", csv_bytes(ATTENDANCE))]).committed
+    con.close()
+    out = tmp_path / "brief.pptx"
+    assert main(["--db", db, "report", "--as-of", "2023-06-30", "--format", "pptx", "--out", str(out)]) == 0
+    assert out.read_bytes()[:2] == b"PK"
+    out = tmp_path / "brief.pdf"
+    assert main(["--db", db, "report", "--as-of", "2023-06-30", "--format", "pdf", "--out", str(out), "--lang", "en"]) == 0
+    assert out.read_bytes()[:5] == b"%PDF-"
+
+
+def test_meeting_mode_renders_every_slide(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    db = tmp_path / "m.duckdb"
+    monkeypatch.setenv("KPI_DB", str(db))
+    con = store.connect(db)
+    assert ingest.ingest_files(con, [("s.csv", csv_bytes(SESSIONS)), ("a.csv", csv_bytes(ATTENDANCE))]).committed
+    con.close()
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+    at.run()
+    at.switch_page("pages/meeting.py").run()
+    seen = []
+    for _ in range(9):
+        assert not at.exception, [e.value for e in at.exception]
+        seen.append((at.header[0].value if at.header else "title", len(at.get("plotly_chart"))))
+        at.button(key="next").click().run()
+    assert [h for h, _ in seen] == ["title", "考核指标一览", "培训与转化", "网络零售", "人才与主播", "品牌与推介",
+                                    "服务体系", "宣传推广", "资金使用"]
+    assert all(charts == 1 for h, charts in seen[2:])  # each area slide has its chart
+    assert at.caption[0].value.startswith("1 / 9")  # wrapped around to the title
