@@ -169,6 +169,42 @@ def cmd_report(args, con) -> int:
     return 0
 
 
+def cmd_backup(args) -> int:
+    from .maintenance import MaintenanceError, backup
+
+    try:
+        target = backup(store.default_db_path() if not args.db else Path(args.db), Path(args.dir))
+    except (MaintenanceError, store.StoreBusy) as exc:
+        _err(str(exc))
+        return 1
+    _print(str(target))
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from .maintenance import MaintenanceError, restore
+
+    try:
+        kept = restore(Path(args.file), store.default_db_path() if not args.db else Path(args.db))
+    except (MaintenanceError, store.StoreBusy) as exc:
+        _err(str(exc))
+        return 1
+    _print(("已恢复；原数据库另存为 " if args.lang != "en" else "restored; the previous database is kept as ") + str(kept))
+    return 0
+
+
+def cmd_rotate_key(args, con) -> int:
+    from .maintenance import MaintenanceError, rotate_key
+
+    try:
+        count = rotate_key(con)
+    except MaintenanceError as exc:
+        _err(str(exc))
+        return 1
+    _print(f"re-keyed {count} rows")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m metrics", description="布尔津县电商进农村示范 KPI 工具")
     parser.add_argument("--db", help="DuckDB file (default: $KPI_DB, else data/kpi.duckdb)")
@@ -203,6 +239,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--lang", choices=["zh", "en"], default=None, dest="sub_lang")
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("backup", help="a consistent copy of the database into DIR (safe while the dashboard runs)")
+    p.add_argument("dir")
+    p.set_defaults(func=cmd_backup, no_connection=True)
+    p = sub.add_parser("restore", help="replace the database with a backup (the current one is kept beside it)")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_restore, no_connection=True)
+    sub.add_parser("rotate-key", help="re-key the stored ID-number hashes with a new key").set_defaults(
+        func=cmd_rotate_key)
     p = sub.add_parser("scorecard", help="every KPI against its target at a date")
     p.add_argument("--as-of", type=_parse_date, default=None, help="YYYY-MM-DD (default: the latest data date)")
     p.add_argument("--json", action="store_true", help="a JSON array, one object per KPI")
@@ -216,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "sub_lang", None):
         args.lang = args.sub_lang  # --lang accepted after the command too
+    if getattr(args, "no_connection", False):  # these manage the database file itself
+        return args.func(args)
     try:
         con = store.connect(args.db, retries=5)
     except store.StoreBusy as exc:

@@ -23,6 +23,7 @@ _ID_CHECK = "10X98765432"
 
 
 def hash_key(key_file: Path | None = None) -> bytes:
+    """The hashing key (a chain of keys, one per line, after a rotation)."""
     env = os.environ.get("KPI_HASH_KEY")
     if env:
         return env.encode("utf-8")
@@ -55,7 +56,16 @@ def id_number_checksum_ok(id_number: str) -> bool:
 
 
 def hash_id_number(id_number: str, key: bytes) -> str:
-    return hmac.new(key, normalise_id_number(id_number).encode("ascii", "ignore"), hashlib.sha256).hexdigest()
+    """HMAC-SHA256 of the ID number through the key chain (one key per line; a rotation appends one).
+
+    With keys k1, k2 the hash is HMAC(k2, HMAC(k1, id)): what rotate-key turned the stored hashes into.
+    """
+    value = normalise_id_number(id_number).encode("ascii", "ignore")
+    digest = ""
+    for link in [k for k in key.split(b"\n") if k.strip()] or [key]:
+        digest = hmac.new(link.strip(), value, hashlib.sha256).hexdigest()
+        value = digest.encode()
+    return digest
 
 
 def trainee_id_from_hash(id_hash: str) -> str:

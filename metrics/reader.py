@@ -71,13 +71,19 @@ def _decode_csv(content: bytes) -> str:
 
 
 def _read_csv(content: bytes) -> list[Sheet]:
-    text = _decode_csv(content)
+    try:
+        text = _decode_csv(content)
+    except UnicodeDecodeError as exc:  # a BOM promised an encoding the bytes do not keep (e.g. a truncated upload)
+        raise FileProblem("not_a_spreadsheet", detail=f"{exc.encoding}: {exc.reason}") from None
     first_lines = "\n".join(text.splitlines()[:20])
     try:
         dialect = csv.Sniffer().sniff(first_lines, delimiters=",\t;|")
     except csv.Error:
         dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text, newline=""), dialect))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), dialect))
+    except csv.Error as exc:
+        raise FileProblem("not_a_spreadsheet", detail=f"CSV: {exc}") from None
     return [Sheet(None, rows)]
 
 

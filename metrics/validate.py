@@ -30,6 +30,7 @@ ARROW_TYPES = {
     "VARCHAR": pa.string(),
 }
 UNIT_FACTORS = {("元", "万元"): 1 / 10000, ("万元", "元"): 10000}
+MAX_FILE_BYTES = 200 * 1024 * 1024  # one ledger file; the upload page allows less (.streamlit/config.toml)
 OUTLIER_FACTOR = 10
 OUTLIER_MIN_VALUES = 5
 
@@ -138,6 +139,8 @@ def parse_file(file_name: str, content: bytes, dataset: str | None, config: Coun
         parsed.problems.append(Problem("error", code, file_name, params=params))
         return parsed
 
+    if len(content) > MAX_FILE_BYTES:
+        return file_error("too_large", detail=f"{len(content) // 2**20} MB", limit=f"{MAX_FILE_BYTES // 2**20} MB")
     try:
         sheets = read_file(file_name, content)
     except FileProblem as exc:
