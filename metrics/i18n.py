@@ -81,8 +81,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
 SEVERITY = {"error": ("错误", "error"), "warning": ("提醒", "warning")}
 
 
-def t(key: str, lang: str = "zh", **params) -> str:
-    zh, en = MESSAGES.get(key, (key, key))
+def t(message_key: str, lang: str = "zh", /, **params) -> str:
+    """The message in the chosen language (positional-only names, so a parameter may be called `key`)."""
+    zh, en = MESSAGES.get(message_key, (message_key, message_key))
     text = en if lang == "en" else zh
     try:
         return text.format(**params)

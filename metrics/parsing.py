@@ -31,11 +31,20 @@ def is_empty(value) -> bool:
     if isinstance(value, float) and math.isnan(value):
         return True
     if isinstance(value, str):
+        if len(value) > 6:  # longer than every EMPTY spelling even after folding: the common case, decided fast
+            return not value.strip()
         return normalise_text(value).lower() in EMPTY
     return False
 
 
 def parse_text(value) -> str | None:
+    if isinstance(value, str):  # the common case (every CSV cell), without the NFKC fold of is_empty
+        text = value.strip()
+        if not text or (len(text) <= 6 and normalise_text(text).lower() in EMPTY):
+            return None
+        if "\u3000" in text or "\xa0" in text:
+            text = text.replace("\u3000", " ").replace("\xa0", " ").strip()
+        return text or None
     if is_empty(value):
         return None
     if isinstance(value, float) and value.is_integer():

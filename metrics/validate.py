@@ -13,6 +13,8 @@ import json
 import statistics
 from dataclasses import dataclass, field
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from . import parsing, privacy
@@ -191,16 +193,21 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
         add("warning", "w_extra_column", match.row_index + 1, name, column=name)
 
     data = [(i + 1, row) for i, row in enumerate(sheet.rows[match.row_index + 1:], start=match.row_index + 1)
-            if any(not parsing.is_empty(c) for c in row)]
+            if any(c is not None and c != "" and not parsing.is_empty(c) for c in row)]
     if not data:
         add("error", "no_rows")
         return
     row_numbers = [n for n, _ in data]
     index_of = {key: i for i, key in match.columns.items()}
 
+    raw_columns: dict[str, list] = {}
+
     def raw_column(key: str) -> list:
-        i = index_of.get(key)
-        return [row[i] if i is not None and i < len(row) else None for _, row in data]
+        """The column's raw cells, extracted once (the checks below ask for them repeatedly)."""
+        if key not in raw_columns:
+            i = index_of.get(key)
+            raw_columns[key] = [row[i] if i is not None and i < len(row) else None for _, row in data]
+        return raw_columns[key]
 
     values: dict[str, list] = {}
     bad_rows: set[int] = set()
@@ -217,35 +224,62 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
             values[col.key] = _parse_id_numbers(raws, row_numbers, header_text[col.key], add, ctx, bad_rows)
             continue
         parse = _cell_parser(col, header_unit, ctx)
-        cache: dict = {}
-        out = []
-        for raw, n in zip(raws, row_numbers):
-            try:
-                cache_key = (type(raw), raw)
-                hash(cache_key)
-            except TypeError:
-                cache_key = None
-            if cache_key is not None and cache_key in cache:
-                result = cache[cache_key]
-            else:
-                try:
-                    result = parse(raw)
-                except ValueError as exc:
-                    result = exc
-                if cache_key is not None:
-                    cache[cache_key] = result
-            if isinstance(result, ValueError):
-                code = result.args[0]
-                add("error", code, n, header_text[col.key], _shown(col, raw), **_error_params(col, code, ctx))
-                bad_rows.add(n)
-                out.append(None)
-            else:
-                out.append(result)
-        values[col.key] = out
+        values[col.key] = _parse_column(parse, raws, row_numbers, col, header_text[col.key], add, bad_rows, ctx)
 
     _check_rows(ds, values, raws_of=raw_column, row_numbers=row_numbers, header_text=header_text,
                 add=add, bad_rows=bad_rows, ctx=ctx)
     _build_table(parsed, ds, values, row_numbers, data, match, ctx)
+
+
+def _parse_column(parse, raws: list, row_numbers: list[int], col: Column, header: str, add, bad_rows: set[int],
+                  ctx: _Context) -> list:
+    """Each distinct raw value parsed once; every row with a value that failed gets its own problem.
+
+    Text cells (all of a CSV) are factorised with pandas, so the per-row work is array indexing, not Python; Excel
+    columns mixing types (1, 1.0 and True hash alike) take the per-cell path with a type-aware cache.
+    """
+    if all(v is None or isinstance(v, str) for v in raws):
+        codes, uniques = pd.factorize(pd.Series(raws, dtype=object), use_na_sentinel=True)
+        results, failed = [], []
+        for u, raw in enumerate(uniques):
+            try:
+                results.append(parse(raw))
+            except ValueError as exc:
+                results.append(None)
+                failed.append((u, exc.args[0], raw))
+        parsed = np.empty(len(results) + 1, dtype=object)
+        parsed[:-1] = results
+        parsed[-1] = parse(None)  # code -1: an empty cell
+        for u, code, raw in failed:
+            for index in np.flatnonzero(codes == u):
+                add("error", code, row_numbers[index], header, _shown(col, raw), **_error_params(col, code, ctx))
+                bad_rows.add(row_numbers[index])
+        return parsed[codes].tolist()
+    cache: dict = {}
+    out = []
+    for raw, n in zip(raws, row_numbers):
+        try:
+            cache_key = (type(raw), raw)
+            hash(cache_key)
+        except TypeError:
+            cache_key = None
+        if cache_key is not None and cache_key in cache:
+            result = cache[cache_key]
+        else:
+            try:
+                result = parse(raw)
+            except ValueError as exc:
+                result = exc
+            if cache_key is not None:
+                cache[cache_key] = result
+        if isinstance(result, ValueError):
+            code = result.args[0]
+            add("error", code, n, header, _shown(col, raw), **_error_params(col, code, ctx))
+            bad_rows.add(n)
+            out.append(None)
+        else:
+            out.append(result)
+    return out
 
 
 def _parse_id_numbers(raws, row_numbers, header, add, ctx: _Context, bad_rows: set[int]) -> list:

@@ -136,6 +136,7 @@ def test_duplicate_key_names_both_rows(con):
                                    "S1,2023-05-14,禾木,直播带货,线下\n")
     (e,) = errors
     assert (e.code, e.row, e.value, e.params["other"]) == ("duplicate_key", 4, "S1", 2)
+    assert "与第 2 行重复（S1）" in e.as_text() and "duplicates row 2 (S1)" in e.as_text("en")
 
 
 def test_bad_date(con):

@@ -71,7 +71,7 @@ def test_two_writers_at_once_both_commit_whole_or_one_is_told_why(tmp_path):
     b = cli(db, "ingest", str(big_subsidy_csv(tmp_path / "b.csv", 60_000, start=100_000)))
     results = [(p.wait(120), p.communicate()) for p in (a, b)]
     loaded = sum(60_000 for code, _ in results if code == 0)
-    for code, (out, err) in results:
+    for code, (_out, err) in results:
         assert code == 0 or "数据库正被另一个程序写入" in err, err  # busy: said plainly, not a traceback
         assert "Traceback" not in err
     assert counts(db) == (loaded, loaded // 60_000)

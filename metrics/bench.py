@@ -1,0 +1,232 @@
+"""The benchmark: each figure measured beside its floor in the same run, printed as one table.
+
+    python -m metrics bench [--scale N] [--rows N] [--xlsx-rows N]
+
+Every measurement runs in a fresh subprocess, so its peak memory (ru_maxrss) is its own. Figures, not pass/fail:
+benchmarks are not tests (CI runs a small smoke of this so it cannot rot).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .config import PROJECT_ROOT
+
+TARGETS = {"csv": 3.0, "xlsx": 2.0, "scorecard_warm_ms": 100.0, "scorecard_growth": 10.0, "paint": 1.5,
+           "memory_mb": 1024.0}
+
+
+# ------------------------------------------------------------------------------------------ test files
+
+def subsidy_csv(path: Path, rows: int, encoding: str = "utf-8") -> Path:
+    with open(path, "w", encoding=encoding, newline="") as f:
+        f.write("运单号,发货日期,企业,快递公司,目的地,重量（千克）,补贴金额（元）\n")
+        for i in range(rows):
+            f.write(f"B{i:08d},2023-{1 + i % 12:02d}-{1 + i % 28:02d},合作社{i % 300},中通快递,城市{i % 40},"
+                    f"{1 + i % 20}.5,{3 + i % 12}\n")
+    return path
+
+
+def subsidy_xlsx(path: Path, rows: int) -> Path:
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    sheet = book.add_worksheet("物流补贴")
+    sheet.write_row(0, 0, ["运单号", "发货日期", "企业", "快递公司", "目的地", "重量（千克）", "补贴金额（元）"])
+    for i in range(rows):
+        sheet.write_row(i + 1, 0, [f"B{i:08d}", f"2023-{1 + i % 12:02d}-{1 + i % 28:02d}", f"合作社{i % 300}",
+                                   "中通快递", f"城市{i % 40}", 1 + i % 20 + 0.5, 3 + i % 12])
+    book.close()
+    return path
+
+
+def scaled_demo(scale: int, out: Path) -> Path:
+    """The demo ledgers at `scale` times their size: keyed rows copied with their keys suffixed, as template
+    files (CSV) that load through the ordinary ingest path. The monthly retail series keeps its 48 months."""
+    import csv
+
+    from .demo import demo_files
+    from .reader import read_file
+
+    out.mkdir(parents=True, exist_ok=True)
+    key_like = ("编号", "运单号", "凭证号", "名称", "标题", "品牌名称", "单品名称", "企业名称")
+    for path in demo_files():
+        sheet = read_file(path.name, path.read_bytes())[0]
+        rows = [r for r in sheet.rows if any(c not in (None, "") for c in r)]
+        header_at = next(i for i, r in enumerate(rows) if sum(1 for c in r if c not in (None, "")) >= 3)
+        header, body = rows[header_at], rows[header_at + 1:]
+        keyed = [i for i, h in enumerate(header) if str(h).endswith(key_like) or str(h) in ("学员编号", "场次编号")]
+        trainee = header.index("学员编号") if "学员编号" in header else None
+        id_number = header.index("身份证号") if "身份证号" in header else None
+        copies = 1 if "online_retail" in path.name else scale
+        with open(out / (path.stem + ".csv"), "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(header)
+            for k in range(copies):
+                for row in body:
+                    row = list(row) + [None] * (len(header) - len(row))
+                    if k and trainee is not None and id_number is not None and not row[trainee] and row[id_number]:
+                        # A copy of a person known only by ID number becomes another person with a code.
+                        row[trainee] = "P" + hashlib.sha256(str(row[id_number]).encode()).hexdigest()[:12]
+                    writer.writerow([(f"{c}-{k}" if k and i in keyed and c not in (None, "") else
+                                      (c.isoformat() if hasattr(c, "isoformat") else c)) for i, c in enumerate(row)])
+    return out
+
+
+# -------------------------------------------------------------------------------------------- workers
+
+def _worker(task: str, args: list[str]) -> dict:
+    """One measurement, in this (fresh) process."""
+    import datetime as dt
+
+    import duckdb
+
+    from . import ingest, store
+
+    start = time.perf_counter()
+    if task == "duckdb_csv":
+        con = duckdb.connect(args[1])
+        con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{args[0]}')")
+        rows = con.execute("SELECT count(*) FROM t").fetchall()[0][0]
+    elif task == "ingest":
+        con = store.connect(args[1])
+        result = ingest.ingest_paths(con, [Path(args[0])], "logistics_subsidies")
+        assert result.committed, [e.as_text() for e in result.errors[:3]]
+        rows = result.outcomes[0].added
+    elif task == "calamine":
+        from python_calamine import CalamineWorkbook
+
+        rows = len(CalamineWorkbook.from_path(args[0]).get_sheet_by_index(0).to_python()) - 1
+    elif task == "load_dir":
+        con = store.connect(args[1])
+        paths = sorted(Path(args[0]).glob("*.csv"))
+        result = ingest.ingest_paths(con, paths)
+        assert result.committed, [e.as_text() for e in result.errors[:3]]
+        rows = sum(o.added for o in result.outcomes)
+    elif task == "scorecard":
+        from .scorecard import scorecard
+
+        con = store.connect(args[0], read_only=True)
+        as_of = dt.date.fromisoformat(args[1])
+        cold_start = time.perf_counter()
+        scorecard(con, as_of)
+        cold = time.perf_counter() - cold_start
+        warm_runs = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            scorecard(con, as_of)
+            warm_runs.append(time.perf_counter() - t0)
+        return {"cold_s": cold, "warm_s": sorted(warm_runs)[2], "maxrss_mb": _maxrss_mb()}
+    elif task == "apptest":
+        from streamlit.testing.v1 import AppTest
+
+        script = args[0]
+        at = AppTest.from_file(script, default_timeout=300)
+        t0 = time.perf_counter()
+        at.run()
+        if len(args) > 1:
+            at.switch_page(args[1]).run()
+        return {"seconds": time.perf_counter() - t0, "maxrss_mb": _maxrss_mb(), "error": bool(at.exception)}
+    else:
+        raise ValueError(task)
+    return {"seconds": time.perf_counter() - start, "rows": rows, "maxrss_mb": _maxrss_mb()}
+
+
+def _maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_task(task: str, *args: str, env: dict | None = None) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "metrics.bench", "--worker", task, *args], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=3600)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{task} failed: {proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------------------------------------ bench
+
+def bench(scale: int = 100, rows: int = 1_000_000, xlsx_rows: int = 200_000, pages: bool = True) -> list[dict]:
+    table = []
+
+    def add(name, value, unit, floor=None, ratio=None, target=None, memory=None):
+        table.append({"measure": name, "value": value, "unit": unit, "floor": floor, "ratio": ratio,
+                      "target": target, "memory_mb": memory})
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for encoding in ("utf-8", "gbk"):
+            csv_path = subsidy_csv(tmp / f"subsidies-{encoding}.csv", rows, encoding)
+            ours = run_task("ingest", str(csv_path), str(tmp / f"ours-{encoding}.duckdb"))
+            floor = run_task("duckdb_csv", str(subsidy_csv(tmp / "utf8-floor.csv", rows)), str(tmp / f"floor-{encoding}.duckdb"))
+            add(f"CSV ingest, {rows:,} rows, {encoding.upper()}", rows / ours["seconds"], "rows/s",
+                rows / floor["seconds"], ours["seconds"] / floor["seconds"], TARGETS["csv"], ours["maxrss_mb"])
+        xlsx_path = subsidy_xlsx(tmp / "subsidies.xlsx", xlsx_rows)
+        ours = run_task("ingest", str(xlsx_path), str(tmp / "ours-xlsx.duckdb"))
+        floor = run_task("calamine", str(xlsx_path))
+        add(f"XLSX ingest, {xlsx_rows:,} rows", xlsx_rows / ours["seconds"], "rows/s", xlsx_rows / floor["seconds"],
+            ours["seconds"] / floor["seconds"], TARGETS["xlsx"], ours["maxrss_mb"])
+
+        warm = {}
+        for s in sorted({1, scale}):
+            db = tmp / f"scale{s}.duckdb"
+            loaded = run_task("load_dir", str(scaled_demo(s, tmp / f"scale{s}")), str(db))
+            add(f"demo ledgers x{s}: load", loaded["rows"] / loaded["seconds"], "rows/s", None, None, None,
+                loaded["maxrss_mb"])
+            card = run_task("scorecard", str(db), "2024-12-31")
+            warm[s] = card["warm_s"]
+            add(f"scorecard x{s}, warm", card["warm_s"] * 1000, "ms", None, None,
+                TARGETS["scorecard_warm_ms"] if s == 1 else None, card["maxrss_mb"])
+            add(f"scorecard x{s}, cold", card["cold_s"] * 1000, "ms", None, None, None, card["maxrss_mb"])
+            if pages:
+                empty = tmp / "empty_app.py"
+                empty.write_text("import streamlit as st\nst.write('')\n")
+                floor = run_task("apptest", str(empty))
+                for page in ("overview", "training", "budget"):
+                    target_page = [] if page == "overview" else [f"pages/{page}.py"]
+                    result = run_task("apptest", str(PROJECT_ROOT / "dashboard.py"), *target_page,
+                                      env={"KPI_DB": str(db)})
+                    add(f"page {page} x{s} (AppTest)", result["seconds"] * 1000, "ms", floor["seconds"] * 1000,
+                        result["seconds"] / floor["seconds"], None, result["maxrss_mb"])
+        if scale != 1:
+            add(f"scorecard growth x1 -> x{scale}", warm[scale] / warm[1], "x", None, None, TARGETS["scorecard_growth"])
+    return table
+
+
+def render(table: list[dict]) -> str:
+    head = f"{'measure':<38} {'value':>14} {'unit':<7} {'floor':>14} {'ratio':>7} {'target':>8} {'peak MB':>8}"
+    lines = [head, "-" * len(head)]
+    for row in table:
+        fmt = (lambda v: "" if v is None else f"{v:,.1f}")  # noqa: E731
+        target = "" if row["target"] is None else f"≤{row['target']:g}"
+        lines.append(f"{row['measure']:<38} {fmt(row['value']):>14} {row['unit']:<7} {fmt(row['floor']):>14} "
+                     f"{fmt(row['ratio']):>7} {target:>8} {fmt(row['memory_mb']):>8}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    import argparse
+
+    if argv and argv[0] == "--worker":
+        print(json.dumps(_worker(argv[1], argv[2:]), default=str))
+        return 0
+    parser = argparse.ArgumentParser(prog="python -m metrics bench")
+    parser.add_argument("--scale", type=int, default=100, choices=range(1, 101), metavar="1..100")
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--xlsx-rows", type=int, default=200_000)
+    parser.add_argument("--no-pages", action="store_true")
+    args = parser.parse_args(argv)
+    print(render(bench(args.scale, args.rows, args.xlsx_rows, not args.no_pages)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

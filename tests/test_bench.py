@@ -1,0 +1,25 @@
+"""A scale-1 smoke of the benchmark, so it cannot rot. (It prints figures; it asserts no timings.)"""
+
+from __future__ import annotations
+
+from metrics.bench import bench, render, scaled_demo
+
+
+def test_benchmark_smoke(capsys):
+    table = bench(scale=1, rows=2_000, xlsx_rows=300, pages=True)
+    names = [row["measure"] for row in table]
+    for expected in ("CSV ingest, 2,000 rows, UTF-8", "CSV ingest, 2,000 rows, GBK", "XLSX ingest, 300 rows",
+                     "scorecard x1, warm", "scorecard x1, cold", "page overview x1 (AppTest)"):
+        assert expected in names
+    assert all(row["value"] > 0 for row in table)
+    assert all(row["ratio"] > 0 for row in table if row["floor"] is not None)
+    print(render(table))
+    assert "ratio" in capsys.readouterr().out
+
+
+def test_scaled_demo_multiplies_keyed_rows(tmp_path):
+    out = scaled_demo(3, tmp_path / "x3")
+    sessions = (out / "培训场次_training_sessions.csv").read_text(encoding="utf-8").splitlines()
+    retail = (out / "网络零售额_online_retail.csv").read_text(encoding="utf-8").splitlines()
+    assert len(sessions) - 1 == 3 * 132  # 132 demo sessions, three copies with suffixed keys
+    assert len(retail) - 1 == 48  # the monthly series is not multiplied: its key is the month
