@@ -11,20 +11,14 @@ import duckdb
 
 from . import ingest, store
 from .auth import ROLES, User, require
+from .i18n import BilingualError
 
 EVIDENCE_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
 
 
-class ActionRefused(Exception):
+class ActionRefused(BilingualError):
     """The action is allowed but cannot be done; `zh` and `en` say why."""
-
-    def __init__(self, zh: str, en: str):
-        self.zh, self.en = zh, en
-        super().__init__(en)
-
-    def message(self, lang: str = "zh") -> str:
-        return self.en if lang == "en" else self.zh
 
 
 def load_files(con, user: User, files: list[tuple[str, bytes]], dataset: str | None = None,

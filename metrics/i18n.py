@@ -89,3 +89,14 @@ def t(message_key: str, lang: str = "zh", /, **params) -> str:
         return text.format(**params)
     except (KeyError, IndexError):
         return text
+
+
+class BilingualError(Exception):
+    """An error a user reads: its reason in Chinese and English."""
+
+    def __init__(self, zh: str, en: str):
+        self.zh, self.en = zh, en
+        super().__init__(en)
+
+    def message(self, lang: str = "zh") -> str:
+        return self.en if lang == "en" else self.zh

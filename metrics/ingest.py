@@ -90,6 +90,15 @@ def _stored_values(con: duckdb.DuckDBPyConnection, table: str, column: str) -> s
     return {r[0] for r in con.execute(f'SELECT DISTINCT "{column}" FROM "{table}"').fetchall()}
 
 
+# (ledger, column, the ledger it must be found in, severity, message): attendance needs its session; a conversion
+# or a follower count for someone unknown is only worth a warning (it simply will not count).
+REFERENCES = (
+    ("training_attendance", "session_id", "training_sessions", "error", "unknown_session"),
+    ("conversions", "trainee_id", "training_attendance", "warning", "w_unknown_trainee"),
+    ("follower_snapshots", "talent_id", "talents", "warning", "w_unknown_talent"),
+)
+
+
 def _check_references(con: duckdb.DuckDBPyConnection, parsed: list[ParsedFile]) -> None:
     """Checks that need other datasets: stored rows or files of the same batch."""
     in_batch: dict[str, list[ParsedFile]] = {}
@@ -103,27 +112,15 @@ def _check_references(con: duckdb.DuckDBPyConnection, parsed: list[ParsedFile]) 
             values.update(p.column_values(column))
         return values
 
-    if "training_attendance" in in_batch:
-        sessions = known("training_sessions", "session_id")
-        for p in in_batch["training_attendance"]:
-            header = DATASETS["training_attendance"].column("session_id").zh
-            for row, session in zip(p.source_rows(), p.column_values("session_id")):
-                if session is not None and session not in sessions:
-                    p.problems.append(Problem("error", "unknown_session", p.file_name, p.sheet_name, row, header, session))
-    if "conversions" in in_batch:
-        trainees = known("training_attendance", "trainee_id")
-        for p in in_batch["conversions"]:
-            for row, trainee in zip(p.source_rows(), p.column_values("trainee_id")):
-                if trainee is not None and trainee not in trainees:
-                    p.problems.append(Problem("warning", "w_unknown_trainee", p.file_name, p.sheet_name, row,
-                                              DATASETS["conversions"].column("trainee_id").zh, trainee))
-    if "follower_snapshots" in in_batch:
-        talents = known("talents", "talent_id")
-        for p in in_batch["follower_snapshots"]:
-            for row, talent in zip(p.source_rows(), p.column_values("talent_id")):
-                if talent is not None and talent not in talents:
-                    p.problems.append(Problem("warning", "w_unknown_talent", p.file_name, p.sheet_name, row,
-                                              DATASETS["follower_snapshots"].column("talent_id").zh, talent))
+    for dataset, column, refers_to, severity, code in REFERENCES:
+        if dataset not in in_batch:
+            continue
+        targets = known(refers_to, column)
+        header = DATASETS[dataset].column(column).zh
+        for p in in_batch[dataset]:
+            for row, value in zip(p.source_rows(), p.column_values(column)):
+                if value is not None and value not in targets:
+                    p.problems.append(Problem(severity, code, p.file_name, p.sheet_name, row, header, value))
 
 
 def _merge(con: duckdb.DuckDBPyConnection, ds: Dataset, parsed: ParsedFile, load_id: int) -> tuple[int, int, int]:

@@ -16,19 +16,15 @@ import duckdb
 import pandas as pd
 
 from .datasets import DATASETS
+from .i18n import BilingualError
 
 ROW_CAP = 10_000
 TIME_LIMIT_S = 10.0
 MEMORY_LIMIT = "1GB"
 
 
-class SandboxError(Exception):
-    def __init__(self, zh: str, en: str):
-        self.zh, self.en = zh, en
-        super().__init__(en)
-
-    def message(self, lang: str = "zh") -> str:
-        return self.en if lang == "en" else self.zh
+class SandboxError(BilingualError):
+    """A query refused or failed; `zh` and `en` say why."""
 
 
 @dataclass
