@@ -33,6 +33,7 @@ class FileProblem(Exception):
 class Sheet:
     name: str | None  # None for CSV
     rows: list[list]  # rows[i] is spreadsheet row i + 1
+    text_only: bool = False  # every cell a str (CSV): lets validation take its vectorised paths
 
 
 def _decode_csv(content: bytes) -> str:
@@ -84,7 +85,7 @@ def _read_csv(content: bytes) -> list[Sheet]:
         rows = list(csv.reader(io.StringIO(text, newline=""), dialect))
     except csv.Error as exc:
         raise FileProblem("not_a_spreadsheet", detail=f"CSV: {exc}") from None
-    return [Sheet(None, rows)]
+    return [Sheet(None, rows, text_only=True)]
 
 
 def _check_zip(content: bytes) -> None:

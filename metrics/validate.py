@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import statistics
 from dataclasses import dataclass, field
@@ -193,21 +194,21 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
         add("warning", "w_extra_column", match.row_index + 1, name, column=name)
 
     data = [(i + 1, row) for i, row in enumerate(sheet.rows[match.row_index + 1:], start=match.row_index + 1)
-            if any(c is not None and c != "" and not parsing.is_empty(c) for c in row)]
+            if _has_data(row, sheet.text_only)]
     if not data:
         add("error", "no_rows")
         return
     row_numbers = [n for n, _ in data]
     index_of = {key: i for i, key in match.columns.items()}
 
-    raw_columns: dict[str, list] = {}
+    # All columns at once, transposed in C; short rows are padded with None.
+    transposed = list(itertools.zip_longest(*(row for _, row in data)))
 
     def raw_column(key: str) -> list:
-        """The column's raw cells, extracted once (the checks below ask for them repeatedly)."""
-        if key not in raw_columns:
-            i = index_of.get(key)
-            raw_columns[key] = [row[i] if i is not None and i < len(row) else None for _, row in data]
-        return raw_columns[key]
+        i = index_of.get(key)
+        if i is None or i >= len(transposed):
+            return [None] * len(data)
+        return list(transposed[i])
 
     values: dict[str, list] = {}
     bad_rows: set[int] = set()
@@ -224,21 +225,33 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
             values[col.key] = _parse_id_numbers(raws, row_numbers, header_text[col.key], add, ctx, bad_rows)
             continue
         parse = _cell_parser(col, header_unit, ctx)
-        values[col.key] = _parse_column(parse, raws, row_numbers, col, header_text[col.key], add, bad_rows, ctx)
+        values[col.key] = _parse_column(parse, raws, row_numbers, col, header_text[col.key], add, bad_rows, ctx,
+                                        sheet.text_only)
 
     _check_rows(ds, values, raws_of=raw_column, row_numbers=row_numbers, header_text=header_text,
                 add=add, bad_rows=bad_rows, ctx=ctx)
     _build_table(parsed, ds, values, row_numbers, data, match, ctx)
 
 
+def _has_data(row: list, text_only: bool) -> bool:
+    """False for a row that is blank or holds only empty markers ("-", "无数据", ...)."""
+    if text_only:
+        joined = "".join(row)
+        if not joined.strip():
+            return False
+        if len(joined) > 6 * len(row):  # some cell is longer than any empty marker: decided without a loop
+            return True
+    return any(c is not None and c != "" and not parsing.is_empty(c) for c in row)
+
+
 def _parse_column(parse, raws: list, row_numbers: list[int], col: Column, header: str, add, bad_rows: set[int],
-                  ctx: _Context) -> list:
+                  ctx: _Context, text_only: bool = False) -> list:
     """Each distinct raw value parsed once; every row with a value that failed gets its own problem.
 
     Text cells (all of a CSV) are factorised with pandas, so the per-row work is array indexing, not Python; Excel
     columns mixing types (1, 1.0 and True hash alike) take the per-cell path with a type-aware cache.
     """
-    if all(v is None or isinstance(v, str) for v in raws):
+    if text_only or all(v is None or isinstance(v, str) for v in raws):
         codes, uniques = pd.factorize(pd.Series(raws, dtype=object), use_na_sentinel=True)
         results, failed = [], []
         for u, raw in enumerate(uniques):
@@ -370,8 +383,10 @@ def _check_rows(ds: Dataset, values: dict[str, list], raws_of, row_numbers, head
     key_cols = [c.key for c in ds.key_columns]
     first_seen: dict[tuple, int] = {}
     key_header = "、".join(header_text.get(k, ds.column(k).zh) for k in key_cols if k in header_text)
-    for i in range(n_rows):
-        key = tuple(values[k][i] for k in key_cols)
+    keys = list(zip(*(values[k] for k in key_cols)))
+    if len(set(keys)) == len(keys):
+        return  # the usual case, decided in C: no key twice
+    for i, key in enumerate(keys):
         if row_numbers[i] in bad_rows or any(v is None for v in key):
             continue
         shown = " / ".join(str(v) for v in key)
@@ -385,11 +400,11 @@ def _build_table(parsed: ParsedFile, ds: Dataset, values, row_numbers, data, mat
     columns = {}
     for col in ds.columns:
         columns[col.stored_as] = pa.array(values[col.key], type=ARROW_TYPES[col.sql_type])
-    extras = []
-    for _, row in data:
+    extras = [None] * len(data)
+    for r, (_, row) in enumerate(data) if match.extras else ():  # columns kept aside, only when there are any
         kept = {name: privacy.scrub(show_value(row[i])) for i, name in match.extras.items()
                 if i < len(row) and not parsing.is_empty(row[i])}
-        extras.append(json.dumps(kept, ensure_ascii=False, default=str) if kept else None)
+        extras[r] = json.dumps(kept, ensure_ascii=False, default=str) if kept else None
     columns["_source_row"] = pa.array(row_numbers, type=pa.int32())
     columns["_extra"] = pa.array(extras, type=pa.string())
     parsed.table = pa.table(columns)
