@@ -26,6 +26,7 @@ user = st.session_state.get("_user")
 en = frame.lang == "en"
 L = (lambda zh, english: english if en else zh)  # noqa: E731  (short: this page has many two-language strings)
 st.title(state.t("page_import"))
+ui.localise_file_uploader()
 
 
 def dataset_name(name: str | None) -> str:

@@ -191,3 +191,17 @@ def area_title(area: str) -> str:
 
 def month_label(day: dt.date) -> str:
     return f"{day.year}年{day.month}月" if state.lang() != "en" else day.strftime("%b %Y")
+
+
+def localise_file_uploader() -> None:
+    """st.file_uploader has no setting for its drop-zone text ("Drag and drop files here", "Browse files"):
+    in the Chinese UI, our own CSS replaces those words (no ledger text involved)."""
+    if state.lang() == "en":
+        return
+    st.markdown("""<style>
+[data-testid="stFileUploaderDropzoneInstructions"] > div > span:first-child { visibility: hidden; position: relative; }
+[data-testid="stFileUploaderDropzoneInstructions"] > div > span:first-child::after {
+    content: "将文件拖到此处"; visibility: visible; position: absolute; left: 0; top: 0; white-space: nowrap; }
+[data-testid="stFileUploaderDropzone"] button > * { display: none !important; }
+[data-testid="stFileUploaderDropzone"] button::after { content: "选择文件"; font-size: 0.9rem; }
+</style>""", unsafe_allow_html=True)
