@@ -3,9 +3,14 @@
 # Installs them when missing and this is root on a Debian-like system; otherwise says what is missing and goes on
 # (the browser tests then skip with that reason).
 set -euo pipefail
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
-fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+if command -v dpkg-query >/dev/null 2>&1; then
+  installed fonts-noto-cjk || need+=(fonts-noto-cjk)
+else
+  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing ${need[*]} (apt-get)" >&2
