@@ -24,7 +24,7 @@ from pages import state, ui
 frame = state.current()
 user = st.session_state.get("_user")
 en = frame.lang == "en"
-L = (lambda zh, english: english if en else zh)  # noqa: E731  (short: this page has many two-language strings)
+L = state.L
 st.title(state.t("page_import"))
 ui.localise_file_uploader()
 

@@ -17,7 +17,7 @@ from pages import state, ui
 frame = state.current()
 user = st.session_state.get("_user")
 en = frame.lang == "en"
-L = (lambda zh, english: english if en else zh)  # noqa: E731
+L = state.L
 st.title(L("数据探索", "Explore"))
 cfg = state.config()
 

@@ -15,7 +15,7 @@ from pages import state, ui
 
 frame = state.current()
 en = frame.lang == "en"
-L = (lambda zh, english: english if en else zh)  # noqa: E731
+L = state.L
 cfg = state.config()
 results = state.scorecard(frame.as_of, frame.lang, frame.version)
 slides = ["title", "scorecard", *AREAS]

@@ -90,6 +90,11 @@ def lang_key(base: str) -> str:
     return f"{base}_{lang()}"
 
 
+def L(zh: str, en: str) -> str:  # noqa: N802  (short on purpose: pages pass many two-language strings)
+    """Inline text in both languages, for words used by one page only (shared words live in texts.py)."""
+    return en if lang() == "en" else zh
+
+
 def t(key: str, **params) -> str:
     zh, en = TEXTS.get(key, (key, key))
     text = en if lang() == "en" else zh
