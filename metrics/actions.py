@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import mimetypes
 
 import duckdb
 
@@ -77,7 +76,3 @@ def set_role(con, user: User, login: str, role: str) -> None:
 def assigned_role(con, login: str) -> str | None:
     row = store.one(con, "SELECT role FROM user_roles WHERE login = ?", [login])
     return row[0] if row else None
-
-
-def guess_mime(name: str) -> str:
-    return mimetypes.guess_type(name)[0] or "application/octet-stream"

@@ -237,13 +237,6 @@ def milestones(con, as_of: dt.date) -> pd.DataFrame:
     return frame
 
 
-def latest_by_dataset(con, as_of: dt.date) -> dict[str, dt.date | None]:
-    from .datasets import DATASETS
-    from .scorecard import latest_record
-
-    return {name: latest_record(con, name, as_of) for name in DATASETS}
-
-
 # ------------------------------------------------------------------------------ rows behind each KPI
 
 _ATTENDANCE_ROWS = """SELECT s.session_id, s.date, s.township, s.topic, s.mode, a.trainee_id, a.name, a.township AS home
@@ -331,13 +324,6 @@ def data_quality(con, as_of: dt.date) -> pd.DataFrame:
             "latest_record": latest_record(con, name, as_of), "warnings": warnings,
         })
     return pd.DataFrame(rows)
-
-
-def load_warnings(con, load_id: int) -> pd.DataFrame:
-    import json
-
-    row = store.one(con, "SELECT warnings FROM loads WHERE load_id = ?", [load_id])
-    return pd.DataFrame(json.loads(row[0] or "[]") if row else [])
 
 
 def explore_run(con, spec, as_of: dt.date):

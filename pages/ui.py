@@ -176,12 +176,7 @@ def kpi_detail(area: str | None = None) -> None:
     st.plotly_chart(history_chart(result, points), key=f"history_{kpi_id}")
     rows = state.view("kpi_rows", frame.version, kpi_id, frame.as_of)
     with st.expander(state.t("rows_behind", n=len(rows))):
-        table(rows, _dataset_of(kpi_id), height=320)
-
-
-def _dataset_of(kpi_id: str) -> str | None:
-    dataset = KPI_BY_ID[kpi_id].datasets[0]
-    return "training_sessions" if dataset == "training_sessions" else dataset
+        table(rows, KPI_BY_ID[kpi_id].datasets[0], height=320)
 
 
 def area_title(area: str) -> str:
