@@ -124,14 +124,17 @@ def _check_references(con: duckdb.DuckDBPyConnection, parsed: list[ParsedFile]) 
 
 
 def _merge(con: duckdb.DuckDBPyConnection, ds: Dataset, parsed: ParsedFile, load_id: int) -> tuple[int, int, int]:
-    """Stage the parsed rows and merge them by key. Returns (added, replaced, unchanged)."""
+    """Merge the parsed rows by key. Returns (added, replaced, unchanged)."""
+    con.register("stage", parsed.table)  # DuckDB reads the Arrow table in place: no staging copy
+    try:
+        return _merge_stage(con, ds, load_id)
+    finally:
+        con.unregister("stage")
+
+
+def _merge_stage(con: duckdb.DuckDBPyConnection, ds: Dataset, load_id: int) -> tuple[int, int, int]:
     stored = [c for c, _ in store.stored_columns(ds)]
     keys = [c.stored_as for c in ds.key_columns]
-    con.register("parsed_rows", parsed.table)
-    try:
-        con.execute("CREATE OR REPLACE TEMP TABLE stage AS SELECT * FROM parsed_rows")
-    finally:
-        con.unregister("parsed_rows")
     table = f'"{ds.table}"'
     on_key = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
     same = " AND ".join(f't."{c}" IS NOT DISTINCT FROM s."{c}"' for c in stored)
@@ -149,7 +152,6 @@ def _merge(con: duckdb.DuckDBPyConnection, ds: Dataset, parsed: ParsedFile, load
     added_and_replaced = store.one(con,
         f"INSERT INTO {table} ({all_cols}) SELECT {s_cols}, ?, s._source_row, s._extra FROM stage s "
         f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {on_key})", [load_id])[0]
-    con.execute("DROP TABLE stage")
     return added_and_replaced - replaced, replaced, unchanged
 
 

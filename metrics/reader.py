@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import unicodedata
 import zipfile
@@ -35,12 +36,59 @@ class Sheet:
     rows: list[list]  # rows[i] is spreadsheet row i + 1
     text_only: bool = False  # every cell a str (CSV): lets validation take its vectorised paths
 
+    def head(self, n: int) -> list[list]:
+        return self.rows[:n]
 
-def _decode_csv(content: bytes) -> str:
+
+class CsvSheet:
+    """A CSV file's one sheet. Its rows are parsed only when asked for: header detection reads the first few
+    (`head`), and metrics.columnar hands the rest to Arrow and DuckDB without making a Python list per row."""
+
+    name = None
+    text_only = True
+
+    def __init__(self, text: str, dialect, utf8: bytes | None = None):
+        self.text = text
+        self.dialect = dialect
+        self.utf8 = utf8  # the file's own bytes when they are UTF-8 without a BOM: no need to encode the text again
+        self._rows: list[list] | None = None
+
+    @property
+    def rows(self) -> list[list]:
+        if self._rows is None:
+            try:
+                self._rows = list(csv.reader(io.StringIO(self.text, newline=""), self.dialect))
+            except csv.Error as exc:
+                raise FileProblem("not_a_spreadsheet", detail=f"CSV: {exc}") from None
+        return self._rows
+
+    def head(self, n: int) -> list[list]:
+        """The first n rows, read from the start of the text only (a StringIO of all of it would copy it)."""
+        if self._rows is not None:
+            return self._rows[:n]
+        size = 65536
+        while True:
+            head: list[list] = []
+            try:
+                reader = csv.reader(io.StringIO(self.text[:size], newline=""), self.dialect)
+                head.extend(itertools.islice(reader, n + 1))
+            except csv.Error:
+                pass  # what was read so far; reading all rows reports the problem
+            # n + 1 rows read means the n-th ended before the cut; otherwise read further, up to all of the text.
+            if len(head) > n or size >= len(self.text):
+                return head[:n]
+            size *= 8
+
+    def utf8_bytes(self) -> bytes:
+        return self.utf8 if self.utf8 is not None else self.text.encode("utf-8")
+
+
+def _decode_csv(content: bytes) -> tuple[str, bool]:
+    """The text, and whether the bytes were UTF-8 without a BOM (then they can be handed on as they are)."""
     if content.startswith(b"\xef\xbb\xbf"):
-        return content[3:].decode("utf-8", errors="strict")
+        return content[3:].decode("utf-8", errors="strict"), False
     if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return content.decode("utf-16")
+        return content.decode("utf-16"), False
     sample = content[:4000]
     if b"\x00" in sample:
         # UTF-16 without a BOM: each ASCII character (comma, digit, newline) leaves a zero byte, always on the same
@@ -48,19 +96,19 @@ def _decode_csv(content: bytes) -> str:
         even_zeros, odd_zeros = sample[0::2].count(0), sample[1::2].count(0)
         try:
             if even_zeros == 0 and len(content) % 2 == 0:
-                return content.decode("utf-16-le")
+                return content.decode("utf-16-le"), False
             if odd_zeros == 0 and len(content) % 2 == 0:
-                return content.decode("utf-16-be")
+                return content.decode("utf-16-be"), False
         except UnicodeDecodeError:
             pass
         raise FileProblem("not_a_spreadsheet", detail="binary")
     try:
-        return content.decode("utf-8")
+        return content.decode("utf-8"), True
     except UnicodeDecodeError:
         pass
     try:
         # GB18030 is a superset of GBK and GB2312: one decoder serves all three.
-        return content.decode("gb18030")
+        return content.decode("gb18030"), False
     except UnicodeDecodeError:
         pass
     from charset_normalizer import from_bytes
@@ -68,24 +116,24 @@ def _decode_csv(content: bytes) -> str:
     best = from_bytes(content).best()
     if best is None:
         raise FileProblem("not_a_spreadsheet", detail="unknown text encoding")
-    return str(best)
+    return str(best), False
 
 
-def _read_csv(content: bytes) -> list[Sheet]:
+def _read_csv(content: bytes) -> list[CsvSheet]:
     try:
-        text = _decode_csv(content)
+        text, plain_utf8 = _decode_csv(content)
     except UnicodeDecodeError as exc:  # a BOM promised an encoding the bytes do not keep (e.g. a truncated upload)
         raise FileProblem("not_a_spreadsheet", detail=f"{exc.encoding}: {exc.reason}") from None
-    first_lines = "\n".join(text.splitlines()[:20])
+    first_lines = "\n".join(text[:65536].splitlines()[:20])
     try:
         dialect = csv.Sniffer().sniff(first_lines, delimiters=",\t;|")
     except csv.Error:
         dialect = csv.excel
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), dialect))
-    except csv.Error as exc:
-        raise FileProblem("not_a_spreadsheet", detail=f"CSV: {exc}") from None
-    return [Sheet(None, rows, text_only=True)]
+    if not dialect.escapechar:
+        # The sniffer says "no doubled quotes" whenever its sample has none; spreadsheets always double a quote
+        # inside a quoted cell, so a `""` further down means one quote.
+        dialect.doublequote = True
+    return [CsvSheet(text, dialect, content if plain_utf8 else None)]
 
 
 def _check_zip(content: bytes) -> None:
@@ -117,7 +165,7 @@ def _read_excel(content: bytes) -> list[Sheet]:
 
 
 def read_file(file_name: str, content: bytes) -> list[Sheet]:
-    if not content or not content.strip():
+    if not content or content.isspace():
         raise FileProblem("empty_file")
     suffix = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
     if suffix in ("xlsx", "xlsm", "xls", "ods"):
@@ -178,7 +226,7 @@ def match_header(sheet: Sheet, dataset: Dataset) -> HeaderMatch | None:
     lookup = header_lookup(dataset)
     best: HeaderMatch | None = None
     best_score = 0
-    for index, row in enumerate(sheet.rows[: MAX_TITLE_ROWS + 1]):
+    for index, row in enumerate(sheet.head(MAX_TITLE_ROWS + 1)):
         columns: dict[int, str] = {}
         units: dict[str, str | None] = {}
         extras: dict[int, str] = {}

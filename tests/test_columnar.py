@@ -1,0 +1,174 @@
+"""The column-wise CSV path (metrics.columnar) gives exactly what the row-by-row path (validate.py) gives.
+
+Every file here is checked twice: as it is (CSV goes through Arrow and DuckDB) and with ROW_BY_ROW_ONLY set (the
+reference path). The stored table and the problem list must be the same, cell for cell and problem for problem.
+The files are random mixes of the messy values datasets.md describes, for every ledger, with blank lines, title
+rows, extra columns, quoted commas and line breaks; one is big enough for the fast paths of columns with many
+distinct values to take over.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import random
+
+import pytest
+
+from metrics import columnar, validate
+from metrics.config import default_config
+from metrics.datasets import DATASETS
+from metrics.validate import ROW_BY_ROW_ONLY, parse_file
+
+TODAY = dt.date(2024, 6, 30)
+KEY = b"test-key"
+CONFIG = default_config()
+
+EMPTY_LIKE = ["", " ", "-", "—", "无数据", "N/A", "ＮＵＬＬ", "\u3000", "nan"]
+TEXT = ["合作社", " 合作社 ", "布尔津县渔业合作社", "a\u3000b", "\xa0禾木\xa0", "x,y", 'say "hi"', "第一行\n第二行",
+        "13912345678", "某某某某某某某某某某", "Ｂ１２３４５６７", "  long value here  "]
+DATES = ["2023-05-01", "2023/5/1", "2023年5月1日", "20230501", "45000", "2023-02-30", "2030-01-01",
+         "2023-5-1 10:00", "abc", "2023-05-01 ", "１９９９-01-01", "2023-00-10", "2023.12.31"]
+MONTHS = ["2023-05", "2023年5月", "202305", "2023-13", "2023-05-01", "2023/1", "bad"]
+NUMBERS = ["12.5", "1.2万", "125000元", "-3", "0", "1,234.5", "１２", "abc", "12.5%", "1e5", "99999", "3", "4", "5",
+           "6", "7", "0.5", "12.50", "¥8", "8元", "3万元"]
+INTS = ["3", "3.0", "3.5", "-1", "1万", "40", "7", "8", "9", "x"]
+BOOLS = ["是", "否", "Y", "x", "maybe", "1", "0", "√", "没有"]
+
+
+def _id_number(seed: int, good: bool = True) -> str:
+    body = f"65432119{80 + seed % 20:02d}0{1 + seed % 9}1{seed % 10}{seed % 7}{seed % 10}{seed % 3}"[:17]
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights)) % 11]
+    return body + (check if good else ("0" if check != "0" else "1"))
+
+
+def _values(col, rng: random.Random) -> list[str]:
+    if col.personal == "id_number":
+        return [_id_number(i) for i in range(5)] + [_id_number(7, good=False), "123", "65432119800101123x"]
+    if col.personal == "phone":
+        return ["13912345678", "139 1234 5678", "123", "+86 13912345678"]
+    pools = {"date": DATES, "month": MONTHS, "number": NUMBERS, "int": INTS, "bool": BOOLS,
+             "enum": list(col.choices or ()) + ["bad"], "list": ["a、b", "a,b", "、、", "甲；乙"],
+             "township": [t.name for t in CONFIG.townships] + ["火星", " 禾木 "],
+             "budget_line": ["3.2", "1.1", "9.9", "bad"]}
+    pool = pools.get(col.type, TEXT)
+    if col.is_key:
+        pool = pool[:6] + [f"K{rng.randrange(40)}" for _ in range(6)] if col.type not in pools else pool
+    return pool
+
+
+def random_csv(dataset: str, rows: int, seed: int, title_rows: int = 0, extras: bool = True) -> bytes:
+    rng = random.Random(seed)
+    ds = DATASETS[dataset]
+    columns = list(ds.columns)
+    header = [c.zh + (f"（{c.unit}）" if c.unit in ("元", "万元") and rng.random() < 0.5 else "") for c in columns]
+    pools = [_values(c, rng) for c in columns]
+    if extras:
+        header = ["序号", *header, "备注", ""]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for t in range(title_rows):
+        writer.writerow([f"{ds.zh}台账" if t == 0 else ""] + [""] * (len(header) - 1))
+    writer.writerow(header)
+    for i in range(rows):
+        roll = rng.random()
+        if roll < 0.03:
+            writer.writerow([""] * len(header))  # a blank row in the table
+            continue
+        cells = [rng.choice(pool) if rng.random() < 0.85 else rng.choice(EMPTY_LIKE) for pool in pools]
+        if extras:
+            cells = [str(i + 1), *cells, rng.choice(["", "电话 13912345678", "好", "-"]), rng.choice(["", "", "x"])]
+        writer.writerow(cells)
+    return out.getvalue().encode("utf-8")
+
+
+def _problems(parsed) -> list[tuple]:
+    return sorted((p.severity, p.code, p.sheet or "", p.row or 0, p.column or "", p.value or "",
+                   repr(sorted(p.params.items()))) for p in parsed.problems)
+
+
+def _rows(parsed) -> list[dict]:
+    if parsed.table is None:
+        return []
+    return sorted(parsed.table.to_pylist(), key=lambda r: r["_source_row"])
+
+
+def both_paths(name: str, content: bytes, dataset: str | None = None, monkeypatch=None):
+    taken = []
+    real = columnar.validate
+
+    def spy(*args, **kw):
+        taken.append(real(*args, **kw))
+        return taken[-1]
+
+    monkeypatch.setattr(validate.columnar, "validate", spy)
+    fast = parse_file(name, content, dataset, CONFIG, KEY, TODAY)
+    token = ROW_BY_ROW_ONLY.set(True)
+    try:
+        slow = parse_file(name, content, dataset, CONFIG, KEY, TODAY)
+    finally:
+        ROW_BY_ROW_ONLY.reset(token)
+    return fast, slow, taken
+
+
+@pytest.mark.parametrize("dataset", sorted(DATASETS))
+def test_every_ledger_same_answer_both_ways(dataset, monkeypatch):
+    content = random_csv(dataset, rows=300, seed=len(dataset), title_rows=len(dataset) % 3)
+    fast, slow, taken = both_paths(f"{dataset}.csv", content, dataset, monkeypatch)
+    assert taken == [True], "the file should have gone through metrics.columnar"
+    assert fast.problems, "the random file holds mistakes, so both paths must find some"
+    assert _problems(fast) == _problems(slow)
+    assert _rows(fast) == _rows(slow)
+    assert fast.table is None or fast.table.schema == slow.table.schema
+
+
+def test_big_file_fast_paths_same_answer(monkeypatch):
+    """25,000 rows: waybill, date and amount columns have enough distinct values for the Arrow fast paths."""
+    rng = random.Random(7)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["序号", "运单号", "发货日期", "企业", "快递公司", "目的地", "重量（千克）", "补贴金额（元）"])
+    for i in range(25_000):
+        waybill = f"YT{i:09d}" if i % 997 else f" YT{i:09d} "  # some padded: they must go through Python
+        if i % 4999 == 0:
+            waybill = "YT000000001"  # duplicate keys
+        day = dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(50_000))
+        date = day.isoformat() if i % 1500 else "2023-02-30"
+        amount = f"{rng.randrange(1, 10**6)}.{rng.randrange(100):02d}" if i % 800 else rng.choice(["1.2万", "-5", "x"])
+        weight = f"{rng.random() * 30:.3f}" if i % 900 else "2,5"
+        writer.writerow([i + 1, waybill, date, f"合作社{i % 300}", "中通快递", f"城市{i % 40}", weight, amount])
+    content = out.getvalue().encode("utf-8")
+    fast, slow, taken = both_paths("big.csv", content, "logistics_subsidies", monkeypatch)
+    assert taken == [True]
+    assert {p.code for p in fast.problems} >= {"bad_date", "negative", "bad_number", "duplicate_key",
+                                                "w_future_date", "w_extra_column"}
+    assert _problems(fast) == _problems(slow)
+    assert _rows(fast) == _rows(slow)
+
+
+def test_gbk_and_quoted_cells_same_answer(monkeypatch):
+    text = ('运单号,发货日期,企业,补贴金额（元）\n'
+            'A1,2023-05-01,"布尔津县,渔业合作社",8\n'
+            'A2,2023-05-02,"说""好""的合作社",9\n'
+            'A3,2023-05-03,"两行\n的名字",10\n'
+            '\n'
+            'A4,2023-05-04,禾木合作社,-1\n')
+    fast, slow, taken = both_paths("gbk.csv", text.encode("gbk"), None, monkeypatch)
+    assert taken == [True]
+    assert _problems(fast) == _problems(slow)
+    # Rows as a spreadsheet shows them: header 1, A1 2, A2 3, A3 4 (its line break stays inside the cell), blank 5.
+    assert [(p.code, p.row) for p in fast.errors] == [("negative", 6)]
+
+
+def test_ragged_rows_take_the_row_by_row_path(monkeypatch):
+    text = "运单号,发货日期,企业,补贴金额（元）\nA1,2023-05-01,合作社,8\nA2,2023-05-02,合作社\n"
+    fast, slow, taken = both_paths("ragged.csv", text.encode(), None, monkeypatch)
+    assert taken == [False]  # Arrow refuses a short row; the reference path reads it
+    assert _problems(fast) == _problems(slow)
+    assert _rows(fast) == _rows(slow) and len(_rows(fast)) == 2
+
+
+def test_python_whitespace_constant_is_complete():
+    assert set(columnar.PY_WHITESPACE) == {chr(c) for c in range(0x110000) if chr(c).isspace()}
