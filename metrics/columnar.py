@@ -1,14 +1,15 @@
-"""A CSV ledger checked over whole columns in DuckDB: the rules of validate.py, the same answers, at DuckDB's speed.
+"""A CSV ledger checked over whole columns: the rules of datasets.md, the same answers as validate.py, at Arrow's speed.
 
-validate.py checks rows held as Python lists; for a 1,000,000-row CSV that is most of the load's time and memory.
-Here Arrow reads the rows below the header into string columns and DuckDB does the rest:
+validate.py checks rows held as Python lists; for a 1,000,000-row CSV that was most of the load's time and memory.
+Here Arrow reads the rows below the header into string columns and:
 
 - every cell is parsed by the very functions of metrics.parsing, but once per *distinct* raw value: the answers
-  (value, error, empty) go into a small mapping table that DuckDB joins back onto the rows;
-- a column with very many distinct values (waybill numbers, amounts) is parsed in SQL where the raw value has a
+  (value, error, empty, shown value) are spread back onto the rows by dictionary index;
+- a column with very many distinct values (waybill numbers, amounts) is parsed by Arrow where the raw value has a
   shape whose Python answer is certain (`B00012345` as text, `12.5` as a number, `2023-05-01` as a date); any
   other value still goes through Python;
-- the row rules (required, bounds, future dates, outliers, keys, rules between columns) are one query each.
+- the row rules (required, bounds, future dates, outliers, keys, rules between columns) are a few Arrow kernels
+  each, in `Checks`, which validate.py runs too: the rules have one implementation.
 
 Whenever Arrow would not read the file exactly as Python's csv module does (a ragged row, a quote in the title
 rows, an unusual dialect), `validate` returns False and validate.py takes the file row by row: that path is the
@@ -33,7 +34,7 @@ from .datasets import ONE_OF_REQUIRED, Column, Dataset
 from .problems import show_value
 from .validate import ARROW_TYPES, OUTLIER_FACTOR, OUTLIER_MIN_VALUES, UNIT_FACTORS, _cell_parser, _error_params, _shown
 
-# Above this many distinct values a column is worth its SQL fast path; below it, Python parsing every distinct
+# Above this many distinct values a column is worth its Arrow fast path; below it, Python parsing every distinct
 # value costs less than the regular expression over every row.
 MANY_DISTINCT = 20_000
 # Every character Python's str.strip() removes (tests/test_columnar.py checks it against str.isspace): a value
@@ -98,9 +99,13 @@ class _Plan:
         self.fast_value = fast_value  # (raw column, fast mask) -> values; where the mask is false anything goes
 
     @property
+    def name(self) -> str:
+        """Its suffix in table d: the contract's key, or the position of a column outside the contract."""
+        return self.col.key if self.kind == "contract" else str(self.index)
+
+    @property
     def value(self) -> str:
-        """The name of its parsed value in table d."""
-        return f"v_{self.col.key}" if self.kind == "contract" else f"v{self.index}"
+        return f"v_{self.name}"
 
 
 def _as_string_then(arrow_type):
@@ -209,12 +214,37 @@ def validate(parsed, sheet, match, ds: Dataset, ctx, add, header_text: dict[str,
     if not d.num_rows:
         add("error", "no_rows")
         return True
-    _Checks(d, raw, ds, plans, header_text, add, ctx).run()
+    index_of = {p.col.key: p.index for p in plans if p.kind == "contract"}
+
+    def raw_value(key: str, row: int):
+        return raw[f"c{index_of[key]}"][row - first_row].as_py()
+
+    Checks(d, ds, header_text, add, ctx, raw_value).run()
+    parsed.table = stored_table(d, ds, _extra_json(d, [p for p in plans if p.kind == "extra"]))
+    return True
+
+
+def stored_table(d: pa.Table, ds: Dataset, extra) -> pa.Table:
+    """The rows as they will be stored: the contract's columns, the spreadsheet row, the extra columns' JSON."""
     columns = {c.stored_as: d[f"v_{c.key}"].cast(ARROW_TYPES[c.sql_type]) for c in ds.columns}
     columns["_source_row"] = d["_row"].cast(pa.int32())
-    columns["_extra"] = _extra_json(d, [p for p in plans if p.kind == "extra"])
-    parsed.table = pa.table(columns)
-    return True
+    columns["_extra"] = extra
+    return pa.table(columns)
+
+
+def complete(d: dict, ds: Dataset, n: int) -> dict:
+    """Columns the file lacks (all empty), and the trainee rule of ONE_OF_REQUIRED: `_no_trainee` marks rows with
+    neither 学员编号 nor 身份证号; a person known only by an ID number gets a trainee_id made from its hash
+    (privacy.trainee_id_from_hash: "H" and the hash's first 16 characters)."""
+    for col in ds.columns:
+        d.setdefault(f"v_{col.key}", pa.nulls(n, ARROW_TYPES[col.sql_type]))
+    one_of = ONE_OF_REQUIRED.get(ds.name)
+    if one_of:
+        tid, idn = (d[f"v_{k}"] for k in one_of)
+        made = pc.binary_join_element_wise("H", pc.utf8_slice_codeunits(idn, 0, 16), "")
+        d[f"v_{one_of[0]}"] = pc.if_else(pc.and_(pc.is_null(tid), pc.is_valid(idn)), made, tid)
+        d["_no_trainee"] = pc.and_(pc.is_null(tid), pc.is_null(idn))
+    return d
 
 
 def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset) -> pa.Table:
@@ -226,18 +256,9 @@ def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset) -> pa.Table:
         d.update(_parse_column(raw[f"c{p.index}"], p, n))
     empty_row = None
     for p in plans:  # a row is data unless every cell in it is empty ("-", "无数据" ... count as empty)
-        x = d[f"x{p.index}"]
+        x = d[f"x_{p.name}"]
         empty_row = x if empty_row is None else pc.and_(empty_row, x)
-    for col in ds.columns:  # columns the file lacks are all empty
-        d.setdefault(f"v_{col.key}", pa.nulls(n, ARROW_TYPES[col.sql_type]))
-    one_of = ONE_OF_REQUIRED.get(ds.name)
-    if one_of:
-        # A person known only by an ID number gets a trainee_id made from its hash: privacy.trainee_id_from_hash.
-        tid, idn = (d[f"v_{k}"] for k in one_of)
-        made = pc.binary_join_element_wise("H", pc.utf8_slice_codeunits(idn, 0, 16), "")
-        d[f"v_{one_of[0]}"] = pc.if_else(pc.and_(pc.is_null(tid), pc.is_valid(idn)), made, tid)
-        d["_no_trainee"] = pc.and_(pc.is_null(tid), pc.is_null(idn))
-    table = pa.table(d)
+    table = pa.table(complete(d, ds, n))
     if empty_row is None or not pc.any(empty_row).as_py():
         return table  # the usual case: no blank row to drop (filtering copies every column)
     return table.filter(pc.invert(empty_row))
@@ -246,7 +267,7 @@ def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset) -> pa.Table:
 def _parse_column(raw: pa.ChunkedArray, p: _Plan, n: int) -> dict:
     """Every distinct raw value answered once in Python and spread to the rows by its dictionary index; values
     of a column with many distinct values that match its fast pattern are answered by Arrow instead."""
-    i = p.index
+    i = p.name
     many = p.pattern is not None and n > MANY_DISTINCT and \
         pc.count_distinct(raw.slice(0, MANY_DISTINCT * 2)).as_py() > MANY_DISTINCT
     if many:
@@ -270,15 +291,15 @@ def _parse_column(raw: pa.ChunkedArray, p: _Plan, n: int) -> dict:
 
     out = {
         p.value: pa.array(value, p.arrow_type).take(index),
-        f"e{i}": spread(error, pa.string()),
-        f"x{i}": spread(empty, pa.bool_(), none=False),
-        f"s{i}": spread(shown, pa.string()),
-        f"w{i}": spread(warn, pa.bool_(), none=False),
+        f"e_{i}": spread(error, pa.string()),
+        f"x_{i}": spread(empty, pa.bool_(), none=False),
+        f"s_{i}": spread(shown, pa.string()),
+        f"w_{i}": spread(warn, pa.bool_(), none=False),
     }
     if many:
         out[p.value] = pc.if_else(fast, fast_values, out[p.value])
-        out[f"x{i}"] = pc.if_else(fast, False, out[f"x{i}"])
-        out[f"w{i}"] = pc.fill_null(out[f"w{i}"], False)
+        out[f"x_{i}"] = pc.if_else(fast, False, out[f"x_{i}"])
+        out[f"w_{i}"] = pc.fill_null(out[f"w_{i}"], False)
     return out
 
 
@@ -299,15 +320,17 @@ def _extra_json(d: pa.Table, extras: list[_Plan]) -> pa.ChunkedArray | pa.Array:
     return pc.if_else(any_piece, pc.binary_join_element_wise("{", joined, "}", ""), pa.nulls(d.num_rows, pa.string()))
 
 
-class _Checks:
-    """The row rules of validate._check_rows over the columns of table d, each a few Arrow kernels; only the rows
-    that break a rule come back to Python."""
+class Checks:
+    """The row rules of datasets.md over the columns of table d, each a few Arrow kernels; only the rows that
+    break a rule come back to Python. Both paths use it: d holds per column of the contract v_<key> (the value)
+    and x_<key> (the cell was empty), and from metrics.columnar also e_/s_/w_<key> (parse error, shown value,
+    ID-checksum warning); validate.py reports parse problems itself and passes its bad rows in."""
 
-    def __init__(self, d: pa.Table, raw: pa.Table, ds: Dataset, plans: list[_Plan], header_text, add, ctx):
-        self.d, self.raw, self.ds, self.header_text, self.add, self.ctx = d, raw, ds, header_text, add, ctx
-        self.first_row = raw["_row"][0].as_py() if raw.num_rows else 0
-        self.plans = {p.col.key: p for p in plans if p.kind == "contract"}
-        self.bad: set[int] = set()
+    def __init__(self, d: pa.Table, ds: Dataset, header_text: dict[str, str], add, ctx, raw_value,
+                 bad: set[int] | None = None):
+        self.d, self.ds, self.header_text, self.add, self.ctx = d, ds, header_text, add, ctx
+        self.raw_value = raw_value  # (key, row) -> the cell as written, for reports
+        self.bad: set[int] = bad if bad is not None else set()
 
     def where(self, mask, *names: str) -> list[tuple]:
         """(row, values of `names`) of the rows where mask holds, in file order."""
@@ -317,15 +340,17 @@ class _Checks:
         index = pc.indices_nonzero(mask)
         return list(zip(*(self.d[n].take(index).to_pylist() for n in ("_row", *names))))
 
-    def raw_value(self, p: _Plan, row: int):
-        return self.raw[f"c{p.index}"][row - self.first_row].as_py()
+    def present(self):
+        """The contract's columns this file has, with their header as written."""
+        return [(col, self.header_text[col.key]) for col in self.ds.columns if col.key in self.header_text]
 
     def error(self, code, row, column, value, **params):
         self.add("error", code, row, column, value, **params)
         self.bad.add(row)
 
-    def run(self) -> None:
-        self.parse_problems()
+    def run(self, parse_problems: bool = True) -> None:
+        if parse_problems:
+            self.parse_problems()
         self.required()
         self.one_of()
         self.bounds_dates_outliers()
@@ -333,27 +358,22 @@ class _Checks:
         self.keys()
 
     def parse_problems(self) -> None:
-        for col in self.ds.columns:
-            p = self.plans.get(col.key)
-            if p is None:
-                continue
-            e, w = self.d[f"e{p.index}"], self.d[f"w{p.index}"]
+        for col, header in self.present():
+            e, w = self.d[f"e_{col.key}"], self.d[f"w_{col.key}"]
             if e.null_count == len(e) and not pc.any(w).as_py():
                 continue
-            for row, code, shown, warn in self.where(pc.or_(pc.is_valid(e), w), f"e{p.index}", f"s{p.index}",
-                                                     f"w{p.index}"):
+            for row, code, shown, warn in self.where(pc.or_(pc.is_valid(e), w), f"e_{col.key}", f"s_{col.key}",
+                                                     f"w_{col.key}"):
                 if code is not None:
-                    self.error(code, row, p.header, shown, **_error_params(col, code, self.ctx))
+                    self.error(code, row, header, shown, **_error_params(col, code, self.ctx))
                 elif warn:
-                    self.add("warning", "w_id_checksum", row, p.header, shown)
+                    self.add("warning", "w_id_checksum", row, header, shown)
 
     def required(self) -> None:
-        for col in self.ds.required_columns:
-            p = self.plans.get(col.key)
-            if p is None:
-                continue
-            for (row,) in self.where(pc.and_(pc.is_null(self.d[p.value]), self.d[f"x{p.index}"])):
-                self.error("required", row, p.header, None)
+        for col, header in self.present():
+            if col.required:
+                for (row,) in self.where(pc.and_(pc.is_null(self.d[f"v_{col.key}"]), self.d[f"x_{col.key}"])):
+                    self.error("required", row, header, None)
 
     def one_of(self) -> None:
         one_of = ONE_OF_REQUIRED.get(self.ds.name)
@@ -366,27 +386,25 @@ class _Checks:
                 self.error("missing_trainee", row, header, None)
 
     def bounds_dates_outliers(self) -> None:
-        for col in self.ds.columns:
-            p = self.plans.get(col.key)
-            if p is None:
-                continue
-            v = self.d[p.value]
+        for col, header in self.present():
+            name = f"v_{col.key}"
+            v = self.d[name]
             if col.minimum is not None:
-                for row, value in self.where(pc.less_equal(v, col.minimum), p.value):
+                for row, value in self.where(pc.less_equal(v, col.minimum), name):
                     if col.exclusive_minimum and value <= col.minimum:
-                        self.error("not_positive", row, p.header, show_value(self.raw_value(p, row)))
+                        self.error("not_positive", row, header, show_value(self.raw_value(col.key, row)))
                     elif value < col.minimum:
-                        self.error("negative", row, p.header, show_value(self.raw_value(p, row)))
+                        self.error("negative", row, header, show_value(self.raw_value(col.key, row)))
             if col.type == "date":
                 today = self.ctx.today
-                for row, value in self.where(pc.greater(v, pa.scalar(today, pa.date32())), p.value):
-                    self.add("warning", "w_future_date", row, p.header, value.isoformat(), today=today.isoformat())
+                for row, value in self.where(pc.greater(v, pa.scalar(today, pa.date32())), name):
+                    self.add("warning", "w_future_date", row, header, value.isoformat(), today=today.isoformat())
             if col.type in ("number", "int"):
                 median = _median(pc.filter(v, pc.fill_null(pc.greater(v, 0), False)).to_numpy())
                 if median is None or median <= 0:
                     continue
-                for row, value in self.where(pc.greater(v, OUTLIER_FACTOR * median), p.value):
-                    self.add("warning", "w_outlier", row, p.header, show_value(value), median=f"{median:g}")
+                for row, value in self.where(pc.greater(v, OUTLIER_FACTOR * median), name):
+                    self.add("warning", "w_outlier", row, header, show_value(value), median=f"{median:g}")
 
     def between_columns(self) -> None:
         h, d = self.header_text, self.d

@@ -158,7 +158,7 @@ def _read_excel(content: bytes) -> list[Sheet]:
         for index, name in enumerate(workbook.sheet_names):
             sheet = workbook.get_sheet_by_index(index)
             rows = sheet.to_python(skip_empty_area=False)
-            sheets.append(Sheet(name, [list(r) for r in rows]))
+            sheets.append(Sheet(name, rows if all(type(r) is list for r in rows) else [list(r) for r in rows]))
         return sheets
     except Exception as exc:  # calamine raises several error types for a broken file
         raise FileProblem("not_a_spreadsheet", detail=type(exc).__name__) from None

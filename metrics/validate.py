@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import itertools
 import json
-import statistics
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,7 +20,7 @@ import pyarrow as pa
 
 from . import parsing, privacy
 from .config import CountyConfig
-from .datasets import DATASETS, ONE_OF_REQUIRED, Column, Dataset
+from .datasets import DATASETS, Column, Dataset
 from .problems import Problem, show_value
 from .reader import CsvSheet, FileProblem, HeaderMatch, Sheet, match_header, read_file, recognise
 
@@ -221,29 +220,33 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
         if columnar.validate(parsed, sheet, match, ds, ctx, add, header_text):
             return
 
-    data = [(i + 1, row) for i, row in enumerate(sheet.rows[match.row_index + 1:], start=match.row_index + 1)
-            if _has_data(row, sheet.text_only)]
-    if not data:
+    # All columns at once, transposed in C (short rows padded with None); a row is data unless every cell in it is
+    # empty, decided per distinct value of each column.
+    body = sheet.rows[match.row_index + 1:]
+    columns = [np.array(c, dtype=object) for c in itertools.zip_longest(*body)]
+    has_data = _rows_with_data(columns, len(body))
+    at = np.flatnonzero(has_data)
+    if not len(at):
         add("error", "no_rows")
         return
-    row_numbers = [n for n, _ in data]
+    row_numbers = (at + match.row_index + 2).tolist()  # body[0] is spreadsheet row match.row_index + 2
+    transposed = [cells[at] for cells in columns]
+    data = [(row_numbers[k], body[i]) for k, i in enumerate(at)] if match.extras else []
+    n_rows = len(row_numbers)
     index_of = {key: i for i, key in match.columns.items()}
-
-    # All columns at once, transposed in C; short rows are padded with None.
-    transposed = list(itertools.zip_longest(*(row for _, row in data)))
 
     def raw_column(key: str) -> list:
         i = index_of.get(key)
         if i is None or i >= len(transposed):
-            return [None] * len(data)
-        return list(transposed[i])
+            return [None] * n_rows
+        return transposed[i].tolist()
 
     values: dict[str, list] = {}
     bad_rows: set[int] = set()
     for col in ds.columns:
         raws = raw_column(col.key)
         if col.key not in index_of:
-            values[col.key] = [None] * len(data)
+            values[col.key] = [None] * n_rows
             continue
         header_unit = match.units.get(col.key)
         if col.personal == "id_number":
@@ -253,28 +256,59 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
         values[col.key] = _parse_column(parse, raws, row_numbers, col, header_text[col.key], add, bad_rows, ctx,
                                         sheet.text_only)
 
-    _check_rows(ds, values, raws_of=raw_column, row_numbers=row_numbers, header_text=header_text,
-                add=add, bad_rows=bad_rows, ctx=ctx)
-    _build_table(parsed, ds, values, row_numbers, data, match, ctx)
+    # The row rules are the ones metrics.columnar runs for CSV: one implementation, over Arrow columns.
+    d = {"_row": pa.array(row_numbers, pa.int64())}
+    for col in ds.columns:
+        if col.key not in index_of:
+            continue  # columnar.complete adds it, all empty
+        d[f"v_{col.key}"] = pa.array(values[col.key], type=ARROW_TYPES[col.sql_type])
+        if col.required:
+            d[f"x_{col.key}"] = pa.array([v is None and parsing.is_empty(r)
+                                          for v, r in zip(values[col.key], raw_column(col.key))], pa.bool_())
+    table = pa.table(columnar.complete(d, ds, n_rows))
+    position = {row: i for i, row in enumerate(row_numbers)}
+
+    def raw_value(key: str, row: int):
+        cells = transposed[index_of[key]]
+        return cells[position[row]]
+
+    columnar.Checks(table, ds, header_text, add, ctx, raw_value, bad_rows).run(parse_problems=False)
+    parsed.table = columnar.stored_table(table, ds, _extras_json(data, match, n_rows))
 
 
-def _has_data(row: list, text_only: bool) -> bool:
-    """False for a row that is blank or holds only empty markers ("-", "无数据", ...)."""
-    if text_only:
-        joined = "".join(row)
-        if not joined.strip():
-            return False
-    return any(c is not None and c != "" and not parsing.is_empty(c) for c in row)
+def _rows_with_data(columns: list[np.ndarray], n: int) -> np.ndarray:
+    """Per row, whether any cell holds something: empty markers ("-", "无数据", ...) do not count.
+
+    Each distinct value of a column is asked once (1, 1.0 and True are one value to pandas, and equally filled),
+    columns with the fewest distinct values first, stopping once every row is known to hold something: a column
+    of one carrier name settles a table without asking about 200,000 waybill numbers.
+    """
+    has_data = np.zeros(n, dtype=bool)
+    for codes, uniques in sorted((pd.factorize(cells, use_na_sentinel=True) for cells in columns),
+                                 key=lambda f: len(f[1])):
+        empty = np.array([parsing.is_empty(u) for u in uniques] + [True], dtype=bool)  # code -1 (None, NaN)
+        has_data |= ~empty[codes]
+        if has_data.all():
+            break
+    return has_data
+
+
+def _distinct_values_suffice(raws: list, col: Column) -> bool:
+    """Whether parsing each distinct value once is exact for this column. Python's 1 == 1.0 == True makes pandas
+    treat them as one value: fine for 1 and 1.0 (every parser answers them alike, except masking a phone or ID
+    number), not for True, which parse_number refuses."""
+    numeric = set(map(type, raws)) & {bool, int, float}
+    return len(numeric) <= 1 or (numeric == {int, float} and col.personal is None)
 
 
 def _parse_column(parse, raws: list, row_numbers: list[int], col: Column, header: str, add, bad_rows: set[int],
                   ctx: _Context, text_only: bool = False) -> list:
     """Each distinct raw value parsed once; every row with a value that failed gets its own problem.
 
-    Text cells (all of a CSV) are factorised with pandas, so the per-row work is array indexing, not Python; Excel
-    columns mixing types (1, 1.0 and True hash alike) take the per-cell path with a type-aware cache.
+    Cells are factorised with pandas, so the per-row work is array indexing, not Python; Excel columns mixing
+    True with numbers take the per-cell path with a type-aware cache.
     """
-    if text_only or all(v is None or isinstance(v, str) for v in raws):
+    if text_only or _distinct_values_suffice(raws, col):
         codes, uniques = pd.factorize(pd.Series(raws, dtype=object), use_na_sentinel=True)
         results, failed = [], []
         for u, raw in enumerate(uniques):
@@ -286,9 +320,10 @@ def _parse_column(parse, raws: list, row_numbers: list[int], col: Column, header
         parsed = np.empty(len(results) + 1, dtype=object)
         parsed[:-1] = results
         parsed[-1] = parse(None)  # code -1: an empty cell
-        for u, code, raw in failed:
-            for index in np.flatnonzero(codes == u):
-                add("error", code, row_numbers[index], header, _shown(col, raw), **_error_params(col, code, ctx))
+        for u, code, _ in failed:
+            for index in np.flatnonzero(codes == u):  # shown as that row wrote it (1.0, not the 1 parsed for it)
+                add("error", code, row_numbers[index], header, _shown(col, raws[index]),
+                    **_error_params(col, code, ctx))
                 bad_rows.add(row_numbers[index])
         return parsed[codes].tolist()
     cache: dict = {}
@@ -337,100 +372,14 @@ def _parse_id_numbers(raws, row_numbers, header, add, ctx: _Context, bad_rows: s
     return out
 
 
-def _check_rows(ds: Dataset, values: dict[str, list], raws_of, row_numbers, header_text, add, bad_rows, ctx):
-    n_rows = len(row_numbers)
-    # Required values, and the one-of rule for trainees (学员编号 or 身份证号).
-    for col in ds.required_columns:
-        if col.key not in header_text:
-            continue
-        raws = raws_of(col.key)
-        for i in range(n_rows):
-            if values[col.key][i] is None and parsing.is_empty(raws[i]):
-                add("error", "required", row_numbers[i], header_text[col.key], None)
-                bad_rows.add(row_numbers[i])
-    one_of = ONE_OF_REQUIRED.get(ds.name)
-    if one_of:
-        tid, idn = one_of
-        for i in range(n_rows):
-            if values[tid][i] is None and values[idn][i] is None and row_numbers[i] not in bad_rows:
-                add("error", "missing_trainee", row_numbers[i], header_text.get(tid) or header_text.get(idn))
-                bad_rows.add(row_numbers[i])
-            elif values[tid][i] is None and values[idn][i] is not None:
-                values[tid][i] = privacy.trainee_id_from_hash(values[idn][i])
-
-    # Bounds, future dates, outliers.
-    for col in ds.columns:
-        if col.key not in header_text:
-            continue
-        column = values[col.key]
-        if col.minimum is not None:
-            for i, v in enumerate(column):
-                if v is None:
-                    continue
-                if col.exclusive_minimum and v <= col.minimum:
-                    add("error", "not_positive", row_numbers[i], header_text[col.key], show_value(raws_of(col.key)[i]))
-                    bad_rows.add(row_numbers[i])
-                elif v < col.minimum:
-                    add("error", "negative", row_numbers[i], header_text[col.key], show_value(raws_of(col.key)[i]))
-                    bad_rows.add(row_numbers[i])
-        if col.type == "date":
-            for i, v in enumerate(column):
-                if v is not None and v > ctx.today:
-                    add("warning", "w_future_date", row_numbers[i], header_text[col.key], v.isoformat(),
-                        today=ctx.today.isoformat())
-        if col.type in ("number", "int"):
-            present = [v for v in column if v is not None and v > 0]
-            if len(present) >= OUTLIER_MIN_VALUES:
-                median = statistics.median(present)
-                for i, v in enumerate(column):
-                    if v is not None and median > 0 and v > OUTLIER_FACTOR * median:
-                        add("warning", "w_outlier", row_numbers[i], header_text[col.key], show_value(v),
-                            median=f"{median:g}")
-
-    # Rules between columns of one row.
-    if ds.name == "online_retail":
-        for i in range(n_rows):
-            total, agri = values["total"][i], values["agri"][i]
-            if total is not None and agri is not None and agri > total + 1e-9:
-                add("error", "agri_above_total", row_numbers[i], header_text["agri"], show_value(agri),
-                    agri=f"{agri:g}", total=f"{total:g}")
-                bad_rows.add(row_numbers[i])
-    if ds.name == "milestones":
-        for i in range(n_rows):
-            start, end = values["planned_start"][i], values["planned_end"][i]
-            if start and end and end < start:
-                add("error", "planned_end_before_start", row_numbers[i], header_text["planned_end"], end.isoformat())
-                bad_rows.add(row_numbers[i])
-
-    # Keys: two rows with the same key in one file is an error naming both rows.
-    key_cols = [c.key for c in ds.key_columns]
-    first_seen: dict[tuple, int] = {}
-    key_header = "、".join(header_text.get(k, ds.column(k).zh) for k in key_cols if k in header_text)
-    keys = list(zip(*(values[k] for k in key_cols)))
-    if len(set(keys)) == len(keys):
-        return  # the usual case, decided in C: no key twice
-    for i, key in enumerate(keys):
-        if row_numbers[i] in bad_rows or any(v is None for v in key):
-            continue
-        shown = " / ".join(str(v) for v in key)
-        if key in first_seen:
-            add("error", "duplicate_key", row_numbers[i], key_header, shown, other=first_seen[key], key=shown)
-        else:
-            first_seen[key] = row_numbers[i]
-
-
-def _build_table(parsed: ParsedFile, ds: Dataset, values, row_numbers, data, match: HeaderMatch, ctx) -> None:
-    columns = {}
-    for col in ds.columns:
-        columns[col.stored_as] = pa.array(values[col.key], type=ARROW_TYPES[col.sql_type])
-    extras = [None] * len(data)
-    for r, (_, row) in enumerate(data) if match.extras else ():  # columns kept aside, only when there are any
+def _extras_json(data: list[tuple[int, list]], match: HeaderMatch, n_rows: int) -> pa.Array:
+    """Per row, the cells of columns outside the contract as JSON (masked), or None."""
+    extras = [None] * n_rows
+    for r, (_, row) in enumerate(data) if match.extras else ():  # only when there are any
         kept = {name: privacy.scrub(show_value(row[i])) for i, name in match.extras.items()
                 if i < len(row) and not parsing.is_empty(row[i])}
         extras[r] = json.dumps(kept, ensure_ascii=False, default=str) if kept else None
-    columns["_source_row"] = pa.array(row_numbers, type=pa.int32())
-    columns["_extra"] = pa.array(extras, type=pa.string())
-    parsed.table = pa.table(columns)
+    return pa.array(extras, type=pa.string())
 
 
 from . import columnar  # noqa: E402 -- it builds on the parsers above, so it is imported once they exist

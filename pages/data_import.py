@@ -115,6 +115,7 @@ with tabs[0]:
                 try:
                     with state.connection() as con:
                         done = actions.load_files(con, user, files, None if chosen == "*" else chosen)
+                    state.data_changed()
                     st.session_state["import_preview"] = None
                     # Shown after the rerun, which redraws every page with the new data version.
                     st.session_state["import_flash"] = ([o.summary(frame.lang) for o in done.outcomes] if done.committed
@@ -158,6 +159,7 @@ with tabs[1]:
                 try:
                     with state.connection() as con:
                         outcome = actions.undo_load(con, user, int(target))
+                    state.data_changed()
                     (st.success if outcome.ok else st.error)(outcome.message(frame.lang))
                 except PermissionDenied as exc:
                     show_refusal(exc)
