@@ -53,28 +53,30 @@ def read_rows(sheet, header_index: int, width: int) -> pa.Table | None:
             or len(d.delimiter) != 1 or width == 0):
         return None
     # The header and the title rows above it are found by counting lines, which is only right without quotes.
-    lines = re.finditer(r"\r\n|\n|\r", sheet.text)
+    head = sheet.start(65536)
+    lines = re.finditer(r"\r\n|\n|\r", head)
     end = 0
     for _ in range(header_index + 1):
         m = next(lines, None)
         if m is None:
-            return None  # nothing below the header
+            return None  # nothing below the header, or a header beyond the first 64k characters
         end = m.end()
-    if '"' in sheet.text[:end]:
+    if '"' in head[:end]:
         return None
-    start = len(sheet.text[:end].encode("utf-8"))
-    data = memoryview(sheet.utf8_bytes())[start:]
+    data, encoding = sheet.arrow_source(end)
     names = [f"c{i}" for i in range(width)]
     try:
         return pacsv.read_csv(
             io.BytesIO(data),
-            read_options=pacsv.ReadOptions(column_names=names, block_size=8 << 20),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=8 << 20, encoding=encoding),
             parse_options=pacsv.ParseOptions(delimiter=d.delimiter, quote_char='"', double_quote=True,
                                               escape_char=False, newlines_in_values=True, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return None  # a row with more or fewer cells than the header, or something else irregular
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
+        # A row with more or fewer cells than the header, bytes that are not the encoding the start was in, or
+        # something else irregular.
+        return None
 
 
 # ----------------------------------------------------------------------------------- column plans

@@ -7,6 +7,7 @@ Excel is read with python-calamine, keeping empty rows so row numbers are the on
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
@@ -42,16 +43,41 @@ class Sheet:
 
 class CsvSheet:
     """A CSV file's one sheet. Its rows are parsed only when asked for: header detection reads the first few
-    (`head`), and metrics.columnar hands the rest to Arrow and DuckDB without making a Python list per row."""
+    (`head`), and metrics.columnar hands the rest to Arrow without making a Python list per row.
+
+    A large UTF-8 or GB18030 file is not even decoded up front: its start is, to find the header, and Arrow
+    decodes the rest as it reads it (and refuses bytes that are not that encoding). `text` or `rows` decode it all.
+    """
 
     name = None
     text_only = True
 
-    def __init__(self, text: str, dialect, utf8: bytes | None = None):
-        self.text = text
+    def __init__(self, content: bytes, dialect, encoding: str | None, text: str | None = None,
+                 start: str | None = None):
+        self.content = content
         self.dialect = dialect
-        self.utf8 = utf8  # the file's own bytes when they are UTF-8 without a BOM: no need to encode the text again
+        self.encoding = encoding  # "utf-8" or "gb18030" when `content` itself reads as that; else None
+        self._text = text
+        self._start = start  # the decoded start of a file not decoded yet
         self._rows: list[list] | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            try:
+                self._text = self.content.decode(self.encoding)
+            except UnicodeDecodeError:  # the start decoded, a later part does not: decide as for any file
+                try:
+                    self._text = _decode_csv(self.content)[0]
+                except UnicodeDecodeError as exc:
+                    raise FileProblem("not_a_spreadsheet", detail=f"{exc.encoding}: {exc.reason}") from None
+        return self._text
+
+    def start(self, chars: int) -> str:
+        """The first `chars` characters (all of the text when it is shorter)."""
+        if self._text is None and len(self._start) >= chars:
+            return self._start[:chars]
+        return self.text[:chars]
 
     @property
     def rows(self) -> list[list]:
@@ -68,23 +94,44 @@ class CsvSheet:
             return self._rows[:n]
         size = 65536
         while True:
+            text = self.start(size)
             head: list[list] = []
             try:
-                reader = csv.reader(io.StringIO(self.text[:size], newline=""), self.dialect)
-                head.extend(itertools.islice(reader, n + 1))
+                head.extend(itertools.islice(csv.reader(io.StringIO(text, newline=""), self.dialect), n + 1))
             except csv.Error:
                 pass  # what was read so far; reading all rows reports the problem
             # n + 1 rows read means the n-th ended before the cut; otherwise read further, up to all of the text.
-            if len(head) > n or size >= len(self.text):
+            if len(head) > n or len(text) < size:
                 return head[:n]
             size *= 8
 
-    def utf8_bytes(self) -> bytes:
-        return self.utf8 if self.utf8 is not None else self.text.encode("utf-8")
+    def arrow_source(self, chars: int) -> tuple[memoryview, str]:
+        """The bytes after the first `chars` characters, and the encoding Arrow is to read them in."""
+        if self.encoding is not None:
+            offset = len(self.start(chars).encode(self.encoding))
+            return memoryview(self.content)[offset:], "utf8" if self.encoding == "utf-8" else self.encoding
+        return memoryview(self.text[chars:].encode("utf-8")), "utf8"
+
+
+LAZY_FROM_BYTES = 1 << 20  # files from this size are decoded as Arrow reads them
+LAZY_START_BYTES = 1 << 18  # decoded up front: far more than title rows and a header need
+
+
+def _decode_start(content: bytes) -> tuple[str, str] | None:
+    """The decoded start of a large file in UTF-8 (no BOM) or GB18030, and which; None for any other file."""
+    if len(content) < LAZY_FROM_BYTES or content.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")) \
+            or b"\x00" in content[:4000]:
+        return None
+    for encoding in ("utf-8", "gb18030"):
+        try:  # an incremental decoder keeps a character cut at the end for later instead of failing on it
+            return codecs.getincrementaldecoder(encoding)().decode(content[:LAZY_START_BYTES], final=False), encoding
+        except UnicodeDecodeError:
+            continue
+    return None
 
 
 def _decode_csv(content: bytes) -> tuple[str, bool]:
-    """The text, and whether the bytes were UTF-8 without a BOM (then they can be handed on as they are)."""
+    """The text, and whether the bytes were UTF-8 without a BOM."""
     if content.startswith(b"\xef\xbb\xbf"):
         return content[3:].decode("utf-8", errors="strict"), False
     if content.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -120,11 +167,16 @@ def _decode_csv(content: bytes) -> tuple[str, bool]:
 
 
 def _read_csv(content: bytes) -> list[CsvSheet]:
-    try:
-        text, plain_utf8 = _decode_csv(content)
-    except UnicodeDecodeError as exc:  # a BOM promised an encoding the bytes do not keep (e.g. a truncated upload)
-        raise FileProblem("not_a_spreadsheet", detail=f"{exc.encoding}: {exc.reason}") from None
-    first_lines = "\n".join(text[:65536].splitlines()[:20])
+    lazy = _decode_start(content)
+    if lazy is not None:
+        (start, encoding), text = lazy, None
+    else:
+        try:
+            text, plain_utf8 = _decode_csv(content)
+        except UnicodeDecodeError as exc:  # a BOM promised an encoding the bytes do not keep (a truncated upload)
+            raise FileProblem("not_a_spreadsheet", detail=f"{exc.encoding}: {exc.reason}") from None
+        start, encoding = text, ("utf-8" if plain_utf8 else None)
+    first_lines = "\n".join(start[:65536].splitlines()[:20])
     try:
         dialect = csv.Sniffer().sniff(first_lines, delimiters=",\t;|")
     except csv.Error:
@@ -133,7 +185,7 @@ def _read_csv(content: bytes) -> list[CsvSheet]:
         # The sniffer says "no doubled quotes" whenever its sample has none; spreadsheets always double a quote
         # inside a quoted cell, so a `""` further down means one quote.
         dialect.doublequote = True
-    return [CsvSheet(text, dialect, content if plain_utf8 else None)]
+    return [CsvSheet(content, dialect, encoding, text=text, start=start)]
 
 
 def _check_zip(content: bytes) -> None:

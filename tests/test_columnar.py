@@ -172,3 +172,30 @@ def test_ragged_rows_take_the_row_by_row_path(monkeypatch):
 
 def test_python_whitespace_constant_is_complete():
     assert set(columnar.PY_WHITESPACE) == {chr(c) for c in range(0x110000) if chr(c).isspace()}
+
+
+def _big_subsidies(rows: int) -> str:
+    lines = ["运单号,发货日期,企业,快递公司,目的地,重量（千克）,补贴金额（元）"]
+    lines += [f"G{i:08d},2023-{1 + i % 12:02d}-{1 + i % 28:02d},布尔津县合作社{i % 50},中通快递,乌鲁木齐,"
+              f"{1 + i % 20}.5,{3 + i % 12}" for i in range(rows)]
+    return "\n".join(lines) + "\n"
+
+
+def test_large_gbk_file_is_decoded_as_arrow_reads_it(monkeypatch):
+    """Over 1 MB, only the start is decoded up front; Arrow decodes the GB18030 rest as it reads."""
+    content = _big_subsidies(30_000).encode("gbk")
+    assert len(content) > 1 << 20
+    fast, slow, taken = both_paths("big-gbk.csv", content, None, monkeypatch)
+    assert taken == [True]
+    assert fast.dataset.name == "logistics_subsidies" and fast.table.num_rows == 30_000
+    assert _rows(fast) == _rows(slow) and _problems(fast) == _problems(slow)
+    assert fast.table.column("enterprise")[7].as_py() == "布尔津县合作社7"
+
+
+def test_large_file_with_a_bad_byte_late_gives_an_answer(monkeypatch):
+    """A UTF-8 file whose start decodes but a later byte does not: Arrow refuses it, and the file is decided the
+    way a small one is (here as GB18030, which reads any byte pair): an answer, never a crash."""
+    content = _big_subsidies(30_000).encode("utf-8") + b"\xff\xfe,2023-01-01,x,y,z,1,2\n"
+    fast, slow, taken = both_paths("late-bad-byte.csv", content, "logistics_subsidies", monkeypatch)
+    assert taken == [False]  # Arrow refused the bytes; the row-by-row path answered
+    assert fast.problems or fast.table is not None
