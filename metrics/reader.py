@@ -1,7 +1,8 @@
 """Read a ledger file into sheets of raw cells, and find the header row of a dataset in it.
 
-CSV is transcoded in Python (UTF-8 with or without BOM, GBK/GB18030, UTF-16), never with DuckDB's encodings
-extension: it needs a download and corrupts GB18030 text at buffer boundaries (duckdb-encodings#19).
+CSV is decoded with Python's codecs (UTF-8 with or without BOM, GBK/GB18030, UTF-16; Arrow calls the same codecs
+when it reads a large file, see CsvSheet), never with DuckDB's encodings extension: it needs a download and
+corrupts GB18030 text at buffer boundaries (duckdb-encodings#19).
 Excel is read with python-calamine, keeping empty rows so row numbers are the ones the clerk sees.
 """
 
