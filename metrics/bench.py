@@ -8,6 +8,7 @@ benchmarks are not tests (CI runs a small smoke of this so it cannot rot).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -144,6 +145,40 @@ def _worker(task: str, args: list[str]) -> dict:
     return {"seconds": time.perf_counter() - start, "rows": rows, "maxrss_mb": _maxrss_mb()}
 
 
+@contextlib.contextmanager
+def streamlit_server(script: Path | str, env: dict | None = None, start_timeout: float = 60):
+    """A Streamlit app served on a free port of 127.0.0.1 (the benchmark's and the browser tests' server); yields
+    (base URL without a trailing slash, the server process)."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+                               "--server.address", "127.0.0.1", "--server.headless", "true"],
+                              cwd=PROJECT_ROOT, env={**os.environ, **(env or {})},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + start_timeout
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{script} did not start within {start_timeout:g} s") from None
+                time.sleep(0.3)
+        yield url, server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
 def _paint(script: str, db: str | None, loads: int = 9) -> dict:
     """A page opened in headless Chromium on a running Streamlit server, as a leader would open it.
 
@@ -154,20 +189,9 @@ def _paint(script: str, db: str | None, loads: int = 9) -> dict:
     Medians.
     """
     import shutil
-    import socket
     import statistics
-    import urllib.request
 
     from playwright.sync_api import sync_playwright
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, **({"KPI_DB": db} if db else {})}
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
-                               "--server.address", "127.0.0.1", "--server.headless", "true"],
-                              cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
 
     # Timed inside the page, from navigation start: the frame in which the main area's first element is laid out
     # with a size (a requestAnimationFrame callback runs just before that frame is painted), and the end of the
@@ -187,7 +211,7 @@ def _paint(script: str, db: str | None, loads: int = 9) -> dict:
         }).observe(document, {subtree: true, childList: true, attributes: true});
     """
 
-    def load(context) -> tuple[float, float]:
+    def load(context, url: str) -> tuple[float, float]:
         page = context.new_page()
         page.add_init_script(observer)
         page.goto(url)
@@ -200,29 +224,20 @@ def _paint(script: str, db: str | None, loads: int = 9) -> dict:
         page.close()
         return first / 1000, complete / 1000
 
-    try:
-        for _ in range(200):
-            try:
-                with urllib.request.urlopen(url + "_stcore/health", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.3)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-                                        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-            cold = []
-            for _ in range(loads + 1):
-                context = browser.new_context(viewport={"width": 1400, "height": 900})
-                cold.append(load(context))
-                context.close()
+    with streamlit_server(script, {"KPI_DB": db} if db else None, start_timeout=120) as (url, server), \
+            sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        cold = []
+        for _ in range(loads + 1):
             context = browser.new_context(viewport={"width": 1400, "height": 900})
-            warm = [load(context) for _ in range(loads + 1)]
+            cold.append(load(context, url + "/"))
             context.close()
-            browser.close()
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        warm = [load(context, url + "/") for _ in range(loads + 1)]
+        context.close()
+        browser.close()
         server_mb = _peak_mb_of(server.pid)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
     def median(runs, i):
         return statistics.median(r[i] for r in runs[1:])

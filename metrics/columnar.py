@@ -32,7 +32,16 @@ import pyarrow.csv as pacsv
 from . import parsing, privacy
 from .datasets import ONE_OF_REQUIRED, Column, Dataset
 from .problems import show_value
-from .validate import ARROW_TYPES, OUTLIER_FACTOR, OUTLIER_MIN_VALUES, UNIT_FACTORS, _cell_parser, _error_params, _shown
+from .validate import (
+    ARROW_TYPES,
+    OUTLIER_FACTOR,
+    OUTLIER_MIN_VALUES,
+    UNIT_FACTORS,
+    _cell_parser,
+    _error_params,
+    _shown,
+    id_number_cell,
+)
 
 # Above this many distinct values a column is worth its Arrow fast path; below it, Python parsing every distinct
 # value costs less than the regular expression over every row.
@@ -127,14 +136,8 @@ def _contract_plan(i: int, col: Column, header: str, header_unit: str | None, ct
     arrow_type = ARROW_TYPES[col.sql_type]
     if col.personal == "id_number":
         def cell(raw):
-            if parsing.is_empty(raw):
-                return None, None, True, None, False
-            text = privacy.normalise_id_number(parsing.parse_text(raw) or "")
-            if not privacy.id_number_is_well_formed(text):
-                return None, "bad_id_number", False, privacy.mask_id_number(text), False
-            warn = not privacy.id_number_checksum_ok(text)
-            return (privacy.hash_id_number(text, ctx.hash_key), None, False,
-                    privacy.mask_id_number(text) if warn else None, warn)
+            value, error, shown = id_number_cell(raw, ctx.hash_key)
+            return value, error, parsing.is_empty(raw), shown, bool(shown and not error)
         return _Plan(i, "contract", pa.string(), cell, col, header)
 
     parse = _cell_parser(col, header_unit, ctx)

@@ -353,22 +353,28 @@ def _parse_column(parse, raws: list, row_numbers: list[int], col: Column, header
     return out
 
 
+def id_number_cell(raw, hash_key: bytes) -> tuple[str | None, str | None, str | None]:
+    """One ID-number cell: (keyed hash, error code, masked value to report). The raw value goes no further than
+    this function; a checksum that does not add up is reported (masked) but the number is kept."""
+    if parsing.is_empty(raw):
+        return None, None, None
+    text = privacy.normalise_id_number(parsing.parse_text(raw) or "")
+    if not privacy.id_number_is_well_formed(text):
+        return None, "bad_id_number", privacy.mask_id_number(text)
+    shown = None if privacy.id_number_checksum_ok(text) else privacy.mask_id_number(text)
+    return privacy.hash_id_number(text, hash_key), None, shown
+
+
 def _parse_id_numbers(raws, row_numbers, header, add, ctx: _Context, bad_rows: set[int]) -> list:
-    """ID numbers become keyed hashes here; the raw value goes no further than this function."""
     out = []
     for raw, n in zip(raws, row_numbers):
-        if parsing.is_empty(raw):
-            out.append(None)
-            continue
-        text = privacy.normalise_id_number(parsing.parse_text(raw) or "")
-        if not privacy.id_number_is_well_formed(text):
-            add("error", "bad_id_number", n, header, privacy.mask_id_number(text))
+        value, error, shown = id_number_cell(raw, ctx.hash_key)
+        if error:
+            add("error", error, n, header, shown)
             bad_rows.add(n)
-            out.append(None)
-            continue
-        if not privacy.id_number_checksum_ok(text):
-            add("warning", "w_id_checksum", n, header, privacy.mask_id_number(text))
-        out.append(privacy.hash_id_number(text, ctx.hash_key))
+        elif shown:
+            add("warning", "w_id_checksum", n, header, shown)
+        out.append(value)
     return out
 
 

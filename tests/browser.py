@@ -8,12 +8,10 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
+
+from metrics.bench import streamlit_server
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -35,40 +33,24 @@ def chromium_available() -> bool:
     return True
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def running_dashboard(db_path: Path, env: dict | None = None):
     """The dashboard as a real Streamlit server on 127.0.0.1; yields its base URL."""
-    port = free_port()
-    environment = {**os.environ, "KPI_DB": str(db_path), **(env or {})}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            raise RuntimeError("the dashboard did not start within 60 s")
+    with streamlit_server(ROOT / "dashboard.py", {"KPI_DB": str(db_path), **(env or {})}) as (url, _):
         yield url
-    finally:
-        proc.terminate()
+
+
+@contextlib.contextmanager
+def dashboard_page(db_path: Path, width: int = 1400, height: int = 900, env: dict | None = None):
+    """A Chromium page on a dashboard of its own; yields (base URL, page)."""
+    from playwright.sync_api import sync_playwright
+
+    with running_dashboard(db_path, env) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            yield url, browser.new_page(viewport={"width": width, "height": height})
+        finally:
+            browser.close()
 
 
 def wait_until_rendered(page, timeout_ms: int = 60000) -> None:

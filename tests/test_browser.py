@@ -33,13 +33,9 @@ def test_every_page_renders_in_chromium(report):
 
 def test_meeting_mode_in_the_browser(tmp_path):
     """Slides step forward on the projector view, the sidebar hidden, and each area slide draws its chart."""
-    from playwright.sync_api import sync_playwright
+    from .browser import dashboard_page, page_problems, wait_until_rendered
 
-    from .browser import CHROMIUM, CHROMIUM_ARGS, page_problems, running_dashboard, wait_until_rendered
-
-    with running_dashboard(tmp_path / "meeting.duckdb") as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    with dashboard_page(tmp_path / "meeting.duckdb", 1920, 1080) as (url, page):
         page.goto(f"{url}/meeting")
         wait_until_rendered(page)
         assert not page.is_visible('[data-testid="stSidebar"]')
@@ -51,7 +47,6 @@ def test_meeting_mode_in_the_browser(tmp_path):
         assert "培训与转化" in page.inner_text('[data-testid="stMain"]')
         assert len(page.query_selector_all(".js-plotly-plot")) == 1 and page_problems(page) == []
         page.screenshot(path=str(ARTIFACTS / "meeting_training_zh.png"))
-        browser.close()
 
 
 def test_the_demo_is_labelled_on_every_page(report):
@@ -68,12 +63,11 @@ def test_phone_width(tmp_path):
 
 def test_a_clerk_uploads_an_xlsx_through_the_page(tmp_path):
     """Sign in with a local account, upload a real .xlsx on 数据导入, preview, commit, and see it in the history."""
-    from playwright.sync_api import sync_playwright
 
     from metrics import store
     from metrics.auth import add_local_account
 
-    from .browser import CHROMIUM, CHROMIUM_ARGS, running_dashboard, wait_until_rendered
+    from .browser import dashboard_page, wait_until_rendered
     from .ledgers import xlsx_bytes
 
     secrets = tmp_path / "secrets.toml"
@@ -82,9 +76,7 @@ def test_a_clerk_uploads_an_xlsx_through_the_page(tmp_path):
     ledger.write_bytes(xlsx_bytes([["布尔津县固定资产台账"], [], ["资产编号", "资产名称", "类型", "数量", "验收日期"],
                                    ["ZC900", "补充直播设备", "直播设备", 2, "2024-05-06"]]))
     db = tmp_path / "browser-import.duckdb"
-    with running_dashboard(db, {"KPI_SECRETS": str(secrets)}) as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    with dashboard_page(db, 1400, 1000, {"KPI_SECRETS": str(secrets)}) as (url, page):
         page.goto(url)
         wait_until_rendered(page)
         page.get_by_text("登录", exact=True).first.click()
@@ -101,7 +93,6 @@ def test_a_clerk_uploads_an_xlsx_through_the_page(tmp_path):
         page.get_by_role("button", name="确认导入").click()
         page.wait_for_selector("text=已导入 直播设备台账.xlsx", timeout=60000)
         page.screenshot(path=str(ARTIFACTS / "import_committed_zh.png"), full_page=True)
-        browser.close()
     con = store.connect(db)
     assert store.one(con, "SELECT quantity, accepted_on::VARCHAR FROM assets WHERE asset_id = 'ZC900'") == (2, "2024-05-06")
     assert store.one(con, "SELECT loaded_by FROM loads WHERE file_name = '直播设备台账.xlsx'") == ("clerk",)
@@ -110,17 +101,12 @@ def test_a_clerk_uploads_an_xlsx_through_the_page(tmp_path):
 
 def test_a_bookmarked_page_works_on_a_fresh_server(tmp_path):
     """The first visit to a new server is a page's own URL with a view in it (a bookmark, a link in a chat)."""
-    from playwright.sync_api import sync_playwright
+    from .browser import dashboard_page, page_problems, wait_until_rendered
 
-    from .browser import CHROMIUM, CHROMIUM_ARGS, page_problems, running_dashboard, wait_until_rendered
-
-    with running_dashboard(tmp_path / "fresh.duckdb") as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
+    with dashboard_page(tmp_path / "fresh.duckdb") as (url, page):
         page.goto(f"{url}/explore?ds=training_attendance&m=count&g=session_township")
         wait_until_rendered(page)
         page.wait_for_selector("text=培训乡镇", timeout=30000)  # the grouping read from the URL, as a chosen chip
         assert page_problems(page) == []
         assert "/explore" in page.url and "ds=training_attendance" in page.url
         assert "数据探索" in page.inner_text('[data-testid="stMain"]')
-        browser.close()
