@@ -12,9 +12,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard_ui import session, state
+from dashboard_ui.state import Frame
 from metrics import store
-from pages import session, state
-from pages.state import Frame
 
 HERE = Path(__file__).resolve().parent
 PAGES = HERE / "pages"

@@ -6,9 +6,9 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard_ui import state, ui
 from metrics.budget import STAGE_EN, STAGES, budget_groups
 from metrics.formatting import format_wan
-from pages import state, ui
 
 frame = state.current()
 en = frame.lang == "en"

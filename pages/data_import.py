@@ -12,6 +12,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
+from dashboard_ui import state, ui
 from metrics import actions, ingest
 from metrics.auth import ROLE_NAMES, ROLES, PermissionDenied, can, local_accounts
 from metrics.datasets import DATASETS
@@ -19,7 +20,6 @@ from metrics.formatting import format_date, format_value
 from metrics.problem_report import problem_workbook
 from metrics.registry import KPI_BY_ID
 from metrics.templates import template_bytes
-from pages import state, ui
 
 frame = state.current()
 user = st.session_state.get("_user")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard_ui import state, ui
 from metrics.datasets import DATASETS
 from metrics.formatting import format_date, format_target
 from metrics.registry import AREAS, KPIS
-from pages import state, ui
 
 frame = state.current()
 en = frame.lang == "en"

@@ -8,11 +8,11 @@ import datetime as dt
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard_ui import state, ui
 from metrics import explore
 from metrics.auth import can
 from metrics.datasets import DATASETS
 from metrics.explore import Filter, Spec
-from pages import state, ui
 
 frame = state.current()
 user = st.session_state.get("_user")

@@ -8,10 +8,10 @@ import html
 
 import streamlit as st
 
+from dashboard_ui import state, ui
 from metrics import charts
 from metrics.formatting import format_date, format_target, format_value
 from metrics.registry import AREAS
-from pages import state, ui
 
 frame = state.current()
 en = frame.lang == "en"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages import state, ui
+from dashboard_ui import state, ui
 
 frame = state.current()
 en = frame.lang == "en"

@@ -7,8 +7,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard_ui import state, ui
 from metrics.formatting import format_wan
-from pages import state, ui
 
 frame = state.current()
 en = frame.lang == "en"

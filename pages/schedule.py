@@ -6,8 +6,8 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from pages import state, ui
-from pages.texts import MILESTONE_STATES
+from dashboard_ui import state, ui
+from dashboard_ui.texts import MILESTONE_STATES
 
 frame = state.current()
 en = frame.lang == "en"

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from pages import state, ui
+from dashboard_ui import state, ui
 
 frame = state.current()
 en = frame.lang == "en"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard_ui import state, ui
 from metrics.datasets import DATASETS
-from pages import state, ui
 
 frame = state.current()
 en = frame.lang == "en"

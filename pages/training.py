@@ -7,8 +7,8 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
+from dashboard_ui import state, ui
 from metrics.formatting import format_value
-from pages import state, ui
 
 frame = state.current()
 ui.page_header(state.t("page_training"))

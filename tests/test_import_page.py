@@ -153,7 +153,7 @@ def test_local_accounts_sign_in(tmp_path):
 
 
 def test_sessions_expire(db, monkeypatch):
-    from pages import session
+    from dashboard_ui import session
 
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
     at.session_state["user"] = EDITOR
