@@ -8,33 +8,13 @@ chosen page. Pages live in pages/, one file each; they lay out charts and call t
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import streamlit as st
 
 from dashboard_ui import session, state
+from dashboard_ui.navigation import DEFAULT_PAGE, NAVIGATION, PAGES_DIR
 from dashboard_ui.state import Frame
 from metrics import store
-
-HERE = Path(__file__).resolve().parent
-PAGES = HERE / "pages"
-
-# (section key, file, title key, material icon); titles are data, shown in the chosen language.
-NAVIGATION = [
-    ("section_progress", "overview.py", "page_overview", ":material/dashboard:"),
-    ("section_progress", "meeting.py", "page_meeting", ":material/slideshow:"),
-    ("section_areas", "training.py", "page_training", ":material/school:"),
-    ("section_areas", "retail.py", "page_retail", ":material/shopping_cart:"),
-    ("section_areas", "talent.py", "page_talent", ":material/live_tv:"),
-    ("section_areas", "brands.py", "page_brands", ":material/storefront:"),
-    ("section_areas", "service.py", "page_service", ":material/local_shipping:"),
-    ("section_areas", "publicity.py", "page_publicity", ":material/campaign:"),
-    ("section_areas", "budget.py", "page_budget", ":material/account_balance:"),
-    ("section_reference", "schedule.py", "page_schedule", ":material/event:"),
-    ("section_reference", "definitions.py", "page_definitions", ":material/menu_book:"),
-    ("section_data", "explore.py", "page_explore", ":material/query_stats:"),
-    ("section_data", "data_import.py", "page_import", ":material/upload_file:"),
-]
 
 
 def draw_frame() -> Frame:
@@ -74,11 +54,11 @@ def run() -> None:
     sections: dict[str, list] = {}
     for section, file, title, icon in NAVIGATION:
         sections.setdefault(state.t(section), []).append(
-            st.Page(PAGES / file, title=state.t(title), icon=icon, default=file == "overview.py"))
+            st.Page(PAGES_DIR / file, title=state.t(title), icon=icon, default=file == DEFAULT_PAGE))
     page = st.navigation(sections, position="sidebar", expanded=True)  # all 13 pages, no "view more"
     return_to = st.session_state.pop("_return_to", None)
     if return_to in {file for _, file, _, _ in NAVIGATION}:  # see state.current(): back to the page first asked for
-        st.switch_page(PAGES / return_to, query_params=st.query_params.to_dict())
+        st.switch_page(PAGES_DIR / return_to, query_params=st.query_params.to_dict())
     if frame.demo:
         st.warning(state.t("demo_banner"), icon=":material/science:")
     page.run()

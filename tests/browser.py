@@ -11,6 +11,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from dashboard_ui.navigation import page_names, url_path
 from metrics.bench import streamlit_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,8 +19,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Flags the workplace's own probe uses: no sandbox as root, and no background calls to hosts we cannot reach.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-PAGES = ["", "meeting", "training", "retail", "talent", "brands", "service", "publicity", "budget", "schedule",
-         "definitions", "explore", "data_import"]
+PAGES = [url_path(name) for name in page_names()]  # the router's list; the default page is served at the root
 NO_CHARTS = ("definitions", "explore", "data_import", "meeting")  # meeting opens on its title slide
 
 

@@ -1,6 +1,9 @@
-"""Shared fixtures: a fresh database per test in tmp_path and a fixed hashing key."""
+"""Shared fixtures: a fresh database per test in tmp_path, a fixed hashing key, and the demo database built once
+per test session and copied for each test that needs it."""
 
 from __future__ import annotations
+
+import shutil
 
 import pytest
 
@@ -19,3 +22,43 @@ def con(tmp_path):
     connection = store.connect(tmp_path / "test.duckdb")
     yield connection
     connection.close()
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory):
+    """The demo ledgers loaded once for the whole session (about 3 s); tests get a copy, never this file."""
+    import os
+
+    from metrics.demo import load_demo
+
+    previous = os.environ.get("KPI_HASH_KEY")
+    os.environ["KPI_HASH_KEY"] = TEST_KEY  # session scope: the autouse monkeypatch is not active yet
+    try:
+        path = tmp_path_factory.mktemp("demo-template") / "demo.duckdb"
+        con = store.connect(path)
+        assert load_demo(con).committed
+        con.execute("CHECKPOINT")
+        con.close()
+    finally:
+        if previous is None:
+            os.environ.pop("KPI_HASH_KEY", None)
+        else:
+            os.environ["KPI_HASH_KEY"] = previous
+    return path
+
+
+def copy_demo(template, target):
+    """A private copy of the demo database (the file and its key fingerprint travel together)."""
+    shutil.copyfile(template, target)
+    return target
+
+
+@pytest.fixture(scope="module")
+def demo_db(demo_template, tmp_path_factory):
+    """A copy of the demo database for one test module (pages read it; tests that write take `demo_db_fresh`)."""
+    return copy_demo(demo_template, tmp_path_factory.mktemp("demo") / "demo.duckdb")
+
+
+@pytest.fixture
+def demo_db_fresh(demo_template, tmp_path):
+    return copy_demo(demo_template, tmp_path / "demo.duckdb")

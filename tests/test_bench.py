@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from metrics.bench import _can_paint, bench, render, scaled_demo
+
+pytestmark = pytest.mark.slow
 
 
 def test_benchmark_smoke(capsys):

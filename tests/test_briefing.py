@@ -14,25 +14,39 @@ from .browser import chromium_available
 from .ledgers import csv_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
-needs_chromium = pytest.mark.skipif(not chromium_available(), reason="needs Debian chromium (scripts/test.sh)")
+# Rendering charts and PDFs drives Chromium: seconds per call, so these tests are `slow`.
+def needs_chromium(test):
+    chromium = pytest.mark.skipif(not chromium_available(), reason="needs Debian chromium (scripts/test.sh)")
+    return pytest.mark.slow(chromium(test))
 
 SESSIONS = "场次编号,培训日期,乡镇,培训主题,培训形式\nS1,2023-03-01,禾木,直播带货,线下\nS2,2023-06-01,禾木,网店运营,线下\n"
 ATTENDANCE = "场次编号,学员编号\nS1,A\nS1,B\nS1,C\nS2,A\nS2,D\n"
 SPENT = "凭证号,支付日期,预算科目,金额（万元）\nV1,2023-01-10,3.3,70\n"
 
 
-@pytest.fixture(scope="module")
-def brief(tmp_path_factory):
+def build_brief(directory, with_charts: bool):
     import os
 
     os.environ.setdefault("KPI_HASH_KEY", "test-hash-key-not-secret")
-    con = store.connect(tmp_path_factory.mktemp("brief") / "b.duckdb")
+    con = store.connect(directory / "b.duckdb")
     files = [("s.csv", csv_bytes(SESSIONS)), ("a.csv", csv_bytes(ATTENDANCE)), ("e.csv", csv_bytes(SPENT))]
     assert ingest.ingest_files(con, files).committed
     # As of 2023-06-30: 5 person-times (S1: A B C, S2: A D), 4 people; compared with 2023-03-31: 3 person-times.
-    b = briefing.build(con, dt.date(2023, 6, 30), dt.date(2023, 3, 31), "zh", with_charts=chromium_available())
+    b = briefing.build(con, dt.date(2023, 6, 30), dt.date(2023, 3, 31), "zh", with_charts=with_charts)
     con.close()
     return b
+
+
+@pytest.fixture(scope="module")
+def brief(tmp_path_factory):
+    """The briefing's content without chart images (fast)."""
+    return build_brief(tmp_path_factory.mktemp("brief"), with_charts=False)
+
+
+@pytest.fixture(scope="module")
+def brief_with_charts(tmp_path_factory):
+    """The same briefing with its chart images rendered by Chromium (slow; only the rendering tests use it)."""
+    return build_brief(tmp_path_factory.mktemp("brief-charts"), with_charts=True)
 
 
 def test_the_content_model(brief):
@@ -63,7 +77,8 @@ def test_pptx_slides_titles_and_scorecard_values(brief):
 
 
 @needs_chromium
-def test_pdf_has_the_kpis_in_chinese_with_their_values(brief):
+def test_pdf_has_the_kpis_in_chinese_with_their_values(brief_with_charts):
+    brief = brief_with_charts
     import unicodedata
 
     from pypdf import PdfReader
@@ -78,7 +93,8 @@ def test_pdf_has_the_kpis_in_chinese_with_their_values(brief):
 
 
 @needs_chromium
-def test_chart_images_are_not_blank(brief):
+def test_chart_images_are_not_blank(brief_with_charts):
+    brief = brief_with_charts
     from PIL import Image
 
     for section in brief.areas:

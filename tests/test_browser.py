@@ -9,8 +9,9 @@ import pytest
 
 from .browser import NO_CHARTS, ROOT, chromium_available, screenshots
 
-pytestmark = pytest.mark.skipif(not chromium_available(),
-                                reason="Debian chromium and playwright are needed (scripts/test.sh installs them)")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not chromium_available(),
+                                 reason="Debian chromium and playwright are needed (scripts/test.sh installs them)")]
 
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 

@@ -8,29 +8,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard_ui.navigation import page_names
 from metrics import ingest, store
 
 from .ledgers import csv_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["overview", "training", "retail", "talent", "brands", "service", "publicity", "budget", "schedule",
-         "definitions", "explore", "data_import"]
-NO_CHARTS = ("definitions", "explore", "data_import")  # tables and forms (explore charts once grouped)
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    """The demo ledgers, loaded once for the module (the dashboard would load them itself on first start)."""
-    import os
-
-    os.environ["KPI_HASH_KEY"] = "test-hash-key-not-secret"
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    from metrics.demo import load_demo
-
-    con = store.connect(path)
-    assert load_demo(con).committed
-    con.close()
-    return path
+PAGES = page_names()  # the router's list
+NO_CHARTS = ("definitions", "explore", "data_import", "meeting")  # tables and forms; meeting opens on its title slide
 
 
 def app(db: Path, lang: str = "zh", page: str | None = None, as_of: dt.date | None = None) -> AppTest:

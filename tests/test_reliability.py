@@ -45,6 +45,7 @@ def cli(db: Path, *args: str, **kw) -> subprocess.Popen:
 
 # ------------------------------------------------------------------------------------ crash mid-load
 
+@pytest.mark.slow  # subprocesses and timing, or hundreds of fuzzed files
 @pytest.mark.parametrize("kill_after", [0.4, 0.9, 1.6, 2.5])
 def test_a_load_killed_with_sigkill_leaves_the_state_before_it(tmp_path, kill_after):
     db = tmp_path / "crash.duckdb"
@@ -64,6 +65,7 @@ def test_a_load_killed_with_sigkill_leaves_the_state_before_it(tmp_path, kill_af
 
 # -------------------------------------------------------------------------------------- concurrency
 
+@pytest.mark.slow  # subprocesses and timing, or hundreds of fuzzed files
 def test_two_writers_at_once_both_commit_whole_or_one_is_told_why(tmp_path):
     db = tmp_path / "two.duckdb"
     store.connect(db).close()
@@ -77,6 +79,7 @@ def test_two_writers_at_once_both_commit_whole_or_one_is_told_why(tmp_path):
     assert counts(db) == (loaded, loaded // 60_000)
 
 
+@pytest.mark.slow  # subprocesses and timing, or hundreds of fuzzed files
 def test_readers_never_see_half_a_load(tmp_path):
     db = tmp_path / "readers.duckdb"
     store.connect(db).close()
@@ -162,6 +165,7 @@ CELLS = st.one_of(st.text(max_size=40), st.integers(-10**12, 10**12).map(str), s
     ["", " ", "2023-13-40", "2023年5月12日", "1.2万", "是", "禾木", "线上", "=1+1", "\x00", "﻿", "９９", "-0", "1e309"]))
 
 
+@pytest.mark.slow  # subprocesses and timing, or hundreds of fuzzed files
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.lists(CELLS, min_size=0, max_size=9), max_size=12),
        encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16"]),
