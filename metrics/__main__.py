@@ -175,7 +175,7 @@ def cmd_backup(args) -> int:
     try:
         target = backup(store.default_db_path() if not args.db else Path(args.db), Path(args.dir))
     except (MaintenanceError, store.StoreBusy) as exc:
-        _err(str(exc))
+        _err(exc.message(args.lang))
         return 1
     _print(str(target))
     return 0
@@ -187,7 +187,7 @@ def cmd_restore(args) -> int:
     try:
         kept = restore(Path(args.file), store.default_db_path() if not args.db else Path(args.db))
     except (MaintenanceError, store.StoreBusy) as exc:
-        _err(str(exc))
+        _err(exc.message(args.lang))
         return 1
     _print(("已恢复；原数据库另存为 " if args.lang != "en" else "restored; the previous database is kept as ") + str(kept))
     return 0
@@ -199,7 +199,7 @@ def cmd_rotate_key(args, con) -> int:
     try:
         count = rotate_key(con)
     except MaintenanceError as exc:
-        _err(str(exc))
+        _err(exc.message(args.lang))
         return 1
     _print(f"re-keyed {count} rows")
     return 0
@@ -270,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         con = store.connect(args.db, retries=5)
     except store.StoreBusy as exc:
-        _err(ingest.t("db_busy", args.lang, detail=str(exc)))
+        _err(exc.message(args.lang))
         return 1
     try:
         return args.func(args, con)

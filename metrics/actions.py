@@ -10,7 +10,7 @@ import duckdb
 
 from . import ingest, store
 from .auth import ROLES, User, require
-from .i18n import BilingualError
+from .errors import BilingualError
 
 EVIDENCE_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024

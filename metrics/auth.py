@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import PROJECT_ROOT
+from .errors import DashboardError
 
 ROLES = ("viewer", "editor", "admin")
 ROLE_NAMES = {"viewer": ("查看者", "viewer"), "editor": ("编辑", "editor"), "admin": ("管理员", "admin")}
@@ -29,10 +30,15 @@ DEFAULT_SECRETS = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 PBKDF2_ROUNDS = 600_000
 
 
-class PermissionDenied(Exception):
+class PermissionDenied(DashboardError):
+    code = "permission_denied"
+
     def __init__(self, user: User, action: str):
+        super().__init__()
         self.user, self.action = user, action
-        super().__init__(f"{user.login} ({user.role}) may not {action}")
+
+    def __str__(self) -> str:
+        return f"{self.user.login} ({self.user.role}) may not {self.action}"
 
     def message(self, lang: str = "zh") -> str:
         needed = PERMISSIONS[self.action]

@@ -13,17 +13,21 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from .errors import DashboardError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "data" / "county.toml"
 
 
-class ConfigError(Exception):
+class ConfigError(DashboardError):
     """The configuration file is unusable; `problems` lists every reason."""
 
+    code = "config_problems"
+
     def __init__(self, path: Path, problems: list[str]):
+        super().__init__(path=path, problems="; ".join(problems))
         self.path = path
         self.problems = problems
-        super().__init__(f"{path}: " + "; ".join(problems))
 
 
 @dataclass(frozen=True)

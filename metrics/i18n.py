@@ -75,6 +75,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "the ID-number hashing key differs from the one this database was loaded with (new machine or "
                      "lost key file); refused so one person is not counted twice. Restore the original key "
                      "(KPI_HASH_KEY or the key file)"),
+    "config_problems": ("配置文件 {path} 有误：{problems}", "configuration file {path} has problems: {problems}"),
+    "permission_denied": ("没有权限", "not allowed"),
     "db_busy": ("数据库正被另一个程序写入（{detail}），请稍后再试", "the database is being written by another program ({detail}); try again shortly"),
 }
 
@@ -89,14 +91,3 @@ def t(message_key: str, lang: str = "zh", /, **params) -> str:
         return text.format(**params)
     except (KeyError, IndexError):
         return text
-
-
-class BilingualError(Exception):
-    """An error a user reads: its reason in Chinese and English."""
-
-    def __init__(self, zh: str, en: str):
-        self.zh, self.en = zh, en
-        super().__init__(en)
-
-    def message(self, lang: str = "zh") -> str:
-        return self.en if lang == "en" else self.zh

@@ -18,18 +18,17 @@ import zipfile
 from dataclasses import dataclass, field
 
 from .datasets import DATASETS, ONE_OF_REQUIRED, Dataset
+from .errors import DashboardError
 
 MAX_TITLE_ROWS = 5  # title or blank rows allowed above the header (datasets.md)
 MAX_UNZIPPED_BYTES = 512 * 1024 * 1024  # an .xlsx expanding beyond this is refused before it is parsed
 
 
-class FileProblem(Exception):
+class FileProblem(DashboardError):
     """The file as a whole cannot be used; `code` is a message key of metrics.i18n."""
 
     def __init__(self, code: str, **params):
-        self.code = code
-        self.params = params
-        super().__init__(code)
+        super().__init__(code, **params)
 
 
 @dataclass

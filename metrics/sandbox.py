@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from .datasets import DATASETS
-from .i18n import BilingualError
+from .errors import BilingualError
 
 ROW_CAP = 10_000
 TIME_LIMIT_S = 10.0

@@ -16,14 +16,20 @@ import duckdb
 
 from .config import PROJECT_ROOT
 from .datasets import DATASETS, Dataset
+from .errors import DashboardError
 
 DEFAULT_DB = PROJECT_ROOT / "data" / "kpi.duckdb"
 SCHEMA_VERSION = 1
 META_COLUMNS = (("_load_id", "BIGINT"), ("_source_row", "INTEGER"), ("_extra", "VARCHAR"))
 
 
-class StoreBusy(Exception):
+class StoreBusy(DashboardError):
     """Another process holds the database file for writing."""
+
+    code = "db_busy"
+
+    def __init__(self, detail: str):
+        super().__init__(detail=detail)
 
 
 def default_db_path() -> Path:

@@ -16,6 +16,7 @@ from dashboard_ui import state, ui
 from metrics import actions, ingest
 from metrics.auth import ROLE_NAMES, ROLES, PermissionDenied, can, local_accounts
 from metrics.datasets import DATASETS
+from metrics.errors import DashboardError
 from metrics.formatting import format_date, format_value
 from metrics.problem_report import problem_workbook
 from metrics.registry import KPI_BY_ID
@@ -35,8 +36,8 @@ def dataset_name(name: str | None) -> str:
     return DATASETS[name].en if en else DATASETS[name].zh
 
 
-def show_refusal(exc: Exception) -> None:
-    st.error(exc.message(frame.lang) if hasattr(exc, "message") else str(exc))
+def show_refusal(exc: DashboardError) -> None:
+    st.error(exc.message(frame.lang))
 
 
 tabs = st.tabs([L("上传导入", "Upload"), L("导入记录", "Load history"), L("数据质量", "Data quality"),

@@ -12,6 +12,7 @@ from dashboard_ui import state, ui
 from metrics import explore
 from metrics.auth import can
 from metrics.datasets import DATASETS
+from metrics.errors import DashboardError
 from metrics.explore import Filter, Spec
 
 frame = state.current()
@@ -197,7 +198,7 @@ else:
                          placeholder="SELECT township, count(*) FROM training_sessions GROUP BY 1")
     if st.button(L("运行", "Run"), key="ex_sql_run") and query.strip():
         from metrics.auth import require
-        from metrics.sandbox import SandboxError, run_query
+        from metrics.sandbox import run_query
 
         try:
             require(user, "sql")  # checked where the query runs, not only by hiding the box
@@ -207,7 +208,5 @@ else:
                 st.warning(L("结果超过 1 万行，已截断", "over 10,000 rows: truncated"))
             st.download_button("CSV", explore.csv_bytes(answer.frame), file_name="query.csv", mime="text/csv",
                                key="ex_sql_csv")
-        except SandboxError as exc:
+        except DashboardError as exc:  # a refused query, or a viewer without the editor role
             st.error(exc.message(frame.lang))
-        except Exception as exc:  # PermissionDenied
-            st.error(exc.message(frame.lang) if hasattr(exc, "message") else str(exc))

@@ -1,0 +1,130 @@
+"""The layering rules of shared/spec/architecture.md, read from the source with `ast` (nothing is imported):
+
+- `metrics` (the library) never imports streamlit, at the top of a module or inside a function;
+- no import circle between the modules of `metrics` (a module-level or a function-level import both count: a
+  lazy import is how a circle hides);
+- no module of `metrics` imports a private name (`_x`) of another;
+- `pages/` holds only pages: every file there is a page of the router.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from dashboard_ui.navigation import NAVIGATION, PAGES_DIR
+
+ROOT = Path(__file__).resolve().parent.parent
+LIBRARY = ROOT / "metrics"
+
+
+def imports_of(path: Path) -> list[tuple[str, list[str], int]]:
+    """(module imported, names imported from it, line) for every import in the file, resolved to absolute names."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = "metrics"
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, [], node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # from . import x / from .x import y
+                base = package if node.module is None else f"{package}.{node.module}"
+            else:
+                base = node.module or ""
+            names = [alias.name for alias in node.names]
+            if node.level and node.module is None:  # from . import a, b: each name is a module
+                found += [(f"{base}.{name}", [], node.lineno) for name in names]
+            else:
+                found.append((base, names, node.lineno))
+    return found
+
+
+def library_graph() -> dict[str, set[str]]:
+    modules = {f"metrics.{p.stem}" for p in LIBRARY.glob("*.py") if p.stem != "__init__"}
+    graph: dict[str, set[str]] = {}
+    for path in LIBRARY.glob("*.py"):
+        if path.stem == "__init__":
+            continue
+        name = f"metrics.{path.stem}"
+        graph[name] = {target for target, _, _ in imports_of(path) if target in modules and target != name}
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """A cycle as a list of modules (first = last), or None (depth-first search with colours)."""
+    colour = dict.fromkeys(graph, 0)  # 0 unseen, 1 on the current path, 2 done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        colour[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if colour.get(nxt) == 1:
+                return path[path.index(nxt):] + [nxt]
+            if colour.get(nxt) == 0 and (cycle := visit(nxt)):
+                return cycle
+        path.pop()
+        colour[node] = 2
+        return None
+
+    for start in sorted(graph):
+        if colour[start] == 0 and (cycle := visit(start)):
+            return cycle
+    return None
+
+
+def test_the_library_never_imports_streamlit():
+    offenders = [f"{path.relative_to(ROOT)}:{line}" for path in LIBRARY.glob("*.py")
+                 for target, _, line in imports_of(path) if target.split(".")[0] == "streamlit"]
+    assert offenders == []
+
+
+def test_no_import_circle_inside_the_library():
+    assert find_cycle(library_graph()) is None
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    # The check above must be able to fail: a -> b -> c -> a is found, a tree is not.
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_no_private_names_cross_library_modules():
+    offenders = []
+    for path in LIBRARY.glob("*.py"):
+        for target, names, line in imports_of(path):
+            if target.startswith("metrics."):
+                offenders += [f"{path.name}:{line} {target}.{n}" for n in names if n.startswith("_")]
+    assert offenders == []
+
+
+def test_pages_holds_only_the_routers_pages():
+    routed = {file for _, file, _, _ in NAVIGATION}
+    present = {p.name for p in PAGES_DIR.iterdir() if p.name != "__pycache__"}
+    assert present == routed
+
+
+def test_every_library_error_is_a_dashboard_error():
+    """One error family: a class of `metrics` deriving from Exception directly is a second root (private classes used
+    for control flow inside one module, `_Name`, are allowed)."""
+    roots = []
+    for path in LIBRARY.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                bases = {getattr(b, "id", getattr(b, "attr", "")) for b in node.bases}
+                if bases & {"Exception", "ValueError", "RuntimeError"} and node.name != "DashboardError":
+                    if not bases - {"Exception", "ValueError", "RuntimeError"}:
+                        roots.append(f"{path.name}:{node.lineno} {node.name}")
+    assert roots == []
+
+
+def test_errors_render_in_both_languages():
+    from metrics.errors import BilingualError, DashboardError
+    from metrics.store import StoreBusy
+
+    busy = StoreBusy("lock held by pid 7")
+    assert isinstance(busy, DashboardError)
+    assert busy.message("zh") == "数据库正被另一个程序写入（lock held by pid 7），请稍后再试"
+    assert busy.message("en").startswith("the database is being written by another program (lock held by pid 7)")
+    refused = BilingualError("不行", "no")
+    assert (refused.message("zh"), refused.message("en"), str(refused)) == ("不行", "no", "no")
