@@ -30,6 +30,9 @@ from .scorecard import KpiResult, latest_data_date, scorecard
 ATTENTION = ("at_risk", "behind", "missed")
 
 
+SCORECARD_ROWS = 11  # KPI rows on one scorecard slide: what fits a 16:9 slide at 12 pt
+
+
 @dataclass
 class AreaSection:
     area: str
@@ -187,10 +190,13 @@ def to_pptx(b: Briefing) -> bytes:
     rows = [[r.name, format_value(r.id, r.value, b.lang), format_target(r.id, r.target, r.target_max, b.lang),
              r.status_label, r.gap] + ([b.change(r)] if b.compare else []) for r in b.results]
     widths = [3.6, 1.7, 1.9, 1.3, 2.3] + ([1.5] if b.compare else [])
-    for part, chunk in enumerate((rows[:11], rows[11:])):
-        slide = titled(b.t(f"考核指标一览（{part + 1}/2）", f"Scorecard ({part + 1}/2)"))
-        results = b.results[part * 11:(part + 1) * 11]
-        table(slide, [head, *chunk], 1.2, widths, 12, [(3, charts.STATUS_COLORS[r.status]) for r in results])
+    # As many slides as the registry's KPIs need, SCORECARD_ROWS to a slide (a 23rd KPI adds no special case).
+    parts = range(0, len(rows), SCORECARD_ROWS)
+    for part, start in enumerate(parts):
+        slide = titled(b.t(f"考核指标一览（{part + 1}/{len(parts)}）", f"Scorecard ({part + 1}/{len(parts)})"))
+        results = b.results[start:start + SCORECARD_ROWS]
+        table(slide, [head, *rows[start:start + SCORECARD_ROWS]], 1.2, widths, 12,
+              [(3, charts.STATUS_COLORS[r.status]) for r in results])
 
     # One slide per area.
     for section in b.areas:

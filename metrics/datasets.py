@@ -56,15 +56,28 @@ class Column:
         return {"id_number": "id_hash", "phone": "phone_masked"}.get(self.personal or "", self.key)
 
 
+UNDECLARED = object()  # Dataset.date_column's default: not said
+
+
 @dataclass(frozen=True)
 class Dataset:
     name: str
     zh: str
     en: str
     columns: tuple[Column, ...]
+    # The column whose date tells how fresh the ledger is and which rows count at an as-of date; None for a ledger
+    # without dates (its last load time is used). Every dataset must say which: a forgotten one would silently
+    # fall back to load times, so leaving it out is an error at import.
+    date_column: str | None = UNDECLARED  # type: ignore[assignment]
     depends_on: tuple[str, ...] = ()  # datasets whose rows this one refers to (loaded first in a batch)
     note_zh: str = ""
     example: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.date_column is UNDECLARED:
+            raise TypeError(f"dataset {self.name}: declare date_column (a date column, or None for an undated ledger)")
+        if self.date_column is not None and self.column(self.date_column).type not in ("date", "month"):
+            raise TypeError(f"dataset {self.name}: date_column {self.date_column} is not a date column")
 
     @property
     def key_columns(self) -> tuple[Column, ...]:
@@ -106,7 +119,7 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in [
         E("培训形式", "mode", "线上 线下", req=True),
         C("承办单位", "organizer"),
         C("培训地点", "venue"),
-    ), example={"session_id": "PX2023-001", "date": "2023-03-15", "township": "布尔津镇", "topic": "直播带货",
+    ), date_column="date", example={"session_id": "PX2023-001", "date": "2023-03-15", "township": "布尔津镇", "topic": "直播带货",
                 "mode": "线下", "organizer": "布尔津县电商公共服务中心", "venue": "县电商公共服务中心"}),
     Dataset("training_attendance", "培训签到", "Training attendance", (
         C("场次编号", "session_id", req=True, key_=True, en="session id"),
@@ -117,7 +130,7 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in [
         C("民族", "ethnicity"),
         C("乡镇", "township", "township"),
         C("手机号", "phone", personal="phone", aliases=("手机", "手机号码", "联系电话", "电话")),
-    ), depends_on=("training_sessions",),
+    ), date_column=None, depends_on=("training_sessions",),
        note_zh="学员编号与身份证号至少填一项；身份证号仅以加密摘要保存，手机号仅保存脱敏形式。场次编号须已在培训场次中。",
        example={"session_id": "PX2023-001", "trainee_id": "XY0001", "name": "张三", "gender": "男",
                 "ethnicity": "哈萨克族", "township": "冲乎尔镇", "phone": "13800000000"}),
@@ -128,7 +141,7 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in [
         E("转化类型", "type", "开设网店 直播带货 电商企业就业 电商服务站点就业 其他创业", req=True, key_=True),
         C("店铺或单位", "shop"),
         C("平台", "platform"),
-    ), note_zh="学员编号与身份证号至少填一项。",
+    ), date_column="date", note_zh="学员编号与身份证号至少填一项。",
        example={"trainee_id": "XY0001", "date": "2023-06-01", "type": "开设网店", "shop": "喀纳斯山货铺",
                 "platform": "抖音"}),
     Dataset("online_retail", "网络零售额（月度）", "Online retail (monthly)", (
@@ -136,7 +149,7 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in [
         C("全县网络零售额", "total", "number", req=True, unit="万元", minimum=0, en="county total"),
         C("农产品网络零售额", "agri", "number", req=True, unit="万元", minimum=0, en="agricultural"),
         C("数据来源", "source"),
-    ), note_zh="农产品网络零售额不得大于全县网络零售额。",
+    ), date_column="month", note_zh="农产品网络零售额不得大于全县网络零售额。",
        example={"month": "2023-01", "total": 1520.5, "agri": 410.2, "source": "商务部电子商务统计"}),
     Dataset("talents", "电商达人名录", "E-commerce talents", (
         C("达人编号", "talent_id", req=True, key_=True, en="talent id"),
@@ -145,7 +158,7 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in [
         E("类型", "type", "主播 网店店主 短视频创作者 其他", req=True),
         C("孵化日期", "incubated_on", "date", req=True, en="incubated on"),
         C("具备直播带货能力", "can_sell_live", "bool", req=True, en="can sell live"),
-    ), example={"talent_id": "DR001", "name": "阿依古丽", "township": "禾木哈纳斯蒙古族乡", "type": "主播",
+    ), date_column="incubated_on", example={"talent_id": "DR001", "name": "阿依古丽", "township": "禾木哈纳斯蒙古族乡", "type": "主播",
                 "incubated_on": "2023-04-20", "can_sell_live": "是"}),
     Dataset("follower_snapshots", "粉丝数记录", "Follower snapshots", (
         C("达人编号", "talent_id", req=True, key_=True, en="talent id"),
@@ -153,7 +166,7 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in [
         C("日期", "date", "date", req=True, key_=True),
         C("粉丝数", "followers", "int", req=True, minimum=0),
         C("账号", "account"),
-    ), depends_on=("talents",),
+    ), date_column="date", depends_on=("talents",),
        example={"talent_id": "DR001", "platform": "抖音", "date": "2024-05-31", "followers": "1.2万",
                 "account": "@hemu_aygul"}),
     Dataset("brands", "品牌建设", "Brands", (
@@ -166,7 +179,7 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in [
         C("LOGO设计", "logo_done", "bool", aliases=("logo设计", "标志设计"), en="logo done"),
         C("包装设计", "packaging_done", "bool", en="packaging done"),
         C("完成日期", "completed_on", "date", en="completed on"),
-    ), note_zh="完成日期留空表示仍在建设中。",
+    ), date_column="completed_on", note_zh="完成日期留空表示仍在建设中。",
        example={"brand": "布尔津冷水鱼", "kind": "特色产业品牌", "enterprise": "布尔津县渔业合作社",
                 "industry": "渔业", "trademark_status": "已注册", "logo_done": "是", "packaging_done": "是",
                 "completed_on": "2023-09-30"}),
@@ -177,7 +190,7 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in [
         C("上线日期", "launched_on", "date", en="launched on"),
         C("累计销量", "units", "int", minimum=0),
         C("累计销售额", "sales", "number", unit="万元", minimum=0),
-    ), note_zh="上线日期留空表示尚未上线。",
+    ), date_column="launched_on", note_zh="上线日期留空表示尚未上线。",
        example={"product": "喀纳斯文创冰箱贴", "brand": "喀纳斯礼物", "type": "旅游网红单品",
                 "launched_on": "2023-07-01", "units": 5200, "sales": 15.6}),
     Dataset("events", "活动", "Events", (
@@ -188,7 +201,7 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in [
         C("地点", "place"),
         C("参与主体", "participants", "list"),
         C("签约或销售额", "deal_amount", "number", unit="万元", minimum=0, en="deals or sales"),
-    ), note_zh="参与主体之间用顿号、逗号、分号或换行分隔。",
+    ), date_column="date", note_zh="参与主体之间用顿号、逗号、分号或换行分隔。",
        example={"event_id": "HD2023-01", "name": "布尔津特色农产品乌鲁木齐推介会", "type": "推介活动",
                 "date": "2023-08-18", "place": "乌鲁木齐", "participants": "布尔津县渔业合作社、喀纳斯旅行社",
                 "deal_amount": 120}),
@@ -197,7 +210,7 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in [
         E("升级项目", "item", "在线下单 在线支付 在线库存管理 门店管理", req=True, key_=True),
         C("完成日期", "completed_on", "date", en="completed on"),
         E("验收状态", "acceptance", "未验收 已验收"),
-    ), note_zh="完成日期留空表示仍在实施中。",
+    ), date_column="completed_on", note_zh="完成日期留空表示仍在实施中。",
        example={"enterprise": "布尔津县惠民超市", "item": "在线下单", "completed_on": "2023-11-20",
                 "acceptance": "已验收"}),
     Dataset("stations", "电商服务站点", "Service stations", (
@@ -209,7 +222,7 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in [
         C("自提点", "pickup_point", "bool", req=True, en="pickup point"),
         E("运营状态", "status", "运营中 停运", req=True),
         C("站长", "manager"),
-    ), example={"station_id": "ZD001", "name": "冲乎尔镇电商服务站", "level": "乡镇站", "township": "冲乎尔镇",
+    ), date_column=None, example={"station_id": "ZD001", "name": "冲乎尔镇电商服务站", "level": "乡镇站", "township": "冲乎尔镇",
                 "village": "冲乎尔村", "pickup_point": "是", "status": "运营中", "manager": "李四"}),
     Dataset("communities", "社区与村", "Communities and villages", (
         C("名称", "name", req=True, key_=True),
@@ -217,7 +230,7 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in [
         E("类型", "type", "社区 村", req=True),
         C("社区团购覆盖", "covered", "bool", req=True, en="group-buying covered"),
         C("覆盖日期", "covered_on", "date", en="covered on"),
-    ), example={"name": "友谊峰社区", "township": "布尔津镇", "type": "社区", "covered": "是",
+    ), date_column="covered_on", example={"name": "友谊峰社区", "township": "布尔津镇", "type": "社区", "covered": "是",
                 "covered_on": "2023-05-01"}),
     Dataset("logistics_subsidies", "物流补贴", "Logistics subsidies", (
         C("运单号", "waybill", req=True, key_=True),
@@ -227,7 +240,7 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in [
         C("目的地", "destination"),
         C("重量", "weight_kg", "number", unit="千克", minimum=0, en="weight (kg)"),
         C("补贴金额", "amount", "number", req=True, unit="元", minimum=0, en="subsidy"),
-    ), example={"waybill": "YT1234567890", "date": "2023-10-08", "enterprise": "布尔津县渔业合作社",
+    ), date_column="date", example={"waybill": "YT1234567890", "date": "2023-10-08", "enterprise": "布尔津县渔业合作社",
                 "carrier": "中通快递", "destination": "上海", "weight_kg": 2.5, "amount": 8}),
     Dataset("publicity", "宣传报道", "Publicity", (
         C("发布日期", "date", "date", req=True, key_=True),
@@ -235,7 +248,7 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in [
         C("标题", "title", req=True, key_=True),
         C("链接", "url"),
         C("阅读量", "reads", "int", minimum=0),
-    ), example={"date": "2023-05-10", "channel": "本县公众号", "title": "布尔津县举办直播带货培训班",
+    ), date_column="date", example={"date": "2023-05-10", "channel": "本县公众号", "title": "布尔津县举办直播带货培训班",
                 "url": "https://mp.weixin.qq.com/s/example", "reads": 860}),
     Dataset("expenditures", "资金支出", "Expenditures", (
         C("凭证号", "voucher", req=True, key_=True),
@@ -245,7 +258,7 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in [
         C("收款单位", "payee"),
         E("拨付阶段", "stage", "预拨 阶段拨付 尾款"),
         C("说明", "note"),
-    ), note_zh="预算科目填资金规划的序号（如 3.2）或细项名称。",
+    ), date_column="date", note_zh="预算科目填资金规划的序号（如 3.2）或细项名称。",
        example={"voucher": "PZ2023-015", "date": "2023-04-12", "line": "3.2", "amount": 12.5,
                 "payee": "新疆某品牌设计有限公司", "stage": "阶段拨付", "note": "网销品牌包装设计"}),
     Dataset("assets", "固定资产", "Fixed assets", (
@@ -255,7 +268,7 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in [
         C("数量", "quantity", "int", req=True, minimum=0, exclusive_minimum=True),
         C("验收日期", "accepted_on", "date", en="accepted on"),
         C("存放地点", "location"),
-    ), example={"asset_id": "ZC001", "name": "网红直播间一", "type": "直播间", "quantity": 1,
+    ), date_column="accepted_on", example={"asset_id": "ZC001", "name": "网红直播间一", "type": "直播间", "quantity": 1,
                 "accepted_on": "2023-06-30", "location": "县级新媒体直播基地"}),
     Dataset("milestones", "进度节点", "Milestones", (
         C("编号", "milestone_id", req=True, key_=True, en="milestone id"),
@@ -265,7 +278,7 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in [
         C("计划完成", "planned_end", "date", req=True, en="planned end"),
         C("实际完成", "actual_end", "date", en="actual end"),
         C("责任单位", "owner"),
-    ), example={"milestone_id": "M01", "phase": "启动阶段", "task": "召开推进大会，制定实施方案",
+    ), date_column="actual_end", example={"milestone_id": "M01", "phase": "启动阶段", "task": "召开推进大会，制定实施方案",
                 "planned_start": "2022-10-01", "planned_end": "2022-11-30", "actual_end": "2022-11-25",
                 "owner": "县商务科技和工业信息化局"}),
 ]}

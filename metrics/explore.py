@@ -17,7 +17,6 @@ import pandas as pd
 from . import store
 from .datasets import DATASETS, Column
 from .errors import BilingualError
-from .registry import DATE_COLUMNS
 
 MEASURES = ("count", "count_distinct", "sum", "avg")
 DATE_PARTS = ("month", "year")
@@ -60,7 +59,7 @@ JOINED = {
         """(SELECT f.*, t.name AS talent_name FROM follower_snapshots f LEFT JOIN talents t USING (talent_id))""",
         (Column("达人姓名", "talent_name", "text", en="talent name"),)),
 }
-AS_OF_COLUMN = {**DATE_COLUMNS, "training_attendance": "session_date"}
+AS_OF_COLUMN = {**{name: ds.date_column for name, ds in DATASETS.items()}, "training_attendance": "session_date"}
 
 
 def columns(dataset: str) -> list[Column]:

@@ -12,7 +12,8 @@ import duckdb
 from . import status as rules
 from . import store
 from .config import ConfigError, CountyConfig, default_config
-from .registry import DATE_COLUMNS, KPI_BY_ID, KPIS, Kpi
+from .datasets import DATASETS
+from .registry import KPI_BY_ID, KPIS, Kpi
 
 TREND_DAYS = 180  # a count's forecast extrapolates its growth over this many days before the as-of date
 
@@ -54,20 +55,27 @@ def check_targets(config: CountyConfig) -> None:
         raise ConfigError(config.path, problems)
 
 
-def _params(kpi: Kpi, as_of: dt.date, config: CountyConfig) -> dict:
-    params = {"as_of": as_of} if "$as_of" in kpi.sql else {}  # DuckDB refuses a parameter the query does not use
-    if "$baseline_year" in kpi.sql:
+def follower_threshold(config: CountyConfig) -> int:
+    """Followers on one platform that make a streamer count (the plan's 1万+; configurable per county)."""
+    return int(config.targets["streamers_10k"].extra.get("follower_threshold", 10000))
+
+
+def query_params(sql: str, as_of: dt.date, config: CountyConfig | None = None) -> dict:
+    """The named parameters a KPI query (its value or its rows) uses, from the as-of date and the configuration."""
+    config = config or default_config()
+    params = {"as_of": as_of} if "$as_of" in sql else {}  # DuckDB refuses a parameter the query does not use
+    if "$baseline_year" in sql:
         params["baseline_year"] = config.retail_baseline_year
-    if "$follower_threshold" in kpi.sql:
-        params["follower_threshold"] = config.targets[kpi.id].extra.get("follower_threshold", 10000)
-    if "$budget_wan" in kpi.sql:
+    if "$follower_threshold" in sql:
+        params["follower_threshold"] = follower_threshold(config)
+    if "$budget_wan" in sql:
         params["budget_wan"] = config.budget_wan
     return params
 
 
 def compute_value(con: duckdb.DuckDBPyConnection, kpi: Kpi, as_of: dt.date,
                   config: CountyConfig) -> tuple[float | None, dict]:
-    cursor = con.execute(kpi.sql, _params(kpi, as_of, config))
+    cursor = con.execute(kpi.sql, query_params(kpi.sql, as_of, config))
     names = [d[0] for d in cursor.description]
     rows = cursor.fetchall()
     row = dict(zip(names, rows[0])) if rows else {"value": None}
@@ -87,7 +95,7 @@ def latest_record(con, dataset: str, as_of: dt.date) -> dt.date | None:
         row = store.one(con, "SELECT max(s.date) FROM training_attendance a JOIN training_sessions s USING (session_id) "
                              "WHERE s.date <= ?", [as_of])
         return row[0] if row else None
-    column = DATE_COLUMNS.get(dataset)
+    column = DATASETS[dataset].date_column
     if column is None:
         row = store.one(con, "SELECT max(loaded_at) FROM loads WHERE dataset = ? AND status = 'active'", [dataset])
         return row[0].date() if row and row[0] else None
@@ -98,7 +106,7 @@ def latest_record(con, dataset: str, as_of: dt.date) -> dt.date | None:
 def latest_data_date(con: duckdb.DuckDBPyConnection, today: dt.date | None = None) -> dt.date:
     """The default as-of date: the latest record date in any dated ledger, not after today."""
     today = today or dt.date.today()
-    dates = [latest_record(con, d, today) for d, c in DATE_COLUMNS.items() if c]
+    dates = [latest_record(con, name, today) for name, ds in DATASETS.items() if ds.date_column]
     dates = [d for d in dates if d]
     return max(dates) if dates else today
 

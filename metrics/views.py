@@ -111,21 +111,6 @@ def follower_series(con, as_of: dt.date, platform: str | None = None) -> pd.Data
                        [as_of, *([platform] if platform else [])])
 
 
-def streamer_qualification(con, as_of: dt.date, threshold: int = 10000) -> pd.DataFrame:
-    """Each talent with followers: best single platform (latest snapshot), and whether and why they count."""
-    return store.query(con, """
-        WITH latest AS (SELECT talent_id, platform, arg_max(followers, date) AS followers, max(date) AS as_at
-                        FROM follower_snapshots WHERE date <= $as_of GROUP BY 1, 2),
-             best AS (SELECT talent_id, arg_max(platform, followers) AS platform, max(followers) AS followers,
-                             sum(followers) AS all_platforms
-                      FROM latest GROUP BY 1)
-        SELECT t.talent_id, t.name, t.township, t.type, t.incubated_on, t.can_sell_live,
-               b.platform, b.followers, b.all_platforms,
-               (t.incubated_on <= $as_of AND t.can_sell_live AND b.followers >= $threshold) AS counts
-        FROM talents t JOIN best b USING (talent_id)
-        ORDER BY counts DESC, b.followers DESC""", {"as_of": as_of, "threshold": threshold})
-
-
 def talents_by(con, as_of: dt.date, township: str | None = None) -> pd.DataFrame:
     where, params = _township("t", township)
     return store.query(con, f"""
@@ -239,63 +224,14 @@ def milestones(con, as_of: dt.date) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------ rows behind each KPI
 
-_ATTENDANCE_ROWS = """SELECT s.session_id, s.date, s.township, s.topic, s.mode, a.trainee_id, a.name, a.township AS home
-    FROM training_attendance a JOIN training_sessions s USING (session_id) WHERE s.date <= $as_of
-    ORDER BY s.date, s.session_id"""
-
-KPI_ROWS_SQL: dict[str, str] = {
-    "training_person_times": _ATTENDANCE_ROWS,
-    "training_people": _ATTENDANCE_ROWS,
-    "training_conversion_rate": """
-        WITH firsts AS (SELECT a.trainee_id, min(s.date) AS first_session
-                        FROM training_attendance a JOIN training_sessions s USING (session_id)
-                        WHERE s.date <= $as_of GROUP BY 1)
-        SELECT c.trainee_id, c.date, c.type, c.shop, c.platform, f.first_session,
-               (f.first_session IS NOT NULL AND c.date >= f.first_session) AS counted
-        FROM conversions c LEFT JOIN firsts f USING (trainee_id) WHERE c.date <= $as_of ORDER BY c.date""",
-    "online_retail_growth": "SELECT month, total, agri, source FROM online_retail WHERE month <= $as_of ORDER BY month",
-    "agri_online_retail_yoy": "SELECT month, total, agri, source FROM online_retail WHERE month <= $as_of ORDER BY month",
-    "tourism_hit_products": "SELECT * EXCLUDE (_load_id, _source_row, _extra) FROM products "
-                            "WHERE type = '旅游网红单品' AND launched_on <= $as_of ORDER BY launched_on",
-    "industry_brands": "SELECT * EXCLUDE (_load_id, _source_row, _extra) FROM brands "
-                       "WHERE kind = '特色产业品牌' AND completed_on <= $as_of ORDER BY completed_on",
-    "online_brands": "SELECT * EXCLUDE (_load_id, _source_row, _extra) FROM brands "
-                     "WHERE kind = '网销品牌' AND completed_on <= $as_of ORDER BY completed_on",
-    "promotion_events": "SELECT * EXCLUDE (_load_id, _source_row, _extra) FROM events "
-                        "WHERE type = '推介活动' AND date <= $as_of ORDER BY date",
-    "promotion_participants": "SELECT name AS participant, count(*) AS events, min(date) AS first_event FROM "
-                              "(SELECT unnest(participants) AS name, date FROM events "
-                              "WHERE type = '推介活动' AND date <= $as_of) GROUP BY 1 ORDER BY 3",
-    "local_talents": "SELECT * EXCLUDE (_load_id, _source_row, _extra) FROM talents "
-                     "WHERE incubated_on <= $as_of ORDER BY incubated_on",
-    "startup_contests": "SELECT * EXCLUDE (_load_id, _source_row, _extra) FROM events "
-                        "WHERE type = '电商创业大赛' AND date <= $as_of ORDER BY date",
-    "station_skill_contests": "SELECT * EXCLUDE (_load_id, _source_row, _extra) FROM events "
-                              "WHERE type = '站点技能比赛' AND date <= $as_of ORDER BY date",
-    "livestream_rooms": "SELECT * EXCLUDE (_load_id, _source_row, _extra) FROM assets "
-                        "WHERE type = '直播间' AND accepted_on <= $as_of",
-    "livestream_kits": "SELECT * EXCLUDE (_load_id, _source_row, _extra) FROM assets "
-                       "WHERE type = '直播设备' AND accepted_on <= $as_of",
-    "digital_enterprises": "SELECT * EXCLUDE (_load_id, _source_row, _extra) FROM enterprise_upgrades "
-                           "WHERE completed_on <= $as_of OR completed_on IS NULL ORDER BY enterprise, item",
-    "group_buying_coverage": "SELECT * EXCLUDE (_load_id, _source_row, _extra) FROM communities WHERE type = '社区' "
-                             "AND ($as_of IS NOT NULL) ORDER BY township, name",
-    "pickup_coverage": "SELECT * EXCLUDE (_load_id, _source_row, _extra) FROM stations "
-                       "WHERE level = '乡镇站' AND ($as_of IS NOT NULL) ORDER BY township",
-    "wechat_articles": "SELECT date, channel, title, url, reads FROM publicity WHERE channel = '本县公众号' "
-                       "AND year(date) = year($as_of) AND date <= $as_of ORDER BY date",
-    "mainstream_media_reports": "SELECT date, channel, title, url FROM publicity "
-                                "WHERE channel IN ('中央主流媒体', '自治区主流媒体') AND date <= $as_of ORDER BY date",
-    "budget_execution_rate": "SELECT * EXCLUDE (_load_id, _source_row, _extra) FROM expenditures "
-                             "WHERE date <= $as_of ORDER BY date",
-}
-
-
 def kpi_rows(con, kpi_id: str, as_of: dt.date) -> pd.DataFrame:
-    """The ledger rows a KPI's value is computed from, at the as-of date (for tracing a figure)."""
-    if kpi_id == "streamers_10k":
-        return streamer_qualification(con, as_of)
-    return store.query(con, KPI_ROWS_SQL[kpi_id], {"as_of": as_of})
+    """The ledger rows a KPI's value is computed from, at the as-of date (for tracing a figure): the KPI's own
+    `rows_sql` in the registry, with the same parameters as its value."""
+    from .registry import KPI_BY_ID
+    from .scorecard import query_params
+
+    kpi = KPI_BY_ID[kpi_id]
+    return store.query(con, kpi.rows_sql, query_params(kpi.rows_sql, as_of))
 
 
 # -------------------------------------------------------------------------------------------- data quality

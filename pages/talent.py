@@ -8,13 +8,14 @@ import streamlit as st
 
 from dashboard_ui import state, ui
 from metrics.datasets import DATASETS
+from metrics.scorecard import follower_threshold
 
 frame = state.current()
 en = frame.lang == "en"
 ui.page_header(state.t("page_talent"))
 results = ui.area_results("talent")
 ui.kpi_cards(results)
-threshold = int(state.config().targets["streamers_10k"].extra.get("follower_threshold", 10000))
+threshold = follower_threshold(state.config())
 
 st.subheader("粉丝数变化" if not en else "Followers over time")
 platforms = list(DATASETS["follower_snapshots"].column("platform").choices)
@@ -22,7 +23,7 @@ platform = st.selectbox("平台" if not en else "Platform", ["*", *platforms], k
                         format_func=lambda p: ("全部平台" if not en else "all platforms") if p == "*" else p)
 platform = None if platform == "*" else platform
 series = state.view("follower_series", frame.version, frame.as_of, platform)
-qualification = state.view("streamer_qualification", frame.version, frame.as_of, threshold)
+qualification = state.view("kpi_rows", frame.version, "streamers_10k", frame.as_of)  # the KPI's own rows
 if series.empty:
     st.info(state.t("no_data_yet"))
 else:

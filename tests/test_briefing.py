@@ -144,3 +144,18 @@ def test_meeting_mode_renders_every_slide(tmp_path, monkeypatch):
                                     "服务体系", "宣传推广", "资金使用"]
     assert all(charts == 1 for h, charts in seen[2:])  # each area slide has its chart
     assert at.caption[0].value.startswith("1 / 9")  # wrapped around to the title
+
+
+def test_a_23rd_kpi_gets_its_scorecard_row(brief):
+    """The scorecard slides follow the registry's length: 23 results need three slides of at most 11 rows."""
+    import dataclasses
+
+    from pptx import Presentation
+
+    longer = dataclasses.replace(brief, results=[*brief.results, brief.results[0]])
+    deck = Presentation(io.BytesIO(briefing.to_pptx(longer)))
+    titles = [next(s.text_frame.text for s in slide.shapes if s.has_text_frame) for slide in deck.slides]
+    assert [t for t in titles if t.startswith("考核指标一览")] == ["考核指标一览（1/3）", "考核指标一览（2/3）", "考核指标一览（3/3）"]
+    tables = [next(s for s in slide.shapes if s.has_table).table for slide in deck.slides
+              if any(s.has_table for s in slide.shapes) and titles[list(deck.slides).index(slide)].startswith("考核")]
+    assert sum(len(t.rows) - 1 for t in tables) == 23  # every KPI row once, headers apart (11 + 11 + 1)
