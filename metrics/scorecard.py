@@ -13,6 +13,7 @@ from . import status as rules
 from . import store
 from .config import ConfigError, CountyConfig, default_config
 from .datasets import DATASETS
+from .formatting import format_value
 from .registry import KPI_BY_ID, KPIS, Kpi
 
 TREND_DAYS = 180  # a count's forecast extrapolates its growth over this many days before the as-of date
@@ -111,19 +112,14 @@ def latest_data_date(con: duckdb.DuckDBPyConnection, today: dt.date | None = Non
     return max(dates) if dates else today
 
 
-def _fmt(value: float, kpi: Kpi) -> str:
-    if kpi.is_fraction:
-        return f"{value * 100:.1f}"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-
-
 def gap_text(kpi: Kpi, value: float | None, target_min: float, target_max: float | None, lang: str = "zh") -> str:
     zh = lang != "en"
     if value is None:
         return "暂无数据" if zh else "no data"
     if target_max is not None and value > target_max:
         over = value - target_max
-        return (f"超出计划上限 {_fmt(over, kpi)} {kpi.unit_zh}" if zh else f"{_fmt(over, kpi)} {kpi.unit_en} above the plan's range")
+        over_text = format_value(kpi.id, over, lang)
+        return f"超出计划上限 {over_text}" if zh else f"{over_text} above the plan's range"
     if value >= target_min:
         return "已达标" if zh else "target met"
     gap = target_min - value
