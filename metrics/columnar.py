@@ -9,7 +9,7 @@ Here Arrow reads the rows below the header into string columns and:
   shape whose Python answer is certain (`B00012345` as text, `12.5` as a number, `2023-05-01` as a date); any
   other value still goes through Python;
 - the row rules (required, bounds, future dates, outliers, keys, rules between columns) are a few Arrow kernels
-  each, in `Checks`, which validate.py runs too: the rules have one implementation.
+  each, in `metrics.rules.Checks`, which validate.py runs too: the rules have one implementation.
 
 Whenever Arrow would not read the file exactly as Python's csv module does (a ragged row, a quote in the title
 rows, an unusual dialect), `validate` returns False and validate.py takes the file row by row: that path is the
@@ -23,25 +23,15 @@ import io
 import json
 import re
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from . import parsing, privacy
-from .datasets import ONE_OF_REQUIRED, Column, Dataset
+from .datasets import Column, Dataset
 from .problems import show_value
-from .validate import (
-    ARROW_TYPES,
-    OUTLIER_FACTOR,
-    OUTLIER_MIN_VALUES,
-    UNIT_FACTORS,
-    _cell_parser,
-    _error_params,
-    _shown,
-    id_number_cell,
-)
+from .rules import ARROW_TYPES, UNIT_FACTORS, Checks, cell_parser, complete, id_number_cell, masked_value, stored_table
 
 # Above this many distinct values a column is worth its Arrow fast path; below it, Python parsing every distinct
 # value costs less than the regular expression over every row.
@@ -140,13 +130,13 @@ def _contract_plan(i: int, col: Column, header: str, header_unit: str | None, ct
             return value, error, parsing.is_empty(raw), shown, bool(shown and not error)
         return _Plan(i, "contract", pa.string(), cell, col, header)
 
-    parse = _cell_parser(col, header_unit, ctx)
+    parse = cell_parser(col, header_unit, ctx)
 
     def cell(raw):
         try:
             return parse(raw), None, parsing.is_empty(raw), None, False
         except ValueError as exc:
-            return None, exc.args[0], parsing.is_empty(raw), _shown(col, raw), False
+            return None, exc.args[0], parsing.is_empty(raw), masked_value(col, raw), False
 
     plan = _Plan(i, "contract", arrow_type, cell, col, header)
     written_unit = header_unit if header_unit in ("元", "万元") else col.unit
@@ -229,29 +219,6 @@ def validate(parsed, sheet, match, ds: Dataset, ctx, add, header_text: dict[str,
     return True
 
 
-def stored_table(d: pa.Table, ds: Dataset, extra) -> pa.Table:
-    """The rows as they will be stored: the contract's columns, the spreadsheet row, the extra columns' JSON."""
-    columns = {c.stored_as: d[f"v_{c.key}"].cast(ARROW_TYPES[c.sql_type]) for c in ds.columns}
-    columns["_source_row"] = d["_row"].cast(pa.int32())
-    columns["_extra"] = extra
-    return pa.table(columns)
-
-
-def complete(d: dict, ds: Dataset, n: int) -> dict:
-    """Columns the file lacks (all empty), and the trainee rule of ONE_OF_REQUIRED: `_no_trainee` marks rows with
-    neither 学员编号 nor 身份证号; a person known only by an ID number gets a trainee_id made from its hash
-    (privacy.trainee_id_from_hash: "H" and the hash's first 16 characters)."""
-    for col in ds.columns:
-        d.setdefault(f"v_{col.key}", pa.nulls(n, ARROW_TYPES[col.sql_type]))
-    one_of = ONE_OF_REQUIRED.get(ds.name)
-    if one_of:
-        tid, idn = (d[f"v_{k}"] for k in one_of)
-        made = pc.binary_join_element_wise("H", pc.utf8_slice_codeunits(idn, 0, 16), "")
-        d[f"v_{one_of[0]}"] = pc.if_else(pc.and_(pc.is_null(tid), pc.is_valid(idn)), made, tid)
-        d["_no_trainee"] = pc.and_(pc.is_null(tid), pc.is_null(idn))
-    return d
-
-
 def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset) -> pa.Table:
     """Table d: one row per data row of the file, with per column its value (v_<key>, or v<i> outside the
     contract) and e/x/s/w<i>: error code, empty, shown value, warning."""
@@ -325,136 +292,3 @@ def _extra_json(d: pa.Table, extras: list[_Plan]) -> pa.ChunkedArray | pa.Array:
     return pc.if_else(any_piece, pc.binary_join_element_wise("{", joined, "}", ""), pa.nulls(d.num_rows, pa.string()))
 
 
-class Checks:
-    """The row rules of datasets.md over the columns of table d, each a few Arrow kernels; only the rows that
-    break a rule come back to Python. Both paths use it: d holds per column of the contract v_<key> (the value)
-    and x_<key> (the cell was empty), and from metrics.columnar also e_/s_/w_<key> (parse error, shown value,
-    ID-checksum warning); validate.py reports parse problems itself and passes its bad rows in."""
-
-    def __init__(self, d: pa.Table, ds: Dataset, header_text: dict[str, str], add, ctx, raw_value,
-                 bad: set[int] | None = None):
-        self.d, self.ds, self.header_text, self.add, self.ctx = d, ds, header_text, add, ctx
-        self.raw_value = raw_value  # (key, row) -> the cell as written, for reports
-        self.bad: set[int] = bad if bad is not None else set()
-
-    def where(self, mask, *names: str) -> list[tuple]:
-        """(row, values of `names`) of the rows where mask holds, in file order."""
-        mask = pc.fill_null(mask, False)
-        if not pc.any(mask).as_py():
-            return []
-        index = pc.indices_nonzero(mask)
-        return list(zip(*(self.d[n].take(index).to_pylist() for n in ("_row", *names))))
-
-    def present(self):
-        """The contract's columns this file has, with their header as written."""
-        return [(col, self.header_text[col.key]) for col in self.ds.columns if col.key in self.header_text]
-
-    def error(self, code, row, column, value, **params):
-        self.add("error", code, row, column, value, **params)
-        self.bad.add(row)
-
-    def run(self, parse_problems: bool = True) -> None:
-        if parse_problems:
-            self.parse_problems()
-        self.required()
-        self.one_of()
-        self.bounds_dates_outliers()
-        self.between_columns()
-        self.keys()
-
-    def parse_problems(self) -> None:
-        for col, header in self.present():
-            e, w = self.d[f"e_{col.key}"], self.d[f"w_{col.key}"]
-            if e.null_count == len(e) and not pc.any(w).as_py():
-                continue
-            for row, code, shown, warn in self.where(pc.or_(pc.is_valid(e), w), f"e_{col.key}", f"s_{col.key}",
-                                                     f"w_{col.key}"):
-                if code is not None:
-                    self.error(code, row, header, shown, **_error_params(col, code, self.ctx))
-                elif warn:
-                    self.add("warning", "w_id_checksum", row, header, shown)
-
-    def required(self) -> None:
-        for col, header in self.present():
-            if col.required:
-                for (row,) in self.where(pc.and_(pc.is_null(self.d[f"v_{col.key}"]), self.d[f"x_{col.key}"])):
-                    self.error("required", row, header, None)
-
-    def one_of(self) -> None:
-        one_of = ONE_OF_REQUIRED.get(self.ds.name)
-        if not one_of:
-            return
-        tid, idn = one_of
-        header = self.header_text.get(tid) or self.header_text.get(idn)
-        for (row,) in self.where(self.d["_no_trainee"]):
-            if row not in self.bad:
-                self.error("missing_trainee", row, header, None)
-
-    def bounds_dates_outliers(self) -> None:
-        for col, header in self.present():
-            name = f"v_{col.key}"
-            v = self.d[name]
-            if col.minimum is not None:
-                for row, value in self.where(pc.less_equal(v, col.minimum), name):
-                    if col.exclusive_minimum and value <= col.minimum:
-                        self.error("not_positive", row, header, show_value(self.raw_value(col.key, row)))
-                    elif value < col.minimum:
-                        self.error("negative", row, header, show_value(self.raw_value(col.key, row)))
-            if col.type == "date":
-                today = self.ctx.today
-                for row, value in self.where(pc.greater(v, pa.scalar(today, pa.date32())), name):
-                    self.add("warning", "w_future_date", row, header, value.isoformat(), today=today.isoformat())
-            if col.type in ("number", "int"):
-                median = _median(pc.filter(v, pc.fill_null(pc.greater(v, 0), False)).to_numpy())
-                if median is None or median <= 0:
-                    continue
-                for row, value in self.where(pc.greater(v, OUTLIER_FACTOR * median), name):
-                    self.add("warning", "w_outlier", row, header, show_value(value), median=f"{median:g}")
-
-    def between_columns(self) -> None:
-        h, d = self.header_text, self.d
-        if self.ds.name == "online_retail":
-            for row, agri, total in self.where(pc.greater(d["v_agri"], pc.add(d["v_total"], 1e-9)),
-                                               "v_agri", "v_total"):
-                self.error("agri_above_total", row, h["agri"], show_value(agri), agri=f"{agri:g}",
-                           total=f"{total:g}")
-        if self.ds.name == "milestones":
-            for row, end in self.where(pc.less(d["v_planned_end"], d["v_planned_start"]), "v_planned_end"):
-                self.error("planned_end_before_start", row, h["planned_end"], end.isoformat())
-
-    def keys(self) -> None:
-        """Two rows with the same key: an error on every later one, naming the first (rows with errors aside)."""
-        keys = [f"v_{c.key}" for c in self.ds.key_columns]
-        key_header = "、".join(self.header_text.get(k, self.ds.column(k).zh)
-                              for k in (c.key for c in self.ds.key_columns) if k in self.header_text)
-        cols = ", ".join(f'"{k}"' for k in keys)
-        not_null = " AND ".join(f'"{k}" IS NOT NULL' for k in keys)
-        con = duckdb.connect(config={"threads": 2})  # DuckDB's parallel hash aggregate beats Arrow's count_distinct
-        try:
-            con.register("d", self.d.select(["_row", *keys]))
-            if not con.execute(f"SELECT 1 FROM d WHERE {not_null} GROUP BY {cols} HAVING count(*) > 1 LIMIT 1"
-                               ).fetchall():
-                return  # the usual case: no key twice
-            con.register("bad", pa.table({"_row": pa.array(sorted(self.bad), pa.int64())}))
-            found = con.execute(
-                f"SELECT _row, first_row, {cols} FROM (SELECT _row, {cols}, min(_row) OVER (PARTITION BY {cols}) "
-                f"AS first_row FROM d WHERE {not_null} AND _row NOT IN (SELECT _row FROM bad)) "
-                f"WHERE _row > first_row ORDER BY _row").fetchall()
-        finally:
-            con.close()
-        for row, first_row, *key in found:
-            shown = " / ".join(str(v) for v in key)
-            self.add("error", "duplicate_key", row, key_header, shown, other=first_row, key=shown)
-
-
-def _median(values: np.ndarray):
-    """statistics.median's answer and arithmetic (the middle value, or the mean of the two middle values), without
-    sorting everything; None below the count at which outliers are looked for."""
-    n = len(values)
-    if n < OUTLIER_MIN_VALUES:
-        return None
-    k = n // 2
-    if n % 2:
-        return np.partition(values, k)[k].item()
-    part = np.partition(values, [k - 1, k])
-    return (part[k - 1].item() + part[k].item()) / 2

@@ -18,24 +18,24 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import parsing, privacy
+from . import columnar, parsing, privacy
 from .config import CountyConfig
 from .datasets import DATASETS, Column, Dataset
 from .problems import Problem, show_value
 from .reader import CsvSheet, FileProblem, HeaderMatch, Sheet, match_header, read_file, recognise
+from .rules import (
+    ARROW_TYPES,
+    Checks,
+    Context,
+    cell_parser,
+    complete,
+    error_params,
+    id_number_cell,
+    masked_value,
+    stored_table,
+)
 
-ARROW_TYPES = {
-    "DATE": pa.date32(),
-    "BIGINT": pa.int64(),
-    "DOUBLE": pa.float64(),
-    "BOOLEAN": pa.bool_(),
-    "VARCHAR[]": pa.list_(pa.string()),
-    "VARCHAR": pa.string(),
-}
-UNIT_FACTORS = {("元", "万元"): 1 / 10000, ("万元", "元"): 10000}
 MAX_FILE_BYTES = 200 * 1024 * 1024  # one ledger file; the upload page allows less (.streamlit/config.toml)
-OUTLIER_FACTOR = 10
-OUTLIER_MIN_VALUES = 5
 # Tests set this to True to take every CSV row by row (the reference path) and compare with metrics.columnar.
 ROW_BY_ROW_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("row_by_row_only", default=False)
 
@@ -64,64 +64,6 @@ class ParsedFile:
         return self.column_values("_source_row")
 
 
-@dataclass
-class _Context:
-    config: CountyConfig
-    hash_key: bytes
-    today: dt.date
-
-
-def _cell_parser(col: Column, header_unit: str | None, ctx: _Context):
-    """The function turning one raw cell of this column into its stored value (or raising ValueError(code))."""
-    if col.type == "date":
-        return parsing.parse_date
-    if col.type == "month":
-        return parsing.parse_month
-    if col.type in ("number", "int"):
-        written_unit = header_unit if header_unit in ("元", "万元") else col.unit
-        factor = UNIT_FACTORS.get((written_unit, col.unit), 1)
-        base = parsing.parse_int if col.type == "int" and factor == 1 else parsing.parse_number
-
-        def parse_amount(value):
-            number = base(value, written_unit)
-            return None if number is None else number * factor if factor != 1 else number
-
-        return parse_amount
-    if col.type == "bool":
-        return parsing.parse_bool
-    if col.type == "enum":
-        return lambda v: parsing.parse_enum(v, col.choices)
-    if col.type == "township":
-        lookup = ctx.config.township_lookup()
-        return lambda v: parsing.parse_lookup(v, lookup, "bad_township")
-    if col.type == "budget_line":
-        lookup = ctx.config.budget_line_lookup()
-        return lambda v: parsing.parse_lookup(v, lookup, "bad_budget_line")
-    if col.type == "list":
-        return parsing.parse_list
-    if col.personal == "phone":
-        return lambda v: None if parsing.is_empty(v) else privacy.mask_phone(v)
-    return parsing.parse_text
-
-
-def _error_params(col: Column, code: str, ctx: _Context) -> dict:
-    if code == "bad_enum":
-        return {"allowed": "、".join(col.choices)}
-    if code == "bad_township":
-        return {"allowed": "、".join(t.name for t in ctx.config.townships)}
-    if code == "bad_budget_line":
-        return {"allowed": "、".join(f"{line.id} {line.zh}" for line in ctx.config.budget_lines)}
-    return {}
-
-
-def _shown(col: Column, raw) -> str | None:
-    if col.personal == "id_number":
-        return privacy.mask_id_number(raw)
-    if col.personal == "phone":
-        return privacy.mask_phone(raw)
-    return show_value(raw)
-
-
 def _find_header(sheets: list[Sheet], ds: Dataset) -> tuple[Sheet, HeaderMatch] | tuple[None, HeaderMatch | None]:
     best: tuple[Sheet, HeaderMatch] | None = None
     for sheet in sheets:
@@ -138,7 +80,7 @@ def _find_header(sheets: list[Sheet], ds: Dataset) -> tuple[Sheet, HeaderMatch] 
 def parse_file(file_name: str, content: bytes, dataset: str | None, config: CountyConfig,
                hash_key: bytes, today: dt.date | None = None) -> ParsedFile:
     parsed = ParsedFile(file_name, hashlib.sha256(content).hexdigest())
-    ctx = _Context(config, hash_key, today or dt.date.today())
+    ctx = Context(config, hash_key, today or dt.date.today())
 
     def file_error(code: str, **params) -> ParsedFile:
         parsed.problems.append(Problem("error", code, file_name, params=params))
@@ -166,7 +108,7 @@ def _has_values(sheet) -> bool:
     return any_value(sheet.head(50)) or any_value(sheet.rows)
 
 
-def _parse_sheets(parsed: ParsedFile, sheets: list, dataset: str | None, ctx: _Context, file_error) -> ParsedFile:
+def _parse_sheets(parsed: ParsedFile, sheets: list, dataset: str | None, ctx: Context, file_error) -> ParsedFile:
     file_name = parsed.file_name
     if not any(_has_values(s) for s in sheets):
         return file_error("empty_file")
@@ -196,7 +138,7 @@ def _parse_sheets(parsed: ParsedFile, sheets: list, dataset: str | None, ctx: _C
     return parsed
 
 
-def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dataset, ctx: _Context) -> None:
+def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dataset, ctx: Context) -> None:
     file_name, sheet_name = parsed.file_name, sheet.name
     problems = parsed.problems
 
@@ -252,28 +194,28 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
         if col.personal == "id_number":
             values[col.key] = _parse_id_numbers(raws, row_numbers, header_text[col.key], add, ctx, bad_rows)
             continue
-        parse = _cell_parser(col, header_unit, ctx)
+        parse = cell_parser(col, header_unit, ctx)
         values[col.key] = _parse_column(parse, raws, row_numbers, col, header_text[col.key], add, bad_rows, ctx,
                                         sheet.text_only)
 
-    # The row rules are the ones metrics.columnar runs for CSV: one implementation, over Arrow columns.
+    # The row rules are the ones metrics.columnar runs for CSV: one implementation (metrics.rules), over Arrow columns.
     d = {"_row": pa.array(row_numbers, pa.int64())}
     for col in ds.columns:
         if col.key not in index_of:
-            continue  # columnar.complete adds it, all empty
+            continue  # complete() adds it, all empty
         d[f"v_{col.key}"] = pa.array(values[col.key], type=ARROW_TYPES[col.sql_type])
         if col.required:
             d[f"x_{col.key}"] = pa.array([v is None and parsing.is_empty(r)
                                           for v, r in zip(values[col.key], raw_column(col.key))], pa.bool_())
-    table = pa.table(columnar.complete(d, ds, n_rows))
+    table = pa.table(complete(d, ds, n_rows))
     position = {row: i for i, row in enumerate(row_numbers)}
 
     def raw_value(key: str, row: int):
         cells = transposed[index_of[key]]
         return cells[position[row]]
 
-    columnar.Checks(table, ds, header_text, add, ctx, raw_value, bad_rows).run(parse_problems=False)
-    parsed.table = columnar.stored_table(table, ds, _extras_json(data, match, n_rows))
+    Checks(table, ds, header_text, add, ctx, raw_value, bad_rows).run(parse_problems=False)
+    parsed.table = stored_table(table, ds, _extras_json(data, match, n_rows))
 
 
 def _rows_with_data(columns: list[np.ndarray], n: int) -> np.ndarray:
@@ -302,7 +244,7 @@ def _distinct_values_suffice(raws: list, col: Column) -> bool:
 
 
 def _parse_column(parse, raws: list, row_numbers: list[int], col: Column, header: str, add, bad_rows: set[int],
-                  ctx: _Context, text_only: bool = False) -> list:
+                  ctx: Context, text_only: bool = False) -> list:
     """Each distinct raw value parsed once; every row with a value that failed gets its own problem.
 
     Cells are factorised with pandas, so the per-row work is array indexing, not Python; Excel columns mixing
@@ -322,8 +264,8 @@ def _parse_column(parse, raws: list, row_numbers: list[int], col: Column, header
         parsed[-1] = parse(None)  # code -1: an empty cell
         for u, code, _ in failed:
             for index in np.flatnonzero(codes == u):  # shown as that row wrote it (1.0, not the 1 parsed for it)
-                add("error", code, row_numbers[index], header, _shown(col, raws[index]),
-                    **_error_params(col, code, ctx))
+                add("error", code, row_numbers[index], header, masked_value(col, raws[index]),
+                    **error_params(col, code, ctx))
                 bad_rows.add(row_numbers[index])
         return parsed[codes].tolist()
     cache: dict = {}
@@ -345,7 +287,7 @@ def _parse_column(parse, raws: list, row_numbers: list[int], col: Column, header
                 cache[cache_key] = result
         if isinstance(result, ValueError):
             code = result.args[0]
-            add("error", code, n, header, _shown(col, raw), **_error_params(col, code, ctx))
+            add("error", code, n, header, masked_value(col, raw), **error_params(col, code, ctx))
             bad_rows.add(n)
             out.append(None)
         else:
@@ -353,19 +295,7 @@ def _parse_column(parse, raws: list, row_numbers: list[int], col: Column, header
     return out
 
 
-def id_number_cell(raw, hash_key: bytes) -> tuple[str | None, str | None, str | None]:
-    """One ID-number cell: (keyed hash, error code, masked value to report). The raw value goes no further than
-    this function; a checksum that does not add up is reported (masked) but the number is kept."""
-    if parsing.is_empty(raw):
-        return None, None, None
-    text = privacy.normalise_id_number(parsing.parse_text(raw) or "")
-    if not privacy.id_number_is_well_formed(text):
-        return None, "bad_id_number", privacy.mask_id_number(text)
-    shown = None if privacy.id_number_checksum_ok(text) else privacy.mask_id_number(text)
-    return privacy.hash_id_number(text, hash_key), None, shown
-
-
-def _parse_id_numbers(raws, row_numbers, header, add, ctx: _Context, bad_rows: set[int]) -> list:
+def _parse_id_numbers(raws, row_numbers, header, add, ctx: Context, bad_rows: set[int]) -> list:
     out = []
     for raw, n in zip(raws, row_numbers):
         value, error, shown = id_number_cell(raw, ctx.hash_key)
@@ -387,5 +317,3 @@ def _extras_json(data: list[tuple[int, list]], match: HeaderMatch, n_rows: int) 
         extras[r] = json.dumps(kept, ensure_ascii=False, default=str) if kept else None
     return pa.array(extras, type=pa.string())
 
-
-from . import columnar  # noqa: E402 -- it builds on the parsers above, so it is imported once they exist
