@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from . import parsing, privacy
+from . import forms, parsing, privacy
 from .datasets import Column, Dataset
 from .problems import show_value
 from .rules import ARROW_TYPES, UNIT_FACTORS, Checks, cell_parser, complete, id_number_cell, masked_value, stored_table
@@ -83,6 +83,27 @@ def read_rows(sheet, header_index: int, width: int) -> pa.Table | None:
 _WS_CLASS = "".join(f"\\x{{{ord(c):x}}}" for c in PY_WHITESPACE)  # the same set as an RE2 character class
 
 
+def _class(ranges: list[tuple[int, int]], without: str) -> str:
+    """An RE2 character class of these code point ranges less the characters `without`."""
+    out = []
+    for lo, hi in ranges:
+        for cut in sorted(ord(ch) for ch in without if lo <= ord(ch) <= hi):
+            if lo < cut:
+                out.append((lo, cut - 1))
+            lo = cut + 1
+        if lo <= hi:
+            out.append((lo, hi))
+    return "[" + "".join(f"\\x{{{a:x}}}-\\x{{{b:x}}}" if a != b else f"\\x{{{a:x}}}" for a, b in out) + "]"
+
+
+# Text the fast path may keep as written: printable ASCII and CJK ideographs, which NFKC (keys) leaves alone, with
+# nothing that could mark a totals row, footer or caption (metrics.forms): no mark character first, no 年 at all.
+_ASCII, _CJK = (0x21, 0x7E), (0x4E00, 0x9FFF)
+_TEXT_FIRST = _class([_ASCII, _CJK], forms.MARK_FIRST_CHARS + forms.MARK_INNER_CHARS)
+_TEXT_INNER = _class([(0x20, 0x7E), _CJK], forms.MARK_INNER_CHARS)
+_TEXT_LAST = _class([_ASCII, _CJK], forms.MARK_INNER_CHARS)
+
+
 class _Plan:
     """How one column of the file is read: a Python function for each distinct raw value and, for columns with
     many distinct values, a fast path: an RE2 pattern (Arrow's regex engine) for the raw values whose answer is
@@ -98,6 +119,7 @@ class _Plan:
         self.header = header
         self.pattern = pattern
         self.fast_value = fast_value  # (raw column, fast mask) -> values; where the mask is false anything goes
+        self.virtual = False  # a column the title rows give (场次编号：PX2023-001), not one of the file's cells
 
     @property
     def name(self) -> str:
@@ -142,9 +164,9 @@ def _contract_plan(i: int, col: Column, header: str, header_unit: str | None, ct
     written_unit = header_unit if header_unit in ("元", "万元") else col.unit
     factor = UNIT_FACTORS.get((written_unit, col.unit), 1)
     if col.type == "text" and col.personal is None:
-        # More than six characters, no whitespace at either end and no full-width or non-breaking space inside:
-        # parse_text returns it unchanged.
-        plan.pattern = f"(?s)^[^{_WS_CLASS}][^\\x{{3000}}\\x{{a0}}]{{5,}}[^{_WS_CLASS}]$"
+        # More than six characters of printable ASCII and CJK ideographs, no space at either end: parse_text (and
+        # for a key, NFKC) returns it unchanged, and forms.cell_mark marks nothing.
+        plan.pattern = f"^{_TEXT_FIRST}{_TEXT_INNER}{{5,}}{_TEXT_LAST}$"
         plan.fast_value = lambda raw, fast: raw
     elif col.type == "number":
         plan.pattern = r"^[0-9]{1,9}(\.[0-9]{1,6})?$"
@@ -178,7 +200,7 @@ def _extra_plan(i: int, name: str) -> _Plan:
 def _other_plan(i: int) -> _Plan:
     """A cell under a blank (or repeated) header: only whether it holds anything matters."""
     return _Plan(i, "other", pa.string(), lambda raw: (None, None, parsing.is_empty(raw), None, False),
-                 pattern=f"(?s)^[^{_WS_CLASS}].{{6,}}", fast_value=lambda raw, fast: pa.nulls(len(raw), pa.string()))
+                 pattern=f"^{_TEXT_FIRST}{_TEXT_INNER}{{6,}}$", fast_value=lambda raw, fast: pa.nulls(len(raw), pa.string()))
 
 
 # ------------------------------------------------------------------------------------------- checks
@@ -186,7 +208,7 @@ def _other_plan(i: int) -> _Plan:
 def validate(parsed, sheet, match, ds: Dataset, ctx, add, header_text: dict[str, str]) -> bool:
     """Check and parse the rows of a CSV sheet into parsed.table, adding every problem; False if the file must
     take the row-by-row path instead."""
-    width = len(sheet.head(match.row_index + 1)[match.row_index])
+    width = match.width
     if len(set(match.extras.values())) != len(match.extras):
         return False  # two extra columns of one name: the row-by-row path keeps the last, as a dict does
     raw = read_rows(sheet, match.row_index, width)
@@ -204,36 +226,70 @@ def validate(parsed, sheet, match, ds: Dataset, ctx, add, header_text: dict[str,
             plans.append(_extra_plan(i, match.extras[i]))
         else:
             plans.append(_other_plan(i))
+    for k, (key, (_, value)) in enumerate(match.constants.items()):
+        raw = raw.append_column(f"c{width + k}", pa.array([value] * raw.num_rows, pa.string()))
+        plans.append(_contract_plan(width + k, ds.column(key), header_text[key], match.units.get(key), ctx))
+        plans[-1].virtual = True
 
-    d = _parse(raw, plans, ds)
+    d, skipped = _parse(raw, plans, ds)
+
+    def cell(i: int, row: int):
+        return raw[f"c{i}"][row - first_row].as_py()
+
+    forms.report_skipped([(row, kind, show_value(next(cell(p.index, row) for p in plans if not p.virtual
+                                                      and not parsing.is_empty(cell(p.index, row)))))
+                          for row, kind in skipped], add)
     if not d.num_rows:
         add("error", "no_rows")
         return True
+    for p in plans:
+        if p.kind == "other" and p.index not in match.texts:  # a repeated header is reported as such
+            filled = pc.indices_nonzero(pc.invert(d[f"x_{p.name}"]))
+            if len(filled):
+                row = d["_row"][filled[0].as_py()].as_py()
+                left = next((match.texts[j] for j in range(p.index - 1, -1, -1) if j in match.texts), "—")
+                add("error", "data_without_header", row, forms.column_letter(p.index),
+                    show_value(cell(p.index, row)), col=forms.column_letter(p.index), left=left)
     index_of = {p.col.key: p.index for p in plans if p.kind == "contract"}
 
     def raw_value(key: str, row: int):
-        return raw[f"c{index_of[key]}"][row - first_row].as_py()
+        return cell(index_of[key], row)
 
     Checks(d, ds, header_text, add, ctx, raw_value).run()
+    totals = [(row, forms.stated_totals(ds, match, [cell(i, row) for i in range(width)], ctx))
+              for row, kind in skipped if kind == forms.TOTAL]
+    forms.check_totals(totals, d, ds, header_text, add)
     parsed.table = stored_table(d, ds, _extra_json(d, [p for p in plans if p.kind == "extra"]))
     return True
 
 
-def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset) -> pa.Table:
+def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset) -> tuple[pa.Table, list[tuple[int, int]]]:
     """Table d: one row per data row of the file, with per column its value (v_<key>, or v<i> outside the
-    contract) and e/x/s/w<i>: error code, empty, shown value, warning."""
+    contract) and e/x/s/w<i>: error code, empty, shown value, warning; and the rows that are not data but a
+    totals row, footer or caption (metrics.forms), as (spreadsheet row, kind)."""
     n = raw.num_rows
     d: dict[str, pa.ChunkedArray | pa.Array] = {"_row": raw["_row"]}
     for p in plans:
         d.update(_parse_column(raw[f"c{p.index}"], p, n))
+    cells = [p for p in plans if not p.virtual]
     empty_row = None
-    for p in plans:  # a row is data unless every cell in it is empty ("-", "无数据" ... count as empty)
+    for p in cells:  # a row is data unless every cell in it is empty ("-", "无数据" ... count as empty)
         x = d[f"x_{p.name}"]
         empty_row = x if empty_row is None else pc.and_(empty_row, x)
+    drop, skipped = empty_row, []
+    if any(f"m_{p.name}" in d for p in cells):  # a cell reads 合计, 填表人, 一、禾木乡 ...
+        zeros = np.zeros(n, dtype=np.int8)
+        kinds = forms.row_kinds(
+            [np.asarray(d[f"m_{p.name}"]) if f"m_{p.name}" in d else zeros for p in cells],
+            [~np.asarray(d[f"x_{p.name}"], dtype=bool) for p in cells])
+        form_row = kinds != forms.DATA
+        rows = np.asarray(d["_row"])
+        skipped = [(int(rows[i]), int(kinds[i])) for i in np.flatnonzero(form_row)]
+        drop = pc.or_(empty_row, pa.array(form_row))
     table = pa.table(complete(d, ds, n))
-    if empty_row is None or not pc.any(empty_row).as_py():
-        return table  # the usual case: no blank row to drop (filtering copies every column)
-    return table.filter(pc.invert(empty_row))
+    if drop is None or not pc.any(drop).as_py():
+        return table, skipped  # the usual case: no blank row to drop (filtering copies every column)
+    return table.filter(pc.invert(drop)), skipped
 
 
 def _parse_column(raw: pa.ChunkedArray, p: _Plan, n: int) -> dict:
@@ -253,7 +309,8 @@ def _parse_column(raw: pa.ChunkedArray, p: _Plan, n: int) -> dict:
         encoded = pc.dictionary_encode(raw).unify_dictionaries()
         rest = encoded.chunks[0].dictionary if encoded.num_chunks else pa.array([], pa.string())
         index = pa.chunked_array([c.indices for c in encoded.chunks], pa.int32())
-    answers = [p.cell(r) for r in rest.to_pylist()]
+    rest = rest.to_pylist()
+    answers = [p.cell(r) for r in rest]
     value, error, empty, shown, warn = (list(a) for a in zip(*answers)) if answers else ([], [], [], [], [])
 
     def spread(values: list, arrow_type, none=None):
@@ -268,6 +325,9 @@ def _parse_column(raw: pa.ChunkedArray, p: _Plan, n: int) -> dict:
         f"s_{i}": spread(shown, pa.string()),
         f"w_{i}": spread(warn, pa.bool_(), none=False),
     }
+    marks = [forms.cell_mark(r) for r in rest]
+    if any(marks):
+        out[f"m_{i}"] = pc.fill_null(pa.array(marks, pa.int8()).take(index), 0)
     if many:
         out[p.value] = pc.if_else(fast, fast_values, out[p.value])
         out[f"x_{i}"] = pc.if_else(fast, False, out[f"x_{i}"])

@@ -45,6 +45,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "agri_above_total": ("农产品网络零售额（{agri}）大于全县网络零售额（{total}）",
                          "agricultural retail ({agri}) exceeds the county total ({total})"),
     "planned_end_before_start": ("计划完成早于计划开始", "planned end is before planned start"),
+    "two_columns_one_field": ("「{a}」（第 {col_a} 列）与「{b}」（第 {col_b} 列）都对应「{field}」，无法确定要哪一列："
+                              "请只保留要入库的一列（如实际金额），删去另一列，再导入",
+                              "'{a}' (column {col_a}) and '{b}' (column {col_b}) both map to '{field}': keep only the "
+                              "column to load (e.g. the actual amount), delete the other, and load again"),
+    "data_without_header": ("第 {col} 列有数据但没有表头（左边一列是「{left}」）：请补上表头，或删去这一列",
+                            "column {col} holds data but has no header (the column to its left is '{left}'): "
+                            "give it a header or delete it"),
+    "unit_conflict": ("表头单位「{header_unit}」与标题行「{title}」不一致：请改成同一单位后再导入",
+                      "the header's unit '{header_unit}' contradicts the title row '{title}': make them agree"),
+    "title_units_conflict": ("标题行写了两个不同的单位（「{a}」和「{b}」）：请只保留正确的一个",
+                             "the title rows give two different units ('{a}' and '{b}'): keep the right one"),
+    "id_number_as_number": ("身份证号被存成了数字，后几位已丢失：请把该列设为文本格式后重新录入",
+                            "the ID number was stored as a number and its last digits are lost: format the column "
+                            "as text and type the numbers again"),
+    "amount_over_budget": ("「{column}」合计 {total} 万元，超过项目总预算 {budget} 万元，不可能正确：多半是单位填错了"
+                           "（金额以元填写却按万元读取）。请在表头写明单位，如「金额（元）」，或在标题行写「单位：元」",
+                           "'{column}' adds up to {total} 万元 (10k yuan), more than the whole project budget of "
+                           "{budget} 万元: most likely a unit mistake (amounts in 元 read as 万元). Name the unit in "
+                           "the header, e.g. '金额（元）', or write '单位：元' in the title rows"),
+    "amount_over_line": ("单笔金额 {amount} 万元超过预算科目 {line} 的全部计划额 {plan} 万元：多半是单位填错了"
+                         "（元当成了万元），请核对",
+                         "one payment of {amount} 万元 is more than the whole plan of budget line {line} ({plan} "
+                         "万元): most likely a unit mistake (元 read as 万元); check it"),
     # warnings (do not block)
     "w_extra_column": ("多出的列「{column}」未使用，已另行保存", "extra column '{column}' is not used; kept aside"),
     "w_future_date": ("日期晚于今天（{today}）", "date is after today ({today})"),
@@ -54,6 +77,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "w_unknown_trainee": ("该学员不在培训签到记录中，不计入转化率", "trainee not in attendance records; not counted in the conversion rate"),
     "w_unknown_talent": ("达人编号不在电商达人名录中", "talent id not in the talents list"),
     "w_title_rows": ("表头在第 {header_row} 行，上方的标题行已跳过", "header found on row {header_row}; title rows above it skipped"),
+    "w_skipped_row": ("是{kind_zh}，已跳过", "is a {kind_en}; skipped"),
+    "w_total_mismatch": ("合计行写的是 {stated}，上方各行相加为 {summed}，请核对",
+                         "the totals row says {stated}, the rows above add up to {summed}: check them"),
+    "w_two_row_header": ("表头占两行（第 {first}–{last} 行），已把分组表头与下面的小表头合并读取",
+                         "the header takes two rows ({first}–{last}); group and sub-headers read together"),
+    "w_title_unit": ("表头未写单位，按标题行「{title}」以{found}读取，已换算为{unit}",
+                     "the header names no unit; read in {found} as the title row '{title}' says, converted to {unit}"),
+    "w_title_value": ("表中没有「{column}」列，按标题行「{cell}」给每一行填入 {column}",
+                      "no '{column}' column; every row takes it from the title row '{cell}'"),
     # outcomes
     "loaded": ("已导入 {file}（{dataset}）：新增 {added} 行，替换 {replaced} 行，未变 {unchanged} 行，导入编号 {load_id}",
                "loaded {file} ({dataset}): {added} added, {replaced} replaced, {unchanged} unchanged, load {load_id}"),

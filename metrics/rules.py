@@ -8,6 +8,7 @@ columns read by Arrow) both build a table d of parsed values and hand it to `Che
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 import duckdb
@@ -31,6 +32,10 @@ ARROW_TYPES = {
 UNIT_FACTORS = {("元", "万元"): 1 / 10000, ("万元", "元"): 10000}
 OUTLIER_FACTOR = 10
 OUTLIER_MIN_VALUES = 5
+# Columns that refer to another ledger's key (metrics.ingest.REFERENCES); keys and these are NFKC-folded alike.
+REFERENCE_COLUMNS = {"session_id", "trainee_id", "talent_id"}
+# Amount columns paid out of the project budget: their sum can never exceed it (datasets.md, "Forms").
+BUDGET_AMOUNTS = {("expenditures", "amount"), ("logistics_subsidies", "amount")}
 
 
 @dataclass
@@ -72,6 +77,8 @@ def cell_parser(col: Column, header_unit: str | None, ctx: Context):
         return parsing.parse_list
     if col.personal == "phone":
         return lambda v: None if parsing.is_empty(v) else privacy.mask_phone(v)
+    if col.is_key or col.key in REFERENCE_COLUMNS:
+        return parsing.parse_key
     return parsing.parse_text
 
 
@@ -93,11 +100,19 @@ def masked_value(col: Column, raw) -> str | None:
     return show_value(raw)
 
 
+_SCIENTIFIC = re.compile(r"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$")
+
+
 def id_number_cell(raw, hash_key: bytes) -> tuple[str | None, str | None, str | None]:
     """One ID-number cell: (keyed hash, error code, masked value to report). The raw value goes no further than
     this function; a checksum that does not add up is reported (masked) but the number is kept."""
     if parsing.is_empty(raw):
         return None, None, None
+    if (isinstance(raw, (int, float)) and not isinstance(raw, bool)) or (
+            isinstance(raw, str) and _SCIENTIFIC.match(raw.strip())):
+        # A number cell keeps 15 significant digits: the rest of the ID is gone, and hashing what is left would
+        # make one person two (or two people one). Refused, never hashed.
+        return None, "id_number_as_number", privacy.mask_id_number(str(raw))
     text = privacy.normalise_id_number(parsing.parse_text(raw) or "")
     if not privacy.id_number_is_well_formed(text):
         return None, "bad_id_number", privacy.mask_id_number(text)
@@ -163,6 +178,7 @@ class Checks:
         self.one_of()
         self.bounds_dates_outliers()
         self.between_columns()
+        self.plausible_amounts()
         self.keys()
 
     def parse_problems(self) -> None:
@@ -224,6 +240,25 @@ class Checks:
         if self.ds.name == "milestones":
             for row, end in self.where(pc.less(d["v_planned_end"], d["v_planned_start"]), "v_planned_end"):
                 self.error("planned_end_before_start", row, h["planned_end"], end.isoformat())
+
+    def plausible_amounts(self) -> None:
+        """Amounts that cannot be right whatever the cause (most often 元 read as 万元): a ledger paying out more
+        than the whole project budget, or one payment above the whole plan of its budget line."""
+        config = self.ctx.config
+        for col, header in self.present():
+            if (self.ds.name, col.key) not in BUDGET_AMOUNTS:
+                continue
+            in_wan = 1 if col.unit == "万元" else 1 / 10000
+            total = pc.sum(self.d[f"v_{col.key}"]).as_py() or 0
+            if total * in_wan > config.budget_wan + 1e-9:
+                self.add("error", "amount_over_budget", None, header, f"{total:g}", column=header,
+                         total=f"{total * in_wan:g}", budget=f"{config.budget_wan:g}")
+            if self.ds.name == "expenditures" and "line" in self.header_text:
+                plans = {line.id: line.plan_wan for line in config.budget_lines if line.plan_wan is not None}
+                plan = pa.array([plans.get(v) for v in self.d["v_line"].to_pylist()], pa.float64())
+                for row, amount, line in self.where(pc.greater(self.d["v_amount"], plan), "v_amount", "v_line"):
+                    self.error("amount_over_line", row, header, show_value(self.raw_value("amount", row)),
+                               amount=f"{amount:g}", line=line, plan=f"{plans[line]:g}")
 
     def keys(self) -> None:
         """Two rows with the same key: an error on every later one, naming the first (rows with errors aside)."""

@@ -18,11 +18,21 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import columnar, parsing, privacy
+from . import columnar, forms, parsing, privacy
 from .config import CountyConfig
 from .datasets import DATASETS, Column, Dataset
 from .problems import Problem, show_value
-from .reader import CsvSheet, FileProblem, HeaderMatch, Sheet, match_header, read_file, recognise
+from .reader import (
+    CsvSheet,
+    FileProblem,
+    HeaderMatch,
+    Sheet,
+    header_lookup,
+    match_header,
+    read_file,
+    recognise,
+    split_header,
+)
 from .rules import (
     ARROW_TYPES,
     Checks,
@@ -138,6 +148,48 @@ def _parse_sheets(parsed: ParsedFile, sheets: list, dataset: str | None, ctx: Co
     return parsed
 
 
+def _header(parsed: ParsedFile, sheet, match: HeaderMatch, ds: Dataset, add) -> dict[str, str]:
+    """What the header and the title rows above it say: problems and warnings, the unit declared in the title
+    applied to amount columns whose header names none, and title `名称：值` pairs as match.constants.
+    Returns the header as written of each contract column the file has (or that its title gives)."""
+    header_row = match.row_index + 1
+    top = match.top
+    header_text = {key: match.texts[i] for i, key in match.columns.items()}
+    for i, written, first in match.duplicates:
+        add("error", "two_columns_one_field", header_row, written, None, a=match.texts[first],
+            col_a=forms.column_letter(first), b=written, col_b=forms.column_letter(i),
+            field=ds.column(match.columns[first]).zh)
+    if top > 0:
+        add("warning", "w_title_rows", top + 1, header_row=top + 1)
+    if match.first_row is not None:
+        add("warning", "w_two_row_header", header_row, first=top + 1, last=header_row)
+    for name in match.extras.values():
+        add("warning", "w_extra_column", header_row, name, column=name)
+
+    lookup = header_lookup(ds)
+    title = forms.read_title(sheet.head(top), lambda name: lookup.get(split_header(name)[0]), set(match.columns.values()))
+    if title.units_conflict:
+        add("error", "title_units_conflict", None, None, None, a=title.units_conflict[0], b=title.units_conflict[1])
+    for key, unit in list(match.units.items()):
+        col = ds.column(key)
+        if col.unit not in ("万元", "元"):
+            continue
+        if title.unit is not None and unit in ("万元", "元") and unit != title.unit:
+            add("error", "unit_conflict", header_row, header_text[key], None, header_unit=unit,
+                title=title.unit_cell, title_unit=title.unit)
+        elif title.unit is not None and unit not in ("万元", "元"):
+            match.units[key] = unit = title.unit
+            add("warning", "w_title_unit", header_row, header_text[key], title=title.unit_cell, found=unit,
+                unit=col.unit)
+            continue
+        if unit in ("万元", "元") and unit != col.unit:
+            add("warning", "w_unit_converted", header_row, header_text[key], found=unit, unit=col.unit)
+    for key, (cell, value) in match.constants.items():
+        header_text[key] = cell
+        add("warning", "w_title_value", top, ds.column(key).zh, value, cell=cell, column=ds.column(key).zh)
+    return header_text
+
+
 def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dataset, ctx: Context) -> None:
     file_name, sheet_name = parsed.file_name, sheet.name
     problems = parsed.problems
@@ -145,19 +197,7 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
     def add(severity, code, row=None, column=None, value=None, /, **params):
         problems.append(Problem(severity, code, file_name, sheet_name, row, column, value, params))
 
-    header_cells = sheet.head(match.row_index + 1)[match.row_index]
-    header_text = {key: str(header_cells[i]).strip() for i, key in match.columns.items()}
-    for dup in match.duplicates:
-        add("error", "duplicate_column", match.row_index + 1, dup, column=dup)
-    if match.row_index > 0:
-        add("warning", "w_title_rows", match.row_index + 1, header_row=match.row_index + 1)
-    for name in match.extras.values():
-        add("warning", "w_extra_column", match.row_index + 1, name, column=name)
-    for key, unit in match.units.items():
-        col = ds.column(key)
-        if col.unit in ("万元", "元") and unit in ("万元", "元") and unit != col.unit:
-            add("warning", "w_unit_converted", match.row_index + 1, header_text[key], found=unit, unit=col.unit)
-
+    header_text = _header(parsed, sheet, match, ds, add)
     if isinstance(sheet, CsvSheet) and ROW_BY_ROW_ONLY.get() is False:
         if columnar.validate(parsed, sheet, match, ds, ctx, add, header_text):
             return
@@ -167,17 +207,32 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
     body = sheet.rows[match.row_index + 1:]
     columns = [np.array(c, dtype=object) for c in itertools.zip_longest(*body)]
     has_data = _rows_with_data(columns, len(body))
+    kinds = _form_rows(columns, len(body))
+    first_row = match.row_index + 2  # body[0] is spreadsheet row match.row_index + 2
+    skipped = [] if kinds is None else [
+        (int(i) + first_row, int(kinds[i]), show_value(next(c for c in body[i] if not parsing.is_empty(c))))
+        for i in np.flatnonzero(kinds != forms.DATA)]
+    forms.report_skipped(skipped, add)
+    if kinds is not None:
+        has_data &= kinds == forms.DATA
     at = np.flatnonzero(has_data)
     if not len(at):
         add("error", "no_rows")
         return
-    row_numbers = (at + match.row_index + 2).tolist()  # body[0] is spreadsheet row match.row_index + 2
+    row_numbers = (at + first_row).tolist()
     transposed = [cells[at] for cells in columns]
+    no_header = [i for i in range(min(len(transposed), match.width))
+                 if i not in match.texts]
+    _data_without_header(match, [(i, next((row_numbers[k] for k, c in enumerate(transposed[i])
+                                           if not parsing.is_empty(c)), None)) for i in no_header],
+                         lambda i, row: transposed[i][row_numbers.index(row)], add)
     data = [(row_numbers[k], body[i]) for k, i in enumerate(at)] if match.extras else []
     n_rows = len(row_numbers)
     index_of = {key: i for i, key in match.columns.items()}
 
     def raw_column(key: str) -> list:
+        if key in match.constants:
+            return [match.constants[key][1]] * n_rows
         i = index_of.get(key)
         if i is None or i >= len(transposed):
             return [None] * n_rows
@@ -185,11 +240,9 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
 
     values: dict[str, list] = {}
     bad_rows: set[int] = set()
-    for col in ds.columns:
+    present = [col for col in ds.columns if col.key in index_of or col.key in match.constants]
+    for col in present:
         raws = raw_column(col.key)
-        if col.key not in index_of:
-            values[col.key] = [None] * n_rows
-            continue
         header_unit = match.units.get(col.key)
         if col.personal == "id_number":
             values[col.key] = _parse_id_numbers(raws, row_numbers, header_text[col.key], add, ctx, bad_rows)
@@ -200,9 +253,7 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
 
     # The row rules are the ones metrics.columnar runs for CSV: one implementation (metrics.rules), over Arrow columns.
     d = {"_row": pa.array(row_numbers, pa.int64())}
-    for col in ds.columns:
-        if col.key not in index_of:
-            continue  # complete() adds it, all empty
+    for col in present:
         d[f"v_{col.key}"] = pa.array(values[col.key], type=ARROW_TYPES[col.sql_type])
         if col.required:
             d[f"x_{col.key}"] = pa.array([v is None and parsing.is_empty(r)
@@ -211,11 +262,42 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
     position = {row: i for i, row in enumerate(row_numbers)}
 
     def raw_value(key: str, row: int):
+        if key in match.constants:
+            return match.constants[key][1]
         cells = transposed[index_of[key]]
         return cells[position[row]]
 
     Checks(table, ds, header_text, add, ctx, raw_value, bad_rows).run(parse_problems=False)
+    totals = [(row, forms.stated_totals(ds, match, body[row - first_row], ctx)) for row, kind, _ in skipped
+              if kind == forms.TOTAL]
+    forms.check_totals(totals, table, ds, header_text, add)
     parsed.table = stored_table(table, ds, _extras_json(data, match, n_rows))
+
+
+def _form_rows(columns: list[np.ndarray], n: int) -> np.ndarray | None:
+    """Per body row its kind (forms.DATA, TOTAL, FOOTER, CAPTION), or None when no cell marks any row (the usual
+    case, decided from each column's distinct values)."""
+    marks, filled = [], []
+    for cells in columns:
+        codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+        mark = np.array([forms.cell_mark(u) for u in uniques] + [forms.DATA], dtype=np.int8)
+        full = np.array([not parsing.is_empty(u) for u in uniques] + [False], dtype=bool)
+        marks.append(mark[codes])
+        filled.append(full[codes])
+    if not any(m.any() for m in marks):
+        return None
+    return forms.row_kinds(marks, filled)
+
+
+def _data_without_header(match: HeaderMatch, first_filled: list[tuple[int, int | None]], cell_at, add) -> None:
+    """Data in a column whose header cell is blank: an error naming the column and the header beside it (a merged
+    header over two columns, or a column whose header was deleted), so the clerk says which one is meant."""
+    for i, row in first_filled:
+        if row is None:
+            continue
+        left = next((match.texts[j] for j in range(i - 1, -1, -1) if j in match.texts), "—")
+        add("error", "data_without_header", row, forms.column_letter(i), show_value(cell_at(i, row)),
+            col=forms.column_letter(i), left=left)
 
 
 def _rows_with_data(columns: list[np.ndarray], n: int) -> np.ndarray:
