@@ -21,6 +21,7 @@ from .datasets import DATASETS, ONE_OF_REQUIRED, Dataset
 from .forms import read_title
 
 MAX_TITLE_ROWS = 5  # title or blank rows allowed above the header (datasets.md)
+ACCEPTED_TYPES = ".xlsx、.xlsm、.xlsb、.xls、.ods、.et、.csv"
 MAX_UNZIPPED_BYTES = 512 * 1024 * 1024  # an .xlsx expanding beyond this is refused before it is parsed
 
 
@@ -222,8 +223,16 @@ def read_file(file_name: str, content: bytes) -> list[Sheet]:
     if not content or content.isspace():
         raise FileProblem("empty_file")
     suffix = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
-    if suffix in ("xlsx", "xlsm", "xls", "ods"):
+    if suffix in ("xlsx", "xlsm", "xlsb", "xls", "ods"):
         return _read_excel(content)
+    if suffix == "et":
+        # WPS saves .et as an Excel 97 or an .xlsx container under its own name more often than not.
+        try:
+            return _read_excel(content)
+        except FileProblem as exc:
+            if exc.code == "too_large":
+                raise
+            raise FileProblem("save_as_xlsx", accepted=ACCEPTED_TYPES) from None
     if suffix in ("csv", "txt", "tsv"):
         if content[:2] == b"PK" or content[:4] == b"\xd0\xcf\x11\xe0":
             return _read_excel(content)  # an Excel file saved with a .csv name

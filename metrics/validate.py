@@ -89,7 +89,16 @@ def _find_header(sheets: list[Sheet], ds: Dataset) -> tuple[Sheet, HeaderMatch] 
 
 def parse_file(file_name: str, content: bytes, dataset: str | None, config: CountyConfig,
                hash_key: bytes, today: dt.date | None = None) -> ParsedFile:
-    parsed = ParsedFile(file_name, hashlib.sha256(content).hexdigest())
+    """The first ledger of a file (a CSV holds one): see parse_upload for a workbook of several."""
+    return parse_upload(file_name, content, dataset, config, hash_key, today)[0]
+
+
+def parse_upload(file_name: str, content: bytes, dataset: str | None, config: CountyConfig,
+                 hash_key: bytes, today: dt.date | None = None) -> list[ParsedFile]:
+    """Every ledger in one uploaded file, one ParsedFile each: a workbook's sheets are each recognised, sheets of
+    one ledger (2023年, 2024年) combined, and sheets that are no ledger (填表说明, 封面) listed as skipped."""
+    sha256 = hashlib.sha256(content).hexdigest()
+    parsed = ParsedFile(file_name, sha256)
     ctx = Context(config, hash_key, today or dt.date.today())
 
     def file_error(code: str, **params) -> ParsedFile:
@@ -97,17 +106,104 @@ def parse_file(file_name: str, content: bytes, dataset: str | None, config: Coun
         return parsed
 
     if len(content) > MAX_FILE_BYTES:
-        return file_error("too_large", detail=f"{len(content) // 2**20} MB", limit=f"{MAX_FILE_BYTES // 2**20} MB")
+        return [file_error("too_large", detail=f"{len(content) // 2**20} MB", limit=f"{MAX_FILE_BYTES // 2**20} MB")]
     try:
         sheets = read_file(file_name, content)
     except FileProblem as exc:
-        return file_error(exc.code, **exc.params)
+        return [file_error(exc.code, **exc.params)]
     try:
-        return _parse_sheets(parsed, sheets, dataset, ctx, file_error)
+        if len(sheets) > 1:
+            ledgers = _parse_workbook(file_name, sha256, sheets, dataset, ctx)
+            if ledgers:
+                return ledgers
+        return [_parse_sheets(parsed, sheets, dataset, ctx, file_error)]
     except FileProblem as exc:  # a CSV the csv module gives up on half-way (reading its rows is lazy)
         parsed.problems = [p for p in parsed.problems if not p.is_error]
         parsed.table = None
-        return file_error(exc.code, **exc.params)
+        return [file_error(exc.code, **exc.params)]
+
+
+def _parse_workbook(file_name: str, sha256: str, sheets: list[Sheet], dataset: str | None,
+                    ctx: Context) -> list[ParsedFile]:
+    """The ledgers of a workbook of several sheets, or [] when no sheet is a whole ledger (then the file is
+    reported as one, naming what is missing)."""
+    groups: dict[str, list[tuple[Sheet, HeaderMatch]]] = {}
+    others: list[Sheet] = []
+    for sheet in sheets:
+        if not _has_values(sheet):
+            continue
+        if dataset is not None:
+            match = match_header(sheet, DATASETS[dataset])
+            name = dataset if match is not None and not match.missing_required() else None
+        else:
+            name = recognise([sheet]).dataset
+            match = match_header(sheet, DATASETS[name]) if name else None
+        if name is None:
+            others.append(sheet)
+        else:
+            groups.setdefault(name, []).append((sheet, match))
+    if not groups:
+        return []
+    ledgers: list[ParsedFile] = []
+    for name, members in groups.items():
+        ds = DATASETS[name]
+        parsed = ParsedFile(file_name, sha256, ds, "、".join(str(s.name) for s, _ in members))
+        tables = []
+        for sheet, match in members:
+            part = ParsedFile(file_name, sha256, ds, sheet.name)
+            _validate_rows(part, sheet, match, ds, ctx)
+            parsed.problems.extend(part.problems)
+            tables.append((sheet.name, part.table))
+        if len(members) > 1:
+            parsed.problems.append(Problem("warning", "w_sheets_combined", file_name, params={
+                "sheets": "、".join(f"「{s.name}」" for s, _ in members), "dataset": ds.zh, "dataset_en": ds.en}))
+            _keys_across_sheets(parsed, tables, ds)
+        if all(t is not None for _, t in tables):
+            parsed.table = pa.concat_tables([t for _, t in tables])
+        ledgers.append(parsed)
+    first = ledgers[0]
+    for sheet in others:
+        # A sheet that reads much like a ledger of this workbook but lacks a required column is an error: skipping
+        # it would leave a year of spending out without anyone noticing.
+        near = [(len(m.columns), name, m) for name in groups
+                if (m := match_header(sheet, DATASETS[name])) is not None and len(m.columns) >= 2]
+        if near:
+            _, name, match = max(near, key=lambda x: x[0])
+            ds = DATASETS[name]
+            missing = "、".join(ds.column(k).zh for key in match.missing_required() for k in key.split("|"))
+            target = next(p for p in ledgers if p.dataset is ds)
+            target.problems.append(Problem("error", "sheet_missing_columns", file_name, sheet.name,
+                                           params={"dataset": ds.zh, "dataset_en": ds.en, "missing": missing}))
+            continue
+        found = recognise([sheet])
+        closest = "、".join(DATASETS[c].zh for c in found.candidates) or "—"
+        first.problems.append(Problem("warning", "w_sheet_skipped", file_name, sheet.name,
+                                      params={"closest": closest}))
+    return ledgers
+
+
+def _keys_across_sheets(parsed: ParsedFile, tables: list[tuple[str, pa.Table | None]], ds: Dataset) -> None:
+    """A key in two sheets of one ledger (PZ2023-006 in 2023年 and in 2024年): an error on the later one."""
+    keys = [c.stored_as for c in ds.key_columns]
+    header = "、".join(c.zh for c in ds.key_columns)
+    seen: dict[tuple, tuple[str, int]] = {}
+    for sheet, table in tables:
+        if table is None:
+            continue
+        here: dict[tuple, int] = {}
+        columns = [table.column(k).to_pylist() for k in keys]
+        for row, *key in zip(table.column("_source_row").to_pylist(), *columns):
+            key = tuple(key)
+            if None in key:
+                continue
+            if key in seen:
+                shown = " / ".join(str(v) for v in key)
+                parsed.problems.append(Problem("error", "duplicate_key_sheet", parsed.file_name, sheet, row, header,
+                                               shown, {"other_sheet": seen[key][0], "other": seen[key][1],
+                                                       "key": shown}))
+            here.setdefault(key, row)
+        for key, row in here.items():
+            seen.setdefault(key, (sheet, row))
 
 
 def _has_values(sheet) -> bool:
@@ -118,6 +214,10 @@ def _has_values(sheet) -> bool:
     return any_value(sheet.head(50)) or any_value(sheet.rows)
 
 
+def _missing_names(ds: Dataset, match: HeaderMatch) -> str:
+    return "、".join(ds.column(k).zh for key in match.missing_required() for k in key.split("|"))
+
+
 def _parse_sheets(parsed: ParsedFile, sheets: list, dataset: str | None, ctx: Context, file_error) -> ParsedFile:
     file_name = parsed.file_name
     if not any(_has_values(s) for s in sheets):
@@ -125,14 +225,25 @@ def _parse_sheets(parsed: ParsedFile, sheets: list, dataset: str | None, ctx: Co
     if dataset is None:
         found = recognise(sheets)
         if found.dataset is None:
-            names = "、".join(f"{DATASETS[c].zh}（{c}）" for c in found.candidates) or "—"
-            return file_error("ambiguous_dataset" if found.ambiguous else "unknown_dataset", candidates=names)
+            names = []
+            for c in found.candidates:
+                _, match = _find_header(sheets, DATASETS[c])
+                lacks = _missing_names(DATASETS[c], match) if match is not None and not found.ambiguous else ""
+                names.append(f"{DATASETS[c].zh}（{c}）" + (f"：缺少 {lacks}" if lacks else ""))
+            return file_error("ambiguous_dataset" if found.ambiguous else "unknown_dataset",
+                              candidates="；".join(names) or "—")
         dataset = found.dataset
     ds = DATASETS[dataset]
     parsed.dataset = ds
 
     sheet, match = _find_header(sheets, ds)
     if sheet is None:
+        looks_like = recognise(sheets).dataset
+        if looks_like is not None and looks_like != ds.name:
+            # The clerk picked (or the CLI named) the wrong ledger: say which columns it lacks and what it is.
+            missing = _missing_names(ds, match) if match is not None else "、".join(c.zh for c in ds.required_columns)
+            return file_error("wrong_ledger", dataset=ds.zh, dataset_en=ds.en, missing=missing,
+                              looks_like=DATASETS[looks_like].zh, looks_like_en=DATASETS[looks_like].en)
         if match is None:
             return file_error("no_header", dataset=ds.zh)
         for key in match.missing_required():
