@@ -34,7 +34,7 @@ def cmd_ingest(args, con) -> int:
     if missing:
         _err(("找不到文件：" if args.lang != "en" else "file not found: ") + ", ".join(missing))
         return 2
-    result = ingest.ingest_paths(con, [Path(t) for t in tokens], dataset, user=args.user)
+    result = ingest.ingest_paths(con, [Path(t) for t in tokens], dataset, user=args.user, replace=args.replace)
     for outcome in result.outcomes:
         _print(outcome.summary(args.lang))
     if not result.committed:
@@ -213,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("ingest", help="load ledger files (the dataset is recognised from the headers if omitted)")
     p.add_argument("items", nargs="+", metavar="[DATASET] FILE")
+    p.add_argument("--replace", action="store_true",
+                   help="the files are each ledger whole: remove stored rows they do not hold (undo puts them back)")
     p.set_defaults(func=cmd_ingest)
     sub.add_parser("loads", help="the load log").set_defaults(func=cmd_loads)
     p = sub.add_parser("undo", help="undo a load, restoring the state before it")

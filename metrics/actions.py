@@ -21,9 +21,11 @@ class ActionRefused(BilingualError):
 
 
 def load_files(con, user: User, files: list[tuple[str, bytes]], dataset: str | None = None,
-               dry_run: bool = False, preview_as_of: dt.date | None = None) -> ingest.BatchResult:
+               dry_run: bool = False, preview_as_of: dt.date | None = None,
+               replace: bool = False) -> ingest.BatchResult:
     require(user, "load")
-    return ingest.ingest_files(con, files, dataset, user=user.login, dry_run=dry_run, preview_as_of=preview_as_of)
+    return ingest.ingest_files(con, files, dataset, user=user.login, dry_run=dry_run, preview_as_of=preview_as_of,
+                               replace=replace)
 
 
 def undo_load(con, user: User, load_id: int) -> ingest.UndoResult:

@@ -9,7 +9,7 @@ Here Arrow reads the rows below the header into string columns and:
   shape whose Python answer is certain (`B00012345` as text, `12.5` as a number, `2023-05-01` as a date); any
   other value still goes through Python;
 - the row rules (required, bounds, future dates, outliers, keys, rules between columns) are a few Arrow kernels
-  each, in `Checks`, which validate.py runs too: the rules have one implementation.
+  each, in `metrics.rules.Checks`, which validate.py runs too: the rules have one implementation.
 
 Whenever Arrow would not read the file exactly as Python's csv module does (a ragged row, a quote in the title
 rows, an unusual dialect), `validate` returns False and validate.py takes the file row by row: that path is the
@@ -23,25 +23,15 @@ import io
 import json
 import re
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from . import parsing, privacy
-from .datasets import ONE_OF_REQUIRED, Column, Dataset
+from . import forms, parsing, privacy
+from .datasets import Column, Dataset
 from .problems import show_value
-from .validate import (
-    ARROW_TYPES,
-    OUTLIER_FACTOR,
-    OUTLIER_MIN_VALUES,
-    UNIT_FACTORS,
-    _cell_parser,
-    _error_params,
-    _shown,
-    id_number_cell,
-)
+from .rules import ARROW_TYPES, UNIT_FACTORS, Checks, cell_parser, complete, id_number_cell, masked_value, stored_table
 
 # Above this many distinct values a column is worth its Arrow fast path; below it, Python parsing every distinct
 # value costs less than the regular expression over every row.
@@ -93,6 +83,27 @@ def read_rows(sheet, header_index: int, width: int) -> pa.Table | None:
 _WS_CLASS = "".join(f"\\x{{{ord(c):x}}}" for c in PY_WHITESPACE)  # the same set as an RE2 character class
 
 
+def _class(ranges: list[tuple[int, int]], without: str) -> str:
+    """An RE2 character class of these code point ranges less the characters `without`."""
+    out = []
+    for lo, hi in ranges:
+        for cut in sorted(ord(ch) for ch in without if lo <= ord(ch) <= hi):
+            if lo < cut:
+                out.append((lo, cut - 1))
+            lo = cut + 1
+        if lo <= hi:
+            out.append((lo, hi))
+    return "[" + "".join(f"\\x{{{a:x}}}-\\x{{{b:x}}}" if a != b else f"\\x{{{a:x}}}" for a, b in out) + "]"
+
+
+# Text the fast path may keep as written: printable ASCII and CJK ideographs, which NFKC (keys) leaves alone, with
+# nothing that could mark a totals row, footer or caption (metrics.forms): no mark character first, no 年 at all.
+_ASCII, _CJK = (0x21, 0x7E), (0x4E00, 0x9FFF)
+_TEXT_FIRST = _class([_ASCII, _CJK], forms.MARK_FIRST_CHARS + forms.MARK_INNER_CHARS)
+_TEXT_INNER = _class([(0x20, 0x7E), _CJK], forms.MARK_INNER_CHARS)
+_TEXT_LAST = _class([_ASCII, _CJK], forms.MARK_INNER_CHARS)
+
+
 class _Plan:
     """How one column of the file is read: a Python function for each distinct raw value and, for columns with
     many distinct values, a fast path: an RE2 pattern (Arrow's regex engine) for the raw values whose answer is
@@ -108,6 +119,7 @@ class _Plan:
         self.header = header
         self.pattern = pattern
         self.fast_value = fast_value  # (raw column, fast mask) -> values; where the mask is false anything goes
+        self.virtual = False  # a column the title rows give (场次编号：PX2023-001), not one of the file's cells
 
     @property
     def name(self) -> str:
@@ -140,21 +152,21 @@ def _contract_plan(i: int, col: Column, header: str, header_unit: str | None, ct
             return value, error, parsing.is_empty(raw), shown, bool(shown and not error)
         return _Plan(i, "contract", pa.string(), cell, col, header)
 
-    parse = _cell_parser(col, header_unit, ctx)
+    parse = cell_parser(col, header_unit, ctx)
 
     def cell(raw):
         try:
             return parse(raw), None, parsing.is_empty(raw), None, False
         except ValueError as exc:
-            return None, exc.args[0], parsing.is_empty(raw), _shown(col, raw), False
+            return None, exc.args[0], parsing.is_empty(raw), masked_value(col, raw), False
 
     plan = _Plan(i, "contract", arrow_type, cell, col, header)
     written_unit = header_unit if header_unit in ("元", "万元") else col.unit
     factor = UNIT_FACTORS.get((written_unit, col.unit), 1)
     if col.type == "text" and col.personal is None:
-        # More than six characters, no whitespace at either end and no full-width or non-breaking space inside:
-        # parse_text returns it unchanged.
-        plan.pattern = f"(?s)^[^{_WS_CLASS}][^\\x{{3000}}\\x{{a0}}]{{5,}}[^{_WS_CLASS}]$"
+        # More than six characters of printable ASCII and CJK ideographs, no space at either end: parse_text (and
+        # for a key, NFKC) returns it unchanged, and forms.cell_mark marks nothing.
+        plan.pattern = f"^{_TEXT_FIRST}{_TEXT_INNER}{{5,}}{_TEXT_LAST}$"
         plan.fast_value = lambda raw, fast: raw
     elif col.type == "number":
         plan.pattern = r"^[0-9]{1,9}(\.[0-9]{1,6})?$"
@@ -188,7 +200,7 @@ def _extra_plan(i: int, name: str) -> _Plan:
 def _other_plan(i: int) -> _Plan:
     """A cell under a blank (or repeated) header: only whether it holds anything matters."""
     return _Plan(i, "other", pa.string(), lambda raw: (None, None, parsing.is_empty(raw), None, False),
-                 pattern=f"(?s)^[^{_WS_CLASS}].{{6,}}", fast_value=lambda raw, fast: pa.nulls(len(raw), pa.string()))
+                 pattern=f"^{_TEXT_FIRST}{_TEXT_INNER}{{6,}}$", fast_value=lambda raw, fast: pa.nulls(len(raw), pa.string()))
 
 
 # ------------------------------------------------------------------------------------------- checks
@@ -196,7 +208,7 @@ def _other_plan(i: int) -> _Plan:
 def validate(parsed, sheet, match, ds: Dataset, ctx, add, header_text: dict[str, str]) -> bool:
     """Check and parse the rows of a CSV sheet into parsed.table, adding every problem; False if the file must
     take the row-by-row path instead."""
-    width = len(sheet.head(match.row_index + 1)[match.row_index])
+    width = match.width
     if len(set(match.extras.values())) != len(match.extras):
         return False  # two extra columns of one name: the row-by-row path keeps the last, as a dict does
     raw = read_rows(sheet, match.row_index, width)
@@ -214,59 +226,70 @@ def validate(parsed, sheet, match, ds: Dataset, ctx, add, header_text: dict[str,
             plans.append(_extra_plan(i, match.extras[i]))
         else:
             plans.append(_other_plan(i))
+    for k, (key, (_, value)) in enumerate(match.constants.items()):
+        raw = raw.append_column(f"c{width + k}", pa.array([value] * raw.num_rows, pa.string()))
+        plans.append(_contract_plan(width + k, ds.column(key), header_text[key], match.units.get(key), ctx))
+        plans[-1].virtual = True
 
-    d = _parse(raw, plans, ds)
+    d, skipped = _parse(raw, plans, ds)
+
+    def cell(i: int, row: int):
+        return raw[f"c{i}"][row - first_row].as_py()
+
+    forms.report_skipped([(row, kind, show_value(next(cell(p.index, row) for p in plans if not p.virtual
+                                                      and not parsing.is_empty(cell(p.index, row)))))
+                          for row, kind in skipped], add)
     if not d.num_rows:
         add("error", "no_rows")
         return True
+    for p in plans:
+        if p.kind == "other" and p.index not in match.texts:  # a repeated header is reported as such
+            filled = pc.indices_nonzero(pc.invert(d[f"x_{p.name}"]))
+            if len(filled):
+                row = d["_row"][filled[0].as_py()].as_py()
+                left = next((match.texts[j] for j in range(p.index - 1, -1, -1) if j in match.texts), "—")
+                add("error", "data_without_header", row, forms.column_letter(p.index),
+                    show_value(cell(p.index, row)), col=forms.column_letter(p.index), left=left)
     index_of = {p.col.key: p.index for p in plans if p.kind == "contract"}
 
     def raw_value(key: str, row: int):
-        return raw[f"c{index_of[key]}"][row - first_row].as_py()
+        return cell(index_of[key], row)
 
     Checks(d, ds, header_text, add, ctx, raw_value).run()
+    totals = [(row, forms.stated_totals(ds, match, [cell(i, row) for i in range(width)], ctx))
+              for row, kind in skipped if kind == forms.TOTAL]
+    forms.check_totals(totals, d, ds, header_text, add)
     parsed.table = stored_table(d, ds, _extra_json(d, [p for p in plans if p.kind == "extra"]))
     return True
 
 
-def stored_table(d: pa.Table, ds: Dataset, extra) -> pa.Table:
-    """The rows as they will be stored: the contract's columns, the spreadsheet row, the extra columns' JSON."""
-    columns = {c.stored_as: d[f"v_{c.key}"].cast(ARROW_TYPES[c.sql_type]) for c in ds.columns}
-    columns["_source_row"] = d["_row"].cast(pa.int32())
-    columns["_extra"] = extra
-    return pa.table(columns)
-
-
-def complete(d: dict, ds: Dataset, n: int) -> dict:
-    """Columns the file lacks (all empty), and the trainee rule of ONE_OF_REQUIRED: `_no_trainee` marks rows with
-    neither 学员编号 nor 身份证号; a person known only by an ID number gets a trainee_id made from its hash
-    (privacy.trainee_id_from_hash: "H" and the hash's first 16 characters)."""
-    for col in ds.columns:
-        d.setdefault(f"v_{col.key}", pa.nulls(n, ARROW_TYPES[col.sql_type]))
-    one_of = ONE_OF_REQUIRED.get(ds.name)
-    if one_of:
-        tid, idn = (d[f"v_{k}"] for k in one_of)
-        made = pc.binary_join_element_wise("H", pc.utf8_slice_codeunits(idn, 0, 16), "")
-        d[f"v_{one_of[0]}"] = pc.if_else(pc.and_(pc.is_null(tid), pc.is_valid(idn)), made, tid)
-        d["_no_trainee"] = pc.and_(pc.is_null(tid), pc.is_null(idn))
-    return d
-
-
-def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset) -> pa.Table:
+def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset) -> tuple[pa.Table, list[tuple[int, int]]]:
     """Table d: one row per data row of the file, with per column its value (v_<key>, or v<i> outside the
-    contract) and e/x/s/w<i>: error code, empty, shown value, warning."""
+    contract) and e/x/s/w<i>: error code, empty, shown value, warning; and the rows that are not data but a
+    totals row, footer or caption (metrics.forms), as (spreadsheet row, kind)."""
     n = raw.num_rows
     d: dict[str, pa.ChunkedArray | pa.Array] = {"_row": raw["_row"]}
     for p in plans:
         d.update(_parse_column(raw[f"c{p.index}"], p, n))
+    cells = [p for p in plans if not p.virtual]
     empty_row = None
-    for p in plans:  # a row is data unless every cell in it is empty ("-", "无数据" ... count as empty)
+    for p in cells:  # a row is data unless every cell in it is empty ("-", "无数据" ... count as empty)
         x = d[f"x_{p.name}"]
         empty_row = x if empty_row is None else pc.and_(empty_row, x)
+    drop, skipped = empty_row, []
+    if any(f"m_{p.name}" in d for p in cells):  # a cell reads 合计, 填表人, 一、禾木乡 ...
+        zeros = np.zeros(n, dtype=np.int8)
+        kinds = forms.row_kinds(
+            [np.asarray(d[f"m_{p.name}"]) if f"m_{p.name}" in d else zeros for p in cells],
+            [~np.asarray(d[f"x_{p.name}"], dtype=bool) for p in cells])
+        form_row = kinds != forms.DATA
+        rows = np.asarray(d["_row"])
+        skipped = [(int(rows[i]), int(kinds[i])) for i in np.flatnonzero(form_row)]
+        drop = pc.or_(empty_row, pa.array(form_row))
     table = pa.table(complete(d, ds, n))
-    if empty_row is None or not pc.any(empty_row).as_py():
-        return table  # the usual case: no blank row to drop (filtering copies every column)
-    return table.filter(pc.invert(empty_row))
+    if drop is None or not pc.any(drop).as_py():
+        return table, skipped  # the usual case: no blank row to drop (filtering copies every column)
+    return table.filter(pc.invert(drop)), skipped
 
 
 def _parse_column(raw: pa.ChunkedArray, p: _Plan, n: int) -> dict:
@@ -286,7 +309,8 @@ def _parse_column(raw: pa.ChunkedArray, p: _Plan, n: int) -> dict:
         encoded = pc.dictionary_encode(raw).unify_dictionaries()
         rest = encoded.chunks[0].dictionary if encoded.num_chunks else pa.array([], pa.string())
         index = pa.chunked_array([c.indices for c in encoded.chunks], pa.int32())
-    answers = [p.cell(r) for r in rest.to_pylist()]
+    rest = rest.to_pylist()
+    answers = [p.cell(r) for r in rest]
     value, error, empty, shown, warn = (list(a) for a in zip(*answers)) if answers else ([], [], [], [], [])
 
     def spread(values: list, arrow_type, none=None):
@@ -301,6 +325,9 @@ def _parse_column(raw: pa.ChunkedArray, p: _Plan, n: int) -> dict:
         f"s_{i}": spread(shown, pa.string()),
         f"w_{i}": spread(warn, pa.bool_(), none=False),
     }
+    marks = [forms.cell_mark(r) for r in rest]
+    if any(marks):
+        out[f"m_{i}"] = pc.fill_null(pa.array(marks, pa.int8()).take(index), 0)
     if many:
         out[p.value] = pc.if_else(fast, fast_values, out[p.value])
         out[f"x_{i}"] = pc.if_else(fast, False, out[f"x_{i}"])
@@ -325,136 +352,3 @@ def _extra_json(d: pa.Table, extras: list[_Plan]) -> pa.ChunkedArray | pa.Array:
     return pc.if_else(any_piece, pc.binary_join_element_wise("{", joined, "}", ""), pa.nulls(d.num_rows, pa.string()))
 
 
-class Checks:
-    """The row rules of datasets.md over the columns of table d, each a few Arrow kernels; only the rows that
-    break a rule come back to Python. Both paths use it: d holds per column of the contract v_<key> (the value)
-    and x_<key> (the cell was empty), and from metrics.columnar also e_/s_/w_<key> (parse error, shown value,
-    ID-checksum warning); validate.py reports parse problems itself and passes its bad rows in."""
-
-    def __init__(self, d: pa.Table, ds: Dataset, header_text: dict[str, str], add, ctx, raw_value,
-                 bad: set[int] | None = None):
-        self.d, self.ds, self.header_text, self.add, self.ctx = d, ds, header_text, add, ctx
-        self.raw_value = raw_value  # (key, row) -> the cell as written, for reports
-        self.bad: set[int] = bad if bad is not None else set()
-
-    def where(self, mask, *names: str) -> list[tuple]:
-        """(row, values of `names`) of the rows where mask holds, in file order."""
-        mask = pc.fill_null(mask, False)
-        if not pc.any(mask).as_py():
-            return []
-        index = pc.indices_nonzero(mask)
-        return list(zip(*(self.d[n].take(index).to_pylist() for n in ("_row", *names))))
-
-    def present(self):
-        """The contract's columns this file has, with their header as written."""
-        return [(col, self.header_text[col.key]) for col in self.ds.columns if col.key in self.header_text]
-
-    def error(self, code, row, column, value, **params):
-        self.add("error", code, row, column, value, **params)
-        self.bad.add(row)
-
-    def run(self, parse_problems: bool = True) -> None:
-        if parse_problems:
-            self.parse_problems()
-        self.required()
-        self.one_of()
-        self.bounds_dates_outliers()
-        self.between_columns()
-        self.keys()
-
-    def parse_problems(self) -> None:
-        for col, header in self.present():
-            e, w = self.d[f"e_{col.key}"], self.d[f"w_{col.key}"]
-            if e.null_count == len(e) and not pc.any(w).as_py():
-                continue
-            for row, code, shown, warn in self.where(pc.or_(pc.is_valid(e), w), f"e_{col.key}", f"s_{col.key}",
-                                                     f"w_{col.key}"):
-                if code is not None:
-                    self.error(code, row, header, shown, **_error_params(col, code, self.ctx))
-                elif warn:
-                    self.add("warning", "w_id_checksum", row, header, shown)
-
-    def required(self) -> None:
-        for col, header in self.present():
-            if col.required:
-                for (row,) in self.where(pc.and_(pc.is_null(self.d[f"v_{col.key}"]), self.d[f"x_{col.key}"])):
-                    self.error("required", row, header, None)
-
-    def one_of(self) -> None:
-        one_of = ONE_OF_REQUIRED.get(self.ds.name)
-        if not one_of:
-            return
-        tid, idn = one_of
-        header = self.header_text.get(tid) or self.header_text.get(idn)
-        for (row,) in self.where(self.d["_no_trainee"]):
-            if row not in self.bad:
-                self.error("missing_trainee", row, header, None)
-
-    def bounds_dates_outliers(self) -> None:
-        for col, header in self.present():
-            name = f"v_{col.key}"
-            v = self.d[name]
-            if col.minimum is not None:
-                for row, value in self.where(pc.less_equal(v, col.minimum), name):
-                    if col.exclusive_minimum and value <= col.minimum:
-                        self.error("not_positive", row, header, show_value(self.raw_value(col.key, row)))
-                    elif value < col.minimum:
-                        self.error("negative", row, header, show_value(self.raw_value(col.key, row)))
-            if col.type == "date":
-                today = self.ctx.today
-                for row, value in self.where(pc.greater(v, pa.scalar(today, pa.date32())), name):
-                    self.add("warning", "w_future_date", row, header, value.isoformat(), today=today.isoformat())
-            if col.type in ("number", "int"):
-                median = _median(pc.filter(v, pc.fill_null(pc.greater(v, 0), False)).to_numpy())
-                if median is None or median <= 0:
-                    continue
-                for row, value in self.where(pc.greater(v, OUTLIER_FACTOR * median), name):
-                    self.add("warning", "w_outlier", row, header, show_value(value), median=f"{median:g}")
-
-    def between_columns(self) -> None:
-        h, d = self.header_text, self.d
-        if self.ds.name == "online_retail":
-            for row, agri, total in self.where(pc.greater(d["v_agri"], pc.add(d["v_total"], 1e-9)),
-                                               "v_agri", "v_total"):
-                self.error("agri_above_total", row, h["agri"], show_value(agri), agri=f"{agri:g}",
-                           total=f"{total:g}")
-        if self.ds.name == "milestones":
-            for row, end in self.where(pc.less(d["v_planned_end"], d["v_planned_start"]), "v_planned_end"):
-                self.error("planned_end_before_start", row, h["planned_end"], end.isoformat())
-
-    def keys(self) -> None:
-        """Two rows with the same key: an error on every later one, naming the first (rows with errors aside)."""
-        keys = [f"v_{c.key}" for c in self.ds.key_columns]
-        key_header = "、".join(self.header_text.get(k, self.ds.column(k).zh)
-                              for k in (c.key for c in self.ds.key_columns) if k in self.header_text)
-        cols = ", ".join(f'"{k}"' for k in keys)
-        not_null = " AND ".join(f'"{k}" IS NOT NULL' for k in keys)
-        con = duckdb.connect(config={"threads": 2})  # DuckDB's parallel hash aggregate beats Arrow's count_distinct
-        try:
-            con.register("d", self.d.select(["_row", *keys]))
-            if not con.execute(f"SELECT 1 FROM d WHERE {not_null} GROUP BY {cols} HAVING count(*) > 1 LIMIT 1"
-                               ).fetchall():
-                return  # the usual case: no key twice
-            con.register("bad", pa.table({"_row": pa.array(sorted(self.bad), pa.int64())}))
-            found = con.execute(
-                f"SELECT _row, first_row, {cols} FROM (SELECT _row, {cols}, min(_row) OVER (PARTITION BY {cols}) "
-                f"AS first_row FROM d WHERE {not_null} AND _row NOT IN (SELECT _row FROM bad)) "
-                f"WHERE _row > first_row ORDER BY _row").fetchall()
-        finally:
-            con.close()
-        for row, first_row, *key in found:
-            shown = " / ".join(str(v) for v in key)
-            self.add("error", "duplicate_key", row, key_header, shown, other=first_row, key=shown)
-
-
-def _median(values: np.ndarray):
-    """statistics.median's answer and arithmetic (the middle value, or the mean of the two middle values), without
-    sorting everything; None below the count at which outliers are looked for."""
-    n = len(values)
-    if n < OUTLIER_MIN_VALUES:
-        return None
-    k = n // 2
-    if n % 2:
-        return np.partition(values, k)[k].item()
-    part = np.partition(values, [k - 1, k])
-    return (part[k - 1].item() + part[k].item()) / 2

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from . import privacy, store
 from .config import CountyConfig, default_config
 from .datasets import DATASETS, Dataset, load_order
 from .i18n import t
 from .problems import Problem
-from .validate import ParsedFile, parse_file
+from .validate import ParsedFile, parse_upload
 
 MAX_WARNINGS_KEPT = 200  # per load, in the load log; the full list is in the report shown at load time
 
@@ -30,20 +31,30 @@ MAX_WARNINGS_KEPT = 200  # per load, in the load log; the full list is in the re
 class FileOutcome:
     file_name: str
     dataset: str | None
-    status: str  # "loaded", "unchanged" or "refused"
+    status: str  # "loaded", "unchanged", "refused" or "not_loaded" (fine, but another file of the batch is not)
     load_id: int | None = None
     added: int = 0
     replaced: int = 0
     unchanged: int = 0
+    removed: int = 0  # stored rows not in the file, removed because the file is the whole ledger (replace)
     previous_load: int | None = None  # an active load of the very same file, if any
     problems: list[Problem] = field(default_factory=list)
 
     def summary(self, lang: str = "zh") -> str:
         ds = DATASETS[self.dataset] if self.dataset else None
         name = (ds.zh if lang != "en" else ds.en) if ds else "?"
+        if self.status == "not_loaded":
+            return t("not_loaded", lang, file=Path(self.file_name).name, dataset=name)
+        if self.status == "loaded" and not (self.added or self.replaced):
+            return t("removed", lang, file=Path(self.file_name).name, dataset=name, removed=self.removed,
+                     load_id=self.load_id)
         if self.status == "loaded":
-            return t("loaded", lang, file=Path(self.file_name).name, dataset=name, added=self.added, replaced=self.replaced,
+            text = t("loaded", lang, file=Path(self.file_name).name, dataset=name, added=self.added, replaced=self.replaced,
                      unchanged=self.unchanged, load_id=self.load_id)
+            if self.removed:
+                text += ("；" if lang != "en" else "; ") + t("removed", lang, file=Path(self.file_name).name,
+                                                            dataset=name, removed=self.removed, load_id=self.load_id)
+            return text
         if self.status == "unchanged":
             if self.previous_load is not None:
                 return t("noop_same_file", lang, file=Path(self.file_name).name, dataset=name, load_id=self.previous_load)
@@ -168,15 +179,17 @@ class _Preview(Exception):
 def ingest_files(con: duckdb.DuckDBPyConnection, files: list[tuple[str, bytes]], dataset: str | None = None,
                  user: str | None = None, config: CountyConfig | None = None, is_demo: bool = False,
                  today: dt.date | None = None, dry_run: bool = False,
-                 preview_as_of: dt.date | None = None) -> BatchResult:
+                 preview_as_of: dt.date | None = None, replace: bool = False) -> BatchResult:
     """Parse, check and (if nothing is wrong anywhere) load a batch of files in one transaction.
 
     dry_run: do all of it, measure the effect on the KPIs the batch touches at `preview_as_of`, then roll back.
+    replace: the batch's files are each ledger whole: stored rows of that ledger not in them are removed (kept in
+    `<dataset>__replaced`, so undoing the load puts them back). Without it they are only reported.
     """
     config = config or default_config()
     key = privacy.hash_key()
     user = user or _current_user()
-    parsed = [parse_file(name, content, dataset, config, key, today) for name, content in files]
+    parsed = [p for name, content in files for p in parse_upload(name, content, dataset, config, key, today)]
     if not _key_matches(con, key):
         for p in parsed:
             p.problems.insert(0, Problem("error", "key_mismatch", p.file_name))
@@ -184,7 +197,7 @@ def ingest_files(con: duckdb.DuckDBPyConnection, files: list[tuple[str, bytes]],
 
     if any(p.errors for p in parsed):
         outcomes = [FileOutcome(p.file_name, p.dataset.name if p.dataset else None,
-                                "refused" if p.errors else "unchanged", problems=p.problems) for p in parsed]
+                                "refused" if p.errors else "not_loaded", problems=p.problems) for p in parsed]
         return BatchResult(outcomes, committed=False)
 
     order = load_order([p.dataset.name for p in parsed])
@@ -199,7 +212,7 @@ def ingest_files(con: duckdb.DuckDBPyConnection, files: list[tuple[str, bytes]],
     changes: list[KpiChange] = []
     try:
         with store.transaction(con):
-            _load_batch(con, by_order, outcomes, user, is_demo, key)
+            _load_batch(con, by_order, outcomes, user, is_demo, key, replace)
             if dry_run:
                 after = _kpi_results(con, touched, preview_as_of, config)
                 changes = [KpiChange(k, before[k].value, after[k].value, before[k].status, after[k].status)
@@ -208,6 +221,11 @@ def ingest_files(con: duckdb.DuckDBPyConnection, files: list[tuple[str, bytes]],
     except _Preview:
         for outcome in outcomes.values():
             outcome.load_id = None  # nothing was stored
+    except _Refused as exc:  # replacing would leave rows of another ledger without what they refer to
+        problem = Problem("error", exc.key, exc.params.pop("file"), params=exc.params)
+        return BatchResult([FileOutcome(p.file_name, p.dataset.name, "refused" if p.file_name == problem.file
+                                        else "not_loaded", problems=p.problems + [problem] * (p.file_name == problem.file))
+                            for p in parsed], committed=False)
     return BatchResult([outcomes[id(p)] for p in parsed], committed=not dry_run, dry_run=dry_run,
                        kpi_changes=changes)
 
@@ -221,11 +239,13 @@ def _kpi_results(con, datasets: set[str], as_of: dt.date, config: CountyConfig) 
 
 
 def _load_batch(con, by_order: list[ParsedFile], outcomes: dict[int, FileOutcome], user: str, is_demo: bool,
-                key: bytes) -> None:
-    """Merge each file in dependency order and record a load for each that changed anything."""
+                key: bytes, replace: bool = False) -> None:
+    """Merge each file in dependency order and record a load for each that changed anything; then, per ledger,
+    the stored rows that none of its files hold: reported, or removed when the files are the whole ledger."""
     now = dt.datetime.now().replace(microsecond=0)
     batch_id = None
     changed = False
+    last_of: dict[str, ParsedFile] = {}
     for p in by_order:
         ds = p.dataset
         previous = store.one(con, "SELECT max(load_id) FROM loads WHERE dataset = ? AND sha256 = ? AND status = 'active'",
@@ -238,17 +258,84 @@ def _load_batch(con, by_order: list[ParsedFile], outcomes: dict[int, FileOutcome
                               unchanged=unchanged, previous_load=previous, problems=p.problems)
         if added or replaced:
             outcome.status, outcome.load_id, outcome.previous_load = "loaded", load_id, None
-            con.execute(
-                "INSERT INTO loads (load_id, batch_id, dataset, file_name, sha256, rows_added, rows_replaced, "
-                "rows_unchanged, loaded_by, loaded_at, warnings, is_demo) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                [load_id, batch_id, ds.name, Path(p.file_name).name, p.sha256, added, replaced, unchanged,
-                 user, now, _warnings_json(p.problems), is_demo])
+            _record_load(con, load_id, batch_id, p, outcome, user, now, is_demo)
             changed = True
         outcomes[id(p)] = outcome
+        last_of[ds.name] = p
+    for p in last_of.values():
+        outcome = outcomes[id(p)]
+        ds = p.dataset
+        files = [q for q in by_order if q.dataset is ds]
+        missing = _stored_not_in(con, ds, files)
+        if not missing:
+            continue
+        if not replace:
+            shown = "、".join(missing[:5]) + ("…" if len(missing) > 5 else "")
+            outcome.problems.append(Problem("warning", "w_stored_not_in_file", p.file_name, p.sheet_name,
+                                            params={"count": len(missing), "examples": shown}))
+            continue
+        if outcome.load_id is None:
+            outcome.load_id = store.one(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads")[0]
+            batch_id = batch_id or outcome.load_id
+            outcome.status, outcome.previous_load = "loaded", None
+            _record_load(con, outcome.load_id, batch_id, p, outcome, user, now, is_demo)
+        outcome.removed = _remove_not_in(con, ds, files, outcome.load_id)
+        con.execute("UPDATE loads SET rows_replaced = rows_replaced + ? WHERE load_id = ?",
+                    [outcome.removed, outcome.load_id])
+        changed = True
+        if ds.name == "training_sessions":
+            orphans = store.one(con,
+                "SELECT count(*), min(a.session_id) FROM training_attendance a "
+                "WHERE NOT EXISTS (SELECT 1 FROM training_sessions s WHERE s.session_id = a.session_id)")
+            if orphans[0]:
+                raise _Refused("replace_blocked_orphans", {"count": orphans[0], "example": orphans[1],
+                                                           "file": p.file_name})
     if changed:
         store.bump_data_version(con)
         con.execute("INSERT INTO meta VALUES ('hash_key', ?) ON CONFLICT (key) DO NOTHING",
                     [privacy.key_fingerprint(key)])
+
+
+def _record_load(con, load_id: int, batch_id: int, p: ParsedFile, outcome: FileOutcome, user: str,
+                 now: dt.datetime, is_demo: bool) -> None:
+    con.execute(
+        "INSERT INTO loads (load_id, batch_id, dataset, file_name, sha256, rows_added, rows_replaced, "
+        "rows_unchanged, loaded_by, loaded_at, warnings, is_demo) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        [load_id, batch_id, p.dataset.name, Path(p.file_name).name, p.sha256, outcome.added, outcome.replaced,
+         outcome.unchanged, user, now, _warnings_json(p.problems), is_demo])
+
+
+def _batch_keys(con, ds: Dataset, files: list[ParsedFile]) -> tuple[str, str]:
+    """Registers the keys of these files as `batch_keys`; returns the join condition on them and the key list."""
+    keys = [c.stored_as for c in ds.key_columns]
+    con.register("batch_keys", pa.concat_tables([f.table.select(keys) for f in files]))
+    return " AND ".join(f't."{k}" IS NOT DISTINCT FROM b."{k}"' for k in keys), ", ".join(f't."{k}"' for k in keys)
+
+
+def _stored_not_in(con, ds: Dataset, files: list[ParsedFile]) -> list[str]:
+    """The keys (as shown) of stored rows of this ledger that none of the files hold."""
+    on, cols = _batch_keys(con, ds, files)
+    try:
+        rows = con.execute(f'SELECT {cols} FROM "{ds.table}" t WHERE NOT EXISTS '
+                           f"(SELECT 1 FROM batch_keys b WHERE {on}) ORDER BY {cols}").fetchall()
+    finally:
+        con.unregister("batch_keys")
+    return [" / ".join(str(v) for v in row) for row in rows]
+
+
+def _remove_not_in(con, ds: Dataset, files: list[ParsedFile], load_id: int) -> int:
+    """Move the stored rows none of the files hold to `<dataset>__replaced`, tagged with this load (undo restores)."""
+    stored = [c for c, _ in store.stored_columns(ds)] + ["_load_id", "_source_row", "_extra"]
+    all_cols = ", ".join(f'"{c}"' for c in stored)
+    t_cols = ", ".join(f't."{c}"' for c in stored)
+    on, _ = _batch_keys(con, ds, files)
+    try:
+        gone = f"NOT EXISTS (SELECT 1 FROM batch_keys b WHERE {on})"
+        con.execute(f'INSERT INTO "{ds.table}__replaced" ({all_cols}, "_replaced_by") '
+                    f'SELECT {t_cols}, ? FROM "{ds.table}" t WHERE {gone}', [load_id])
+        return store.one(con, f'DELETE FROM "{ds.table}" t WHERE {gone}')[0]
+    finally:
+        con.unregister("batch_keys")
 
 
 def _key_matches(con: duckdb.DuckDBPyConnection, key: bytes) -> bool:

@@ -54,6 +54,13 @@ def parse_text(value) -> str | None:
     return text or None
 
 
+def parse_key(value) -> str | None:
+    """A code that identifies a row or refers to one (场次编号, 学员编号 ...): text folded with NFKC, so the full-width
+    `ＰＸ２０２３－００１` a Chinese input method types matches `PX2023-001` in every file and every check."""
+    text = parse_text(value)
+    return None if text is None else unicodedata.normalize("NFKC", text).strip() or None
+
+
 _DATE_PATTERNS = [
     re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"),
     re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})[日号]?$"),

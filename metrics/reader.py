@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 
 from .datasets import DATASETS, ONE_OF_REQUIRED, Dataset
 from .errors import DashboardError
+from .forms import read_title
 
 MAX_TITLE_ROWS = 5  # title or blank rows allowed above the header (datasets.md)
+ACCEPTED_TYPES = ".xlsx、.xlsm、.xlsb、.xls、.ods、.et、.csv"
 MAX_UNZIPPED_BYTES = 512 * 1024 * 1024  # an .xlsx expanding beyond this is refused before it is parsed
 
 
@@ -220,8 +222,16 @@ def read_file(file_name: str, content: bytes) -> list[Sheet]:
     if not content or content.isspace():
         raise FileProblem("empty_file")
     suffix = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
-    if suffix in ("xlsx", "xlsm", "xls", "ods"):
+    if suffix in ("xlsx", "xlsm", "xlsb", "xls", "ods"):
         return _read_excel(content)
+    if suffix == "et":
+        # WPS saves .et as an Excel 97 or an .xlsx container under its own name more often than not.
+        try:
+            return _read_excel(content)
+        except FileProblem as exc:
+            if exc.code == "too_large":
+                raise
+            raise FileProblem("save_as_xlsx", accepted=ACCEPTED_TYPES) from None
     if suffix in ("csv", "txt", "tsv"):
         if content[:2] == b"PK" or content[:4] == b"\xd0\xcf\x11\xe0":
             return _read_excel(content)  # an Excel file saved with a .csv name
@@ -257,14 +267,24 @@ def header_lookup(dataset: Dataset) -> dict[str, str]:
 @dataclass
 class HeaderMatch:
     dataset: str
-    row_index: int  # index into Sheet.rows
+    row_index: int  # index into Sheet.rows of the (last) header row: data starts below it
     columns: dict[int, str]  # cell index -> column key
     units: dict[str, str | None]  # column key -> unit written in the header
     extras: dict[int, str]  # cell index -> header text of columns not in the contract
-    duplicates: list[str] = field(default_factory=list)
+    duplicates: list[tuple[int, str, int]] = field(default_factory=list)  # (cell index, header, index it repeats)
+    texts: dict[int, str] = field(default_factory=dict)  # cell index -> header as written ("金额（万元）/实际")
+    first_row: int | None = None  # index of the first header row when the header takes two rows
+    width: int = 0  # cells in the header row(s): the table's width
+    # column key -> (the title cell, its value): a column the table lacks, given once above it (场次编号：PX2023-001)
+    constants: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def top(self) -> int:
+        """Index of the header's first row: the rows above it are title rows."""
+        return self.first_row if self.first_row is not None else self.row_index
 
     def missing_required(self) -> list[str]:
-        present = set(self.columns.values())
+        present = set(self.columns.values()) | set(self.constants)
         ds = DATASETS[self.dataset]
         missing = [c.key for c in ds.required_columns if c.key not in present]
         one_of = ONE_OF_REQUIRED.get(self.dataset)
@@ -273,32 +293,108 @@ class HeaderMatch:
         return missing
 
 
+def _match_cells(cells: dict[int, tuple[list[str], str]], lookup: dict[str, str], dataset: str,
+                 index: int, width: int) -> HeaderMatch:
+    """Header cells (index -> (spellings to try in order, header as written)) matched to the contract."""
+    columns: dict[int, str] = {}
+    units: dict[str, str | None] = {}
+    extras: dict[int, str] = {}
+    duplicates: list[tuple[int, str, int]] = []
+    texts: dict[int, str] = {}
+    for cell_index, (spellings, written) in sorted(cells.items()):
+        texts[cell_index] = written
+        for spelling in spellings:
+            name, unit = split_header(spelling)
+            key = lookup.get(name)
+            if key is not None:
+                break
+        if key is None:
+            extras[cell_index] = written
+        elif key in columns.values():
+            first = next(i for i, k in columns.items() if k == key)
+            duplicates.append((cell_index, written, first))
+        else:
+            columns[cell_index] = key
+            units[key] = unit
+    return HeaderMatch(dataset, index, columns, units, extras, duplicates, texts, width=width)
+
+
+def _looks_like_label(cell) -> bool:
+    """A sub-header cell: short text that is not a number or a date."""
+    if not isinstance(cell, str) or not cell.strip() or len(cell.strip()) > 20:
+        return False
+    text = unicodedata.normalize("NFKC", cell).strip()
+    return not re.fullmatch(r"[-+]?[\d.,%]+|\d{4}[-/.年]\d{1,2}([-/.月]\d{1,2}日?)?", text)
+
+
+def _two_row_header(top: list, bottom: list, lookup: dict[str, str], dataset: str, index: int) -> HeaderMatch | None:
+    """Group headers merged over sub-headers (`金额（万元）` over `计划 | 实际`): each sub-header combined with the
+    group above it (the unit comes from the group), or None when `bottom` does not read as sub-headers.
+
+    A merged cell keeps its text in its first cell only, so a group spans to the right over empty cells of the top
+    row that have a sub-header below them."""
+    def filled(row, i):
+        return i < len(row) and row[i] is not None and str(row[i]).strip() != ""
+
+    width = max(len(top), len(bottom))
+    below = [i for i in range(width) if filled(bottom, i)]
+    if not below or not all(_looks_like_label(bottom[i]) for i in below):
+        return None
+    group_of: dict[int, int] = {}
+    for i in below:
+        j = i
+        while j >= 0 and not filled(top, j):
+            j -= 1
+        if j >= 0 and all(filled(bottom, k) for k in range(j, i + 1)):
+            group_of[i] = j
+    if not any(not filled(top, i) for i in group_of):
+        return None  # no group spans two columns: the row below is data (or a second header) of its own
+    cells: dict[int, tuple[list[str], str]] = {}
+    for i in range(width):
+        if i in group_of:
+            group, sub = str(top[group_of[i]]).strip(), str(bottom[i]).strip()
+            g_name, g_unit = split_header(group)
+            s_name, s_unit = split_header(sub)
+            unit = f"（{s_unit or g_unit}）" if (s_unit or g_unit) else ""
+            cells[i] = ([s_name + unit, s_name + g_name + unit, g_name + s_name + unit, group], f"{group}/{sub}")
+        elif filled(top, i):
+            cells[i] = ([str(top[i])], str(top[i]).strip())
+        elif filled(bottom, i):
+            cells[i] = ([str(bottom[i])], str(bottom[i]).strip())
+    return _match_cells(cells, lookup, dataset, index, width)
+
+
 def match_header(sheet: Sheet, dataset: Dataset) -> HeaderMatch | None:
-    """The best header row for this dataset among the first MAX_TITLE_ROWS + 1 non-empty rows."""
+    """The best header row for this dataset among the first MAX_TITLE_ROWS + 1 non-empty rows; a header of two
+    rows (group headers merged over sub-headers) when that matches more of the contract, or shows two columns
+    under one group mapping to one field."""
     lookup = header_lookup(dataset)
+    head = sheet.head(MAX_TITLE_ROWS + 2)
     best: HeaderMatch | None = None
     best_score = 0
-    for index, row in enumerate(sheet.head(MAX_TITLE_ROWS + 1)):
-        columns: dict[int, str] = {}
-        units: dict[str, str | None] = {}
-        extras: dict[int, str] = {}
-        duplicates: list[str] = []
-        for cell_index, cell in enumerate(row):
-            if cell is None or str(cell).strip() == "":
-                continue
-            name, unit = split_header(cell)
-            key = lookup.get(name)
-            if key is None:
-                extras[cell_index] = str(cell).strip()
-            elif key in columns.values():
-                duplicates.append(str(cell).strip())
-            else:
-                columns[cell_index] = key
-                units[key] = unit
-        if len(columns) > best_score:
-            best_score = len(columns)
-            best = HeaderMatch(dataset.name, index, columns, units, extras, duplicates)
-    return best if best_score >= 1 else None
+    for index, row in enumerate(head[:MAX_TITLE_ROWS + 1]):
+        cells = {i: ([str(c)], str(c).strip()) for i, c in enumerate(row) if c is not None and str(c).strip() != ""}
+        match = _match_cells(cells, lookup, dataset.name, index, len(row))
+        if len(match.columns) > best_score:
+            best_score = len(match.columns)
+            best = match
+    if best is None:
+        return None
+    b = best.row_index
+    for top in (b - 1, b):
+        if top < 0 or top + 1 >= len(head):
+            continue
+        pair = _two_row_header(head[top], head[top + 1], lookup, dataset.name, top + 1)
+        if pair is None:
+            continue
+        new_duplicates = len(pair.duplicates) > len(best.duplicates)
+        if len(pair.columns) > len(best.columns) or (len(pair.columns) == len(best.columns) and new_duplicates):
+            pair.first_row = top
+            best = pair
+            break
+    best.constants = read_title(head[:best.top], lambda name: lookup.get(split_header(name)[0]),
+                                set(best.columns.values())).values
+    return best
 
 
 @dataclass

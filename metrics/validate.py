@@ -18,24 +18,34 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import parsing, privacy
+from . import columnar, forms, parsing, privacy
 from .config import CountyConfig
 from .datasets import DATASETS, Column, Dataset
 from .problems import Problem, show_value
-from .reader import CsvSheet, FileProblem, HeaderMatch, Sheet, match_header, read_file, recognise
+from .reader import (
+    CsvSheet,
+    FileProblem,
+    HeaderMatch,
+    Sheet,
+    header_lookup,
+    match_header,
+    read_file,
+    recognise,
+    split_header,
+)
+from .rules import (
+    ARROW_TYPES,
+    Checks,
+    Context,
+    cell_parser,
+    complete,
+    error_params,
+    id_number_cell,
+    masked_value,
+    stored_table,
+)
 
-ARROW_TYPES = {
-    "DATE": pa.date32(),
-    "BIGINT": pa.int64(),
-    "DOUBLE": pa.float64(),
-    "BOOLEAN": pa.bool_(),
-    "VARCHAR[]": pa.list_(pa.string()),
-    "VARCHAR": pa.string(),
-}
-UNIT_FACTORS = {("元", "万元"): 1 / 10000, ("万元", "元"): 10000}
 MAX_FILE_BYTES = 200 * 1024 * 1024  # one ledger file; the upload page allows less (.streamlit/config.toml)
-OUTLIER_FACTOR = 10
-OUTLIER_MIN_VALUES = 5
 # Tests set this to True to take every CSV row by row (the reference path) and compare with metrics.columnar.
 ROW_BY_ROW_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("row_by_row_only", default=False)
 
@@ -64,64 +74,6 @@ class ParsedFile:
         return self.column_values("_source_row")
 
 
-@dataclass
-class _Context:
-    config: CountyConfig
-    hash_key: bytes
-    today: dt.date
-
-
-def _cell_parser(col: Column, header_unit: str | None, ctx: _Context):
-    """The function turning one raw cell of this column into its stored value (or raising ValueError(code))."""
-    if col.type == "date":
-        return parsing.parse_date
-    if col.type == "month":
-        return parsing.parse_month
-    if col.type in ("number", "int"):
-        written_unit = header_unit if header_unit in ("元", "万元") else col.unit
-        factor = UNIT_FACTORS.get((written_unit, col.unit), 1)
-        base = parsing.parse_int if col.type == "int" and factor == 1 else parsing.parse_number
-
-        def parse_amount(value):
-            number = base(value, written_unit)
-            return None if number is None else number * factor if factor != 1 else number
-
-        return parse_amount
-    if col.type == "bool":
-        return parsing.parse_bool
-    if col.type == "enum":
-        return lambda v: parsing.parse_enum(v, col.choices)
-    if col.type == "township":
-        lookup = ctx.config.township_lookup()
-        return lambda v: parsing.parse_lookup(v, lookup, "bad_township")
-    if col.type == "budget_line":
-        lookup = ctx.config.budget_line_lookup()
-        return lambda v: parsing.parse_lookup(v, lookup, "bad_budget_line")
-    if col.type == "list":
-        return parsing.parse_list
-    if col.personal == "phone":
-        return lambda v: None if parsing.is_empty(v) else privacy.mask_phone(v)
-    return parsing.parse_text
-
-
-def _error_params(col: Column, code: str, ctx: _Context) -> dict:
-    if code == "bad_enum":
-        return {"allowed": "、".join(col.choices)}
-    if code == "bad_township":
-        return {"allowed": "、".join(t.name for t in ctx.config.townships)}
-    if code == "bad_budget_line":
-        return {"allowed": "、".join(f"{line.id} {line.zh}" for line in ctx.config.budget_lines)}
-    return {}
-
-
-def _shown(col: Column, raw) -> str | None:
-    if col.personal == "id_number":
-        return privacy.mask_id_number(raw)
-    if col.personal == "phone":
-        return privacy.mask_phone(raw)
-    return show_value(raw)
-
-
 def _find_header(sheets: list[Sheet], ds: Dataset) -> tuple[Sheet, HeaderMatch] | tuple[None, HeaderMatch | None]:
     best: tuple[Sheet, HeaderMatch] | None = None
     for sheet in sheets:
@@ -137,25 +89,121 @@ def _find_header(sheets: list[Sheet], ds: Dataset) -> tuple[Sheet, HeaderMatch] 
 
 def parse_file(file_name: str, content: bytes, dataset: str | None, config: CountyConfig,
                hash_key: bytes, today: dt.date | None = None) -> ParsedFile:
-    parsed = ParsedFile(file_name, hashlib.sha256(content).hexdigest())
-    ctx = _Context(config, hash_key, today or dt.date.today())
+    """The first ledger of a file (a CSV holds one): see parse_upload for a workbook of several."""
+    return parse_upload(file_name, content, dataset, config, hash_key, today)[0]
+
+
+def parse_upload(file_name: str, content: bytes, dataset: str | None, config: CountyConfig,
+                 hash_key: bytes, today: dt.date | None = None) -> list[ParsedFile]:
+    """Every ledger in one uploaded file, one ParsedFile each: a workbook's sheets are each recognised, sheets of
+    one ledger (2023年, 2024年) combined, and sheets that are no ledger (填表说明, 封面) listed as skipped."""
+    sha256 = hashlib.sha256(content).hexdigest()
+    parsed = ParsedFile(file_name, sha256)
+    ctx = Context(config, hash_key, today or dt.date.today())
 
     def file_error(code: str, **params) -> ParsedFile:
         parsed.problems.append(Problem("error", code, file_name, params=params))
         return parsed
 
     if len(content) > MAX_FILE_BYTES:
-        return file_error("too_large", detail=f"{len(content) // 2**20} MB", limit=f"{MAX_FILE_BYTES // 2**20} MB")
+        return [file_error("too_large", detail=f"{len(content) // 2**20} MB", limit=f"{MAX_FILE_BYTES // 2**20} MB")]
     try:
         sheets = read_file(file_name, content)
     except FileProblem as exc:
-        return file_error(exc.code, **exc.params)
+        return [file_error(exc.code, **exc.params)]
     try:
-        return _parse_sheets(parsed, sheets, dataset, ctx, file_error)
+        if len(sheets) > 1:
+            ledgers = _parse_workbook(file_name, sha256, sheets, dataset, ctx)
+            if ledgers:
+                return ledgers
+        return [_parse_sheets(parsed, sheets, dataset, ctx, file_error)]
     except FileProblem as exc:  # a CSV the csv module gives up on half-way (reading its rows is lazy)
         parsed.problems = [p for p in parsed.problems if not p.is_error]
         parsed.table = None
-        return file_error(exc.code, **exc.params)
+        return [file_error(exc.code, **exc.params)]
+
+
+def _parse_workbook(file_name: str, sha256: str, sheets: list[Sheet], dataset: str | None,
+                    ctx: Context) -> list[ParsedFile]:
+    """The ledgers of a workbook of several sheets, or [] when no sheet is a whole ledger (then the file is
+    reported as one, naming what is missing)."""
+    groups: dict[str, list[tuple[Sheet, HeaderMatch]]] = {}
+    others: list[Sheet] = []
+    for sheet in sheets:
+        if not _has_values(sheet):
+            continue
+        if dataset is not None:
+            match = match_header(sheet, DATASETS[dataset])
+            name = dataset if match is not None and not match.missing_required() else None
+        else:
+            name = recognise([sheet]).dataset
+            match = match_header(sheet, DATASETS[name]) if name else None
+        if name is None:
+            others.append(sheet)
+        else:
+            groups.setdefault(name, []).append((sheet, match))
+    if not groups:
+        return []
+    ledgers: list[ParsedFile] = []
+    for name, members in groups.items():
+        ds = DATASETS[name]
+        parsed = ParsedFile(file_name, sha256, ds, "、".join(str(s.name) for s, _ in members))
+        tables = []
+        for sheet, match in members:
+            part = ParsedFile(file_name, sha256, ds, sheet.name)
+            _validate_rows(part, sheet, match, ds, ctx)
+            parsed.problems.extend(part.problems)
+            tables.append((sheet.name, part.table))
+        if len(members) > 1:
+            parsed.problems.append(Problem("warning", "w_sheets_combined", file_name, params={
+                "sheets": "、".join(f"「{s.name}」" for s, _ in members), "dataset": ds.zh, "dataset_en": ds.en}))
+            _keys_across_sheets(parsed, tables, ds)
+        if all(t is not None for _, t in tables):
+            parsed.table = pa.concat_tables([t for _, t in tables])
+        ledgers.append(parsed)
+    first = ledgers[0]
+    for sheet in others:
+        # A sheet that reads much like a ledger of this workbook but lacks a required column is an error: skipping
+        # it would leave a year of spending out without anyone noticing.
+        near = [(len(m.columns), name, m) for name in groups
+                if (m := match_header(sheet, DATASETS[name])) is not None and len(m.columns) >= 2]
+        if near:
+            _, name, match = max(near, key=lambda x: x[0])
+            ds = DATASETS[name]
+            missing = "、".join(ds.column(k).zh for key in match.missing_required() for k in key.split("|"))
+            target = next(p for p in ledgers if p.dataset is ds)
+            target.problems.append(Problem("error", "sheet_missing_columns", file_name, sheet.name,
+                                           params={"dataset": ds.zh, "dataset_en": ds.en, "missing": missing}))
+            continue
+        found = recognise([sheet])
+        closest = "、".join(DATASETS[c].zh for c in found.candidates) or "—"
+        first.problems.append(Problem("warning", "w_sheet_skipped", file_name, sheet.name,
+                                      params={"closest": closest}))
+    return ledgers
+
+
+def _keys_across_sheets(parsed: ParsedFile, tables: list[tuple[str, pa.Table | None]], ds: Dataset) -> None:
+    """A key in two sheets of one ledger (PZ2023-006 in 2023年 and in 2024年): an error on the later one."""
+    keys = [c.stored_as for c in ds.key_columns]
+    header = "、".join(c.zh for c in ds.key_columns)
+    seen: dict[tuple, tuple[str, int]] = {}
+    for sheet, table in tables:
+        if table is None:
+            continue
+        here: dict[tuple, int] = {}
+        columns = [table.column(k).to_pylist() for k in keys]
+        for row, *key in zip(table.column("_source_row").to_pylist(), *columns):
+            key = tuple(key)
+            if None in key:
+                continue
+            if key in seen:
+                shown = " / ".join(str(v) for v in key)
+                parsed.problems.append(Problem("error", "duplicate_key_sheet", parsed.file_name, sheet, row, header,
+                                               shown, {"other_sheet": seen[key][0], "other": seen[key][1],
+                                                       "key": shown}))
+            here.setdefault(key, row)
+        for key, row in here.items():
+            seen.setdefault(key, (sheet, row))
 
 
 def _has_values(sheet) -> bool:
@@ -166,21 +214,36 @@ def _has_values(sheet) -> bool:
     return any_value(sheet.head(50)) or any_value(sheet.rows)
 
 
-def _parse_sheets(parsed: ParsedFile, sheets: list, dataset: str | None, ctx: _Context, file_error) -> ParsedFile:
+def _missing_names(ds: Dataset, match: HeaderMatch) -> str:
+    return "、".join(ds.column(k).zh for key in match.missing_required() for k in key.split("|"))
+
+
+def _parse_sheets(parsed: ParsedFile, sheets: list, dataset: str | None, ctx: Context, file_error) -> ParsedFile:
     file_name = parsed.file_name
     if not any(_has_values(s) for s in sheets):
         return file_error("empty_file")
     if dataset is None:
         found = recognise(sheets)
         if found.dataset is None:
-            names = "、".join(f"{DATASETS[c].zh}（{c}）" for c in found.candidates) or "—"
-            return file_error("ambiguous_dataset" if found.ambiguous else "unknown_dataset", candidates=names)
+            names = []
+            for c in found.candidates:
+                _, match = _find_header(sheets, DATASETS[c])
+                lacks = _missing_names(DATASETS[c], match) if match is not None and not found.ambiguous else ""
+                names.append(f"{DATASETS[c].zh}（{c}）" + (f"：缺少 {lacks}" if lacks else ""))
+            return file_error("ambiguous_dataset" if found.ambiguous else "unknown_dataset",
+                              candidates="；".join(names) or "—")
         dataset = found.dataset
     ds = DATASETS[dataset]
     parsed.dataset = ds
 
     sheet, match = _find_header(sheets, ds)
     if sheet is None:
+        looks_like = recognise(sheets).dataset
+        if looks_like is not None and looks_like != ds.name:
+            # The clerk picked (or the CLI named) the wrong ledger: say which columns it lacks and what it is.
+            missing = _missing_names(ds, match) if match is not None else "、".join(c.zh for c in ds.required_columns)
+            return file_error("wrong_ledger", dataset=ds.zh, dataset_en=ds.en, missing=missing,
+                              looks_like=DATASETS[looks_like].zh, looks_like_en=DATASETS[looks_like].en)
         if match is None:
             return file_error("no_header", dataset=ds.zh)
         for key in match.missing_required():
@@ -196,26 +259,56 @@ def _parse_sheets(parsed: ParsedFile, sheets: list, dataset: str | None, ctx: _C
     return parsed
 
 
-def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dataset, ctx: _Context) -> None:
+def _header(parsed: ParsedFile, sheet, match: HeaderMatch, ds: Dataset, add) -> dict[str, str]:
+    """What the header and the title rows above it say: problems and warnings, the unit declared in the title
+    applied to amount columns whose header names none, and title `名称：值` pairs as match.constants.
+    Returns the header as written of each contract column the file has (or that its title gives)."""
+    header_row = match.row_index + 1
+    top = match.top
+    header_text = {key: match.texts[i] for i, key in match.columns.items()}
+    for i, written, first in match.duplicates:
+        add("error", "two_columns_one_field", header_row, written, None, a=match.texts[first],
+            col_a=forms.column_letter(first), b=written, col_b=forms.column_letter(i),
+            field=ds.column(match.columns[first]).zh)
+    if top > 0:
+        add("warning", "w_title_rows", top + 1, header_row=top + 1)
+    if match.first_row is not None:
+        add("warning", "w_two_row_header", header_row, first=top + 1, last=header_row)
+    for name in match.extras.values():
+        add("warning", "w_extra_column", header_row, name, column=name)
+
+    lookup = header_lookup(ds)
+    title = forms.read_title(sheet.head(top), lambda name: lookup.get(split_header(name)[0]), set(match.columns.values()))
+    if title.units_conflict:
+        add("error", "title_units_conflict", None, None, None, a=title.units_conflict[0], b=title.units_conflict[1])
+    for key, unit in list(match.units.items()):
+        col = ds.column(key)
+        if col.unit not in ("万元", "元"):
+            continue
+        if title.unit is not None and unit in ("万元", "元") and unit != title.unit:
+            add("error", "unit_conflict", header_row, header_text[key], None, header_unit=unit,
+                title=title.unit_cell, title_unit=title.unit)
+        elif title.unit is not None and unit not in ("万元", "元"):
+            match.units[key] = unit = title.unit
+            add("warning", "w_title_unit", header_row, header_text[key], title=title.unit_cell, found=unit,
+                unit=col.unit)
+            continue
+        if unit in ("万元", "元") and unit != col.unit:
+            add("warning", "w_unit_converted", header_row, header_text[key], found=unit, unit=col.unit)
+    for key, (cell, value) in match.constants.items():
+        header_text[key] = cell
+        add("warning", "w_title_value", top, ds.column(key).zh, value, cell=cell, column=ds.column(key).zh)
+    return header_text
+
+
+def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dataset, ctx: Context) -> None:
     file_name, sheet_name = parsed.file_name, sheet.name
     problems = parsed.problems
 
     def add(severity, code, row=None, column=None, value=None, /, **params):
         problems.append(Problem(severity, code, file_name, sheet_name, row, column, value, params))
 
-    header_cells = sheet.head(match.row_index + 1)[match.row_index]
-    header_text = {key: str(header_cells[i]).strip() for i, key in match.columns.items()}
-    for dup in match.duplicates:
-        add("error", "duplicate_column", match.row_index + 1, dup, column=dup)
-    if match.row_index > 0:
-        add("warning", "w_title_rows", match.row_index + 1, header_row=match.row_index + 1)
-    for name in match.extras.values():
-        add("warning", "w_extra_column", match.row_index + 1, name, column=name)
-    for key, unit in match.units.items():
-        col = ds.column(key)
-        if col.unit in ("万元", "元") and unit in ("万元", "元") and unit != col.unit:
-            add("warning", "w_unit_converted", match.row_index + 1, header_text[key], found=unit, unit=col.unit)
-
+    header_text = _header(parsed, sheet, match, ds, add)
     if isinstance(sheet, CsvSheet) and ROW_BY_ROW_ONLY.get() is False:
         if columnar.validate(parsed, sheet, match, ds, ctx, add, header_text):
             return
@@ -225,17 +318,32 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
     body = sheet.rows[match.row_index + 1:]
     columns = [np.array(c, dtype=object) for c in itertools.zip_longest(*body)]
     has_data = _rows_with_data(columns, len(body))
+    kinds = _form_rows(columns, len(body))
+    first_row = match.row_index + 2  # body[0] is spreadsheet row match.row_index + 2
+    skipped = [] if kinds is None else [
+        (int(i) + first_row, int(kinds[i]), show_value(next(c for c in body[i] if not parsing.is_empty(c))))
+        for i in np.flatnonzero(kinds != forms.DATA)]
+    forms.report_skipped(skipped, add)
+    if kinds is not None:
+        has_data &= kinds == forms.DATA
     at = np.flatnonzero(has_data)
     if not len(at):
         add("error", "no_rows")
         return
-    row_numbers = (at + match.row_index + 2).tolist()  # body[0] is spreadsheet row match.row_index + 2
+    row_numbers = (at + first_row).tolist()
     transposed = [cells[at] for cells in columns]
+    no_header = [i for i in range(min(len(transposed), match.width))
+                 if i not in match.texts]
+    _data_without_header(match, [(i, next((row_numbers[k] for k, c in enumerate(transposed[i])
+                                           if not parsing.is_empty(c)), None)) for i in no_header],
+                         lambda i, row: transposed[i][row_numbers.index(row)], add)
     data = [(row_numbers[k], body[i]) for k, i in enumerate(at)] if match.extras else []
     n_rows = len(row_numbers)
     index_of = {key: i for i, key in match.columns.items()}
 
     def raw_column(key: str) -> list:
+        if key in match.constants:
+            return [match.constants[key][1]] * n_rows
         i = index_of.get(key)
         if i is None or i >= len(transposed):
             return [None] * n_rows
@@ -243,37 +351,64 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
 
     values: dict[str, list] = {}
     bad_rows: set[int] = set()
-    for col in ds.columns:
+    present = [col for col in ds.columns if col.key in index_of or col.key in match.constants]
+    for col in present:
         raws = raw_column(col.key)
-        if col.key not in index_of:
-            values[col.key] = [None] * n_rows
-            continue
         header_unit = match.units.get(col.key)
         if col.personal == "id_number":
             values[col.key] = _parse_id_numbers(raws, row_numbers, header_text[col.key], add, ctx, bad_rows)
             continue
-        parse = _cell_parser(col, header_unit, ctx)
+        parse = cell_parser(col, header_unit, ctx)
         values[col.key] = _parse_column(parse, raws, row_numbers, col, header_text[col.key], add, bad_rows, ctx,
                                         sheet.text_only)
 
-    # The row rules are the ones metrics.columnar runs for CSV: one implementation, over Arrow columns.
+    # The row rules are the ones metrics.columnar runs for CSV: one implementation (metrics.rules), over Arrow columns.
     d = {"_row": pa.array(row_numbers, pa.int64())}
-    for col in ds.columns:
-        if col.key not in index_of:
-            continue  # columnar.complete adds it, all empty
+    for col in present:
         d[f"v_{col.key}"] = pa.array(values[col.key], type=ARROW_TYPES[col.sql_type])
         if col.required:
             d[f"x_{col.key}"] = pa.array([v is None and parsing.is_empty(r)
                                           for v, r in zip(values[col.key], raw_column(col.key))], pa.bool_())
-    table = pa.table(columnar.complete(d, ds, n_rows))
+    table = pa.table(complete(d, ds, n_rows))
     position = {row: i for i, row in enumerate(row_numbers)}
 
     def raw_value(key: str, row: int):
+        if key in match.constants:
+            return match.constants[key][1]
         cells = transposed[index_of[key]]
         return cells[position[row]]
 
-    columnar.Checks(table, ds, header_text, add, ctx, raw_value, bad_rows).run(parse_problems=False)
-    parsed.table = columnar.stored_table(table, ds, _extras_json(data, match, n_rows))
+    Checks(table, ds, header_text, add, ctx, raw_value, bad_rows).run(parse_problems=False)
+    totals = [(row, forms.stated_totals(ds, match, body[row - first_row], ctx)) for row, kind, _ in skipped
+              if kind == forms.TOTAL]
+    forms.check_totals(totals, table, ds, header_text, add)
+    parsed.table = stored_table(table, ds, _extras_json(data, match, n_rows))
+
+
+def _form_rows(columns: list[np.ndarray], n: int) -> np.ndarray | None:
+    """Per body row its kind (forms.DATA, TOTAL, FOOTER, CAPTION), or None when no cell marks any row (the usual
+    case, decided from each column's distinct values)."""
+    marks, filled = [], []
+    for cells in columns:
+        codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+        mark = np.array([forms.cell_mark(u) for u in uniques] + [forms.DATA], dtype=np.int8)
+        full = np.array([not parsing.is_empty(u) for u in uniques] + [False], dtype=bool)
+        marks.append(mark[codes])
+        filled.append(full[codes])
+    if not any(m.any() for m in marks):
+        return None
+    return forms.row_kinds(marks, filled)
+
+
+def _data_without_header(match: HeaderMatch, first_filled: list[tuple[int, int | None]], cell_at, add) -> None:
+    """Data in a column whose header cell is blank: an error naming the column and the header beside it (a merged
+    header over two columns, or a column whose header was deleted), so the clerk says which one is meant."""
+    for i, row in first_filled:
+        if row is None:
+            continue
+        left = next((match.texts[j] for j in range(i - 1, -1, -1) if j in match.texts), "—")
+        add("error", "data_without_header", row, forms.column_letter(i), show_value(cell_at(i, row)),
+            col=forms.column_letter(i), left=left)
 
 
 def _rows_with_data(columns: list[np.ndarray], n: int) -> np.ndarray:
@@ -302,7 +437,7 @@ def _distinct_values_suffice(raws: list, col: Column) -> bool:
 
 
 def _parse_column(parse, raws: list, row_numbers: list[int], col: Column, header: str, add, bad_rows: set[int],
-                  ctx: _Context, text_only: bool = False) -> list:
+                  ctx: Context, text_only: bool = False) -> list:
     """Each distinct raw value parsed once; every row with a value that failed gets its own problem.
 
     Cells are factorised with pandas, so the per-row work is array indexing, not Python; Excel columns mixing
@@ -322,8 +457,8 @@ def _parse_column(parse, raws: list, row_numbers: list[int], col: Column, header
         parsed[-1] = parse(None)  # code -1: an empty cell
         for u, code, _ in failed:
             for index in np.flatnonzero(codes == u):  # shown as that row wrote it (1.0, not the 1 parsed for it)
-                add("error", code, row_numbers[index], header, _shown(col, raws[index]),
-                    **_error_params(col, code, ctx))
+                add("error", code, row_numbers[index], header, masked_value(col, raws[index]),
+                    **error_params(col, code, ctx))
                 bad_rows.add(row_numbers[index])
         return parsed[codes].tolist()
     cache: dict = {}
@@ -345,7 +480,7 @@ def _parse_column(parse, raws: list, row_numbers: list[int], col: Column, header
                 cache[cache_key] = result
         if isinstance(result, ValueError):
             code = result.args[0]
-            add("error", code, n, header, _shown(col, raw), **_error_params(col, code, ctx))
+            add("error", code, n, header, masked_value(col, raw), **error_params(col, code, ctx))
             bad_rows.add(n)
             out.append(None)
         else:
@@ -353,19 +488,7 @@ def _parse_column(parse, raws: list, row_numbers: list[int], col: Column, header
     return out
 
 
-def id_number_cell(raw, hash_key: bytes) -> tuple[str | None, str | None, str | None]:
-    """One ID-number cell: (keyed hash, error code, masked value to report). The raw value goes no further than
-    this function; a checksum that does not add up is reported (masked) but the number is kept."""
-    if parsing.is_empty(raw):
-        return None, None, None
-    text = privacy.normalise_id_number(parsing.parse_text(raw) or "")
-    if not privacy.id_number_is_well_formed(text):
-        return None, "bad_id_number", privacy.mask_id_number(text)
-    shown = None if privacy.id_number_checksum_ok(text) else privacy.mask_id_number(text)
-    return privacy.hash_id_number(text, hash_key), None, shown
-
-
-def _parse_id_numbers(raws, row_numbers, header, add, ctx: _Context, bad_rows: set[int]) -> list:
+def _parse_id_numbers(raws, row_numbers, header, add, ctx: Context, bad_rows: set[int]) -> list:
     out = []
     for raw, n in zip(raws, row_numbers):
         value, error, shown = id_number_cell(raw, ctx.hash_key)
@@ -387,5 +510,3 @@ def _extras_json(data: list[tuple[int, list]], match: HeaderMatch, n_rows: int) 
         extras[r] = json.dumps(kept, ensure_ascii=False, default=str) if kept else None
     return pa.array(extras, type=pa.string())
 
-
-from . import columnar  # noqa: E402 -- it builds on the parsers above, so it is imported once they exist

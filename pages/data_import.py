@@ -50,8 +50,9 @@ with tabs[0]:
     if not can(user, "load"):
         st.info(L("查看者只能浏览数据。导入台账需要「编辑」或「管理员」角色，请在左侧登录。",
                   "Viewers can look but not load. Loading needs the editor or admin role: sign in on the left."))
-    uploads = st.file_uploader(L("选择台账文件（可多选，.xlsx 或 .csv）", "Ledger files (.xlsx or .csv, several allowed)"),
-                               type=["xlsx", "xls", "csv"], accept_multiple_files=True, key="uploads",
+    uploads = st.file_uploader(L("选择台账文件（可多选，.xlsx、.xls、.ods、.et 或 .csv）",
+                                 "Ledger files (.xlsx, .xls, .ods, .et or .csv, several allowed)"),
+                               type=["xlsx", "xlsm", "xlsb", "xls", "ods", "et", "csv"], accept_multiple_files=True, key="uploads",
                                disabled=not can(user, "load"))
     options = ["*", *DATASETS]
     auto = L("按表头自动识别", "recognise from the headers")
@@ -85,6 +86,8 @@ with tabs[0]:
                 st.markdown(f"**{outcome.file_name}** · {dataset_name(outcome.dataset)}")
                 if outcome.status == "refused":
                     st.caption(L("有错误，未导入", "has errors; not loaded"))
+                elif outcome.status == "not_loaded":
+                    st.caption(outcome.summary(frame.lang))
                 else:
                     cols = st.columns(3)
                     cols[0].metric(L("新增行", "added"), outcome.added)
@@ -111,11 +114,18 @@ with tabs[0]:
             nothing_new = all(o.status == "unchanged" for o in result.outcomes)
             if nothing_new:
                 st.info(L("这些文件与已入库数据完全相同，导入不会有任何变化。", "These files match the stored data: nothing would change."))
+            # A corrected ledger re-uploaded whole: the stored rows it no longer holds are listed in its warnings;
+            # the clerk may make the file the whole ledger (undoable like any load).
+            stale = any(p.code == "w_stored_not_in_file" for p in result.problems)
+            replace = stale and st.checkbox(L("以本文件为准：删除库中不在文件中的行（可撤销）",
+                                              "The file is the whole ledger: remove stored rows it does not hold "
+                                              "(can be undone)"), key="import_replace")
             left, right = st.columns(2)
-            if left.button(L("确认导入", "Commit"), key="commit", type="primary", disabled=nothing_new):
+            if left.button(L("确认导入", "Commit"), key="commit", type="primary", disabled=nothing_new and not replace):
                 try:
                     with state.connection() as con:
-                        done = actions.load_files(con, user, files, None if chosen == "*" else chosen)
+                        done = actions.load_files(con, user, files, None if chosen == "*" else chosen,
+                                                  replace=replace)
                     state.data_changed()
                     st.session_state["import_preview"] = None
                     # Shown after the rerun, which redraws every page with the new data version.

@@ -182,7 +182,7 @@ def test_one_bad_file_refuses_the_whole_batch(con):
     bad = csv_bytes("运单号,发货日期,企业,补贴金额（元）\nYT1,2023-13-08,合作社,8\n")
     result = ingest.ingest_files(con, [("good.csv", good), ("bad.csv", bad)])
     assert not result.committed and snapshot(con) == before
-    assert [o.status for o in result.outcomes] == ["unchanged", "refused"]
+    assert [o.status for o in result.outcomes] == ["not_loaded", "refused"]
 
 
 def test_empty_file(con):
