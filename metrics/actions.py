@@ -75,6 +75,12 @@ def set_role(con, user: User, login: str, role: str) -> None:
                 [login.strip(), role, user.login, dt.datetime.now().replace(microsecond=0)])
 
 
+def role_assignments(con, user: User):
+    """Every role an admin has assigned (login, role, by whom, when), for the admin's page."""
+    require(user, "manage_users")
+    return store.query(con, "SELECT login, role, updated_by, updated_at FROM user_roles ORDER BY login")
+
+
 def assigned_role(con, login: str) -> str | None:
     row = store.one(con, "SELECT role FROM user_roles WHERE login = ?", [login])
     return row[0] if row else None

@@ -242,9 +242,7 @@ with tabs[4]:
                                     L("角色", "role"): role_name(a.get("role", "viewer"))}
                                    for login, a in accounts.items()]), hide_index=True, width="stretch")
         with state.connection() as con:
-            from metrics import store
-
-            assigned = store.query(con, "SELECT login, role, updated_by, updated_at FROM user_roles ORDER BY login")
+            assigned = actions.role_assignments(con, user)
         st.dataframe(assigned, hide_index=True, width="stretch")
         login = st.text_input(L("账号或邮箱", "Account or e-mail"), key="role_login")
         role = st.selectbox(L("角色", "Role"), ROLES, format_func=role_name, key=state.lang_key("role_value"))

@@ -128,3 +128,22 @@ def test_errors_render_in_both_languages():
     assert busy.message("en").startswith("the database is being written by another program (lock held by pid 7)")
     refused = BilingualError("不行", "no")
     assert (refused.message("zh"), refused.message("en"), str(refused)) == ("不行", "no", "no")
+
+
+def test_pages_hold_no_sql():
+    """Pages reach data through views and actions: no SQL string and no store call in a page."""
+    offenders = []
+    for path in PAGES_DIR.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        # the SQL sandbox's example query is shown to the analyst, not run
+        shown = {id(k.value) for n in ast.walk(tree) if isinstance(n, ast.Call) for k in n.keywords if k.arg == "placeholder"}
+        for node in ast.walk(tree):
+            if id(node) in shown:
+                continue
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "store":
+                offenders.append(f"{path.name}:{node.lineno} store.{node.attr}")
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                text = " ".join(node.value.split()).upper()
+                if text.startswith(("SELECT ", "INSERT ", "UPDATE ", "DELETE ", "WITH ")) and " FROM " in text:
+                    offenders.append(f"{path.name}:{node.lineno} SQL")
+    assert offenders == []
