@@ -10,7 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import ingest, store
+from . import actions, ingest, store
+from .auth import command_line_user
 from .datasets import DATASETS
 
 
@@ -34,7 +35,7 @@ def cmd_ingest(args, con) -> int:
     if missing:
         _err(("找不到文件：" if args.lang != "en" else "file not found: ") + ", ".join(missing))
         return 2
-    result = ingest.ingest_paths(con, [Path(t) for t in tokens], dataset, user=args.user, replace=args.replace)
+    result = actions.load_paths(con, command_line_user(args.user), [Path(t) for t in tokens], dataset, replace=args.replace)
     for outcome in result.outcomes:
         _print(outcome.summary(args.lang))
     if not result.committed:
@@ -66,7 +67,7 @@ def cmd_loads(args, con) -> int:
 
 
 def cmd_undo(args, con) -> int:
-    result = ingest.undo_checked(con, args.load_id, user=args.user)
+    result = actions.undo_load(con, command_line_user(args.user), args.load_id)
     (_print if result.ok else _err)(result.message(args.lang))
     return 0 if result.ok else 1
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import dataclass
 
 import duckdb
 
-from . import ingest, store
+from . import ingest, scorecard, store
 from .auth import ROLES, User, require
+from .config import default_config
 from .errors import BilingualError
+from .registry import KPIS
 
 EVIDENCE_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
@@ -20,12 +23,44 @@ class ActionRefused(BilingualError):
     """The action is allowed but cannot be done; `zh` and `en` say why."""
 
 
+@dataclass
+class KpiChange:
+    """What a previewed load would do to one KPI at the preview's as-of date."""
+
+    kpi_id: str
+    before: float | None
+    after: float | None
+    status_before: str
+    status_after: str
+
+
 def load_files(con, user: User, files: list[tuple[str, bytes]], dataset: str | None = None,
                dry_run: bool = False, preview_as_of: dt.date | None = None,
                replace: bool = False) -> ingest.BatchResult:
+    """Load a batch; with dry_run, check and stage it, measure the KPIs it moves at `preview_as_of` (default: the
+    latest data date), and roll it back."""
     require(user, "load")
-    return ingest.ingest_files(con, files, dataset, user=user.login, dry_run=dry_run, preview_as_of=preview_as_of,
-                               replace=replace)
+    if not dry_run:
+        return ingest.ingest_files(con, files, dataset, user=user.login, replace=replace)
+    as_of = preview_as_of or scorecard.latest_data_date(con)
+    config = default_config()
+
+    def kpis_of(connection, datasets: set[str]) -> dict:
+        return {k.id: scorecard.evaluate(connection, k, as_of, config, with_forecast=False)
+                for k in KPIS if datasets & set(k.datasets)}
+
+    result = ingest.ingest_files(con, files, dataset, user=user.login, dry_run=True, probe=kpis_of, replace=replace)
+    if result.probed:
+        before, after = result.probed
+        result.kpi_changes = [KpiChange(k, before[k].value, after[k].value, before[k].status, after[k].status)
+                              for k in before]
+    return result
+
+
+def load_paths(con, user: User, paths: list, dataset: str | None = None, replace: bool = False) -> ingest.BatchResult:
+    """Load files from disk (the command line)."""
+    require(user, "load")
+    return ingest.ingest_paths(con, paths, dataset, user=user.login, replace=replace)
 
 
 def undo_load(con, user: User, load_id: int) -> ingest.UndoResult:

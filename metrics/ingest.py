@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -63,20 +65,12 @@ class FileOutcome:
 
 
 @dataclass
-class KpiChange:
-    kpi_id: str
-    before: float | None
-    after: float | None
-    status_before: str
-    status_after: str
-
-
-@dataclass
 class BatchResult:
     outcomes: list[FileOutcome]
     committed: bool
     dry_run: bool = False
-    kpi_changes: list[KpiChange] = field(default_factory=list)  # a preview's effect on the KPIs it touches
+    probed: tuple | None = None  # a dry run's probe answers (before, after); see ingest_files
+    kpi_changes: list = field(default_factory=list)  # a preview's effect on the KPIs (filled by metrics.actions)
 
     @property
     def problems(self) -> list[Problem]:
@@ -179,10 +173,13 @@ class _Preview(Exception):
 def ingest_files(con: duckdb.DuckDBPyConnection, files: list[tuple[str, bytes]], dataset: str | None = None,
                  user: str | None = None, config: CountyConfig | None = None, is_demo: bool = False,
                  today: dt.date | None = None, dry_run: bool = False,
-                 preview_as_of: dt.date | None = None, replace: bool = False) -> BatchResult:
+                 probe: Callable[[duckdb.DuckDBPyConnection, set[str]], Any] | None = None,
+                 replace: bool = False) -> BatchResult:
     """Parse, check and (if nothing is wrong anywhere) load a batch of files in one transaction.
 
-    dry_run: do all of it, measure the effect on the KPIs the batch touches at `preview_as_of`, then roll back.
+    dry_run: do all of it, then roll back. `probe(con, datasets the batch touches)` is called before the load and
+    again inside its transaction; the two answers come back in `BatchResult.probed` (the preview's KPI movement is
+    measured this way by metrics.actions, so ingest knows nothing of KPIs).
     replace: the batch's files are each ledger whole: stored rows of that ledger not in them are removed (kept in
     `<dataset>__replaced`, so undoing the load puts them back). Without it they are only reported.
     """
@@ -203,20 +200,14 @@ def ingest_files(con: duckdb.DuckDBPyConnection, files: list[tuple[str, bytes]],
     order = load_order([p.dataset.name for p in parsed])
     by_order = sorted(parsed, key=lambda p: order.index(p.dataset.name))
     touched = {p.dataset.name for p in parsed}
-    if dry_run:
-        from .scorecard import latest_data_date
-
-        preview_as_of = preview_as_of or latest_data_date(con)
-        before = _kpi_results(con, touched, preview_as_of, config)
+    before = probe(con, touched) if dry_run and probe else None
     outcomes: dict[int, FileOutcome] = {}
-    changes: list[KpiChange] = []
+    probed = None
     try:
         with store.transaction(con):
             _load_batch(con, by_order, outcomes, user, is_demo, key, replace)
             if dry_run:
-                after = _kpi_results(con, touched, preview_as_of, config)
-                changes = [KpiChange(k, before[k].value, after[k].value, before[k].status, after[k].status)
-                           for k in before]
+                probed = (before, probe(con, touched)) if probe else None
                 raise _Preview  # roll back everything the preview wrote
     except _Preview:
         for outcome in outcomes.values():
@@ -226,16 +217,7 @@ def ingest_files(con: duckdb.DuckDBPyConnection, files: list[tuple[str, bytes]],
         return BatchResult([FileOutcome(p.file_name, p.dataset.name, "refused" if p.file_name == problem.file
                                         else "not_loaded", problems=p.problems + [problem] * (p.file_name == problem.file))
                             for p in parsed], committed=False)
-    return BatchResult([outcomes[id(p)] for p in parsed], committed=not dry_run, dry_run=dry_run,
-                       kpi_changes=changes)
-
-
-def _kpi_results(con, datasets: set[str], as_of: dt.date, config: CountyConfig) -> dict:
-    """The KPIs that read any of these datasets, evaluated at as_of (for a preview's before and after)."""
-    from .registry import KPIS
-    from .scorecard import evaluate
-
-    return {k.id: evaluate(con, k, as_of, config, with_forecast=False) for k in KPIS if datasets & set(k.datasets)}
+    return BatchResult([outcomes[id(p)] for p in parsed], committed=not dry_run, dry_run=dry_run, probed=probed)
 
 
 def _load_batch(con, by_order: list[ParsedFile], outcomes: dict[int, FileOutcome], user: str, is_demo: bool,

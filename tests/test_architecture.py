@@ -147,3 +147,37 @@ def test_pages_hold_no_sql():
                 if text.startswith(("SELECT ", "INSERT ", "UPDATE ", "DELETE ", "WITH ")) and " FROM " in text:
                     offenders.append(f"{path.name}:{node.lineno} SQL")
     assert offenders == []
+
+
+# Data flows one way: ledger file -> ingest -> DuckDB -> KPIs -> page / CLI / export. The loading side never reaches up
+# to the KPI side (a preview's KPI movement is measured by metrics.actions through ingest's probe).
+LOADING_SIDE = {"reader", "parsing", "rules", "validate", "columnar", "forms", "ingest", "privacy", "pii", "datasets"}
+KPI_SIDE = {"registry", "scorecard", "status", "budget", "views", "briefing", "charts", "formatting"}
+
+
+def test_the_loading_side_never_imports_the_kpi_side():
+    graph = library_graph()
+    offenders = []
+    for module in sorted(LOADING_SIDE):
+        name = f"metrics.{module}"
+        seen, todo = set(), [name]
+        while todo:  # everything `module` imports, directly or not
+            for nxt in graph.get(todo.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        offenders += [f"{module} -> {m}" for m in sorted(seen) if m.split(".")[1] in KPI_SIDE]
+    assert offenders == []
+
+
+def test_every_change_goes_through_actions():
+    """Loads and undos from the pages and the command line call metrics.actions (with its role check), never ingest's
+    writers directly."""
+    writers = {"ingest_files", "ingest_paths", "undo", "undo_checked"}
+    offenders = []
+    for path in [LIBRARY / "__main__.py", *PAGES_DIR.glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Attribute) and node.attr in writers and isinstance(node.value, ast.Name)
+                    and node.value.id == "ingest"):
+                offenders.append(f"{path.name}:{node.lineno} ingest.{node.attr}")
+    assert offenders == []

@@ -21,7 +21,8 @@ def needs_chromium(test):
 
 SESSIONS = "场次编号,培训日期,乡镇,培训主题,培训形式\nS1,2023-03-01,禾木,直播带货,线下\nS2,2023-06-01,禾木,网店运营,线下\n"
 ATTENDANCE = "场次编号,学员编号\nS1,A\nS1,B\nS1,C\nS2,A\nS2,D\n"
-SPENT = "凭证号,支付日期,预算科目,金额（万元）\nV1,2023-01-10,3.3,70\n"
+# Line 3.3 (plan 60 万元) over plan through two payments, 40 + 30 = 70 (one payment over its line is refused).
+SPENT = "凭证号,支付日期,预算科目,金额（万元）\nV1,2023-01-10,3.3,40\nV2,2023-02-10,3.3,30\n"
 
 
 def build_brief(directory, with_charts: bool):
