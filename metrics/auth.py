@@ -23,7 +23,8 @@ from .config import PROJECT_ROOT
 ROLES = ("viewer", "editor", "admin")
 ROLE_NAMES = {"viewer": ("查看者", "viewer"), "editor": ("编辑", "editor"), "admin": ("管理员", "admin")}
 PERMISSIONS = {  # action -> the lowest role allowed
-    "load": "editor", "undo": "editor", "attach": "editor", "sql": "editor", "manage_users": "admin",
+    "load": "editor", "undo": "editor", "attach": "editor", "sql": "editor", "acceptance": "editor",
+    "manage_users": "admin",
 }
 DEFAULT_SECRETS = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 PBKDF2_ROUNDS = 600_000

@@ -19,8 +19,8 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 PAGES = ["", "meeting", "training", "retail", "talent", "brands", "service", "publicity", "budget", "schedule",
-         "definitions", "explore", "data_import"]
-NO_CHARTS = ("definitions", "explore", "data_import", "meeting")  # meeting opens on its title slide
+         "acceptance", "definitions", "explore", "data_import"]
+NO_CHARTS = ("definitions", "explore", "data_import", "meeting", "acceptance")  # meeting opens on its title slide
 
 
 def chromium_available() -> bool:

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from .browser import NO_CHARTS, ROOT, chromium_available, screenshots
+from .browser import NO_CHARTS, PAGES, ROOT, chromium_available, screenshots
 
 pytestmark = pytest.mark.skipif(not chromium_available(),
                                 reason="Debian chromium and playwright are needed (scripts/test.sh installs them)")
@@ -23,7 +23,7 @@ def report(tmp_path_factory):
 
 
 def test_every_page_renders_in_chromium(report):
-    assert len(report) == 26  # 13 pages x 2 languages
+    assert len(report) == 2 * len(PAGES) == 28  # 14 pages x 2 languages
     for name, info in report.items():
         assert info["problems"] == [], name
         if not name.startswith(NO_CHARTS):

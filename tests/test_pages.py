@@ -14,8 +14,8 @@ from .ledgers import csv_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["overview", "training", "retail", "talent", "brands", "service", "publicity", "budget", "schedule",
-         "definitions", "explore", "data_import"]
-NO_CHARTS = ("definitions", "explore", "data_import")  # tables and forms (explore charts once grouped)
+         "acceptance", "definitions", "explore", "data_import"]
+NO_CHARTS = ("definitions", "explore", "data_import", "acceptance")  # tables and forms (explore charts once grouped)
 
 
 @pytest.fixture(scope="module")
