@@ -109,7 +109,9 @@ def stage_acceptance(con: duckdb.DuckDBPyConnection, as_of: dt.date,
         early = mine.iloc[0:0]
         if stage in ("阶段拨付", "尾款"):
             dates = pd.to_datetime(mine["date"]).dt.date
-            early = mine[[first is None or d < first.accepted_on for d in dates]]
+            # A boolean Series, not a list: an empty list would select columns, not rows.
+            early = mine[pd.Series([first is None or d < first.accepted_on for d in dates], index=mine.index,
+                                   dtype=bool)]
             for row in early.itertuples():
                 early_rows.append({"voucher": row.voucher, "date": row.date, "line": row.line, "amount": row.amount,
                                    "payee": row.payee, "stage": stage,
