@@ -68,13 +68,13 @@ WORDS: dict[str, tuple[str, str]] = {
     "no_evidence": ("无佐证材料", "no evidence attached"),
     "ledger": ("台账", "ledger"),
     "line": ("资金规划细项", "Plan line"),
-    "plan": ("计划（万元）", "Plan (万元)"),
-    "paid": ("实际支付（万元）", "Paid (万元)"),
+    "plan": ("计划（万元）", "Plan (10k yuan)"),
+    "paid": ("实际支付（万元）", "Paid (10k yuan)"),
     "execution": ("执行率", "Execution"),
     "stage": ("拨付阶段", "Stage"),
     "payments": ("笔数", "Payments"),
     "accepted_on": ("验收日期", "Accepted on"),
-    "early": ("验收前支付（万元）", "Paid before acceptance (万元)"),
+    "early": ("验收前支付（万元）", "Paid before acceptance (10k yuan)"),
     "payee": ("收款单位", "Payee"),
     "lines": ("支出科目", "Plan lines"),
     "blank_plan": ("（方案未列）", "(blank in plan)"),
@@ -91,9 +91,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "score": ("得分", "Score"),
     "deviation": ("偏差原因分析及改进措施", "Causes of deviation and improvements"),
     "budget_row": ("预算执行率", "Budget execution rate"),
-    "budget_initial": ("年初预算数（万元）", "Initial budget (万元)"),
-    "budget_full": ("全年预算数（万元）", "Full budget (万元)"),
-    "budget_spent": ("全年执行数（万元）", "Executed (万元)"),
+    "budget_initial": ("年初预算数（万元）", "Initial budget (10k yuan)"),
+    "budget_full": ("全年预算数（万元）", "Full budget (10k yuan)"),
+    "budget_spent": ("全年执行数（万元）", "Executed (10k yuan)"),
     "total_score": ("总分", "Total score"),
     "grade": ("自评等级", "Grade"),
     "to_fill": ("（请补充原因及改进措施）", "(causes and improvements: to be written)"),
@@ -298,7 +298,7 @@ def _activities(con, results: dict[str, KpiResult], as_of: dt.date, lang: str) -
          f"{n(stations['operating'].sum() if not stations.empty else 0)} in operation; township pickup coverage is "
          f"{v('pickup_coverage')}."),
         (f"县级新媒体直播基地已验收网红直播间 {v('livestream_rooms')}、直播设备 {v('livestream_kits')}。" if not en else
-         f"The county livestream base has accepted {v('livestream_rooms')} and {v('livestream_kits')}."),
+         f"Accepted at the county livestream base: {v('livestream_rooms')}, {v('livestream_kits')}."),
         (f"举办电商站点技能比赛 {v('station_skill_contests')}，站长交流沙龙 {by_type.get('站长沙龙', 0)} 场。" if not en else
          f"Station skill contests held: {v('station_skill_contests')}; station-keeper salons: {by_type.get('站长沙龙', 0)}."),
     ]))
@@ -306,32 +306,32 @@ def _activities(con, results: dict[str, KpiResult], as_of: dt.date, lang: str) -
     areas.append(("（二）提升特色产品品牌培育推广服务能力" if not en else "(2) Brands and promotion", [
         (f"完成特色产业品牌 {v('industry_brands')}、网销品牌 {v('online_brands')}（品牌台账共完成 "
          f"{sum(kinds.values())} 个）；上线旅游网红单品 {v('tourism_hit_products')}。" if not en else
-         f"Completed {v('industry_brands')} (industry) and {v('online_brands')} (online); "
-         f"{v('tourism_hit_products')} tourism hit products launched."),
+         f"Industry brands completed: {v('industry_brands')}; online brands: {v('online_brands')}; tourism hit "
+         f"products launched: {v('tourism_hit_products')}."),
         (f"开展整体推介活动 {v('promotion_events')}，参与推介的市场主体 {v('promotion_participants')}，"
          f"签约或销售额合计 {n(deals)} 万元。" if not en else
-         f"Held {v('promotion_events')} promotion events with {v('promotion_participants')} taking part; deals and "
-         f"sales {n(deals)} 万元."),
+         f"Promotion events held: {v('promotion_events')}, with {v('promotion_participants')} taking part; deals "
+         f"and sales {_million(deals)}."),
     ]))
     sessions = int(monthly["sessions"].sum()) if not monthly.empty else 0
     areas.append(("（三）推动电商人才培训成果转化" if not en else "(3) Training and talent", [
         (f"累计举办电商培训 {sessions} 场，培训 {v('training_person_times')}、{v('training_people')}；"
          f"其中 {n(conv.get('numerator') or 0)} 人实现创业就业，转化率 {v('training_conversion_rate')}。" if not en else
-         f"{sessions} training sessions: {v('training_person_times')}, {v('training_people')}; "
+         f"Training sessions held: {sessions}, with {v('training_person_times')} and {v('training_people')}; "
          f"{n(conv.get('numerator') or 0)} trainees started a business or found a job "
          f"(conversion {v('training_conversion_rate')})."),
         (f"孵化本土电商创业达人 {v('local_talents')}，其中粉丝 1 万以上并具备直播带货能力的主播 {v('streamers_10k')}；"
          f"举办电商创业大赛 {v('startup_contests')}。" if not en else
-         f"{v('local_talents')} incubated, of whom {v('streamers_10k')} sell live with 10,000+ followers; "
-         f"{v('startup_contests')} start-up contests held."),
+         f"Local talents incubated: {v('local_talents')}, of whom {v('streamers_10k')} sell live with 10,000+ "
+         f"followers; start-up contests held: {v('startup_contests')}."),
     ]))
     orders = int(logistics["orders"].sum()) if not logistics.empty else 0
     subsidy = float(logistics["amount_yuan"].sum()) if not logistics.empty else 0.0
     areas.append(("（四）巩固商贸物流配送体系，推动县域商贸配送数字化升级" if not en else "(4) Logistics and digital upgrading", [
         (f"发放物流补贴 {orders:,} 单，合计 {subsidy:,.1f} 元；完成数字化升级的商贸企业 {v('digital_enterprises')}；"
          f"社区团购覆盖率 {v('group_buying_coverage')}。" if not en else
-         f"Logistics subsidies for {orders:,} parcels, {subsidy:,.1f} yuan in all; {v('digital_enterprises')} "
-         f"digitally upgraded; group-buying coverage {v('group_buying_coverage')}."),
+         f"Logistics subsidies for {orders:,} parcels, {subsidy:,.1f} yuan in all; digitally upgraded: "
+         f"{v('digital_enterprises')}; group-buying coverage {v('group_buying_coverage')}."),
     ]))
     by_channel = publicity.groupby("channel")["items"].sum().to_dict() if not publicity.empty else {}
     channels = "、".join(f"{c} {int(k)} 篇（次）" for c, k in by_channel.items()) if not en else \
@@ -382,6 +382,11 @@ def met(r: KpiResult, lang: str) -> str:
 
 def _wan(x) -> str:
     return "—" if x is None or x != x else f"{float(x):,.2f}"
+
+
+def _million(wan: float) -> str:
+    """万元 in English prose: 452 万元 = 4.52 million yuan (1 万 = 10,000)."""
+    return f"{wan / 100:,.2f} million yuan"
 
 
 def _rate(x) -> str:
@@ -563,7 +568,7 @@ def report_docx(data: AcceptanceData) -> bytes:
     cover = [
         ("county", cfg.name_en if en else cfg.name_zh),
         ("period", f"{format_month(cfg.start, lang)}—{format_month(cfg.end, lang)}"),
-        ("funds", format_wan(cfg.budget_wan, lang)),
+        ("funds", _million(cfg.budget_wan) if en else format_wan(cfg.budget_wan, lang)),
         ("as_of", format_date(data.as_of, lang)),
         ("made_on", format_date(data.made_on, lang)),
         ("made_by", "________________"),
@@ -611,10 +616,10 @@ def report_docx(data: AcceptanceData) -> bytes:
          f"实施方案确定考核指标 {len(results)} 项。截至{format_date(data.as_of, lang)}，已达标 {achieved} 项，"
          f"累计支付资金 {spent:,.2f} 万元，资金执行率 {format_value(BUDGET_KPI, by_id[BUDGET_KPI].value, lang)}。"]
         if not en else
-        [f"Project: {cfg.project_en}, in {cfg.name_en}, from {cfg.start} to {cfg.end}; {cfg.budget_wan:g} 万元 of "
-         f"central special funds.", f"Phases: {phases}.",
+        [f"Project: {cfg.project_en}, in {cfg.name_en}, from {cfg.start} to {cfg.end}; "
+         f"{_million(cfg.budget_wan)} of central special funds.", f"Phases: {phases}.",
          f"The plan sets {len(results)} indicators. As of {data.as_of}, {achieved} are achieved; "
-         f"{spent:,.2f} 万元 has been paid (execution {format_value(BUDGET_KPI, by_id[BUDGET_KPI].value, lang)})."])
+         f"{_million(spent)} has been paid (execution {format_value(BUDGET_KPI, by_id[BUDGET_KPI].value, lang)})."])
     for text in overview:
         _para(document, text)
 
@@ -647,7 +652,7 @@ def report_docx(data: AcceptanceData) -> bytes:
     document.add_heading(w("h4", lang), 1)
     _para(document, (f"项目计划资金 {cfg.budget_wan:g} 万元，截至{format_date(data.as_of, lang)}累计支付 "
                      f"{spent:,.2f} 万元，执行率 {_rate(spent / cfg.budget_wan if cfg.budget_wan else None)}。" if not en else
-                     f"Budget {cfg.budget_wan:g} 万元; paid by {data.as_of}: {spent:,.2f} 万元 "
+                     f"Budget {_million(cfg.budget_wan)}; paid by {data.as_of}: {_million(spent)} "
                      f"({_rate(spent / cfg.budget_wan if cfg.budget_wan else None)})."))
     document.add_heading("（一）按资金规划细项" if not en else "4.1 By plan line", 2)
     line_rows = [[f"{row.line_id} {row.name_en if en else row.name_zh}",
@@ -667,7 +672,7 @@ def report_docx(data: AcceptanceData) -> bytes:
     for row in data.early.itertuples():
         _para(document, (f"凭证 {row.voucher}（{format_date(row.date, lang)}，{row.stage}，{_wan(row.amount)} 万元）"
                          f"支付早于该阶段验收（{format_date(row.needs_acceptance_on, lang)}）。" if not en else
-                         f"Voucher {row.voucher} ({row.date}, {_stage_en(row.stage)}, {_wan(row.amount)} 万元) was paid "
+                         f"Voucher {row.voucher} ({row.date}, {_stage_en(row.stage)}, {_million(row.amount)}) was paid "
                          f"before the stage's acceptance ({format_date(row.needs_acceptance_on, lang)})."),
               12, color=RED)
     document.add_heading("（三）按收款单位" if not en else "4.3 By payee", 2)
@@ -926,7 +931,7 @@ def stage_frames(data: AcceptanceData) -> tuple[pd.DataFrame, pd.DataFrame]:
     early = data.early.rename(columns={"voucher": "凭证号" if not en else "voucher",
                                        "date": "支付日期" if not en else "paid on",
                                        "line": "预算科目" if not en else "plan line",
-                                       "amount": "金额（万元）" if not en else "amount (万元)",
+                                       "amount": "金额（万元）" if not en else "amount (10k yuan)",
                                        "payee": w("payee", lang), "stage": w("stage", lang),
                                        "needs_acceptance_on": "应在此验收之后" if not en else "acceptance due"})
     return stages, early
