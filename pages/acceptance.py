@@ -76,8 +76,10 @@ if missing:
                f"{len(missing)} indicators have no evidence attached (attach it to their loads on Data import → "
                "Load history): ") + ("、" if not en else ", ").join(r.name for r in missing), icon=":material/attach_file:")
 if not data.early.empty:
-    st.error(L(f"{len(data.early)} 笔阶段拨付或尾款在对应验收之前支付。",
-               f"{len(data.early)} stage or final payments were made before their acceptance."), icon=":material/warning:")
+    vouchers = ", ".join(map(str, data.early["voucher"]))
+    st.error(L(f"{len(data.early)} 笔阶段拨付或尾款在对应验收之前支付（凭证 {vouchers}），见“资金与阶段验收”。",
+               f"{len(data.early)} stage or final payments were made before their acceptance (vouchers {vouchers}); "
+               "see Funds and stages."), icon=":material/warning:")
 
 tabs = st.tabs([L("三、建设成效", "Results"), L("绩效自评", "Self-evaluation"), L("资金与阶段验收", "Funds and stages"),
                 L("佐证材料目录", "Evidence index")])

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import time
 import zipfile
+from pathlib import Path
 
 import docx
 import openpyxl
@@ -374,3 +375,40 @@ def test_libreoffice_opens_the_report_and_the_sheet(pack, tmp_path):
             assert value in compact, (stem, value)
         if stem.startswith("绩效"):
             assert "16.45" in compact and "3.75" in compact
+
+
+def _page(user: User | None):
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parent.parent
+    at = AppTest.from_file(str(root / "dashboard.py"), default_timeout=90)
+    at.session_state["as_of"] = AS_OF
+    if user is not None:
+        at.session_state["user"] = user
+        at.session_state["user_seen"] = time.time()
+    at.run()
+    at.switch_page("pages/acceptance.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_page_viewer_previews_and_editor_downloads(tmp_path, monkeypatch):
+    from metrics import store
+
+    path = tmp_path / "page.duckdb"
+    monkeypatch.setenv("KPI_DB", str(path))
+    monkeypatch.setenv("KPI_SECRETS", str(tmp_path / "secrets.toml"))
+    con = store.connect(path)
+    assert ingest.ingest_files(con, [("e.csv", csv_bytes(EXPENDITURES)), ("v.csv", csv_bytes(EVENTS))]).committed
+    con.close()
+    viewer = _page(None)
+    generate = next(b for b in viewer.button if b.label == "生成验收材料")
+    assert generate.disabled
+    results = viewer.dataframe[0].value
+    assert len(results) == 22 and "佐证材料编号" in results.columns
+    assert any("V3" in e.value for e in viewer.error)  # the 阶段拨付 paid before its acceptance
+    assert not viewer.get("download_button")
+    editor = _page(EDITOR)
+    next(b for b in editor.button if b.label == "生成验收材料").click().run()
+    assert not editor.exception, [e.value for e in editor.exception]
+    assert len(editor.get("download_button")) == 3
