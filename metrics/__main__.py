@@ -172,7 +172,7 @@ def cmd_report(args, con) -> int:
 def cmd_acceptance(args, con) -> int:
     import time
 
-    from .acceptance import build, collect
+    from .acceptance import PackTooLarge, build, collect
     from .config import ConfigError
 
     started = time.perf_counter()
@@ -180,6 +180,9 @@ def cmd_acceptance(args, con) -> int:
         data = collect(con, args.as_of, args.lang)
     except ConfigError as exc:
         _err("配置文件有误 configuration problems:\n  " + "\n  ".join(exc.problems))
+        return 1
+    except PackTooLarge as exc:
+        _err(exc.message(args.lang))
         return 1
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

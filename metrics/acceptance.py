@@ -31,6 +31,7 @@ from .config import (
     default_config,
 )
 from .formatting import format_date, format_month, format_target, format_value, format_wan
+from .i18n import BilingualError
 from .privacy import scrub
 from .registry import DATE_COLUMNS, KPI_BY_ID
 from .scorecard import KpiResult, scorecard
@@ -103,6 +104,14 @@ WORDS: dict[str, tuple[str, str]] = {
     "about": ("说明", "Description"),
     "early_sheet": ("验收前支付", "Paid before acceptance"),
 }
+# The evidence files travel inside the pack, held in memory once each: above this the pack is refused, saying so.
+MAX_EVIDENCE_BYTES = 512 * 1024 * 1024
+
+
+class PackTooLarge(BilingualError):
+    """The evidence files behind the KPIs add up to more than one pack can hold."""
+
+
 GRADES = ((90, "优", "excellent"), (80, "良", "good"), (60, "中", "fair"), (0, "差", "poor"))  # 绩效评价等级
 RED = "C00000"
 
@@ -256,6 +265,13 @@ def _evidence(con, results: list[KpiResult], as_of: dt.date) -> tuple[dict[str, 
                  for k, row in enumerate(mine.itertuples(), start=1)]
         wanted.update(f["sha256"] for f in files)
         evidence[r.id] = KpiEvidence(code, mask_rows(views.kpi_rows(con, r.id, as_of), r.id), files)
+    total = sum(int(store.one(con, "SELECT size FROM evidence_files WHERE sha256 = ?", [sha])[0] or 0)
+                for sha in wanted)
+    if total > MAX_EVIDENCE_BYTES:
+        mb, limit = total / 2**20, MAX_EVIDENCE_BYTES / 2**20
+        raise PackTooLarge(f"佐证材料共 {mb:,.0f} MB，超过单个材料包上限 {limit:,.0f} MB，请压缩扫描件后重新上传",
+                           f"the evidence files add up to {mb:,.0f} MB, over the {limit:,.0f} MB a pack can hold: "
+                           "compress the scans and attach them again")
     blobs = {}
     for sha in sorted(wanted):
         row = store.one(con, "SELECT content FROM evidence_files WHERE sha256 = ?", [sha])

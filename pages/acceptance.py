@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard_ui import state, ui
 from metrics import actions
-from metrics.acceptance import completion, file_names, index_frame, met, stage_frames
+from metrics.acceptance import PackTooLarge, completion, file_names, index_frame, met, stage_frames
 from metrics.auth import PermissionDenied, can
 from metrics.config import EVALUATION_LEVELS, LEVEL2_EN, ConfigError
 from metrics.formatting import format_date, format_target, format_value
@@ -32,6 +32,9 @@ try:
     data = state.acceptance_data(frame.as_of, frame.lang, frame.version)
 except ConfigError as exc:
     st.error(L("配置文件有误：", "Configuration problems: ") + "；".join(exc.problems))
+    st.stop()
+except PackTooLarge as exc:
+    st.error(exc.message(frame.lang))
     st.stop()
 
 # ------------------------------------------------------------------------------------------ generate

@@ -412,3 +412,25 @@ def test_page_viewer_previews_and_editor_downloads(tmp_path, monkeypatch):
     next(b for b in editor.button if b.label == "生成验收材料").click().run()
     assert not editor.exception, [e.value for e in editor.exception]
     assert len(editor.get("download_button")) == 3
+
+
+def test_cli_refuses_a_pack_over_the_evidence_limit_and_a_config_without_evaluation(pack, con, tmp_path,
+                                                                                    monkeypatch, capsys):
+    monkeypatch.setattr(acceptance, "MAX_EVIDENCE_BYTES", len(PDF) - 1)  # the one PDF is one byte too many
+    with pytest.raises(acceptance.PackTooLarge) as exc:
+        acceptance.collect(con, AS_OF)
+    assert "超过单个材料包上限" in exc.value.message("zh") and "over the" in exc.value.message("en")
+    text = DEFAULT_CONFIG.read_text(encoding="utf-8")
+    path = tmp_path / "no-evaluation.toml"
+    path.write_text(text.split("[evaluation.indicators]")[0], encoding="utf-8")
+    monkeypatch.setenv("KPI_CONFIG", str(path))
+    from metrics.config import default_config
+
+    default_config.cache_clear()
+    try:
+        code = main(["--db", str(tmp_path / "x.duckdb"), "acceptance", "--as-of", "2024-10-31",
+                     "--out", str(tmp_path / "out")])
+    finally:
+        default_config.cache_clear()
+    assert code == 1 and "evaluation.indicators: missing" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()  # nothing written
