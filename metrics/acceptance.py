@@ -224,6 +224,31 @@ def mask_rows(frame: pd.DataFrame, kpi_id: str) -> pd.DataFrame:
     return frame
 
 
+# Headers of the columns the KPI row queries compute (views.KPI_ROWS_SQL); ledger columns take the data contract's.
+# The same words as the dashboard's tables (dashboard_ui/texts.py COLUMNS, which metrics/ cannot import).
+_ROW_LABELS = {
+    "first_session": ("首次参训", "First session"), "counted": ("计入转化率", "Counted"),
+    "home": ("学员乡镇", "Trainee's township"), "participant": ("参与主体", "Participant"),
+    "events": ("参加场次", "Events"), "first_event": ("首次参加", "First event"),
+    "all_platforms": ("各平台合计（不计入）", "All platforms (not counted)"), "counts": ("计入万粉主播", "Counts"),
+}
+
+
+def row_labels(frame: pd.DataFrame, kpi_id: str, lang: str) -> pd.DataFrame:
+    """Column headers as clerks know them: the KPI's own ledgers first, then any ledger, then computed columns."""
+    from .datasets import DATASETS
+
+    en = lang == "en"
+    names: dict[str, str] = {}
+    ledgers = [DATASETS[d] for d in KPI_BY_ID[kpi_id].datasets if d in DATASETS]
+    for ds in [*ledgers, *DATASETS.values()]:
+        for col in ds.columns:
+            names.setdefault(col.stored_as, col.label_en if en else col.zh)
+    for key, (zh, english) in _ROW_LABELS.items():
+        names.setdefault(key, english if en else zh)
+    return frame.rename(columns={c: names.get(c, c) for c in frame.columns})
+
+
 _ROWS_PREFIX = "SELECT * EXCLUDE (_load_id, _source_row, _extra) FROM"
 
 
@@ -966,7 +991,8 @@ def evidence_zip(data: AcceptanceData, progress: Progress | None = None) -> byte
         for n, r in enumerate(data.results):
             ev = data.evidence[r.id]
             folder = _folder(ev, r)
-            pack.writestr(f"{folder}/{ev.code}-00_{w('ledger', lang)}.xlsx", _frame_xlsx([(r.name, ev.rows, set())]))
+            pack.writestr(f"{folder}/{ev.code}-00_{w('ledger', lang)}.xlsx",
+                          _frame_xlsx([(r.name, row_labels(ev.rows, r.id, lang), set())]))
             for f in ev.files:
                 pack.writestr(f"{folder}/{_evidence_name(f)}", data.blobs.get(f["sha256"], b""))
             if progress:

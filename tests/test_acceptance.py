@@ -254,7 +254,8 @@ def test_evidence_pack_index_matches_its_files(pack):
     rows = openpyxl.load_workbook(io.BytesIO(archive.read("Z01_电商培训人次/Z01-00_台账.xlsx"))).active
     values = list(rows.iter_rows(values_only=True))
     assert len(values) == 1 + 3
-    names_column = values[0].index("name")
+    assert values[0][:3] == ("场次编号", "培训日期", "乡镇")  # the data contract's headers, as clerks know them
+    names_column = values[0].index("姓名")
     assert sorted(v[names_column] for v in values[1:]) == ["张*", "张*", "李*"]
     # The stage sheet flags the early payment.
     early = list(book["验收前支付"].iter_rows(values_only=True))
