@@ -22,6 +22,7 @@ NAVIGATION = [
     ("section_areas", "publicity.py", "page_publicity", ":material/campaign:"),
     ("section_areas", "budget.py", "page_budget", ":material/account_balance:"),
     ("section_reference", "schedule.py", "page_schedule", ":material/event:"),
+    ("section_reference", "acceptance.py", "page_acceptance", ":material/task:"),
     ("section_reference", "definitions.py", "page_definitions", ":material/menu_book:"),
     ("section_data", "explore.py", "page_explore", ":material/query_stats:"),
     ("section_data", "data_import.py", "page_import", ":material/upload_file:"),

@@ -94,6 +94,15 @@ def view(name: str, version: str, *args):
         return getattr(views, name)(con, *args)
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def acceptance_data(as_of: dt.date, lang: str, version: str):
+    """What the acceptance pack shows at as-of (metrics.acceptance.collect), read with a fresh connection."""
+    from metrics.acceptance import collect
+
+    with connection() as con:
+        return collect(con, as_of, lang)
+
+
 def lang() -> str:
     return st.session_state.get("lang", "zh")
 

@@ -40,6 +40,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "page_budget": ("资金使用", "Budget"),
     "page_schedule": ("进度计划", "Schedule"),
     "page_definitions": ("指标说明", "KPI definitions"),
+    "page_acceptance": ("验收材料", "Acceptance pack"),
     # overview
     "overview_caption": ("截至 {date}，{total} 项考核指标中 {achieved} 项已达标，{attention} 项需关注（存在风险、进度滞后或未达标）。",
                          "As of {date}: {achieved} of {total} KPIs achieved, {attention} need attention (at risk, behind or missed)."),

@@ -170,6 +170,30 @@ def cmd_report(args, con) -> int:
     return 0
 
 
+def cmd_acceptance(args, con) -> int:
+    import time
+
+    from .acceptance import PackTooLarge, build, collect
+    from .config import ConfigError
+
+    started = time.perf_counter()
+    try:
+        data = collect(con, args.as_of, args.lang)
+    except ConfigError as exc:
+        _err("配置文件有误 configuration problems:\n  " + "\n  ".join(exc.problems))
+        return 1
+    except PackTooLarge as exc:
+        _err(exc.message(args.lang))
+        return 1
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, content in build(data).items():
+        (out / name).write_bytes(content)
+        _print(f"{out / name} ({len(content):,} bytes)")
+    _print(("用时" if args.lang != "en" else "took") + f" {time.perf_counter() - started:.1f} s")
+    return 0
+
+
 def cmd_backup(args) -> int:
     from .maintenance import MaintenanceError, backup
 
@@ -242,6 +266,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--lang", choices=["zh", "en"], default=None, dest="sub_lang")
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("acceptance", help="the acceptance pack: Word report, 绩效自评表 and evidence zip at a date")
+    p.add_argument("--as-of", type=_parse_date, required=True, help="YYYY-MM-DD (a stage, or the final date)")
+    p.add_argument("--out", required=True, help="folder for the three files")
+    p.add_argument("--lang", choices=["zh", "en"], default=None, dest="sub_lang")
+    p.set_defaults(func=cmd_acceptance)
     p = sub.add_parser("backup", help="a consistent copy of the database into DIR (safe while the dashboard runs)")
     p.add_argument("dir")
     p.set_defaults(func=cmd_backup, no_connection=True)

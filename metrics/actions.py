@@ -100,6 +100,18 @@ def evidence_content(con, sha256: str) -> bytes | None:
     return bytes(row[0]) if row else None
 
 
+def acceptance_files(user: User, data, progress=None) -> dict[str, bytes]:
+    """The acceptance pack (report, 绩效自评表, evidence zip) from data read by acceptance.collect.
+
+    Editors only: the files go to the commerce and finance departments under the county's name. Viewers see the
+    same figures in the page's preview. Built without a database connection (collect has read everything).
+    """
+    require(user, "acceptance")
+    from .acceptance import build
+
+    return build(data, progress)
+
+
 def set_role(con, user: User, login: str, role: str) -> None:
     """An admin assigns a role to a login (an OIDC e-mail or a local account)."""
     require(user, "manage_users")

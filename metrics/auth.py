@@ -24,7 +24,8 @@ from .errors import DashboardError
 ROLES = ("viewer", "editor", "admin")
 ROLE_NAMES = {"viewer": ("查看者", "viewer"), "editor": ("编辑", "editor"), "admin": ("管理员", "admin")}
 PERMISSIONS = {  # action -> the lowest role allowed
-    "load": "editor", "undo": "editor", "attach": "editor", "sql": "editor", "manage_users": "admin",
+    "load": "editor", "undo": "editor", "attach": "editor", "sql": "editor", "acceptance": "editor",
+    "manage_users": "admin",
 }
 DEFAULT_SECRETS = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 PBKDF2_ROUNDS = 600_000

@@ -76,3 +76,54 @@ def spending_by_month(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Co
         rows.append({"month_end": end, "spent_wan": running,
                      "pace_wan": config.budget_wan * pace_fraction(end, config.start, deadline)})
     return pd.DataFrame(rows)
+
+
+def payments_by_payee(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
+    """Paid to each payee up to as-of: payments, amount, the plan lines paid from (for the acceptance report)."""
+    return store.query(con, """
+        SELECT coalesce(payee, '未注明') AS payee, count(*) AS payments, sum(amount) AS spent_wan,
+               string_agg(DISTINCT line, '、' ORDER BY line) AS lines
+        FROM expenditures WHERE date <= ? GROUP BY 1 ORDER BY spent_wan DESC, payee""", [as_of])
+
+
+def stage_acceptance(con: duckdb.DuckDBPyConnection, as_of: dt.date,
+                     config: CountyConfig | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per payment stage, what was paid against what had been accepted; and the payments made too early.
+
+    The plan (资金拨付): 预拨 may be paid after the start; 阶段拨付 only after a stage acceptance (阶段审核验收);
+    尾款 only after the final acceptance. A payment of a stage dated before the first acceptance of that stage
+    (config `acceptance.stages`) is early. Acceptances after as-of had not happened at as-of.
+    Returns (stages: stage, paid_wan, payments, accepted_on, acceptance_zh/en, early_wan, early_payments;
+             early: voucher, date, line, amount, payee, stage, needs_acceptance_on).
+    """
+    config = config or default_config()
+    paid = store.query(con, """
+        SELECT voucher, date, line, amount, payee, coalesce(stage, '未注明') AS stage
+        FROM expenditures WHERE date <= ? ORDER BY date, voucher""", [as_of])
+    known = [a for a in config.stage_acceptances if a.accepted_on <= as_of]
+    stages, early_rows = [], []
+    for stage in (*STAGES, "未注明"):
+        mine = paid[paid["stage"] == stage]
+        first = next((a for a in config.stage_acceptances if a.stage == stage), None)
+        latest = [a for a in known if a.stage == stage]
+        early = mine.iloc[0:0]
+        if stage in ("阶段拨付", "尾款"):
+            dates = pd.to_datetime(mine["date"]).dt.date
+            # A boolean Series, not a list: an empty list would select columns, not rows.
+            early = mine[pd.Series([first is None or d < first.accepted_on for d in dates], index=mine.index,
+                                   dtype=bool)]
+            for row in early.itertuples():
+                early_rows.append({"voucher": row.voucher, "date": row.date, "line": row.line, "amount": row.amount,
+                                   "payee": row.payee, "stage": stage,
+                                   "needs_acceptance_on": first.accepted_on if first else None})
+        stages.append({
+            "stage": stage, "stage_en": STAGE_EN[stage], "paid_wan": float(mine["amount"].sum()),
+            "payments": len(mine),
+            "accepted_on": latest[-1].accepted_on if latest else None,
+            "acceptance_zh": latest[-1].zh if latest else "", "acceptance_en": latest[-1].en if latest else "",
+            "needs_acceptance": stage in ("阶段拨付", "尾款"),
+            "early_wan": float(early["amount"].sum()), "early_payments": len(early),
+        })
+    early_frame = pd.DataFrame(early_rows, columns=["voucher", "date", "line", "amount", "payee", "stage",
+                                                    "needs_acceptance_on"])
+    return pd.DataFrame(stages), early_frame

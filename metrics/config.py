@@ -76,6 +76,37 @@ class Target:
         return self.deadline or dt.date(as_of.year, 12, 31)
 
 
+# The standard form of a project-expenditure performance self-evaluation (项目支出绩效自评表): 一级 -> its 二级.
+EVALUATION_LEVELS: dict[str, tuple[str, tuple[str, ...]]] = {  # 一级 -> (English, 二级 allowed under it)
+    "产出指标": ("Output", ("数量指标", "质量指标", "时效指标", "成本指标")),
+    "效益指标": ("Outcome", ("经济效益指标", "社会效益指标", "生态效益指标", "可持续影响指标")),
+    "满意度指标": ("Satisfaction", ("服务对象满意度指标",)),
+}
+LEVEL2_EN = {"数量指标": "Quantity", "质量指标": "Quality", "时效指标": "Timeliness", "成本指标": "Cost",
+             "经济效益指标": "Economic benefit", "社会效益指标": "Social benefit", "生态效益指标": "Ecological benefit",
+             "可持续影响指标": "Sustainable impact", "服务对象满意度指标": "Beneficiary satisfaction"}
+BUDGET_KPI = "budget_execution_rate"  # scored on the form's own 预算执行率 row, not under a 一级指标
+EVALUATION_TOTAL = 100.0
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One row of the 绩效自评表: a KPI under its 一级/二级 指标 with its 分值."""
+    kpi_id: str
+    level1: str  # "" for the budget execution row
+    level2: str
+    points: float
+
+
+@dataclass(frozen=True)
+class StageAcceptance:
+    """An acceptance that releases a payment stage: 阶段拨付 after a 阶段审核验收, 尾款 after the final one."""
+    stage: str
+    accepted_on: dt.date
+    zh: str
+    en: str
+
+
 @dataclass(frozen=True)
 class CountyConfig:
     path: Path
@@ -93,6 +124,8 @@ class CountyConfig:
     budget_groups: tuple[BudgetGroup, ...]
     budget_lines: tuple[BudgetLine, ...]
     targets: dict[str, Target]
+    evaluation: tuple[Indicator, ...] = ()  # empty when the file has no [evaluation] section
+    stage_acceptances: tuple[StageAcceptance, ...] = ()
 
     def township_lookup(self) -> dict[str, str]:
         """Every accepted spelling -> the canonical township name."""
@@ -211,6 +244,8 @@ def load_config(path: Path | str | None = None) -> CountyConfig:
     threshold = cal.get("status_threshold", 0.7)
     if not 0 < threshold < 1:
         problems.append("calendar.status_threshold must be between 0 and 1")
+    evaluation = _evaluation(raw.get("evaluation"), problems)
+    stage_acceptances = _stage_acceptances(raw.get("acceptance", {}), problems)
 
     if problems:
         raise ConfigError(path, problems)
@@ -230,7 +265,58 @@ def load_config(path: Path | str | None = None) -> CountyConfig:
         budget_groups=groups,
         budget_lines=tuple(lines),
         targets=targets,
+        evaluation=evaluation,
+        stage_acceptances=stage_acceptances,
     )
+
+
+def _evaluation(section: dict | None, problems: list[str]) -> tuple[Indicator, ...]:
+    """[evaluation.indicators]: every KPI once, under an allowed 一级/二级, points > 0, adding up to 100."""
+    if section is None:
+        return ()
+    from .registry import KPI_BY_ID  # the registry imports nothing from here
+
+    entries = section.get("indicators", {})
+    out = []
+    for kpi_id, entry in entries.items():
+        where = f"evaluation.indicators.{kpi_id}"
+        if kpi_id not in KPI_BY_ID:
+            problems.append(f"{where}: no such KPI")
+            continue
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: expected {{ level1 = ..., level2 = ..., points = ... }}, got {entry!r}")
+            continue
+        points = entry.get("points")
+        if isinstance(points, bool) or not isinstance(points, int | float) or points <= 0:
+            problems.append(f"{where}.points: expected a number above 0, got {points!r}")
+            points = 0
+        level1, level2 = entry.get("level1", ""), entry.get("level2", "")
+        if kpi_id != BUDGET_KPI:
+            if level1 not in EVALUATION_LEVELS:
+                problems.append(f"{where}.level1: {level1!r} is not one of {'、'.join(EVALUATION_LEVELS)}")
+            elif level2 not in EVALUATION_LEVELS[level1][1]:
+                problems.append(f"{where}.level2: {level2!r} is not one of {'、'.join(EVALUATION_LEVELS[level1][1])}")
+        out.append(Indicator(kpi_id, level1 if kpi_id != BUDGET_KPI else "", level2 if kpi_id != BUDGET_KPI else "",
+                             float(points)))
+    problems += [f"evaluation.indicators: no entry for KPI '{k}'" for k in KPI_BY_ID if k not in entries]
+    total = sum(i.points for i in out)
+    if out and abs(total - EVALUATION_TOTAL) > 1e-6:
+        problems.append(f"evaluation.indicators: points add up to {total:g}, not {EVALUATION_TOTAL:g}")
+    return tuple(out)
+
+
+def _stage_acceptances(section: dict, problems: list[str]) -> tuple[StageAcceptance, ...]:
+    out = []
+    for i, entry in enumerate(section.get("stages", [])):
+        where = f"acceptance.stages[{i}]"
+        stage = entry.get("stage")
+        if stage not in ("阶段拨付", "尾款"):
+            problems.append(f"{where}.stage: expected 阶段拨付 or 尾款, got {stage!r}")
+        raw_day = _require(entry, "accepted_on", where, problems)
+        day = None if raw_day is None else _as_date(raw_day, where + ".accepted_on", problems)
+        if stage in ("阶段拨付", "尾款") and day:
+            out.append(StageAcceptance(stage, day, entry.get("zh", ""), entry.get("en", "")))
+    return tuple(sorted(out, key=lambda a: a.accepted_on))
 
 
 @lru_cache(maxsize=4)

@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 
 from . import store
-from .budget import budget_lines, spending_by_month  # noqa: F401  (page data, served through this module too)
+from .budget import budget_lines, spending_by_month, stage_acceptance  # noqa: F401  (page data, served through this module too)
 from .config import CountyConfig, default_config
 
 

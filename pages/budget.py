@@ -69,3 +69,21 @@ stage_names = [*STAGES, "未注明"]
 fig = go.Figure([go.Bar(x=lines["line_id"], y=lines[f"stage_{s}"], name=s if not en else STAGE_EN[s]) for s in stage_names])
 fig.update_layout(barmode="stack")
 st.plotly_chart(ui.layout(fig, "预算细项" if not en else "budget line", "万元" if not en else "万元 (10k yuan)"), key="budget_stage")
+
+st.subheader("拨付阶段与验收" if not en else "Payment stages against acceptance")
+stages, early = state.view("stage_acceptance", frame.version, frame.as_of)
+ui.table(stages.assign(stage=stages["stage_en" if en else "stage"])[
+    ["stage", "payments", "paid_wan", "accepted_on", "early_wan"]].rename(columns={
+        "stage": "拨付阶段" if not en else "Stage", "payments": "笔数" if not en else "Payments",
+        "paid_wan": "已支付（万元）" if not en else "Paid (万元)",
+        "accepted_on": "已验收（截至统计日）" if not en else "Accepted (by the as-of date)",
+        "early_wan": "验收前支付（万元）" if not en else "Paid before acceptance (万元)"}))
+for row in early.itertuples():
+    st.error((f"凭证 {row.voucher}：{row.stage} {row.amount:g} 万元于 {row.date} 支付，早于该阶段验收"
+              f"（{row.needs_acceptance_on or '尚未验收'}）" if not en else
+              f"Voucher {row.voucher}: {STAGE_EN[row.stage]} of {row.amount:g} 万元 paid on {row.date}, before the "
+              f"stage's acceptance ({row.needs_acceptance_on or 'not yet accepted'})"), icon=":material/gpp_maybe:")
+st.caption("阶段拨付须在阶段审核验收后支付，尾款须在整体验收合格后支付（实施方案“资金拨付”）；验收日期在 county.toml 的 "
+           "[[acceptance.stages]] 中配置。" if not en else "Stage payments follow a stage acceptance and the final "
+           "payment the final acceptance (the plan's 资金拨付); acceptance dates are set in county.toml "
+           "[[acceptance.stages]].")

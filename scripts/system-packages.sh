@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# Debian packages the browser tests and chart exports need: chromium (headless) and a CJK font so Chinese renders.
+# Debian packages the browser tests and chart exports need: chromium (headless) and a CJK font so Chinese renders;
+# and, for the acceptance test that opens the Word and Excel files in a program nobody here wrote, LibreOffice
+# without its GUI (writer, calc) and poppler-utils (pdftotext). Set KPI_SKIP_LIBREOFFICE=1 to leave LibreOffice
+# out (about 300 MB; that test then skips, saying why).
 # Installs them when missing and this is root on a Debian-like system; otherwise says what is missing and goes on
 # (the browser tests then skip with that reason).
 set -euo pipefail
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+if [ "${KPI_SKIP_LIBREOFFICE:-0}" != 1 ] && ! command -v soffice >/dev/null 2>&1; then
+  need+=(libreoffice-writer-nogui libreoffice-calc-nogui)
+fi
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 if command -v dpkg-query >/dev/null 2>&1; then
   installed fonts-noto-cjk || need+=(fonts-noto-cjk)
 else
@@ -17,5 +24,5 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 else
-  echo "note: ${need[*]} not installed (needs root and apt-get); browser tests will be skipped" >&2
+  echo "note: ${need[*]} not installed (needs root and apt-get); browser and LibreOffice tests will be skipped" >&2
 fi

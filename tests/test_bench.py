@@ -13,7 +13,8 @@ def test_benchmark_smoke(capsys):
     table = bench(scale=1, rows=2_000, xlsx_rows=300, pages=True, repeat=1)
     names = [row["measure"] for row in table]
     expected = ["CSV ingest, 2,000 rows, UTF-8", "CSV ingest, 2,000 rows, GBK", "XLSX ingest, 300 rows",
-                "scorecard x1, warm", "scorecard x1, cold", "page overview x1 (AppTest)"]
+                "scorecard x1, warm", "scorecard x1, cold", "acceptance pack x1 (3 files)",
+                "page overview x1 (AppTest)"]
     if _can_paint():
         expected += ["overview first paint x1", "overview complete x1", "overview first paint x1, 1st visit"]
     for measure in expected:

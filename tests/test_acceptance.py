@@ -1,0 +1,437 @@
+"""The acceptance pack, read back: the Word report with python-docx, the 绩效自评表 with openpyxl, the evidence zip
+against its index; and (slow) both opened by LibreOffice, a program nobody here wrote.
+
+The fixture is tiny and its answers are computed by hand in the comments. Targets of the two training KPIs are
+lowered to 4 in a copy of county.toml so that their proportional scores are not rounded away.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import shutil
+import subprocess
+import time
+import zipfile
+from pathlib import Path
+
+import docx
+import openpyxl
+import pytest
+
+from metrics import acceptance, actions, budget, ingest
+from metrics.__main__ import main
+from metrics.auth import PermissionDenied, User
+from metrics.config import DEFAULT_CONFIG, ConfigError, load_config
+from metrics.formatting import format_target, format_value
+from metrics.registry import KPIS
+from metrics.scorecard import scorecard
+
+from .ledgers import csv_bytes
+
+D = dt.date
+AS_OF = D(2024, 10, 31)
+EDITOR = User("clerk", "李会计", "editor", "local")
+VIEWER = User("anonymous", "访客", "viewer", "anonymous")
+RAW_ID = "11010519491231002X"
+RAW_PHONE = "13812340119"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+SESSIONS = "场次编号,培训日期,乡镇,培训主题,培训形式\nS1,2023-03-01,禾木,直播带货,线下\nS2,2023-06-01,禾木,网店运营,线下\n"
+# A twice (S1, S2), B once: 3 person-times, 2 people. B is known only by an ID number, A has a phone.
+ATTENDANCE = f"场次编号,学员编号,身份证号,姓名,手机号\nS1,A,,张三,{RAW_PHONE}\nS1,,{RAW_ID},李四,\nS2,A,,张三,\n"
+EVENTS = """活动编号,活动名称,类型,日期,地点,参与主体
+HD1,乌鲁木齐推介会,推介活动,2023-08-18,乌鲁木齐,甲公司、乙合作社
+HD2,创业大赛,电商创业大赛,2023-11-08,县城,
+"""
+BRANDS = """品牌名称,品牌类型,完成日期
+冷水鱼,特色产业品牌,2023-09-30
+山蜂蜜,特色产业品牌,2023-10-30
+雪菊,特色产业品牌,2023-11-30
+奶疙瘩,特色产业品牌,2024-01-30
+"""
+# Stage acceptance in county.toml: 阶段拨付 from 2023-04-28, 尾款 from 2024-04-12. V3 is a 阶段拨付 paid on
+# 2023-03-10, before it: early. Total paid by 2024-10-31: 40 + 30 + 10 + 20 = 100 万元.
+EXPENDITURES = """凭证号,支付日期,预算科目,金额（万元）,收款单位,拨付阶段
+V1,2023-01-10,3.3,40,甲公司,预拨
+V2,2023-06-10,3.3,30,甲公司,阶段拨付
+V3,2023-03-10,4.1,10,乙培训学校,阶段拨付
+V4,2024-05-01,4.1,20,乙培训学校,尾款
+"""
+
+
+@pytest.fixture
+def config(tmp_path):
+    text = DEFAULT_CONFIG.read_text(encoding="utf-8")
+    for kpi in ("training_person_times", "training_people"):
+        text = re.sub(rf"(\[targets\.{kpi}\]\nmin = )\d+", r"\g<1>4", text)
+    path = tmp_path / "county.toml"
+    path.write_text(text, encoding="utf-8")
+    cfg = load_config(path)
+    assert cfg.targets["training_people"].min == 4 and cfg.targets["training_person_times"].min == 4
+    return cfg
+
+
+@pytest.fixture
+def pack(con, config):
+    files = [("sessions.csv", SESSIONS), ("attendance.csv", ATTENDANCE), ("events.csv", EVENTS),
+             ("brands.csv", BRANDS), ("expenditures.csv", EXPENDITURES)]
+    result = ingest.ingest_files(con, [(name, csv_bytes(text)) for name, text in files])
+    assert result.committed, [e.as_text() for e in result.errors]
+    events_load = con.execute("SELECT load_id FROM loads WHERE dataset = 'events'").fetchone()[0]
+    actions.attach_evidence(con, EDITOR, events_load, "推介会签到表.pdf", PDF)
+    data = acceptance.collect(con, AS_OF, "zh", config)
+    return data, acceptance.build(data)
+
+
+def test_indicator_score_rule():
+    # Achieved: full marks, even at 200% of the floor (capped at the points).
+    assert acceptance.indicator_score(4, 4, 2, achieved=True) == 4
+    # Not achieved: points x value / target. 3 x 2/5 = 1.2; 5 x 3/4 = 3.75.
+    assert acceptance.indicator_score(3, 2, 5, achieved=False) == 1.2
+    assert acceptance.indicator_score(5, 3, 4, achieved=False) == 3.75
+    # Negative growth scores 0, not below; no data scores 0.
+    assert acceptance.indicator_score(10, -0.05, 0.2, achieved=False) == 0
+    assert acceptance.indicator_score(10, None, 0.2, achieved=False) == 0
+    assert acceptance.grade(90) == "优" and acceptance.grade(89.99) == "良" and acceptance.grade(59.9) == "差"
+
+
+def test_default_evaluation_covers_every_kpi_and_adds_up_to_100():
+    cfg = load_config()
+    assert {i.kpi_id for i in cfg.evaluation} == {k.id for k in KPIS}  # 22 KPIs, budget execution among them
+    assert sum(i.points for i in cfg.evaluation) == 100
+    assert next(i.points for i in cfg.evaluation if i.kpi_id == "budget_execution_rate") == 10
+
+
+def test_evaluation_config_problems_are_all_listed(tmp_path):
+    text = DEFAULT_CONFIG.read_text(encoding="utf-8")
+    text = text.replace('training_people = { level1 = "产出指标", level2 = "数量指标", points = 5 }\n', "")  # missing
+    text = text.replace('level1 = "效益指标", level2 = "社会效益指标", points = 8',
+                        'level1 = "效益指标", level2 = "数量指标", points = 8')  # 二级 of another 一级
+    text = text.replace("pickup_coverage = { level1", "pickup_coverag = { level1")  # no such KPI
+    text = text.replace('startup_contests = { level1 = "产出指标", level2 = "数量指标", points = 2 }',
+                        'startup_contests = { level1 = "产出", level2 = "数量指标", points = -2 }')
+    text = text.replace('stage = "尾款"\naccepted_on = 2024-04-12', 'stage = "尾款"\naccepted_on = "soon"')
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    problems = "\n".join(exc.value.problems)
+    for expected in ("no entry for KPI 'training_people'", "training_conversion_rate.level2",
+                     "pickup_coverag: no such KPI", "startup_contests.points", "startup_contests.level1",
+                     "points add up to", "acceptance.stages[1].accepted_on"):
+        assert expected in problems, (expected, problems)
+
+
+def test_stage_acceptance_flags_payments_before_their_acceptance(con):
+    assert ingest.ingest_files(con, [("e.csv", csv_bytes(EXPENDITURES))]).committed
+    stages, early = budget.stage_acceptance(con, AS_OF)
+    stages = stages.set_index("stage")
+    # 预拨 40 (V1); 阶段拨付 30 + 10 = 40 (V2, V3); 尾款 20 (V4).
+    assert stages.loc["预拨", "paid_wan"] == 40 and stages.loc["阶段拨付", "paid_wan"] == 40
+    assert stages.loc["尾款", "paid_wan"] == 20 and stages.loc["尾款", "accepted_on"] == D(2024, 4, 12)
+    assert list(early["voucher"]) == ["V3"] and early.loc[0, "needs_acceptance_on"] == D(2023, 4, 28)
+    assert stages.loc["阶段拨付", "early_wan"] == 10 and stages.loc["尾款", "early_wan"] == 0
+    # As of 2023-12-31 the final acceptance (2024-04-12) had not happened yet: no 尾款 accepted, none paid.
+    stages, _ = budget.stage_acceptance(con, D(2023, 12, 31))
+    stages = stages.set_index("stage")
+    assert stages.loc["尾款", "accepted_on"] is None and stages.loc["尾款", "paid_wan"] == 0
+
+
+def _docx(files) -> docx.Document:
+    name = next(n for n in files if n.endswith(".docx"))
+    return docx.Document(io.BytesIO(files[name]))
+
+
+def _kpi_table(document, header_first: str):
+    return next(t for t in document.tables if t.rows[0].cells[0].text == header_first)
+
+
+def test_report_headings_and_kpi_table_equal_the_scorecard(pack, con, config):
+    data, files = pack
+    document = _docx(files)
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert headings == ["一、项目基本情况", "二、综合示范开展情况", "三、建设成效", "四、资金使用情况", "五、存在问题及整改措施"]
+    table = _kpi_table(document, "指标")
+    assert [c.text for c in table.rows[0].cells] == ["指标", "目标值", "完成值", "完成率", "是否达标", "佐证材料编号"]
+    expected = scorecard(con, AS_OF, config)  # what the dashboard shows at that date
+    rows = {r.cells[0].text: [c.text for c in r.cells] for r in table.rows[1:]}
+    assert len(rows) == len(KPIS) == 22
+    for r in expected:
+        row = rows[r.name]
+        assert row[1] == format_target(r.id, r.target, r.target_max)
+        assert row[2] == format_value(r.id, r.value), r.id
+        assert row[4] == ("是" if r.status == "achieved" else ("否" if r.value is not None else "暂无数据"))
+    # By hand: 3 person-times of 4 = 75.0%; 2 people of 4 = 50.0%; 4 industry brands of 2 = 200.0%, achieved.
+    assert rows["电商培训人次"][2:5] == ["3 人次", "75.0%", "否"]
+    assert rows["电商培训人数"][2:5] == ["2 人", "50.0%", "否"]
+    assert rows["特色产业品牌"][2:5] == ["4 个", "200.0%", "是"]
+    assert rows["资金执行率"][2] == "20.0%"  # 100 of 500 万元
+    # The events load carries the evidence: the three KPIs computed from events rows cite it; others say none, red.
+    assert rows["整体推介活动"][5] == "Z09-00；Z09-01" and rows["电商创业大赛"][5] == "Z13-00；Z13-01"
+    skill = next(r for r in table.rows[1:] if r.cells[0].text == "电商站点技能比赛").cells[5]
+    assert "无佐证材料" in skill.text
+    assert skill.paragraphs[0].runs[0].font.color.rgb == docx.shared.RGBColor.from_string("C00000")
+    text = "\n".join(p.text for p in document.paragraphs)
+    # 五: every KPI not achieved, with its gap in words; the early payment; the place for the county's words.
+    for r in expected:
+        if r.status != "achieved":
+            assert f"{r.name}：目标" in text and r.gap in text, r.id
+    assert "V3" in text and "【以下由县级填写" in text
+    # 二: sentences from the ledgers — 2 sessions held.
+    assert "累计举办电商培训 2 场，培训 3 人次、2 人" in text
+
+
+def test_report_has_toc_page_field_fonts_and_funds_tables(pack):
+    _, files = pack
+    document = _docx(files)
+    xml = document.element.xml
+    assert 'TOC \\o "1-2"' in xml
+    footers = "".join(s.footer._element.xml for s in document.sections)
+    assert " PAGE " in footers
+    normal = document.styles["Normal"].element.xml
+    assert 'w:eastAsia="仿宋"' in normal
+    funds = _kpi_table(document, "资金规划细项")
+    total = funds.rows[-1].cells
+    assert [total[0].text, total[1].text, total[2].text, total[3].text] == ["合计", "500.00", "100.00", "20.0%"]
+    line_33 = next(r for r in funds.rows if r.cells[0].text.startswith("3.3 "))
+    assert [c.text for c in line_33.cells[1:]] == ["60.00", "70.00", "116.7%"]  # 40 + 30 of 60 = 116.7%
+    stages = {r.cells[0].text: [c.text for c in r.cells] for r in _kpi_table(document, "拨付阶段").rows[1:]}
+    assert stages["阶段拨付"] == ["阶段拨付", "2", "40.00", "2023年4月28日", "10.00"]
+    payees = {r.cells[0].text: r.cells[2].text for r in _kpi_table(document, "收款单位").rows[1:]}
+    assert payees == {"甲公司": "70.00", "乙培训学校": "30.00"}
+
+
+def test_self_evaluation_scores_computed_by_hand(pack):
+    _, files = pack
+    name = next(n for n in files if n.endswith(".xlsx"))
+    sheet = openpyxl.load_workbook(io.BytesIO(files[name]), data_only=True).active
+    rows = {row[2]: row for row in sheet.iter_rows(values_only=True) if row[2]}
+    header = next(row for row in sheet.iter_rows(values_only=True) if row[0] == "一级指标")
+    assert list(header) == ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "完成率", "分值", "得分",
+                            "偏差原因分析及改进措施"]
+    score = {name: row[7] for name, row in rows.items()}
+    assert score["电商培训人次"] == 3.75  # 5 x 3/4
+    assert score["电商培训人数"] == 2.5  # 5 x 2/4
+    assert score["特色产业品牌"] == 4  # achieved (4 of 2-3): full marks, not 4 x 200%
+    assert score["整体推介活动"] == 1  # 3 x 1/3
+    assert score["参与推介的市场主体"] == 1.2  # 3 x 2/5 (甲公司, 乙合作社)
+    assert score["电商创业大赛"] == 2  # 1 of 1: achieved
+    assert score["电商站点技能比赛"] == 0 and score["本土电商创业达人"] == 0  # 0 held; no data
+    budget_row = next(row for row in sheet.iter_rows(values_only=True) if row[0] == "预算执行率")
+    assert budget_row[1:7] == (500, 500, 100, 10, "20.0%", 2)  # 10 x 100/500
+    total_row = next(row for row in sheet.iter_rows(values_only=True) if row[0] == "总分")
+    # 3.75 + 2.5 + 4 + 1 + 1.2 + 2 + budget 2 = 16.45; every other KPI has no data or 0.
+    assert total_row[6] == 100 and total_row[7] == 16.45 and total_row[8] == "自评等级：差"
+    assert "还差" in rows["电商培训人次"][8] and rows["特色产业品牌"][8] == "已达标"
+
+
+def test_evidence_pack_index_matches_its_files(pack):
+    data, files = pack
+    name = next(n for n in files if n.endswith(".zip"))
+    archive = zipfile.ZipFile(io.BytesIO(files[name]))
+    names = set(archive.namelist())
+    book = openpyxl.load_workbook(io.BytesIO(archive.read("00_目录.xlsx")))
+    index = book["目录"]
+    listed, red_codes = set(), set()
+    for row in index.iter_rows(min_row=2):
+        code, kpi, _, file, about = (c.value for c in row)
+        if file:
+            listed.add(file)
+        if row[0].font.color is not None and row[0].font.color.rgb in ("FFC00000", "00C00000"):
+            red_codes.add((kpi, about))
+    assert listed == names - {"00_目录.xlsx"}  # every file listed, every listed file there
+    # One ledger extract per KPI, and the PDF in each of the three folders its load supports.
+    assert sum(n.endswith("-00_台账.xlsx") for n in names) == 22
+    pdfs = sorted(n for n in names if n.endswith(".pdf"))
+    assert pdfs == ["Z09_整体推介活动/Z09-01_推介会签到表.pdf", "Z10_参与推介的市场主体/Z10-01_推介会签到表.pdf",
+                    "Z13_电商创业大赛/Z13-01_推介会签到表.pdf"]
+    assert archive.read(pdfs[0]) == PDF
+    assert ("电商站点技能比赛", "无佐证材料") in red_codes and ("整体推介活动", "无佐证材料") not in red_codes
+    assert len(red_codes) == 19  # 22 KPIs, 3 with evidence
+    # The ledger rows behind person-times: 3 attendance rows, names masked.
+    rows = openpyxl.load_workbook(io.BytesIO(archive.read("Z01_电商培训人次/Z01-00_台账.xlsx"))).active
+    values = list(rows.iter_rows(values_only=True))
+    assert len(values) == 1 + 3
+    assert values[0][:3] == ("场次编号", "培训日期", "乡镇")  # the data contract's headers, as clerks know them
+    names_column = values[0].index("姓名")
+    assert sorted(v[names_column] for v in values[1:]) == ["张*", "张*", "李*"]
+    # The stage sheet flags the early payment.
+    early = list(book["验收前支付"].iter_rows(values_only=True))
+    assert early[1][0] == "V3"
+
+
+def _all_text(files: dict[str, bytes]) -> str:
+    """Every byte of every file, the zip members (and the .docx/.xlsx inside them) opened."""
+    out = []
+
+    def walk(content: bytes):
+        out.append(content.decode("utf-8", "ignore"))
+        if content[:2] == b"PK":
+            with zipfile.ZipFile(io.BytesIO(content)) as z:
+                for member in z.namelist():
+                    walk(z.read(member))
+    for content in files.values():
+        walk(content)
+    return "\n".join(out)
+
+
+def test_no_raw_id_number_phone_or_trainee_name_in_any_file(pack):
+    _, files = pack
+    text = _all_text(files)
+    assert "李四" not in text and "张三" not in text
+    assert RAW_ID not in text and RAW_PHONE not in text
+    assert "张*" in text and "李*" in text  # the trainees are there, masked: the scan looked at the right rows
+
+
+def test_viewer_cannot_build_the_files(pack):
+    data, _ = pack
+    with pytest.raises(PermissionDenied):
+        actions.acceptance_files(VIEWER, data)
+    assert len(actions.acceptance_files(EDITOR, data)) == 3
+
+
+def test_english_pack_is_complete(con, config, pack):
+    data = acceptance.collect(con, AS_OF, "en", config)
+    files = acceptance.build(data)
+    assert set(files) == {"acceptance-report-2024-10-31.docx", "self-evaluation-2024-10-31.xlsx",
+                          "evidence-pack-2024-10-31.zip"}
+    document = _docx(files)
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert headings[0] == "1. Project overview" and "5. Problems and rectification" in headings
+    # No Chinese in anything the program wrote: headings, table headers, sentences (ledger values may be Chinese).
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    assert not any(cjk.search(h) for h in headings), headings
+    for first in ("Indicator", "Plan line", "Stage"):
+        table = _kpi_table(document, first)
+        assert not any(cjk.search(c.text) for row in table.rows for c in row.cells), first
+    # Every paragraph: the fixture has no ledger value that a sentence quotes (the payees are in a table).
+    chinese = [p.text for p in document.paragraphs if cjk.search(p.text)]
+    assert chinese == [], chinese
+    sheet = openpyxl.load_workbook(io.BytesIO(files["self-evaluation-2024-10-31.xlsx"])).active
+    assert not [c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and cjk.search(c.value)]
+    archive = zipfile.ZipFile(io.BytesIO(files["evidence-pack-2024-10-31.zip"]))
+    assert "00_Index.xlsx" in archive.namelist()
+
+
+def test_cli_writes_the_three_files(tmp_path, config, monkeypatch):
+    monkeypatch.setenv("KPI_CONFIG", str(config.path))
+    from metrics.config import default_config
+
+    default_config.cache_clear()
+    try:
+        db = tmp_path / "cli.duckdb"
+        from metrics import store
+
+        con = store.connect(db)
+        assert ingest.ingest_files(con, [("e.csv", csv_bytes(EXPENDITURES))]).committed
+        con.close()
+        out = tmp_path / "out"
+        assert main(["--db", str(db), "acceptance", "--as-of", "2024-10-31", "--out", str(out)]) == 0
+        assert sorted(p.name for p in out.iterdir()) == ["佐证材料_2024-10-31.zip", "绩效自评表_2024-10-31.xlsx",
+                                                         "验收报告_2024-10-31.docx"]
+        assert main(["--db", str(db), "acceptance", "--as-of", "2024-10-31", "--out", str(out), "--lang", "en"]) == 0
+        assert len(list(out.iterdir())) == 6
+    finally:
+        default_config.cache_clear()
+
+
+def _soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.mark.slow
+def test_libreoffice_opens_the_report_and_the_sheet(pack, tmp_path):
+    """LibreOffice converts both files to PDF, and the PDF text has the KPI names and values."""
+    if not _soffice() or not shutil.which("pdftotext"):
+        reason = "LibreOffice (libreoffice-writer-nogui, libreoffice-calc-nogui) or poppler-utils not installed"
+        print("SKIPPED:", reason)
+        pytest.skip(reason)
+    data, files = pack
+    for name, content in files.items():
+        if name.endswith((".docx", ".xlsx")):
+            (tmp_path / name).write_bytes(content)
+    started = time.perf_counter()
+    with open("/tmp/browser.lock", "w") as lock:  # one heavy program at a time on a shared machine
+        import fcntl
+
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run([_soffice(), "--headless", f"-env:UserInstallation=file://{tmp_path}/lo-profile",
+                        "--convert-to", "pdf", "--outdir", str(tmp_path),
+                        *[str(tmp_path / n) for n in files if n.endswith((".docx", ".xlsx"))]],
+                       check=True, capture_output=True, timeout=180)
+    print(f"LibreOffice conversion took {time.perf_counter() - started:.1f} s")
+    for stem in ("验收报告_2024-10-31", "绩效自评表_2024-10-31"):
+        pdf = tmp_path / f"{stem}.pdf"
+        assert pdf.exists(), stem
+        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        compact = re.sub(r"\s+", "", text)
+        for r in data.results:
+            # The self-evaluation form names the budget KPI as its own 预算执行率 row.
+            name = "预算执行率" if stem.startswith("绩效") and r.id == "budget_execution_rate" else r.name
+            assert re.sub(r"\s+", "", name) in compact, (stem, name)
+        for value in ("3人次", "75.0%", "4个", "20.0%"):
+            assert value in compact, (stem, value)
+        if stem.startswith("绩效"):
+            assert "16.45" in compact and "3.75" in compact
+
+
+def _page(user: User | None):
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parent.parent
+    at = AppTest.from_file(str(root / "dashboard.py"), default_timeout=90)
+    at.session_state["as_of"] = AS_OF
+    if user is not None:
+        at.session_state["user"] = user
+        at.session_state["user_seen"] = time.time()
+    at.run()
+    at.switch_page("pages/acceptance.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_page_viewer_previews_and_editor_downloads(tmp_path, monkeypatch):
+    from metrics import store
+
+    path = tmp_path / "page.duckdb"
+    monkeypatch.setenv("KPI_DB", str(path))
+    monkeypatch.setenv("KPI_SECRETS", str(tmp_path / "secrets.toml"))
+    con = store.connect(path)
+    assert ingest.ingest_files(con, [("e.csv", csv_bytes(EXPENDITURES)), ("v.csv", csv_bytes(EVENTS))]).committed
+    con.close()
+    viewer = _page(None)
+    generate = next(b for b in viewer.button if b.label == "生成验收材料")
+    assert generate.disabled
+    results = viewer.dataframe[0].value
+    assert len(results) == 22 and "佐证材料编号" in results.columns
+    assert any("V3" in e.value for e in viewer.error)  # the 阶段拨付 paid before its acceptance
+    assert not viewer.get("download_button")
+    editor = _page(EDITOR)
+    next(b for b in editor.button if b.label == "生成验收材料").click().run()
+    assert not editor.exception, [e.value for e in editor.exception]
+    assert len(editor.get("download_button")) == 3
+
+
+def test_cli_refuses_a_pack_over_the_evidence_limit_and_a_config_without_evaluation(pack, con, tmp_path,
+                                                                                    monkeypatch, capsys):
+    monkeypatch.setattr(acceptance, "MAX_EVIDENCE_BYTES", len(PDF) - 1)  # the one PDF is one byte too many
+    with pytest.raises(acceptance.PackTooLarge) as exc:
+        acceptance.collect(con, AS_OF)
+    assert "超过单个材料包上限" in exc.value.message("zh") and "over the" in exc.value.message("en")
+    text = DEFAULT_CONFIG.read_text(encoding="utf-8")
+    path = tmp_path / "no-evaluation.toml"
+    path.write_text(text.split("[evaluation.indicators]")[0], encoding="utf-8")
+    monkeypatch.setenv("KPI_CONFIG", str(path))
+    from metrics.config import default_config
+
+    default_config.cache_clear()
+    try:
+        code = main(["--db", str(tmp_path / "x.duckdb"), "acceptance", "--as-of", "2024-10-31",
+                     "--out", str(tmp_path / "out")])
+    finally:
+        default_config.cache_clear()
+    assert code == 1 and "evaluation.indicators: missing" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()  # nothing written
