@@ -287,3 +287,42 @@ def test_cli_names_every_bad_channel_setting(county, tmp_path, monkeypatch, caps
     assert "digest.sms: 未知渠道" in err
     assert "digest.dingtalk.secret: 缺少 / missing" in err
     assert "digest.dingtalk.webhook: 应为 http(s) 地址" in err
+
+
+def test_the_data_page_shows_the_last_digests_and_admins_see_the_channels(county, servers, tmp_path, monkeypatch):
+    import time as time_module
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from metrics.auth import ANONYMOUS, User
+
+    wecom, dingtalk, smtp = servers
+    dingtalk.answers = [(200, '{"errcode":310000,"errmsg":"sign not match"}')]  # 钉钉 answers 200 with an error
+    channels = {"wecom": {"webhook": wecom.url}, "dingtalk": {"webhook": dingtalk.url, "secret": SECRET}}
+    digest.run(county, dt.date(2023, 2, 1), AS_OF, "zh", channels=channels)
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(f'[digest.wecom]\nwebhook = "{wecom.url}"\n', encoding="utf-8")
+    monkeypatch.setenv("KPI_DB", str(county))
+    monkeypatch.setenv("KPI_SECRETS", str(secrets))
+    root = Path(__file__).resolve().parent.parent
+
+    def page(user):
+        at = AppTest.from_file(str(root / "dashboard.py"), default_timeout=90)
+        at.session_state["as_of"] = AS_OF
+        at.session_state["user"] = user
+        at.session_state["user_seen"] = time_module.time()
+        at.run()
+        at.switch_page("pages/data_import.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    viewer = page(ANONYMOUS)
+    table = next(df.value for df in viewer.dataframe if "渠道" in df.value.columns)
+    assert sorted(zip(table["渠道"], table["结果"])) == [("企业微信", "已送达"), ("钉钉", "失败，下次重试")]
+    assert "sign not match" in " ".join(table["对方应答"])
+    assert not any("已配置的渠道" in c.value for c in viewer.caption)  # configuration is for admins
+    admin = page(User("root", "管理员", "admin", "local"))
+    configured = [c.value for c in admin.caption if "已配置的渠道" in c.value]
+    assert configured and configured[0].startswith("已配置的渠道：企业微信。")
+    assert not any("key=abc" in c.value for c in admin.caption)  # the webhook's key is a secret
