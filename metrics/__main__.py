@@ -113,7 +113,11 @@ def cmd_scorecard(args, con) -> int:
         _err("配置文件有误 configuration problems:\n  " + "\n  ".join(exc.problems))
         return 1
     if args.json:
-        _print(json.dumps([r.as_json() for r in results], ensure_ascii=False, indent=2))
+        from .config import default_config
+
+        config = default_config()  # each KPI carries its reference series (value, year, source)
+        _print(json.dumps([{**r.as_json(), "references": [ref.as_json() for ref in config.references_for(r.id)]}
+                           for r in results], ensure_ascii=False, indent=2))
         return 0
     from .formatting import scorecard_table
 
