@@ -239,6 +239,24 @@ def cmd_digest(args) -> int:
     return 1 if report.failed else 0
 
 
+def cmd_region(args) -> int:
+    from .region import read_region, region_text, write_demo
+
+    directory = Path(args.dir)
+    if args.demo:
+        for path in write_demo(directory):
+            _print(str(path))
+    if not directory.is_dir():
+        _err(f"找不到文件夹 / no such folder: {directory}")
+        return 2
+    region = read_region(directory, args.as_of, args.lang)
+    if not region.counties:
+        _err(f"{directory} 中没有县级快照（*.duckdb）/ no county snapshots (*.duckdb) in {directory}")
+        return 1
+    _print(region_text(region, args.lang, args.kpi))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m metrics", description="布尔津县电商进农村示范 KPI 工具")
     parser.add_argument("--db", help="DuckDB file (default: $KPI_DB, else data/kpi.duckdb)")
@@ -288,6 +306,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--attach-briefing", action="store_true", help="attach the briefing PDF to the e-mail")
     p.add_argument("--lang", choices=["zh", "en"], default=None, dest="sub_lang")
     p.set_defaults(func=cmd_digest, no_connection=True)
+    p = sub.add_parser("region", help="county snapshots (backup files) in DIR side by side, read-only")
+    p.add_argument("dir")
+    p.add_argument("--as-of", type=_parse_date, default=None, help="YYYY-MM-DD (default: each county's latest data)")
+    p.add_argument("--kpi", action="append", default=None, help="only these KPIs' league tables (repeatable)")
+    p.add_argument("--demo", action="store_true", help="first write seven Altay demo counties (演示数据) into DIR")
+    p.add_argument("--lang", choices=["zh", "en"], default=None, dest="sub_lang")
+    p.set_defaults(func=cmd_region, no_connection=True)
     p = sub.add_parser("scorecard", help="every KPI against its target at a date")
     p.add_argument("--as-of", type=_parse_date, default=None, help="YYYY-MM-DD (default: the latest data date)")
     p.add_argument("--json", action="store_true", help="a JSON array, one object per KPI")
