@@ -22,7 +22,7 @@ import duckdb
 import pandas as pd
 
 from . import budget, store
-from .config import ConfigError, CountyConfig, default_config, load_config
+from .config import ConfigError, default_config, load_config
 from .datasets import DATASETS
 from .registry import KPI_BY_ID, KPIS
 from .scorecard import KpiResult, latest_data_date, scorecard
