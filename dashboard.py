@@ -33,6 +33,7 @@ NAVIGATION = [
     ("section_reference", "schedule.py", "page_schedule", ":material/event:"),
     ("section_reference", "definitions.py", "page_definitions", ":material/menu_book:"),
     ("section_data", "explore.py", "page_explore", ":material/query_stats:"),
+    ("section_data", "region.py", "page_region", ":material/map:"),
     ("section_data", "data_import.py", "page_import", ":material/upload_file:"),
 ]
 
@@ -75,7 +76,7 @@ def run() -> None:
     for section, file, title, icon in NAVIGATION:
         sections.setdefault(state.t(section), []).append(
             st.Page(PAGES / file, title=state.t(title), icon=icon, default=file == "overview.py"))
-    page = st.navigation(sections, position="sidebar", expanded=True)  # all 13 pages, no "view more"
+    page = st.navigation(sections, position="sidebar", expanded=True)  # all 14 pages, no "view more"
     return_to = st.session_state.pop("_return_to", None)
     if return_to in {file for _, file, _, _ in NAVIGATION}:  # see state.current(): back to the page first asked for
         st.switch_page(PAGES / return_to, query_params=st.query_params.to_dict())

@@ -161,3 +161,27 @@ def test_snapshots_are_attached_read_only_beside_another_reader(folder):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_region_page_shows_the_league_the_unreadable_and_a_drill(folder, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("KPI_REGION_DIR", str(folder))
+    monkeypatch.setenv("KPI_DB", str(tmp_path / "own.duckdb"))
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "dashboard.py"), default_timeout=90)
+    at.run()
+    at.switch_page("pages/region.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = sorted(e.value.split("：")[0] for e in at.error)
+    assert errors == ["坏县（corrupt.duckdb）", "旧县（old.duckdb）", "缺县（missing.duckdb）"]
+    league = at.dataframe[2].value  # status counts, budget, then the league of the first KPI (person-times)
+    assert league[["排名", "县", "本县目标", "状态"]].values.tolist() == [
+        [1, "丙县", "≥ 6 人次", "已达标"], [2, "乙县", "≥ 4 人次", "进度正常"], [3, "阿县", "≥ 10 人次", "进度正常"]]
+    at.selectbox(key="region_county").set_value("乙县").run()
+    import json
+
+    bars = json.loads(at.get("plotly_chart")[-1].proto.spec)["data"][0]  # the chosen county's bullet chart
+    row = bars["y"].index("电商培训人次 · 进度正常")
+    assert bars["text"][row] == "3 人次 / ≥ 4 人次"  # B's own target, not the default 4,000
