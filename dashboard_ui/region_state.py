@@ -12,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from metrics.config import PROJECT_ROOT
-from metrics.region import Region, read_region
+from metrics.region import Region, default_cache_dir, read_region
 
 DEFAULT_REGION_DIR = PROJECT_ROOT / "data" / "region"
 
@@ -30,7 +30,7 @@ def _signature(directory: Path) -> tuple:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _read(directory: str, lang: str, signature: tuple) -> Region:
-    return read_region(Path(directory), None, lang)
+    return read_region(Path(directory), None, lang, default_cache_dir())
 
 
 def region(lang: str) -> Region:

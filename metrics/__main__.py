@@ -240,7 +240,7 @@ def cmd_digest(args) -> int:
 
 
 def cmd_region(args) -> int:
-    from .region import read_region, region_text, write_demo
+    from .region import default_cache_dir, read_region, region_text, write_demo
 
     directory = Path(args.dir)
     if args.demo:
@@ -249,7 +249,7 @@ def cmd_region(args) -> int:
     if not directory.is_dir():
         _err(f"找不到文件夹 / no such folder: {directory}")
         return 2
-    region = read_region(directory, args.as_of, args.lang)
+    region = read_region(directory, args.as_of, args.lang, None if args.no_cache else default_cache_dir())
     if not region.counties:
         _err(f"{directory} 中没有县级快照（*.duckdb）/ no county snapshots (*.duckdb) in {directory}")
         return 1
@@ -311,6 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_parse_date, default=None, help="YYYY-MM-DD (default: each county's latest data)")
     p.add_argument("--kpi", action="append", default=None, help="only these KPIs' league tables (repeatable)")
     p.add_argument("--demo", action="store_true", help="first write seven Altay demo counties (演示数据) into DIR")
+    p.add_argument("--no-cache", action="store_true",
+                   help="score every snapshot again (default: unchanged snapshots come from $KPI_REGION_CACHE)")
     p.add_argument("--lang", choices=["zh", "en"], default=None, dest="sub_lang")
     p.set_defaults(func=cmd_region, no_connection=True)
     p = sub.add_parser("scorecard", help="every KPI against its target at a date")

@@ -14,6 +14,7 @@ differ; ties share a rank (1, 2, 2, 4); a county without data has no rank.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import budget, store
+from . import store
 from .config import ConfigError, default_config, load_config
 from .datasets import DATASETS
 from .registry import KPI_BY_ID, KPIS
@@ -120,25 +121,25 @@ def _fail(county: County, zh: str, en: str) -> County:
 
 
 def _check_schema(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
-    """None when the attached snapshot has this dashboard's schema, else the reason (zh, en)."""
-    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'county'")
-              .fetchall()}
-    if "meta" not in tables:
+    """None when the attached snapshot is of this dashboard's schema version, else the reason (zh, en). A missing
+    ledger table is found when the snapshot is scored (a catalog error), which costs nothing up front."""
+    try:
+        row = store.one(con, "SELECT value FROM county.meta WHERE key = 'schema_version'")
+    except duckdb.CatalogException:
         return "不是本系统的数据库（没有 meta 表）", "not a database of this dashboard (no meta table)"
-    row = store.one(con, "SELECT value FROM county.meta WHERE key = 'schema_version'")
     version = row[0] if row else None
     if version != str(store.SCHEMA_VERSION):
         return (f"数据库结构版本为 {version}，本系统为 {store.SCHEMA_VERSION}，请用同一版本的系统重新备份",
                 f"schema version {version}, this dashboard reads {store.SCHEMA_VERSION}: back it up again with the "
                 f"same version")
-    missing = sorted(set(DATASETS) - tables)
-    if missing:
-        return f"缺少台账表：{'、'.join(missing)}", f"ledger tables missing: {', '.join(missing)}"
     return None
 
 
-def read_county(county: County, as_of: dt.date | None = None, lang: str = "zh") -> County:
-    """Attach one snapshot read-only, score it with its own configuration, detach. Never raises for a bad file."""
+def read_county(county: County, as_of: dt.date | None = None, lang: str = "zh",
+                con: duckdb.DuckDBPyConnection | None = None) -> County:
+    """Attach one snapshot read-only, score it with its own configuration, detach. Never raises for a bad file.
+
+    `con`: an in-memory DuckDB to attach into (opening one costs ~40 ms, so a region shares one)."""
     if not county.snapshot.is_file():
         return _fail(county, f"找不到快照文件 {county.snapshot.name}", f"snapshot file {county.snapshot.name} not found")
     try:
@@ -149,11 +150,14 @@ def read_county(county: County, as_of: dt.date | None = None, lang: str = "zh") 
         county.config_note = "未找到本县配置，按默认配置计算" if lang != "en" else "no configuration of its own: default used"
     if county.name == county.snapshot.stem and config.name_zh and county.config_path is not None:
         county.name = config.name_en if lang == "en" and config.name_en else config.name_zh
-    con = duckdb.connect(":memory:")
+    own = con is None
+    con = duckdb.connect(":memory:") if own else con
+    attached = False
     try:
         path = str(county.snapshot.resolve()).replace("'", "''")
         try:
             con.execute(f"ATTACH '{path}' AS county (READ_ONLY)")
+            attached = True
         except duckdb.Error as exc:
             return _fail(county, f"无法读取（文件损坏或不是 DuckDB 数据库）：{str(exc).splitlines()[0][:160]}",
                          f"unreadable (corrupt, or not a DuckDB database): {str(exc).splitlines()[0][:160]}")
@@ -164,23 +168,121 @@ def read_county(county: County, as_of: dt.date | None = None, lang: str = "zh") 
         try:
             county.as_of = as_of or latest_data_date(con)
             county.results = scorecard(con, county.as_of, config, lang, with_forecast=False)
-            lines = budget.budget_lines(con, county.as_of, config)
             county.demo = store.demo_loaded(con)
+        except duckdb.CatalogException as exc:
+            return _fail(county, f"缺少本系统的台账表或列：{str(exc).splitlines()[0][:160]}",
+                         f"ledger tables or columns of this dashboard missing: {str(exc).splitlines()[0][:160]}")
         except (duckdb.Error, ConfigError) as exc:
             return _fail(county, f"计算出错：{str(exc).splitlines()[0][:160]}",
                          f"could not be scored: {str(exc).splitlines()[0][:160]}")
+        # Spent to date is the budget KPI's own figure (registry: sum of expenditures up to as-of).
+        budget_kpi = next(r for r in county.results if r.id == "budget_execution_rate")
         county.plan_wan = config.budget_wan
-        county.spent_wan = float(lines["spent_wan"].sum())
+        county.spent_wan = float(budget_kpi.detail.get("spent_wan") or 0.0)
         return county
     finally:
-        con.close()
+        if attached:
+            con.execute("USE memory")
+            con.execute("DETACH county")
+        if own:
+            con.close()
 
 
-def read_region(directory: Path | str, as_of: dt.date | None = None, lang: str = "zh") -> Region:
+def read_region(directory: Path | str, as_of: dt.date | None = None, lang: str = "zh",
+                cache_dir: Path | None = None) -> Region:
+    """Every county of the folder, scored. With `cache_dir`, a county whose snapshot and configuration are
+    unchanged since it was last scored is taken from there (a snapshot is re-read only when replaced)."""
     directory = Path(directory)
     if not directory.is_dir():
         return Region([])
-    return Region([read_county(c, as_of, lang) for c in discover(directory)])
+    con = duckdb.connect(":memory:")
+    counties = []
+    try:
+        for county in discover(directory):
+            key = _cache_key(county, as_of, lang) if cache_dir else None
+            cached = _cache_get(cache_dir, key, county) if key else None
+            if cached is None:
+                cached = read_county(county, as_of, lang, con)
+                if key and cached.ok:
+                    _cache_put(cache_dir, key, cached)
+            counties.append(cached)
+    finally:
+        con.close()
+    return Region(counties)
+
+
+# ------------------------------------------------------------------------------------------------ cache
+
+CACHE_VERSION = 1  # bump when what is cached changes shape
+
+
+def default_cache_dir() -> Path:
+    import os
+
+    from .config import PROJECT_ROOT
+
+    return Path(os.environ.get("KPI_REGION_CACHE") or PROJECT_ROOT / "data" / "region_cache")
+
+
+@functools.lru_cache(maxsize=1)
+def _code_fingerprint() -> str:
+    """The KPI definitions and status rule: scores cached under other definitions are not reused."""
+    import hashlib
+    import inspect
+
+    from . import scorecard as scorecard_module
+    from . import status
+
+    text = "".join(k.sql + k.kind + k.unit_zh for k in KPIS) + inspect.getsource(status) + \
+        inspect.getsource(scorecard_module)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _cache_key(county: County, as_of: dt.date | None, lang: str) -> str | None:
+    import hashlib
+
+    if not county.snapshot.is_file():
+        return None
+    stat = county.snapshot.stat()
+    config = county.config_path.read_bytes() if county.config_path and county.config_path.is_file() else b"default"
+    if config == b"default":
+        from .config import DEFAULT_CONFIG
+
+        config += DEFAULT_CONFIG.read_bytes()
+    parts = [str(county.snapshot.resolve()), str(stat.st_size), str(stat.st_mtime_ns), county.name,
+             hashlib.sha256(config).hexdigest(), str(as_of), lang, str(store.SCHEMA_VERSION), str(CACHE_VERSION),
+             _code_fingerprint()]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _cache_get(cache_dir: Path, key: str, county: County) -> County | None:
+    import json
+
+    path = cache_dir / f"{key}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    results = []
+    for r in data["results"]:
+        r["deadline"] = dt.date.fromisoformat(r["deadline"])
+        r["latest_record"] = dt.date.fromisoformat(r["latest_record"]) if r["latest_record"] else None
+        results.append(KpiResult(**r))
+    return County(data["name"], county.snapshot, county.config_path, data["config_note"], as_of=dt.date.fromisoformat(
+        data["as_of"]), demo=data["demo"], results=results, plan_wan=data["plan_wan"], spent_wan=data["spent_wan"])
+
+
+def _cache_put(cache_dir: Path, key: str, county: County) -> None:
+    import json
+    import os
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    data = {"name": county.name, "config_note": county.config_note, "as_of": county.as_of.isoformat(),
+            "demo": county.demo, "plan_wan": county.plan_wan, "spent_wan": county.spent_wan,
+            "results": [r.as_json() for r in county.results]}
+    partial = cache_dir / f"{key}.partial"
+    partial.write_text(json.dumps(data, ensure_ascii=False, default=str), encoding="utf-8")
+    os.replace(partial, cache_dir / f"{key}.json")  # a reader never sees half a file
 
 
 # ------------------------------------------------------------------------------------------------- text

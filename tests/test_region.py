@@ -30,6 +30,11 @@ AS_OF = dt.date(2023, 3, 31)
 SESSIONS = "场次编号,培训日期,乡镇,培训主题,培训形式\nS1,2023-03-01,禾木,直播带货,线下\nS2,2023-03-05,禾木,网店运营,线下\n"
 
 
+@pytest.fixture(autouse=True)
+def _cache_in_tmp(tmp_path, monkeypatch):
+    monkeypatch.setenv("KPI_REGION_CACHE", str(tmp_path / "region-cache"))  # never the project's data/
+
+
 def attendance(sessions: list[str], trainees: list[str]) -> str:
     return "场次编号,学员编号\n" + "".join(f"{s},{t}\n" for s in sessions for t in trainees)
 
@@ -185,3 +190,30 @@ def test_region_page_shows_the_league_the_unreadable_and_a_drill(folder, tmp_pat
     bars = json.loads(at.get("plotly_chart")[-1].proto.spec)["data"][0]  # the chosen county's bullet chart
     row = bars["y"].index("电商培训人次 · 进度正常")
     assert bars["text"][row] == "3 人次 / ≥ 4 人次"  # B's own target, not the default 4,000
+
+
+def test_the_score_cache_rereads_only_a_replaced_snapshot(folder, tmp_path, monkeypatch):
+    import shutil
+
+    directory = tmp_path / "copy"
+    directory.mkdir()
+    for name in ("a.duckdb", "a.toml", "b.duckdb", "b.toml"):
+        shutil.copyfile(folder / name, directory / name)
+    scored = []
+    original = region.scorecard
+    monkeypatch.setattr(region, "scorecard", lambda con, *a, **k: scored.append(1) or original(con, *a, **k))
+    cache = tmp_path / "cache"
+    first = region.read_region(directory, AS_OF, cache_dir=cache)
+    assert len(scored) == 2
+    again = region.read_region(directory, AS_OF, cache_dir=cache)
+    assert len(scored) == 2  # nothing changed: both from the cache, with the same tables
+    assert again.league("training_person_times").equals(first.league("training_person_times"))
+    assert again.budget().equals(first.budget())
+    # B sends a new snapshot with a 20 万元 payment: only B is scored again; 50 + 20 = 70 万元 of 500 = 14 %.
+    con = store.connect(directory / "b.duckdb")
+    assert ingest.ingest_files(con, [("e2.csv", csv_bytes("凭证号,支付日期,预算科目,金额（万元）\n"
+                                                          "PZ2,2023-03-20,1.1,20\n"))]).committed
+    con.close()
+    third = region.read_region(directory, AS_OF, cache_dir=cache)
+    assert len(scored) == 3
+    assert third.budget().values.tolist() == [["阿县", 500.0, 0.0, 0.0], ["乙县", 500.0, 70.0, 0.14]]
