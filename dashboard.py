@@ -55,7 +55,7 @@ def run() -> None:
     for section, file, title, icon in NAVIGATION:
         sections.setdefault(state.t(section), []).append(
             st.Page(PAGES_DIR / file, title=state.t(title), icon=icon, default=file == DEFAULT_PAGE))
-    page = st.navigation(sections, position="sidebar", expanded=True)  # all 13 pages, no "view more"
+    page = st.navigation(sections, position="sidebar", expanded=True)  # every page, no "view more"
     return_to = st.session_state.pop("_return_to", None)
     if return_to in {file for _, file, _, _ in NAVIGATION}:  # see state.current(): back to the page first asked for
         st.switch_page(PAGES_DIR / return_to, query_params=st.query_params.to_dict())

@@ -25,6 +25,7 @@ NAVIGATION = [
     ("section_reference", "acceptance.py", "page_acceptance", ":material/task:"),
     ("section_reference", "definitions.py", "page_definitions", ":material/menu_book:"),
     ("section_data", "explore.py", "page_explore", ":material/query_stats:"),
+    ("section_data", "region.py", "page_region", ":material/map:"),
     ("section_data", "data_import.py", "page_import", ":material/upload_file:"),
 ]
 

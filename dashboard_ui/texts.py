@@ -29,6 +29,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "page_import": ("数据导入", "Data import"),
     "page_explore": ("数据探索", "Explore"),
     "page_meeting": ("会议模式", "Meeting mode"),
+    "page_region": ("地区汇总", "Region"),
     # pages
     "page_overview": ("总览", "Overview"),
     "page_training": ("培训与转化", "Training"),

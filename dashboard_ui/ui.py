@@ -147,6 +147,7 @@ def history_chart(result, points: list[dict]) -> go.Figure:
                                  name=state.t("pace_marker"), line=dict(color="#555", dash="dot")))
     fig.add_trace(go.Scatter(x=dates, y=[p["target"] * scale for p in points], mode="lines",
                              name=state.t("target_line"), line=dict(color="#222", dash="dash")))
+    charts.add_reference_lines(fig, state.config().references_for(result.id), lang, scale)  # issue 19
     unit = "%" if kpi.is_fraction else (kpi.unit_en if lang == "en" else kpi.unit_zh)
     return layout(fig, state.t("month"), f"{result.name}（{unit}）" if lang != "en" else f"{result.name} ({unit})",
                   dates=True)

@@ -114,7 +114,11 @@ def cmd_scorecard(args, con) -> int:
         _err("配置文件有误 configuration problems:\n  " + "\n  ".join(exc.problems))
         return 1
     if args.json:
-        _print(json.dumps([r.as_json() for r in results], ensure_ascii=False, indent=2))
+        from .config import default_config
+
+        config = default_config()  # each KPI carries its reference series (value, year, source)
+        _print(json.dumps([{**r.as_json(), "references": [ref.as_json() for ref in config.references_for(r.id)]}
+                           for r in results], ensure_ascii=False, indent=2))
         return 0
     from .formatting import scorecard_table
 
@@ -230,6 +234,54 @@ def cmd_rotate_key(args, con) -> int:
     return 0
 
 
+def cmd_digest(args) -> int:
+    from . import digest
+
+    if not args.send:  # print only: nothing recorded, so the next sent digest still covers these changes
+        con = store.connect(args.db, read_only=True, retries=5)
+        try:
+            composed = digest.compose(con, args.since, args.as_of, args.lang)
+        finally:
+            con.close()
+        _print(composed.text())
+        return 0
+    try:
+        channels = digest.load_channels()
+    except digest.DigestConfigError as exc:
+        _err("简报渠道配置有误 digest channel configuration:\n  " + "\n  ".join(exc.problems))
+        return 1
+    if not channels:
+        _err("未配置任何发送渠道（secrets.toml 的 [digest.wecom] / [digest.dingtalk] / [digest.email]）/ "
+             "no channel configured")
+        return 1
+    try:
+        report = digest.run(args.db, args.since, args.as_of, args.lang, args.attach_briefing, channels)
+    except store.StoreBusy as exc:
+        _err(ingest.t("db_busy", args.lang, detail=str(exc)))
+        return 1
+    for line in digest.report_lines(report, args.lang):
+        (_err if "失败" in line or "FAILED" in line else _print)(line)
+    return 1 if report.failed else 0
+
+
+def cmd_region(args) -> int:
+    from .region import default_cache_dir, read_region, region_text, write_demo
+
+    directory = Path(args.dir)
+    if args.demo:
+        for path in write_demo(directory):
+            _print(str(path))
+    if not directory.is_dir():
+        _err(f"找不到文件夹 / no such folder: {directory}")
+        return 2
+    region = read_region(directory, args.as_of, args.lang, None if args.no_cache else default_cache_dir())
+    if not region.counties:
+        _err(f"{directory} 中没有县级快照（*.duckdb）/ no county snapshots (*.duckdb) in {directory}")
+        return 1
+    _print(region_text(region, args.lang, args.kpi))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m metrics", description="布尔津县电商进农村示范 KPI 工具")
     parser.add_argument("--db", help="DuckDB file (default: $KPI_DB, else data/kpi.duckdb)")
@@ -279,6 +331,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_restore, no_connection=True)
     sub.add_parser("rotate-key", help="re-key the stored ID-number hashes with a new key").set_defaults(
         func=cmd_rotate_key)
+    p = sub.add_parser("digest", help="what changed since the last digest; --send pushes it to 企业微信/钉钉/e-mail")
+    p.add_argument("--since", type=_parse_date, default=None, help="YYYY-MM-DD (default: the last digest sent)")
+    p.add_argument("--as-of", type=_parse_date, default=None, help="KPIs at this date (default: the latest data date)")
+    p.add_argument("--send", action="store_true", help="send to every channel in the secrets file and record it")
+    p.add_argument("--attach-briefing", action="store_true", help="attach the briefing PDF to the e-mail")
+    p.add_argument("--lang", choices=["zh", "en"], default=None, dest="sub_lang")
+    p.set_defaults(func=cmd_digest, no_connection=True)
+    p = sub.add_parser("region", help="county snapshots (backup files) in DIR side by side, read-only")
+    p.add_argument("dir")
+    p.add_argument("--as-of", type=_parse_date, default=None, help="YYYY-MM-DD (default: each county's latest data)")
+    p.add_argument("--kpi", action="append", default=None, help="only these KPIs' league tables (repeatable)")
+    p.add_argument("--demo", action="store_true", help="first write seven Altay demo counties (演示数据) into DIR")
+    p.add_argument("--no-cache", action="store_true",
+                   help="score every snapshot again (default: unchanged snapshots come from $KPI_REGION_CACHE)")
+    p.add_argument("--lang", choices=["zh", "en"], default=None, dest="sub_lang")
+    p.set_defaults(func=cmd_region, no_connection=True)
     p = sub.add_parser("scorecard", help="every KPI against its target at a date")
     p.add_argument("--as-of", type=_parse_date, default=None, help="YYYY-MM-DD (default: the latest data date)")
     p.add_argument("--json", action="store_true", help="a JSON array, one object per KPI")

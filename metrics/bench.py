@@ -137,6 +137,8 @@ def _worker(task: str, args: list[str]) -> dict:
         rows = sum(len(content) for content in build(data).values())  # bytes written
     elif task == "paint":
         return _paint(args[0], args[1] or None, int(args[2]))
+    elif task == "region":
+        return _region_worker(Path(args[0]), Path(args[1]))
     elif task == "apptest":
         from streamlit.testing.v1 import AppTest
 
@@ -356,6 +358,76 @@ def bench(scale: int = 100, rows: int = 1_000_000, xlsx_rows: int = 200_000, pag
     return table
 
 
+# ------------------------------------------------------------------------------- region view (issue 19)
+
+REGION_COUNTIES = 1489  # demonstration counties nationally
+
+
+def synthetic_region(directory: Path, counties: int, templates: int = 7) -> Path:
+    """`counties` snapshots with their configurations: copies of a few small county databases (each with its own
+    sessions, attendance, payments and 36 months of retail), made with plain SQL; copies keep the set-up quick."""
+    import shutil
+
+    from . import store
+    from .config import DEFAULT_CONFIG
+
+    directory.mkdir(parents=True, exist_ok=True)
+    config_text = DEFAULT_CONFIG.read_text(encoding="utf-8")
+    made = []
+    for k in range(templates):
+        path = directory / f"template{k}.duckdb.src"
+        con = store.connect(path)
+        con.execute("INSERT INTO training_sessions (session_id, date, township, topic, mode) SELECT 'S' || i, "
+                    "DATE '2023-01-01' + (i * 3)::INTEGER, '禾木哈纳斯蒙古族乡', '直播带货', '线下' FROM range(?) t(i)", [20 + 10 * k])
+        con.execute("INSERT INTO training_attendance (session_id, trainee_id) SELECT 'S' || (i % ?), 'T' || i "
+                    "FROM range(?) t(i)", [20 + 10 * k, 400 + 150 * k])
+        con.execute("INSERT INTO expenditures (voucher, date, line, amount) SELECT 'PZ' || i, DATE '2023-01-05' + (i * 20)::INTEGER, "
+                    "'1.1', 3 + i % 5 FROM range(?) t(i)", [10 + 3 * k])
+        con.execute("INSERT INTO online_retail (month, total, agri) SELECT (DATE '2021-01-01' + to_months(i::INTEGER))::DATE, "
+                    "1000 + i * ?, 300 + i * 3 FROM range(36) t(i)", [10 + 4 * k])
+        con.execute("CHECKPOINT")
+        con.close()
+        made.append(path)
+    for i in range(counties):
+        target = directory / f"county{i:04d}.duckdb"
+        shutil.copyfile(made[i % templates], target)
+        target.with_suffix(".toml").write_text(
+            config_text.replace('name_zh = "布尔津县"', f'name_zh = "示例县{i:04d}"', 1), encoding="utf-8")
+    for path in made:
+        path.unlink()
+    return directory
+
+
+def _region_worker(directory: Path, cache: Path) -> dict:
+    """What the 地区汇总 page computes: every county read and scored, status counts, budget, every league table."""
+    from .region import read_region
+    from .registry import KPIS
+
+    start = time.perf_counter()
+    view = read_region(directory, cache_dir=cache)
+    scored = time.perf_counter() - start
+    view.status_counts()
+    view.budget()
+    for kpi in KPIS:
+        view.league(kpi.id)
+    return {"seconds": time.perf_counter() - start, "scored_s": scored, "counties": len(view.readable),
+            "maxrss_mb": _maxrss_mb()}
+
+
+def region_rows(counties: int = REGION_COUNTIES) -> list[dict]:
+    """The region page's script at `counties` snapshots: the first read (every snapshot attached and scored), then
+    a read with nothing changed (each county from the score cache), each in a fresh process."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = synthetic_region(Path(tmp) / "region", counties)
+        for label in ("first read", "unchanged"):
+            result = run_task("region", str(directory), str(Path(tmp) / "cache"))
+            assert result["counties"] == counties, result
+            rows.append({"measure": f"region view, {counties:,} counties, {label}", "value": result["seconds"],
+                         "unit": "s", "floor": None, "ratio": None, "target": None, "memory_mb": result["maxrss_mb"]})
+    return rows
+
+
 def _can_paint() -> bool:
     """Chromium and Playwright (a development requirement) are there to measure a first paint."""
     import importlib.util
@@ -387,10 +459,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--xlsx-rows", type=int, default=200_000)
     parser.add_argument("--no-pages", action="store_true")
+    parser.add_argument("--region-counties", type=int, default=REGION_COUNTIES,
+                        help="synthetic county snapshots for the region view row (0: skip it)")
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs of each ingest and its floor, and 3x as many page loads (medians kept)")
     args = parser.parse_args(argv)
-    print(render(bench(args.scale, args.rows, args.xlsx_rows, not args.no_pages, args.repeat)), flush=True)
+    table = bench(args.scale, args.rows, args.xlsx_rows, not args.no_pages, args.repeat)
+    if args.region_counties:
+        table += region_rows(args.region_counties)
+    print(render(table), flush=True)
     return 0
 
 

@@ -59,6 +59,7 @@ class Briefing:
     budget_lines: pd.DataFrame
     milestones: pd.DataFrame
     budget_png: bytes = b""
+    references: tuple = ()  # the configuration's reference series, marked on the area charts
     generated: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
 
     def t(self, zh: str, en: str) -> str:
@@ -90,7 +91,8 @@ def build(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, compare:
     briefing = Briefing(
         lang=lang, title=config.project_en if lang == "en" else config.project_zh, as_of=as_of, compare=compare,
         freshness=latest_data_date(con), demo=store.demo_loaded(con), results=results, earlier=earlier, areas=areas,
-        budget_lines=budget.budget_lines(con, as_of, config), milestones=views.milestones(con, as_of))
+        budget_lines=budget.budget_lines(con, as_of, config), milestones=views.milestones(con, as_of),
+        references=config.references)
     if with_charts:
         render_charts(briefing)
     return briefing
@@ -108,11 +110,17 @@ def _budget_figure(b: Briefing) -> go.Figure:
     return fig
 
 
+def area_figure(b: Briefing, section: AreaSection) -> go.Figure:
+    """An area's bullet chart, with the configuration's reference series marked as dashed ticks."""
+    fig = charts.bullet_chart(section.results, b.lang, font_size=16)
+    return charts.add_reference_marks(fig, section.results, b.references, b.lang)
+
+
 def render_charts(b: Briefing) -> None:
     """PNG images of each area's chart and the budget chart, through one kaleido/Chromium session."""
     import kaleido
 
-    figures = [(section, charts.bullet_chart(section.results, b.lang, font_size=16)) for section in b.areas]
+    figures = [(section, area_figure(b, section)) for section in b.areas]
     kaleido.start_sync_server(silence_warnings=True)
     try:
         for section, fig in figures:

@@ -52,3 +52,38 @@ def bullet_chart(results, lang: str = "zh", font_size: int = 14) -> go.Figure:
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), plot_bgcolor="white")
     fig.update_xaxes(gridcolor="#e5e5e5")
     return fig
+
+
+# ------------------------------------------------------------------------------ reference lines (issue 19)
+
+REFERENCE_COLOR = "#6F6F6F"  # grey: a reference is context, not a status
+
+
+def reference_text(ref, lang: str = "zh", scale: float = 100.0) -> str:
+    """The line's label: what, which year, how much (the source is in the hover and in the scorecard JSON)."""
+    value = f"{ref.value * scale:.2f}%" if scale == 100.0 else f"{ref.value:,g}"
+    return f"{ref.label(lang)}：{value}" if lang != "en" else f"{ref.label(lang)}: {value}"
+
+
+def add_reference_lines(fig: go.Figure, references, lang: str = "zh", scale: float = 100.0) -> go.Figure:
+    """Each reference as a labelled dashed horizontal line at its value (x scale; 100 for percentages)."""
+    for ref in references:
+        fig.add_hline(y=ref.value * scale, line_dash="dash", line_color=REFERENCE_COLOR, line_width=1.5,
+                      name=f"reference:{ref.id}", annotation_text=reference_text(ref, lang, scale),
+                      annotation_position="bottom left", annotation_font_color=REFERENCE_COLOR)
+    return fig
+
+
+def add_reference_marks(fig: go.Figure, results, references, lang: str = "zh") -> go.Figure:
+    """On a bullet chart (bars are shares of target): a labelled dashed tick at each reference's share of target."""
+    rows = list(reversed(results))  # the bullet chart draws the first KPI at the bottom, as row 0
+    for index, result in enumerate(rows):
+        for ref in (r for r in references if r.kpi_id == result.id):
+            if not result.target:
+                continue
+            share = min(150.0, ref.value / result.target * 100)
+            fig.add_shape(type="line", x0=share, x1=share, y0=index - 0.45, y1=index + 0.45, xref="x", yref="y",
+                          line=dict(color=REFERENCE_COLOR, dash="dash", width=2), name=f"reference:{ref.id}")
+            fig.add_annotation(x=share, y=index + 0.45, text=reference_text(ref, lang), showarrow=False,
+                               yanchor="bottom", font=dict(color=REFERENCE_COLOR, size=11))
+    return fig

@@ -108,6 +108,25 @@ class StageAcceptance:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """A published figure to read a KPI against (the region's growth beside the county's): drawn as a dashed line."""
+    id: str
+    kpi_id: str
+    zh: str
+    en: str
+    value: float  # in the KPI's own unit (a fraction for a rate: 0.2368 = 23.68 %)
+    year: int
+    source: str
+
+    def label(self, lang: str = "zh") -> str:
+        return f"{self.en if lang == 'en' else self.zh} {self.year}"
+
+    def as_json(self) -> dict:
+        return {"id": self.id, "kpi": self.kpi_id, "name_zh": self.zh, "name_en": self.en, "value": self.value,
+                "year": self.year, "source": self.source}
+
+
+@dataclass(frozen=True)
 class CountyConfig:
     path: Path
     name_zh: str
@@ -126,6 +145,10 @@ class CountyConfig:
     targets: dict[str, Target]
     evaluation: tuple[Indicator, ...] = ()  # empty when the file has no [evaluation] section
     stage_acceptances: tuple[StageAcceptance, ...] = ()
+    references: tuple[Reference, ...] = ()
+
+    def references_for(self, kpi_id: str) -> tuple[Reference, ...]:
+        return tuple(r for r in self.references if r.kpi_id == kpi_id)
 
     def township_lookup(self) -> dict[str, str]:
         """Every accepted spelling -> the canonical township name."""
@@ -241,6 +264,8 @@ def load_config(path: Path | str | None = None) -> CountyConfig:
         targets[kpi_id] = Target(kpi_id, float(tmin or 0), None if tmax is None else float(tmax),
                                  deadline, t.get("clause", ""), extra)
 
+    references = _references(raw.get("references", []), problems)
+
     threshold = cal.get("status_threshold", 0.7)
     if not 0 < threshold < 1:
         problems.append("calendar.status_threshold must be between 0 and 1")
@@ -267,6 +292,7 @@ def load_config(path: Path | str | None = None) -> CountyConfig:
         targets=targets,
         evaluation=evaluation,
         stage_acceptances=stage_acceptances,
+        references=references,
     )
 
 
@@ -317,6 +343,39 @@ def _stage_acceptances(section: dict, problems: list[str]) -> tuple[StageAccepta
         if stage in ("阶段拨付", "尾款") and day:
             out.append(StageAcceptance(stage, day, entry.get("zh", ""), entry.get("en", "")))
     return tuple(sorted(out, key=lambda a: a.accepted_on))
+
+
+def _references(entries, problems: list[str]) -> tuple[Reference, ...]:
+    """[[references]]: each names a KPI, a value in the KPI's unit, the year it describes and where it comes from."""
+    from .registry import KPI_BY_ID  # the registry imports nothing from here; imported late to keep config light
+
+    if not isinstance(entries, list):
+        problems.append("references: expected [[references]] tables")
+        return ()
+    out, seen = [], set()
+    for i, entry in enumerate(entries):
+        where = f"references[{i}]"
+        missing = [k for k in ("id", "kpi", "zh", "en", "value", "year", "source") if entry.get(k) in (None, "")]
+        if missing:
+            problems.append(f"{where}: missing {', '.join(repr(k) for k in missing)}")
+            continue
+        if entry["id"] in seen:
+            problems.append(f"{where}: id '{entry['id']}' is used twice")
+        seen.add(entry["id"])
+        if entry["kpi"] not in KPI_BY_ID:
+            problems.append(f"{where}: no such KPI '{entry['kpi']}'")
+        value, year = entry["value"], entry["year"]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            problems.append(f"{where}.value: expected a number, got {value!r}")
+            continue
+        if entry["kpi"] in KPI_BY_ID and KPI_BY_ID[entry["kpi"]].is_fraction and abs(value) > 10:
+            problems.append(f"{where}.value: {value} is a percentage; write it as a fraction ({value / 100:g})")
+        if isinstance(year, bool) or not isinstance(year, int) or not 1990 <= year <= 2100:
+            problems.append(f"{where}.year: expected a year such as 2023, got {year!r}")
+            continue
+        out.append(Reference(str(entry["id"]), entry["kpi"], str(entry["zh"]), str(entry["en"]), float(value),
+                             year, str(entry["source"])))
+    return tuple(out)
 
 
 @lru_cache(maxsize=4)

@@ -57,6 +57,14 @@ def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
                 "added_by VARCHAR, added_at TIMESTAMP, PRIMARY KEY (load_id, sha256))")
     con.execute("CREATE TABLE IF NOT EXISTS user_roles (login VARCHAR PRIMARY KEY, role VARCHAR NOT NULL, "
                 "updated_by VARCHAR, updated_at TIMESTAMP)")
+    # The digest (metrics/digest.py): each composed and sent digest, and every attempt to deliver it per channel.
+    # Only aggregates and KPI names are stored here, never ledger rows or personal data.
+    con.execute("CREATE TABLE IF NOT EXISTS digests (digest_id BIGINT PRIMARY KEY, created_at TIMESTAMP, "
+                "since TIMESTAMP, as_of DATE, lang VARCHAR, change_key VARCHAR, statuses VARCHAR, spent_wan DOUBLE, "
+                "last_load_id BIGINT, subject VARCHAR, markdown VARCHAR, text VARCHAR, html VARCHAR, "
+                "attach_briefing BOOLEAN)")
+    con.execute("CREATE TABLE IF NOT EXISTS digest_sends (digest_id BIGINT, channel VARCHAR, attempted_at TIMESTAMP, "
+                "ok BOOLEAN, answer VARCHAR)")
     for ds in DATASETS.values():
         cols = stored_columns(ds) + list(META_COLUMNS)
         ddl = ", ".join(f'"{name}" {sql_type}' for name, sql_type in cols)

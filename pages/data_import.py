@@ -12,7 +12,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from dashboard_ui import state, ui
+from dashboard_ui import digest_panel, state, ui
 from metrics import actions, ingest
 from metrics.auth import ROLE_NAMES, ROLES, PermissionDenied, can, local_accounts
 from metrics.datasets import DATASETS
@@ -204,6 +204,8 @@ with tabs[1]:
                 content = actions.evidence_content(con, row.sha256)
             cols[2].download_button(L("下载", "Download"), content, file_name=row.file_name, mime=row.mime,
                                     key=f"evidence_{row.load_id}_{row.sha256[:12]}")
+
+    digest_panel.draw(user)  # the last digests sent (issue 19)
 
 # ----------------------------------------------------------------------------------------- data quality
 with tabs[2]:

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard_ui import state, ui
+from metrics import charts
 from metrics.formatting import format_wan
 
 frame = state.current()
@@ -49,6 +50,7 @@ else:
                   annotation_text=("全县目标 " if not en else "county target ") + f"{targets['online_retail_growth']:.0%}")
     fig.add_hline(y=targets["agri_online_retail_yoy"] * 100, line_dash="dash", line_color="#009E73",
                   annotation_text=("农产品目标 " if not en else "agri target ") + f"{targets['agri_online_retail_yoy']:.0%}")
+    charts.add_reference_lines(fig, cfg.references, frame.lang)  # the region's figures beside the county's
     st.plotly_chart(ui.layout(fig, state.t("month"), "增长率（%）" if not en else "growth (%)", dates=True), key="retail_growth")
     st.caption("全县：近12个月合计 ÷ 基准年全年 − 1；农产品：近12个月 ÷ 前12个月 − 1。" if not en else
                "County: trailing 12 months ÷ baseline year − 1. Agricultural: trailing 12 months ÷ the 12 before − 1.")

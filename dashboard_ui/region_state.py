@@ -1,0 +1,38 @@
+"""The region page's data: the county snapshots of one folder, read by metrics.region and cached (issue 19).
+
+The cache key includes every snapshot's name, size and modification time, so a snapshot replaced in the folder is
+read again, and nothing else is.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from metrics.config import PROJECT_ROOT
+from metrics.region import Region, default_cache_dir, read_region
+
+DEFAULT_REGION_DIR = PROJECT_ROOT / "data" / "region"
+
+
+def region_dir() -> Path:
+    return Path(os.environ.get("KPI_REGION_DIR") or DEFAULT_REGION_DIR)
+
+
+def _signature(directory: Path) -> tuple:
+    if not directory.is_dir():
+        return ()
+    return tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(directory.iterdir())
+                 if p.suffix in (".duckdb", ".toml"))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _read(directory: str, lang: str, signature: tuple) -> Region:
+    return read_region(Path(directory), None, lang, default_cache_dir())
+
+
+def region(lang: str) -> Region:
+    directory = region_dir()
+    return _read(str(directory), lang, _signature(directory))

@@ -1,0 +1,396 @@
+"""The region view (地区汇总): many counties' database snapshots side by side, each against its own plan.
+
+A prefecture collects each county's `backup` file in one folder. Each snapshot is attached read-only
+(`ATTACH … (READ_ONLY)`: nothing is copied, nothing can be written) into an in-memory DuckDB and scored by the
+ordinary scorecard with that county's own configuration, so targets may differ from county to county. Which
+configuration: `<snapshot stem>.toml` beside the snapshot, or what `region.toml` names (see README), else the
+default county file (said so). A snapshot that is missing, unreadable or from another schema version is listed
+with the reason; the rest still show.
+
+Ranks compare progress against each county's own target (value ÷ target), the one fair comparison when targets
+differ; ties share a rank (1, 2, 2, 4); a county without data has no rank.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from . import store
+from .config import ConfigError, default_config, load_config
+from .datasets import DATASETS
+from .registry import KPI_BY_ID, KPIS
+from .scorecard import KpiResult, latest_data_date, scorecard
+from .status import STATUSES
+
+MANIFEST = "region.toml"
+
+
+@dataclass
+class County:
+    name: str
+    snapshot: Path
+    config_path: Path | None = None
+    config_note: str = ""  # set when the default configuration stands in for a missing one
+    problem_zh: str = ""
+    problem_en: str = ""
+    as_of: dt.date | None = None
+    demo: bool = False
+    results: list[KpiResult] = field(default_factory=list)
+    plan_wan: float | None = None
+    spent_wan: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem_zh
+
+    def problem(self, lang: str = "zh") -> str:
+        return self.problem_en if lang == "en" else self.problem_zh
+
+
+@dataclass
+class Region:
+    counties: list[County]
+
+    @property
+    def readable(self) -> list[County]:
+        return [c for c in self.counties if c.ok]
+
+    @property
+    def unreadable(self) -> list[County]:
+        return [c for c in self.counties if not c.ok]
+
+    def league(self, kpi_id: str) -> pd.DataFrame:
+        """One row per readable county: value, target, status, progress against its own target, rank."""
+        rows = []
+        for county in self.readable:
+            r = next(x for x in county.results if x.id == kpi_id)
+            rows.append({"county": county.name, "value": r.value, "target": r.target, "target_max": r.target_max,
+                         "status": r.status, "progress": r.progress, "as_of": county.as_of})
+        frame = pd.DataFrame(rows, columns=["county", "value", "target", "target_max", "status", "progress", "as_of"])
+        # Rounded first: equal shares computed from different figures must tie, not differ in the 16th digit.
+        frame["rank"] = frame["progress"].astype(float).round(9).rank(method="min", ascending=False).astype("Int64")
+        return frame.sort_values(["rank", "county"], na_position="last").reset_index(drop=True)
+
+    def status_counts(self) -> pd.DataFrame:
+        """Per county: how many KPIs in each status."""
+        rows = []
+        for county in self.readable:
+            counts = {s: 0 for s in STATUSES}
+            for r in county.results:
+                counts[r.status] += 1
+            rows.append({"county": county.name, **counts})
+        return pd.DataFrame(rows, columns=["county", *STATUSES])
+
+    def budget(self) -> pd.DataFrame:
+        rows = [{"county": c.name, "plan_wan": c.plan_wan, "spent_wan": c.spent_wan,
+                 "execution": c.spent_wan / c.plan_wan if c.plan_wan else None} for c in self.readable]
+        return pd.DataFrame(rows, columns=["county", "plan_wan", "spent_wan", "execution"])
+
+    def county(self, name: str) -> County:
+        return next(c for c in self.counties if c.name == name)
+
+
+def discover(directory: Path) -> list[County]:
+    """The counties of a region folder: region.toml's list when there is one, else every *.duckdb in it."""
+    manifest = directory / MANIFEST
+    if manifest.exists():
+        raw = tomllib.loads(manifest.read_text(encoding="utf-8"))
+        counties = []
+        for entry in raw.get("counties", []):
+            config = entry.get("config")
+            counties.append(County(entry.get("name") or Path(entry["snapshot"]).stem, directory / entry["snapshot"],
+                                   directory / config if config else None))
+        return counties
+    counties = []
+    for path in sorted(directory.glob("*.duckdb")):
+        beside = path.with_suffix(".toml")
+        counties.append(County(path.stem, path, beside if beside.exists() else None))
+    return counties
+
+
+def _fail(county: County, zh: str, en: str) -> County:
+    county.problem_zh, county.problem_en = zh, en
+    return county
+
+
+def _check_schema(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
+    """None when the attached snapshot is of this dashboard's schema version, else the reason (zh, en). A missing
+    ledger table is found when the snapshot is scored (a catalog error), which costs nothing up front."""
+    try:
+        row = store.one(con, "SELECT value FROM county.meta WHERE key = 'schema_version'")
+    except duckdb.CatalogException:
+        return "不是本系统的数据库（没有 meta 表）", "not a database of this dashboard (no meta table)"
+    version = row[0] if row else None
+    if version != str(store.SCHEMA_VERSION):
+        return (f"数据库结构版本为 {version}，本系统为 {store.SCHEMA_VERSION}，请用同一版本的系统重新备份",
+                f"schema version {version}, this dashboard reads {store.SCHEMA_VERSION}: back it up again with the "
+                f"same version")
+    return None
+
+
+def read_county(county: County, as_of: dt.date | None = None, lang: str = "zh",
+                con: duckdb.DuckDBPyConnection | None = None) -> County:
+    """Attach one snapshot read-only, score it with its own configuration, detach. Never raises for a bad file.
+
+    `con`: an in-memory DuckDB to attach into (opening one costs ~40 ms, so a region shares one)."""
+    if not county.snapshot.is_file():
+        return _fail(county, f"找不到快照文件 {county.snapshot.name}", f"snapshot file {county.snapshot.name} not found")
+    try:
+        config = load_config(county.config_path) if county.config_path else default_config()
+    except ConfigError as exc:
+        return _fail(county, "配置文件有误：" + "；".join(exc.problems), "configuration problems: " + "; ".join(exc.problems))
+    if county.config_path is None:
+        county.config_note = "未找到本县配置，按默认配置计算" if lang != "en" else "no configuration of its own: default used"
+    if county.name == county.snapshot.stem and config.name_zh and county.config_path is not None:
+        county.name = config.name_en if lang == "en" and config.name_en else config.name_zh
+    own = con is None
+    con = duckdb.connect(":memory:") if own else con
+    attached = False
+    try:
+        path = str(county.snapshot.resolve()).replace("'", "''")
+        try:
+            con.execute(f"ATTACH '{path}' AS county (READ_ONLY)")
+            attached = True
+        except duckdb.Error as exc:
+            return _fail(county, f"无法读取（文件损坏或不是 DuckDB 数据库）：{str(exc).splitlines()[0][:160]}",
+                         f"unreadable (corrupt, or not a DuckDB database): {str(exc).splitlines()[0][:160]}")
+        reason = _check_schema(con)
+        if reason:
+            return _fail(county, *reason)
+        con.execute("USE county")  # the scorecard's queries name tables unqualified
+        try:
+            county.as_of = as_of or latest_data_date(con)
+            county.results = scorecard(con, county.as_of, config, lang, with_forecast=False)
+            county.demo = store.demo_loaded(con)
+        except duckdb.CatalogException as exc:
+            return _fail(county, f"缺少本系统的台账表或列：{str(exc).splitlines()[0][:160]}",
+                         f"ledger tables or columns of this dashboard missing: {str(exc).splitlines()[0][:160]}")
+        except (duckdb.Error, ConfigError) as exc:
+            return _fail(county, f"计算出错：{str(exc).splitlines()[0][:160]}",
+                         f"could not be scored: {str(exc).splitlines()[0][:160]}")
+        # Spent to date is the budget KPI's own figure (registry: sum of expenditures up to as-of).
+        budget_kpi = next(r for r in county.results if r.id == "budget_execution_rate")
+        county.plan_wan = config.budget_wan
+        county.spent_wan = float(budget_kpi.detail.get("spent_wan") or 0.0)
+        return county
+    finally:
+        if attached:
+            con.execute("USE memory")
+            con.execute("DETACH county")
+        if own:
+            con.close()
+
+
+def read_region(directory: Path | str, as_of: dt.date | None = None, lang: str = "zh",
+                cache_dir: Path | None = None) -> Region:
+    """Every county of the folder, scored. With `cache_dir`, a county whose snapshot and configuration are
+    unchanged since it was last scored is taken from there (a snapshot is re-read only when replaced)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return Region([])
+    con = duckdb.connect(":memory:")
+    counties = []
+    try:
+        for county in discover(directory):
+            key = _cache_key(county, as_of, lang) if cache_dir else None
+            cached = _cache_get(cache_dir, key, county) if key else None
+            if cached is None:
+                cached = read_county(county, as_of, lang, con)
+                if key and cached.ok:
+                    _cache_put(cache_dir, key, cached)
+            counties.append(cached)
+    finally:
+        con.close()
+    return Region(counties)
+
+
+# ------------------------------------------------------------------------------------------------ cache
+
+CACHE_VERSION = 1  # bump when what is cached changes shape
+
+
+def default_cache_dir() -> Path:
+    import os
+
+    from .config import PROJECT_ROOT
+
+    return Path(os.environ.get("KPI_REGION_CACHE") or PROJECT_ROOT / "data" / "region_cache")
+
+
+@functools.lru_cache(maxsize=1)
+def _code_fingerprint() -> str:
+    """The KPI definitions and status rule: scores cached under other definitions are not reused."""
+    import hashlib
+    import inspect
+
+    from . import scorecard as scorecard_module
+    from . import status
+
+    text = "".join(k.sql + k.kind + k.unit_zh for k in KPIS) + inspect.getsource(status) + \
+        inspect.getsource(scorecard_module)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _cache_key(county: County, as_of: dt.date | None, lang: str) -> str | None:
+    import hashlib
+
+    if not county.snapshot.is_file():
+        return None
+    stat = county.snapshot.stat()
+    config = county.config_path.read_bytes() if county.config_path and county.config_path.is_file() else b"default"
+    if config == b"default":
+        from .config import DEFAULT_CONFIG
+
+        config += DEFAULT_CONFIG.read_bytes()
+    parts = [str(county.snapshot.resolve()), str(stat.st_size), str(stat.st_mtime_ns), county.name,
+             hashlib.sha256(config).hexdigest(), str(as_of), lang, str(store.SCHEMA_VERSION), str(CACHE_VERSION),
+             _code_fingerprint()]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _cache_get(cache_dir: Path, key: str, county: County) -> County | None:
+    import json
+
+    path = cache_dir / f"{key}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    results = []
+    for r in data["results"]:
+        r["deadline"] = dt.date.fromisoformat(r["deadline"])
+        r["latest_record"] = dt.date.fromisoformat(r["latest_record"]) if r["latest_record"] else None
+        results.append(KpiResult(**r))
+    return County(data["name"], county.snapshot, county.config_path, data["config_note"], as_of=dt.date.fromisoformat(
+        data["as_of"]), demo=data["demo"], results=results, plan_wan=data["plan_wan"], spent_wan=data["spent_wan"])
+
+
+def _cache_put(cache_dir: Path, key: str, county: County) -> None:
+    import json
+    import os
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    data = {"name": county.name, "config_note": county.config_note, "as_of": county.as_of.isoformat(),
+            "demo": county.demo, "plan_wan": county.plan_wan, "spent_wan": county.spent_wan,
+            "results": [r.as_json() for r in county.results]}
+    partial = cache_dir / f"{key}.partial"
+    partial.write_text(json.dumps(data, ensure_ascii=False, default=str), encoding="utf-8")
+    os.replace(partial, cache_dir / f"{key}.json")  # a reader never sees half a file
+
+
+# ------------------------------------------------------------------------------------------------- text
+
+def kpi_name(kpi_id: str, lang: str) -> str:
+    return KPI_BY_ID[kpi_id].en if lang == "en" else KPI_BY_ID[kpi_id].zh
+
+
+def region_text(region: Region, lang: str = "zh", kpis: list[str] | None = None) -> str:
+    """The command line's view: status counts, budget, a league table per KPI, and the unreadable snapshots."""
+    from .formatting import format_target, format_value
+
+    zh = lang != "en"
+    out = []
+    demo = any(c.demo for c in region.readable)
+    if demo:
+        out.append("【演示数据】" if zh else "[演示数据 demo data]")
+    out.append(("地区汇总：" if zh else "Region: ") + f"{len(region.readable)} / {len(region.counties)}"
+               + (" 个县可读" if zh else " counties readable"))
+    for county in region.unreadable:
+        out.append(f"  ✗ {county.name}（{county.snapshot.name}）：{county.problem(lang)}" if zh
+                   else f"  ✗ {county.name} ({county.snapshot.name}): {county.problem(lang)}")
+    for county in region.readable:
+        if county.config_note:
+            out.append(f"  ! {county.name}: {county.config_note}")
+    out.append("")
+    out.append("状态分布" if zh else "Status count")
+    for row in region.status_counts().itertuples(index=False):
+        counts = "  ".join(f"{STATUSES[s][0 if zh else 1]} {getattr(row, s)}" for s in STATUSES)
+        out.append(f"  {row.county}: {counts}")
+    out.append("")
+    out.append("资金执行" if zh else "Budget execution")
+    for row in region.budget().itertuples(index=False):
+        share = f"{row.execution * 100:.1f}%" if row.execution is not None else "—"
+        out.append(f"  {row.county}: {row.spent_wan:,.1f} / {row.plan_wan:,.1f} 万元 ({share})")
+    for kpi in KPIS:
+        if kpis and kpi.id not in kpis:
+            continue
+        out.append("")
+        out.append(kpi_name(kpi.id, lang))
+        for row in region.league(kpi.id).itertuples(index=False):
+            rank = f"{row.rank:>3}" if not pd.isna(row.rank) else "  —"
+            out.append(f"  {rank}  {row.county}  {format_value(kpi.id, row.value, lang)} / "
+                       f"{format_target(kpi.id, row.target, row.target_max, lang)}  {STATUSES[row.status][0 if zh else 1]}")
+    return "\n".join(out)
+
+
+# ------------------------------------------------------------------------------------------------- demo
+
+# Seven counties of Altay Prefecture, each with its own variation of the demo ledgers (演示数据, not their figures):
+# (file stem, 中文, English, share of ledger rows kept %, retail scale, spending scale, person-times target).
+DEMO_COUNTIES = (
+    ("burqin", "布尔津县", "Burqin County", 100, 1.00, 1.00, 4000),
+    ("altay", "阿勒泰市", "Altay City", 90, 1.35, 0.95, 6000),
+    ("habahe", "哈巴河县", "Habahe County", 80, 0.90, 0.80, 3500),
+    ("jeminay", "吉木乃县", "Jeminay County", 55, 0.70, 0.60, 2500),
+    ("fuhai", "福海县", "Fuhai County", 75, 1.10, 0.90, 4000),
+    ("fuyun", "富蕴县", "Fuyun County", 65, 0.95, 0.70, 3000),
+    ("qinghe", "青河县", "Qinghe County", 45, 0.80, 0.50, 2500),
+)
+_KEEP_ALL = {"training_sessions", "milestones", "online_retail", "expenditures"}  # scaled or kept whole
+
+
+def write_demo(directory: Path | str) -> list[Path]:
+    """Seven county snapshots and their configurations, made from the demo ledgers loaded once and then thinned
+    and scaled per county (the loads stay marked as demo, so every view says 演示数据)."""
+    import shutil
+    import tempfile
+
+    from .config import DEFAULT_CONFIG
+    from .demo import load_demo
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    base_text = DEFAULT_CONFIG.read_text(encoding="utf-8")
+    written = []
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "base.duckdb"
+        con = store.connect(base)
+        try:
+            result = load_demo(con)
+            if not result.committed:
+                raise RuntimeError("the demo ledgers did not load")
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        for stem, zh, en, keep, retail, spending, person_times in DEMO_COUNTIES:
+            target = directory / f"{stem}.duckdb"
+            shutil.copyfile(base, target)
+            con = duckdb.connect(str(target))
+            try:
+                for name in DATASETS:
+                    if name not in _KEEP_ALL:
+                        con.execute(f'DELETE FROM "{name}" WHERE hash(_source_row::VARCHAR || ?) % 100 >= ?',
+                                    [stem, keep])
+                # Scaled after the baseline year only, so growth differs from county to county.
+                con.execute("UPDATE online_retail SET total = total * ?, agri = agri * ? WHERE year(month) > 2021",
+                            [retail, retail])
+                # Later payments are the ones a slower county has not made yet.
+                con.execute("DELETE FROM expenditures WHERE voucher NOT IN (SELECT voucher FROM expenditures "
+                            "ORDER BY date LIMIT (SELECT round(count(*) * ?) FROM expenditures))", [spending])
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            text = base_text.replace('name_zh = "布尔津县"', f'name_zh = "{zh}"', 1)
+            text = text.replace('name_en = "Burqin County"', f'name_en = "{en}"', 1)
+            text = text.replace("[targets.training_person_times]\nmin = 4000",
+                                f"[targets.training_person_times]\nmin = {person_times}", 1)
+            target.with_suffix(".toml").write_text(text, encoding="utf-8")
+            written.append(target)
+    return written

@@ -1,0 +1,81 @@
+"""地区汇总 Region: county snapshots side by side, each against its own plan; league tables, status counts, budget
+execution, a drill into one county (issue 19). The data comes from metrics.region through dashboard_ui."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard_ui import region_state, state, ui
+from metrics import charts
+from metrics.formatting import format_target, format_value
+from metrics.registry import KPIS
+from metrics.status import STATUSES
+
+frame = state.current()
+en = frame.lang == "en"
+L = state.L
+st.title(state.t("page_region"))
+view = region_state.region(frame.lang)
+folder = region_state.region_dir()
+st.caption(L(f"快照文件夹：{folder}（KPI_REGION_DIR）。各县按各自的实施方案目标计算，排名按完成本县目标的比例。",
+             f"Snapshot folder: {folder} (KPI_REGION_DIR). Each county is scored against its own plan; ranks "
+             "compare the share of each county's own target."))
+if any(c.demo for c in view.readable):
+    st.warning(L("演示数据：七个县的快照由系统自带的模拟台账生成，不是各县的真实数据。",
+                 "演示数据 Demo data: the county snapshots are made from synthetic ledgers, not the counties' figures."),
+               icon=":material/science:")
+for county in view.unreadable:
+    st.error(f"{county.name}（{county.snapshot.name}）：{county.problem(frame.lang)}" if not en
+             else f"{county.name} ({county.snapshot.name}): {county.problem(frame.lang)}")
+for county in view.readable:
+    if county.config_note:
+        st.info(f"{county.name}：{county.config_note}")
+if not view.readable:
+    st.info(L("还没有可读的县级快照。把各县的备份文件（python -m metrics backup）放进上面的文件夹，"
+              "或运行 python -m metrics region 文件夹 --demo 生成七县演示数据。",
+              "No readable county snapshot yet. Put each county's backup (python -m metrics backup) in the folder "
+              "above, or run python -m metrics region DIR --demo for seven demo counties."))
+    st.stop()
+
+word = {s: STATUSES[s][1 if en else 0] for s in STATUSES}
+st.subheader(L("各县指标状态", "Status count per county"))
+counts = view.status_counts()
+fig = go.Figure([go.Bar(y=counts["county"], x=counts[s], name=word[s], orientation="h",
+                        marker_color=charts.STATUS_COLORS[s]) for s in STATUSES])
+fig.update_layout(barmode="stack")
+st.plotly_chart(ui.layout(fig, L("指标数", "KPIs"), L("县", "county"), height=120 + 32 * len(counts)),
+                key="region_status")
+st.dataframe(counts.rename(columns={"county": L("县", "county"), **word}), hide_index=True, width="stretch")
+
+st.subheader(L("各县资金执行", "Budget execution per county"))
+money = view.budget()
+st.dataframe(pd.DataFrame({
+    L("县", "county"): money["county"], L("计划（万元）", "plan (万元)"): money["plan_wan"],
+    L("已支付（万元）", "spent (万元)"): money["spent_wan"].round(1),
+    L("执行率", "execution"): money["execution"].map(lambda x: "—" if pd.isna(x) else f"{x * 100:.1f}%")}),
+    hide_index=True, width="stretch")
+
+st.subheader(L("指标排名", "League table per KPI"))
+names = {k.id: (k.en if en else k.zh) for k in KPIS}
+kpi_id = st.selectbox(state.t("choose_kpi"), list(names), format_func=names.get, key=state.lang_key("region_kpi"))
+league = view.league(kpi_id)
+st.dataframe(pd.DataFrame({
+    L("排名", "rank"): league["rank"].map(lambda r: "—" if pd.isna(r) else int(r)),
+    L("县", "county"): league["county"],
+    L("当前值", "value"): [format_value(kpi_id, v if not pd.isna(v) else None, frame.lang) for v in league["value"]],
+    L("本县目标", "own target"): [format_target(kpi_id, t, m if not pd.isna(m) else None, frame.lang)
+                              for t, m in zip(league["target"], league["target_max"])],
+    L("完成目标比例", "share of target"): league["progress"].map(lambda p: "—" if pd.isna(p) else f"{p * 100:.0f}%"),
+    L("状态", "status"): league["status"].map(word),
+    L("截至", "as of"): league["as_of"]}), hide_index=True, width="stretch", key="region_league")
+
+st.subheader(L("单县详情", "One county"))
+choice = st.selectbox(L("选择县", "County"), [c.name for c in view.readable], key="region_county")
+county = view.county(choice)
+st.markdown(html.escape(L(f"{county.name}：截至 {county.as_of}，快照 {county.snapshot.name}",
+                          f"{county.name}: as of {county.as_of}, snapshot {county.snapshot.name}")))
+st.plotly_chart(charts.bullet_chart(county.results, frame.lang), key="region_drill")

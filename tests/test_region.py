@@ -1,0 +1,219 @@
+"""The region view on three small county snapshots with their own targets, plus a corrupt, a missing and an
+other-version one. Every county is scored at 2023-03-31; the plan runs 2022-10-01 .. 2024-10-31, so the pace share
+is 181 / 761 = 0.2378.
+
+County   person-times target  person-times            progress    status (expected = target x 0.2378)
+阿县 A   10                   S1, S2 x A1..A3 = 6     6/10 = 0.60  expected 2.38, 6 >= 2.38 -> 进度正常
+乙县 B   4                    S1 x B1..B3 = 3         3/4 = 0.75   expected 0.95, 3 >= 0.95 -> 进度正常
+丙县 C   6                    S1, S2 x C1..C3 = 6     6/6 = 1.00   6 >= 6 -> 已达标
+League by progress against each county's own target: C 1, B 2, A 3 (A has more person-times than B, yet ranks
+below it: its plan asks for more).
+Every county: 3 people against 2,000 (expected 475.7; 3 < 0.7 x 475.7) -> 进度滞后; conversion 0 / 3 = 0 % < 0.7 x
+2 % -> 进度滞后. B alone paid 50 万元: 50 / 500 = 10 % < 0.7 x 23.78 % -> 进度滞后. The other KPIs have no rows: 暂无数据.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import duckdb
+import pytest
+
+from metrics import ingest, region, store
+from metrics.__main__ import main
+from metrics.config import DEFAULT_CONFIG
+
+from .ledgers import csv_bytes
+
+AS_OF = dt.date(2023, 3, 31)
+SESSIONS = "场次编号,培训日期,乡镇,培训主题,培训形式\nS1,2023-03-01,禾木,直播带货,线下\nS2,2023-03-05,禾木,网店运营,线下\n"
+
+
+@pytest.fixture(autouse=True)
+def _cache_in_tmp(tmp_path, monkeypatch):
+    monkeypatch.setenv("KPI_REGION_CACHE", str(tmp_path / "region-cache"))  # never the project's data/
+
+
+def attendance(sessions: list[str], trainees: list[str]) -> str:
+    return "场次编号,学员编号\n" + "".join(f"{s},{t}\n" for s in sessions for t in trainees)
+
+
+def make_county(directory, stem: str, name: str, person_times_target: int, sessions: list[str], prefix: str,
+                payment_wan: float | None = None):
+    con = store.connect(directory / f"{stem}.duckdb")
+    files = [("s.csv", csv_bytes(SESSIONS)),
+             ("a.csv", csv_bytes(attendance(sessions, [f"{prefix}1", f"{prefix}2", f"{prefix}3"])))]
+    if payment_wan:
+        files.append(("e.csv", csv_bytes(f"凭证号,支付日期,预算科目,金额（万元）\nPZ1,2023-03-10,1.1,{payment_wan}\n")))
+    assert ingest.ingest_files(con, files).committed
+    con.close()
+    text = DEFAULT_CONFIG.read_text(encoding="utf-8").replace('name_zh = "布尔津县"', f'name_zh = "{name}"', 1)
+    text = text.replace("[targets.training_person_times]\nmin = 4000",
+                        f"[targets.training_person_times]\nmin = {person_times_target}", 1)
+    (directory / f"{stem}.toml").write_text(text, encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    import os
+
+    os.environ.setdefault("KPI_HASH_KEY", "test-hash-key-not-secret")
+    directory = tmp_path_factory.mktemp("region")
+    make_county(directory, "a", "阿县", 10, ["S1", "S2"], "A")
+    make_county(directory, "b", "乙县", 4, ["S1"], "B", payment_wan=50)
+    make_county(directory, "c", "丙县", 6, ["S1", "S2"], "C")
+    (directory / "corrupt.duckdb").write_bytes(b"this is not a database " * 200)
+    # A snapshot from another version of the dashboard.
+    (directory / "old.duckdb").write_bytes((directory / "a.duckdb").read_bytes())
+    con = duckdb.connect(str(directory / "old.duckdb"))
+    con.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
+    con.close()
+    (directory / "region.toml").write_text("""
+[[counties]]
+snapshot = "a.duckdb"
+config = "a.toml"
+[[counties]]
+snapshot = "b.duckdb"
+config = "b.toml"
+[[counties]]
+snapshot = "c.duckdb"
+config = "c.toml"
+[[counties]]
+name = "坏县"
+snapshot = "corrupt.duckdb"
+[[counties]]
+name = "缺县"
+snapshot = "missing.duckdb"
+[[counties]]
+name = "旧县"
+snapshot = "old.duckdb"
+config = "a.toml"
+""", encoding="utf-8")
+    return directory
+
+
+def digest_of(directory) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(directory.glob("*.duckdb"))}
+
+
+def test_league_table_ranks_by_each_countys_own_target(folder):
+    before = digest_of(folder)
+    view = region.read_region(folder, AS_OF)
+    league = view.league("training_person_times")
+    assert league[["county", "value", "target", "status", "rank"]].values.tolist() == [
+        ["丙县", 6.0, 6.0, "achieved", 1], ["乙县", 3.0, 4.0, "on_track", 2], ["阿县", 6.0, 10.0, "on_track", 3]]
+    assert league["progress"].tolist() == [1.0, 0.75, 0.6]
+    assert digest_of(folder) == before  # read-only: no byte of any snapshot changed
+    assert not list(folder.glob("*.wal"))
+
+
+def test_status_counts_and_budget_per_county(folder):
+    view = region.read_region(folder, AS_OF)
+    counts = {row["county"]: {k: v for k, v in row.items() if k != "county" and v}
+              for row in view.status_counts().to_dict("records")}
+    assert counts == {"阿县": {"on_track": 1, "behind": 2, "no_data": 19},
+                      "乙县": {"on_track": 1, "behind": 3, "no_data": 18},
+                      "丙县": {"achieved": 1, "behind": 2, "no_data": 19}}
+    assert view.budget().values.tolist() == [["阿县", 500.0, 0.0, 0.0], ["乙县", 500.0, 50.0, 0.1],
+                                             ["丙县", 500.0, 0.0, 0.0]]
+    # The budget KPI ranks B first (10 %), A and C have no payment: no data, no rank.
+    league = view.league("budget_execution_rate")
+    assert league["county"].tolist()[0] == "乙县" and league["rank"].tolist()[0] == 1
+    assert league["rank"].isna().tolist() == [False, True, True]
+
+
+def test_unreadable_snapshots_are_listed_with_the_reason_and_the_rest_show(folder):
+    view = region.read_region(folder, AS_OF)
+    assert [c.name for c in view.readable] == ["阿县", "乙县", "丙县"]
+    problems = {c.name: c.problem("zh") for c in view.unreadable}
+    assert problems["缺县"] == "找不到快照文件 missing.duckdb"
+    assert problems["坏县"].startswith("无法读取（文件损坏或不是 DuckDB 数据库）")
+    assert problems["旧县"].startswith("数据库结构版本为 0，本系统为 1")
+    assert {c.name: c.problem("en")[:22] for c in view.unreadable} == {
+        "坏县": "unreadable (corrupt, o", "缺县": "snapshot file missing.", "旧县": "schema version 0, this"}
+
+
+def test_region_command_prints_the_tables_and_the_unreadable(folder, capsys):
+    assert main(["region", str(folder), "--as-of", "2023-03-31", "--kpi", "training_person_times"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "地区汇总：3 / 6 个县可读" in out
+    assert any(line.startswith("  ✗ 缺县（missing.duckdb）：找不到快照文件") for line in out)
+    league = out[out.index("电商培训人次") + 1:]
+    assert league == ["    1  丙县  6 人次 / ≥ 6 人次  已达标", "    2  乙县  3 人次 / ≥ 4 人次  进度正常",
+                      "    3  阿县  6 人次 / ≥ 10 人次  进度正常"]
+
+
+def test_a_folder_without_manifest_reads_every_snapshot_and_its_toml(tmp_path):
+    make_county(tmp_path, "b", "乙县", 4, ["S1"], "B")
+    (tmp_path / "x.duckdb").write_bytes(b"\0" * 10)
+    view = region.read_region(tmp_path, AS_OF)
+    assert [(c.name, c.ok) for c in view.counties] == [("乙县", True), ("x", False)]
+
+
+def test_snapshots_are_attached_read_only_beside_another_reader(folder):
+    """Another process reading a snapshot (a shared lock) does not stop the region view; a writable attach would."""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; "
+                               f"c = duckdb.connect({str(folder / 'b.duckdb')!r}, read_only=True); "
+                               "print('ready', flush=True); time.sleep(30)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        view = region.read_region(folder, AS_OF)
+        assert "乙县" in [c.name for c in view.readable]
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_region_page_shows_the_league_the_unreadable_and_a_drill(folder, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("KPI_REGION_DIR", str(folder))
+    monkeypatch.setenv("KPI_DB", str(tmp_path / "own.duckdb"))
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "dashboard.py"), default_timeout=90)
+    at.run()
+    at.switch_page("pages/region.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = sorted(e.value.split("：")[0] for e in at.error)
+    assert errors == ["坏县（corrupt.duckdb）", "旧县（old.duckdb）", "缺县（missing.duckdb）"]
+    league = at.dataframe[2].value  # status counts, budget, then the league of the first KPI (person-times)
+    assert league[["排名", "县", "本县目标", "状态"]].values.tolist() == [
+        [1, "丙县", "≥ 6 人次", "已达标"], [2, "乙县", "≥ 4 人次", "进度正常"], [3, "阿县", "≥ 10 人次", "进度正常"]]
+    at.selectbox(key="region_county").set_value("乙县").run()
+    import json
+
+    bars = json.loads(at.get("plotly_chart")[-1].proto.spec)["data"][0]  # the chosen county's bullet chart
+    row = bars["y"].index("电商培训人次 · 进度正常")
+    assert bars["text"][row] == "3 人次 / ≥ 4 人次"  # B's own target, not the default 4,000
+
+
+def test_the_score_cache_rereads_only_a_replaced_snapshot(folder, tmp_path, monkeypatch):
+    import shutil
+
+    directory = tmp_path / "copy"
+    directory.mkdir()
+    for name in ("a.duckdb", "a.toml", "b.duckdb", "b.toml"):
+        shutil.copyfile(folder / name, directory / name)
+    scored = []
+    original = region.scorecard
+    monkeypatch.setattr(region, "scorecard", lambda con, *a, **k: scored.append(1) or original(con, *a, **k))
+    cache = tmp_path / "cache"
+    first = region.read_region(directory, AS_OF, cache_dir=cache)
+    assert len(scored) == 2
+    again = region.read_region(directory, AS_OF, cache_dir=cache)
+    assert len(scored) == 2  # nothing changed: both from the cache, with the same tables
+    assert again.league("training_person_times").equals(first.league("training_person_times"))
+    assert again.budget().equals(first.budget())
+    # B sends a new snapshot with a 20 万元 payment: only B is scored again; 50 + 20 = 70 万元 of 500 = 14 %.
+    con = store.connect(directory / "b.duckdb")
+    assert ingest.ingest_files(con, [("e2.csv", csv_bytes("凭证号,支付日期,预算科目,金额（万元）\n"
+                                                          "PZ2,2023-03-20,1.1,20\n"))]).committed
+    con.close()
+    third = region.read_region(directory, AS_OF, cache_dir=cache)
+    assert len(scored) == 3
+    assert third.budget().values.tolist() == [["阿县", 500.0, 0.0, 0.0], ["乙县", 500.0, 70.0, 0.14]]
