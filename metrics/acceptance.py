@@ -30,8 +30,8 @@ from .config import (
     CountyConfig,
     default_config,
 )
+from .errors import BilingualError
 from .formatting import format_date, format_month, format_target, format_value, format_wan
-from .i18n import BilingualError
 from .privacy import scrub
 from .registry import DATE_COLUMNS, KPI_BY_ID
 from .scorecard import KpiResult, scorecard

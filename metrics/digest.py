@@ -40,6 +40,7 @@ from . import budget, privacy, store
 from .auth import secrets_path
 from .config import CountyConfig, default_config
 from .datasets import DATASETS
+from .errors import DashboardError
 from .formatting import format_value
 from .scorecard import latest_data_date, scorecard
 from .status import STATUSES
@@ -52,12 +53,14 @@ CHANNELS = ("wecom", "dingtalk", "email")
 CHANNEL_NAMES = {"wecom": ("企业微信", "WeCom"), "dingtalk": ("钉钉", "DingTalk"), "email": ("电子邮件", "e-mail")}
 
 
-class DigestConfigError(Exception):
+class DigestConfigError(DashboardError):
     """The [digest] section of the secrets file is unusable; `problems` lists every reason."""
 
+    code = "digest_config"
+
     def __init__(self, problems: list[str]):
+        super().__init__(problems="; ".join(problems))
         self.problems = problems
-        super().__init__("; ".join(problems))
 
 
 # ----------------------------------------------------------------------------------------------- composing

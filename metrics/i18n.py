@@ -134,6 +134,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "lost key file); refused so one person is not counted twice. Restore the original key "
                      "(KPI_HASH_KEY or the key file)"),
     "config_problems": ("配置文件 {path} 有误：{problems}", "configuration file {path} has problems: {problems}"),
+    "digest_config": ("摘要推送的配置有误：{problems}", "the digest channels are misconfigured: {problems}"),
     "permission_denied": ("没有权限", "not allowed"),
     "db_busy": ("数据库正被另一个程序写入（{detail}），请稍后再试", "the database is being written by another program ({detail}); try again shortly"),
 }
