@@ -30,10 +30,11 @@ from .config import (
     CountyConfig,
     default_config,
 )
+from .datasets import DATASETS
 from .errors import BilingualError
 from .formatting import format_date, format_month, format_target, format_value, format_wan
 from .privacy import scrub
-from .registry import DATE_COLUMNS, KPI_BY_ID
+from .registry import KPI_BY_ID
 from .scorecard import KpiResult, scorecard
 
 Progress = Callable[[float, str], None]
@@ -224,7 +225,7 @@ def mask_rows(frame: pd.DataFrame, kpi_id: str) -> pd.DataFrame:
     return frame
 
 
-# Headers of the columns the KPI row queries compute (views.KPI_ROWS_SQL); ledger columns take the data contract's.
+# Headers of the columns the KPI row queries compute (the registry's rows_sql); ledger columns take the data contract's.
 # The same words as the dashboard's tables (dashboard_ui/texts.py COLUMNS, which metrics/ cannot import).
 _ROW_LABELS = {
     "first_session": ("首次参训", "First session"), "counted": ("计入转化率", "Counted"),
@@ -255,10 +256,10 @@ _ROWS_PREFIX = "SELECT * EXCLUDE (_load_id, _source_row, _extra) FROM"
 def row_load_ids(con: duckdb.DuckDBPyConnection, kpi_id: str, as_of: dt.date) -> list[int]:
     """The loads that hold the rows behind a KPI's value at as-of (their evidence supports the figure).
 
-    Where the KPI's row query (views.KPI_ROWS_SQL) selects whole ledger rows, the same query gives their loads;
+    Where the KPI's row query (the registry's rows_sql) selects whole ledger rows, the same query gives their loads;
     otherwise every load of the KPI's ledgers with a row dated on or before as-of (undated ledgers: every row).
     """
-    sql = views.KPI_ROWS_SQL.get(kpi_id, "")
+    sql = KPI_BY_ID[kpi_id].rows_sql
     if sql.startswith(_ROWS_PREFIX):
         inner = "SELECT _load_id FROM" + sql[len(_ROWS_PREFIX):]
         frame = store.query(con, f"SELECT DISTINCT _load_id FROM ({inner}) ORDER BY 1", {"as_of": as_of})
@@ -268,8 +269,8 @@ def row_load_ids(con: duckdb.DuckDBPyConnection, kpi_id: str, as_of: dt.date) ->
         if dataset == "training_attendance":
             q = ("SELECT DISTINCT a._load_id FROM training_attendance a JOIN training_sessions s USING (session_id) "
                  "WHERE s.date <= ?")
-        elif DATE_COLUMNS.get(dataset):
-            q = f'SELECT DISTINCT _load_id FROM "{dataset}" WHERE "{DATE_COLUMNS[dataset]}" <= ?'
+        elif DATASETS[dataset].date_column:
+            q = f'SELECT DISTINCT _load_id FROM "{dataset}" WHERE "{DATASETS[dataset].date_column}" <= ?'
         else:
             q = f'SELECT DISTINCT _load_id FROM "{dataset}" WHERE ? IS NOT NULL'
         ids.update(int(x) for x in store.query(con, q, [as_of])["_load_id"])
