@@ -20,7 +20,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 PAGES = [url_path(name) for name in page_names()]  # the router's list; the default page is served at the root
-NO_CHARTS = ("definitions", "explore", "data_import", "meeting", "acceptance")  # meeting opens on its title slide
+NO_CHARTS = ("definitions", "explore", "data_import", "meeting", "acceptance", "region")  # meeting opens on its title slide
 
 
 def chromium_available() -> bool:

@@ -15,7 +15,7 @@ from .ledgers import csv_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = page_names()  # the router's list
-NO_CHARTS = ("definitions", "explore", "data_import", "meeting", "acceptance")  # tables and forms; meeting opens on its title slide
+NO_CHARTS = ("definitions", "explore", "data_import", "meeting", "acceptance", "region")  # tables and forms; meeting opens on its title slide
 
 
 def app(db: Path, lang: str = "zh", page: str | None = None, as_of: dt.date | None = None) -> AppTest:
