@@ -25,11 +25,16 @@ import pandas as pd
 from . import store
 from .config import ConfigError, default_config, load_config
 from .datasets import DATASETS
+from .i18n import BilingualError
 from .registry import KPI_BY_ID, KPIS
 from .scorecard import KpiResult, latest_data_date, scorecard
 from .status import STATUSES
 
 MANIFEST = "region.toml"
+
+
+class RegionError(BilingualError):
+    """The region folder's manifest (region.toml) is unusable."""
 
 
 @dataclass
@@ -101,9 +106,15 @@ def discover(directory: Path) -> list[County]:
     """The counties of a region folder: region.toml's list when there is one, else every *.duckdb in it."""
     manifest = directory / MANIFEST
     if manifest.exists():
-        raw = tomllib.loads(manifest.read_text(encoding="utf-8"))
+        try:
+            raw = tomllib.loads(manifest.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise RegionError(f"{manifest} 不是有效的 TOML：{exc}", f"{manifest} is not valid TOML: {exc}") from None
         counties = []
-        for entry in raw.get("counties", []):
+        for i, entry in enumerate(raw.get("counties", [])):
+            if not isinstance(entry, dict) or not isinstance(entry.get("snapshot"), str):
+                raise RegionError(f"{manifest}：第 {i + 1} 个 [[counties]] 缺少 snapshot（快照文件名）",
+                                  f"{manifest}: [[counties]] number {i + 1} has no snapshot (file name)")
             config = entry.get("config")
             counties.append(County(entry.get("name") or Path(entry["snapshot"]).stem, directory / entry["snapshot"],
                                    directory / config if config else None))

@@ -12,15 +12,21 @@ import streamlit as st
 from dashboard_ui import region_state, state, ui
 from metrics import charts
 from metrics.formatting import format_target, format_value
+from metrics.region import RegionError
 from metrics.registry import KPIS
 from metrics.status import STATUSES
 
+CHART_COUNTIES = 40
 frame = state.current()
 en = frame.lang == "en"
 L = state.L
 st.title(state.t("page_region"))
-view = region_state.region(frame.lang)
 folder = region_state.region_dir()
+try:
+    view = region_state.region(frame.lang)
+except RegionError as exc:  # an unusable region.toml: said, not a traceback
+    st.error(exc.message(frame.lang))
+    st.stop()
 st.caption(L(f"快照文件夹：{folder}（KPI_REGION_DIR）。各县按各自的实施方案目标计算，排名按完成本县目标的比例。",
              f"Snapshot folder: {folder} (KPI_REGION_DIR). Each county is scored against its own plan; ranks "
              "compare the share of each county's own target."))
@@ -44,11 +50,12 @@ if not view.readable:
 word = {s: STATUSES[s][1 if en else 0] for s in STATUSES}
 st.subheader(L("各县指标状态", "Status count per county"))
 counts = view.status_counts()
-fig = go.Figure([go.Bar(y=counts["county"], x=counts[s], name=word[s], orientation="h",
-                        marker_color=charts.STATUS_COLORS[s]) for s in STATUSES])
-fig.update_layout(barmode="stack")
-st.plotly_chart(ui.layout(fig, L("指标数", "KPIs"), L("县", "county"), height=120 + 32 * len(counts)),
-                key="region_status")
+if len(counts) <= CHART_COUNTIES:  # a bar per county stays readable; beyond that the sortable table says it
+    fig = go.Figure([go.Bar(y=counts["county"], x=counts[s], name=word[s], orientation="h",
+                            marker_color=charts.STATUS_COLORS[s]) for s in STATUSES])
+    fig.update_layout(barmode="stack")
+    st.plotly_chart(ui.layout(fig, L("指标数", "KPIs"), L("县", "county"), height=120 + 32 * len(counts)),
+                    key="region_status")
 st.dataframe(counts.rename(columns={"county": L("县", "county"), **word}), hide_index=True, width="stretch")
 
 st.subheader(L("各县资金执行", "Budget execution per county"))

@@ -217,3 +217,12 @@ def test_the_score_cache_rereads_only_a_replaced_snapshot(folder, tmp_path, monk
     third = region.read_region(directory, AS_OF, cache_dir=cache)
     assert len(scored) == 3
     assert third.budget().values.tolist() == [["阿县", 500.0, 0.0, 0.0], ["乙县", 500.0, 70.0, 0.14]]
+
+
+def test_a_bad_manifest_is_refused_with_the_reason(tmp_path, capsys):
+    (tmp_path / "region.toml").write_text("[[counties]]\nname = \"甲县\"\n", encoding="utf-8")
+    assert main(["region", str(tmp_path)]) == 1
+    assert "第 1 个 [[counties]] 缺少 snapshot" in capsys.readouterr().err
+    (tmp_path / "region.toml").write_text("[[counties\n", encoding="utf-8")
+    assert main(["--lang", "en", "region", str(tmp_path)]) == 1
+    assert "region.toml is not valid TOML" in capsys.readouterr().err
