@@ -76,3 +76,11 @@ def set_role(con, user: User, login: str, role: str) -> None:
 def assigned_role(con, login: str) -> str | None:
     row = store.one(con, "SELECT role FROM user_roles WHERE login = ?", [login])
     return row[0] if row else None
+
+
+def configure_digest_channel(user: User, channel: str, settings: dict) -> None:
+    """Set a digest channel (企业微信, 钉钉, e-mail) in the secrets file: admins only (issue 19)."""
+    from .digest import write_channel
+
+    require(user, "manage_users")
+    write_channel(channel, settings)

@@ -263,6 +263,48 @@ def load_channels(path: Path | None = None) -> dict[str, dict]:
     return channels
 
 
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def write_channel(channel: str, settings: dict, path: Path | None = None) -> None:
+    """Set one channel's [digest.<channel>] table in the secrets file, keeping everything else in it. The result
+    is checked before it is written: on any problem DigestConfigError lists them all and the file is unchanged."""
+    import os
+
+    if channel not in CHANNELS:
+        raise DigestConfigError([f"digest.{channel}: 未知渠道 / unknown channel (use {', '.join(CHANNELS)})"])
+    path = path or secrets_path()
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    lines = text.splitlines()
+    header = f"[digest.{channel}]"
+    if header in lines:  # drop the old table: its header and the key lines under it
+        start = lines.index(header)
+        end = start + 1
+        while end < len(lines) and not lines[end].startswith("["):
+            end += 1
+        lines = lines[:start] + lines[end:]
+    entry = [header, *(f"{key} = {_toml_value(value)}" for key, value in settings.items()
+                       if value not in (None, "", []))]
+    new_text = "\n".join([*lines, "", *entry, ""]).lstrip("\n")
+    candidate = path.with_name(path.name + ".checking")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    candidate.write_text(new_text, encoding="utf-8")
+    try:
+        load_channels(candidate)
+    except DigestConfigError:
+        candidate.unlink()
+        raise
+    os.chmod(candidate, 0o600)
+    os.replace(candidate, path)
+
+
 def dingtalk_url(webhook: str, secret: str, timestamp_ms: int | None = None) -> str:
     """The webhook with 钉钉's signature: sign = urlencode(base64(HMAC-SHA256(secret, f"{timestamp}\\n{secret}")))."""
     timestamp = str(timestamp_ms if timestamp_ms is not None else int(time.time() * 1000))

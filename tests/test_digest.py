@@ -326,3 +326,34 @@ def test_the_data_page_shows_the_last_digests_and_admins_see_the_channels(county
     configured = [c.value for c in admin.caption if "已配置的渠道" in c.value]
     assert configured and configured[0].startswith("已配置的渠道：企业微信。")
     assert not any("key=abc" in c.value for c in admin.caption)  # the webhook's key is a secret
+
+
+def test_only_admins_configure_a_channel_and_a_bad_one_changes_nothing(tmp_path, monkeypatch):
+    from metrics import actions
+    from metrics.auth import ANONYMOUS, PermissionDenied, User
+
+    secrets = tmp_path / "secrets.toml"
+    original = '[local_users.li]\nname = "李"\nrole = "admin"\npassword_hash = "x"\n'
+    secrets.write_text(original, encoding="utf-8")
+    monkeypatch.setenv("KPI_SECRETS", str(secrets))
+    with pytest.raises(PermissionDenied):
+        actions.configure_digest_channel(User("ed", "编辑", "editor", "local"), "wecom", {"webhook": "https://x"})
+    with pytest.raises(PermissionDenied):
+        actions.configure_digest_channel(ANONYMOUS, "wecom", {"webhook": "https://x"})
+    admin = User("li", "李", "admin", "local")
+    with pytest.raises(digest.DigestConfigError) as exc:
+        actions.configure_digest_channel(admin, "dingtalk", {"webhook": "ftp://x", "secret": ""})
+    assert exc.value.problems == ["digest.dingtalk.secret: 缺少 / missing",
+                                  "digest.dingtalk.webhook: 应为 http(s) 地址 / must be an http(s) URL"]
+    assert secrets.read_text(encoding="utf-8") == original  # nothing changed
+    actions.configure_digest_channel(admin, "dingtalk", {"webhook": "https://oapi.dingtalk.com/robot/send?a=1",
+                                                         "secret": 'SEC"q\\'})
+    assert digest.load_channels()["dingtalk"]["secret"] == 'SEC"q\\'  # quotes and backslashes survive TOML
+    actions.configure_digest_channel(admin, "email", {"host": "smtp.x", "port": 465, "security": "ssl",
+                                                      "recipients": ["a@x", "b@x"]})
+    actions.configure_digest_channel(admin, "dingtalk", {"webhook": "https://oapi.dingtalk.com/robot/send?a=2",
+                                                         "secret": "SEC2"})  # replaces, not duplicates
+    assert digest.load_channels() == {
+        "dingtalk": {"webhook": "https://oapi.dingtalk.com/robot/send?a=2", "secret": "SEC2"},
+        "email": {"host": "smtp.x", "port": 465, "security": "ssl", "recipients": ["a@x", "b@x"]}}
+    assert "[local_users.li]" in secrets.read_text(encoding="utf-8")  # the accounts are kept
