@@ -226,3 +226,14 @@ def test_a_bad_manifest_is_refused_with_the_reason(tmp_path, capsys):
     (tmp_path / "region.toml").write_text("[[counties\n", encoding="utf-8")
     assert main(["--lang", "en", "region", str(tmp_path)]) == 1
     assert "region.toml is not valid TOML" in capsys.readouterr().err
+
+
+def test_scoring_in_worker_processes_gives_the_same_region(folder, monkeypatch):
+    monkeypatch.setattr(region, "PARALLEL_FROM", 1)  # the six snapshots shared among two processes
+    alone = region.read_region(folder, AS_OF, workers=1)
+    shared = region.read_region(folder, AS_OF, workers=2)
+    assert [(c.name, c.ok, c.problem("zh")) for c in shared.counties] == \
+        [(c.name, c.ok, c.problem("zh")) for c in alone.counties]
+    assert shared.league("training_person_times").equals(alone.league("training_person_times"))
+    assert shared.status_counts().equals(alone.status_counts())
+    assert shared.budget().equals(alone.budget())
