@@ -237,3 +237,12 @@ def test_scoring_in_worker_processes_gives_the_same_region(folder, monkeypatch):
     assert shared.league("training_person_times").equals(alone.league("training_person_times"))
     assert shared.status_counts().equals(alone.status_counts())
     assert shared.budget().equals(alone.budget())
+
+
+def test_region_benchmark_rows_smoke():
+    """The benchmark's region rows at three synthetic counties (figures, not timings, are what it is for)."""
+    from metrics.bench import region_rows
+
+    rows = region_rows(3)
+    assert [r["measure"] for r in rows] == ["region view, 3 counties, first read", "region view, 3 counties, unchanged"]
+    assert all(r["value"] > 0 and r["memory_mb"] > 0 for r in rows)
