@@ -205,10 +205,17 @@ def compose(con: duckdb.DuckDBPyConnection, since: dt.date | None = None, as_of:
     last_load = store.one(con, "SELECT coalesce(max(load_id), 0) FROM loads")[0]
     return Digest(
         lang=lang, title=config.name_en if lang == "en" else config.name_zh, since=start, as_of=as_of,
-        status_changes=changes, loads=[dict(row) for row in loads.to_dict("records")],
+        status_changes=changes, loads=[{**row, "loaded_by": _who(row["loaded_by"])} for row in loads.to_dict("records")],
         paid_wan=spent - spent_before, spent_wan=spent, budget_wan=config.budget_wan,
         deadlines=_deadlines(con, results, as_of, lang), stale=_stale(results, as_of),
         statuses={r.id: r.status for r in results}, last_load_id=int(last_load), demo=store.demo_loaded(con))
+
+
+def _who(login) -> str:
+    """Who loaded, as the team knows them: the login, without an e-mail address's domain (OIDC logins are
+    e-mail addresses, which do not go out in a group message)."""
+    text = str(login or "—")
+    return text.split("@", 1)[0] if "@" in text else text
 
 
 def _deadlines(con, results, as_of: dt.date, lang: str) -> list[dict]:
