@@ -86,3 +86,9 @@ county = view.county(choice)
 st.markdown(html.escape(L(f"{county.name}：截至 {county.as_of}，快照 {county.snapshot.name}",
                           f"{county.name}: as of {county.as_of}, snapshot {county.snapshot.name}")))
 st.plotly_chart(charts.bullet_chart(county.results, frame.lang), key="region_drill")
+st.dataframe(pd.DataFrame({
+    L("指标", "KPI"): [r.name for r in county.results],
+    L("当前值", "value"): [format_value(r.id, r.value, frame.lang) for r in county.results],
+    L("本县目标", "own target"): [format_target(r.id, r.target, r.target_max, frame.lang) for r in county.results],
+    L("状态", "status"): [word[r.status] for r in county.results],
+    L("差距", "gap"): [r.gap for r in county.results]}), hide_index=True, width="stretch")
