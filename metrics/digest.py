@@ -369,13 +369,15 @@ def _send_email(message: EmailMessage, config: dict) -> tuple[bool, str]:
     host, port = config["host"], int(config["port"])
     security = config.get("security", "starttls")
     try:
+        # The server's certificate is always verified; `cafile` adds the CA of an office's own mail server.
+        context = ssl.create_default_context(cafile=config.get("cafile")) if security != "none" else None
         if security == "ssl":
-            server = smtplib.SMTP_SSL(host, port, timeout=HTTP_TIMEOUT, context=ssl.create_default_context())
+            server = smtplib.SMTP_SSL(host, port, timeout=HTTP_TIMEOUT, context=context)
         else:
             server = smtplib.SMTP(host, port, timeout=HTTP_TIMEOUT)
         with server:
             if security == "starttls":
-                server.starttls(context=ssl.create_default_context())
+                server.starttls(context=context)
             if config.get("user"):
                 server.login(config["user"], config.get("password", ""))
             refused = server.send_message(message)
