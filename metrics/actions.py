@@ -84,3 +84,11 @@ def configure_digest_channel(user: User, channel: str, settings: dict) -> None:
 
     require(user, "manage_users")
     write_channel(channel, settings)
+
+
+def write_region_demo(user: User, directory) -> list:
+    """Write the seven Altay demo county snapshots (演示数据) for the region page: editors and admins (issue 19)."""
+    from .region import write_demo
+
+    require(user, "load")
+    return write_demo(directory)

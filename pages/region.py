@@ -41,6 +41,15 @@ for county in view.readable:
     if county.config_note:
         st.info(f"{county.name}：{county.config_note}")
 if not view.readable:
+    from metrics import actions
+    from metrics.auth import can
+
+    user = st.session_state.get("_user")
+    if user is not None and can(user, "load") and st.button(L("生成七县演示数据", "Make seven demo counties"),
+                                                            key="region_demo"):
+        with st.spinner(L("正在生成……", "Writing…")):
+            actions.write_region_demo(user, folder)
+        st.rerun()
     st.info(L("还没有可读的县级快照。把各县的备份文件（python -m metrics backup）放进上面的文件夹，"
               "或运行 python -m metrics region 文件夹 --demo 生成七县演示数据。",
               "No readable county snapshot yet. Put each county's backup (python -m metrics backup) in the folder "

@@ -246,3 +246,20 @@ def test_region_benchmark_rows_smoke():
     rows = region_rows(3)
     assert [r["measure"] for r in rows] == ["region view, 3 counties, first read", "region view, 3 counties, unchanged"]
     assert all(r["value"] > 0 and r["memory_mb"] > 0 for r in rows)
+
+
+def test_the_demo_writes_seven_altay_counties_with_their_own_targets(tmp_path):
+    from metrics import actions
+    from metrics.auth import ANONYMOUS, PermissionDenied, User
+
+    with pytest.raises(PermissionDenied):
+        actions.write_region_demo(ANONYMOUS, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    actions.write_region_demo(User("ed", "编辑", "editor", "local"), tmp_path)
+    view = region.read_region(tmp_path)
+    assert sorted(c.name for c in view.readable) == sorted(["布尔津县", "阿勒泰市", "哈巴河县", "吉木乃县", "福海县",
+                                                            "富蕴县", "青河县"])
+    assert all(c.demo for c in view.readable)  # labelled 演示数据 wherever shown
+    targets = dict(zip(*view.league("training_person_times")[["county", "target"]].T.values))
+    assert (targets["阿勒泰市"], targets["布尔津县"], targets["青河县"]) == (6000.0, 4000.0, 2500.0)
+    assert len(set(view.budget()["spent_wan"])) == 7  # each county spent differently
