@@ -50,3 +50,40 @@ def draw(user) -> None:
                      "([digest.wecom], [digest.dingtalk], [digest.email]; see README); secrets are never shown here."))
         if problem:
             st.error(problem)
+        _channel_form(user)
+
+
+def _channel_form(user) -> None:
+    """Admins set a channel; the secrets are written to the server's secrets file and never shown again."""
+    from metrics import actions
+    from metrics.auth import PermissionDenied
+
+    L = state.L
+    with st.expander(L("配置推送渠道（管理员）", "Configure a channel (admins)")):
+        channel = st.selectbox(L("渠道", "Channel"), digest.CHANNELS, key="digest_channel",
+                               format_func=lambda c: digest.channel_name(c, state.lang()))
+        with st.form("digest_channel_form", clear_on_submit=True):
+            settings: dict = {}
+            if channel in ("wecom", "dingtalk"):
+                settings["webhook"] = st.text_input("Webhook", type="password", key="digest_webhook")
+            if channel == "dingtalk":
+                settings["secret"] = st.text_input(L("加签密钥（SEC 开头）", "Signing secret (SEC…)"), type="password",
+                                                   key="digest_secret")
+            if channel == "email":
+                settings["host"] = st.text_input(L("SMTP 服务器", "SMTP host"), key="digest_host")
+                settings["port"] = int(st.number_input(L("端口", "Port"), 1, 65535, 465, key="digest_port"))
+                settings["security"] = st.selectbox(L("加密", "Security"), ["ssl", "starttls", "none"],
+                                                    key="digest_security")
+                settings["user"] = st.text_input(L("账号", "User"), key="digest_user")
+                settings["password"] = st.text_input(L("密码", "Password"), type="password", key="digest_password")
+                settings["sender"] = st.text_input(L("发件人", "Sender"), key="digest_sender")
+                recipients = st.text_area(L("收件人（每行一个）", "Recipients (one a line)"), key="digest_recipients")
+                settings["recipients"] = [r.strip() for r in recipients.splitlines() if r.strip()]
+            if st.form_submit_button(L("保存", "Save")):
+                try:
+                    actions.configure_digest_channel(user, channel, settings)
+                    st.success(L("已保存到服务器的 secrets.toml", "saved to the server's secrets.toml"))
+                except digest.DigestConfigError as exc:
+                    st.error("；".join(exc.problems))
+                except PermissionDenied as exc:
+                    st.error(exc.message(state.lang()))

@@ -236,11 +236,19 @@ def cmd_rotate_key(args, con) -> int:
 
 def cmd_digest(args) -> int:
     from . import digest
+    from .config import ConfigError
 
     if not args.send:  # print only: nothing recorded, so the next sent digest still covers these changes
-        con = store.connect(args.db, read_only=True, retries=5)
+        try:
+            con = store.connect(args.db, read_only=True, retries=5)
+        except store.StoreBusy as exc:
+            _err(ingest.t("db_busy", args.lang, detail=str(exc)))
+            return 1
         try:
             composed = digest.compose(con, args.since, args.as_of, args.lang)
+        except ConfigError as exc:
+            _err("配置文件有误 configuration problems:\n  " + "\n  ".join(exc.problems))
+            return 1
         finally:
             con.close()
         _print(composed.text())
@@ -259,13 +267,16 @@ def cmd_digest(args) -> int:
     except store.StoreBusy as exc:
         _err(ingest.t("db_busy", args.lang, detail=str(exc)))
         return 1
+    except ConfigError as exc:
+        _err("配置文件有误 configuration problems:\n  " + "\n  ".join(exc.problems))
+        return 1
     for line in digest.report_lines(report, args.lang):
         (_err if "失败" in line or "FAILED" in line else _print)(line)
     return 1 if report.failed else 0
 
 
 def cmd_region(args) -> int:
-    from .region import default_cache_dir, read_region, region_text, write_demo
+    from .region import RegionError, default_cache_dir, read_region, region_text, write_demo
 
     directory = Path(args.dir)
     if args.demo:
@@ -274,7 +285,11 @@ def cmd_region(args) -> int:
     if not directory.is_dir():
         _err(f"找不到文件夹 / no such folder: {directory}")
         return 2
-    region = read_region(directory, args.as_of, args.lang, None if args.no_cache else default_cache_dir())
+    try:
+        region = read_region(directory, args.as_of, args.lang, None if args.no_cache else default_cache_dir())
+    except RegionError as exc:
+        _err(exc.message(args.lang))
+        return 1
     if not region.counties:
         _err(f"{directory} 中没有县级快照（*.duckdb）/ no county snapshots (*.duckdb) in {directory}")
         return 1

@@ -131,3 +131,19 @@ def role_assignments(con, user: User):
 def assigned_role(con, login: str) -> str | None:
     row = store.one(con, "SELECT role FROM user_roles WHERE login = ?", [login])
     return row[0] if row else None
+
+
+def configure_digest_channel(user: User, channel: str, settings: dict) -> None:
+    """Set a digest channel (企业微信, 钉钉, e-mail) in the secrets file: admins only (issue 19)."""
+    from .digest import write_channel
+
+    require(user, "manage_users")
+    write_channel(channel, settings)
+
+
+def write_region_demo(user: User, directory) -> list:
+    """Write the seven Altay demo county snapshots (演示数据) for the region page: editors and admins (issue 19)."""
+    from .region import write_demo
+
+    require(user, "load")
+    return write_demo(directory)

@@ -208,10 +208,17 @@ def compose(con: duckdb.DuckDBPyConnection, since: dt.date | None = None, as_of:
     last_load = store.one(con, "SELECT coalesce(max(load_id), 0) FROM loads")[0]
     return Digest(
         lang=lang, title=config.name_en if lang == "en" else config.name_zh, since=start, as_of=as_of,
-        status_changes=changes, loads=[dict(row) for row in loads.to_dict("records")],
+        status_changes=changes, loads=[{**row, "loaded_by": _who(row["loaded_by"])} for row in loads.to_dict("records")],
         paid_wan=spent - spent_before, spent_wan=spent, budget_wan=config.budget_wan,
         deadlines=_deadlines(con, results, as_of, lang), stale=_stale(results, as_of),
         statuses={r.id: r.status for r in results}, last_load_id=int(last_load), demo=store.demo_loaded(con))
+
+
+def _who(login) -> str:
+    """Who loaded, as the team knows them: the login, without an e-mail address's domain (OIDC logins are
+    e-mail addresses, which do not go out in a group message)."""
+    text = str(login or "—")
+    return text.split("@", 1)[0] if "@" in text else text
 
 
 def _deadlines(con, results, as_of: dt.date, lang: str) -> list[dict]:
@@ -264,6 +271,48 @@ def load_channels(path: Path | None = None) -> dict[str, dict]:
     if problems:
         raise DigestConfigError(problems)
     return channels
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def write_channel(channel: str, settings: dict, path: Path | None = None) -> None:
+    """Set one channel's [digest.<channel>] table in the secrets file, keeping everything else in it. The result
+    is checked before it is written: on any problem DigestConfigError lists them all and the file is unchanged."""
+    import os
+
+    if channel not in CHANNELS:
+        raise DigestConfigError([f"digest.{channel}: 未知渠道 / unknown channel (use {', '.join(CHANNELS)})"])
+    path = path or secrets_path()
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    lines = text.splitlines()
+    header = f"[digest.{channel}]"
+    if header in lines:  # drop the old table: its header and the key lines under it
+        start = lines.index(header)
+        end = start + 1
+        while end < len(lines) and not lines[end].startswith("["):
+            end += 1
+        lines = lines[:start] + lines[end:]
+    entry = [header, *(f"{key} = {_toml_value(value)}" for key, value in settings.items()
+                       if value not in (None, "", []))]
+    new_text = "\n".join([*lines, "", *entry, ""]).lstrip("\n")
+    candidate = path.with_name(path.name + ".checking")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    candidate.write_text(new_text, encoding="utf-8")
+    try:
+        load_channels(candidate)
+    except DigestConfigError:
+        candidate.unlink()
+        raise
+    os.chmod(candidate, 0o600)
+    os.replace(candidate, path)
 
 
 def dingtalk_url(webhook: str, secret: str, timestamp_ms: int | None = None) -> str:
@@ -323,13 +372,15 @@ def _send_email(message: EmailMessage, config: dict) -> tuple[bool, str]:
     host, port = config["host"], int(config["port"])
     security = config.get("security", "starttls")
     try:
+        # The server's certificate is always verified; `cafile` adds the CA of an office's own mail server.
+        context = ssl.create_default_context(cafile=config.get("cafile")) if security != "none" else None
         if security == "ssl":
-            server = smtplib.SMTP_SSL(host, port, timeout=HTTP_TIMEOUT, context=ssl.create_default_context())
+            server = smtplib.SMTP_SSL(host, port, timeout=HTTP_TIMEOUT, context=context)
         else:
             server = smtplib.SMTP(host, port, timeout=HTTP_TIMEOUT)
         with server:
             if security == "starttls":
-                server.starttls(context=ssl.create_default_context())
+                server.starttls(context=context)
             if config.get("user"):
                 server.login(config["user"], config.get("password", ""))
             refused = server.send_message(message)

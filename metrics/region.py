@@ -25,11 +25,16 @@ import pandas as pd
 from . import store
 from .config import ConfigError, default_config, load_config
 from .datasets import DATASETS
+from .i18n import BilingualError
 from .registry import KPI_BY_ID, KPIS
 from .scorecard import KpiResult, latest_data_date, scorecard
 from .status import STATUSES
 
 MANIFEST = "region.toml"
+
+
+class RegionError(BilingualError):
+    """The region folder's manifest (region.toml) is unusable."""
 
 
 @dataclass
@@ -101,9 +106,15 @@ def discover(directory: Path) -> list[County]:
     """The counties of a region folder: region.toml's list when there is one, else every *.duckdb in it."""
     manifest = directory / MANIFEST
     if manifest.exists():
-        raw = tomllib.loads(manifest.read_text(encoding="utf-8"))
+        try:
+            raw = tomllib.loads(manifest.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise RegionError(f"{manifest} 不是有效的 TOML：{exc}", f"{manifest} is not valid TOML: {exc}") from None
         counties = []
-        for entry in raw.get("counties", []):
+        for i, entry in enumerate(raw.get("counties", [])):
+            if not isinstance(entry, dict) or not isinstance(entry.get("snapshot"), str):
+                raise RegionError(f"{manifest}：第 {i + 1} 个 [[counties]] 缺少 snapshot（快照文件名）",
+                                  f"{manifest}: [[counties]] number {i + 1} has no snapshot (file name)")
             config = entry.get("config")
             counties.append(County(entry.get("name") or Path(entry["snapshot"]).stem, directory / entry["snapshot"],
                                    directory / config if config else None))
@@ -188,27 +199,80 @@ def read_county(county: County, as_of: dt.date | None = None, lang: str = "zh",
             con.close()
 
 
+PARALLEL_FROM = 64  # snapshots to score before a pool of processes pays for its start (~1 s each)
+
+
+def _score_chunk(job: tuple[list[County], dt.date | None, str]) -> list[County]:
+    """Score a share of the counties in a worker process, through one in-memory DuckDB."""
+    counties, as_of, lang = job
+    con = duckdb.connect(":memory:")
+    try:
+        return [read_county(c, as_of, lang, con) for c in counties]
+    finally:
+        con.close()
+
+
+def _score_in_processes(jobs: list[tuple]) -> list[list[County]]:
+    """Each job in its own `python -c` process (not multiprocessing: it would re-run the parent's main script,
+    which under Streamlit is the server). A process that fails has its share scored here instead."""
+    import pickle
+    import subprocess
+    import sys
+
+    from .config import PROJECT_ROOT
+
+    command = [sys.executable, "-c", "from metrics.region import _worker_main; _worker_main()"]
+    processes = [subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, cwd=PROJECT_ROOT) for _ in jobs]
+    for process, job in zip(processes, jobs):  # every input first, so all run while the outputs are read
+        process.stdin.write(pickle.dumps(job))
+        process.stdin.close()
+    results = []
+    for process, job in zip(processes, jobs):
+        output = process.stdout.read()
+        process.wait()
+        results.append(pickle.loads(output) if process.returncode == 0 and output else _score_chunk(job))
+    return results
+
+
+def _worker_main() -> None:
+    """A scoring process: a pickled job on stdin, the scored counties pickled on stdout (own processes only)."""
+    import pickle
+    import sys
+
+    job = pickle.loads(sys.stdin.buffer.read())
+    sys.stdout.buffer.write(pickle.dumps(_score_chunk(job)))
+    sys.stdout.buffer.flush()
+
+
 def read_region(directory: Path | str, as_of: dt.date | None = None, lang: str = "zh",
-                cache_dir: Path | None = None) -> Region:
+                cache_dir: Path | None = None, workers: int | None = None) -> Region:
     """Every county of the folder, scored. With `cache_dir`, a county whose snapshot and configuration are
-    unchanged since it was last scored is taken from there (a snapshot is re-read only when replaced)."""
+    unchanged since it was last scored is taken from there (a snapshot is re-read only when replaced). Many
+    snapshots to score are shared among `workers` processes (default: one per CPU, up to 8)."""
+    import os
+
     directory = Path(directory)
     if not directory.is_dir():
         return Region([])
-    con = duckdb.connect(":memory:")
-    counties = []
-    try:
-        for county in discover(directory):
-            key = _cache_key(county, as_of, lang) if cache_dir else None
-            cached = _cache_get(cache_dir, key, county) if key else None
-            if cached is None:
-                cached = read_county(county, as_of, lang, con)
-                if key and cached.ok:
-                    _cache_put(cache_dir, key, cached)
-            counties.append(cached)
-    finally:
-        con.close()
-    return Region(counties)
+    counties = discover(directory)
+    keys = [_cache_key(c, as_of, lang) if cache_dir else None for c in counties]
+    done: list[County | None] = [_cache_get(cache_dir, k, c) if k else None for c, k in zip(counties, keys)]
+    todo = [i for i, c in enumerate(done) if c is None]
+    workers = workers or min(os.cpu_count() or 1, 8)
+    if workers > 1 and len(todo) >= PARALLEL_FROM:
+        shares = [todo[k::workers] for k in range(workers)]
+        jobs = [([counties[i] for i in share], as_of, lang) for share in shares]
+        for share, scored in zip(shares, _score_in_processes(jobs)):
+            for i, county in zip(share, scored):
+                done[i] = county
+    else:
+        for i, county in zip(todo, _score_chunk(([counties[i] for i in todo], as_of, lang))):
+            done[i] = county
+    for i in todo:
+        if keys[i] and done[i].ok:
+            _cache_put(cache_dir, keys[i], done[i])
+    return Region(done)
 
 
 # ------------------------------------------------------------------------------------------------ cache

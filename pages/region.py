@@ -12,15 +12,21 @@ import streamlit as st
 from dashboard_ui import region_state, state, ui
 from metrics import charts
 from metrics.formatting import format_target, format_value
+from metrics.region import RegionError
 from metrics.registry import KPIS
 from metrics.status import STATUSES
 
+CHART_COUNTIES = 40
 frame = state.current()
 en = frame.lang == "en"
 L = state.L
 st.title(state.t("page_region"))
-view = region_state.region(frame.lang)
 folder = region_state.region_dir()
+try:
+    view = region_state.region(frame.lang)
+except RegionError as exc:  # an unusable region.toml: said, not a traceback
+    st.error(exc.message(frame.lang))
+    st.stop()
 st.caption(L(f"快照文件夹：{folder}（KPI_REGION_DIR）。各县按各自的实施方案目标计算，排名按完成本县目标的比例。",
              f"Snapshot folder: {folder} (KPI_REGION_DIR). Each county is scored against its own plan; ranks "
              "compare the share of each county's own target."))
@@ -35,6 +41,15 @@ for county in view.readable:
     if county.config_note:
         st.info(f"{county.name}：{county.config_note}")
 if not view.readable:
+    from metrics import actions
+    from metrics.auth import can
+
+    user = st.session_state.get("_user")
+    if user is not None and can(user, "load") and st.button(L("生成七县演示数据", "Make seven demo counties"),
+                                                            key="region_demo"):
+        with st.spinner(L("正在生成……", "Writing…")):
+            actions.write_region_demo(user, folder)
+        st.rerun()
     st.info(L("还没有可读的县级快照。把各县的备份文件（python -m metrics backup）放进上面的文件夹，"
               "或运行 python -m metrics region 文件夹 --demo 生成七县演示数据。",
               "No readable county snapshot yet. Put each county's backup (python -m metrics backup) in the folder "
@@ -44,11 +59,12 @@ if not view.readable:
 word = {s: STATUSES[s][1 if en else 0] for s in STATUSES}
 st.subheader(L("各县指标状态", "Status count per county"))
 counts = view.status_counts()
-fig = go.Figure([go.Bar(y=counts["county"], x=counts[s], name=word[s], orientation="h",
-                        marker_color=charts.STATUS_COLORS[s]) for s in STATUSES])
-fig.update_layout(barmode="stack")
-st.plotly_chart(ui.layout(fig, L("指标数", "KPIs"), L("县", "county"), height=120 + 32 * len(counts)),
-                key="region_status")
+if len(counts) <= CHART_COUNTIES:  # a bar per county stays readable; beyond that the sortable table says it
+    fig = go.Figure([go.Bar(y=counts["county"], x=counts[s], name=word[s], orientation="h",
+                            marker_color=charts.STATUS_COLORS[s]) for s in STATUSES])
+    fig.update_layout(barmode="stack")
+    st.plotly_chart(ui.layout(fig, L("指标数", "KPIs"), L("县", "county"), height=120 + 32 * len(counts)),
+                    key="region_status")
 st.dataframe(counts.rename(columns={"county": L("县", "county"), **word}), hide_index=True, width="stretch")
 
 st.subheader(L("各县资金执行", "Budget execution per county"))
@@ -79,3 +95,9 @@ county = view.county(choice)
 st.markdown(html.escape(L(f"{county.name}：截至 {county.as_of}，快照 {county.snapshot.name}",
                           f"{county.name}: as of {county.as_of}, snapshot {county.snapshot.name}")))
 st.plotly_chart(charts.bullet_chart(county.results, frame.lang), key="region_drill")
+st.dataframe(pd.DataFrame({
+    L("指标", "KPI"): [r.name for r in county.results],
+    L("当前值", "value"): [format_value(r.id, r.value, frame.lang) for r in county.results],
+    L("本县目标", "own target"): [format_target(r.id, r.target, r.target_max, frame.lang) for r in county.results],
+    L("状态", "status"): [word[r.status] for r in county.results],
+    L("差距", "gap"): [r.gap for r in county.results]}), hide_index=True, width="stretch")

@@ -79,23 +79,32 @@ class RobotHandler(BaseHTTPRequestHandler):
 
 
 class FakeSMTP(socketserver.ThreadingTCPServer):
-    """Just enough SMTP (RFC 5321) for smtplib: records each message's envelope and bytes."""
+    """Just enough SMTP (RFC 5321) for smtplib: records each message's envelope and bytes, and whether it came
+    over TLS (`tls`: None, "starttls" or "ssl", with the server's certificate in `context`)."""
 
     allow_reuse_address = True
 
-    def __init__(self):
+    def __init__(self, tls: str | None = None, context=None):
         super().__init__(("127.0.0.1", 0), SMTPHandler)
         self.messages: list[tuple[list[str], bytes]] = []
+        self.tls, self.context, self.encrypted = tls, context, []
 
 
 class SMTPHandler(socketserver.StreamRequestHandler):
+    def _wrap(self):
+        self.request = self.server.context.wrap_socket(self.request, server_side=True)
+        self.rfile, self.wfile = self.request.makefile("rb"), self.request.makefile("wb", buffering=0)
+
     def handle(self):
+        if self.server.tls == "ssl":
+            self._wrap()
         self.wfile.write(b"220 127.0.0.1 fake ESMTP\r\n")
         recipients, data, in_data = [], [], False
         while line := self.rfile.readline():
             if in_data:
                 if line == b".\r\n":
                     self.server.messages.append((recipients, b"".join(data)))
+                    self.server.encrypted.append(hasattr(self.request, "cipher"))
                     recipients, data, in_data = [], [], False
                     self.wfile.write(b"250 2.0.0 queued\r\n")
                 else:
@@ -104,7 +113,12 @@ class SMTPHandler(socketserver.StreamRequestHandler):
             verb = line[:4].upper()
             if verb == b"RCPT":
                 recipients.append(line.split(b":", 1)[1].strip().strip(b"<>").decode())
-            if verb == b"DATA":
+            if verb == b"EHLO" and self.server.tls == "starttls" and not hasattr(self.request, "cipher"):
+                self.wfile.write(b"250-127.0.0.1\r\n250 STARTTLS\r\n")
+            elif verb == b"STAR":
+                self.wfile.write(b"220 go ahead\r\n")
+                self._wrap()
+            elif verb == b"DATA":
                 in_data = True
                 self.wfile.write(b"354 end with .\r\n")
             elif verb == b"QUIT":
@@ -145,7 +159,7 @@ def county(tmp_path):
 
 def load_payment(db):
     con = store.connect(db)
-    result = ingest.ingest_files(con, [("支出.csv", csv_bytes(PAYMENT))], user="finance2")
+    result = ingest.ingest_files(con, [("支出.csv", csv_bytes(PAYMENT))], user="finance2@county.example")
     assert result.committed, [e.as_text() for e in result.errors]
     con.close()
 
@@ -164,7 +178,8 @@ def expected_sign(timestamp: str) -> str:
 
 
 def assert_no_personal_data(blob: str) -> None:
-    for secret in (*ID_NUMBERS, *PHONES, *NAMES, "场次.csv", "签到.csv"):  # file names stay home too
+    # File names and the e-mail domain of an OIDC login stay home too.
+    for secret in (*ID_NUMBERS, *PHONES, *NAMES, "场次.csv", "签到.csv", "支出.csv", "finance2@county.example"):
         assert secret not in blob
 
 
@@ -326,3 +341,84 @@ def test_the_data_page_shows_the_last_digests_and_admins_see_the_channels(county
     configured = [c.value for c in admin.caption if "已配置的渠道" in c.value]
     assert configured and configured[0].startswith("已配置的渠道：企业微信。")
     assert not any("key=abc" in c.value for c in admin.caption)  # the webhook's key is a secret
+
+
+def test_only_admins_configure_a_channel_and_a_bad_one_changes_nothing(tmp_path, monkeypatch):
+    from metrics import actions
+    from metrics.auth import ANONYMOUS, PermissionDenied, User
+
+    secrets = tmp_path / "secrets.toml"
+    original = '[local_users.li]\nname = "李"\nrole = "admin"\npassword_hash = "x"\n'
+    secrets.write_text(original, encoding="utf-8")
+    monkeypatch.setenv("KPI_SECRETS", str(secrets))
+    with pytest.raises(PermissionDenied):
+        actions.configure_digest_channel(User("ed", "编辑", "editor", "local"), "wecom", {"webhook": "https://x"})
+    with pytest.raises(PermissionDenied):
+        actions.configure_digest_channel(ANONYMOUS, "wecom", {"webhook": "https://x"})
+    admin = User("li", "李", "admin", "local")
+    with pytest.raises(digest.DigestConfigError) as exc:
+        actions.configure_digest_channel(admin, "dingtalk", {"webhook": "ftp://x", "secret": ""})
+    assert exc.value.problems == ["digest.dingtalk.secret: 缺少 / missing",
+                                  "digest.dingtalk.webhook: 应为 http(s) 地址 / must be an http(s) URL"]
+    assert secrets.read_text(encoding="utf-8") == original  # nothing changed
+    actions.configure_digest_channel(admin, "dingtalk", {"webhook": "https://oapi.dingtalk.com/robot/send?a=1",
+                                                         "secret": 'SEC"q\\'})
+    assert digest.load_channels()["dingtalk"]["secret"] == 'SEC"q\\'  # quotes and backslashes survive TOML
+    actions.configure_digest_channel(admin, "email", {"host": "smtp.x", "port": 465, "security": "ssl",
+                                                      "recipients": ["a@x", "b@x"]})
+    actions.configure_digest_channel(admin, "dingtalk", {"webhook": "https://oapi.dingtalk.com/robot/send?a=2",
+                                                         "secret": "SEC2"})  # replaces, not duplicates
+    assert digest.load_channels() == {
+        "dingtalk": {"webhook": "https://oapi.dingtalk.com/robot/send?a=2", "secret": "SEC2"},
+        "email": {"host": "smtp.x", "port": 465, "security": "ssl", "recipients": ["a@x", "b@x"]}}
+    assert "[local_users.li]" in secrets.read_text(encoding="utf-8")  # the accounts are kept
+
+
+def self_signed(tmp_path):
+    """A certificate for 127.0.0.1 and its key, for the local SMTP server, and an SSL context serving it."""
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "smtp.crt", tmp_path / "smtp.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_path, key_path)
+    return cert_path, context
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_email_over_tls_verifies_the_servers_certificate(county, tmp_path, security):
+    cert, context = self_signed(tmp_path)
+    smtp = FakeSMTP(security, context)
+    threading.Thread(target=smtp.serve_forever, daemon=True).start()
+    try:
+        email_channel = {"host": "127.0.0.1", "port": smtp.server_address[1], "security": security,
+                         "recipients": ["leader@county.example"]}
+        # Without the office's CA the self-signed certificate is refused: recorded as failed, nothing delivered.
+        first = digest.run(county, dt.date(2023, 2, 1), AS_OF, "zh", channels={"email": email_channel})
+        assert [(c, ok) for _, c, ok, _ in first.sent] == [("email", False)]
+        assert "CERTIFICATE_VERIFY_FAILED" in first.sent[0][3] and smtp.messages == []
+        # With it (cafile), the retry goes through, encrypted.
+        second = digest.run(county, None, AS_OF, "zh", channels={"email": {**email_channel, "cafile": str(cert)}})
+        assert [(d, c, ok) for d, c, ok, _ in second.sent] == [(1, "email", True)]
+        assert smtp.encrypted == [True]
+        message = email.message_from_bytes(smtp.messages[0][1], policy=email.policy.default)
+        assert message["Subject"] == first.composed.subject
+    finally:
+        smtp.shutdown()
+        smtp.server_close()

@@ -217,3 +217,49 @@ def test_the_score_cache_rereads_only_a_replaced_snapshot(folder, tmp_path, monk
     third = region.read_region(directory, AS_OF, cache_dir=cache)
     assert len(scored) == 3
     assert third.budget().values.tolist() == [["阿县", 500.0, 0.0, 0.0], ["乙县", 500.0, 70.0, 0.14]]
+
+
+def test_a_bad_manifest_is_refused_with_the_reason(tmp_path, capsys):
+    (tmp_path / "region.toml").write_text("[[counties]]\nname = \"甲县\"\n", encoding="utf-8")
+    assert main(["region", str(tmp_path)]) == 1
+    assert "第 1 个 [[counties]] 缺少 snapshot" in capsys.readouterr().err
+    (tmp_path / "region.toml").write_text("[[counties\n", encoding="utf-8")
+    assert main(["--lang", "en", "region", str(tmp_path)]) == 1
+    assert "region.toml is not valid TOML" in capsys.readouterr().err
+
+
+def test_scoring_in_worker_processes_gives_the_same_region(folder, monkeypatch):
+    monkeypatch.setattr(region, "PARALLEL_FROM", 1)  # the six snapshots shared among two processes
+    alone = region.read_region(folder, AS_OF, workers=1)
+    shared = region.read_region(folder, AS_OF, workers=2)
+    assert [(c.name, c.ok, c.problem("zh")) for c in shared.counties] == \
+        [(c.name, c.ok, c.problem("zh")) for c in alone.counties]
+    assert shared.league("training_person_times").equals(alone.league("training_person_times"))
+    assert shared.status_counts().equals(alone.status_counts())
+    assert shared.budget().equals(alone.budget())
+
+
+def test_region_benchmark_rows_smoke():
+    """The benchmark's region rows at three synthetic counties (figures, not timings, are what it is for)."""
+    from metrics.bench import region_rows
+
+    rows = region_rows(3)
+    assert [r["measure"] for r in rows] == ["region view, 3 counties, first read", "region view, 3 counties, unchanged"]
+    assert all(r["value"] > 0 and r["memory_mb"] > 0 for r in rows)
+
+
+def test_the_demo_writes_seven_altay_counties_with_their_own_targets(tmp_path):
+    from metrics import actions
+    from metrics.auth import ANONYMOUS, PermissionDenied, User
+
+    with pytest.raises(PermissionDenied):
+        actions.write_region_demo(ANONYMOUS, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    actions.write_region_demo(User("ed", "编辑", "editor", "local"), tmp_path)
+    view = region.read_region(tmp_path)
+    assert sorted(c.name for c in view.readable) == sorted(["布尔津县", "阿勒泰市", "哈巴河县", "吉木乃县", "福海县",
+                                                            "富蕴县", "青河县"])
+    assert all(c.demo for c in view.readable)  # labelled 演示数据 wherever shown
+    targets = dict(zip(*view.league("training_person_times")[["county", "target"]].T.values))
+    assert (targets["阿勒泰市"], targets["布尔津县"], targets["青河县"]) == (6000.0, 4000.0, 2500.0)
+    assert len(set(view.budget()["spent_wan"])) == 7  # each county spent differently
