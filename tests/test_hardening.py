@@ -1,0 +1,85 @@
+"""Issue 18: each attack as it was tried, and what must hold instead (README, 可靠性)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from metrics import briefing_jobs, ingest, store
+
+from .browser import chromium_available
+from .ledgers import TEST_KEY, csv_bytes
+
+ROOT = Path(__file__).resolve().parent.parent
+needs_chromium = pytest.mark.skipif(not chromium_available(), reason="needs Debian chromium (scripts/test.sh)")
+
+SESSIONS = "场次编号,培训日期,乡镇,培训主题,培训形式\nS1,2023-03-01,禾木,直播带货,线下\nS2,2023-06-01,禾木,网店运营,线下\n"
+ATTENDANCE = "场次编号,学员编号\nS1,A\nS1,B\nS1,C\nS2,A\nS2,D\n"
+
+
+def cli(db: Path, *args: str, stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = {**os.environ, "KPI_HASH_KEY": TEST_KEY}
+    return subprocess.run([sys.executable, "-m", "metrics", "--db", str(db), *args], cwd=ROOT, env=env,
+                          input=stdin, capture_output=True, text=True, timeout=timeout)
+
+
+# ------------------------------------------------------------------------------------------- 1 briefing
+
+@needs_chromium
+@pytest.mark.slow
+def test_1_concurrent_briefings_render_outside_the_database(tmp_path):
+    """Three visitors click 生成简报 at once (the real code path of pages/meeting.py, from three threads as the
+    server runs them; kaleido and Chromium for real). The renders must not hold the database: a CLI load during
+    the render succeeds; one render serves all; a request that cannot wait is told when to come back."""
+    db = tmp_path / "b.duckdb"
+    con = store.connect(db)
+    assert ingest.ingest_files(con, [("s.csv", csv_bytes(SESSIONS)), ("a.csv", csv_bytes(ATTENDANCE))]).committed
+    con.close()
+    more = tmp_path / "spent.csv"
+    more.write_text("凭证号,支付日期,预算科目,金额（万元）\nV1,2023-01-10,3.3,70\n", encoding="utf-8")
+    as_of, compare = dt.date(2023, 6, 30), dt.date(2023, 3, 31)
+    before = briefing_jobs.renders
+    outcomes: list = []
+
+    def visitor(wait_s: float) -> None:
+        try:
+            outcomes.append(briefing_jobs.make(db, as_of, compare, "zh", wait_s=wait_s, timeout_s=240))
+        except Exception as exc:  # noqa: BLE001 -- what each visitor got is asserted below
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=visitor, args=(300,)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 60
+    while briefing_jobs._running_since is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert briefing_jobs._running_since is not None, "no render started"
+    impatient = threading.Thread(target=visitor, args=(0.5,))
+    impatient.start()
+    time.sleep(1.5)  # both waiting visitors have read their data by now (it takes a fraction of a second)
+    # While the renderer runs, the database is free: a command-line load goes through at once.
+    during = cli(db, "ingest", str(more))
+    assert during.returncode == 0, during.stderr
+    assert briefing_jobs._running_since is not None, "the render ended before the load was tried"
+    for t in [*threads, impatient]:
+        t.join(300)
+    busy = [o for o in outcomes if isinstance(o, briefing_jobs.RendererBusy)]
+    files = [o for o in outcomes if isinstance(o, dict)]
+    assert len(outcomes) == 3 and len(busy) == 1 and len(files) == 2, outcomes
+    assert busy[0].retry_after_s >= 5 and "秒后再试" in busy[0].message("zh")
+    assert files[0] is files[1] and files[0]["pdf"].startswith(b"%PDF") and files[0]["pptx"][:2] == b"PK"
+    assert briefing_jobs.renders - before == 1  # one render served both
+    # Ten more clicks on the data as it was rendered: from the cache (the load above changed the data version,
+    # so a request now would render again; ten requests for the new version cost one render).
+    for _ in range(10):
+        briefing_jobs.make(db, as_of, compare, "zh")
+    assert briefing_jobs.renders - before == 2
+    after = cli(db, "loads")
+    assert after.returncode == 0 and "spent.csv" in after.stdout
