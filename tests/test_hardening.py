@@ -83,3 +83,99 @@ def test_1_concurrent_briefings_render_outside_the_database(tmp_path):
     assert briefing_jobs.renders - before == 2
     after = cli(db, "loads")
     assert after.returncode == 0 and "spent.csv" in after.stdout
+
+
+# ----------------------------------------------------------------------------------- 3 and 12 SQL sandbox
+
+def peak_rss_mb_of(script: str, timeout: float = 300) -> tuple[int, str]:
+    """Run `script` in a fresh Python (a stand-in for the dashboard process) and return its own peak resident
+    memory in MB (getrusage: children not included) and what it printed."""
+    code = script + "\nimport resource\nprint('PEAK_MB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "KPI_HASH_KEY": TEST_KEY})
+    assert done.returncode == 0, done.stderr[-2000:]
+    peak = int(done.stdout.rsplit("PEAK_MB", 1)[1].split()[0])
+    return peak, done.stdout
+
+
+GIGABYTES = "SELECT length(repeat('x',1000000000)||repeat('y',1000000000))"
+
+
+@pytest.mark.slow
+def test_3_a_query_asking_for_gigabytes_cannot_take_the_dashboards_memory(tmp_path):
+    peak, out = peak_rss_mb_of(f"""
+import threading, time
+from metrics import store, ingest
+from metrics.sandbox import SandboxError, build_sandbox, run_query
+con = store.connect({str(tmp_path / 'k.duckdb')!r}); sandbox = build_sandbox(con); con.close()
+answers = []
+def attack():
+    try:
+        run_query(sandbox, {GIGABYTES!r})
+        answers.append('ANSWERED')
+    except SandboxError as exc:
+        answers.append(exc.message('zh'))
+start = time.monotonic()
+threads = [threading.Thread(target=attack) for _ in range(4)]  # four at once, as tried
+[t.start() for t in threads]; [t.join() for t in threads]
+print('SECONDS', round(time.monotonic() - start, 1))
+print('ANSWERS', answers)
+""")
+    assert "ANSWERED" not in out and out.count("内存超过上限") == 4, out
+    assert peak < 1536, f"the dashboard's process peaked at {peak} MB"
+    seconds = float(out.split("SECONDS")[1].split()[0])
+    assert seconds < 60, out
+
+
+def children_of(pid: int) -> list[int]:
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+def test_3_a_query_over_the_time_limit_does_not_outlive_it(tmp_path):
+    from metrics.sandbox import SandboxError, build_sandbox, run_query
+
+    con = store.connect(tmp_path / "k.duckdb")
+    sandbox = build_sandbox(con)
+    con.close()
+    start = time.monotonic()
+    with pytest.raises(SandboxError) as exc:
+        run_query(sandbox, "SELECT count(*) FROM range(1000000000000) a, range(10) b", time_limit_s=2)
+    assert time.monotonic() - start < 4 and "中止" in exc.value.message()
+    assert children_of(os.getpid()) == []  # the work stopped with its process, nothing goes on in the background
+
+
+def test_12_the_sandbox_has_no_temp_folder_to_read(tmp_path, monkeypatch):
+    """DuckDB auto-allows its temp directory (.tmp under the working directory): it was readable."""
+    from metrics.sandbox import SandboxError, build_sandbox, run_query
+
+    con = store.connect(tmp_path / "k.duckdb")
+    sandbox = build_sandbox(con)
+    con.close()
+    spill = ROOT / ".tmp"
+    made = not spill.exists()
+    spill.mkdir(exist_ok=True)
+    secret = spill / "i18-probe.txt"
+    secret.write_text("secret")
+    try:
+        for cwd in (ROOT, Path.cwd()):
+            for query in (f"SELECT * FROM read_text('{cwd}/.tmp/i18-probe.txt')", f"SELECT * FROM glob('{cwd}/.tmp/*')",
+                          "SELECT * FROM glob('.tmp/*')", "SELECT * FROM read_text('.tmp/i18-probe.txt')",
+                          "SELECT current_setting('temp_directory') AS t"):
+                try:
+                    frame = run_query(sandbox, query).frame
+                except SandboxError:
+                    continue
+                assert "secret" not in frame.to_string() and "i18-probe" not in frame.to_string()
+                assert query.endswith("AS t") and frame.iloc[0, 0] == "", (query, frame)
+    finally:
+        secret.unlink()
+        if made:
+            spill.rmdir()
