@@ -21,6 +21,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "missing_one_of": ("「{a}」与「{b}」两列至少要有一列", "one of the columns '{a}' and '{b}' is needed"),
     "duplicate_column": ("列「{column}」出现了两次", "column '{column}' appears twice"),
     "no_rows": ("表头下面没有数据行", "no data rows below the header"),
+    "cell_too_long": ("工作表「{sheet}」第 {row} 行 {column} 列的单元格有 {length} 个字符，超过每格 {limit} 个字符的上限，未导入",
+                      "the cell in sheet '{sheet}', row {row}, column {column} holds {length} characters, over the "
+                      "limit of {limit} per cell; nothing was loaded"),
+    "text_too_large": ("文件中的文字总量超过上限（{limit} 个字符，到工作表「{sheet}」为止），未导入",
+                       "the file's cells hold more text than allowed ({limit} characters, reached in sheet "
+                       "'{sheet}'); nothing was loaded"),
     "too_large": ("文件过大（{detail}），上限为 {limit}", "the file is too large ({detail}); the limit is {limit}"),
     # cell-level problems
     "required": ("必填项为空", "required value is empty"),

@@ -179,3 +179,51 @@ def test_12_the_sandbox_has_no_temp_folder_to_read(tmp_path, monkeypatch):
         secret.unlink()
         if made:
             spill.rmdir()
+
+
+# ------------------------------------------------------------------------------------ 4 an .xlsx that expands
+
+def xlsx_bomb(chars: int, cells: int) -> bytes:
+    """One shared string of `chars` characters, used by `cells` cells of column D (rows 2, 3, ...)."""
+    import io
+    import zipfile
+
+    s = io.BytesIO()
+    with zipfile.ZipFile(s, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+        z.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="台账" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+        z.writestr("xl/sharedStrings.xml", '<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="64" uniqueCount="5"><si><t>场次编号</t></si><si><t>培训日期</t></si><si><t>乡镇</t></si><si><t>培训主题</t></si><si><t>' + "x" * chars + '</t></si></sst>')
+        rows = ['<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="C1" t="s"><v>2</v></c><c r="D1" t="s"><v>3</v></c></row>']
+        for r in range(2, 2 + cells):
+            rows.append(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>S{r}</t></is></c><c r="B{r}" t="inlineStr"><is><t>2023-05-01</t></is></c><c r="C{r}" t="inlineStr"><is><t>禾木</t></is></c><c r="D{r}" t="s"><v>4</v></c></row>')
+        z.writestr("xl/worksheets/sheet1.xml", '<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>' + "".join(rows) + "</sheetData></worksheet>")
+    return s.getvalue()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chars, cells, expected", [
+    (50_000_000, 60, "第 2 行 D 列的单元格有 50,000,000 个字符"),  # the attack as tried: one 50 MB string, 60 cells
+    (5_000, 30_000, "文字总量超过上限"),  # each cell under the cap, 150 million characters in all
+])
+def test_4_an_xlsx_whose_text_expands_is_refused_in_bounded_memory(tmp_path, chars, cells, expected):
+    book = tmp_path / "bomb.xlsx"
+    book.write_bytes(xlsx_bomb(chars, cells))
+    assert book.stat().st_size < 1_000_000  # honest zip sizes, far under every file limit
+    peak, out = peak_rss_mb_of(f"""
+import time, sys, io, contextlib
+from metrics.__main__ import main
+err = io.StringIO()
+start = time.monotonic()
+with contextlib.redirect_stderr(err):
+    code = main(['--db', {str(tmp_path / 'k.duckdb')!r}, 'ingest', 'training_sessions', {str(book)!r}])
+print('CODE', code, 'SECONDS', round(time.monotonic() - start, 1))
+print(err.getvalue())
+""")
+    assert "CODE 1 " in out and expected in out and "Traceback" not in out, out
+    assert float(out.split("SECONDS")[1].split()[0]) < 30, out
+    assert peak < 1536, f"the loading process peaked at {peak} MB"
+    con = store.connect(tmp_path / "k.duckdb")
+    assert store.one(con, "SELECT count(*) FROM training_sessions")[0] == 0
+    con.close()
