@@ -51,7 +51,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "agri_above_total": ("农产品网络零售额（{agri}）大于全县网络零售额（{total}）",
                          "agricultural retail ({agri}) exceeds the county total ({total})"),
     "planned_end_before_start": ("计划完成早于计划开始", "planned end is before planned start"),
+    "pii_in_key": ("{column}不能使用{kind_zh}（请改用编号，个人信息不得作为编号保存）",
+                   "{column} must not be a {kind_en} (use an identifier; personal data is never stored as one)"),
     # warnings (do not block)
+    "w_pii_masked": ("此处含{kind_zh}，已打码保存", "holds a {kind_en}: stored masked"),
     "w_extra_column": ("多出的列「{column}」未使用，已另行保存", "extra column '{column}' is not used; kept aside"),
     "w_future_date": ("日期晚于今天（{today}）", "date is after today ({today})"),
     "w_outlier": ("数值是本列中位数（{median}）的 10 倍以上，请核对", "value is over 10x the column median ({median}): check it"),

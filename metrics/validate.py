@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import parsing, privacy
+from . import parsing, pii, privacy
 from .config import CountyConfig
 from .datasets import DATASETS, Column, Dataset
 from .problems import Problem, show_value
@@ -193,7 +193,19 @@ def _parse_sheets(parsed: ParsedFile, sheets: list, dataset: str | None, ctx: _C
         return parsed
     parsed.sheet_name = sheet.name
     _validate_rows(parsed, sheet, match, ds, ctx)
+    pii.screen(parsed, _header_text(sheet, match), match.extras, _adder(parsed))  # both paths' table: no raw IDs
     return parsed
+
+
+def _header_text(sheet, match: HeaderMatch) -> dict[str, str]:
+    header_cells = sheet.head(match.row_index + 1)[match.row_index]
+    return {key: str(header_cells[i]).strip() for i, key in match.columns.items()}
+
+
+def _adder(parsed: ParsedFile):
+    def add(severity, code, row=None, column=None, value=None, /, **params):
+        parsed.problems.append(Problem(severity, code, parsed.file_name, parsed.sheet_name, row, column, value, params))
+    return add
 
 
 def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dataset, ctx: _Context) -> None:

@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from metrics import briefing_jobs, ingest, store
@@ -227,3 +228,79 @@ print(err.getvalue())
     con = store.connect(tmp_path / "k.duckdb")
     assert store.one(con, "SELECT count(*) FROM training_sessions")[0] == 0
     con.close()
+
+
+# ------------------------------------------------------------------------- 2 personal data in any column
+
+ID_NUMBER = "654321196002024445"  # its check digit adds up (privacy.id_number_checksum_ok), as a real one would
+SESSION = "场次编号,培训日期,乡镇,培训主题,培训形式\nPX1,2023-03-01,禾木,直播带货,线下\n"
+
+
+def _ledger_both_ways(tmp_path, files, path: str):
+    """Load `files` through the column-wise CSV path, the row-by-row path, or as .xlsx; (result, db bytes)."""
+    from metrics.validate import ROW_BY_ROW_ONLY
+
+    from .ledgers import xlsx_bytes
+
+    if path == "xlsx":
+        files = [(n.replace(".csv", ".xlsx"), xlsx_bytes([line.split(",") for line in c.decode().splitlines()]))
+                 for n, c in files]
+    token = ROW_BY_ROW_ONLY.set(path == "rows")
+    try:
+        con = store.connect(tmp_path / f"{path}.duckdb")
+        result = ingest.ingest_files(con, files)
+        stored = store.query(con, "SELECT * FROM training_attendance")
+        con.execute("CHECKPOINT")
+        con.close()
+    finally:
+        ROW_BY_ROW_ONLY.reset(token)
+    return result, stored, (tmp_path / f"{path}.duckdb").read_bytes()
+
+
+RAW_FORMS = (ID_NUMBER.encode(), b"19600202", b"13912345678", b"1234 5678")
+
+
+@pytest.mark.parametrize("path", ["columns", "rows", "xlsx"])
+def test_2_an_id_number_as_trainee_id_is_refused_naming_the_cell(tmp_path, path):
+    attendance = f"场次编号,学员编号,姓名\nPX1,T1,甲\nPX1,{ID_NUMBER},乙\n"
+    result, stored, raw = _ledger_both_ways(
+        tmp_path, [("s.csv", SESSION.encode()), ("a.csv", attendance.encode())], path)
+    assert not result.committed and stored.empty
+    refusals = [p for p in result.errors if p.code == "pii_in_key"]
+    assert [(p.row, p.column) for p in refusals] == [(3, "学员编号")]
+    assert "学员编号不能使用身份证号" in refusals[0].as_text("zh") and ID_NUMBER not in refusals[0].as_text("zh")
+    assert not any(form in raw for form in RAW_FORMS)
+
+
+@pytest.mark.parametrize("path", ["columns", "rows", "xlsx"])
+def test_2_numbers_in_free_text_and_extras_are_masked_with_a_warning(tmp_path, path):
+    attendance = ("场次编号,学员编号,姓名,备注\n"
+                  "PX1,T1,王五 13912345678,654321 19600202 4445\n"
+                  "PX1,T2,李四,电话 139-1234-5678\n"
+                  "PX1,T3,赵六,\n")
+    result, stored, raw = _ledger_both_ways(
+        tmp_path, [("s.csv", SESSION.encode()), ("a.csv", attendance.encode())], path)
+    assert result.committed, [p.as_text() for p in result.errors]
+    masked = [(p.row, p.column) for p in result.problems if p.code == "w_pii_masked"]
+    assert sorted(masked) == [(2, "备注"), (2, "姓名"), (3, "备注")]
+    by_id = stored.set_index("trainee_id")
+    assert by_id.loc["T1", "name"] == "王五 139****5678"
+    assert "6543**********4445" in by_id.loc["T1", "_extra"] and "139****5678" in by_id.loc["T2", "_extra"]
+    assert by_id.loc["T3", "name"] == "赵六"
+    assert not any(form in raw for form in RAW_FORMS)
+
+
+# ------------------------------------------------------------------------------- 8 ragged extra columns
+
+@pytest.mark.parametrize("path", ["columns", "rows"])
+@pytest.mark.parametrize("body", [
+    "PX1,T1,a,x,\nPX1,T2,b,,\n",  # as tried: the extra filled in some rows (every row as wide as the header)
+    "PX1,T1,a,x,\nPX1,T2,b\n",  # the second row shorter than the header
+])
+def test_8_an_extra_column_filled_in_some_rows_loads_with_the_extra_kept(tmp_path, path, body):
+    attendance = "场次编号,学员编号,姓名,备注,序号\n" + body
+    result, stored, _ = _ledger_both_ways(tmp_path, [("s.csv", SESSION.encode()), ("a.csv", attendance.encode())],
+                                          path)
+    assert result.committed, [p.as_text() for p in result.errors]
+    extras = dict(zip(stored["trainee_id"], stored["_extra"]))
+    assert extras["T1"] == '{"备注": "x"}' and pd.isna(extras["T2"])
