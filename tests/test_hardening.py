@@ -304,3 +304,104 @@ def test_8_an_extra_column_filled_in_some_rows_loads_with_the_extra_kept(tmp_pat
     assert result.committed, [p.as_text() for p in result.errors]
     extras = dict(zip(stored["trainee_id"], stored["_extra"]))
     assert extras["T1"] == '{"备注": "x"}' and pd.isna(extras["T2"])
+
+
+# ------------------------------------------------------------- 6, 7, 9 the import page and signing in
+
+TRACKER = "![t](http://127.0.0.1:9/p).png"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+
+
+@pytest.fixture
+def import_db(tmp_path, monkeypatch):
+    from metrics.auth import add_local_account
+
+    path = tmp_path / "import.duckdb"
+    monkeypatch.setenv("KPI_DB", str(path))
+    monkeypatch.setenv("KPI_SECRETS", str(tmp_path / "secrets.toml"))
+    add_local_account("clerk", "a long password", "editor", "李会计")
+    con = store.connect(path)
+    assert ingest.ingest_files(con, [("s.csv", csv_bytes(SESSIONS)), ("a.csv", csv_bytes(ATTENDANCE))],
+                               user="clerk").committed
+    con.close()
+    return path
+
+
+def viewer_import_page():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
+    at.session_state["as_of"] = dt.date(2023, 6, 30)
+    at.run()
+    at.switch_page("pages/data_import.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_6_9_and_7_the_import_page_shows_evidence_as_plain_metadata_and_no_login_names(import_db, monkeypatch):
+    from metrics import actions
+    from metrics.auth import User
+
+    editor = User("clerk", "李会计", "editor", "local")
+    con = store.connect(import_db)
+    actions.attach_evidence(con, editor, 1, TRACKER, PNG)
+    actions.attach_evidence(con, editor, 2, "签到表.png", PNG + b"2" * 3_000_000)
+    con.close()
+    reads = []
+    real = actions.evidence_content
+    monkeypatch.setattr(actions, "evidence_content", lambda con, sha: reads.append(sha) or real(con, sha))
+    at = viewer_import_page()
+    # 9: listing the evidence read no file's bytes (they are read when a download button is clicked).
+    assert reads == []
+    # 6: the name is shown as written, in a plain-text element; no markdown anywhere carries its link.
+    texts = [t.value for t in at.text]
+    assert any(TRACKER in t for t in texts), texts
+    markdown = [m.value for m in at.markdown] + [c.value for c in at.caption] + [s.value for s in at.success]
+    assert not any("](http" in m for m in markdown)
+    # 7: viewers see the loader's display name, never the login a guesser could try.
+    shown = " ".join(str(df.value.to_dict()) for df in at.dataframe) + " ".join(texts)
+    assert "李会计" in shown and "clerk" not in shown
+
+
+def test_7_an_unknown_login_costs_as_much_as_a_wrong_password(tmp_path):
+    from metrics.auth import add_local_account, authenticate
+
+    secrets = tmp_path / "secrets.toml"
+    add_local_account("zhangsan", "the right password", "editor", "张三", secrets)
+
+    def seconds(login: str) -> float:
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            assert authenticate(login, "a wrong guess", secrets) is None
+            times.append(time.perf_counter() - start)
+        return sorted(times)[1]
+
+    existing, missing = seconds("zhangsan"), seconds("nobody")
+    assert missing > 0.5 * existing, (existing, missing)  # was 0.6 ms against 138 ms
+
+
+def test_7_repeated_failures_back_off_per_account_and_per_client_and_are_logged(tmp_path, caplog):
+    import logging
+
+    from metrics.auth import LoginThrottle, add_local_account, sign_in
+
+    secrets = tmp_path / "secrets.toml"
+    add_local_account("zhangsan", "the right password", "editor", "张三", secrets)
+    now = [1000.0]
+    throttle = LoginThrottle(clock=lambda: now[0])
+    caplog.set_level(logging.WARNING, logger="metrics.auth")
+    waits = []
+    for _ in range(LoginThrottle.FREE_FAILURES + 1):
+        user, wait = sign_in("zhangsan", "guess", "10.0.0.9", secrets, throttle)
+        waits.append(wait)
+    assert user is None and waits[:-1] == [0.0] * LoginThrottle.FREE_FAILURES and waits[-1] == 2.0
+    assert "sign-in backoff" in caplog.text and "zhangsan" in caplog.text
+    # During the backoff even the right password is not checked: 50 guesses in 12.5 s get nowhere.
+    assert sign_in("zhangsan", "the right password", "10.0.0.9", secrets, throttle) == (None, 2.0)
+    # Per client: the same address trying another account waits too; per account: so does another address.
+    assert sign_in("lisi", "guess", "10.0.0.9", secrets, throttle)[1] > 0
+    assert sign_in("zhangsan", "guess", "10.0.0.77", secrets, throttle)[1] > 0
+    now[0] += 2.5
+    user, wait = sign_in("zhangsan", "the right password", "10.0.0.9", secrets, throttle)
+    assert user is not None and user.name == "张三" and wait == 0
