@@ -7,19 +7,29 @@ produces a Python traceback.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
 from . import ingest, store
 from .datasets import DATASETS
 
+# Control characters a terminal would act on (ESC sequences retitle the window, clear the screen, fake output; bidi
+# overrides reorder what is read): C0 but newline and tab, DEL, C1, and the bidi controls.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """Text with every control character shown escaped (\\x1b), as it is printed by every command."""
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+
 
 def _print(text: str = "") -> None:
-    print(text, flush=True)
+    print(terminal_safe(text), flush=True)
 
 
 def _err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    print(terminal_safe(text), file=sys.stderr, flush=True)
 
 
 def cmd_ingest(args, con) -> int:
@@ -148,7 +158,10 @@ def cmd_sql(args, con) -> int:
         _err(exc.message(args.lang))
         return 1
     if args.csv:
-        sys.stdout.write(result.frame.to_csv(index=False))
+        from .explore import neutralised
+
+        # Formulas neutralised as in the dashboard's downloads; control characters escaped as in every message.
+        sys.stdout.write(terminal_safe(neutralised(result.frame).to_csv(index=False)))
     else:
         _print(result.frame.to_string(index=False, max_rows=200))
     if result.truncated:
@@ -205,8 +218,15 @@ def cmd_rotate_key(args, con) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors quote what was typed (an unknown command, a bad date): escaped like every other message."""
+
+    def _print_message(self, message: str, file=None) -> None:
+        super()._print_message(terminal_safe(message) if message else message, file)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m metrics", description="布尔津县电商进农村示范 KPI 工具")
+    parser = _Parser(prog="python -m metrics", description="布尔津县电商进农村示范 KPI 工具")
     parser.add_argument("--db", help="DuckDB file (default: $KPI_DB, else data/kpi.duckdb)")
     parser.add_argument("--lang", choices=["zh", "en"], default="zh")
     parser.add_argument("--user", default=None, help="who is loading (recorded in the load log)")

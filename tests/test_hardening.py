@@ -405,3 +405,44 @@ def test_7_repeated_failures_back_off_per_account_and_per_client_and_are_logged(
     now[0] += 2.5
     user, wait = sign_in("zhangsan", "the right password", "10.0.0.9", secrets, throttle)
     assert user is not None and user.name == "张三" and wait == 0
+
+
+# -------------------------------------------------------------------- 10, 11 the command line's output
+
+def test_10_sql_csv_neutralises_formulas_as_the_dashboard_does(tmp_path):
+    from metrics.explore import csv_bytes as dashboard_csv
+
+    cells = ["=HYPERLINK(\"http://127.0.0.1:9/x\",\"点这里\")", "@SUM(1+1)*cmd|' /C calc'!A0", "+cmd|' /C calc'!A0",
+             "-2+3", "平常的单位"]
+    sessions = "场次编号,培训日期,乡镇,培训主题,培训形式,承办单位\n" + "".join(
+        f'S{i},2023-03-01,禾木,直播带货,线下,"{c.replace(chr(34), chr(34) * 2)}"\n' for i, c in enumerate(cells))
+    db = tmp_path / "k.duckdb"
+    con = store.connect(db)
+    assert ingest.ingest_files(con, [("s.csv", sessions.encode())]).committed
+    con.close()
+    done = cli(db, "sql", "SELECT organizer FROM training_sessions ORDER BY session_id", "--csv")
+    assert done.returncode == 0, done.stderr
+    import csv
+    import io
+
+    written = [row[0] for row in csv.reader(io.StringIO(done.stdout))][1:]
+    assert written == ["'" + c for c in cells[:4]] + [cells[4]]
+    # The same function as the dashboard's download: the same cells.
+    import pandas as pd
+
+    dashboard = dashboard_csv(pd.DataFrame({"organizer": cells})).decode("utf-8-sig")
+    assert [row[0] for row in csv.reader(io.StringIO(dashboard))][1:] == written
+
+
+def test_11_control_characters_in_a_cell_are_printed_escaped(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("场次编号,培训日期,乡镇,培训主题,培训形式\nS1,\x1b]0;PWNED\x07\x1b[2J\u202eevil,禾木,直播带货,线下\n",
+                   encoding="utf-8")
+    done = cli(tmp_path / "k.duckdb", "ingest", "training_sessions", str(bad))
+    assert done.returncode == 1
+    out = done.stdout + done.stderr
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "\\x1b]0;PWNED\\x07\\x1b[2J" in done.stderr and "第 2 行" in done.stderr
+    # A usage error quotes what was typed: escaped too.
+    usage = cli(tmp_path / "k.duckdb", "\x1b[2Jfrobnicate")
+    assert usage.returncode == 2 and "\x1b" not in usage.stderr and "\\x1b[2Jfrobnicate" in usage.stderr
