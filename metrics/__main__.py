@@ -131,12 +131,26 @@ def cmd_scorecard(args, con) -> int:
     return 0
 
 
-def cmd_user_add(args, con) -> int:
+def _new_password() -> str | None:
+    """The password, asked twice: at a terminal by prompt, otherwise two lines on stdin. Never a command-line
+    argument, which every user of the machine can read in the process list and the shell history."""
     import getpass as gp
 
+    if sys.stdin.isatty():
+        first, second = gp.getpass("密码 password: "), gp.getpass("再次输入 again: ")
+    else:
+        lines = sys.stdin.read().splitlines()
+        first, second = (lines + ["", ""])[:2]
+    return first if first == second else None
+
+
+def cmd_user_add(args, con) -> int:
     from .auth import add_local_account, secrets_path
 
-    password = args.password or gp.getpass("密码 password: ")
+    password = _new_password()
+    if password is None:
+        _err("两次输入的密码不一致，未做更改 / the two passwords differ; nothing was changed")
+        return 1
     if len(password) < 8:
         _err("密码至少 8 位 / the password needs at least 8 characters")
         return 1
@@ -242,11 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir")
     p.set_defaults(func=cmd_templates)
     sub.add_parser("demo", help="load the demo ledgers").set_defaults(func=cmd_demo)
-    p = sub.add_parser("user-add", help="add or change a local dashboard account (written to the secrets file)")
+    p = sub.add_parser("user-add", help="add or change a local dashboard account (written to the secrets file); "
+                       "the password is asked twice (or read as two lines from stdin)")
     p.add_argument("login")
     p.add_argument("--role", choices=["viewer", "editor", "admin"], default="editor")
     p.add_argument("--name", default=None)
-    p.add_argument("--password", default=None, help="(prompted for when omitted)")
     p.set_defaults(func=cmd_user_add)
     p = sub.add_parser("sql", help="a read-only SELECT over the ledgers, in a sandbox")
     p.add_argument("query")

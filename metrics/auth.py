@@ -110,26 +110,40 @@ def authenticate(login: str, password: str, path: Path | None = None) -> User | 
 
 
 def add_local_account(login: str, password: str, role: str, name: str | None = None, path: Path | None = None) -> None:
-    """Append (or replace) an account in the secrets file, keeping everything else in it."""
+    """Add (or replace) an account in the secrets file, keeping everything else in it.
+
+    The file is written by a TOML library (a name like `Bob\\` or `"]` cannot break it), read back and checked,
+    and only then put in place of the old one (os.replace: a crash leaves the old file or the new, never half).
+    """
+    import tempfile
+
+    import tomli_w
+
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}")
-    if not login or any(c in login for c in ' ."[]=\n'):
-        raise ValueError("login must be a simple name (letters, digits, - or _)")
+    if not login or not all(c.isalnum() or c in "-_@." for c in login) or login.startswith("."):
+        raise ValueError("login must be a simple name (letters, digits, - _ . or @)")
     path = path or secrets_path()
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    lines = text.splitlines()
-    header = f"[local_users.{login}]"
-    if header in lines:  # drop the old entry: its header and the key lines under it
-        start = lines.index(header)
-        end = start + 1
-        while end < len(lines) and not lines[end].startswith("["):
-            end += 1
-        lines = lines[:start] + lines[end:]
-    entry = [header, f'name = "{(name or login).replace(chr(34), "")}"', f'role = "{role}"',
-             f'password_hash = "{hash_password(password)}"', ""]
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"密钥文件 {path} 不是有效的 TOML，请先修正 / {path} is not valid TOML: {exc}") from None
+    entry = {"name": name or login, "role": role, "password_hash": hash_password(password)}
+    data.setdefault("local_users", {})[login] = entry
+    text = tomli_w.dumps(data)
+    if tomllib.loads(text).get("local_users", {}).get(login) != entry:
+        raise ValueError("the secrets file would not read back as written; nothing was changed")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join([*lines, "", *entry]).lstrip("\n"), encoding="utf-8")
-    os.chmod(path, 0o600)
+    fd, temp = tempfile.mkstemp(prefix=".secrets-", suffix=".toml", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        os.unlink(temp)
+        raise
 
 
 # ------------------------------------------------------------------------------------------ brute force

@@ -446,3 +446,68 @@ def test_11_control_characters_in_a_cell_are_printed_escaped(tmp_path):
     # A usage error quotes what was typed: escaped too.
     usage = cli(tmp_path / "k.duckdb", "\x1b[2Jfrobnicate")
     assert usage.returncode == 2 and "\x1b" not in usage.stderr and "\\x1b[2Jfrobnicate" in usage.stderr
+
+
+# ------------------------------------------------------------------------ 13 secrets file, 14 file modes
+
+def test_13_a_name_cannot_break_the_secrets_file_and_the_password_is_asked_twice(tmp_path, monkeypatch):
+    import tomllib
+
+    from metrics.auth import authenticate
+
+    secrets = tmp_path / ".streamlit" / "secrets.toml"
+    secrets.parent.mkdir()
+    secrets.write_text('[auth]\nredirect_uri = "http://127.0.0.1:8501/oauth2callback"\ncookie_secret = "c"\n')
+    env = {**os.environ, "KPI_SECRETS": str(secrets)}
+
+    def user_add(*args: str, stdin: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "metrics", "--db", str(tmp_path / "k.duckdb"), "user-add", *args],
+                              cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=120)
+
+    # As tried: a name ending in a backslash (and a quote, a bracket and a newline for good measure).
+    done = user_add("bob", "--name", 'Bob\\', "--role", "editor", stdin="long password 1\nlong password 1\n")
+    assert done.returncode == 0, done.stderr
+    done = user_add("eve", "--name", 'E"]\n[local_users.eve]\nrole = "admin', stdin="long password 2\nlong password 2\n")
+    assert done.returncode == 0, done.stderr
+    data = tomllib.loads(secrets.read_text(encoding="utf-8"))  # still parses
+    assert data["auth"]["cookie_secret"] == "c"  # everything else kept
+    assert data["local_users"]["bob"]["name"] == "Bob\\" and data["local_users"]["eve"]["role"] == "editor"
+    assert authenticate("bob", "long password 1", secrets).role == "editor"
+    assert (secrets.stat().st_mode & 0o777) == 0o600
+    # The password: never an argument; two different entries change nothing.
+    before = secrets.read_bytes()
+    assert user_add("carol", "--password", "long password 3", stdin="").returncode == 2
+    refused = user_add("carol", stdin="long password 3\nlong password 4\n")
+    assert refused.returncode == 1 and "不一致" in refused.stderr and secrets.read_bytes() == before
+    assert not list(secrets.parent.glob(".secrets-*"))  # no temp file left behind
+
+
+def test_13_a_write_that_would_not_read_back_leaves_the_old_file(tmp_path, monkeypatch):
+    import tomli_w
+
+    from metrics.auth import add_local_account
+
+    secrets = tmp_path / "secrets.toml"
+    add_local_account("bob", "long password 1", "editor", "Bob", secrets)
+    before = secrets.read_bytes()
+    monkeypatch.setattr(tomli_w, "dumps", lambda data: '[local_users.bob]\nname = "Bob\\"\n')
+    with pytest.raises(ValueError):
+        add_local_account("eve", "long password 2", "editor", "Eve", secrets)
+    assert secrets.read_bytes() == before
+
+
+def test_14_database_backups_and_evidence_are_private(tmp_path):
+    db = tmp_path / "kpi.duckdb"
+    done = cli(db, "ingest", str(ROOT / "tests" / "fixtures" / "happy" / "assets.csv"))
+    assert done.returncode == 0, done.stderr
+    assert (db.stat().st_mode & 0o777) == 0o600  # the evidence lives inside it
+    db.chmod(0o644)  # a file made before this change is tightened on the next open
+    assert cli(db, "loads").returncode == 0 and (db.stat().st_mode & 0o777) == 0o600
+    backup = cli(db, "backup", str(tmp_path / "backups"))
+    assert backup.returncode == 0, backup.stderr
+    copy = Path(backup.stdout.strip())
+    assert (copy.stat().st_mode & 0o777) == 0o600 and ((tmp_path / "backups").stat().st_mode & 0o077) == 0
+    restored = cli(db, "restore", str(copy))
+    assert restored.returncode == 0, restored.stderr
+    assert (db.stat().st_mode & 0o777) == 0o600
+    assert all((f.stat().st_mode & 0o077) == 0 for f in tmp_path.glob("kpi.before-restore-*"))
