@@ -169,7 +169,10 @@ class LoginThrottle:
         self._failures: dict[tuple[str, str], tuple[int, float]] = {}  # key -> (count, time of the last)
 
     def _keys(self, login: str, client: str | None) -> list[tuple[str, str]]:
-        return [("account", login.strip().lower()), ("client", client or "unknown")]
+        # No address (Streamlit gives None for connections from localhost, which is every visitor behind a proxy
+        # on the same machine): per account only, or one guesser would lock everyone out.
+        account = ("account", login.strip().lower())
+        return [account, ("client", client)] if client else [account]
 
     def _wait_for(self, key) -> float:
         count, last = self._failures.get(key, (0, 0.0))
