@@ -511,3 +511,34 @@ def test_14_database_backups_and_evidence_are_private(tmp_path):
     assert restored.returncode == 0, restored.stderr
     assert (db.stat().st_mode & 0o777) == 0o600
     assert all((f.stat().st_mode & 0o077) == 0 for f in tmp_path.glob("kpi.before-restore-*"))
+
+
+@needs_chromium
+@pytest.mark.slow
+def test_1_the_meeting_page_makes_the_briefing_and_says_when_the_renderer_is_busy(tmp_path, monkeypatch):
+    """The page's button, in AppTest: the files to download; with the renderer held by someone else (and no
+    time to wait), the visitor is told when to come back instead of hanging."""
+    from streamlit.testing.v1 import AppTest
+
+    db = tmp_path / "m.duckdb"
+    monkeypatch.setenv("KPI_DB", str(db))
+    con = store.connect(db)
+    assert ingest.ingest_files(con, [("s.csv", csv_bytes(SESSIONS)), ("a.csv", csv_bytes(ATTENDANCE))]).committed
+    con.close()
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=240)
+    at.session_state["as_of"] = dt.date(2023, 6, 30)
+    at.run()
+    at.switch_page("pages/meeting.py").run()
+    monkeypatch.setattr(briefing_jobs, "WAIT_S", 0.2)
+    make = briefing_jobs.make
+    monkeypatch.setattr(briefing_jobs, "make", lambda *a, **k: make(*a, **{**k, "wait_s": 0.2}))
+    assert briefing_jobs._render_lock.acquire(timeout=5)  # another visitor's render in progress
+    try:
+        at.button(key="make_briefing").click().run()
+    finally:
+        briefing_jobs._render_lock.release()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("秒后再试" in w.value for w in at.warning), [w.value for w in at.warning]
+    at.button(key="make_briefing").click().run()
+    assert not at.exception and not at.warning
+    assert {b.label for b in at.get("download_button")} >= {"PPTX", "PDF"}
