@@ -119,6 +119,9 @@ def _digit_counts(values) -> np.ndarray:
         wide = pa.types.is_large_string(chunk.type)
         offsets = np.frombuffer(chunk.buffers()[1], np.int64 if wide else np.int32)[
             chunk.offset:chunk.offset + len(chunk) + 1]
+        if int(np.diff(offsets).max()) < 11:  # every cell shorter than a phone number (codes, short names)
+            counts.append(np.zeros(len(chunk), np.int64))
+            continue
         data = chunk.buffers()[2]
         raw = np.frombuffer(data, np.uint8)[offsets[0]:offsets[-1]] if data is not None else np.zeros(0, np.uint8)
         digit = (raw - 48) < 10  # uint8 wraps below "0"
