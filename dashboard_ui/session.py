@@ -11,7 +11,7 @@ import time
 
 import streamlit as st
 
-from metrics.auth import ANONYMOUS, ROLE_NAMES, User, authenticate
+from metrics.auth import ANONYMOUS, ROLE_NAMES, User, sign_in
 
 from . import state
 
@@ -45,11 +45,15 @@ def current_user() -> User:
 
 
 def _sign_in() -> None:
-    user = authenticate(st.session_state.get("login_name", ""), st.session_state.get("login_password", ""))
+    # Backoff per account and per client address (metrics.auth.LoginThrottle), logged when it starts.
+    user, wait = sign_in(st.session_state.get("login_name", ""), st.session_state.get("login_password", ""),
+                         getattr(st.context, "ip_address", None))
     if user is None:
         st.session_state["login_failed"] = True
+        st.session_state["login_wait"] = wait
         return
-    st.session_state.update(user=user, user_seen=time.time(), login_failed=False, session_expired=False)
+    st.session_state.update(user=user, user_seen=time.time(), login_failed=False, session_expired=False,
+                            login_wait=0)
 
 
 def _sign_out() -> None:
@@ -78,4 +82,6 @@ def draw_login(sidebar) -> User:
             st.form_submit_button(state.t("login"), on_click=_sign_in)
         if st.session_state.get("login_failed"):
             st.caption(state.t("login_failed"))
+            if st.session_state.get("login_wait", 0) > 0:
+                st.caption(state.t("login_wait", seconds=int(st.session_state["login_wait"] + 0.999)))
     return user

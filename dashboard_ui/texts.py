@@ -24,6 +24,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "login_name": ("账号", "Account"),
     "login_password": ("密码", "Password"),
     "login_failed": ("账号或密码不正确", "Wrong account or password"),
+    "login_wait": ("失败次数过多，请 {seconds} 秒后再试", "Too many failed attempts: try again in {seconds} s"),
     "session_expired": ("长时间未操作，已自动退出，请重新登录", "Signed out after a period of inactivity"),
     "section_data": ("数据", "Data"),
     "page_import": ("数据导入", "Data import"),

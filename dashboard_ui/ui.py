@@ -26,6 +26,15 @@ STATUS_COLORS = charts.STATUS_COLORS
 FONT = charts.FONT
 
 
+_MARKDOWN_PUNCTUATION = "\\`*_{}[]()<>#+-.!|~$:"
+
+
+def plain(text) -> str:
+    """User text (a file name, a ledger value) made inert inside st.markdown/st.success/st.caption: every markdown
+    character backslash-escaped, so `![t](http://host/p).png` is shown as written and loads nothing."""
+    return "".join("\\" + c if c in _MARKDOWN_PUNCTUATION else c for c in str(text))
+
+
 def status_word(status: str) -> str:
     return STATUSES[status][1 if state.lang() == "en" else 0]
 

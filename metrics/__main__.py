@@ -7,6 +7,7 @@ produces a Python traceback.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -14,13 +15,22 @@ from . import actions, ingest, store
 from .auth import command_line_user
 from .datasets import DATASETS
 
+# Control characters a terminal would act on (ESC sequences retitle the window, clear the screen, fake output; bidi
+# overrides reorder what is read): C0 but newline and tab, DEL, C1, and the bidi controls.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """Text with every control character shown escaped (\\x1b), as it is printed by every command."""
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+
 
 def _print(text: str = "") -> None:
-    print(text, flush=True)
+    print(terminal_safe(text), flush=True)
 
 
 def _err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    print(terminal_safe(text), file=sys.stderr, flush=True)
 
 
 def cmd_ingest(args, con) -> int:
@@ -126,12 +136,26 @@ def cmd_scorecard(args, con) -> int:
     return 0
 
 
-def cmd_user_add(args, con) -> int:
+def _new_password() -> str | None:
+    """The password, asked twice: at a terminal by prompt, otherwise two lines on stdin. Never a command-line
+    argument, which every user of the machine can read in the process list and the shell history."""
     import getpass as gp
 
+    if sys.stdin.isatty():
+        first, second = gp.getpass("密码 password: "), gp.getpass("再次输入 again: ")
+    else:
+        lines = sys.stdin.read().splitlines()
+        first, second = (lines + ["", ""])[:2]
+    return first if first == second else None
+
+
+def cmd_user_add(args, con) -> int:
     from .auth import add_local_account, secrets_path
 
-    password = args.password or gp.getpass("密码 password: ")
+    password = _new_password()
+    if password is None:
+        _err("两次输入的密码不一致，未做更改 / the two passwords differ; nothing was changed")
+        return 1
     if len(password) < 8:
         _err("密码至少 8 位 / the password needs at least 8 characters")
         return 1
@@ -153,7 +177,10 @@ def cmd_sql(args, con) -> int:
         _err(exc.message(args.lang))
         return 1
     if args.csv:
-        sys.stdout.write(result.frame.to_csv(index=False))
+        from .explore import neutralised
+
+        # Formulas neutralised as in the dashboard's downloads; control characters escaped as in every message.
+        sys.stdout.write(terminal_safe(neutralised(result.frame).to_csv(index=False)))
     else:
         _print(result.frame.to_string(index=False, max_rows=200))
     if result.truncated:
@@ -295,10 +322,15 @@ def cmd_region(args) -> int:
         return 1
     _print(region_text(region, args.lang, args.kpi))
     return 0
+class _Parser(argparse.ArgumentParser):
+    """Usage errors quote what was typed (an unknown command, a bad date): escaped like every other message."""
+
+    def _print_message(self, message: str, file=None) -> None:
+        super()._print_message(terminal_safe(message) if message else message, file)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m metrics", description="布尔津县电商进农村示范 KPI 工具")
+    parser = _Parser(prog="python -m metrics", description="布尔津县电商进农村示范 KPI 工具")
     parser.add_argument("--db", help="DuckDB file (default: $KPI_DB, else data/kpi.duckdb)")
     parser.add_argument("--lang", choices=["zh", "en"], default="zh")
     parser.add_argument("--user", default=None, help="who is loading (recorded in the load log)")
@@ -316,11 +348,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir")
     p.set_defaults(func=cmd_templates)
     sub.add_parser("demo", help="load the demo ledgers").set_defaults(func=cmd_demo)
-    p = sub.add_parser("user-add", help="add or change a local dashboard account (written to the secrets file)")
+    p = sub.add_parser("user-add", help="add or change a local dashboard account (written to the secrets file); "
+                       "the password is asked twice (or read as two lines from stdin)")
     p.add_argument("login")
     p.add_argument("--role", choices=["viewer", "editor", "admin"], default="editor")
     p.add_argument("--name", default=None)
-    p.add_argument("--password", default=None, help="(prompted for when omitted)")
     p.set_defaults(func=cmd_user_add)
     p = sub.add_parser("sql", help="a read-only SELECT over the ledgers, in a sandbox")
     p.add_argument("query")

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import secrets
+import threading
+import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,11 +114,15 @@ def local_accounts(path: Path | None = None) -> dict[str, dict]:
     return {login: dict(entry) for login, entry in data.get("local_users", {}).items()}
 
 
+# An unknown login is checked against this hash, of the same cost as a real one: both answers take as long.
+_DECOY_HASH = f"pbkdf2_sha256${PBKDF2_ROUNDS}${'0' * 32}${'0' * 64}"
+
+
 def authenticate(login: str, password: str, path: Path | None = None) -> User | None:
-    """A local account's user when the password matches; None otherwise (same answer for unknown logins)."""
+    """A local account's user when the password matches; None otherwise (same answer, same time, for unknown logins)."""
     account = local_accounts(path).get(login.strip())
     if not account:
-        verify_password(password, hash_password("timing", "0" * 32, 1000))  # spend similar time either way
+        verify_password(password, _DECOY_HASH)
         return None
     if not verify_password(password, account.get("password_hash", "")):
         return None
@@ -124,23 +131,128 @@ def authenticate(login: str, password: str, path: Path | None = None) -> User | 
 
 
 def add_local_account(login: str, password: str, role: str, name: str | None = None, path: Path | None = None) -> None:
-    """Append (or replace) an account in the secrets file, keeping everything else in it."""
+    """Add (or replace) an account in the secrets file, keeping everything else in it.
+
+    The file is written by a TOML library (a name like `Bob\\` or `"]` cannot break it), read back and checked,
+    and only then put in place of the old one (os.replace: a crash leaves the old file or the new, never half).
+    """
+    import tempfile
+
+    import tomli_w
+
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}")
-    if not login or any(c in login for c in ' ."[]=\n'):
-        raise ValueError("login must be a simple name (letters, digits, - or _)")
+    if not login or not all(c.isalnum() or c in "-_@." for c in login) or login.startswith("."):
+        raise ValueError("login must be a simple name (letters, digits, - _ . or @)")
     path = path or secrets_path()
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    lines = text.splitlines()
-    header = f"[local_users.{login}]"
-    if header in lines:  # drop the old entry: its header and the key lines under it
-        start = lines.index(header)
-        end = start + 1
-        while end < len(lines) and not lines[end].startswith("["):
-            end += 1
-        lines = lines[:start] + lines[end:]
-    entry = [header, f'name = "{(name or login).replace(chr(34), "")}"', f'role = "{role}"',
-             f'password_hash = "{hash_password(password)}"', ""]
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"密钥文件 {path} 不是有效的 TOML，请先修正 / {path} is not valid TOML: {exc}") from None
+    entry = {"name": name or login, "role": role, "password_hash": hash_password(password)}
+    data.setdefault("local_users", {})[login] = entry
+    text = tomli_w.dumps(data)
+    if tomllib.loads(text).get("local_users", {}).get(login) != entry:
+        raise ValueError("the secrets file would not read back as written; nothing was changed")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join([*lines, "", *entry]).lstrip("\n"), encoding="utf-8")
-    os.chmod(path, 0o600)
+    fd, temp = tempfile.mkstemp(prefix=".secrets-", suffix=".toml", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        os.unlink(temp)
+        raise
+
+
+# ------------------------------------------------------------------------------------------ brute force
+
+log = logging.getLogger("metrics.auth")
+
+
+class LoginThrottle:
+    """Backoff after failed sign-ins, per account and per client (an address), in this process.
+
+    FREE_FAILURES wrong passwords in a row cost nothing; each one after doubles the wait before the next attempt
+    is even checked (2 s, 4 s, ... up to MAX_WAIT_S). Each backoff is logged. A success clears the account's and
+    the client's count; a quiet FORGET_S clears it too.
+    """
+
+    FREE_FAILURES = 5
+    MAX_WAIT_S = 15 * 60
+    FORGET_S = 60 * 60
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._failures: dict[tuple[str, str], tuple[int, float]] = {}  # key -> (count, time of the last)
+
+    def _keys(self, login: str, client: str | None) -> list[tuple[str, str]]:
+        # No address (Streamlit gives None for connections from localhost, which is every visitor behind a proxy
+        # on the same machine): per account only, or one guesser would lock everyone out.
+        account = ("account", login.strip().lower())
+        return [account, ("client", client)] if client else [account]
+
+    def _wait_for(self, key) -> float:
+        count, last = self._failures.get(key, (0, 0.0))
+        now = self.clock()
+        if count <= self.FREE_FAILURES or now - last > self.FORGET_S:
+            return 0.0
+        wait = min(2.0 ** (count - self.FREE_FAILURES), self.MAX_WAIT_S)
+        return max(0.0, last + wait - now)
+
+    def wait(self, login: str, client: str | None) -> float:
+        """Seconds before this account may be tried again from this client (0: go ahead)."""
+        with self._lock:
+            return max(self._wait_for(k) for k in self._keys(login, client))
+
+    def failed(self, login: str, client: str | None) -> None:
+        with self._lock:
+            now = self.clock()
+            for key in self._keys(login, client):
+                count, last = self._failures.get(key, (0, 0.0))
+                count = 1 if now - last > self.FORGET_S else count + 1
+                self._failures[key] = (count, now)
+                if count > self.FREE_FAILURES:
+                    log.warning("sign-in backoff: %s %r has failed %d times; next attempt in %.0f s",
+                                key[0], key[1], count, min(2.0 ** (count - self.FREE_FAILURES), self.MAX_WAIT_S))
+
+    def succeeded(self, login: str, client: str | None) -> None:
+        with self._lock:
+            for key in self._keys(login, client):
+                self._failures.pop(key, None)
+
+
+THROTTLE = LoginThrottle()
+
+
+def sign_in(login: str, password: str, client: str | None, path: Path | None = None,
+            throttle: LoginThrottle | None = None) -> tuple[User | None, float]:
+    """(the user, 0) on success; (None, seconds to wait) when refused. During a backoff the password is not
+    even checked, so guessing on costs the guesser time, not the server."""
+    throttle = throttle or THROTTLE
+    wait = throttle.wait(login, client)
+    if wait > 0:
+        return None, wait
+    user = authenticate(login, password, path)
+    if user is None:
+        throttle.failed(login, client)
+        return None, throttle.wait(login, client)
+    throttle.succeeded(login, client)
+    return user, 0.0
+
+
+def display_name(login: str | None, path: Path | None = None) -> str:
+    """What viewers see for whoever loaded or attached something: a local account's name, or an e-mail with its
+    mailbox hidden; never the login itself, which would tell a guesser which accounts exist."""
+    if not login or login == "demo":
+        return login or ""
+    account = local_accounts(path).get(login)
+    if account and account.get("name") and account.get("name") != login:
+        return str(account["name"])
+    if "@" in login:
+        user, _, domain = login.partition("@")
+        return f"{user[:1]}***@{domain}"
+    return login[:1] + "***"

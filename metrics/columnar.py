@@ -345,10 +345,13 @@ def _extra_json(d: pa.Table, extras: list[_Plan]) -> pa.ChunkedArray | pa.Array:
     if not extras:
         return pa.nulls(d.num_rows, pa.string())
     pieces = [d[p.value] for p in extras]
-    joined = pc.binary_join_element_wise(*pieces, ", ", null_handling="skip")
     any_piece = pieces[0].is_valid()
     for piece in pieces[1:]:
         any_piece = pc.or_(any_piece, piece.is_valid())
+    # Arrow's join with null_handling="skip" drops the rows where every piece is null (the array comes back
+    # shorter: "Array arguments must all be the same length" below); give those rows an empty first piece.
+    pieces[0] = pc.if_else(any_piece, pieces[0], "")
+    joined = pc.binary_join_element_wise(*pieces, ", ", null_handling="skip")
     return pc.if_else(any_piece, pc.binary_join_element_wise("{", joined, "}", ""), pa.nulls(d.num_rows, pa.string()))
 
 

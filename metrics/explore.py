@@ -256,7 +256,9 @@ def neutralise(value):
     return value
 
 
-def _safe(frame: pd.DataFrame) -> pd.DataFrame:
+def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of the frame with every text cell and header neutralised: the dashboard's downloads and
+    `python -m metrics sql --csv` both write through this one function."""
     safe = frame.copy()
     safe.columns = [neutralise(str(c)) for c in safe.columns]
     for column in safe.columns:
@@ -267,13 +269,13 @@ def _safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """UTF-8 with a BOM, so Excel opens the Chinese correctly."""
-    return _safe(frame).to_csv(index=False).encode("utf-8-sig")
+    return neutralised(frame).to_csv(index=False).encode("utf-8-sig")
 
 
 def xlsx_bytes(frame: pd.DataFrame) -> bytes:
     import xlsxwriter
 
-    safe = _safe(frame)
+    safe = neutralised(frame)
     buffer = io.BytesIO()
     # strings_to_formulas off: a text cell is written as text even after neutralising, never as a formula.
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})

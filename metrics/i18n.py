@@ -23,6 +23,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "missing_one_of": ("「{a}」与「{b}」两列至少要有一列", "one of the columns '{a}' and '{b}' is needed"),
     "duplicate_column": ("列「{column}」出现了两次", "column '{column}' appears twice"),
     "no_rows": ("表头下面没有数据行", "no data rows below the header"),
+    "cell_too_long": ("工作表「{sheet}」第 {row} 行 {column} 列的单元格有 {length} 个字符，超过每格 {limit} 个字符的上限，未导入",
+                      "the cell in sheet '{sheet}', row {row}, column {column} holds {length} characters, over the "
+                      "limit of {limit} per cell; nothing was loaded"),
+    "text_too_large": ("文件中的文字总量超过上限（{limit} 个字符，到工作表「{sheet}」为止），未导入",
+                       "the file's cells hold more text than allowed ({limit} characters, reached in sheet "
+                       "'{sheet}'); nothing was loaded"),
     "too_large": ("文件过大（{detail}），上限为 {limit}", "the file is too large ({detail}); the limit is {limit}"),
     # cell-level problems
     "required": ("必填项为空", "required value is empty"),
@@ -81,7 +87,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "save_as_xlsx": ("无法读取这个 WPS 表格（.et）：请在 WPS 中另存为 .xlsx 后再上传。可上传的类型：{accepted}",
                      "this WPS spreadsheet (.et) cannot be read: save it as .xlsx in WPS and upload that. "
                      "Accepted types: {accepted}"),
+    "pii_in_key": ("{column}不能使用{kind_zh}（请改用编号，个人信息不得作为编号保存）",
+                   "{column} must not be a {kind_en} (use an identifier; personal data is never stored as one)"),
     # warnings (do not block)
+    "w_pii_masked": ("此处含{kind_zh}，已打码保存", "holds a {kind_en}: stored masked"),
     "w_extra_column": ("多出的列「{column}」未使用，已另行保存", "extra column '{column}' is not used; kept aside"),
     "w_future_date": ("日期晚于今天（{today}）", "date is after today ({today})"),
     "w_outlier": ("数值是本列中位数（{median}）的 10 倍以上，请核对", "value is over 10x the column median ({median}): check it"),

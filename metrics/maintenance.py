@@ -27,7 +27,7 @@ class MaintenanceError(BilingualError):
 
 
 def backup(db_path: Path, directory: Path) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     target = directory / f"kpi-backup-{stamp}.duckdb"
     con = store.connect(db_path, retries=30)
@@ -35,6 +35,7 @@ def backup(db_path: Path, directory: Path) -> Path:
         con.execute("CHECKPOINT")
         partial = target.with_suffix(".partial")
         shutil.copyfile(db_path, partial)  # copied while we hold the file: nobody writes in between
+        os.chmod(partial, 0o600)  # as private as the database itself
         os.replace(partial, target)
     finally:
         con.close()
@@ -65,10 +66,12 @@ def restore(backup_path: Path, db_path: Path) -> Path | None:
     try:
         staged = db_path.with_suffix(".restoring")
         shutil.copyfile(backup_path, staged)
+        os.chmod(staged, 0o600)
         if db_path.exists():
             kept = db_path.with_name(f"{db_path.stem}.before-restore-{dt.datetime.now():%Y%m%d-%H%M%S}.duckdb")
             con.execute("CHECKPOINT")
             shutil.copyfile(db_path, kept)
+            os.chmod(kept, 0o600)
     finally:
         if con is not None:
             con.close()

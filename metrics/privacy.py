@@ -99,5 +99,8 @@ def scrub(text: str | None) -> str | None:
     """Mask ID- and phone-like numbers wherever they stand (a phone typed into a name column, an extra column)."""
     if not text:
         return text
+    from .pii import mask  # written with spaces or dashes, checksum checked
+
+    text = _ID_LIKE.sub(lambda m: mask_id_number(m.group(0)), mask(text))
     text = _ID_LIKE.sub(lambda m: mask_id_number(m.group(0)), text)
     return _PHONE_LIKE.sub(lambda m: mask_phone(m.group(0)), text)

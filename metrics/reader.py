@@ -206,6 +206,7 @@ def _read_excel(content: bytes) -> list[Sheet]:
 
     if content[:2] == b"PK":
         _check_zip(content)
+        xlsx_guard.check(content)  # every cell's length and the text in all, before any cell is made
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
         sheets = []
@@ -429,3 +430,6 @@ def recognise(sheets: list[Sheet]) -> Recognition:
     if len(top) > 1:
         return Recognition(None, top, ambiguous=True)
     return Recognition(fits[0][2], [])
+
+
+from . import xlsx_guard  # noqa: E402 -- it raises this module's FileProblem

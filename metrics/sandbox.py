@@ -1,26 +1,42 @@
 """SQL for power users, read-only and sandboxed.
 
-The query runs in a DuckDB instance of its own, in memory, holding copies of the ledger tables and nothing else.
-That instance has external access disabled and its configuration locked before any user text reaches it, so
-read_csv, read_text, COPY ... TO, ATTACH, INSTALL and LOAD have nothing to reach, and SET or PRAGMA cannot undo it.
-(enable_external_access is instance-wide: the sandbox must never share an instance with ingestion.) On top of that
-only one SELECT statement is accepted, results are capped, and a query running past the time limit is interrupted.
+Each query runs in a child process of its own (`python -m metrics.sandbox`), in an in-memory DuckDB holding copies
+of the ledger tables and nothing else:
+- the child's address space is capped (resource.setrlimit) before it reads anything, so a query asking for
+  gigabytes fails there, not in the dashboard; DuckDB's own memory_limit does not cover every allocation
+  (`repeat('x', 1e9)` grew the server to 8 GB);
+- past the time limit the child is killed (SIGKILL): the work stops with it, it does not go on in the background;
+- external access is disabled and the configuration locked before any user text reaches DuckDB, so read_csv,
+  read_text, glob, COPY ... TO, ATTACH, INSTALL and LOAD have nothing to reach, and SET or PRAGMA cannot undo it;
+- there is no temp directory (DuckDB would allow reading its own, `.tmp` under the working directory), and the
+  child runs in an empty folder;
+- only one SELECT statement is accepted, and results are capped.
+The ledger copies are read once per data version in the parent (`build_sandbox`) and handed to each child over a
+pipe; no file is written.
 """
 
 from __future__ import annotations
 
-import threading
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
+from .config import PROJECT_ROOT
 from .datasets import DATASETS
 from .errors import BilingualError
 
 ROW_CAP = 10_000
 TIME_LIMIT_S = 10.0
-MEMORY_LIMIT = "1GB"
+MEMORY_LIMIT = "512MB"  # DuckDB's own limit, inside the child
+ADDRESS_SPACE_BYTES = 1536 * 2**20  # the child's hard cap: Python, DuckDB, the data copy and the query together
 
 
 class SandboxError(BilingualError):
@@ -33,21 +49,19 @@ class SandboxResult:
     truncated: bool
 
 
-def build_sandbox(source: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """A locked in-memory instance with a copy of every ledger (without bookkeeping columns)."""
-    sandbox = duckdb.connect(":memory:")
+@dataclass
+class Sandbox:
+    """The ledger copies a query child is given (Arrow tables, without bookkeeping or personal columns)."""
+    tables: dict[str, pa.Table]
+
+
+def build_sandbox(source: duckdb.DuckDBPyConnection) -> Sandbox:
+    tables = {}
     for name, ds in DATASETS.items():
         # Hashed ID numbers and masked phones stay out: nothing an analyst needs, one less thing to leak.
         cols = ", ".join(f'"{c.stored_as}"' for c in ds.columns if c.personal is None)
-        table = source.sql(f'SELECT {cols} FROM "{name}"').to_arrow_table()
-        sandbox.register("incoming", table)
-        sandbox.execute(f'CREATE TABLE "{name}" AS SELECT * FROM incoming')
-        sandbox.unregister("incoming")
-    sandbox.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    sandbox.execute("SET threads = 2")
-    sandbox.execute("SET enable_external_access = false")
-    sandbox.execute("SET lock_configuration = true")
-    return sandbox
+        tables[name] = source.sql(f'SELECT {cols} FROM "{name}"').to_arrow_table()
+    return Sandbox(tables)
 
 
 def check_statement(sql: str) -> None:
@@ -62,37 +76,86 @@ def check_statement(sql: str) -> None:
                            f"only SELECT is allowed (this is {statements[0].type.name})")
 
 
-def run_query(sandbox: duckdb.DuckDBPyConnection, sql: str, row_cap: int = ROW_CAP,
-              time_limit_s: float = TIME_LIMIT_S) -> SandboxResult:
+def run_query(sandbox: Sandbox, sql: str, row_cap: int = ROW_CAP, time_limit_s: float = TIME_LIMIT_S,
+              address_space: int = ADDRESS_SPACE_BYTES) -> SandboxResult:
     check_statement(sql)
-    cursor = sandbox.cursor()
-    outcome: dict = {}
-
-    def work() -> None:
+    job = pickle.dumps({"sql": sql, "row_cap": row_cap, "tables": sandbox.tables, "address_space": address_space})
+    with tempfile.TemporaryDirectory(prefix="kpi-sql-") as empty:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KPI_")}
+        env["PYTHONPATH"] = str(PROJECT_ROOT)
+        child = subprocess.Popen([sys.executable, "-m", "metrics.sandbox"], cwd=empty, env=env,
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                 start_new_session=True)
         try:
-            result = cursor.execute(sql)
-            names = [d[0] for d in result.description]
-            rows = result.fetchmany(row_cap + 1)
-            cursor.abort()  # the rest of a large result is not needed
-            outcome["frame"] = pd.DataFrame(rows[:row_cap], columns=names)
-            outcome["truncated"] = len(rows) > row_cap
-        except Exception as exc:  # reported below, in the caller's thread
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=work, daemon=True)
-    thread.start()
-    thread.join(time_limit_s)
-    if thread.is_alive():
-        cursor.interrupt()
-        thread.join(5)
-        raise SandboxError(f"查询超过 {time_limit_s:g} 秒，已中止", f"the query ran over {time_limit_s:g} s and was stopped")
-    if "error" in outcome:
-        exc = outcome["error"]
-        if isinstance(exc, duckdb.Error) and ("external access" in str(exc).lower() or "disabled" in str(exc).lower()):
-            raise SandboxError("不允许访问文件、网络或修改设置", "file, network and settings access is not allowed") from None
-        raise SandboxError(f"查询出错：{_first_line(exc)}", f"query failed: {_first_line(exc)}") from None
-    return SandboxResult(outcome["frame"], outcome["truncated"])
+            out, _ = child.communicate(job, timeout=time_limit_s)
+        except subprocess.TimeoutExpired:
+            raise SandboxError(f"查询超过 {time_limit_s:g} 秒，已中止",
+                               f"the query ran over {time_limit_s:g} s and was stopped") from None
+        finally:
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+    try:
+        answer = pickle.loads(out)  # noqa: S301 -- our own child's answer, over a pipe
+    except Exception:  # killed by the memory cap (MemoryError while writing, or abort)
+        answer = {"error": "memory"}
+    if "error" in answer:
+        raise _refusal(answer)
+    return SandboxResult(answer["frame"], answer["truncated"])
 
 
-def _first_line(exc: Exception) -> str:
+def _refusal(answer: dict) -> SandboxError:
+    kind, detail = answer["error"], answer.get("detail", "")
+    if kind == "memory":
+        return SandboxError(f"查询所需内存超过上限（{ADDRESS_SPACE_BYTES // 2**20} MB），已中止",
+                            f"the query needed more memory than allowed ({ADDRESS_SPACE_BYTES // 2**20} MB); stopped")
+    if kind == "access":
+        return SandboxError("不允许访问文件、网络或修改设置", "file, network and settings access is not allowed")
+    return SandboxError(f"查询出错：{detail}", f"query failed: {detail}")
+
+
+def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+
+
+def _child() -> None:
+    """In the child: cap memory first, then load the copies, lock DuckDB, run the one query, answer on stdout."""
+    import resource
+
+    job = pickle.load(sys.stdin.buffer)  # noqa: S301 -- written by run_query in the parent
+    cap = job["address_space"]
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    try:
+        answer = _run(job)
+    except MemoryError:
+        answer = {"error": "memory"}
+    sys.stdout.buffer.write(pickle.dumps(answer))
+    sys.stdout.buffer.flush()
+
+
+def _run(job: dict) -> dict:
+    con = duckdb.connect(":memory:", config={"temp_directory": ""})  # no spill folder: nothing to read there
+    for name, table in job.pop("tables").items():
+        con.register(name, table)  # a view over the Arrow table: no second copy
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute("SET threads = 2")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    try:
+        result = con.execute(job["sql"])
+        names = [d[0] for d in result.description]
+        rows = result.fetchmany(job["row_cap"] + 1)
+    except duckdb.OutOfMemoryException:
+        return {"error": "memory"}
+    except duckdb.Error as exc:
+        text = str(exc).lower()
+        if "external access" in text or "disabled" in text or "permission" in text:
+            return {"error": "access"}
+        if "out of memory" in text or "bad allocation" in text or "bad_alloc" in text:
+            return {"error": "memory"}
+        return {"error": "query", "detail": _first_line(exc)}
+    return {"frame": pd.DataFrame(rows[:job["row_cap"]], columns=names), "truncated": len(rows) > job["row_cap"]}
+
+
+if __name__ == "__main__":
+    _child()

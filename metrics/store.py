@@ -109,11 +109,25 @@ def connect(path: Path | str | None = None, read_only: bool = False, retries: fl
                     raise StoreBusy(str(exc).splitlines()[0]) from None
                 raise
             time.sleep(0.2)
+    if str(path) != ":memory:" and not read_only:
+        make_private(path)
     if not read_only and str(path) not in _migrated:
         _create_schema(con)
         if str(path) != ":memory:":
             _migrated.add(str(path))
     return con
+
+
+def make_private(path: Path) -> None:
+    """The database holds ledgers, hashes and evidence: owner-only (0600), its WAL too, and so is every file this
+    process creates from now on (umask), such as a WAL DuckDB writes later or a backup."""
+    os.umask(os.umask(0o077) | 0o077)
+    for file in (Path(path), Path(f"{path}.wal")):
+        try:
+            if file.exists() and file.stat().st_mode & 0o077:
+                os.chmod(file, 0o600)
+        except PermissionError:  # not ours to change (a shared install): leave it to its owner
+            pass
 
 
 @contextmanager

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import columnar, forms, parsing, privacy
+from . import columnar, forms, parsing, pii, privacy
 from .config import CountyConfig
 from .datasets import DATASETS, Column, Dataset
 from .problems import Problem, show_value
@@ -256,6 +256,7 @@ def _parse_sheets(parsed: ParsedFile, sheets: list, dataset: str | None, ctx: Co
         return parsed
     parsed.sheet_name = sheet.name
     _validate_rows(parsed, sheet, match, ds, ctx)
+    pii.screen(parsed, _header_text(sheet, match), match.extras, _adder(parsed))  # both paths' table: no raw IDs
     return parsed
 
 
@@ -299,6 +300,17 @@ def _header(parsed: ParsedFile, sheet, match: HeaderMatch, ds: Dataset, add) -> 
         header_text[key] = cell
         add("warning", "w_title_value", top, ds.column(key).zh, value, cell=cell, column=ds.column(key).zh)
     return header_text
+
+
+def _header_text(sheet, match: HeaderMatch) -> dict[str, str]:
+    """Each contract column's header as the file writes it (a two-row header's combined text)."""
+    return {key: match.texts[i] for i, key in match.columns.items()}
+
+
+def _adder(parsed: ParsedFile):
+    def add(severity, code, row=None, column=None, value=None, /, **params):
+        parsed.problems.append(Problem(severity, code, parsed.file_name, parsed.sheet_name, row, column, value, params))
+    return add
 
 
 def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dataset, ctx: Context) -> None:

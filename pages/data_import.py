@@ -7,6 +7,7 @@ would be refused anyway.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import pandas as pd
@@ -14,7 +15,7 @@ import streamlit as st
 
 from dashboard_ui import digest_panel, state, ui
 from metrics import actions, ingest
-from metrics.auth import ROLE_NAMES, ROLES, PermissionDenied, can, local_accounts
+from metrics.auth import ROLE_NAMES, ROLES, PermissionDenied, can, display_name, local_accounts
 from metrics.datasets import DATASETS
 from metrics.errors import DashboardError
 from metrics.formatting import format_date, format_value
@@ -36,8 +37,14 @@ def dataset_name(name: str | None) -> str:
     return DATASETS[name].en if en else DATASETS[name].zh
 
 
+def evidence_bytes(sha256: str) -> bytes:
+    """One evidence file's content, read when its download button is clicked (not when the list is drawn)."""
+    with state.connection() as con:
+        return actions.evidence_content(con, sha256) or b""
+
+
 def show_refusal(exc: DashboardError) -> None:
-    st.error(exc.message(frame.lang))
+    st.error(ui.plain(exc.message(frame.lang)))  # the message may name a file: shown as plain text
 
 
 tabs = st.tabs([L("上传导入", "Upload"), L("导入记录", "Load history"), L("数据质量", "Data quality"),
@@ -46,7 +53,7 @@ tabs = st.tabs([L("上传导入", "Upload"), L("导入记录", "Load history"), 
 # ------------------------------------------------------------------------------------------------ upload
 with tabs[0]:
     for message in st.session_state.pop("import_flash", []):
-        st.success(message)
+        st.success(ui.plain(message))  # it names the uploaded files
     if not can(user, "load"):
         st.info(L("查看者只能浏览数据。导入台账需要「编辑」或「管理员」角色，请在左侧登录。",
                   "Viewers can look but not load. Loading needs the editor or admin role: sign in on the left."))
@@ -83,7 +90,7 @@ with tabs[0]:
                        f"{len(errors)} errors: nothing in this batch will be loaded. Fix them and upload again."))
         for outcome in result.outcomes:
             with st.container(border=True):
-                st.markdown(f"**{outcome.file_name}** · {dataset_name(outcome.dataset)}")
+                st.markdown(f"**{ui.plain(outcome.file_name)}** · {dataset_name(outcome.dataset)}")
                 if outcome.status == "refused":
                     st.caption(L("有错误，未导入", "has errors; not loaded"))
                 elif outcome.status == "not_loaded":
@@ -151,6 +158,9 @@ with tabs[1]:
         shown["dataset"] = shown["dataset"].map(dataset_name)
         shown["status"] = shown["status"].map({"active": L("有效", "active"), "undone": L("已撤销", "undone")})
         shown["evidence"] = shown["load_id"].map(evidence.groupby("load_id").size()).fillna(0).astype(int)
+        if not can(user, "manage_users"):  # account names tell a guesser which logins exist: viewers see names
+            for who in ("loaded_by", "undone_by"):
+                shown[who] = shown[who].map(display_name)
         shown = shown.rename(columns={
             "load_id": L("导入编号", "load"), "batch_id": L("批次", "batch"), "dataset": L("数据集", "dataset"),
             "file_name": L("文件", "file"), "sha256": L("文件摘要", "hash"), "rows_added": L("新增", "added"),
@@ -189,7 +199,7 @@ with tabs[1]:
                     for f in attachments:
                         try:
                             actions.attach_evidence(con, user, int(load_for), f.name, f.getvalue())
-                            st.success(L(f"已保存 {f.name}", f"attached {f.name}"))
+                            st.success(L("已保存 ", "attached ") + ui.plain(f.name))
                         except (actions.ActionRefused, PermissionDenied) as exc:
                             show_refusal(exc)
                 with state.connection() as con:
@@ -198,11 +208,13 @@ with tabs[1]:
             st.caption(L("尚无佐证材料", "no evidence yet"))
         for row in evidence.itertuples():
             cols = st.columns([1, 4, 2])
-            cols[0].write(f"#{row.load_id}")
-            cols[1].write(f"{row.file_name} · {row.size / 1024:,.0f} KB · {row.added_by}")
-            with state.connection() as con:
-                content = actions.evidence_content(con, row.sha256)
-            cols[2].download_button(L("下载", "Download"), content, file_name=row.file_name, mime=row.mime,
+            cols[0].text(f"#{row.load_id}")
+            # st.text: a file name is shown as written, never as markdown (an image link would load for everyone).
+            added_by = row.added_by if can(user, "manage_users") else display_name(row.added_by)
+            cols[1].text(f"{row.file_name} · {row.size / 1024:,.0f} KB · {added_by}")
+            # Only the list's metadata is read here; a file's bytes are read when its button is clicked.
+            cols[2].download_button(L("下载", "Download"), functools.partial(evidence_bytes, row.sha256),
+                                    file_name=row.file_name, mime=row.mime,
                                     key=f"evidence_{row.load_id}_{row.sha256[:12]}")
 
     digest_panel.draw(user)  # the last digests sent (issue 19)

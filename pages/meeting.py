@@ -44,12 +44,15 @@ compare = controls[2].date_input(L("对比日期", "Compare with"), value=frame.
 auto = controls[3].toggle(L("自动翻页（30 秒）", "Auto-advance (30 s)"), key="auto_advance")
 with controls[4]:
     if st.button(L("生成简报", "Make the briefing"), key="make_briefing"):
-        from metrics.briefing import build, to_pdf, to_pptx
+        from metrics import briefing_jobs, store
 
+        # Data read and the database closed before rendering; one render at a time; cached per data version.
         with st.spinner(L("正在生成简报（图表渲染约需十秒）…", "Rendering the briefing…")):
-            with state.connection() as con:
-                brief = build(con, frame.as_of, compare, frame.lang)
-            st.session_state["briefing"] = {"pptx": to_pptx(brief), "pdf": to_pdf(brief)}
+            try:
+                st.session_state["briefing"] = briefing_jobs.make(store.default_db_path(), frame.as_of,
+                                                                  compare, frame.lang)
+            except (briefing_jobs.RendererBusy, briefing_jobs.RenderFailed) as exc:
+                st.warning(exc.message(frame.lang))
     made = st.session_state.get("briefing")
     if made:
         stamp = frame.as_of.isoformat()
