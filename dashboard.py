@@ -14,7 +14,6 @@ import streamlit as st
 from dashboard_ui import session, state
 from dashboard_ui.navigation import DEFAULT_PAGE, NAVIGATION, PAGES_DIR
 from dashboard_ui.state import Frame
-from metrics import store
 
 
 def draw_frame() -> Frame:
@@ -49,7 +48,7 @@ def draw_frame() -> Frame:
 
 def run() -> None:
     st.set_page_config(page_title="电商进农村 KPI", page_icon=":material/analytics:", layout="wide")
-    state.ensure_database(str(store.default_db_path()))
+    state.ensure_database(str(state.db_path()))
     frame = draw_frame()
     sections: dict[str, list] = {}
     for section, file, title, icon in NAVIGATION:

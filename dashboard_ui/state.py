@@ -33,7 +33,7 @@ class Frame:
 
 @contextmanager
 def connection():
-    con = store.connect(store.default_db_path(), retries=10)
+    con = store.connect(db_path(), retries=10)
     try:
         yield con
     finally:
@@ -50,9 +50,14 @@ def ensure_database(path: str) -> bool:
     return True
 
 
+def db_path():
+    """The database file this server reads (KPI_DB, else data/kpi.duckdb)."""
+    return store.default_db_path()
+
+
 def data_version() -> tuple[str, bool]:
     """The key every cached query carries: it changes with each load or undo, and differs between database files."""
-    return _data_version(str(store.default_db_path()))
+    return _data_version(str(db_path()))
 
 
 # Opening the database costs 25-150 ms on this machine, before anything is on screen. Every run of every session

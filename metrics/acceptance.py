@@ -33,7 +33,7 @@ from .config import (
 from .datasets import DATASETS
 from .errors import BilingualError
 from .formatting import format_date, format_month, format_target, format_value, format_wan
-from .privacy import scrub
+from .pii import scrub
 from .registry import KPI_BY_ID
 from .scorecard import KpiResult, scorecard
 

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from . import forms, parsing, privacy
+from . import forms, parsing, pii
 from .datasets import Column, Dataset
 from .problems import show_value
 from .rules import ARROW_TYPES, UNIT_FACTORS, Checks, cell_parser, complete, id_number_cell, masked_value, stored_table
@@ -189,7 +189,7 @@ def _extra_plan(i: int, name: str) -> _Plan:
     def cell(raw):
         if parsing.is_empty(raw):
             return None, None, True, None, False
-        shown = privacy.scrub(show_value(raw))
+        shown = pii.scrub(show_value(raw))
         return f"{key}: {json.dumps(shown, ensure_ascii=False, default=str)}", None, False, None, False
 
     # Up to six digits (a 序号 column): nothing to mask or escape.

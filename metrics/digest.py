@@ -9,7 +9,7 @@ Delivery rules:
 - a channel that failed is retried on the next run, before anything new, and reported until it succeeds;
 - a digest with no change is not sent, and a set of changes already delivered to a channel is never sent there again;
 - only aggregates, KPI names and the login that loaded go out: no ledger rows, no file names, no personal data
-  (and `privacy.scrub` masks any ID- or phone-like number as a last guard).
+  (and `pii.scrub` masks any ID- or phone-like number as a last guard).
 
 Network happens with no database connection open (the dashboard reads the file meanwhile).
 """
@@ -36,7 +36,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import budget, privacy, store
+from . import budget, pii, store
 from .auth import secrets_path
 from .config import CountyConfig, default_config
 from .datasets import DATASETS
@@ -149,20 +149,20 @@ class Digest:
         parts = [f"### {self.subject}", self._period()]
         for heading, lines in self.sections():
             parts.append(f"**{heading}**\n" + "\n".join(f"- {line}" for line in lines))
-        return privacy.scrub("\n\n".join(parts))
+        return pii.scrub("\n\n".join(parts))
 
     def text(self) -> str:
         parts = [self.subject, self._period()]
         for heading, lines in self.sections():
             parts.append(f"{heading}\n" + "\n".join(f"  · {line}" for line in lines))
-        return privacy.scrub("\n\n".join(parts))
+        return pii.scrub("\n\n".join(parts))
 
     def html(self) -> str:
         body = [f"<h2>{html.escape(self.subject)}</h2>", f"<p>{html.escape(self._period())}</p>"]
         for heading, lines in self.sections():
             items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
             body.append(f"<h3>{html.escape(heading)}</h3><ul>{items}</ul>")
-        return privacy.scrub('<html><body style="font-family: sans-serif">' + "".join(body) + "</body></html>")
+        return pii.scrub('<html><body style="font-family: sans-serif">' + "".join(body) + "</body></html>")
 
 
 def _has_digest_tables(con: duckdb.DuckDBPyConnection) -> bool:

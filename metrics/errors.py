@@ -37,3 +37,10 @@ class BilingualError(DashboardError):
 
     def message(self, lang: str = "zh") -> str:
         return self.en if lang == "en" else self.zh
+
+
+class FileProblem(DashboardError):
+    """A file as a whole cannot be used (not a spreadsheet, too large, no header): `code` is a message key."""
+
+    def __init__(self, code: str, **params):
+        super().__init__(code, **params)

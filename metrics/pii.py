@@ -162,7 +162,7 @@ def _replace(values, index, new: list[str]):
 
 
 def _screen_extras(parsed, add) -> None:
-    """The columns kept aside are masked as they are kept (privacy.scrub, which calls mask()); say where."""
+    """The columns kept aside are masked as they are kept (scrub, which calls mask()); say where."""
     extra = parsed.table["_extra"]
     flagged = pc.fill_null(pc.match_substring_regex(extra, _MASKED.pattern), False)
     if not pc.any(flagged).as_py():
@@ -176,3 +176,16 @@ def _screen_extras(parsed, add) -> None:
             if kinds:
                 zh, en = _kind_words(kinds)
                 add("warning", "w_pii_masked", row, name, str(value), kind_zh=zh, kind_en=en)
+
+
+_ID_LIKE = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
+_PHONE_LIKE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+def scrub(text: str | None) -> str | None:
+    """Mask ID- and phone-like numbers wherever they stand (a phone typed into a name column, an extra column)."""
+    if not text:
+        return text
+    text = mask(text)  # written with spaces or dashes, checksum checked
+    text = _ID_LIKE.sub(lambda m: privacy.mask_id_number(m.group(0)), text)  # any 18-digit one, checksum or not
+    return _PHONE_LIKE.sub(lambda m: privacy.mask_phone(m.group(0)), text)

@@ -89,18 +89,3 @@ def mask_phone(raw: str) -> str:
     if len(digits) >= 7:
         return digits[:3] + "*" * (len(digits) - 5) + digits[-2:]
     return "*" * len(digits)
-
-
-_ID_LIKE = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
-_PHONE_LIKE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-
-
-def scrub(text: str | None) -> str | None:
-    """Mask ID- and phone-like numbers wherever they stand (a phone typed into a name column, an extra column)."""
-    if not text:
-        return text
-    from .pii import mask  # written with spaces or dashes, checksum checked
-
-    text = _ID_LIKE.sub(lambda m: mask_id_number(m.group(0)), mask(text))
-    text = _ID_LIKE.sub(lambda m: mask_id_number(m.group(0)), text)
-    return _PHONE_LIKE.sub(lambda m: mask_phone(m.group(0)), text)

@@ -9,7 +9,7 @@ import unicodedata
 import xlsxwriter
 
 from .i18n import SEVERITY
-from .privacy import scrub
+from .pii import scrub
 from .problems import Problem
 from .reader import MAX_TITLE_ROWS, FileProblem, read_file
 

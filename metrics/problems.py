@@ -66,7 +66,7 @@ def show_value(raw) -> str | None:
     """A cell as shown in a report or kept aside: shortened, with anything that looks like an ID or phone masked."""
     if raw is None:
         return None
-    from .privacy import scrub
+    from .pii import scrub
 
     text = scrub(str(raw))
     return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"

@@ -17,8 +17,9 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 
+from . import xlsx_guard
 from .datasets import DATASETS, ONE_OF_REQUIRED, Dataset
-from .errors import DashboardError
+from .errors import FileProblem
 from .forms import read_title
 
 MAX_TITLE_ROWS = 5  # title or blank rows allowed above the header (datasets.md)
@@ -26,11 +27,6 @@ ACCEPTED_TYPES = ".xlsx、.xlsm、.xlsb、.xls、.ods、.et、.csv"
 MAX_UNZIPPED_BYTES = 512 * 1024 * 1024  # an .xlsx expanding beyond this is refused before it is parsed
 
 
-class FileProblem(DashboardError):
-    """The file as a whole cannot be used; `code` is a message key of metrics.i18n."""
-
-    def __init__(self, code: str, **params):
-        super().__init__(code, **params)
 
 
 @dataclass
@@ -432,4 +428,3 @@ def recognise(sheets: list[Sheet]) -> Recognition:
     return Recognition(fits[0][2], [])
 
 
-from . import xlsx_guard  # noqa: E402 -- it raises this module's FileProblem

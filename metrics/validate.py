@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import columnar, forms, parsing, pii, privacy
+from . import columnar, forms, parsing, pii
 from .config import CountyConfig
 from .datasets import DATASETS, Column, Dataset
 from .problems import Problem, show_value
@@ -517,7 +517,7 @@ def _extras_json(data: list[tuple[int, list]], match: HeaderMatch, n_rows: int) 
     """Per row, the cells of columns outside the contract as JSON (masked), or None."""
     extras = [None] * n_rows
     for r, (_, row) in enumerate(data) if match.extras else ():  # only when there are any
-        kept = {name: privacy.scrub(show_value(row[i])) for i, name in match.extras.items()
+        kept = {name: pii.scrub(show_value(row[i])) for i, name in match.extras.items()
                 if i < len(row) and not parsing.is_empty(row[i])}
         extras[r] = json.dumps(kept, ensure_ascii=False, default=str) if kept else None
     return pa.array(extras, type=pa.string())

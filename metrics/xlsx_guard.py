@@ -19,7 +19,7 @@ from xml.parsers import expat
 
 import numpy as np
 
-from .reader import FileProblem
+from .errors import FileProblem
 
 MAX_CELL_CHARS = 32 * 1024
 MAX_TEXT_CHARS = 128 * 1024 * 1024  # a 200,000-row ledger holds about 20 million

@@ -44,12 +44,12 @@ compare = controls[2].date_input(L("对比日期", "Compare with"), value=frame.
 auto = controls[3].toggle(L("自动翻页（30 秒）", "Auto-advance (30 s)"), key="auto_advance")
 with controls[4]:
     if st.button(L("生成简报", "Make the briefing"), key="make_briefing"):
-        from metrics import briefing_jobs, store
+        from metrics import briefing_jobs
 
         # Data read and the database closed before rendering; one render at a time; cached per data version.
         with st.spinner(L("正在生成简报（图表渲染约需十秒）…", "Rendering the briefing…")):
             try:
-                st.session_state["briefing"] = briefing_jobs.make(store.default_db_path(), frame.as_of,
+                st.session_state["briefing"] = briefing_jobs.make(state.db_path(), frame.as_of,
                                                                   compare, frame.lang)
             except (briefing_jobs.RendererBusy, briefing_jobs.RenderFailed) as exc:
                 st.warning(exc.message(frame.lang))
