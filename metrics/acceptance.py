@@ -777,9 +777,10 @@ def self_evaluation_xlsx(data: AcceptanceData) -> bytes:
     red = book.add_format({**font, "font_color": "#C00000"})
     sheet = book.add_worksheet(w("self_eval", lang)[:31])
     sheet.set_column(0, 1, 12)
-    sheet.set_column(2, 2, 26)
-    sheet.set_column(3, 7, 13)
-    sheet.set_column(8, 8, 40)
+    sheet.set_column(2, 2, 28)
+    sheet.set_column(3, 4, 20 if en else 14)
+    sheet.set_column(5, 7, 10)
+    sheet.set_column(8, 8, 50)
     sheet.merge_range(0, 0, 0, 8, w("self_eval", lang), title)
     sheet.set_row(0, 32)
     sub = (f"（数据截至{format_date(data.as_of, lang)}）" if not en else f"(data as of {data.as_of})")
@@ -808,6 +809,7 @@ def self_evaluation_xlsx(data: AcceptanceData) -> bytes:
     sheet.write(6, 5, format_value(b.id, b.value, lang), center)
     sheet.write_number(6, 6, budget_row.score, number)
     sheet.merge_range(6, 7, 6, 8, _deviation(b, lang), cell if b.status == "achieved" else red)
+    sheet.set_row(6, 30)  # spreadsheet programs do not grow a row for wrapped text they did not write
 
     header = ["level1", "level2", "level3", "annual_target", "actual", "rate", "points", "score", "deviation"]
     top = 8
@@ -824,6 +826,8 @@ def self_evaluation_xlsx(data: AcceptanceData) -> bytes:
         sheet.write_number(at, 6, row.points, number)
         sheet.write_number(at, 7, row.score, number)
         sheet.write(at, 8, _deviation(r, lang), cell if r.status == "achieved" else red)
+        if r.status != "achieved":
+            sheet.set_row(at, 30)  # the gap and the request for causes take two lines
     # 一级 and 二级 cells merged over their runs, as the paper form draws them.
     for column, key in ((0, lambda x: x.level1), (1, lambda x: (x.level1, x.level2))):
         start = 0
@@ -886,6 +890,12 @@ def _cell_text(value):
     return value
 
 
+def _display_width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def _frame_xlsx(sheets: list[tuple[str, pd.DataFrame, set[int]]]) -> bytes:
     """Frames as sheets; rows whose index is in the set are written in red."""
     import xlsxwriter
@@ -900,7 +910,9 @@ def _frame_xlsx(sheets: list[tuple[str, pd.DataFrame, set[int]]]) -> bytes:
         sheet = book.add_worksheet(_safe(name)[:31])
         for c, column in enumerate(frame.columns):
             sheet.write(0, c, str(column), head)
-            sheet.set_column(c, c, 16)
+            # As wide as the header and the first rows need (CJK characters count double), within bounds.
+            sample = [str(column), *(str(v) for v in frame.iloc[:200, c] if v is not None)]
+            sheet.set_column(c, c, min(60, max(8, 2 + max(_display_width(t) for t in sample))))
         for r, values in enumerate(frame.itertuples(index=False), start=1):
             fmt = red if (r - 1) in red_rows else None
             for c, value in enumerate(values):
@@ -917,6 +929,9 @@ def _frame_xlsx(sheets: list[tuple[str, pd.DataFrame, set[int]]]) -> bytes:
                 else:
                     sheet.write_string(r, c, str(value), fmt)
         sheet.freeze_panes(1, 0)
+        sheet.set_landscape()
+        sheet.set_paper(9)  # A4
+        sheet.fit_to_pages(1, 0)
     book.close()
     return buffer.getvalue()
 
@@ -936,7 +951,7 @@ def index_frame(data: AcceptanceData) -> tuple[pd.DataFrame, set[int]]:
                                "(personal data masked)")})
         if not ev.files:
             red.add(len(rows))
-            rows.append({"code": f"{ev.code}-—", "kpi": r.name, "value": format_value(r.id, r.value, lang), "file": "",
+            rows.append({"code": ev.code, "kpi": r.name, "value": format_value(r.id, r.value, lang), "file": "",
                          "about": w("no_evidence", lang)})
         for f in ev.files:
             rows.append({"code": f["code"], "kpi": r.name, "value": format_value(r.id, r.value, lang),
