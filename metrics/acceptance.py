@@ -180,7 +180,7 @@ class AcceptanceData:
     early: pd.DataFrame
     activities: list[tuple[str, list[str]]]
     evidence: dict[str, KpiEvidence]
-    blobs: dict[str, bytes] = field(default_factory=dict)
+    blobs: dict[str, bytes] | None = None  # evidence contents by sha256; None in a preview (collect(contents=False))
     made_on: dt.date = field(default_factory=dt.date.today)
 
     @property
@@ -276,7 +276,8 @@ def row_load_ids(con: duckdb.DuckDBPyConnection, kpi_id: str, as_of: dt.date) ->
     return sorted(ids)
 
 
-def _evidence(con, results: list[KpiResult], as_of: dt.date) -> tuple[dict[str, KpiEvidence], dict[str, bytes]]:
+def _evidence(con, results: list[KpiResult], as_of: dt.date,
+              contents: bool) -> tuple[dict[str, KpiEvidence], dict[str, bytes] | None]:
     attached = store.query(con, """
         SELECT e.load_id, e.file_name, e.sha256, e.added_by, e.added_at FROM evidence e
         JOIN loads l USING (load_id) WHERE l.status = 'active' ORDER BY e.load_id, e.added_at, e.file_name""")
@@ -297,6 +298,8 @@ def _evidence(con, results: list[KpiResult], as_of: dt.date) -> tuple[dict[str, 
         raise PackTooLarge(f"佐证材料共 {mb:,.0f} MB，超过单个材料包上限 {limit:,.0f} MB，请压缩扫描件后重新上传",
                            f"the evidence files add up to {mb:,.0f} MB, over the {limit:,.0f} MB a pack can hold: "
                            "compress the scans and attach them again")
+    if not contents:
+        return evidence, None
     blobs = {}
     for sha in sorted(wanted):
         row = store.one(con, "SELECT content FROM evidence_files WHERE sha256 = ?", [sha])
@@ -387,8 +390,10 @@ def _activities(con, results: dict[str, KpiResult], as_of: dt.date, lang: str) -
 
 
 def collect(con: duckdb.DuckDBPyConnection, as_of: dt.date, lang: str = "zh", config: CountyConfig | None = None,
-            progress: Progress | None = None) -> AcceptanceData:
-    """Everything the three files show, read at as-of. Raises ConfigError when [evaluation] is missing."""
+            progress: Progress | None = None, contents: bool = True) -> AcceptanceData:
+    """Everything the three files show, read at as-of. Raises ConfigError when [evaluation] is missing and
+    PackTooLarge when the evidence would not fit. `contents=False` (a preview) leaves the evidence files' bytes
+    in the database."""
     config = config or default_config()
     if not config.evaluation:
         raise ConfigError(config.path, ["evaluation.indicators: missing (the 绩效自评表 needs each KPI's 一级/二级 "
@@ -403,7 +408,7 @@ def collect(con: duckdb.DuckDBPyConnection, as_of: dt.date, lang: str = "zh", co
     step(0.3, "ledgers")
     activities = _activities(con, by_id, as_of, lang)
     step(0.4, "evidence")
-    evidence, blobs = _evidence(con, results, as_of)
+    evidence, blobs = _evidence(con, results, as_of, contents)
     return AcceptanceData(as_of, lang, config, store.demo_loaded(con), results, lines,
                           budget.budget_groups(lines, config), budget.payments_by_payee(con, as_of), stages, early,
                           activities, evidence, blobs)
@@ -994,6 +999,8 @@ def stage_frames(data: AcceptanceData) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def evidence_zip(data: AcceptanceData, progress: Progress | None = None) -> bytes:
+    if data.blobs is None:
+        raise ValueError("the evidence contents were not read: collect(..., contents=True)")
     lang = data.lang
     buffer = io.BytesIO()
     index, red = index_frame(data)
@@ -1009,7 +1016,7 @@ def evidence_zip(data: AcceptanceData, progress: Progress | None = None) -> byte
             pack.writestr(f"{folder}/{ev.code}-00_{w('ledger', lang)}.xlsx",
                           _frame_xlsx([(r.name, row_labels(ev.rows, r.id, lang), set())]))
             for f in ev.files:
-                pack.writestr(f"{folder}/{_evidence_name(f)}", data.blobs.get(f["sha256"], b""))
+                pack.writestr(f"{folder}/{_evidence_name(f)}", data.blobs[f["sha256"]])
             if progress:
                 progress(0.6 + 0.35 * (n + 1) / len(data.results), r.name)
     return buffer.getvalue()

@@ -29,7 +29,7 @@ st.caption(L(f"按实施方案“审核验收”要求，生成截至 {format_da
              "(the as-of date on the left)."))
 
 try:
-    data = state.acceptance_data(frame.as_of, frame.lang, frame.version)
+    data = state.acceptance_preview(frame.as_of, frame.lang, frame.version)
 except ConfigError as exc:
     st.error(L("配置文件有误：", "Configuration problems: ") + "；".join(exc.problems))
     st.stop()
@@ -52,8 +52,9 @@ with st.container(border=True):
         def step(fraction: float, message: str) -> None:
             bar.progress(min(1.0, fraction), text=(L("正在生成：", "Building: ") + message) if message else None)
         try:
-            st.session_state[key] = actions.acceptance_files(user, data, step)
-        except PermissionDenied as exc:
+            full = state.acceptance_data(frame.as_of, frame.lang, step)
+            st.session_state[key] = actions.acceptance_files(user, full, step)
+        except (PermissionDenied, PackTooLarge) as exc:
             st.error(exc.message(frame.lang))
         bar.empty()
     files = st.session_state.get(key)
