@@ -16,7 +16,6 @@ import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -1033,16 +1032,4 @@ def build(data: AcceptanceData, progress: Progress | None = None) -> dict[str, b
     files[names["pack"]] = evidence_zip(data, step)
     step(1.0, "")
     return files
-
-
-def write(con: duckdb.DuckDBPyConnection, as_of: dt.date, out_dir: Path, lang: str = "zh",
-          config: CountyConfig | None = None) -> list[Path]:
-    data = collect(con, as_of, lang, config)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, content in build(data).items():
-        path = out_dir / name
-        path.write_bytes(content)
-        paths.append(path)
-    return paths
 
