@@ -100,12 +100,20 @@ def view(name: str, version: str, *args):
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def acceptance_data(as_of: dt.date, lang: str, version: str):
-    """What the acceptance pack shows at as-of (metrics.acceptance.collect), read with a fresh connection."""
+def acceptance_preview(as_of: dt.date, lang: str, version: str):
+    """What the acceptance pack shows at as-of (metrics.acceptance.collect), without the evidence files' bytes."""
     from metrics.acceptance import collect
 
     with connection() as con:
-        return collect(con, as_of, lang)
+        return collect(con, as_of, lang, contents=False)
+
+
+def acceptance_data(as_of: dt.date, lang: str, progress=None):
+    """The same with the evidence files, for building the pack (not cached: it may hold hundreds of MB)."""
+    from metrics.acceptance import collect
+
+    with connection() as con:
+        return collect(con, as_of, lang, progress=progress)
 
 
 def lang() -> str:

@@ -16,7 +16,6 @@ import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -181,7 +180,7 @@ class AcceptanceData:
     early: pd.DataFrame
     activities: list[tuple[str, list[str]]]
     evidence: dict[str, KpiEvidence]
-    blobs: dict[str, bytes] = field(default_factory=dict)
+    blobs: dict[str, bytes] | None = None  # evidence contents by sha256; None in a preview (collect(contents=False))
     made_on: dt.date = field(default_factory=dt.date.today)
 
     @property
@@ -277,7 +276,8 @@ def row_load_ids(con: duckdb.DuckDBPyConnection, kpi_id: str, as_of: dt.date) ->
     return sorted(ids)
 
 
-def _evidence(con, results: list[KpiResult], as_of: dt.date) -> tuple[dict[str, KpiEvidence], dict[str, bytes]]:
+def _evidence(con, results: list[KpiResult], as_of: dt.date,
+              contents: bool) -> tuple[dict[str, KpiEvidence], dict[str, bytes] | None]:
     attached = store.query(con, """
         SELECT e.load_id, e.file_name, e.sha256, e.added_by, e.added_at FROM evidence e
         JOIN loads l USING (load_id) WHERE l.status = 'active' ORDER BY e.load_id, e.added_at, e.file_name""")
@@ -298,6 +298,8 @@ def _evidence(con, results: list[KpiResult], as_of: dt.date) -> tuple[dict[str, 
         raise PackTooLarge(f"佐证材料共 {mb:,.0f} MB，超过单个材料包上限 {limit:,.0f} MB，请压缩扫描件后重新上传",
                            f"the evidence files add up to {mb:,.0f} MB, over the {limit:,.0f} MB a pack can hold: "
                            "compress the scans and attach them again")
+    if not contents:
+        return evidence, None
     blobs = {}
     for sha in sorted(wanted):
         row = store.one(con, "SELECT content FROM evidence_files WHERE sha256 = ?", [sha])
@@ -388,8 +390,10 @@ def _activities(con, results: dict[str, KpiResult], as_of: dt.date, lang: str) -
 
 
 def collect(con: duckdb.DuckDBPyConnection, as_of: dt.date, lang: str = "zh", config: CountyConfig | None = None,
-            progress: Progress | None = None) -> AcceptanceData:
-    """Everything the three files show, read at as-of. Raises ConfigError when [evaluation] is missing."""
+            progress: Progress | None = None, contents: bool = True) -> AcceptanceData:
+    """Everything the three files show, read at as-of. Raises ConfigError when [evaluation] is missing and
+    PackTooLarge when the evidence would not fit. `contents=False` (a preview) leaves the evidence files' bytes
+    in the database."""
     config = config or default_config()
     if not config.evaluation:
         raise ConfigError(config.path, ["evaluation.indicators: missing (the 绩效自评表 needs each KPI's 一级/二级 "
@@ -404,7 +408,7 @@ def collect(con: duckdb.DuckDBPyConnection, as_of: dt.date, lang: str = "zh", co
     step(0.3, "ledgers")
     activities = _activities(con, by_id, as_of, lang)
     step(0.4, "evidence")
-    evidence, blobs = _evidence(con, results, as_of)
+    evidence, blobs = _evidence(con, results, as_of, contents)
     return AcceptanceData(as_of, lang, config, store.demo_loaded(con), results, lines,
                           budget.budget_groups(lines, config), budget.payments_by_payee(con, as_of), stages, early,
                           activities, evidence, blobs)
@@ -778,9 +782,10 @@ def self_evaluation_xlsx(data: AcceptanceData) -> bytes:
     red = book.add_format({**font, "font_color": "#C00000"})
     sheet = book.add_worksheet(w("self_eval", lang)[:31])
     sheet.set_column(0, 1, 12)
-    sheet.set_column(2, 2, 26)
-    sheet.set_column(3, 7, 13)
-    sheet.set_column(8, 8, 40)
+    sheet.set_column(2, 2, 28)
+    sheet.set_column(3, 4, 20 if en else 14)
+    sheet.set_column(5, 7, 10)
+    sheet.set_column(8, 8, 50)
     sheet.merge_range(0, 0, 0, 8, w("self_eval", lang), title)
     sheet.set_row(0, 32)
     sub = (f"（数据截至{format_date(data.as_of, lang)}）" if not en else f"(data as of {data.as_of})")
@@ -809,6 +814,7 @@ def self_evaluation_xlsx(data: AcceptanceData) -> bytes:
     sheet.write(6, 5, format_value(b.id, b.value, lang), center)
     sheet.write_number(6, 6, budget_row.score, number)
     sheet.merge_range(6, 7, 6, 8, _deviation(b, lang), cell if b.status == "achieved" else red)
+    sheet.set_row(6, 30)  # spreadsheet programs do not grow a row for wrapped text they did not write
 
     header = ["level1", "level2", "level3", "annual_target", "actual", "rate", "points", "score", "deviation"]
     top = 8
@@ -825,6 +831,8 @@ def self_evaluation_xlsx(data: AcceptanceData) -> bytes:
         sheet.write_number(at, 6, row.points, number)
         sheet.write_number(at, 7, row.score, number)
         sheet.write(at, 8, _deviation(r, lang), cell if r.status == "achieved" else red)
+        if r.status != "achieved":
+            sheet.set_row(at, 30)  # the gap and the request for causes take two lines
     # 一级 and 二级 cells merged over their runs, as the paper form draws them.
     for column, key in ((0, lambda x: x.level1), (1, lambda x: (x.level1, x.level2))):
         start = 0
@@ -887,6 +895,12 @@ def _cell_text(value):
     return value
 
 
+def _display_width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def _frame_xlsx(sheets: list[tuple[str, pd.DataFrame, set[int]]]) -> bytes:
     """Frames as sheets; rows whose index is in the set are written in red."""
     import xlsxwriter
@@ -901,7 +915,9 @@ def _frame_xlsx(sheets: list[tuple[str, pd.DataFrame, set[int]]]) -> bytes:
         sheet = book.add_worksheet(_safe(name)[:31])
         for c, column in enumerate(frame.columns):
             sheet.write(0, c, str(column), head)
-            sheet.set_column(c, c, 16)
+            # As wide as the header and the first rows need (CJK characters count double), within bounds.
+            sample = [str(column), *(str(v) for v in frame.iloc[:200, c] if v is not None)]
+            sheet.set_column(c, c, min(60, max(8, 2 + max(_display_width(t) for t in sample))))
         for r, values in enumerate(frame.itertuples(index=False), start=1):
             fmt = red if (r - 1) in red_rows else None
             for c, value in enumerate(values):
@@ -918,6 +934,9 @@ def _frame_xlsx(sheets: list[tuple[str, pd.DataFrame, set[int]]]) -> bytes:
                 else:
                     sheet.write_string(r, c, str(value), fmt)
         sheet.freeze_panes(1, 0)
+        sheet.set_landscape()
+        sheet.set_paper(9)  # A4
+        sheet.fit_to_pages(1, 0)
     book.close()
     return buffer.getvalue()
 
@@ -937,7 +956,7 @@ def index_frame(data: AcceptanceData) -> tuple[pd.DataFrame, set[int]]:
                                "(personal data masked)")})
         if not ev.files:
             red.add(len(rows))
-            rows.append({"code": f"{ev.code}-—", "kpi": r.name, "value": format_value(r.id, r.value, lang), "file": "",
+            rows.append({"code": ev.code, "kpi": r.name, "value": format_value(r.id, r.value, lang), "file": "",
                          "about": w("no_evidence", lang)})
         for f in ev.files:
             rows.append({"code": f["code"], "kpi": r.name, "value": format_value(r.id, r.value, lang),
@@ -980,6 +999,8 @@ def stage_frames(data: AcceptanceData) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def evidence_zip(data: AcceptanceData, progress: Progress | None = None) -> bytes:
+    if data.blobs is None:
+        raise ValueError("the evidence contents were not read: collect(..., contents=True)")
     lang = data.lang
     buffer = io.BytesIO()
     index, red = index_frame(data)
@@ -995,7 +1016,7 @@ def evidence_zip(data: AcceptanceData, progress: Progress | None = None) -> byte
             pack.writestr(f"{folder}/{ev.code}-00_{w('ledger', lang)}.xlsx",
                           _frame_xlsx([(r.name, row_labels(ev.rows, r.id, lang), set())]))
             for f in ev.files:
-                pack.writestr(f"{folder}/{_evidence_name(f)}", data.blobs.get(f["sha256"], b""))
+                pack.writestr(f"{folder}/{_evidence_name(f)}", data.blobs[f["sha256"]])
             if progress:
                 progress(0.6 + 0.35 * (n + 1) / len(data.results), r.name)
     return buffer.getvalue()
@@ -1012,16 +1033,4 @@ def build(data: AcceptanceData, progress: Progress | None = None) -> dict[str, b
     files[names["pack"]] = evidence_zip(data, step)
     step(1.0, "")
     return files
-
-
-def write(con: duckdb.DuckDBPyConnection, as_of: dt.date, out_dir: Path, lang: str = "zh",
-          config: CountyConfig | None = None) -> list[Path]:
-    data = collect(con, as_of, lang, config)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, content in build(data).items():
-        path = out_dir / name
-        path.write_bytes(content)
-        paths.append(path)
-    return paths
 

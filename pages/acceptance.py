@@ -29,7 +29,7 @@ st.caption(L(f"按实施方案“审核验收”要求，生成截至 {format_da
              "(the as-of date on the left)."))
 
 try:
-    data = state.acceptance_data(frame.as_of, frame.lang, frame.version)
+    data = state.acceptance_preview(frame.as_of, frame.lang, frame.version)
 except ConfigError as exc:
     st.error(L("配置文件有误：", "Configuration problems: ") + "；".join(exc.problems))
     st.stop()
@@ -52,8 +52,9 @@ with st.container(border=True):
         def step(fraction: float, message: str) -> None:
             bar.progress(min(1.0, fraction), text=(L("正在生成：", "Building: ") + message) if message else None)
         try:
-            st.session_state[key] = actions.acceptance_files(user, data, step)
-        except PermissionDenied as exc:
+            full = state.acceptance_data(frame.as_of, frame.lang, step)
+            st.session_state[key] = actions.acceptance_files(user, full, step)
+        except (PermissionDenied, PackTooLarge) as exc:
             st.error(exc.message(frame.lang))
         bar.empty()
     files = st.session_state.get(key)
@@ -74,7 +75,11 @@ if data.demo:
     st.warning(L("当前为演示数据：生成的文件会标注“演示数据”，不得用于验收。",
                  "Demo data: the files are marked as such and are not for acceptance."))
 missing = [r for r in data.results if not data.evidence[r.id].files]
-if missing:
+if missing and len(missing) == len(data.results):
+    st.warning(L("尚无任何佐证材料：在“数据导入 → 导入记录”中为各台账的导入上传佐证（PDF、JPG、PNG）。",
+                 "No evidence is attached yet: attach it (PDF, JPG, PNG) to the ledgers' loads on Data import → "
+                 "Load history."), icon=":material/attach_file:")
+elif missing:
     st.warning(L(f"{len(missing)} 项指标尚无佐证材料（在“数据导入 → 导入记录”中为对应台账的导入上传佐证）：",
                f"{len(missing)} indicators have no evidence attached (attach it to their loads on Data import → "
                "Load history): ") + ("、" if not en else ", ").join(r.name for r in missing), icon=":material/attach_file:")
