@@ -26,7 +26,7 @@ from pathlib import Path
 
 from . import store
 from .config import PROJECT_ROOT
-from .i18n import BilingualError
+from .errors import BilingualError
 
 RENDER_TIMEOUT_S = 180.0
 WAIT_S = 45.0  # how long a request waits for the renderer before it is told to come back

@@ -25,7 +25,7 @@ import pandas as pd
 from . import store
 from .config import ConfigError, default_config, load_config
 from .datasets import DATASETS
-from .i18n import BilingualError
+from .errors import BilingualError
 from .registry import KPI_BY_ID, KPIS
 from .scorecard import KpiResult, latest_data_date, scorecard
 from .status import STATUSES
