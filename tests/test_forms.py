@@ -1,0 +1,182 @@
+"""Forms as county offices file them (issue 13): every file of tests/forms/files, made by LibreOffice from
+tests/forms/make_forms.py as .xlsx, .xls, .ods and CSV (GBK, UTF-8 with BOM), either loads with exactly the
+hand-computed rows below or is refused with a message naming the row (where there is one) and the fix.
+
+A file accepted with any stored figure other than the expected one fails here, whatever else it reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from metrics import ingest, store
+from metrics.config import default_config
+from metrics.registry import KPI_BY_ID
+from metrics.scorecard import evaluate
+
+from .ledgers import csv_bytes
+
+FILES = Path(__file__).parent / "forms" / "files"
+TODAY = dt.date(2024, 6, 30)
+D = dt.date
+
+SESSION_001 = "场次编号,培训日期,乡镇,培训主题,培训形式\nPX2023-001,2023-03-15,布尔津镇,直播带货,线下\n"
+TALENTS = ("达人编号,姓名,乡镇,类型,孵化日期,具备直播带货能力\nDR001,阿依古丽,禾木,主播,2023-04-20,是\n"
+           "DR002,张三,冲乎尔,主播,2023-04-20,是\n")
+
+# form -> what must be stored: {table: (columns, rows in key order)}, the warnings (code, row) that must be among
+# the problems, and per KPI its value as of a date. Arithmetic beside each figure.
+LOADS = {
+    "f01_expenditures_title_unit": dict(
+        stored={"expenditures": (("voucher", "line", "amount"), [
+            ("PZ2023-001", "3.2", 12.5),  # 125000 元 under 单位：元 = 125000 / 10000 = 12.5 万元
+            ("PZ2023-002", "3.2", 5.0),  # 50000 元 = 5 万元
+        ])},
+        warnings=[("w_title_unit", 3), ("w_skipped_row", 6), ("w_skipped_row", 7)]),
+    "f05_retail_two_row_header": dict(
+        stored={"online_retail": (("month", "total", "agri"), [
+            (D(2023, 1, 1), 1520.5, 410.2), (D(2023, 2, 1), 1380.0, 395.8), (D(2023, 3, 1), 1610.25, 430.0),
+        ])},
+        # 合计 4510.75 = 1520.5 + 1380 + 1610.25 and 1236 = 410.2 + 395.8 + 430: it adds up, so no mismatch warning
+        warnings=[("w_two_row_header", 3), ("w_skipped_row", 7)], absent=["w_total_mismatch"]),
+    "f06_retail_year_captions": dict(
+        stored={"online_retail": (("month", "total", "agri"), [
+            (D(2023, 11, 1), 1000.0, 300.0), (D(2023, 12, 1), 1200.0, 350.0), (D(2024, 1, 1), 900.0, 250.0),
+        ])},
+        # 累计 3100 = 1000 + 1200 + 900 (all rows above, across the 2024年 caption); 900 = 300 + 350 + 250
+        warnings=[("w_skipped_row", 2), ("w_skipped_row", 5), ("w_skipped_row", 7), ("w_skipped_row", 8),
+                  ("w_skipped_row", 9)], absent=["w_total_mismatch"]),
+    "f07_attendance_session_in_title": dict(
+        before=[SESSION_001],
+        stored={"training_attendance": (("session_id", "trainee_id", "township"), [
+            ("PX2023-001", "XY0001", "冲乎尔镇"),
+            ("PX2023-001", "XY0002", "禾木哈纳斯蒙古族乡"),  # ＸＹ０００２ folded; 禾木 is the short form
+            ("PX2023-001", "XY0003", "布尔津镇"),  # session from the title ＰＸ２０２３－００１, NFKC-folded
+        ])},
+        warnings=[("w_title_value", 2), ("w_skipped_row", 7), ("w_skipped_row", 8)], absent=["w_total_mismatch"],
+        kpis={("training_person_times", D(2023, 12, 31)): 3}),  # 3 rows, the session (2023-03-15) is before
+    "f09_workbook_sessions_attendance": dict(
+        stored={"training_sessions": (("session_id", "township"), [
+            ("PX2023-101", "布尔津镇"), ("PX2023-102", "冲乎尔镇")]),
+            "training_attendance": (("session_id", "trainee_id"), [
+                ("PX2023-101", "XY0101"), ("PX2023-101", "XY0102"),
+                ("PX2023-102", "XY0101"),  # ＰＸ２０２３－１０２ matches the session typed half-width
+            ])},
+        warnings=[("w_sheet_skipped", None)],
+        kpis={("training_person_times", D(2023, 12, 31)): 3,  # 3 attendance rows
+              ("training_people", D(2023, 12, 31)): 2}),  # XY0101 twice + XY0102 = 2 people
+    "f10_workbook_years": dict(
+        stored={"expenditures": (("voucher", "amount"), [
+            ("PZ2023-041", 12.5), ("PZ2023-042", 8.0), ("PZ2024-001", 20.0), ("PZ2024-002", 6.75),
+        ])},
+        # 小计 26.75 = 20 + 6.75 (its sheet's rows)
+        warnings=[("w_sheets_combined", None), ("w_sheet_skipped", None), ("w_skipped_row", 4)],
+        absent=["w_total_mismatch"]),
+    "f13_followers_fullwidth": dict(
+        before=[TALENTS],
+        stored={"follower_snapshots": (("talent_id", "platform", "followers"), [
+            ("DR001", "抖音", 12000),  # ＤＲ００１ folded to DR001; 1.2万 = 12000
+            ("DR002", "快手", 3500),
+        ])},
+        absent=["w_unknown_talent"],
+        kpis={("streamers_10k", D(2024, 6, 30)): 1}),  # DR001: 12000 >= 10000 and sells live; DR002 3500
+    "f14_logistics_total_mismatch": dict(
+        stored={"logistics_subsidies": (("waybill", "amount"), [
+            ("YT0000000001", 8.0), ("YT0000000002", 12.5), ("YT0000000003", 6.0),
+        ])},
+        warnings=[("w_skipped_row", 5), ("w_total_mismatch", 5)]),  # 合计 30, rows add up to 8 + 12.5 + 6 = 26.5
+    "f16_sessions_township_captions": dict(
+        stored={"training_sessions": (("session_id", "township", "mode"), [
+            ("PX2023-301", "禾木哈纳斯蒙古族乡", "线下"), ("PX2023-302", "禾木哈纳斯蒙古族乡", "线下"),
+            ("PX2023-303", "冲乎尔镇", "线上"),
+        ])},
+        warnings=[("w_skipped_row", 2), ("w_skipped_row", 5), ("w_skipped_row", 7), ("w_skipped_row", 8)]),
+}
+
+# form -> the errors (code, spreadsheet row or None for the whole file or sheet), and words of the fix.
+REFUSALS = {
+    # 125000 + 8000 = 133000 万元 > 500 万元; 125000 > 100 (line 3.2); 8000 > 60 (line 1.1)
+    "f02_expenditures_yuan_undeclared": ([("amount_over_budget", None), ("amount_over_line", 2),
+                                          ("amount_over_line", 3)], "单位"),
+    "f03_expenditures_plan_actual": ([("two_columns_one_field", 2)], "只保留"),
+    "f04_expenditures_no_subheader": ([("data_without_header", 2)], "补上表头"),
+    "f08_attendance_id_as_number": ([("id_number_as_number", 2), ("id_number_as_number", 3)], "文本格式"),
+    "f11_workbook_year_missing_column": ([("sheet_missing_columns", None)], "预算科目"),
+    "f12_sessions_as_talents": ([("wrong_ledger", None)], "培训场次"),
+    "f15_expenditures_unit_conflict": ([("unit_conflict", 2)], "同一单位"),
+}
+DATASET_GIVEN = {"f12_sessions_as_talents": "talents"}
+PRELOAD = {"f08_attendance_id_as_number": [SESSION_001]}
+
+
+def corpus() -> list[Path]:
+    return sorted(FILES.iterdir())
+
+
+def form_of(path: Path) -> str:
+    return path.name.split(".")[0]
+
+
+def test_the_corpus_covers_every_form_in_every_format():
+    files = corpus()
+    assert len(files) >= 40
+    assert {form_of(p) for p in files} == set(LOADS) | set(REFUSALS)
+    assert {p.name.split(".", 1)[1] for p in files} == {"xlsx", "xls", "ods", "gbk.csv", "utf8bom.csv"}
+
+
+@pytest.mark.parametrize("path", corpus(), ids=lambda p: p.name)
+def test_form_loads_exactly_or_is_refused_with_a_fix(con, path):
+    form = form_of(path)
+    spec = LOADS.get(form, {})
+    for text in spec.get("before", []) + PRELOAD.get(form, []):
+        assert ingest.ingest_files(con, [("before.csv", csv_bytes(text))]).committed
+    before = {t: store.one(con, f'SELECT count(*) FROM "{t}"')[0] for t in ("expenditures", "training_attendance")}
+    result = ingest.ingest_files(con, [(path.name, path.read_bytes())], DATASET_GIVEN.get(form), today=TODAY)
+    found = [(p.code, p.row) for p in result.problems]
+
+    if form in REFUSALS:
+        expected, fix = REFUSALS[form]
+        assert not result.committed, f"{path.name} was accepted: {found}"
+        assert sorted((p.code, p.row) for p in result.errors) == sorted(expected)
+        for error in result.errors:
+            zh, en = error.as_text("zh"), error.as_text("en")
+            if error.row is not None:
+                assert f"第 {error.row} 行" in zh and f"row {error.row}" in en
+            assert en != zh and "{" not in zh + en
+        assert any(fix in e.message() for e in result.errors)
+        assert {t: store.one(con, f'SELECT count(*) FROM "{t}"')[0] for t in before} == before
+        return
+
+    assert result.committed, [e.as_text() for e in result.errors]
+    for table, (columns, rows) in spec["stored"].items():
+        cols = ", ".join(f'"{c}"' for c in columns)
+        stored = con.execute(f'SELECT {cols} FROM "{table}" ORDER BY {cols}').fetchall()
+        assert stored == sorted(rows), f"{path.name}: {table}"
+    for warning in spec.get("warnings", []):
+        assert warning in found, f"{path.name}: {warning} not in {found}"
+    for code in spec.get("absent", []):
+        assert code not in {c for c, _ in found}, f"{path.name}: {code}"
+    for (kpi_id, as_of), value in spec.get("kpis", {}).items():
+        assert evaluate(con, KPI_BY_ID[kpi_id], as_of, default_config()).value == value
+
+
+def test_skipped_rows_are_named_in_words_a_clerk_knows(con):
+    result = ingest.ingest_files(con, [(p.name, p.read_bytes()) for p in FILES.glob("f06_*.xlsx")], today=TODAY)
+    kinds = [p.message() for p in result.problems if p.code == "w_skipped_row"]
+    assert kinds == ["是分组标题，已跳过", "是分组标题，已跳过", "是合计行，已跳过", "是表尾，已跳过", "是表尾，已跳过"]
+    assert [p.message("en") for p in result.problems if p.code == "w_skipped_row"][2] == "is a totals row; skipped"
+
+
+@pytest.mark.parametrize("path", [p for p in corpus() if p.name.endswith(".csv")], ids=lambda p: p.name)
+def test_both_readers_agree_on_every_csv_form(path, monkeypatch):
+    """metrics.columnar and the row-by-row reference give the same rows and problems for every CSV form."""
+    from .test_columnar import _problems, _rows, both_paths
+
+    fast, slow, taken = both_paths(path.name, path.read_bytes(), DATASET_GIVEN.get(form_of(path)), monkeypatch)
+    assert _problems(fast) == _problems(slow)
+    assert _rows(fast) == _rows(slow)
+    if fast.table is not None or any(p.row for p in fast.problems):
+        assert taken == [True], "the form should have gone through metrics.columnar"
