@@ -29,7 +29,7 @@ _TOTAL = re.compile(r"^[(（]?(合计|小计|总计|累计|总合计|本页合�
 _COUNT_TOTAL = re.compile(r"^共(\d+)(人次|人|场次|场|条|笔|项|个|户|家|次|行)$")
 _FOOTER = re.compile(r"^(填表人|填报人|审核人|复核人|制表人|经办人|负责人|单位负责人|分管领导|填报日期|填表日期|制表日期"
                      r"|填报单位|制表单位|(制表|审核|备注|说明|注|附注|填表说明)([:：]|$))")
-_CAPTION = re.compile(r"^(\d{4}年度?|\d{4}年\d{1,2}月份?|[一二三四五六七八九十]+[、.．]\S*|[（(][一二三四五六七八九十\d]+[)）]\S*"
+_CAPTION = re.compile(r"^(\d{4}年\S{0,15}|[一二三四五六七八九十]+[、.．]\S*|[（(][一二三四五六七八九十\d]+[)）]\S*"
                       r"|第[一二三四五六七八九十\d]+(季度|批|期|部分)\S*)$")
 # A cell that can carry a mark starts with one of these (after NFKC and trimming). metrics.columnar's fast text
 # patterns exclude them so that every marked cell goes through cell_mark.

@@ -180,3 +180,121 @@ def test_both_readers_agree_on_every_csv_form(path, monkeypatch):
     assert _rows(fast) == _rows(slow)
     if fast.table is not None or any(p.row for p in fast.problems):
         assert taken == [True], "the form should have gone through metrics.columnar"
+
+
+# ---------------------------------------------------------------------------------------- corrected ledger
+
+EXPENDITURES_V1 = ("凭证号,支付日期,预算科目,金额（万元）\nPZ2023-005,2023-04-01,3.2,10\nPZ2023-006,2023-04-02,3.2,2\n"
+                   "PZ2023-007,2023-04-03,1.1,3\n")
+# The clerk's corrected ledger: PZ2023-005 changed (10 -> 11), PZ2023-006 deleted, PZ2023-007 unchanged.
+EXPENDITURES_V2 = "凭证号,支付日期,预算科目,金额（万元）\nPZ2023-005,2023-04-01,3.2,11\nPZ2023-007,2023-04-03,1.1,3\n"
+
+
+def amounts(con) -> list[tuple]:
+    return con.execute("SELECT voucher, amount FROM expenditures ORDER BY voucher").fetchall()
+
+
+def test_a_corrected_ledger_reports_the_stored_rows_it_lacks(con):
+    assert ingest.ingest_files(con, [("v1.csv", csv_bytes(EXPENDITURES_V1))]).committed
+    result = ingest.ingest_files(con, [("v2.csv", csv_bytes(EXPENDITURES_V2))])
+    (warning,) = [p for p in result.problems if p.code == "w_stored_not_in_file"]
+    assert warning.message() .startswith("库中有 1 行不在本文件中：PZ2023-006")
+    assert "--replace" in warning.message("en")
+    # Without replace the deleted row stays: 11 + 2 + 3 万元.
+    assert amounts(con) == [("PZ2023-005", 11.0), ("PZ2023-006", 2.0), ("PZ2023-007", 3.0)]
+
+
+def test_replace_makes_the_file_the_whole_ledger_and_undo_puts_it_back(con):
+    assert ingest.ingest_files(con, [("v1.csv", csv_bytes(EXPENDITURES_V1))]).committed
+    preview = ingest.ingest_files(con, [("v2.csv", csv_bytes(EXPENDITURES_V2))], replace=True, dry_run=True)
+    assert preview.outcomes[0].removed == 1 and len(amounts(con)) == 3  # a preview changes nothing
+    result = ingest.ingest_files(con, [("v2.csv", csv_bytes(EXPENDITURES_V2))], replace=True)
+    outcome = result.outcomes[0]
+    assert (outcome.replaced, outcome.removed) == (1, 1)
+    assert "已删除库中不在 v2.csv（资金支出）中的 1 行" in outcome.summary()
+    assert amounts(con) == [("PZ2023-005", 11.0), ("PZ2023-007", 3.0)]  # 11 + 3 = 14 万元 spent
+    assert ingest.undo(con, outcome.load_id).ok
+    assert amounts(con) == [("PZ2023-005", 10.0), ("PZ2023-006", 2.0), ("PZ2023-007", 3.0)]
+
+
+def test_replace_with_nothing_else_changed_is_still_a_load_that_can_be_undone(con):
+    assert ingest.ingest_files(con, [("v1.csv", csv_bytes(EXPENDITURES_V1))]).committed
+    fewer = "凭证号,支付日期,预算科目,金额（万元）\nPZ2023-005,2023-04-01,3.2,10\n"
+    outcome = ingest.ingest_files(con, [("v3.csv", csv_bytes(fewer))], replace=True).outcomes[0]
+    assert outcome.status == "loaded" and outcome.load_id and outcome.removed == 2
+    assert amounts(con) == [("PZ2023-005", 10.0)]
+    assert ingest.undo(con, outcome.load_id).ok and len(amounts(con)) == 3
+
+
+def test_replace_refuses_to_leave_attendance_without_its_session(con):
+    sessions = SESSION_001 + "PX2023-002,2023-04-15,禾木,网店运营,线下\n"
+    assert ingest.ingest_files(con, [("s.csv", csv_bytes(sessions)),
+                                     ("a.csv", csv_bytes("场次编号,学员编号\nPX2023-002,XY1\n"))]).committed
+    result = ingest.ingest_files(con, [("s2.csv", csv_bytes(SESSION_001))], replace=True)
+    assert not result.committed and [e.code for e in result.errors] == ["replace_blocked_orphans"]
+    assert store.one(con, "SELECT count(*) FROM training_sessions")[0] == 2
+
+
+def test_fine_files_of_a_refused_batch_are_not_called_identical(con):
+    good = csv_bytes(SESSION_001)
+    bad = csv_bytes("运单号,发货日期,企业,补贴金额（元）\nYT1,2023-13-08,合作社,8\n")
+    result = ingest.ingest_files(con, [("good.csv", good), ("bad.csv", bad)])
+    summary = result.outcomes[0].summary()
+    assert result.outcomes[0].status == "not_loaded"
+    assert "完全相同" not in summary and "其他文件有错误" in summary
+
+
+def test_cli_replace_flag(tmp_path, monkeypatch):
+    from metrics.__main__ import main
+
+    db = tmp_path / "cli.duckdb"
+    v1, v2 = tmp_path / "v1.csv", tmp_path / "v2.csv"
+    v1.write_bytes(csv_bytes(EXPENDITURES_V1))
+    v2.write_bytes(csv_bytes(EXPENDITURES_V2))
+    assert main(["--db", str(db), "ingest", str(v1)]) == 0
+    assert main(["--db", str(db), "ingest", "--replace", str(v2)]) == 0
+    con = store.connect(db)
+    try:
+        assert amounts(con) == [("PZ2023-005", 11.0), ("PZ2023-007", 3.0)]
+    finally:
+        con.close()
+
+
+# ------------------------------------------------------------------------------------------ file types
+
+def test_an_et_file_is_read_as_the_spreadsheet_it_usually_is(con):
+    content = (FILES / "f16_sessions_township_captions.xls").read_bytes()
+    result = ingest.ingest_files(con, [("场次.et", content)], today=TODAY)
+    assert result.committed and result.outcomes[0].added == 3
+
+
+def test_an_unreadable_et_file_says_save_as_xlsx(con):
+    (error,) = ingest.ingest_files(con, [("场次.et", b"not a workbook at all")]).errors
+    assert error.code == "save_as_xlsx" and "请在 WPS 中另存为 .xlsx" in error.message()
+    assert ".ods" in error.message() and ".xlsb" in error.message("en")
+
+
+def test_marked_rows_inside_a_big_csv_take_no_fast_path(monkeypatch):
+    """25,000 waybills: the waybill column takes Arrow's fast text path, which must leave every cell that can mark
+    a totals row, footer or caption to Python (a 合计 long enough to look like a waybill number included)."""
+    from .test_columnar import _problems, _rows, both_paths
+
+    lines = ["运单号,发货日期,企业,补贴金额（元）"]
+    for i in range(25_000):
+        if i == 10_000:
+            lines.append("2023年第四季度运单汇总,,,")  # a caption of one cell, 年 inside
+        lines.append(f"YT{i:010d},2023-10-08,合作社{i % 50},{1 + i % 7}")
+    lines.append("合计全部运单共计金额,,,100000")  # 10 ideographs, no space: the shape of a waybill number
+    lines.append("填表人：张三审核人：李四,,,")
+    content = "\n".join(lines).encode("utf-8")
+    fast, slow, taken = both_paths("big.csv", content, "logistics_subsidies", monkeypatch)
+    assert taken == [True]
+    assert _problems(fast) == _problems(slow) and _rows(fast) == _rows(slow)
+    # Rows: header 1, waybills from 2, the caption at 10,002, the totals row at 25,003 and the footer at 25,004.
+    assert [(p.code, p.row) for p in fast.problems if p.code.startswith("w_skipped")] == [
+        ("w_skipped_row", 10_002), ("w_skipped_row", 25_003), ("w_skipped_row", 25_004)]
+    assert fast.table.num_rows == 25_000 and not fast.errors
+    # sum of 1 + i % 7 over 25,000 rows = 3,571 full cycles of 28 (= 99,988) + i = 24,997..24,999 -> 1+2+3 = 6
+    # -> 99,994, not the 100,000 the totals row states
+    (mismatch,) = [p for p in fast.problems if p.code == "w_total_mismatch"]
+    assert mismatch.params == {"stated": "100000", "summed": "99994"}
