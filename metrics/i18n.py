@@ -21,7 +21,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "the headers fit several datasets: {candidates}; name one"),
     "missing_column": ("缺少必填列「{column}」", "required column '{column}' is missing"),
     "missing_one_of": ("「{a}」与「{b}」两列至少要有一列", "one of the columns '{a}' and '{b}' is needed"),
-    "duplicate_column": ("列「{column}」出现了两次", "column '{column}' appears twice"),
     "no_rows": ("表头下面没有数据行", "no data rows below the header"),
     "too_large": ("文件过大（{detail}），上限为 {limit}", "the file is too large ({detail}); the limit is {limit}"),
     # cell-level problems

@@ -198,7 +198,7 @@ def test_a_corrected_ledger_reports_the_stored_rows_it_lacks(con):
     assert ingest.ingest_files(con, [("v1.csv", csv_bytes(EXPENDITURES_V1))]).committed
     result = ingest.ingest_files(con, [("v2.csv", csv_bytes(EXPENDITURES_V2))])
     (warning,) = [p for p in result.problems if p.code == "w_stored_not_in_file"]
-    assert warning.message() .startswith("库中有 1 行不在本文件中：PZ2023-006")
+    assert warning.message().startswith("库中有 1 行不在本文件中：PZ2023-006")
     assert "--replace" in warning.message("en")
     # Without replace the deleted row stays: 11 + 2 + 3 万元.
     assert amounts(con) == [("PZ2023-005", 11.0), ("PZ2023-006", 2.0), ("PZ2023-007", 3.0)]
@@ -298,3 +298,35 @@ def test_marked_rows_inside_a_big_csv_take_no_fast_path(monkeypatch):
     # -> 99,994, not the 100,000 the totals row states
     (mismatch,) = [p for p in fast.problems if p.code == "w_total_mismatch"]
     assert mismatch.params == {"stated": "100000", "summed": "99994"}
+
+
+def workbook(sheets: dict[str, list[list]]) -> bytes:
+    import io
+
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    for name, rows in sheets.items():
+        sheet = book.add_worksheet(name)
+        for r, row in enumerate(rows):
+            sheet.write_row(r, 0, row)
+    book.close()
+    return buffer.getvalue()
+
+
+def test_a_key_in_two_sheets_of_one_ledger_is_refused_naming_the_other_sheet(con):
+    header = ["凭证号", "支付日期", "预算科目", "金额（万元）"]
+    content = workbook({"2023年": [header, ["PZ2023-006", "2023-04-02", "3.2", 2]],
+                        "2024年": [header, ["PZ2024-001", "2024-03-05", "3.2", 5], ["PZ2023-006", "2024-04-02", "3.2", 3]]})
+    result = ingest.ingest_files(con, [("支出.xlsx", content)])
+    (error,) = result.errors
+    assert (error.code, error.sheet, error.row) == ("duplicate_key_sheet", "2024年", 3)
+    assert "与工作表「2023年」第 2 行重复（PZ2023-006）" in error.message()
+
+
+def test_amount_in_yuan_beside_amount_in_wan_names_both_columns(con):
+    text = "凭证号,支付日期,预算科目,金额（万元）,金额（元）\nPZ1,2023-04-02,3.2,12.5,125000\n"
+    (error,) = ingest.ingest_files(con, [("a.csv", csv_bytes(text))]).errors
+    assert error.code == "two_columns_one_field"
+    assert error.message().startswith("「金额（万元）」（第 D 列）与「金额（元）」（第 E 列）都对应「金额」")
