@@ -58,6 +58,7 @@ class ParsedFile:
     sheet_name: str | None = None
     table: pa.Table | None = None  # the rows as they will be stored
     problems: list[Problem] = field(default_factory=list)
+    from_sheets: str | None = None  # in a workbook of several sheets: the ones this ledger was read from
 
     @property
     def errors(self) -> list[Problem]:
@@ -147,7 +148,8 @@ def _parse_workbook(file_name: str, sha256: str, sheets: list[Sheet], dataset: s
     ledgers: list[ParsedFile] = []
     for name, members in groups.items():
         ds = DATASETS[name]
-        parsed = ParsedFile(file_name, sha256, ds, "、".join(str(s.name) for s, _ in members))
+        sheet_names = "、".join(str(s.name) for s, _ in members)
+        parsed = ParsedFile(file_name, sha256, ds, sheet_names, from_sheets=sheet_names)
         tables = []
         for sheet, match in members:
             part = ParsedFile(file_name, sha256, ds, sheet.name)

@@ -330,3 +330,11 @@ def test_amount_in_yuan_beside_amount_in_wan_names_both_columns(con):
     (error,) = ingest.ingest_files(con, [("a.csv", csv_bytes(text))]).errors
     assert error.code == "two_columns_one_field"
     assert error.message().startswith("「金额（万元）」（第 D 列）与「金额（元）」（第 E 列）都对应「金额」")
+
+
+def test_a_workbook_says_which_sheets_each_ledger_came_from(con):
+    path = FILES / "f10_workbook_years.xlsx"
+    result = ingest.ingest_files(con, [(path.name, path.read_bytes())], today=TODAY)
+    assert result.outcomes[0].summary().startswith("已导入 f10_workbook_years.xlsx「2023年、2024年」（资金支出）：新增 4 行")
+    (skipped,) = [p for p in result.problems if p.code == "w_sheet_skipped"]
+    assert skipped.sheet == "封面" and "已跳过" in skipped.as_text()
