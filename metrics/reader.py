@@ -348,8 +348,10 @@ def _two_row_header(top: list, bottom: list, lookup: dict[str, str], dataset: st
             j -= 1
         if j >= 0 and all(filled(bottom, k) for k in range(j, i + 1)):
             group_of[i] = j
-    if not any(not filled(top, i) for i in group_of):
-        return None  # no group spans two columns: the row below is data (or a second header) of its own
+    if not any(not filled(top, i) and i < len(top) for i in group_of):
+        # No group spans two columns (a cell beyond the end of a CSV header row is no merged cell): the row below
+        # is data, or a header of its own.
+        return None
     cells: dict[int, tuple[list[str], str]] = {}
     for i in range(width):
         if i in group_of:

@@ -338,3 +338,13 @@ def test_a_workbook_says_which_sheets_each_ledger_came_from(con):
     assert result.outcomes[0].summary().startswith("已导入 f10_workbook_years.xlsx「2023年、2024年」（资金支出）：新增 4 行")
     (skipped,) = [p for p in result.problems if p.code == "w_sheet_skipped"]
     assert skipped.sheet == "封面" and "已跳过" in skipped.as_text()
+
+
+def test_a_first_data_row_of_words_is_not_taken_for_sub_headers(con):
+    """Only a group header merged over blank cells makes the row below sub-headers: a CSV data row of plain
+    words with one cell more than its header row is data (the header row ends before it: nothing is merged)."""
+    text = "名称,乡镇,类型,社区团购覆盖\n友谊峰社区,布尔津镇,社区,是,已核实\n河堤村,冲乎尔,村,否\n"
+    result = ingest.ingest_files(con, [("c.csv", csv_bytes(text))])
+    assert result.committed, [e.as_text() for e in result.errors]
+    assert con.execute("SELECT name, covered FROM communities ORDER BY name").fetchall() == [
+        ("友谊峰社区", True), ("河堤村", False)]
