@@ -226,7 +226,7 @@ def validate(parsed, sheet, match, ds: Dataset, ctx, add, header_text: dict[str,
             plans.append(_extra_plan(i, match.extras[i]))
         else:
             plans.append(_other_plan(i))
-    for k, (key, (_, value)) in enumerate(match.constants.items()):
+    for k, (key, (_, value, _row)) in enumerate(match.constants.items()):
         raw = raw.append_column(f"c{width + k}", pa.array([value] * raw.num_rows, pa.string()))
         plans.append(_contract_plan(width + k, ds.column(key), header_text[key], match.units.get(key), ctx))
         plans[-1].virtual = True

@@ -144,14 +144,14 @@ class Title:
     unit: str | None = None  # 元 or 万元, from 单位：元
     unit_cell: str | None = None
     units_conflict: list[str] = field(default_factory=list)  # two different units declared
-    values: dict[str, tuple[str, str]] = field(default_factory=dict)  # column key -> (the cell, its value)
+    values: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # key -> (the cell, its value, row)
 
 
 def read_title(title_rows: list[list], key_of, present: set[str]) -> Title:
     """Units (`单位：万元`) and `名称：值` pairs naming a contract column the table lacks (`场次编号：PX2023-001`);
     key_of(name) is the contract column a header spelling names, or None."""
     title = Title()
-    for row in title_rows:
+    for number, row in enumerate(title_rows, start=1):
         for cell in row:
             if not isinstance(cell, str) or not cell.strip():
                 continue
@@ -168,7 +168,7 @@ def read_title(title_rows: list[list], key_of, present: set[str]) -> Title:
                     continue
                 key = key_of(m.group(1))
                 if key is not None and key not in present and key not in title.values:
-                    title.values[key] = (part.strip(), m.group(2))
+                    title.values[key] = (part.strip(), m.group(2), number)
     return title
 
 

@@ -276,8 +276,8 @@ class HeaderMatch:
     texts: dict[int, str] = field(default_factory=dict)  # cell index -> header as written ("金额（万元）/实际")
     first_row: int | None = None  # index of the first header row when the header takes two rows
     width: int = 0  # cells in the header row(s): the table's width
-    # column key -> (the title cell, its value): a column the table lacks, given once above it (场次编号：PX2023-001)
-    constants: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # column key -> (the title cell, its value, its row): a column the table lacks, given once above it (场次编号：PX2023-001)
+    constants: dict[str, tuple[str, str, int]] = field(default_factory=dict)
 
     @property
     def top(self) -> int:

@@ -297,9 +297,9 @@ def _header(parsed: ParsedFile, sheet, match: HeaderMatch, ds: Dataset, add) -> 
             continue
         if unit in ("万元", "元") and unit != col.unit:
             add("warning", "w_unit_converted", header_row, header_text[key], found=unit, unit=col.unit)
-    for key, (cell, value) in match.constants.items():
+    for key, (cell, value, row) in match.constants.items():
         header_text[key] = cell
-        add("warning", "w_title_value", top, ds.column(key).zh, value, cell=cell, column=ds.column(key).zh)
+        add("warning", "w_title_value", row, ds.column(key).zh, value, cell=cell, column=ds.column(key).zh)
     return header_text
 
 
