@@ -261,7 +261,7 @@ def _parse_sheets(parsed: ParsedFile, sheets: list, dataset: str | None, ctx: Co
     return parsed
 
 
-def _header(parsed: ParsedFile, sheet, match: HeaderMatch, ds: Dataset, add) -> dict[str, str]:
+def _header(sheet, match: HeaderMatch, ds: Dataset, add) -> dict[str, str]:
     """What the header and the title rows above it say: problems and warnings, the unit declared in the title
     applied to amount columns whose header names none, and title `名称：值` pairs as match.constants.
     Returns the header as written of each contract column the file has (or that its title gives)."""
@@ -310,7 +310,7 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
     def add(severity, code, row=None, column=None, value=None, /, **params):
         problems.append(Problem(severity, code, file_name, sheet_name, row, column, value, params))
 
-    header_text = _header(parsed, sheet, match, ds, add)
+    header_text = _header(sheet, match, ds, add)
     if isinstance(sheet, CsvSheet) and ROW_BY_ROW_ONLY.get() is False:
         if columnar.validate(parsed, sheet, match, ds, ctx, add, header_text):
             return
