@@ -348,3 +348,30 @@ def test_a_first_data_row_of_words_is_not_taken_for_sub_headers(con):
     assert result.committed, [e.as_text() for e in result.errors]
     assert con.execute("SELECT name, covered FROM communities ORDER BY name").fetchall() == [
         ("友谊峰社区", True), ("河堤村", False)]
+
+
+MARKED_LINES = ["合计,,,,12", "小计（禾木乡）,,,3,", ",,累计,,", "共23人次,,,,", "填表人：张三,,审核人：李四,,",
+                "注：本表由乡镇填报,,,,", "2024年,,,,", "一、禾木乡,,,,", "（二）冲乎尔镇,,,,", "合计全部运单共计金额,,,,"]
+
+
+@pytest.mark.parametrize("dataset", ["training_attendance", "online_retail", "expenditures", "logistics_subsidies",
+                                     "talents", "events"])
+def test_random_ledgers_with_form_rows_same_answer_both_ways(dataset, monkeypatch):
+    """test_columnar's random ledgers with totals rows, footers and captions dropped in: both readers skip the
+    same rows and report the same problems."""
+    import random
+
+    from .test_columnar import _problems, _rows, both_paths, random_csv
+
+    rng = random.Random(len(dataset))
+    lines = random_csv(dataset, rows=300, seed=len(dataset) + 1, title_rows=1).decode("utf-8").splitlines()
+    width = lines[1].count(",") + 1 if '"' not in lines[1] else None
+    for _ in range(12):
+        cells = rng.choice(MARKED_LINES).split(",")
+        cells = (cells + [""] * 40)[:width or len(cells)]
+        lines.insert(rng.randrange(2, len(lines) + 1), ",".join(cells))
+    fast, slow, taken = both_paths(f"{dataset}.csv", "\n".join(lines).encode("utf-8"), dataset, monkeypatch)
+    assert taken == [True], "the file should have gone through metrics.columnar"
+    assert _problems(fast) == _problems(slow)
+    assert _rows(fast) == _rows(slow)
+    assert any(p.code == "w_skipped_row" for p in fast.problems)
