@@ -94,6 +94,20 @@ LOADS = {
             ("PX2023-303", "冲乎尔镇", "线上"),
         ])},
         warnings=[("w_skipped_row", 2), ("w_skipped_row", 5), ("w_skipped_row", 7), ("w_skipped_row", 8)]),
+    "f17_events_amount_unit_yuan": dict(
+        stored={"events": (("event_id", "deal_amount"), [
+            ("HD2023-01", 120.0),  # 1200000 元 under 金额单位：元 = 1200000 / 10000 = 120 万元
+            ("HD2023-02", 35.0),  # 350000 元 = 35 万元
+        ])},
+        # 总计 1550000 元 = 155 万元 = 120 + 35: no mismatch
+        warnings=[("w_title_unit", 3), ("w_skipped_row", 6), ("w_skipped_row", 7)], absent=["w_total_mismatch"],
+        kpis={("promotion_events", D(2023, 12, 31)): 1}),  # HD2023-01 is the only 推介活动
+    "f18_attendance_total_in_township": dict(
+        before=[SESSION_001],
+        stored={"training_attendance": (("trainee_id", "township"), [
+            ("XY0011", "禾木哈纳斯蒙古族乡"), ("XY0012", "冲乎尔镇")])},
+        warnings=[("w_skipped_row", 4)],
+        kpis={("training_person_times", D(2023, 12, 31)): 2}),
 }
 
 # form -> the errors (code, spreadsheet row or None for the whole file or sheet), and words of the fix.
@@ -124,7 +138,7 @@ def test_the_corpus_covers_every_form_in_every_format():
     files = corpus()
     assert len(files) >= 40
     assert {form_of(p) for p in files} == set(LOADS) | set(REFUSALS)
-    assert {p.name.split(".", 1)[1] for p in files} == {"xlsx", "xls", "ods", "gbk.csv", "utf8bom.csv"}
+    assert {p.name.split(".", 1)[1] for p in files} == {"xlsx", "xlsm", "xls", "ods", "gbk.csv", "utf8bom.csv"}
 
 
 @pytest.mark.parametrize("path", corpus(), ids=lambda p: p.name)

@@ -187,6 +187,26 @@ form("f16_sessions_township_captions", ("场次", [
 ], ["A2:E2", "A5:E5"]))
 
 
+# 17. 金额单位：元 above a header naming no unit, a 序号 column, 总计 merged over 序号…日期, footer in one cell.
+form("f17_events_amount_unit_yuan", ("活动", [
+    ["2023年推介活动统计表", None, None, None, None, None],
+    ["金额单位：元", None, None, None, None, None],
+    ["序号", "活动编号", "活动名称", "类型", "日期", "签约或销售额"],
+    [1, "HD2023-01", "布尔津特色农产品乌鲁木齐推介会", "推介活动", D(2023, 8, 18), 1200000],
+    [2, "HD2023-02", "布尔津县电商创业大赛", "电商创业大赛", D(2023, 10, 10), 350000],
+    ["总计", None, None, None, None, 1550000],
+    ["制表：王五    负责人：赵六", None, None, None, None, None],
+], ["A1:F1", "A6:E6", "A7:F7"]))
+
+# 18. A sign-in sheet whose totals row is only in the township column.
+form("f18_attendance_total_in_township", ("签到", [
+    ["场次编号", "学员编号", "姓名", "乡镇"],
+    ["PX2023-001", "XY0011", "张三", "禾木"],
+    ["PX2023-001", "XY0012", "李四", "冲乎尔"],
+    [None, None, None, "合计：2人"],
+], []))
+
+
 def write_source(name: str, spec: dict, folder: Path) -> Path:
     book = openpyxl.Workbook()
     book.remove(book.active)
@@ -227,6 +247,10 @@ def main() -> int:
         sources = [write_source(name, spec, tmp / "src") for name, spec in FORMS.items()]
         for ext in ("xlsx", "xls", "ods"):
             convert(sources, ext, tmp / ext)
+        # .xlsm (a workbook with macros enabled) for two forms: the same reader, another container name.
+        convert([s for s in sources if s.stem in ("f05_retail_two_row_header", "f10_workbook_years")],
+                "xlsm:Calc MS Excel 2007 VBA XML", tmp / "xlsm")
+        for ext in ("xlsx", "xls", "ods", "xlsm"):
             for made in (tmp / ext).iterdir():
                 shutil.copy(made, OUT / made.name)
         csv_sources = [s for s, spec in zip(sources, FORMS.values()) if spec["csv"]]
