@@ -9,7 +9,9 @@ Here Arrow reads the rows below the header into string columns and:
   shape whose Python answer is certain (`B00012345` as text, `12.5` as a number, `2023-05-01` as a date); any
   other value still goes through Python;
 - the row rules (required, bounds, future dates, outliers, keys, rules between columns) are a few Arrow kernels
-  each, in `metrics.rules.Checks`, which validate.py runs too: the rules have one implementation.
+  each, in `metrics.rules.Checks`, which validate.py runs too: the rules have one implementation;
+- rows that are not data (totals rows, footers, captions) are found by metrics.forms from one mark per distinct
+  value, as validate.py finds them; the fast text pattern leaves every cell that could carry a mark to Python.
 
 Whenever Arrow would not read the file exactly as Python's csv module does (a ragged row, a quote in the title
 rows, an unusual dialect), `validate` returns False and validate.py takes the file row by row: that path is the
