@@ -9,7 +9,9 @@ Here Arrow reads the rows below the header into string columns and:
   shape whose Python answer is certain (`B00012345` as text, `12.5` as a number, `2023-05-01` as a date); any
   other value still goes through Python;
 - the row rules (required, bounds, future dates, outliers, keys, rules between columns) are a few Arrow kernels
-  each, in `metrics.rules.Checks`, which validate.py runs too: the rules have one implementation.
+  each, in `metrics.rules.Checks`, which validate.py runs too: the rules have one implementation;
+- rows that are not data (totals rows, footers, captions) are found by metrics.forms from one mark per distinct
+  value, as validate.py finds them; the fast text pattern leaves every cell that could carry a mark to Python.
 
 Whenever Arrow would not read the file exactly as Python's csv module does (a ragged row, a quote in the title
 rows, an unusual dialect), `validate` returns False and validate.py takes the file row by row: that path is the
@@ -226,7 +228,7 @@ def validate(parsed, sheet, match, ds: Dataset, ctx, add, header_text: dict[str,
             plans.append(_extra_plan(i, match.extras[i]))
         else:
             plans.append(_other_plan(i))
-    for k, (key, (_, value)) in enumerate(match.constants.items()):
+    for k, (key, (_, value, _row)) in enumerate(match.constants.items()):
         raw = raw.append_column(f"c{width + k}", pa.array([value] * raw.num_rows, pa.string()))
         plans.append(_contract_plan(width + k, ds.column(key), header_text[key], match.units.get(key), ctx))
         plans[-1].virtual = True

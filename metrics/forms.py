@@ -29,7 +29,7 @@ _TOTAL = re.compile(r"^[(（]?(合计|小计|总计|累计|总合计|本页合�
 _COUNT_TOTAL = re.compile(r"^共(\d+)(人次|人|场次|场|条|笔|项|个|户|家|次|行)$")
 _FOOTER = re.compile(r"^(填表人|填报人|审核人|复核人|制表人|经办人|负责人|单位负责人|分管领导|填报日期|填表日期|制表日期"
                      r"|填报单位|制表单位|(制表|审核|备注|说明|注|附注|填表说明)([:：]|$))")
-_CAPTION = re.compile(r"^(\d{4}年度?|\d{4}年\d{1,2}月份?|[一二三四五六七八九十]+[、.．]\S*|[（(][一二三四五六七八九十\d]+[)）]\S*"
+_CAPTION = re.compile(r"^(\d{4}年\S{0,15}|[一二三四五六七八九十]+[、.．]\S*|[（(][一二三四五六七八九十\d]+[)）]\S*"
                       r"|第[一二三四五六七八九十\d]+(季度|批|期|部分)\S*)$")
 # A cell that can carry a mark starts with one of these (after NFKC and trimming). metrics.columnar's fast text
 # patterns exclude them so that every marked cell goes through cell_mark.
@@ -144,14 +144,14 @@ class Title:
     unit: str | None = None  # 元 or 万元, from 单位：元
     unit_cell: str | None = None
     units_conflict: list[str] = field(default_factory=list)  # two different units declared
-    values: dict[str, tuple[str, str]] = field(default_factory=dict)  # column key -> (the cell, its value)
+    values: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # key -> (the cell, its value, row)
 
 
 def read_title(title_rows: list[list], key_of, present: set[str]) -> Title:
     """Units (`单位：万元`) and `名称：值` pairs naming a contract column the table lacks (`场次编号：PX2023-001`);
     key_of(name) is the contract column a header spelling names, or None."""
     title = Title()
-    for row in title_rows:
+    for number, row in enumerate(title_rows, start=1):
         for cell in row:
             if not isinstance(cell, str) or not cell.strip():
                 continue
@@ -168,7 +168,7 @@ def read_title(title_rows: list[list], key_of, present: set[str]) -> Title:
                     continue
                 key = key_of(m.group(1))
                 if key is not None and key not in present and key not in title.values:
-                    title.values[key] = (part.strip(), m.group(2))
+                    title.values[key] = (part.strip(), m.group(2), number)
     return title
 
 

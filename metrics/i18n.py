@@ -21,7 +21,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "the headers fit several datasets: {candidates}; name one"),
     "missing_column": ("缺少必填列「{column}」", "required column '{column}' is missing"),
     "missing_one_of": ("「{a}」与「{b}」两列至少要有一列", "one of the columns '{a}' and '{b}' is needed"),
-    "duplicate_column": ("列「{column}」出现了两次", "column '{column}' appears twice"),
     "no_rows": ("表头下面没有数据行", "no data rows below the header"),
     "cell_too_long": ("工作表「{sheet}」第 {row} 行 {column} 列的单元格有 {length} 个字符，超过每格 {limit} 个字符的上限，未导入",
                       "the cell in sheet '{sheet}', row {row}, column {column} holds {length} characters, over the "

@@ -39,6 +39,13 @@ class FileOutcome:
     replaced: int = 0
     unchanged: int = 0
     removed: int = 0  # stored rows not in the file, removed because the file is the whole ledger (replace)
+    sheets: str | None = None  # the sheets of a workbook of several this ledger was read from
+
+    def _file(self, lang: str) -> str:
+        name = Path(self.file_name).name
+        if not self.sheets:
+            return name
+        return f"{name}「{self.sheets}」" if lang != "en" else f"{name} [{self.sheets}]"
     previous_load: int | None = None  # an active load of the very same file, if any
     problems: list[Problem] = field(default_factory=list)
 
@@ -46,22 +53,22 @@ class FileOutcome:
         ds = DATASETS[self.dataset] if self.dataset else None
         name = (ds.zh if lang != "en" else ds.en) if ds else "?"
         if self.status == "not_loaded":
-            return t("not_loaded", lang, file=Path(self.file_name).name, dataset=name)
+            return t("not_loaded", lang, file=self._file(lang), dataset=name)
         if self.status == "loaded" and not (self.added or self.replaced):
-            return t("removed", lang, file=Path(self.file_name).name, dataset=name, removed=self.removed,
+            return t("removed", lang, file=self._file(lang), dataset=name, removed=self.removed,
                      load_id=self.load_id)
         if self.status == "loaded":
-            text = t("loaded", lang, file=Path(self.file_name).name, dataset=name, added=self.added, replaced=self.replaced,
+            text = t("loaded", lang, file=self._file(lang), dataset=name, added=self.added, replaced=self.replaced,
                      unchanged=self.unchanged, load_id=self.load_id)
             if self.removed:
-                text += ("；" if lang != "en" else "; ") + t("removed", lang, file=Path(self.file_name).name,
+                text += ("；" if lang != "en" else "; ") + t("removed", lang, file=self._file(lang),
                                                             dataset=name, removed=self.removed, load_id=self.load_id)
             return text
         if self.status == "unchanged":
             if self.previous_load is not None:
-                return t("noop_same_file", lang, file=Path(self.file_name).name, dataset=name, load_id=self.previous_load)
-            return t("noop", lang, file=Path(self.file_name).name, dataset=name, unchanged=self.unchanged)
-        return t("refused", lang, file=Path(self.file_name).name, errors=sum(p.is_error for p in self.problems))
+                return t("noop_same_file", lang, file=self._file(lang), dataset=name, load_id=self.previous_load)
+            return t("noop", lang, file=self._file(lang), dataset=name, unchanged=self.unchanged)
+        return t("refused", lang, file=self._file(lang), errors=sum(p.is_error for p in self.problems))
 
 
 @dataclass
@@ -194,7 +201,8 @@ def ingest_files(con: duckdb.DuckDBPyConnection, files: list[tuple[str, bytes]],
 
     if any(p.errors for p in parsed):
         outcomes = [FileOutcome(p.file_name, p.dataset.name if p.dataset else None,
-                                "refused" if p.errors else "not_loaded", problems=p.problems) for p in parsed]
+                                "refused" if p.errors else "not_loaded", problems=p.problems, sheets=p.from_sheets)
+                    for p in parsed]
         return BatchResult(outcomes, committed=False)
 
     order = load_order([p.dataset.name for p in parsed])
@@ -237,7 +245,7 @@ def _load_batch(con, by_order: list[ParsedFile], outcomes: dict[int, FileOutcome
         batch_id = batch_id or load_id
         added, replaced, unchanged = _merge(con, ds, p, load_id)
         outcome = FileOutcome(p.file_name, ds.name, "unchanged", added=added, replaced=replaced,
-                              unchanged=unchanged, previous_load=previous, problems=p.problems)
+                              unchanged=unchanged, previous_load=previous, problems=p.problems, sheets=p.from_sheets)
         if added or replaced:
             outcome.status, outcome.load_id, outcome.previous_load = "loaded", load_id, None
             _record_load(con, load_id, batch_id, p, outcome, user, now, is_demo)

@@ -272,8 +272,8 @@ class HeaderMatch:
     texts: dict[int, str] = field(default_factory=dict)  # cell index -> header as written ("金额（万元）/实际")
     first_row: int | None = None  # index of the first header row when the header takes two rows
     width: int = 0  # cells in the header row(s): the table's width
-    # column key -> (the title cell, its value): a column the table lacks, given once above it (场次编号：PX2023-001)
-    constants: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # column key -> (the title cell, its value, its row): a column the table lacks, given once above it (场次编号：PX2023-001)
+    constants: dict[str, tuple[str, str, int]] = field(default_factory=dict)
 
     @property
     def top(self) -> int:
@@ -344,8 +344,10 @@ def _two_row_header(top: list, bottom: list, lookup: dict[str, str], dataset: st
             j -= 1
         if j >= 0 and all(filled(bottom, k) for k in range(j, i + 1)):
             group_of[i] = j
-    if not any(not filled(top, i) for i in group_of):
-        return None  # no group spans two columns: the row below is data (or a second header) of its own
+    if not any(not filled(top, i) and i < len(top) for i in group_of):
+        # No group spans two columns (a cell beyond the end of a CSV header row is no merged cell): the row below
+        # is data, or a header of its own.
+        return None
     cells: dict[int, tuple[list[str], str]] = {}
     for i in range(width):
         if i in group_of:

@@ -34,8 +34,10 @@ OUTLIER_FACTOR = 10
 OUTLIER_MIN_VALUES = 5
 # Columns that refer to another ledger's key (metrics.ingest.REFERENCES); keys and these are NFKC-folded alike.
 REFERENCE_COLUMNS = {"session_id", "trainee_id", "talent_id"}
-# Amount columns paid out of the project budget: their sum can never exceed it (datasets.md, "Forms").
-BUDGET_AMOUNTS = {("expenditures", "amount"), ("logistics_subsidies", "amount")}
+# Amount columns in 万元 paid out of the project budget: their sum can never exceed it (datasets.md, "Forms"). The
+# mistake this catches is 元 typed into a 万元 column; 物流补贴 is kept in 元, where that mistake cannot happen
+# (and a county's waybills may also be paid from other funds).
+BUDGET_AMOUNTS = {("expenditures", "amount")}
 
 
 @dataclass

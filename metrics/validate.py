@@ -58,6 +58,7 @@ class ParsedFile:
     sheet_name: str | None = None
     table: pa.Table | None = None  # the rows as they will be stored
     problems: list[Problem] = field(default_factory=list)
+    from_sheets: str | None = None  # in a workbook of several sheets: the ones this ledger was read from
 
     @property
     def errors(self) -> list[Problem]:
@@ -147,7 +148,8 @@ def _parse_workbook(file_name: str, sha256: str, sheets: list[Sheet], dataset: s
     ledgers: list[ParsedFile] = []
     for name, members in groups.items():
         ds = DATASETS[name]
-        parsed = ParsedFile(file_name, sha256, ds, "、".join(str(s.name) for s, _ in members))
+        sheet_names = "、".join(str(s.name) for s, _ in members)
+        parsed = ParsedFile(file_name, sha256, ds, sheet_names, from_sheets=sheet_names)
         tables = []
         for sheet, match in members:
             part = ParsedFile(file_name, sha256, ds, sheet.name)
@@ -260,7 +262,7 @@ def _parse_sheets(parsed: ParsedFile, sheets: list, dataset: str | None, ctx: Co
     return parsed
 
 
-def _header(parsed: ParsedFile, sheet, match: HeaderMatch, ds: Dataset, add) -> dict[str, str]:
+def _header(sheet, match: HeaderMatch, ds: Dataset, add) -> dict[str, str]:
     """What the header and the title rows above it say: problems and warnings, the unit declared in the title
     applied to amount columns whose header names none, and title `名称：值` pairs as match.constants.
     Returns the header as written of each contract column the file has (or that its title gives)."""
@@ -296,9 +298,9 @@ def _header(parsed: ParsedFile, sheet, match: HeaderMatch, ds: Dataset, add) -> 
             continue
         if unit in ("万元", "元") and unit != col.unit:
             add("warning", "w_unit_converted", header_row, header_text[key], found=unit, unit=col.unit)
-    for key, (cell, value) in match.constants.items():
+    for key, (cell, value, row) in match.constants.items():
         header_text[key] = cell
-        add("warning", "w_title_value", top, ds.column(key).zh, value, cell=cell, column=ds.column(key).zh)
+        add("warning", "w_title_value", row, ds.column(key).zh, value, cell=cell, column=ds.column(key).zh)
     return header_text
 
 
@@ -320,7 +322,7 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
     def add(severity, code, row=None, column=None, value=None, /, **params):
         problems.append(Problem(severity, code, file_name, sheet_name, row, column, value, params))
 
-    header_text = _header(parsed, sheet, match, ds, add)
+    header_text = _header(sheet, match, ds, add)
     if isinstance(sheet, CsvSheet) and ROW_BY_ROW_ONLY.get() is False:
         if columnar.validate(parsed, sheet, match, ds, ctx, add, header_text):
             return

@@ -96,10 +96,12 @@ with tabs[0]:
                 elif outcome.status == "not_loaded":
                     st.caption(outcome.summary(frame.lang))
                 else:
-                    cols = st.columns(3)
+                    cols = st.columns(4 if outcome.removed else 3)
                     cols[0].metric(L("新增行", "added"), outcome.added)
                     cols[1].metric(L("替换行", "replaced"), outcome.replaced)
                     cols[2].metric(L("未变行", "unchanged"), outcome.unchanged)
+                    if outcome.removed:
+                        cols[3].metric(L("删除行（不在文件中）", "removed (not in the file)"), outcome.removed)
                 if outcome.problems:
                     st.dataframe(pd.DataFrame([p.as_row(frame.lang) for p in outcome.problems]), hide_index=True,
                                  width="stretch", height=min(400, 40 + 35 * len(outcome.problems)))
@@ -123,10 +125,17 @@ with tabs[0]:
                 st.info(L("这些文件与已入库数据完全相同，导入不会有任何变化。", "These files match the stored data: nothing would change."))
             # A corrected ledger re-uploaded whole: the stored rows it no longer holds are listed in its warnings;
             # the clerk may make the file the whole ledger (undoable like any load).
-            stale = any(p.code == "w_stored_not_in_file" for p in result.problems)
+            stale = any(p.code == "w_stored_not_in_file" for p in result.problems) or any(
+                o.removed for o in result.outcomes)
             replace = stale and st.checkbox(L("以本文件为准：删除库中不在文件中的行（可撤销）",
                                               "The file is the whole ledger: remove stored rows it does not hold "
                                               "(can be undone)"), key="import_replace")
+            if replace != preview.get("replace", False):  # preview again, so the KPI table shows the removal
+                with state.connection() as con:
+                    result = actions.load_files(con, user, files, None if chosen == "*" else chosen, dry_run=True,
+                                                preview_as_of=frame.as_of, replace=replace)
+                st.session_state["import_preview"] = {"key": batch_key, "result": result, "replace": replace}
+                st.rerun()
             left, right = st.columns(2)
             if left.button(L("确认导入", "Commit"), key="commit", type="primary", disabled=nothing_new and not replace):
                 try:

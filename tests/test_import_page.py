@@ -161,3 +161,22 @@ def test_sessions_expire(db, monkeypatch):
     at.run()
     at.switch_page("pages/data_import.py").run()
     assert any("查看者只能浏览数据" in i.value for i in at.info)
+
+
+def test_a_corrected_ledger_can_be_made_the_whole_ledger_in_the_preview(db):
+    at = import_page(EDITOR)
+    # The clerk's corrected sign-in sheet: A and B only (C was entered by mistake).
+    at.file_uploader(key="uploads").set_value(("a2.csv", csv_bytes("场次编号,学员编号\nS1,A\nS1,B\n"), "text/csv")).run()
+    at.button(key="check").click().run()
+    report = next(d.value for d in at.dataframe if "原因" in d.value.columns)
+    assert any(r.startswith("库中有 1 行不在本文件中：S1 / C") for r in report["原因"])
+    at.checkbox(key="import_replace").check().run()
+    assert [m.value for m in at.metric if m.label == "删除行（不在文件中）"] == ["1"]
+    kpis = next(d.value for d in at.dataframe if "指标" in d.value.columns)
+    row = kpis[kpis["指标"] == "电商培训人次"].iloc[0]
+    assert (row["导入前"], row["导入后"]) == ("3 人次", "2 人次")  # the preview counts the removal: 3 - 1
+    assert person_times(db) == 3  # still a preview
+    at.button(key="commit").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("已删除库中不在 a2.csv（培训签到）中的 1 行" in s.value for s in at.success)
+    assert person_times(db) == 2  # A, B: 3 - 1
