@@ -17,7 +17,7 @@ import streamlit as st
 from metrics import scorecard as scorecard_module
 from metrics import store, views
 from metrics.config import default_config
-from metrics.demo import load_demo
+from metrics.demo import load_demo_if_empty
 
 from .texts import TEXTS
 
@@ -42,11 +42,10 @@ def connection():
 
 @st.cache_resource(show_spinner=False)
 def ensure_database(path: str) -> bool:
-    """First start: create the database and load the demo ledgers when nothing was ever loaded."""
+    """Create the database and load the demo ledgers when nothing was ever loaded. scripts/start.sh has done this
+    before the server listens (so the first visit does not wait for it); this covers `streamlit run` by hand."""
     with connection() as con:
-        loads = store.one(con, "SELECT count(*) FROM loads")[0]
-        if loads == 0:
-            load_demo(con)
+        load_demo_if_empty(con)
     return True
 
 
