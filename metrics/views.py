@@ -298,6 +298,22 @@ def kpi_rows(con, kpi_id: str, as_of: dt.date) -> pd.DataFrame:
     return store.query(con, KPI_ROWS_SQL[kpi_id], {"as_of": as_of})
 
 
+# Rows of a KPI's ledger shown under its card. At region scale the training KPIs rest on ~450,000 attendance rows:
+# fetching, caching and sending them all cost a viewer 2-3 s per run (profile in README, Performance), and
+# nobody reads them on screen; the count is exact and the explore page filters and downloads them all.
+KPI_ROWS_SHOWN = 1000
+
+
+def kpi_rows_shown(con, kpi_id: str, as_of: dt.date, limit: int = KPI_ROWS_SHOWN) -> tuple[pd.DataFrame, int]:
+    """The first `limit` rows of kpi_rows (same order) and how many there are in all."""
+    if kpi_id == "streamers_10k":
+        frame = streamer_qualification(con, as_of)
+        return frame.head(limit), len(frame)
+    sql = KPI_ROWS_SQL[kpi_id]
+    total = store.one(con, f"SELECT count(*) FROM ({sql})", {"as_of": as_of})[0]
+    return store.query(con, f"{sql} LIMIT {int(limit)}", {"as_of": as_of}), int(total)
+
+
 # -------------------------------------------------------------------------------------------- data quality
 
 def data_quality(con, as_of: dt.date) -> pd.DataFrame:
