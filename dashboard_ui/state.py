@@ -50,8 +50,23 @@ def ensure_database(path: str) -> bool:
 
 
 def data_version() -> tuple[str, bool]:
-    """The key every cached query carries: it changes with each load or undo, and differs between database files."""
-    return _data_version(str(store.default_db_path()))
+    """The key every cached query carries: it changes with each load or undo, and differs between database files.
+
+    While a command-line load holds the file (DuckDB: one writing process at a time), the version last read is
+    kept: the load has not committed, so the data it names is still the current data, and its cached pages show at
+    once instead of every viewer waiting for the load to end (issue 17: viewers browsing during a 1M-row load)."""
+    path = str(store.default_db_path())
+    try:
+        version = _data_version(path)
+    except store.StoreBusy:
+        if path not in _last_version:
+            raise
+        return _last_version[path]
+    _last_version[path] = version
+    return version
+
+
+_last_version: dict[str, tuple[str, bool]] = {}  # per database file, shared by every session of this server
 
 
 # Opening the database costs 25-150 ms on this machine, before anything is on screen. Every run of every session
@@ -59,8 +74,11 @@ def data_version() -> tuple[str, bool]:
 # at once; a load from the command line shows within two seconds.
 @st.cache_data(ttl=2, show_spinner=False, max_entries=4)
 def _data_version(path: str) -> tuple[str, bool]:
-    with connection() as con:
+    con = store.connect(path, retries=0)  # busy: raise at once (data_version keeps the last version)
+    try:
         return f"{path}#{store.data_version(con)}", store.demo_loaded(con)
+    finally:
+        con.close()
 
 
 def data_changed() -> None:
