@@ -168,10 +168,12 @@ def _history_figure(key: str, _result, _points: list[dict], lang: str) -> go.Fig
                   dates=True)
 
 
+@st.fragment
 def kpi_detail(area: str | None = None) -> None:
     """History against target and pace, and the ledger rows behind the figure (as-of applied).
 
-    The KPI shown is the one whose card was clicked (kept under the widget key `detail_select_<lang>`)."""
+    The KPI shown is the one whose card was clicked (kept under the widget key `detail_select_<lang>`). A fragment:
+    choosing another KPI here reruns this part only, not the page's other charts."""
     frame = state.current()
     results = [r for r in state.scorecard(frame.as_of, frame.lang, frame.version) if area in (None, r.area)]
     by_id = {r.id: r for r in results}
