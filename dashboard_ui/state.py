@@ -93,9 +93,10 @@ def latest_data_date(version: str) -> dt.date:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def scorecard(as_of: dt.date, lang: str, version: str) -> list:
+def scorecard(as_of: dt.date, lang: str, version: str, with_forecast: bool = True) -> list:
+    """with_forecast=False for a date only compared with (its forecasts are a third of the queries, unused)."""
     with connection() as con:
-        return scorecard_module.scorecard(con, as_of, lang=lang)
+        return scorecard_module.scorecard(con, as_of, lang=lang, with_forecast=with_forecast)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
