@@ -504,12 +504,12 @@ def _can_paint() -> bool:
 
 
 def render(table: list[dict]) -> str:
-    head = f"{'measure':<38} {'value':>14} {'unit':<7} {'floor':>14} {'ratio':>7} {'target':>8} {'peak MB':>8}"
+    head = f"{'measure':<52} {'value':>14} {'unit':<7} {'floor':>14} {'ratio':>7} {'target':>8} {'peak MB':>8}"
     lines = [head, "-" * len(head)]
     for row in table:
         fmt = (lambda v: "" if v is None else f"{v:,.1f}")  # noqa: E731
         target = "" if row["target"] is None else f"≤{row['target']:g}"
-        lines.append(f"{row['measure']:<38} {fmt(row['value']):>14} {row['unit']:<7} {fmt(row['floor']):>14} "
+        lines.append(f"{row['measure']:<52} {fmt(row['value']):>14} {row['unit']:<7} {fmt(row['floor']):>14} "
                      f"{fmt(row['ratio']):>7} {target:>8} {fmt(row['memory_mb']):>8}")
     return "\n".join(lines)
 
