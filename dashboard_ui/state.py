@@ -17,7 +17,7 @@ import streamlit as st
 from metrics import scorecard as scorecard_module
 from metrics import store, views
 from metrics.config import default_config
-from metrics.demo import load_demo
+from metrics.demo import load_demo_if_empty
 
 from .texts import TEXTS
 
@@ -42,11 +42,10 @@ def connection():
 
 @st.cache_resource(show_spinner=False)
 def ensure_database(path: str) -> bool:
-    """First start: create the database and load the demo ledgers when nothing was ever loaded."""
+    """Create the database and load the demo ledgers when nothing was ever loaded. scripts/start.sh has done this
+    before the server listens (so the first visit does not wait for it); this covers `streamlit run` by hand."""
     with connection() as con:
-        loads = store.one(con, "SELECT count(*) FROM loads")[0]
-        if loads == 0:
-            load_demo(con)
+        load_demo_if_empty(con)
     return True
 
 
@@ -56,8 +55,23 @@ def db_path():
 
 
 def data_version() -> tuple[str, bool]:
-    """The key every cached query carries: it changes with each load or undo, and differs between database files."""
-    return _data_version(str(db_path()))
+    """The key every cached query carries: it changes with each load or undo, and differs between database files.
+
+    While a command-line load holds the file (DuckDB: one writing process at a time), the version last read is
+    kept: the load has not committed, so the data it names is still the current data, and its cached pages show at
+    once instead of every viewer waiting for the load to end (issue 17: viewers browsing during a 1M-row load)."""
+    path = str(db_path())
+    try:
+        version = _data_version(path)
+    except store.StoreBusy:
+        if path not in _last_version:
+            raise
+        return _last_version[path]
+    _last_version[path] = version
+    return version
+
+
+_last_version: dict[str, tuple[str, bool]] = {}  # per database file, shared by every session of this server
 
 
 # Opening the database costs 25-150 ms on this machine, before anything is on screen. Every run of every session
@@ -65,8 +79,11 @@ def data_version() -> tuple[str, bool]:
 # at once; a load from the command line shows within two seconds.
 @st.cache_data(ttl=2, show_spinner=False, max_entries=4)
 def _data_version(path: str) -> tuple[str, bool]:
-    with connection() as con:
+    con = store.connect(path, retries=0)  # busy: raise at once (data_version keeps the last version)
+    try:
         return f"{path}#{store.data_version(con)}", store.demo_loaded(con)
+    finally:
+        con.close()
 
 
 def data_changed() -> None:
@@ -81,9 +98,10 @@ def latest_data_date(version: str) -> dt.date:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def scorecard(as_of: dt.date, lang: str, version: str) -> list:
+def scorecard(as_of: dt.date, lang: str, version: str, with_forecast: bool = True) -> list:
+    """with_forecast=False for a date only compared with (its forecasts are a third of the queries, unused)."""
     with connection() as con:
-        return scorecard_module.scorecard(con, as_of, lang=lang)
+        return scorecard_module.scorecard(con, as_of, lang=lang, with_forecast=with_forecast)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

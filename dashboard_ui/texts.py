@@ -58,6 +58,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "kpi_detail": ("指标明细", "KPI detail"),
     "choose_kpi": ("选择指标", "Choose a KPI"),
     "rows_behind": ("计算所用的台账记录（{n} 条）", "Ledger rows behind the figure ({n})"),
+    "rows_shown_first": ("此处显示前 {shown} 条（共 {n} 条）；全部记录请在“数据探索”页筛选和下载。",
+                         "The first {shown} of {n} rows are shown here; filter and download them all on the Explore page."),
     "history_title": ("{name}：逐月进度", "{name}: month by month"),
     "value": ("当前值", "Value"),
     "target": ("目标", "Target"),

@@ -138,13 +138,29 @@ def area_results(area: str):
 
 
 def bullet_chart(results) -> go.Figure:
-    """Each KPI as a bar of its share of target, coloured by status, with the pace marker (metrics.charts)."""
-    return charts.bullet_chart(results, state.lang())
+    """Each KPI as a bar of its share of target, coloured by status, with the pace marker (metrics.charts).
+
+    Building a Plotly figure costs 40-60 ms (its validation), seven of them most of a warm overview run; the
+    figure depends only on the results and the language, so every viewer shares one (st.plotly_chart only reads it).
+    """
+    return _bullet_figure(repr(results), results, state.lang())
+
+
+# Keyed by the results' repr (every field; 0.2 ms) rather than by Streamlit hashing the objects (13 ms a chart).
+@st.cache_resource(show_spinner=False, max_entries=128)
+def _bullet_figure(key: str, _results, lang: str) -> go.Figure:
+    return charts.bullet_chart(_results, lang)
 
 
 def history_chart(result, points: list[dict]) -> go.Figure:
-    """The KPI month by month against its target line and (for counts) the pace line."""
-    lang = state.lang()
+    """The KPI month by month against its target line and (for counts) the pace line (one figure for all viewers,
+    as bullet_chart)."""
+    return _history_figure(repr((result, points)), result, points, state.lang())
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _history_figure(key: str, _result, _points: list[dict], lang: str) -> go.Figure:
+    result, points = _result, _points  # the key stands for them; the words below are `lang`'s
     kpi = KPI_BY_ID[result.id]
     scale = 100 if kpi.is_fraction else 1
     dates = [p["date"] for p in points]
@@ -162,10 +178,12 @@ def history_chart(result, points: list[dict]) -> go.Figure:
                   dates=True)
 
 
+@st.fragment
 def kpi_detail(area: str | None = None) -> None:
     """History against target and pace, and the ledger rows behind the figure (as-of applied).
 
-    The KPI shown is the one whose card was clicked (kept under the widget key `detail_select_<lang>`)."""
+    The KPI shown is the one whose card was clicked (kept under the widget key `detail_select_<lang>`). A fragment:
+    choosing another KPI here reruns this part only, not the page's other charts."""
     frame = state.current()
     results = [r for r in state.scorecard(frame.as_of, frame.lang, frame.version) if area in (None, r.area)]
     by_id = {r.id: r for r in results}
@@ -184,8 +202,10 @@ def kpi_detail(area: str | None = None) -> None:
                 unsafe_allow_html=True)
     points = state.history(kpi_id, frame.as_of, frame.version)
     st.plotly_chart(history_chart(result, points), key=f"history_{kpi_id}")
-    rows = state.view("kpi_rows", frame.version, kpi_id, frame.as_of)
-    with st.expander(state.t("rows_behind", n=len(rows))):
+    rows, total = state.view("kpi_rows_shown", frame.version, kpi_id, frame.as_of)
+    with st.expander(state.t("rows_behind", n=total)):
+        if total > len(rows):
+            st.caption(state.t("rows_shown_first", shown=len(rows), n=total))
         table(rows, KPI_BY_ID[kpi_id].datasets[0], height=320)
 
 

@@ -91,9 +91,11 @@ def cmd_templates(args, con) -> int:
 
 
 def cmd_demo(args, con) -> int:
-    from .demo import load_demo
+    from .demo import load_demo, load_demo_if_empty
 
-    result = load_demo(con)
+    result = load_demo_if_empty(con) if args.if_empty else load_demo(con)
+    if result is None:  # --if-empty on a database that has loads: nothing to do
+        return 0
     for outcome in result.outcomes:
         _print(outcome.summary(args.lang))
     if not result.committed:
@@ -347,7 +349,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("templates", help="write an .xlsx template per dataset")
     p.add_argument("dir")
     p.set_defaults(func=cmd_templates)
-    sub.add_parser("demo", help="load the demo ledgers").set_defaults(func=cmd_demo)
+    p = sub.add_parser("demo", help="load the demo ledgers")
+    p.add_argument("--if-empty", action="store_true",
+                   help="only into a database nothing was ever loaded into (what scripts/start.sh does)")
+    p.set_defaults(func=cmd_demo)
     p = sub.add_parser("user-add", help="add or change a local dashboard account (written to the secrets file); "
                        "the password is asked twice (or read as two lines from stdin)")
     p.add_argument("login")

@@ -22,3 +22,10 @@ def demo_files() -> list[Path]:
 def load_demo(con: duckdb.DuckDBPyConnection) -> BatchResult:
     # One batch: the files refer to each other (attendance -> sessions), and all or nothing applies to the lot.
     return ingest_paths(con, demo_files(), user="demo", is_demo=True)
+
+
+def load_demo_if_empty(con: duckdb.DuckDBPyConnection) -> BatchResult | None:
+    """First start: load the demo when nothing was ever loaded into this database (None: something was)."""
+    if con.execute("SELECT count(*) FROM loads").fetchall()[0][0]:
+        return None
+    return load_demo(con)

@@ -234,6 +234,24 @@ def kpi_rows(con, kpi_id: str, as_of: dt.date) -> pd.DataFrame:
     return store.query(con, kpi.rows_sql, query_params(kpi.rows_sql, as_of))
 
 
+# Rows of a KPI's ledger shown under its card. At region scale the training KPIs rest on ~450,000 attendance rows:
+# fetching, caching and sending them all cost a viewer 2-3 s per run (profile in README, Performance), and
+# nobody reads them on screen; the count is exact and the explore page filters and downloads them all.
+KPI_ROWS_SHOWN = 1000
+
+
+def kpi_rows_shown(con, kpi_id: str, as_of: dt.date, limit: int = KPI_ROWS_SHOWN) -> tuple[pd.DataFrame, int]:
+    """The first `limit` rows of kpi_rows (same order) and how many there are in all: at a region's scale a KPI
+    stands on hundreds of thousands of rows, which no viewer reads and every run would send."""
+    from .registry import KPI_BY_ID
+    from .scorecard import query_params
+
+    sql = KPI_BY_ID[kpi_id].rows_sql
+    params = query_params(sql, as_of)
+    total = store.one(con, f"SELECT count(*) FROM ({sql})", params)[0]
+    return store.query(con, f"{sql} LIMIT {int(limit)}", params), int(total)
+
+
 # -------------------------------------------------------------------------------------------- data quality
 
 def data_quality(con, as_of: dt.date) -> pd.DataFrame:

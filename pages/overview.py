@@ -49,7 +49,7 @@ st.header(state.t("changes_title"))
 default_compare = frame.as_of - dt.timedelta(days=91)
 compare = st.date_input(state.t("compare_date"), value=default_compare, max_value=frame.as_of, key="compare_date",
                         format="YYYY-MM-DD")
-earlier = {r.id: r for r in state.scorecard(compare, frame.lang, frame.version)}
+earlier = {r.id: r for r in state.scorecard(compare, frame.lang, frame.version, with_forecast=False)}
 rows = []
 for r in results:
     e = earlier[r.id]

@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements.txt
+# The database and the demo before the server listens: the first visit then only reads (README, Performance).
+.venv/bin/python -m metrics demo --if-empty
 exec .venv/bin/python -m streamlit run dashboard.py "$@"

@@ -10,16 +10,24 @@ pytestmark = pytest.mark.slow
 
 
 def test_benchmark_smoke(capsys):
-    table = bench(scale=1, rows=2_000, xlsx_rows=300, pages=True, repeat=1)
+    table = bench(scale=1, rows=2_000, xlsx_rows=300, pages=True, repeat=1, viewers=3,
+                  page_names=("overview", "training"))
     names = [row["measure"] for row in table]
     expected = ["CSV ingest, 2,000 rows, UTF-8", "CSV ingest, 2,000 rows, GBK", "XLSX ingest, 300 rows",
                 "scorecard x1, warm", "scorecard x1, cold", "acceptance pack x1 (3 files)",
-                "page overview x1 (AppTest)"]
+                "page overview x1 (AppTest)",
+                "page overview x1 (AppTest), warm", "page overview x1 (AppTest), as-of switch",
+                "page training x1 (AppTest), township switch", "3 viewers within 5 s x1, p95",
+                "one viewer alone x1 (light client)"]
     if _can_paint():
-        expected += ["overview first paint x1", "overview complete x1", "overview first paint x1, 1st visit"]
+        expected += ["overview first paint x1", "overview complete x1", "overview first paint x1, 1st visit",
+                     "first visit after start.sh, first paint"]
     for measure in expected:
         assert measure in names
-    assert all(row["value"] > 0 for row in table)
+    assert any(name.startswith("slowest page x1, warm") for name in names)
+    errors = [row for row in table if "error" in row["measure"] or "exception" in row["measure"]]
+    assert errors and all(row["value"] == 0 for row in errors), errors  # 3 viewers: every run ends cleanly
+    assert all(row["value"] > 0 for row in table if row not in errors)
     assert all(row["ratio"] > 0 for row in table if row["floor"] is not None)
     print(render(table))
     assert "ratio" in capsys.readouterr().out

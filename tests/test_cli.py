@@ -106,3 +106,24 @@ def test_demo_fills_every_dataset_and_is_labelled(tmp_path, capsys):
     con.close()
     code, out, _ = run(db, "demo", capsys=capsys)  # a second time: nothing changes
     assert code == 0 and out.count("未做任何更改") == 17
+
+
+def test_demo_if_empty_loads_only_into_a_database_never_loaded_into(tmp_path, capsys):
+    """scripts/start.sh runs `demo --if-empty` before the server listens (issue 17: the first visit waited for it)."""
+    fresh = tmp_path / "fresh.duckdb"
+    assert run(fresh, "demo", "--if-empty", capsys=capsys)[0] == 0
+    con = store.connect(fresh)
+    assert store.demo_loaded(con) and store.one(con, "SELECT count(*) FROM loads")[0] == 17  # one load per file
+    con.close()
+    assert run(fresh, "demo", "--if-empty", capsys=capsys)[0] == 0  # a restart: no second batch of demo loads
+    con = store.connect(fresh)
+    assert store.one(con, "SELECT count(*) FROM loads")[0] == 17
+    con.close()
+    real = tmp_path / "real.duckdb"  # a county that loaded its own ledgers (and undid the demo) gets no demo back
+    run(real, "ingest", str(FIXTURES / "happy" / "training_sessions.csv"), capsys=capsys)
+    assert run(real, "demo", "--if-empty", capsys=capsys)[0] == 0
+    con = store.connect(real)
+    assert not store.demo_loaded(con) and store.one(con, "SELECT count(*) FROM loads")[0] == 1
+    con.close()
+    start = (ROOT / "scripts" / "start.sh").read_text()
+    assert 0 <= start.index("-m metrics demo --if-empty") < start.index("-m streamlit run")
