@@ -11,8 +11,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from benchmarks.bench import streamlit_server
 from dashboard_ui.navigation import page_names, url_path
-from metrics.bench import streamlit_server
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from metrics.bench import _can_paint, bench, render, scaled_demo
+from benchmarks.bench import _can_paint, bench, render, scaled_demo
 
 pytestmark = pytest.mark.slow
 

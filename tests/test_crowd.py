@@ -1,10 +1,10 @@
-"""The benchmark's light client (metrics.crowd): it speaks Streamlit's protocol well enough to time a run to its
+"""The benchmark's light client (benchmarks.crowd): it speaks Streamlit's protocol well enough to time a run to its
 end and to notice a run that failed. (Figures are the benchmark's; this checks the instrument.)"""
 
 from __future__ import annotations
 
-from metrics import crowd
-from metrics.bench import streamlit_server
+from benchmarks import crowd
+from benchmarks.bench import streamlit_server
 
 
 def test_light_client_times_each_run_to_its_end_and_counts_failures(tmp_path):

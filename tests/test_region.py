@@ -241,7 +241,7 @@ def test_scoring_in_worker_processes_gives_the_same_region(folder, monkeypatch):
 
 def test_region_benchmark_rows_smoke():
     """The benchmark's region rows at three synthetic counties (figures, not timings, are what it is for)."""
-    from metrics.bench import region_rows
+    from benchmarks.bench import region_rows
 
     rows = region_rows(3)
     assert [r["measure"] for r in rows] == ["region view, 3 counties, first read", "region view, 3 counties, unchanged"]

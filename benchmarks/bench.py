@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .config import PROJECT_ROOT
+from metrics.config import PROJECT_ROOT
 
 TARGETS = {"csv": 3.0, "xlsx": 2.0, "scorecard_warm_ms": 100.0, "scorecard_growth": 10.0, "paint": 1.5,
            "memory_mb": 1024.0, "acceptance_s": 30.0, "crowd_p95_s": 3.0, "crowd_memory_mb": 1536.0, "busy_ratio": 2.0}
@@ -57,8 +57,8 @@ def scaled_demo(scale: int, out: Path) -> Path:
     files (CSV) that load through the ordinary ingest path. The monthly retail series keeps its 48 months."""
     import csv
 
-    from .demo import demo_files
-    from .reader import read_file
+    from metrics.demo import demo_files
+    from metrics.reader import read_file
 
     out.mkdir(parents=True, exist_ok=True)
     key_like = ("编号", "运单号", "凭证号", "名称", "标题", "品牌名称", "单品名称", "企业名称")
@@ -93,7 +93,7 @@ def _worker(task: str, args: list[str]) -> dict:
 
     import duckdb
 
-    from . import ingest, store
+    from metrics import ingest, store
 
     if task in ("ingest", "load_dir"):
         store.connect(args[1]).close()  # the schema of a new database is made before the clock starts
@@ -118,7 +118,7 @@ def _worker(task: str, args: list[str]) -> dict:
         assert result.committed, [e.as_text() for e in result.errors[:3]]
         rows = sum(o.added for o in result.outcomes)
     elif task == "scorecard":
-        from .scorecard import scorecard
+        from metrics.scorecard import scorecard
 
         con = store.connect(args[0], read_only=True)
         as_of = dt.date.fromisoformat(args[1])
@@ -132,7 +132,7 @@ def _worker(task: str, args: list[str]) -> dict:
             warm_runs.append(time.perf_counter() - t0)
         return {"cold_s": cold, "warm_s": sorted(warm_runs)[2], "maxrss_mb": _maxrss_mb()}
     elif task == "acceptance":  # the three acceptance files, from reading the data to the last byte
-        from .acceptance import build, collect
+        from metrics.acceptance import build, collect
 
         con = store.connect(args[0], read_only=True)
         data = collect(con, dt.date.fromisoformat(args[1]))
@@ -289,7 +289,7 @@ def _apptest(script: str, page: str | None) -> dict:
     error = error or bool(at.exception)
     switch_township = None
     if Path(script).name == "dashboard.py":  # the frame's township selectbox (Chinese UI)
-        from .config import default_config
+        from metrics.config import default_config
 
         switch_township, at = visit({"township_zh": default_config().townships[0].name})
         error = error or bool(at.exception)
@@ -298,9 +298,9 @@ def _apptest(script: str, page: str | None) -> dict:
 
 
 def _crowd(script: str, db: str | None, viewers: int, window: float) -> dict:
-    """`viewers` light clients (metrics.crowd) opening the app within `window` seconds, after one viewer has
+    """`viewers` light clients (benchmarks.crowd) opening the app within `window` seconds, after one viewer has
     warmed the caches; and one viewer alone (median of five visits), to set beside Chromium's figure."""
-    from . import crowd
+    from benchmarks import crowd
 
     with streamlit_server(script, {"KPI_DB": db} if db else None, start_timeout=120) as (url, server):
         port = int(url.rsplit(":", 1)[1])
@@ -316,7 +316,7 @@ def _crowd(script: str, db: str | None, viewers: int, window: float) -> dict:
 def _browse_during_load(db: str, csv_file: str, viewers: int) -> dict:
     """`viewers` light clients rerunning the overview for 6 s with the machine idle, then while a command-line
     load of `csv_file` into the same database runs: p95 of each, and errors."""
-    from . import crowd
+    from benchmarks import crowd
 
     with streamlit_server(PROJECT_ROOT / "dashboard.py", {"KPI_DB": db}, start_timeout=120) as (url, server):
         port = int(url.rsplit(":", 1)[1])
@@ -366,7 +366,7 @@ def _maxrss_mb() -> float:
 
 
 def run_task(task: str, *args: str, env: dict | None = None) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "metrics.bench", "--worker", task, *args], cwd=PROJECT_ROOT,
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.bench", "--worker", task, *args], cwd=PROJECT_ROOT,
                           capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=3600)
     if proc.returncode != 0:
         raise RuntimeError(f"{task} failed: {proc.stderr[-2000:]}")
@@ -471,8 +471,8 @@ def synthetic_region(directory: Path, counties: int, templates: int = 7) -> Path
     sessions, attendance, payments and 36 months of retail), made with plain SQL; copies keep the set-up quick."""
     import shutil
 
-    from . import store
-    from .config import DEFAULT_CONFIG
+    from metrics import store
+    from metrics.config import DEFAULT_CONFIG
 
     directory.mkdir(parents=True, exist_ok=True)
     config_text = DEFAULT_CONFIG.read_text(encoding="utf-8")
@@ -503,8 +503,8 @@ def synthetic_region(directory: Path, counties: int, templates: int = 7) -> Path
 
 def _region_worker(directory: Path, cache: Path) -> dict:
     """What the 地区汇总 page computes: every county read and scored, status counts, budget, every league table."""
-    from .region import read_region
-    from .registry import KPIS
+    from metrics.region import read_region
+    from metrics.registry import KPIS
 
     start = time.perf_counter()
     view = read_region(directory, cache_dir=cache)

@@ -1,0 +1,6 @@
+"""The benchmark and its harness: `python -m metrics bench` (or `python -m benchmarks`).
+
+It drives the whole dashboard (AppTest, Streamlit servers, Chromium, a light websocket client), so it lives beside
+the library, not in it: `metrics` never imports streamlit or the UI package. The browser tests share its server
+harness (`benchmarks.bench.streamlit_server`).
+"""
