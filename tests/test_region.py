@@ -188,6 +188,12 @@ def test_region_page_shows_the_league_the_unreadable_and_a_drill(folder, tmp_pat
     league = at.dataframe[2].value  # status counts, budget, then the league of the first KPI (person-times)
     assert league[["排名", "县", "本县目标", "状态"]].values.tolist() == [
         [1, "丙县", "≥ 6 人次", "已达标"], [2, "乙县", "≥ 4 人次", "进度正常"], [3, "阿县", "≥ 10 人次", "进度正常"]]
+    # By default every county is ranked as of the earliest latest data date (A and C end 2023-03-05, B 03-10).
+    assert "各县统一截至 2023-03-05 计算排名（各县最新数据日期中最早的一个）" in [c.value for c in at.caption]
+    assert set(league["排名截至"]) == {dt.date(2023, 3, 5)} and not at.warning
+    at.date_input(key="region_as_of").set_value(dt.date(2023, 3, 31)).run()  # a later date picked: all end before
+    assert "各县统一截至 2023-03-31 计算排名（所选日期）" in [c.value for c in at.caption]
+    assert sorted(w.value.split("的数据")[0] for w in at.warning) == ["丙县", "乙县", "阿县"]
     at.selectbox(key="region_county").set_value("乙县").run()
     import json
 
