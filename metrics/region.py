@@ -241,7 +241,7 @@ def _score_chunk(job: tuple[list[County], dt.date | None, str]) -> list[County]:
         con.close()
 
 
-def _score_in_processes(jobs: list[tuple]) -> list[list[County]]:
+def _score_in_processes(jobs: list, kind: str = "score") -> list[list]:
     """Each job in its own `python -c` process (not multiprocessing: it would re-run the parent's main script,
     which under Streamlit is the server). A process that fails has its share scored here instead."""
     import pickle
@@ -250,7 +250,7 @@ def _score_in_processes(jobs: list[tuple]) -> list[list[County]]:
 
     from .config import PROJECT_ROOT
 
-    command = [sys.executable, "-c", "from metrics.region import _worker_main; _worker_main()"]
+    command = [sys.executable, "-c", f"from metrics.region import _worker_main; _worker_main({kind!r})"]
     processes = [subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.DEVNULL, cwd=PROJECT_ROOT) for _ in jobs]
     for process, job in zip(processes, jobs):  # every input first, so all run while the outputs are read
@@ -260,47 +260,63 @@ def _score_in_processes(jobs: list[tuple]) -> list[list[County]]:
     for process, job in zip(processes, jobs):
         output = process.stdout.read()
         process.wait()
-        results.append(pickle.loads(output) if process.returncode == 0 and output else _score_chunk(job))
+        results.append(pickle.loads(output) if process.returncode == 0 and output else _CHUNKS[kind](job))
     return results
 
 
-def _worker_main() -> None:
-    """A scoring process: a pickled job on stdin, the scored counties pickled on stdout (own processes only)."""
+def _worker_main(kind: str = "score") -> None:
+    """A scoring process: a pickled job on stdin, the scored counties (or their latest dates) pickled on stdout
+    (own processes only)."""
     import pickle
     import sys
 
     job = pickle.loads(sys.stdin.buffer.read())
-    sys.stdout.buffer.write(pickle.dumps(_score_chunk(job)))
+    sys.stdout.buffer.write(pickle.dumps(_CHUNKS[kind](job)))
     sys.stdout.buffer.flush()
 
 
-def latest_dates(counties: list[County], cache_dir: Path | None = None) -> list[dt.date | None]:
+def latest_dates(counties: list[County], cache_dir: Path | None = None, workers: int = 1) -> list[dt.date | None]:
     """Each county's own latest data date (None for a snapshot that cannot be read: scoring says why). One
-    attach per snapshot, or none when the cache has it for this very snapshot."""
+    attach per snapshot (~20 ms; shared among `workers` processes from PARALLEL_FROM on), or none when the cache
+    has it for this very snapshot."""
     import json
 
-    dates: list[dt.date | None] = []
-    con = None
-    try:
-        for county in counties:
-            key = _cache_key(county, "latest", "") if cache_dir else None
-            try:
-                cached = json.loads((cache_dir / f"{key}.json").read_text(encoding="utf-8")) if key else None
-            except (OSError, ValueError):
-                cached = None
-            if cached and cached.get("latest"):
-                dates.append(dt.date.fromisoformat(cached["latest"]))
-                continue
-            con = con or duckdb.connect(":memory:")
-            latest = _latest_of(county, con)
-            dates.append(latest)
-            if key and latest:
-                cache_dir.mkdir(parents=True, exist_ok=True)
-                (cache_dir / f"{key}.json").write_text(json.dumps({"latest": latest.isoformat()}), encoding="utf-8")
-    finally:
-        if con is not None:
-            con.close()
+    keys = [_cache_key(c, "latest", "") if cache_dir else None for c in counties]
+    dates: list[dt.date | None] = [None] * len(counties)
+    todo = []
+    for i, key in enumerate(keys):
+        try:
+            cached = json.loads((cache_dir / f"{key}.json").read_text(encoding="utf-8")) if key else None
+        except (OSError, ValueError):
+            cached = None
+        if cached and cached.get("latest"):
+            dates[i] = dt.date.fromisoformat(cached["latest"])
+        else:
+            todo.append(i)
+    if workers > 1 and len(todo) >= PARALLEL_FROM:
+        shares = [todo[k::workers] for k in range(workers)]
+        found = _score_in_processes([[counties[i] for i in share] for share in shares], "latest")
+        for share, share_dates in zip(shares, found):
+            for i, latest in zip(share, share_dates):
+                dates[i] = latest
+    else:
+        for i, latest in zip(todo, _latest_chunk([counties[i] for i in todo])):
+            dates[i] = latest
+    for i in todo:
+        if keys[i] and dates[i]:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            (cache_dir / f"{keys[i]}.json").write_text(json.dumps({"latest": dates[i].isoformat()}), encoding="utf-8")
     return dates
+
+
+def _latest_chunk(counties: list[County]) -> list[dt.date | None]:
+    if not counties:
+        return []
+    con = duckdb.connect(":memory:")
+    try:
+        return [_latest_of(c, con) for c in counties]
+    finally:
+        con.close()
 
 
 def _latest_of(county: County, con: duckdb.DuckDBPyConnection) -> dt.date | None:
@@ -335,14 +351,14 @@ def read_region(directory: Path | str, as_of: dt.date | None = None, lang: str =
     if not directory.is_dir():
         return Region([])
     counties = discover(directory)
-    latest = latest_dates(counties, cache_dir)
+    workers = workers or min(os.cpu_count() or 1, 8)
+    latest = latest_dates(counties, cache_dir, workers)
     asked = as_of is not None
     known = [d for d in latest if d]
     as_of = as_of or (min(known) if known else None)
     keys = [_cache_key(c, as_of, lang) if cache_dir else None for c in counties]
     done: list[County | None] = [_cache_get(cache_dir, k, c) if k else None for c, k in zip(counties, keys)]
     todo = [i for i, c in enumerate(done) if c is None]
-    workers = workers or min(os.cpu_count() or 1, 8)
     if workers > 1 and len(todo) >= PARALLEL_FROM:
         shares = [todo[k::workers] for k in range(workers)]
         jobs = [([counties[i] for i in share], as_of, lang) for share in shares]
@@ -358,6 +374,9 @@ def read_region(directory: Path | str, as_of: dt.date | None = None, lang: str =
     for county, own_latest in zip(done, latest):
         county.latest = own_latest
     return Region(done, as_of, asked)
+
+
+_CHUNKS = {"score": _score_chunk, "latest": _latest_chunk}
 
 
 # ------------------------------------------------------------------------------------------------ cache

@@ -246,6 +246,9 @@ def test_scoring_in_worker_processes_gives_the_same_region(folder, monkeypatch):
         [(c.name, c.ok, c.problem("zh")) for c in alone.counties]
     assert shared.league("training_person_times").equals(alone.league("training_person_times"))
     assert shared.status_counts().equals(alone.status_counts())
+    # The latest data dates too were found in the worker processes: A and C end 2023-03-05, B 2023-03-10.
+    assert [c.latest for c in shared.readable] == [c.latest for c in alone.readable] == [
+        dt.date(2023, 3, 5), dt.date(2023, 3, 10), dt.date(2023, 3, 5)]
     assert shared.budget().equals(alone.budget())
 
 
