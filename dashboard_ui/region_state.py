@@ -6,6 +6,7 @@ read again, and nothing else is.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -29,10 +30,11 @@ def _signature(directory: Path) -> tuple:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _read(directory: str, lang: str, signature: tuple) -> Region:
-    return read_region(Path(directory), None, lang, default_cache_dir())
+def _read(directory: str, lang: str, signature: tuple, as_of: dt.date | None) -> Region:
+    return read_region(Path(directory), as_of, lang, default_cache_dir())
 
 
-def region(lang: str) -> Region:
+def region(lang: str, as_of: dt.date | None = None) -> Region:
+    """The folder's counties scored as of `as_of` (None: the earliest of their latest data dates)."""
     directory = region_dir()
-    return _read(str(directory), lang, _signature(directory))
+    return _read(str(directory), lang, _signature(directory), as_of)

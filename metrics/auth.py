@@ -18,6 +18,7 @@ import secrets
 import threading
 import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,29 +132,46 @@ def authenticate(login: str, password: str, path: Path | None = None) -> User | 
 
 
 def add_local_account(login: str, password: str, role: str, name: str | None = None, path: Path | None = None) -> None:
-    """Add (or replace) an account in the secrets file, keeping everything else in it.
+    """Add (or replace) an account in the secrets file, keeping everything else in it (see `update_secrets`)."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {ROLES}")
+    if not login or not all(c.isalnum() or c in "-_@." for c in login) or login.startswith("."):
+        raise ValueError("login must be a simple name (letters, digits, - _ . or @)")
+    entry = {"name": name or login, "role": role, "password_hash": hash_password(password)}
 
-    The file is written by a TOML library (a name like `Bob\\` or `"]` cannot break it), read back and checked,
-    and only then put in place of the old one (os.replace: a crash leaves the old file or the new, never half).
+    def change(data: dict) -> None:
+        data.setdefault("local_users", {})[login] = entry
+
+    def check(data: dict) -> None:
+        if data.get("local_users", {}).get(login) != entry:
+            raise ValueError("the secrets file would not read back as written; nothing was changed")
+
+    update_secrets(change, check, path)
+
+
+def update_secrets(change: Callable[[dict], None], check: Callable[[dict], None] | None = None,
+                   path: Path | None = None) -> None:
+    """The one writer of the secrets file (password hashes, webhook and SMTP secrets).
+
+    `change` edits the parsed file in place. The result is written by a TOML library (a name like `Bob\\` or `"]`
+    cannot break it), read back and given to `check` (which raises to refuse: the file is then unchanged), written
+    to a temporary made by mkstemp (mode 0600 from its first byte, whatever the umask: never readable by group or
+    others, even for a moment) and only then put in place of the old one (os.replace: a crash leaves the old file
+    or the new, never half; the new one keeps the temporary's 0600).
     """
     import tempfile
 
     import tomli_w
 
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {ROLES}")
-    if not login or not all(c.isalnum() or c in "-_@." for c in login) or login.startswith("."):
-        raise ValueError("login must be a simple name (letters, digits, - _ . or @)")
     path = path or secrets_path()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"密钥文件 {path} 不是有效的 TOML，请先修正 / {path} is not valid TOML: {exc}") from None
-    entry = {"name": name or login, "role": role, "password_hash": hash_password(password)}
-    data.setdefault("local_users", {})[login] = entry
+    change(data)
     text = tomli_w.dumps(data)
-    if tomllib.loads(text).get("local_users", {}).get(login) != entry:
-        raise ValueError("the secrets file would not read back as written; nothing was changed")
+    if check is not None:
+        check(tomllib.loads(text))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=".secrets-", suffix=".toml", dir=path.parent)  # mode 0600
     try:

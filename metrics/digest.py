@@ -37,7 +37,7 @@ from pathlib import Path
 import duckdb
 
 from . import budget, pii, store
-from .auth import secrets_path
+from .auth import secrets_path, update_secrets
 from .config import CountyConfig, default_config
 from .datasets import DATASETS
 from .errors import DashboardError
@@ -250,9 +250,15 @@ def load_channels(path: Path | None = None) -> dict[str, dict]:
     if not path.exists():
         return {}
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8")).get("digest", {})
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise DigestConfigError([f"{path}: 不是有效的 TOML / not valid TOML: {exc}"]) from None
+    return check_channels(data)
+
+
+def check_channels(data: dict) -> dict[str, dict]:
+    """The channels of a parsed secrets file's [digest.*] tables; DigestConfigError lists every problem."""
+    raw = data.get("digest", {})
     problems = [f"digest.{name}: 未知渠道 / unknown channel (use {', '.join(CHANNELS)})"
                 for name in raw if name not in CHANNELS]
     channels = {}
@@ -273,46 +279,21 @@ def load_channels(path: Path | None = None) -> dict[str, dict]:
     return channels
 
 
-def _toml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a valid TOML basic string
-
-
 def write_channel(channel: str, settings: dict, path: Path | None = None) -> None:
     """Set one channel's [digest.<channel>] table in the secrets file, keeping everything else in it. The result
-    is checked before it is written: on any problem DigestConfigError lists them all and the file is unchanged."""
-    import os
-
+    is checked before it is written: on any problem DigestConfigError lists them all and the file is unchanged.
+    Written by auth.update_secrets, the secrets file's one writer (0600 from the first byte, atomic)."""
     if channel not in CHANNELS:
         raise DigestConfigError([f"digest.{channel}: 未知渠道 / unknown channel (use {', '.join(CHANNELS)})"])
-    path = path or secrets_path()
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    lines = text.splitlines()
-    header = f"[digest.{channel}]"
-    if header in lines:  # drop the old table: its header and the key lines under it
-        start = lines.index(header)
-        end = start + 1
-        while end < len(lines) and not lines[end].startswith("["):
-            end += 1
-        lines = lines[:start] + lines[end:]
-    entry = [header, *(f"{key} = {_toml_value(value)}" for key, value in settings.items()
-                       if value not in (None, "", []))]
-    new_text = "\n".join([*lines, "", *entry, ""]).lstrip("\n")
-    candidate = path.with_name(path.name + ".checking")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    candidate.write_text(new_text, encoding="utf-8")
+    entry = {key: value for key, value in settings.items() if value not in (None, "", [])}
+
+    def change(data: dict) -> None:
+        data.setdefault("digest", {})[channel] = entry
+
     try:
-        load_channels(candidate)
-    except DigestConfigError:
-        candidate.unlink()
-        raise
-    os.chmod(candidate, 0o600)
-    os.replace(candidate, path)
+        update_secrets(change, check_channels, path)
+    except ValueError as exc:  # the file as it stands is not TOML
+        raise DigestConfigError([str(exc)]) from None
 
 
 def dingtalk_url(webhook: str, secret: str, timestamp_ms: int | None = None) -> str:

@@ -226,7 +226,9 @@ def read_file(file_name: str, content: bytes) -> list[Sheet]:
         try:
             return _read_excel(content)
         except FileProblem as exc:
-            if exc.code == "too_large":
+            # Only "cannot be parsed" means "try saving it as .xlsx"; a refusal with its own reason (too large,
+            # a cell too long, too much text) is passed on as it is: saving as .xlsx would not change it.
+            if exc.code != "not_a_spreadsheet":
                 raise
             raise FileProblem("save_as_xlsx", accepted=ACCEPTED_TYPES) from None
     if suffix in ("csv", "txt", "tsv"):

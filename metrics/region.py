@@ -8,7 +8,10 @@ default county file (said so). A snapshot that is missing, unreadable or from an
 with the reason; the rest still show.
 
 Ranks compare progress against each county's own target (value ÷ target), the one fair comparison when targets
-differ; ties share a rank (1, 2, 2, 4); a county without data has no rank.
+differ; ties share a rank (1, 2, 2, 4); a county without data has no rank. Every county is scored as of one shared
+date (`Region.as_of`): the one asked for, else the earliest of the counties' latest data dates, so a stale
+snapshot is not ranked against current ones as if they were of the same day. A county whose data ends before the
+shared date (possible only with a date asked for) is named with a warning: its progress since is not counted.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class County:
     problem_zh: str = ""
     problem_en: str = ""
     as_of: dt.date | None = None
+    latest: dt.date | None = None  # the county's own latest data date (its snapshot's last record)
     demo: bool = False
     results: list[KpiResult] = field(default_factory=list)
     plan_wan: float | None = None
@@ -62,6 +66,29 @@ class County:
 @dataclass
 class Region:
     counties: list[County]
+    as_of: dt.date | None = None  # the one date every county is scored at
+    as_of_asked: bool = False  # asked for; else the earliest of the counties' latest data dates
+
+    def ending_before(self) -> list[County]:
+        """Readable counties whose data ends before the shared as-of date."""
+        return [c for c in self.readable if self.as_of and c.latest and c.latest < self.as_of]
+
+    def as_of_note(self, lang: str = "zh") -> str:
+        """Which date the ranks were computed at, and why that one."""
+        if self.as_of is None:
+            return ""
+        if lang == "en":
+            why = "the date chosen" if self.as_of_asked else "the earliest of the counties' latest data dates"
+            return f"Ranks as of {self.as_of} for every county ({why})"
+        why = "所选日期" if self.as_of_asked else "各县最新数据日期中最早的一个"
+        return f"各县统一截至 {self.as_of} 计算排名（{why}）"
+
+    def warnings(self, lang: str = "zh") -> list[str]:
+        if lang == "en":
+            return [f"{c.name}'s data ends on {c.latest}, before {self.as_of}: its progress after that is not "
+                    f"counted, so its rank may be too low" for c in self.ending_before()]
+        return [f"{c.name}的数据只到 {c.latest}，早于排名截至日期 {self.as_of}：此后的进度未计入，排名可能偏低"
+                for c in self.ending_before()]
 
     @property
     def readable(self) -> list[County]:
@@ -77,8 +104,10 @@ class Region:
         for county in self.readable:
             r = next(x for x in county.results if x.id == kpi_id)
             rows.append({"county": county.name, "value": r.value, "target": r.target, "target_max": r.target_max,
-                         "status": r.status, "progress": r.progress, "as_of": county.as_of})
-        frame = pd.DataFrame(rows, columns=["county", "value", "target", "target_max", "status", "progress", "as_of"])
+                         "status": r.status, "progress": r.progress, "as_of": county.as_of,
+                         "latest": county.latest})
+        frame = pd.DataFrame(rows, columns=["county", "value", "target", "target_max", "status", "progress", "as_of",
+                                            "latest"])
         # Rounded first: equal shares computed from different figures must tie, not differ in the 16th digit.
         frame["rank"] = frame["progress"].astype(float).round(9).rank(method="min", ascending=False).astype("Int64")
         return frame.sort_values(["rank", "county"], na_position="last").reset_index(drop=True)
@@ -212,7 +241,7 @@ def _score_chunk(job: tuple[list[County], dt.date | None, str]) -> list[County]:
         con.close()
 
 
-def _score_in_processes(jobs: list[tuple]) -> list[list[County]]:
+def _score_in_processes(jobs: list, kind: str = "score") -> list[list]:
     """Each job in its own `python -c` process (not multiprocessing: it would re-run the parent's main script,
     which under Streamlit is the server). A process that fails has its share scored here instead."""
     import pickle
@@ -221,7 +250,7 @@ def _score_in_processes(jobs: list[tuple]) -> list[list[County]]:
 
     from .config import PROJECT_ROOT
 
-    command = [sys.executable, "-c", "from metrics.region import _worker_main; _worker_main()"]
+    command = [sys.executable, "-c", f"from metrics.region import _worker_main; _worker_main({kind!r})"]
     processes = [subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.DEVNULL, cwd=PROJECT_ROOT) for _ in jobs]
     for process, job in zip(processes, jobs):  # every input first, so all run while the outputs are read
@@ -231,35 +260,105 @@ def _score_in_processes(jobs: list[tuple]) -> list[list[County]]:
     for process, job in zip(processes, jobs):
         output = process.stdout.read()
         process.wait()
-        results.append(pickle.loads(output) if process.returncode == 0 and output else _score_chunk(job))
+        results.append(pickle.loads(output) if process.returncode == 0 and output else _CHUNKS[kind](job))
     return results
 
 
-def _worker_main() -> None:
-    """A scoring process: a pickled job on stdin, the scored counties pickled on stdout (own processes only)."""
+def _worker_main(kind: str = "score") -> None:
+    """A scoring process: a pickled job on stdin, the scored counties (or their latest dates) pickled on stdout
+    (own processes only)."""
     import pickle
     import sys
 
     job = pickle.loads(sys.stdin.buffer.read())
-    sys.stdout.buffer.write(pickle.dumps(_score_chunk(job)))
+    sys.stdout.buffer.write(pickle.dumps(_CHUNKS[kind](job)))
     sys.stdout.buffer.flush()
+
+
+def latest_dates(counties: list[County], cache_dir: Path | None = None, workers: int = 1) -> list[dt.date | None]:
+    """Each county's own latest data date (None for a snapshot that cannot be read: scoring says why). One
+    attach per snapshot (~20 ms; shared among `workers` processes from PARALLEL_FROM on), or none when the cache
+    has it for this very snapshot."""
+    import json
+
+    keys = [_cache_key(c, "latest", "") if cache_dir else None for c in counties]
+    dates: list[dt.date | None] = [None] * len(counties)
+    todo = []
+    for i, key in enumerate(keys):
+        try:
+            cached = json.loads((cache_dir / f"{key}.json").read_text(encoding="utf-8")) if key else None
+        except (OSError, ValueError):
+            cached = None
+        if cached and cached.get("latest"):
+            dates[i] = dt.date.fromisoformat(cached["latest"])
+        else:
+            todo.append(i)
+    if workers > 1 and len(todo) >= PARALLEL_FROM:
+        shares = [todo[k::workers] for k in range(workers)]
+        found = _score_in_processes([[counties[i] for i in share] for share in shares], "latest")
+        for share, share_dates in zip(shares, found):
+            for i, latest in zip(share, share_dates):
+                dates[i] = latest
+    else:
+        for i, latest in zip(todo, _latest_chunk([counties[i] for i in todo])):
+            dates[i] = latest
+    for i in todo:
+        if keys[i] and dates[i]:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            (cache_dir / f"{keys[i]}.json").write_text(json.dumps({"latest": dates[i].isoformat()}), encoding="utf-8")
+    return dates
+
+
+def _latest_chunk(counties: list[County]) -> list[dt.date | None]:
+    if not counties:
+        return []
+    con = duckdb.connect(":memory:")
+    try:
+        return [_latest_of(c, con) for c in counties]
+    finally:
+        con.close()
+
+
+def _latest_of(county: County, con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    if not county.snapshot.is_file():
+        return None
+    path = str(county.snapshot.resolve()).replace("'", "''")
+    try:
+        con.execute(f"ATTACH '{path}' AS county (READ_ONLY)")
+    except duckdb.Error:
+        return None
+    try:
+        if _check_schema(con):
+            return None
+        con.execute("USE county")
+        return latest_data_date(con)
+    except duckdb.Error:
+        return None
+    finally:
+        con.execute("USE memory")
+        con.execute("DETACH county")
 
 
 def read_region(directory: Path | str, as_of: dt.date | None = None, lang: str = "zh",
                 cache_dir: Path | None = None, workers: int | None = None) -> Region:
-    """Every county of the folder, scored. With `cache_dir`, a county whose snapshot and configuration are
-    unchanged since it was last scored is taken from there (a snapshot is re-read only when replaced). Many
-    snapshots to score are shared among `workers` processes (default: one per CPU, up to 8)."""
+    """Every county of the folder, scored as of one shared date: `as_of`, else the earliest of the counties'
+    latest data dates. With `cache_dir`, a county whose snapshot and configuration are unchanged since it was
+    last scored is taken from there (a snapshot is re-read only when replaced). Many snapshots to score are shared
+    among `workers` processes (default: one per CPU, up to 8)."""
     import os
 
     directory = Path(directory)
     if not directory.is_dir():
         return Region([])
     counties = discover(directory)
+    workers = workers or min(os.cpu_count() or 1, 8)
+    latest = latest_dates(counties, cache_dir, workers)
+    asked = as_of is not None
+    known = [d for d in latest if d]
+    as_of = as_of or (min(known) if known else None)
     keys = [_cache_key(c, as_of, lang) if cache_dir else None for c in counties]
     done: list[County | None] = [_cache_get(cache_dir, k, c) if k else None for c, k in zip(counties, keys)]
     todo = [i for i, c in enumerate(done) if c is None]
-    workers = workers or min(os.cpu_count() or 1, 8)
     if workers > 1 and len(todo) >= PARALLEL_FROM:
         shares = [todo[k::workers] for k in range(workers)]
         jobs = [([counties[i] for i in share], as_of, lang) for share in shares]
@@ -272,7 +371,12 @@ def read_region(directory: Path | str, as_of: dt.date | None = None, lang: str =
     for i in todo:
         if keys[i] and done[i].ok:
             _cache_put(cache_dir, keys[i], done[i])
-    return Region(done)
+    for county, own_latest in zip(done, latest):
+        county.latest = own_latest
+    return Region(done, as_of, asked)
+
+
+_CHUNKS = {"score": _score_chunk, "latest": _latest_chunk}
 
 
 # ------------------------------------------------------------------------------------------------ cache
@@ -302,7 +406,7 @@ def _code_fingerprint() -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _cache_key(county: County, as_of: dt.date | None, lang: str) -> str | None:
+def _cache_key(county: County, as_of: dt.date | str | None, lang: str) -> str | None:
     import hashlib
 
     if not county.snapshot.is_file():
@@ -355,6 +459,12 @@ def kpi_name(kpi_id: str, lang: str) -> str:
     return KPI_BY_ID[kpi_id].en if lang == "en" else KPI_BY_ID[kpi_id].zh
 
 
+def _ends_before(latest: dt.date | None, as_of: dt.date | None, zh: bool) -> str:
+    if not latest or not as_of or latest >= as_of:
+        return ""
+    return f"  ⚠ 数据只到 {latest}" if zh else f"  ⚠ data ends {latest}"
+
+
 def region_text(region: Region, lang: str = "zh", kpis: list[str] | None = None) -> str:
     """The command line's view: status counts, budget, a league table per KPI, and the unreadable snapshots."""
     from .formatting import format_target, format_value
@@ -366,6 +476,9 @@ def region_text(region: Region, lang: str = "zh", kpis: list[str] | None = None)
         out.append("【演示数据】" if zh else "[演示数据 demo data]")
     out.append(("地区汇总：" if zh else "Region: ") + f"{len(region.readable)} / {len(region.counties)}"
                + (" 个县可读" if zh else " counties readable"))
+    if region.as_of_note(lang):
+        out.append(region.as_of_note(lang))
+    out += [f"  ! {warning}" for warning in region.warnings(lang)]
     for county in region.unreadable:
         out.append(f"  ✗ {county.name}（{county.snapshot.name}）：{county.problem(lang)}" if zh
                    else f"  ✗ {county.name} ({county.snapshot.name}): {county.problem(lang)}")
@@ -386,11 +499,13 @@ def region_text(region: Region, lang: str = "zh", kpis: list[str] | None = None)
         if kpis and kpi.id not in kpis:
             continue
         out.append("")
-        out.append(kpi_name(kpi.id, lang))
+        when = "" if region.as_of is None else f"（截至 {region.as_of}）" if zh else f" (as of {region.as_of})"
+        out.append(kpi_name(kpi.id, lang) + when)
         for row in region.league(kpi.id).itertuples(index=False):
             rank = f"{row.rank:>3}" if not pd.isna(row.rank) else "  —"
             out.append(f"  {rank}  {row.county}  {format_value(kpi.id, row.value, lang)} / "
-                       f"{format_target(kpi.id, row.target, row.target_max, lang)}  {STATUSES[row.status][0 if zh else 1]}")
+                       f"{format_target(kpi.id, row.target, row.target_max, lang)}  {STATUSES[row.status][0 if zh else 1]}"
+                       + _ends_before(row.latest, region.as_of, zh))
     return "\n".join(out)
 
 

@@ -10,7 +10,10 @@ of the ledger tables and nothing else:
   read_text, glob, COPY ... TO, ATTACH, INSTALL and LOAD have nothing to reach, and SET or PRAGMA cannot undo it;
 - there is no temp directory (DuckDB would allow reading its own, `.tmp` under the working directory), and the
   child runs in an empty folder;
-- only one SELECT statement is accepted, and results are capped.
+- only one SELECT statement is accepted, and results are capped: at ROW_CAP rows, and at RESULT_CAP_BYTES in the
+  child, counted as rows are fetched (`SELECT repeat('x',100000) FROM range(10000)` is 1 GB in 10,000 rows; it
+  is refused at 50 MB, before the child holds it all); the parent reads at most a little more than that from the
+  pipe, whatever the child sends.
 The ledger copies are read once per data version in the parent (`build_sandbox`) and handed to each child over a
 pipe; no file is written.
 """
@@ -19,10 +22,13 @@ from __future__ import annotations
 
 import os
 import pickle
+import selectors
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from dataclasses import dataclass
 
 import duckdb
@@ -34,8 +40,10 @@ from .datasets import DATASETS
 from .errors import BilingualError
 
 ROW_CAP = 10_000
+RESULT_CAP_BYTES = 50 * 2**20  # text as UTF-8 plus 16 bytes a value: what the dashboard is asked to hold and render
 TIME_LIMIT_S = 10.0
 MEMORY_LIMIT = "512MB"  # DuckDB's own limit, inside the child
+CHILD_COMMAND = [sys.executable, "-m", "metrics.sandbox"]
 ADDRESS_SPACE_BYTES = 1536 * 2**20  # the child's hard cap: Python, DuckDB, the data copy and the query together
 
 
@@ -76,18 +84,27 @@ def check_statement(sql: str) -> None:
                            f"only SELECT is allowed (this is {statements[0].type.name})")
 
 
+def answer_cap(result_cap: int) -> int:
+    """The most the parent reads from a child: the result's cap plus the pickle's own overhead."""
+    return result_cap + result_cap // 4 + 2**20
+
+
 def run_query(sandbox: Sandbox, sql: str, row_cap: int = ROW_CAP, time_limit_s: float = TIME_LIMIT_S,
-              address_space: int = ADDRESS_SPACE_BYTES) -> SandboxResult:
+              address_space: int = ADDRESS_SPACE_BYTES, result_cap: int = RESULT_CAP_BYTES) -> SandboxResult:
     check_statement(sql)
-    job = pickle.dumps({"sql": sql, "row_cap": row_cap, "tables": sandbox.tables, "address_space": address_space})
+    job = pickle.dumps({"sql": sql, "row_cap": row_cap, "tables": sandbox.tables, "address_space": address_space,
+                        "result_cap": result_cap, "answer_cap": answer_cap(result_cap)})
     with tempfile.TemporaryDirectory(prefix="kpi-sql-") as empty:
         env = {k: v for k, v in os.environ.items() if not k.startswith("KPI_")}
         env["PYTHONPATH"] = str(PROJECT_ROOT)
-        child = subprocess.Popen([sys.executable, "-m", "metrics.sandbox"], cwd=empty, env=env,
+        # glibc reserves 64 MB of address space per thread's arena; under RLIMIT_AS those reservations, not data,
+        # ran out first (a 1 GB result failed on its first 16 MB block instead of reaching the result cap).
+        env["MALLOC_ARENA_MAX"] = "2"
+        child = subprocess.Popen(CHILD_COMMAND, cwd=empty, env=env,
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                  start_new_session=True)
         try:
-            out, _ = child.communicate(job, timeout=time_limit_s)
+            out = _exchange(child, job, time.monotonic() + time_limit_s, answer_cap(result_cap))
         except subprocess.TimeoutExpired:
             raise SandboxError(f"查询超过 {time_limit_s:g} 秒，已中止",
                                f"the query ran over {time_limit_s:g} s and was stopped") from None
@@ -95,6 +112,9 @@ def run_query(sandbox: Sandbox, sql: str, row_cap: int = ROW_CAP, time_limit_s: 
             if child.poll() is None:
                 os.killpg(child.pid, signal.SIGKILL)
             child.wait()
+            child.stdout.close()
+    if out is None:  # the child sent more than any allowed answer: refused without reading the rest
+        raise _refusal({"error": "result_size", "result_cap": result_cap})
     try:
         answer = pickle.loads(out)  # noqa: S301 -- our own child's answer, over a pipe
     except Exception:  # killed by the memory cap (MemoryError while writing, or abort)
@@ -104,8 +124,47 @@ def run_query(sandbox: Sandbox, sql: str, row_cap: int = ROW_CAP, time_limit_s: 
     return SandboxResult(answer["frame"], answer["truncated"])
 
 
+def _exchange(child: subprocess.Popen, job: bytes, deadline: float, cap: int) -> bytearray | None:
+    """Send the job and read the answer, at most `cap` bytes of it (None when the child sends more); raise
+    TimeoutExpired at the deadline. The job is written from a thread so a child that answers before reading it all
+    cannot deadlock us."""
+    def feed():
+        try:
+            child.stdin.write(job)
+            child.stdin.close()
+        except OSError:  # the child died or was killed: its answer (or silence) says why
+            pass
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    out = bytearray()
+    with selectors.DefaultSelector() as selector:
+        selector.register(child.stdout, selectors.EVENT_READ)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not selector.select(left):
+                raise subprocess.TimeoutExpired(child.args, 0)
+            chunk = os.read(child.stdout.fileno(), 1 << 20)
+            if not chunk:
+                break
+            if len(out) + len(chunk) > cap:
+                return None
+            out += chunk
+    writer.join(timeout=1)
+    return out
+
+
 def _refusal(answer: dict) -> SandboxError:
     kind, detail = answer["error"], answer.get("detail", "")
+    if kind == "result_size":
+        cap = answer["result_cap"]
+        limit = f"{cap // 2**20} MB" if cap >= 2**20 else f"{cap // 1024} kB"
+        rows = answer.get("rows")
+        where_zh = f"（读到第 {rows:,} 行时）" if rows else ""
+        where_en = f" (reached at row {rows:,})" if rows else ""
+        return SandboxError(f"查询结果超过 {limit} 的上限{where_zh}，已中止：请少选列或行，或先汇总（GROUP BY）",
+                            f"the query's result is over the {limit} limit{where_en} and was stopped: select fewer "
+                            f"columns or rows, or aggregate (GROUP BY)")
     if kind == "memory":
         return SandboxError(f"查询所需内存超过上限（{ADDRESS_SPACE_BYTES // 2**20} MB），已中止",
                             f"the query needed more memory than allowed ({ADDRESS_SPACE_BYTES // 2**20} MB); stopped")
@@ -127,9 +186,13 @@ def _child() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     try:
         answer = _run(job)
+        out = pickle.dumps(answer)
     except MemoryError:
         answer = {"error": "memory"}
-    sys.stdout.buffer.write(pickle.dumps(answer))
+        out = pickle.dumps(answer)
+    if len(out) > job["answer_cap"]:  # more pickle overhead than allowed for (many tiny values): still too big
+        out = pickle.dumps({"error": "result_size", "result_cap": job["result_cap"]})
+    sys.stdout.buffer.write(out)
     sys.stdout.buffer.flush()
 
 
@@ -144,7 +207,15 @@ def _run(job: dict) -> dict:
     try:
         result = con.execute(job["sql"])
         names = [d[0] for d in result.description]
-        rows = result.fetchmany(job["row_cap"] + 1)
+        rows, size = [], 0
+        while len(rows) <= job["row_cap"]:  # in batches, counting: stop as soon as the result is over its cap
+            batch = result.fetchmany(min(256, job["row_cap"] + 1 - len(rows)))
+            if not batch:
+                break
+            size += sum(_size(v) for row in batch for v in row)
+            if size > job["result_cap"]:
+                return {"error": "result_size", "result_cap": job["result_cap"], "rows": len(rows) + len(batch)}
+            rows += batch
     except duckdb.OutOfMemoryException:
         return {"error": "memory"}
     except duckdb.Error as exc:
@@ -155,6 +226,19 @@ def _run(job: dict) -> dict:
             return {"error": "memory"}
         return {"error": "query", "detail": _first_line(exc)}
     return {"frame": pd.DataFrame(rows[:job["row_cap"]], columns=names), "truncated": len(rows) > job["row_cap"]}
+
+
+def _size(value) -> int:
+    """What a value costs the dashboard, roughly: its text as UTF-8 (nested lists and structs included) + 16."""
+    if isinstance(value, str):
+        return 16 + (len(value) if value.isascii() else len(value.encode("utf-8", "surrogatepass")))
+    if isinstance(value, bytes | bytearray):
+        return 16 + len(value)
+    if isinstance(value, list | tuple):
+        return 16 + sum(_size(v) for v in value)
+    if isinstance(value, dict):
+        return 16 + sum(_size(k) + _size(v) for k, v in value.items())
+    return 16
 
 
 if __name__ == "__main__":

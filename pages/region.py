@@ -22,8 +22,11 @@ en = frame.lang == "en"
 L = state.L
 st.title(state.t("page_region"))
 folder = region_state.region_dir()
+as_of = st.date_input(L("排名截至日期（留空：各县最新数据日期中最早的一个）",
+                        "Ranking date (empty: the earliest of the counties' latest data dates)"),
+                      value=None, key="region_as_of")
 try:
-    view = region_state.region(frame.lang)
+    view = region_state.region(frame.lang, as_of)
 except RegionError as exc:  # an unusable region.toml: said, not a traceback
     st.error(exc.message(frame.lang))
     st.stop()
@@ -79,6 +82,9 @@ st.subheader(L("指标排名", "League table per KPI"))
 names = {k.id: (k.en if en else k.zh) for k in KPIS}
 kpi_id = st.selectbox(state.t("choose_kpi"), list(names), format_func=names.get, key=state.lang_key("region_kpi"))
 league = view.league(kpi_id)
+st.caption(view.as_of_note(frame.lang))
+for warning in view.warnings(frame.lang):
+    st.warning(warning)
 st.dataframe(pd.DataFrame({
     L("排名", "rank"): league["rank"].map(lambda r: "—" if pd.isna(r) else int(r)),
     L("县", "county"): league["county"],
@@ -87,7 +93,8 @@ st.dataframe(pd.DataFrame({
                               for t, m in zip(league["target"], league["target_max"])],
     L("完成目标比例", "share of target"): league["progress"].map(lambda p: "—" if pd.isna(p) else f"{p * 100:.0f}%"),
     L("状态", "status"): league["status"].map(word),
-    L("截至", "as of"): league["as_of"]}), hide_index=True, width="stretch", key="region_league")
+    L("排名截至", "ranked as of"): league["as_of"],
+    L("本县数据截至", "own data ends"): league["latest"]}), hide_index=True, width="stretch", key="region_league")
 
 st.subheader(L("单县详情", "One county"))
 choice = st.selectbox(L("选择县", "County"), [c.name for c in view.readable], key="region_county")

@@ -422,3 +422,46 @@ def test_email_over_tls_verifies_the_servers_certificate(county, tmp_path, secur
     finally:
         smtp.shutdown()
         smtp.server_close()
+
+
+@pytest.mark.parametrize("write", ["channel", "account"])
+def test_the_secrets_file_and_its_temporaries_are_never_readable_by_others(tmp_path, monkeypatch, write):
+    """Both writers of the secrets file (a digest channel, an account) go through auth.update_secrets. With a
+    permissive umask, every file in the folder is looked at whenever the new text is read back and when it is put
+    in place: none may ever be readable or writable by group or others (password hashes, webhook secrets)."""
+    import os
+    import stat
+    import tomllib
+
+    from metrics import auth
+
+    secrets = tmp_path / "secrets.toml"
+    fd = os.open(secrets, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(fd, b'[local_users.li]\nname = "li"\nrole = "admin"\npassword_hash = "x"\n')
+    os.close(fd)
+    seen = []
+
+    def look(moment):
+        for f in tmp_path.iterdir():
+            seen.append((moment, f.name, stat.S_IMODE(f.stat().st_mode)))
+
+    real_loads, real_replace = tomllib.loads, os.replace
+    monkeypatch.setattr(tomllib, "loads", lambda *a, **k: (look("read back"), real_loads(*a, **k))[1])
+    monkeypatch.setattr(os, "replace", lambda *a, **k: (look("replace"), real_replace(*a, **k))[1])
+    old_umask = os.umask(0o022)
+    try:
+        if write == "channel":
+            digest.write_channel("dingtalk", {"webhook": "https://oapi.dingtalk.com/robot/send?a=1",
+                                              "secret": "SEC-top"}, secrets)
+        else:
+            auth.add_local_account("bob", "pw-long-enough", "viewer", path=secrets)
+    finally:
+        os.umask(old_umask)
+    look("after")
+    assert {m for m, _, _ in seen} == {"read back", "replace", "after"}
+    assert any(name != "secrets.toml" for m, name, _ in seen if m == "replace")  # the temporary was looked at
+    exposed = [(m, name, oct(mode)) for m, name, mode in seen if mode & 0o077]
+    assert exposed == []
+    assert [f.name for f in tmp_path.iterdir()] == ["secrets.toml"]  # no temporary left behind
+    data = real_loads(secrets.read_text(encoding="utf-8"))
+    assert "li" in data["local_users"]  # the rest of the file is kept

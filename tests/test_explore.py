@@ -170,6 +170,36 @@ def test_sandbox_refuses_every_escape(sandbox, query, tmp_path):
     assert run_query(sandbox, "SELECT count(*) FROM logistics_subsidies").frame.iloc[0, 0] == 5
 
 
+def test_sandbox_caps_the_results_size_in_the_child(sandbox):
+    # 100 rows of 1,000 characters: 100 × (1,000 + 16) = 101,600 bytes as counted, under a 200,000 cap (195 kB);
+    # 300 rows are 304,800, over it: refused, naming the cap, with the row the count passed it at (a batch's end).
+    assert len(run_query(sandbox, "SELECT repeat('x',1000) FROM range(100)", result_cap=200_000).frame) == 100
+    with pytest.raises(SandboxError) as exc:
+        run_query(sandbox, "SELECT repeat('x',1000) FROM range(300)", result_cap=200_000)
+    assert exc.value.zh.startswith("查询结果超过 195 kB 的上限（读到第 256 行时）")
+    assert "over the 195 kB limit (reached at row 256)" in exc.value.en
+    # Text is counted as UTF-8: 100 rows of 1,000 CJK characters are 100 × (3,000 + 16) = 301,600 bytes.
+    with pytest.raises(SandboxError):
+        run_query(sandbox, "SELECT repeat('字',1000) FROM range(100)", result_cap=200_000)
+
+
+def test_the_dashboard_reads_no_more_than_an_answer_can_be(sandbox, monkeypatch):
+    """Whatever the child sends, the parent stops reading past the answer's cap and kills it (a child that
+    floods the pipe would otherwise fill the dashboard's memory until the time limit)."""
+    import sys
+    import time
+
+    from metrics import sandbox as sandbox_module
+
+    flood = "import sys\nsys.stdin.buffer.read()\nwhile True: sys.stdout.buffer.write(b'x' * 2**20)"
+    monkeypatch.setattr(sandbox_module, "CHILD_COMMAND", [sys.executable, "-c", flood])
+    start = time.monotonic()
+    with pytest.raises(SandboxError) as exc:
+        run_query(sandbox, "SELECT 1", result_cap=2**20)  # read at most 1 MB + 256 kB + 1 MB
+    assert "查询结果超过 1 MB 的上限" in exc.value.zh
+    assert time.monotonic() - start < 5  # stopped at the cap, not at the 10 s time limit
+
+
 def test_sandbox_has_no_access_to_the_store(loaded, sandbox):
     # Ledger tables are copies: the load log and bookkeeping tables are not there at all.
     with pytest.raises(SandboxError):

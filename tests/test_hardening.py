@@ -128,6 +128,27 @@ print('ANSWERS', answers)
     assert seconds < 60, out
 
 
+WIDE_RESULT = "SELECT repeat('x',100000) FROM range(10000)"  # 10,000 rows (under the row cap) of 100 kB: 1 GB
+
+
+def test_3_a_result_of_a_gigabyte_is_refused_in_the_child_and_never_reaches_the_dashboard(tmp_path):
+    """Rows are capped, and now bytes too: the child counts the result as it fetches it and stops at 50 MB, so the
+    dashboard's process neither reads nor unpickles a gigabyte. Its own peak memory is measured (~160 MB at rest)."""
+    peak, out = peak_rss_mb_of(f"""
+from metrics import store
+from metrics.sandbox import SandboxError, build_sandbox, run_query
+con = store.connect({str(tmp_path / 'k.duckdb')!r}); sandbox = build_sandbox(con); con.close()
+try:
+    run_query(sandbox, {WIDE_RESULT!r})
+    print('ANSWERED')
+except SandboxError as exc:
+    print('ZH', exc.message('zh')); print('EN', exc.message('en'))
+""")
+    assert "ANSWERED" not in out
+    assert "查询结果超过 50 MB 的上限" in out and "over the 50 MB limit" in out, out
+    assert peak < 400, f"the dashboard's process peaked at {peak} MB"
+
+
 def children_of(pid: int) -> list[int]:
     kids = []
     for stat in Path("/proc").glob("[0-9]*/stat"):

@@ -86,3 +86,30 @@ def test_recognise_refuses_a_tie_naming_both():
     found = recognise([sheet])
     assert found.dataset is None and found.ambiguous
     assert set(found.candidates) == {"follower_snapshots", "events"}
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "et"])
+def test_an_oversized_workbook_is_refused_with_the_guards_own_reason_also_as_et(suffix, monkeypatch):
+    """WPS often saves .et as an .xlsx container: the size guard's refusal must reach the user as it is, not
+    "save it as .xlsx" (which would not help)."""
+    from metrics import xlsx_guard
+
+    # xlsxwriter will not write a cell over Excel's 32,767 characters: lower the limit instead of growing the cell.
+    monkeypatch.setattr(xlsx_guard, "MAX_CELL_CHARS", 1000)
+    long_cell = xlsx_bytes([["场次编号", "备注"], ["S1", "x" * 1001]])
+    with pytest.raises(FileProblem) as exc:
+        read_file(f"ledger.{suffix}", long_cell)
+    assert exc.value.code == "cell_too_long"
+    assert "第 2 行" in exc.value.message("zh") and "save" not in exc.value.message("en")
+
+    monkeypatch.setattr(xlsx_guard, "MAX_TEXT_CHARS", 1000)  # 3 cells × 500 + 8 header characters = 1,508 in all
+    much_text = xlsx_bytes([["场次编号", "备注"], ["S1", "a" * 500], ["S2", "b" * 500], ["S3", "c" * 500]])
+    with pytest.raises(FileProblem) as exc:
+        read_file(f"ledger.{suffix}", much_text)
+    assert exc.value.code == "text_too_large"
+
+
+def test_an_unreadable_et_is_told_to_save_as_xlsx():
+    with pytest.raises(FileProblem) as exc:
+        read_file("ledger.et", b"\x00\x01 not a spreadsheet at all")
+    assert exc.value.code == "save_as_xlsx"

@@ -139,9 +139,13 @@ def test_region_command_prints_the_tables_and_the_unreadable(folder, capsys):
     out = capsys.readouterr().out.splitlines()
     assert "地区汇总：3 / 6 个县可读" in out
     assert any(line.startswith("  ✗ 缺县（missing.duckdb）：找不到快照文件") for line in out)
-    league = out[out.index("电商培训人次") + 1:]
-    assert league == ["    1  丙县  6 人次 / ≥ 6 人次  已达标", "    2  乙县  3 人次 / ≥ 4 人次  进度正常",
-                      "    3  阿县  6 人次 / ≥ 10 人次  进度正常"]
+    assert "各县统一截至 2023-03-31 计算排名（所选日期）" in out
+    # Every county's data ends before the date asked for (A, C: the 2023-03-05 session; B: its 03-10 payment).
+    assert "  ! 乙县的数据只到 2023-03-10，早于排名截至日期 2023-03-31：此后的进度未计入，排名可能偏低" in out
+    league = out[out.index("电商培训人次（截至 2023-03-31）") + 1:]
+    assert league == ["    1  丙县  6 人次 / ≥ 6 人次  已达标  ⚠ 数据只到 2023-03-05",
+                      "    2  乙县  3 人次 / ≥ 4 人次  进度正常  ⚠ 数据只到 2023-03-10",
+                      "    3  阿县  6 人次 / ≥ 10 人次  进度正常  ⚠ 数据只到 2023-03-05"]
 
 
 def test_a_folder_without_manifest_reads_every_snapshot_and_its_toml(tmp_path):
@@ -184,6 +188,12 @@ def test_region_page_shows_the_league_the_unreadable_and_a_drill(folder, tmp_pat
     league = at.dataframe[2].value  # status counts, budget, then the league of the first KPI (person-times)
     assert league[["排名", "县", "本县目标", "状态"]].values.tolist() == [
         [1, "丙县", "≥ 6 人次", "已达标"], [2, "乙县", "≥ 4 人次", "进度正常"], [3, "阿县", "≥ 10 人次", "进度正常"]]
+    # By default every county is ranked as of the earliest latest data date (A and C end 2023-03-05, B 03-10).
+    assert "各县统一截至 2023-03-05 计算排名（各县最新数据日期中最早的一个）" in [c.value for c in at.caption]
+    assert set(league["排名截至"]) == {dt.date(2023, 3, 5)} and not at.warning
+    at.date_input(key="region_as_of").set_value(dt.date(2023, 3, 31)).run()  # a later date picked: all end before
+    assert "各县统一截至 2023-03-31 计算排名（所选日期）" in [c.value for c in at.caption]
+    assert sorted(w.value.split("的数据")[0] for w in at.warning) == ["丙县", "乙县", "阿县"]
     at.selectbox(key="region_county").set_value("乙县").run()
     import json
 
@@ -236,6 +246,9 @@ def test_scoring_in_worker_processes_gives_the_same_region(folder, monkeypatch):
         [(c.name, c.ok, c.problem("zh")) for c in alone.counties]
     assert shared.league("training_person_times").equals(alone.league("training_person_times"))
     assert shared.status_counts().equals(alone.status_counts())
+    # The latest data dates too were found in the worker processes: A and C end 2023-03-05, B 2023-03-10.
+    assert [c.latest for c in shared.readable] == [c.latest for c in alone.readable] == [
+        dt.date(2023, 3, 5), dt.date(2023, 3, 10), dt.date(2023, 3, 5)]
     assert shared.budget().equals(alone.budget())
 
 
@@ -263,3 +276,49 @@ def test_the_demo_writes_seven_altay_counties_with_their_own_targets(tmp_path):
     targets = dict(zip(*view.league("training_person_times")[["county", "target"]].T.values))
     assert (targets["阿勒泰市"], targets["布尔津县"], targets["青河县"]) == (6000.0, 4000.0, 2500.0)
     assert len(set(view.budget()["spent_wan"])) == 7  # each county spent differently
+
+
+def test_every_county_is_ranked_as_of_one_shared_date(tmp_path):
+    """A stale snapshot is not ranked beside a current one as if of the same day.
+
+    甲县 (stale): sessions S1 2023-03-01, S2 2023-03-05, 3 trainees each: 6 person-times, target 10; data ends 03-05.
+    乙县 (current): sessions S1 2023-03-01, S2 2023-06-30, 3 trainees each, target 8; data ends 06-30.
+    Default shared date = the earlier of 03-05 and 06-30 = 2023-03-05:
+        甲 6 / 10 = 0.60 -> rank 1;  乙 only S1 counted: 3 / 8 = 0.375 -> rank 2.
+    (Each as of its own date, as before: 乙 6 / 8 = 0.75 would rank 1 above 甲 0.60.)
+    Asked for 2023-06-30: 甲 0.60 (rank 2), 乙 0.75 (rank 1), and 甲 is warned: its data ends on 03-05.
+    """
+    import os
+
+    os.environ.setdefault("KPI_HASH_KEY", "test-hash-key-not-secret")
+    for stem, name, target, second_day, prefix in (("jia", "甲县", 10, "2023-03-05", "J"),
+                                                   ("yi", "乙县", 8, "2023-06-30", "Y")):
+        con = store.connect(tmp_path / f"{stem}.duckdb")
+        sessions = SESSIONS.replace("S2,2023-03-05", f"S2,{second_day}")
+        assert ingest.ingest_files(con, [("s.csv", csv_bytes(sessions)), ("a.csv", csv_bytes(
+            attendance(["S1", "S2"], [f"{prefix}1", f"{prefix}2", f"{prefix}3"])))]).committed
+        con.close()
+        text = DEFAULT_CONFIG.read_text(encoding="utf-8").replace('name_zh = "布尔津县"', f'name_zh = "{name}"', 1)
+        (tmp_path / f"{stem}.toml").write_text(text.replace(
+            "[targets.training_person_times]\nmin = 4000", f"[targets.training_person_times]\nmin = {target}", 1),
+            encoding="utf-8")
+    cache = tmp_path / "cache"
+    view = region.read_region(tmp_path, cache_dir=cache)
+    assert view.as_of == dt.date(2023, 3, 5) and not view.as_of_asked
+    league = view.league("training_person_times")
+    assert league[["county", "value", "target", "progress", "rank"]].values.tolist() == [
+        ["甲县", 6.0, 10.0, 0.6, 1], ["乙县", 3.0, 8.0, 0.375, 2]]
+    assert set(league["as_of"]) == {dt.date(2023, 3, 5)}
+    assert league["latest"].tolist() == [dt.date(2023, 3, 5), dt.date(2023, 6, 30)]
+    assert view.as_of_note("zh") == "各县统一截至 2023-03-05 计算排名（各县最新数据日期中最早的一个）"
+    assert view.warnings("zh") == []  # nobody's data ends before the earliest latest date
+    again = region.read_region(tmp_path, cache_dir=cache)  # the same from the cache
+    assert again.as_of == view.as_of and again.league("training_person_times").equals(league)
+
+    asked = region.read_region(tmp_path, dt.date(2023, 6, 30), cache_dir=cache)
+    assert asked.league("training_person_times")[["county", "progress", "rank"]].values.tolist() == [
+        ["乙县", 0.75, 1], ["甲县", 0.6, 2]]
+    assert asked.as_of_note("en") == "Ranks as of 2023-06-30 for every county (the date chosen)"
+    assert asked.warnings("zh") == ["甲县的数据只到 2023-03-05，早于排名截至日期 2023-06-30：此后的进度未计入，排名可能偏低"]
+    assert "  ! 甲县's data ends on 2023-03-05, before 2023-06-30: its progress after that is not counted, so its " \
+           "rank may be too low" in region.region_text(asked, "en").splitlines()
