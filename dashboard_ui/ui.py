@@ -54,6 +54,16 @@ def layout(fig: go.Figure, x_title: str, y_title: str, height: int = 380, dates:
     return fig
 
 
+# Plotly's toolbar: no logo; hidden on touch screens by the frame's CSS (it covered the legends on a phone).
+CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
+
+
+def chart(fig: go.Figure, key: str, **kwargs) -> None:
+    """Every chart of the dashboard goes through here: metrics.charts.finish (escaped ledger text, axes that tell
+    the truth, room for labels), then Streamlit."""
+    st.plotly_chart(charts.finish(fig), key=key, config=CHART_CONFIG, **kwargs)
+
+
 def progress_bar(result) -> str:
     """Share of target in the status colour, with a black tick at the share expected by pace (HTML from our
     own numbers only)."""
@@ -83,19 +93,50 @@ def labelled(frame: pd.DataFrame, dataset: str | None = None) -> pd.DataFrame:
     return frame.rename(columns={c: names.get(c, c) for c in frame.columns})
 
 
-def _plain_dates(frame: pd.DataFrame) -> pd.DataFrame:
-    """DuckDB DATE columns arrive as timestamps at midnight: show them as dates."""
+# Computed columns that hold a fraction (0.971 = 97.1 %): shown as percentages in every table.
+RATE_COLUMNS = {"execution", "growth_vs_baseline", "agri_yoy", "share", "rate", "conversion_rate", "coverage"}
+
+
+def _cell(value) -> str:
+    """A cell as a person reads it: nothing missing shows as "—" (never None/NaN/NaT), a date without its midnight."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "—"
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame as every table shows it: dates as dates, rates as percentages, missing values as "—".
+
+    Numeric columns without gaps stay numbers (they sort and align as numbers); a column with a gap becomes text."""
     frame = frame.copy()
     for column in frame.columns:
-        if pd.api.types.is_datetime64_any_dtype(frame[column]):
-            values = frame[column].dropna()
-            if values.empty or (values.dt.normalize() == values).all():
-                frame[column] = frame[column].dt.date
+        values = frame[column]
+        if column in RATE_COLUMNS and pd.api.types.is_numeric_dtype(values):
+            frame[column] = values.map(lambda v: "—" if pd.isna(v) else f"{v * 100:.1f}%")
+        elif pd.api.types.is_datetime64_any_dtype(values) or values.isna().any() or values.dtype == object:
+            frame[column] = values.map(_cell)
     return frame
 
 
+def _plain_dates(frame: pd.DataFrame) -> pd.DataFrame:  # the name explore.py uses
+    return readable(frame)
+
+
 def table(frame: pd.DataFrame, dataset: str | None = None, height: int | str = "auto") -> None:
-    st.dataframe(labelled(_plain_dates(frame), dataset), hide_index=True, width="stretch", height=height)
+    st.dataframe(labelled(readable(frame), dataset), hide_index=True, width="stretch", height=height,
+                 column_config=_narrow_hashes(frame))
+
+
+def _narrow_hashes(frame: pd.DataFrame) -> dict:
+    """A 64-character fingerprint would push the useful columns off a phone's screen: shown narrow, whole on hover."""
+    return {col: st.column_config.TextColumn(width="small") for col in frame.columns
+            if "hash" in str(col) or "sha" in str(col)}
 
 
 # ------------------------------------------------------------------------------------------- KPI cards
@@ -112,7 +153,8 @@ def kpi_card(result, key_prefix: str = "card") -> None:
         if result.progress is not None:
             st.markdown(progress_bar(result), unsafe_allow_html=True)
         st.button(state.t("kpi_detail"), key=f"{key_prefix}_{result.id}", type="tertiary", icon=":material/table_view:",
-                  on_click=st.session_state.update, kwargs={state.lang_key("detail_select"): result.id})
+                  on_click=st.session_state.update,
+                  kwargs={state.lang_key("detail_select"): result.id, "_detail_dialog": result.id})
 
 
 def kpi_cards(results, columns: int = 3, key_prefix: str = "card") -> None:
@@ -121,6 +163,10 @@ def kpi_cards(results, columns: int = 3, key_prefix: str = "card") -> None:
         for col, result in zip(cols, results[start:start + columns]):
             with col:
                 kpi_card(result, key_prefix)
+    opened = st.session_state.pop("_detail_dialog", None)
+    by_id = {r.id: r for r in results}
+    if opened in by_id:  # the card's 指标明细 opens over the cards, where the person is looking
+        st.dialog(f"{state.t('kpi_detail')} · {by_id[opened].name}", width="large")(detail_body)(by_id[opened], "dialog")
 
 
 def area_results(area: str):
@@ -164,16 +210,24 @@ def kpi_detail(area: str | None = None) -> None:
     if st.session_state.get(key) not in ids:
         st.session_state[key] = ids[0]
     kpi_id = st.selectbox(state.t("choose_kpi"), ids, format_func=lambda i: by_id[i].name, key=key)
-    result = by_id[kpi_id]
+    detail_body(by_id[kpi_id])
+
+
+def detail_body(result, where: str = "page") -> None:
+    """One KPI: value, target, forecast, status, its history against target and pace, and the rows behind it."""
+    frame = state.current()
+    kpi_id = result.id
     cols = st.columns(3)
     cols[0].metric(state.t("value"), format_value(kpi_id, result.value, frame.lang))
     cols[1].metric(state.t("target"), format_target(kpi_id, result.target, result.target_max, frame.lang))
     cols[2].metric(state.t("forecast"), format_value(kpi_id, result.forecast, frame.lang))
-    st.markdown(f"{badge(result.status)} &nbsp; {html.escape(result.gap)} &nbsp;·&nbsp; "
+    # The gap says "已达标" for an achieved KPI: not twice beside the badge.
+    gap = "" if result.gap.strip() == status_word(result.status) else f"{html.escape(result.gap)} &nbsp;·&nbsp; "
+    st.markdown(f"{badge(result.status)} &nbsp; {gap}"
                 f"{html.escape(state.t('deadline'))} {html.escape(format_date(result.deadline, frame.lang))}",
                 unsafe_allow_html=True)
     points = state.history(kpi_id, frame.as_of, frame.version)
-    st.plotly_chart(history_chart(result, points), key=f"history_{kpi_id}")
+    chart(history_chart(result, points), key=f"history_{where}_{kpi_id}")
     rows = state.view("kpi_rows", frame.version, kpi_id, frame.as_of)
     with st.expander(state.t("rows_behind", n=len(rows))):
         table(rows, KPI_BY_ID[kpi_id].datasets[0], height=320)
@@ -200,3 +254,48 @@ def localise_file_uploader() -> None:
 [data-testid="stFileUploaderDropzone"] button > * { display: none !important; }
 [data-testid="stFileUploaderDropzone"] button::after { content: "选择文件"; font-size: 0.9rem; }
 </style>""", unsafe_allow_html=True)
+
+
+# Our own constant script (no ledger text): keys for people who cannot or will not use the mouse.
+# - Meeting mode: a presentation clicker sends → / PageDown / space (next) and ← / PageUp (previous); Esc leaves.
+# - A date typed into a date field applies on Enter (the widget alone applies it only when the field loses focus).
+KEYS_SCRIPT = """<script>
+(() => {
+  const doc = window.parent && window.parent.document ? window.parent.document : document;
+  if (doc.__kpiKeys) return;
+  doc.__kpiKeys = true;
+  const press = (key) => {
+    const target = doc.querySelector('.st-key-' + key + ' button, .st-key-' + key + ' a');
+    if (target) { target.click(); return true; }
+    return false;
+  };
+  doc.addEventListener('keydown', (ev) => {
+    const t = ev.target;
+    if (ev.key === 'Enter' && t && t.tagName === 'INPUT' && t.closest('[data-testid="stDateInput"]')) {
+      t.blur();
+      return;
+    }
+    if (t && (['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName) || t.isContentEditable)) return;
+    if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    let done = false;
+    if (['ArrowRight', 'PageDown', ' '].includes(ev.key)) done = press('meeting_next');
+    else if (['ArrowLeft', 'PageUp'].includes(ev.key)) done = press('meeting_prev');
+    else if (ev.key === 'Escape') done = press('meeting_exit');
+    if (done) { ev.preventDefault(); ev.stopPropagation(); }
+  }, true);
+  // Space on a focused button would also click it when released: the keydown above already moved the slide.
+  doc.addEventListener('keyup', (ev) => {
+    if (ev.key === ' ' && doc.querySelector('.st-key-meeting_next')) { ev.preventDefault(); ev.stopPropagation(); }
+  }, true);
+})();
+</script>"""
+
+# Plotly's toolbar appears over the legend on a touch screen (no hover to hide it): hidden there.
+FRAME_CSS = """<style>
+@media (hover: none) { .modebar-container { display: none !important; } }
+</style>"""
+
+
+def frame_extras() -> None:
+    """What every page gets from the frame: the keys script and the touch-screen CSS (both our own constants)."""
+    st.html(FRAME_CSS + KEYS_SCRIPT, unsafe_allow_javascript=True)

@@ -23,7 +23,7 @@ import plotly.graph_objects as go
 
 from . import budget, charts, store, views
 from .config import CountyConfig, default_config
-from .formatting import format_date, format_target, format_value
+from .formatting import format_change, format_date, format_target, format_value
 from .registry import AREAS
 from .scorecard import KpiResult, latest_data_date, scorecard
 
@@ -67,14 +67,7 @@ class Briefing:
 
     def change(self, result: KpiResult) -> str:
         """What changed since the comparison date, in words ('' when nothing did)."""
-        before = self.earlier.get(result.id)
-        if before is None or (before.value == result.value and before.status == result.status):
-            return ""
-        text = f"{format_value(result.id, before.value, self.lang)} → {format_value(result.id, result.value, self.lang)}"
-        if before.status != result.status:
-            text += f"（{charts.word(before.status, self.lang)} → {charts.word(result.status, self.lang)}）" \
-                if self.lang != "en" else f" ({charts.word(before.status, 'en')} → {charts.word(result.status, 'en')})"
-        return text
+        return format_change(result.id, self.earlier.get(result.id), result, self.lang)
 
 
 def build(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, compare: dt.date | None = None,
@@ -275,6 +268,7 @@ def to_html(b: Briefing) -> str:
     demo = f'<p class="demo">{e(b.t("演示数据：以下为模拟数据，不是真实数据。", "演示数据 Demo data: synthetic, not real figures."))}</p>' if b.demo else ""
     compare = (f"<p>{e(b.t('对比日期', 'Compared with'))} {e(format_date(b.compare, b.lang))}</p>" if b.compare else "")
     return f"""<!doctype html><html lang="{'en' if b.lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">
+<title>{e(b.t('推进会简报', 'Coordination meeting briefing'))} · {e(format_date(b.as_of, b.lang))}</title>
 <style>
   body {{ font-family: "Noto Sans CJK SC", "Noto Sans SC", sans-serif; font-size: 11pt; color: #222; margin: 0; }}
   h1 {{ font-size: 20pt; margin: 0 0 6pt 0; }} h2 {{ font-size: 14pt; margin: 14pt 0 6pt 0; }}

@@ -67,3 +67,21 @@ def scorecard_table(results, lang: str = "zh") -> str:
     lines = ["  ".join(_pad(c, w) for c, w in zip(head, widths)), "  ".join("-" * w for w in widths)]
     lines += ["  ".join(_pad(c, w) for c, w in zip(row, widths)) for row in rows]
     return "\n".join(lines)
+
+
+def format_change(kpi_id: str, before, now, lang: str = "zh") -> str:
+    """What changed between two results of one KPI, in words: the value and, when it moved, the status
+    ("0 场（进度正常 → 进度滞后）"); '' when nothing did. Used by the meeting slides and the briefing."""
+    from .status import STATUSES
+
+    if before is None or (before.value == now.value and before.status == now.status):
+        return ""
+    en = lang == "en"
+    then_text, now_text = format_value(kpi_id, before.value, lang), format_value(kpi_id, now.value, lang)
+    if then_text == now_text and before.status == now.status:
+        return ""  # a change below the shown precision
+    text = now_text if then_text == now_text else f"{then_text} → {now_text}"
+    if before.status != now.status:
+        words = f"{STATUSES[before.status][1 if en else 0]} → {STATUSES[now.status][1 if en else 0]}"
+        text += f" ({words})" if en else f"（{words}）"
+    return text

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.express as px
-import streamlit as st
 
 from dashboard_ui import state, ui
 from dashboard_ui.texts import MILESTONE_STATES
@@ -33,7 +32,7 @@ fig = px.timeline(timeline, x_start="start", x_end="end", y="task", color="state
 fig.update_yaxes(autorange="reversed")
 fig.add_vline(x=pd.Timestamp(frame.as_of).timestamp() * 1000, line_dash="dash", line_color="#D55E00",
               annotation_text=state.t("as_of"))
-st.plotly_chart(ui.layout(fig, state.t("date"), "阶段与任务" if not en else "phase and task", 120 + 34 * len(timeline), dates=True), key="timeline")
+ui.chart(ui.layout(fig, state.t("date"), "阶段与任务" if not en else "phase and task", 120 + 34 * len(timeline), dates=True), key="timeline")
 
 if not milestones.empty:
     shown = milestones.copy()

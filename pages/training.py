@@ -38,7 +38,7 @@ else:
                       annotation_text=("目标 " if not en else "target ") + format_value("training_person_times", targets["training_person_times"].target, frame.lang))
         fig.add_hline(y=targets["training_people"].target, line_dash="dash", line_color="#009E73",
                       annotation_text=("目标 " if not en else "target ") + format_value("training_people", targets["training_people"].target, frame.lang))
-    st.plotly_chart(ui.layout(fig, state.t("month"), "人次 / 人" if not en else "person-times / people", 420, dates=True), key="training_total")
+    ui.chart(ui.layout(fig, state.t("month"), "人次 / 人" if not en else "person-times / people", 420, dates=True), key="training_total")
 
     tabs = st.tabs(["按主题" if not en else "By topic", "按乡镇" if not en else "By township", "按形式" if not en else "By mode"])
     for tab, dimension in zip(tabs, ["topic", "township", "mode"]):
@@ -50,9 +50,8 @@ else:
                                  marker_color="#0072B2", offsetgroup=0))
             fig.add_trace(go.Bar(x=data["category"], y=data["sessions"], name="场次" if not en else "sessions",
                                  marker_color="#E69F00", offsetgroup=1), secondary_y=True)
-            fig.update_yaxes(title_text="场次（场）" if not en else "sessions", secondary_y=True, tickformat="d",
-                             rangemode="tozero")
-            st.plotly_chart(ui.layout(fig, "类别" if not en else "category", "人次" if not en else "person-times"), key=f"by_{dimension}")
+            fig.update_yaxes(title_text="场次（场）" if not en else "sessions", secondary_y=True)
+            ui.chart(ui.layout(fig, "类别" if not en else "category", "人次" if not en else "person-times"), key=f"by_{dimension}")
 
 st.subheader("创业就业转化" if not en else "Conversions into jobs and start-ups")
 conversions = state.view("conversions_by_type", frame.version, frame.as_of)
@@ -61,7 +60,7 @@ if conversions.empty:
 else:
     fig = go.Figure([go.Bar(x=conversions["type"], y=conversions["conversions"], name="转化记录" if not en else "records", marker_color="#999999"),
                      go.Bar(x=conversions["type"], y=conversions["counted"], name="计入转化率" if not en else "counted", marker_color="#009E73")])
-    st.plotly_chart(ui.layout(fig, "转化类型" if not en else "type", "人" if not en else "people"), key="conversions")
+    ui.chart(ui.layout(fig, "转化类型" if not en else "type", "人" if not en else "people"), key="conversions")
     st.caption("只计入首次参训当日或之后的转化；同一人多次转化只计一次。" if not en else
                "Only conversions on or after the trainee's first session count; a person counts once.")
 
