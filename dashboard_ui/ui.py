@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -46,9 +47,10 @@ def page_header(title: str) -> None:
 
 def layout(fig: go.Figure, x_title: str, y_title: str, height: int = 380, dates: bool = False) -> go.Figure:
     """Common chart layout; every chart gets axis titles with units. `dates`: the x axis is a time axis."""
+    # A time axis needs no title ("2024年1月" says it), and on a phone its turned labels would run into one.
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), font=dict(family=FONT, size=14),
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
-                      xaxis_title=x_title, yaxis_title=y_title, separators=".,")
+                      xaxis_title=None if dates else x_title, yaxis_title=y_title, separators=".,")
     if dates and state.lang() != "en":
         fig.update_xaxes(tickformat="%Y年%-m月", hoverformat="%Y年%-m月%-d日")
     return fig
@@ -107,6 +109,10 @@ def _cell(value) -> str:
         return value.date().isoformat() if value.time() == dt.time() else value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, (float, np.floating)):  # in a column with gaps, which is shown as text
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return f"{value:,}"
     return value
 
 
@@ -120,7 +126,7 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
         if column in RATE_COLUMNS and pd.api.types.is_numeric_dtype(values):
             frame[column] = values.map(lambda v: "—" if pd.isna(v) else f"{v * 100:.1f}%")
         elif pd.api.types.is_datetime64_any_dtype(values) or values.isna().any() or values.dtype == object:
-            frame[column] = values.map(_cell)
+            frame[column] = values.map(_cell).astype(object)  # (an empty date column would keep its dtype)
     return frame
 
 
@@ -244,15 +250,17 @@ def month_label(day: dt.date) -> str:
 
 def localise_file_uploader() -> None:
     """st.file_uploader has no setting for its drop-zone text ("Drag and drop files here", "Browse files"):
-    in the Chinese UI, our own CSS replaces those words (no ledger text involved)."""
+    in the Chinese UI, our own CSS replaces those words (no ledger text involved). Only the browse button: a chosen
+    file's remove "×" (inside stFileChips) keeps its icon, so a wrong file can be removed."""
     if state.lang() == "en":
         return
     st.markdown("""<style>
 [data-testid="stFileUploaderDropzoneInstructions"] > div > span:first-child { visibility: hidden; position: relative; }
 [data-testid="stFileUploaderDropzoneInstructions"] > div > span:first-child::after {
     content: "将文件拖到此处"; visibility: visible; position: absolute; left: 0; top: 0; white-space: nowrap; }
-[data-testid="stFileUploaderDropzone"] button > * { display: none !important; }
-[data-testid="stFileUploaderDropzone"] button::after { content: "选择文件"; font-size: 0.9rem; }
+[data-testid="stFileUploaderDropzone"] button:not([data-testid="stFileChips"] button) > * { display: none !important; }
+[data-testid="stFileUploaderDropzone"] button:not([data-testid="stFileChips"] button)::after {
+    content: "选择文件"; font-size: 0.9rem; }
 </style>""", unsafe_allow_html=True)
 
 

@@ -10,8 +10,8 @@ axes of codes (years, plan line numbers) categories. `tests/chart_check.py` chec
 
 from __future__ import annotations
 
-import html
 import math
+import re
 import unicodedata
 
 import numpy as np
@@ -31,6 +31,8 @@ TEXT = {"pace": ("按进度应达", "expected by pace"), "value": ("当前值", 
 # repeats nothing because `series_colors` varies the dash as well.
 SERIES_COLORS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#332288", "#999933",
                  "#882255", "#44AA99", "#AA4499", "#555555"]
+_ENTITY = re.compile(r"&(?!(?:lt|gt|amp|quot|#\d+);)")  # an & that does not already start an entity
+_TOKEN = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+|\s+")
 TRACE_TEXT_FIELDS = ("x", "y", "text", "hovertext", "name", "labels", "customdata", "ids")
 
 
@@ -46,9 +48,12 @@ def _t(key: str, lang: str) -> str:
 
 def escape(text):
     """Ledger text as Plotly shows it: Plotly reads <a>, <span style>, <b> and entities in every label, hover and
-    legend, so a ledger's `<`, `>` and `&` are written as entities and shown as typed, never as markup."""
+    legend, so a ledger's `<`, `>` and `&` are written as entities and shown as typed, never as markup.
+
+    The one tag kept is a line break `<br>` (it is how `wrap` breaks a long name; a ledger's own <br> only breaks a
+    line: no link, style or size can get through). Escaping twice is harmless: `&` is not re-escaped in `&lt;`."""
     if isinstance(text, str):
-        return html.escape(text, quote=False)
+        return _ENTITY.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;").replace("&lt;br&gt;", "<br>")
     return text
 
 
@@ -68,19 +73,17 @@ def _display_width(text: str) -> int:
 
 def wrap(text: str, width: int = 24) -> str:
     """Break a label into lines of at most `width` columns (a Chinese character is two), at spaces when there are
-    any, so long KPI and plan-line names are shown whole on a narrow chart. Returns Plotly's <br>-joined lines."""
+    any, so long KPI and plan-line names are shown whole on a narrow chart. Returns Plotly's <br>-joined lines,
+    each escaped (`escape`): the result goes into a figure as it is."""
     lines, line = [], ""
-    tokens = text.split(" ") if " " in text else list(text)
-    joiner = " " if " " in text else ""
-    for token in tokens:
-        candidate = f"{line}{joiner}{token}" if line else token
-        if line and _display_width(candidate) > width:
-            lines.append(line)
+    for token in _TOKEN.findall(text):  # a Chinese character, a run of other letters, or a space
+        if line and not token.isspace() and _display_width(line + token) > width:
+            lines.append(line.rstrip())
             line = token
-        else:
-            line = candidate
-    lines.append(line)
-    return "<br>".join(lines)
+        elif line or not token.isspace():
+            line += token
+    lines.append(line.rstrip())
+    return "<br>".join(escape(part) for part in lines)
 
 
 # ------------------------------------------------------------------------------------------- the finish
@@ -147,6 +150,14 @@ def finish(fig: go.Figure, free_axes: tuple[str, ...] = ()) -> go.Figure:
     return fig
 
 
+def bar_height(labels, bars_per_label: int = 1, font_size: int = 14) -> int:
+    """Height in px of a horizontal bar chart whose category labels may be wrapped (`wrap`): room for every line of
+    every label plus the legend and the value axis, so no label is squeezed into its neighbour."""
+    labels = [str(label) for label in labels]
+    lines = sum(label.count("<br>") + 1 for label in labels)
+    return int(130 + max(lines * font_size * 1.5, len(labels) * (10 + 12 * bars_per_label)))
+
+
 def series_colors(n: int) -> list[tuple[str, str]]:
     """(colour, dash) for n series: no two series look the same even past twelve."""
     dashes = ["solid", "dash", "dot"]
@@ -162,7 +173,7 @@ def bullet_chart(results, lang: str = "zh", font_size: int = 14, label_width: in
     The name, status word and "value / target" stand beside the bar as its axis label (wrapped to `label_width`
     columns), never on it: the pace tick and the 100 % line cross the bar, and no text may sit under them."""
     results = list(reversed(results))  # plotly draws the first bar at the bottom
-    labels = [f"{wrap(escape(r.name), label_width)}<br><b>{word(r.status, lang)}</b> · "
+    labels = [f"{wrap(r.name, label_width)}<br><b>{word(r.status, lang)}</b> · "
               f"{format_value(r.id, r.value, lang)} / {format_target(r.id, r.target, r.target_max, lang)}"
               for r in results]
     positions = list(range(len(results)))

@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard_ui import state, ui
+from metrics import charts
 
 frame = state.current()
 en = frame.lang == "en"
@@ -36,10 +37,13 @@ if events.empty:
 else:
     promo = events[events["type"] == "推介活动"]
     if not promo.empty:
-        fig = go.Figure([go.Bar(x=promo["name"], y=promo["deal_amount"], name="签约或销售额" if not en else "deals", marker_color="#0072B2",
+        fig = go.Figure([go.Bar(y=promo["name"].astype(str).map(lambda n: charts.wrap(n, 20)), x=promo["deal_amount"],
+                                name="签约或销售额" if not en else "deals", marker_color="#0072B2", orientation="h",
                                 text=promo["participant_count"].map(lambda n: f"{n} 家主体" if not en else f"{n} " + ("entity" if n == 1 else "entities")),
-                                textposition="auto")])
-        ui.chart(ui.layout(fig, "推介活动" if not en else "event", "签约或销售额（万元）" if not en else "deals (10k yuan)", 340), key="promo")
+                                textposition="auto", insidetextanchor="start")])
+        fig.update_yaxes(autorange="reversed")
+        ui.chart(ui.layout(fig, "签约或销售额（万元）" if not en else "deals (10k yuan)", "推介活动" if not en else "event",
+                           charts.bar_height(promo["name"])), key="promo")
     ui.table(events, "events")
 
 st.header(state.t("kpi_detail"))

@@ -39,12 +39,12 @@ for _, row in over.iterrows():
 st.subheader("各细项计划与支出" if not en else "Plan and spending per line")
 # Horizontal bars: the plan's item names are long; the first line stays on top.
 # Whole names, wrapped (a cut "1.1 Service station ca" says nothing); the plan's line number leads each.
-names = (lines["line_id"] + " " + lines["name_en" if en else "name_zh"]).map(lambda n: charts.wrap(n, 30))[::-1]
+names = (lines["line_id"] + " " + lines["name_en" if en else "name_zh"]).map(lambda n: charts.wrap(n, 20))[::-1]
 ordered = lines[::-1]
 fig = go.Figure([go.Bar(y=names, x=ordered["plan_wan"], name="计划" if not en else "plan", marker_color="#bbbbbb", orientation="h"),
                  go.Bar(y=names, x=ordered["spent_wan"], name="已支付" if not en else "spent", orientation="h",
                         marker_color=["#D55E00" if o else "#0072B2" for o in ordered["over_plan"]])])
-ui.chart(ui.layout(fig, "万元" if not en else "10k yuan", "预算细项" if not en else "budget line", 140 + 40 * len(lines)), key="budget_lines")
+ui.chart(ui.layout(fig, "万元" if not en else "10k yuan", "预算细项" if not en else "budget line", charts.bar_height(names, 2)), key="budget_lines")
 st.caption("橙色：超出计划。" if not en else "Orange: over plan.")
 
 table = lines[["line_id", "name_zh" if not en else "name_en", "plan_wan", "spent_wan",
@@ -71,5 +71,5 @@ stage_names = [*STAGES, "未注明"]
 fig = go.Figure([go.Bar(y=names, x=ordered[f"stage_{s}"], name=s if not en else STAGE_EN[s], orientation="h")
                  for s in stage_names])
 fig.update_layout(barmode="stack")
-ui.chart(ui.layout(fig, "万元" if not en else "10k yuan", "预算细项" if not en else "budget line", 140 + 40 * len(lines)),
+ui.chart(ui.layout(fig, "万元" if not en else "10k yuan", "预算细项" if not en else "budget line", charts.bar_height(names)),
          key="budget_stage")

@@ -219,7 +219,7 @@ else:
         try:
             require(user, "sql")  # checked where the query runs, not only by hiding the box
             answer = run_query(state.sandbox(frame.version), query)
-            st.dataframe(answer.frame, hide_index=True, width="stretch")
+            st.dataframe(ui.readable(answer.frame), hide_index=True, width="stretch")
             if answer.truncated:
                 st.warning(L("结果超过 1 万行，已截断", "over 10,000 rows: truncated"))
             st.download_button("CSV", explore.csv_bytes(answer.frame), file_name="query.csv", mime="text/csv",

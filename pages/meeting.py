@@ -117,7 +117,7 @@ def show_slide() -> None:
     if auto and now - since >= AUTO_SECONDS - 1:
         move(1)
     slide = slides[st.session_state["slide"]]
-    st.caption(f"{st.session_state['slide'] + 1} / {len(slides)}" + (" · " + L("演示数据", "demo data") if frame.demo else "")
+    st.caption(f"{st.session_state['slide'] + 1} / {len(slides)}" + (" · " + L("演示数据", "Demo data") if frame.demo else "")
                + " · " + L("翻页：→ ← 空格 PageDown PageUp；退出：Esc", "Keys: → ← space PageDown PageUp; leave: Esc"))
     if slide == "title":
         st.markdown(f'<div class="slide"><h1>{html.escape(cfg.project_en if en else cfg.project_zh)}</h1>'

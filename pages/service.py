@@ -21,21 +21,29 @@ if stations.empty:
     st.info(state.t("no_data_yet"))
 else:
     by_town = stations.groupby("township")[["stations", "operating", "pickup_points"]].sum().reset_index()
-    fig = go.Figure([go.Bar(x=by_town["township"], y=by_town["operating"], name="运营中站点" if not en else "operating", marker_color="#0072B2"),
-                     go.Bar(x=by_town["township"], y=by_town["pickup_points"], name="其中自提点" if not en else "of which pickup", marker_color="#009E73")])
-    ui.chart(ui.layout(fig, state.t("township"), "站点数（个）" if not en else "stations"), key="stations")
+    fig = go.Figure([go.Bar(y=by_town["township"], x=by_town["operating"], name="运营中站点" if not en else "operating", marker_color="#0072B2", orientation="h"),
+                     go.Bar(y=by_town["township"], x=by_town["pickup_points"], name="其中自提点" if not en else "of which pickup", marker_color="#009E73", orientation="h")])
+    fig.update_yaxes(autorange="reversed")
+    ui.chart(ui.layout(fig, "站点数（个）" if not en else "stations", state.t("township"), charts.bar_height(by_town["township"], 2)),
+             key="stations")
 
 st.subheader("社区团购覆盖" if not en else "Group-buying coverage")
 coverage = state.view("coverage_by_township", frame.version, frame.as_of, frame.township)
 if not coverage.empty:
     coverage["share"] = coverage["covered"] / coverage["places"] * 100
-    fig = go.Figure([go.Bar(x=coverage[coverage["type"] == kind]["township"], y=coverage[coverage["type"] == kind]["share"],
-                            name=kind if not en else {"社区": "communities", "村": "villages"}[kind],
+    # Horizontal: township names stay level and whole on a phone; "covered/places" beside each bar at full size.
+    fig = go.Figure([go.Bar(y=coverage[coverage["type"] == kind]["township"], x=coverage[coverage["type"] == kind]["share"],
+                            name=kind if not en else {"社区": "communities", "村": "villages"}[kind], orientation="h",
                             text=coverage[coverage["type"] == kind].apply(lambda r: f"{r['covered']}/{r['places']}", axis=1),
-                            textposition="outside", cliponaxis=False)
+                            textposition="outside", cliponaxis=False, constraintext="none")
                      for kind in ("社区", "村")])
-    fig.add_hline(y=100, line_dash="dash", line_color="#444", annotation_text="社区目标 100%" if not en else "community target 100%")
-    ui.chart(ui.layout(fig, state.t("township"), "覆盖率（%）" if not en else "coverage (%)"), key="coverage")
+    fig.add_vline(x=100, line_dash="dash", line_color="#444")
+    fig.update_xaxes(range=[0, 130], tickvals=[0, 25, 50, 75, 100], ticksuffix="%")
+    fig.update_yaxes(autorange="reversed")
+    ui.chart(ui.layout(fig, "覆盖率（%）" if not en else "coverage (%)",
+                       state.t("township"), charts.bar_height(coverage["township"].unique(), 2)), key="coverage")
+    st.caption("虚线：社区覆盖目标 100%；条旁数字为已覆盖 / 总数。" if not en else
+               "Dashed line: the community target, 100%. Beside each bar: covered / all.")
 
 st.subheader("商贸企业数字化升级" if not en else "Digital upgrades by enterprise")
 upgrades = state.view("digital_upgrades", frame.version, frame.as_of)

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard_ui import state, ui
+from metrics import charts
 from metrics.datasets import DATASETS
 
 frame = state.current()
@@ -59,10 +60,12 @@ if not qualification.empty:
 st.subheader("达人分布" if not en else "Talents by township and type")
 by = state.view("talents_by", frame.version, frame.as_of, frame.township)
 if not by.empty:
-    fig = go.Figure([go.Bar(x=by[by["type"] == kind]["township"], y=by[by["type"] == kind]["talents"], name=kind)
-                     for kind in by["type"].unique()])
+    fig = go.Figure([go.Bar(y=by[by["type"] == kind]["township"], x=by[by["type"] == kind]["talents"], name=kind,
+                            orientation="h") for kind in by["type"].unique()])
     fig.update_layout(barmode="stack")
-    ui.chart(ui.layout(fig, state.t("township"), "达人数（名）" if not en else "talents"), key="talents_by")
+    fig.update_yaxes(categoryorder="total ascending")
+    ui.chart(ui.layout(fig, "达人数（名）" if not en else "talents", state.t("township"),
+                       charts.bar_height(by["township"].unique())), key="talents_by")
 
 st.header(state.t("kpi_detail"))
 ui.kpi_detail(area="talent")

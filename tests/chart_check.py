@@ -8,6 +8,7 @@ turns that into sentences a person can act on. The same rules apply to the brief
 
 from __future__ import annotations
 
+import math
 import re
 
 # Runs in the page. Boxes are client rectangles (px). A text is "visible" when it has size, is not hidden by CSS or
@@ -38,7 +39,16 @@ COLLECT = r"""() => {
         if (/\b[xy]\d*title\b/.test(c)) { kind = 'axis-title'; break; }
         if (/\b(textpoint|bartext)\b/.test(c) || /\btrace\b/.test(c)) { kind = 'data-label'; break; }
       }
-      texts.push({text: content, kind, size: parseFloat(getComputedStyle(t).fontSize) || 0,
+      // Plotly shrinks a label that does not fit by a scale transform, and rotates crowded tick labels: the size a
+      // person sees is the font size times the scale, and a rotated label is a rotated box, not its bounding box.
+      const m = t.getScreenCTM();
+      const scale = m ? Math.hypot(m.a, m.b) : 1;
+      const angle = m ? Math.round(Math.atan2(m.b, m.a) * 180 / Math.PI) : 0;
+      let local = {width: r.width, height: r.height};
+      try { local = t.getBBox(); } catch (e) {}
+      texts.push({text: content, kind, size: (parseFloat(getComputedStyle(t).fontSize) || 0) * scale, angle,
+                  w: local.width * scale, h: local.height * scale,
+                  cx: (r.left + r.right) / 2, cy: (r.top + r.bottom) / 2,
                   x0: r.left, y0: r.top, x1: r.right, y1: r.bottom});
     });
     const axes = [];
@@ -60,7 +70,15 @@ MIN_FONT_PX = 10  # below this a label is unreadable on a phone or a projector
 
 
 def _overlap(a: dict, b: dict) -> float:
-    """Area in px² that two boxes share beyond the tolerance at each edge."""
+    """Area in px² that two labels share beyond the tolerance at each edge. Two labels turned by the same angle
+    (rotated tick labels) are compared as the turned boxes they are; otherwise by their screen rectangles."""
+    if a.get("angle", 0) == b.get("angle", 0) and "w" in a and "w" in b:
+        theta = math.radians(a.get("angle", 0))
+        along, across = (math.cos(theta), math.sin(theta)), (-math.sin(theta), math.cos(theta))
+        dx, dy = b["cx"] - a["cx"], b["cy"] - a["cy"]
+        w = (a["w"] + b["w"]) / 2 - abs(dx * along[0] + dy * along[1]) - TOLERANCE
+        h = (a["h"] + b["h"]) / 2 - abs(dx * across[0] + dy * across[1]) - TOLERANCE
+        return w * h if w > 0 and h > 0 else 0.0
     w = min(a["x1"], b["x1"]) - max(a["x0"], b["x0"]) - TOLERANCE
     h = min(a["y1"], b["y1"]) - max(a["y0"], b["y0"]) - TOLERANCE
     return w * h if w > 0 and h > 0 else 0.0
