@@ -51,6 +51,8 @@ def layout(fig: go.Figure, x_title: str, y_title: str, height: int = 380, dates:
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), font=dict(family=FONT, size=14),
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
                       xaxis_title=None if dates else x_title, yaxis_title=y_title, separators=".,")
+    if dates:  # level labels, few enough to stand side by side on a phone (turned ones ran out of the chart)
+        fig.update_xaxes(nticks=4, tickangle=0)
     if dates and state.lang() != "en":
         fig.update_xaxes(tickformat="%Y年%-m月", hoverformat="%Y年%-m月%-d日")
     return fig
@@ -200,8 +202,8 @@ def history_chart(result, points: list[dict]) -> go.Figure:
     fig.add_trace(go.Scatter(x=dates, y=[p["target"] * scale for p in points], mode="lines",
                              name=state.t("target_line"), line=dict(color="#222", dash="dash")))
     unit = "%" if kpi.is_fraction else (kpi.unit_en if lang == "en" else kpi.unit_zh)
-    return layout(fig, state.t("month"), f"{result.name}（{unit}）" if lang != "en" else f"{result.name} ({unit})",
-                  dates=True)
+    # The unit alone: the KPI's name stands above the chart, and a long name turned on its side ran off a phone.
+    return layout(fig, state.t("month"), unit, dates=True)
 
 
 def kpi_detail(area: str | None = None) -> None:

@@ -154,8 +154,9 @@ def bar_height(labels, bars_per_label: int = 1, font_size: int = 14) -> int:
     """Height in px of a horizontal bar chart whose category labels may be wrapped (`wrap`): room for every line of
     every label plus the legend and the value axis, so no label is squeezed into its neighbour."""
     labels = [str(label) for label in labels]
-    lines = sum(label.count("<br>") + 1 for label in labels)
-    return int(130 + max(lines * font_size * 1.5, len(labels) * (10 + 12 * bars_per_label)))
+    # Categories are evenly spaced: every row needs room for the tallest label.
+    tallest = max((label.count("<br>") + 1 for label in labels), default=1)
+    return int(130 + len(labels) * max(tallest * font_size * 1.45 + 8, 12 + 12 * bars_per_label))
 
 
 def series_colors(n: int) -> list[tuple[str, str]]:
@@ -173,9 +174,9 @@ def bullet_chart(results, lang: str = "zh", font_size: int = 14, label_width: in
     The name, status word and "value / target" stand beside the bar as its axis label (wrapped to `label_width`
     columns), never on it: the pace tick and the 100 % line cross the bar, and no text may sit under them."""
     results = list(reversed(results))  # plotly draws the first bar at the bottom
-    labels = [f"{wrap(r.name, label_width)}<br><b>{word(r.status, lang)}</b> · "
-              f"{format_value(r.id, r.value, lang)} / {format_target(r.id, r.target, r.target_max, lang)}"
-              for r in results]
+    labels = [f"{wrap(r.name, label_width)}<br><b>{word(r.status, lang)}</b><br>"
+              + wrap(f"{format_value(r.id, r.value, lang)} / {format_target(r.id, r.target, r.target_max, lang)}",
+                     label_width) for r in results]
     positions = list(range(len(results)))
     shares = [min(150.0, (r.progress or 0) * 100) for r in results]
     fig = go.Figure(go.Bar(x=shares, y=positions, orientation="h", width=0.6,
@@ -190,13 +191,13 @@ def bullet_chart(results, lang: str = "zh", font_size: int = 14, label_width: in
                                  marker=dict(symbol="line-ns", size=font_size * 2.2, line=dict(width=3, color="#222")),
                                  name=_t("pace", lang), hovertemplate="%{x:.0f}%<extra></extra>"))
     fig.add_vline(x=100, line_dash="dash", line_color="#444")
-    lines = sum(label.count("<br>") + 1 for label in labels)
+    tallest = max(label.count("<br>") + 1 for label in labels) if labels else 1
     fig.update_yaxes(tickmode="array", tickvals=positions, ticktext=labels, range=[-0.6, len(results) - 0.4],
                      automargin=True, ticklabelstandoff=6)
-    fig.update_xaxes(range=[0, 152], ticksuffix="%", tickvals=[0, 25, 50, 75, 100, 125, 150], gridcolor="#e5e5e5",
+    fig.update_xaxes(range=[0, 152], ticksuffix="%", tickvals=[0, 50, 100, 150], gridcolor="#e5e5e5",
                      automargin=True, fixedrange=True)
     fig.update_yaxes(fixedrange=True)
-    fig.update_layout(height=int(110 + font_size * 1.45 * lines + 22 * len(results)),
+    fig.update_layout(height=int(110 + len(results) * (font_size * 1.45 * tallest + 16)),
                       margin=dict(l=10, r=16, t=40, b=10), font=dict(family=FONT, size=font_size),
                       xaxis_title=_t("share", lang), bargap=0.35,
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), plot_bgcolor="white")

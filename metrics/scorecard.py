@@ -12,6 +12,7 @@ import duckdb
 from . import status as rules
 from . import store
 from .config import ConfigError, CountyConfig, default_config
+from .formatting import unit_en
 from .registry import DATE_COLUMNS, KPI_BY_ID, KPIS, Kpi
 
 TREND_DAYS = 180  # a count's forecast extrapolates its growth over this many days before the as-of date
@@ -115,14 +116,14 @@ def gap_text(kpi: Kpi, value: float | None, target_min: float, target_max: float
         return "暂无数据" if zh else "no data"
     if target_max is not None and value > target_max:
         over = value - target_max
-        return (f"超出计划上限 {_fmt(over, kpi)} {kpi.unit_zh}" if zh else f"{_fmt(over, kpi)} {kpi.unit_en} above the plan's range")
+        return (f"超出计划上限 {_fmt(over, kpi)} {kpi.unit_zh}" if zh else f"{_fmt(over, kpi)} {unit_en(kpi.unit_en, over)} above the plan's range")
     if value >= target_min:
         return "已达标" if zh else "target met"
     gap = target_min - value
     if kpi.is_fraction:
         return f"还差 {gap * 100:.1f} 个百分点" if zh else f"{gap * 100:.1f} percentage points to go"
     shown = f"{gap:,.0f}" if gap >= 1 else f"{gap:.1f}"
-    return f"还差 {shown} {kpi.unit_zh}" if zh else f"{shown} {kpi.unit_en} to go"
+    return f"还差 {shown} {kpi.unit_zh}" if zh else f"{shown} {unit_en(kpi.unit_en, float(shown.replace(',', '')))} to go"
 
 
 def forecast_at_deadline(con, kpi: Kpi, value: float | None, as_of: dt.date, deadline: dt.date,

@@ -43,7 +43,7 @@ else:
                                 textposition="auto", insidetextanchor="start")])
         fig.update_yaxes(autorange="reversed")
         ui.chart(ui.layout(fig, "签约或销售额（万元）" if not en else "deals (10k yuan)", "推介活动" if not en else "event",
-                           charts.bar_height(promo["name"])), key="promo")
+                           charts.bar_height(promo["name"].astype(str).map(lambda n: charts.wrap(n, 20)))), key="promo")
     ui.table(events, "events")
 
 st.header(state.t("kpi_detail"))

@@ -103,7 +103,13 @@ def page_text(page) -> str:
         const parts = [];
         for (const sel of ['[data-testid="stMain"]', '[data-testid="stSidebar"]']) {
             const el = document.querySelector(sel);
-            if (el && el.offsetParent !== null) parts.push(el.innerText);
+            if (!el || el.offsetParent === null) continue;
+            // Material icons are ligatures ("science", "close"): drawn as pictures, not read as words.
+            const icons = Array.from(el.querySelectorAll('[data-testid="stIconMaterial"]'));
+            const saved = icons.map((i) => i.textContent);
+            icons.forEach((i) => { i.textContent = ''; });
+            parts.push(el.innerText);
+            icons.forEach((i, n) => { i.textContent = saved[n]; });
         }
         document.querySelectorAll('.js-plotly-plot svg text').forEach((t) => parts.push(t.textContent));
         return parts.join('\\n');

@@ -38,20 +38,29 @@ def _without(text: str, values) -> str:
     return text
 
 
+def _solid(text: str) -> str:
+    """Without white space: a chart label wrapped over lines reads as its lines run together."""
+    return re.sub(r"\s+", "", text)
+
+
 def chinese_in_english(text: str, ledger: list[str]) -> list[str]:
     """Lines of an English page that still hold a Chinese character once ledger values and the switch are removed."""
+    solid = sorted({_solid(v) for v in [*ledger, *SWITCH] if CJK.search(v)}, key=len, reverse=True)
     found = []
     for line in text.splitlines():
-        if CJK.search(line) and CJK.search(_without(line, [*ledger, *SWITCH])):
+        if CJK.search(line) and CJK.search(_without(_solid(line), solid)):
             found.append(line.strip())
     return found
 
 
 def english_in_chinese(text: str, ledger: list[str]) -> list[str]:
     """English UI words on a Chinese page (ledger values and the few Latin words Chinese offices use removed)."""
+    solid = sorted({_solid(v) for v in ledger}, key=len, reverse=True)
     found = []
     for line in text.splitlines():
-        words = [w for w in ENGLISH_WORD.findall(_without(line, ledger)) if w not in LATIN_IN_CHINESE]
+        rest = _without(_without(line, ledger), solid) if ENGLISH_WORD.search(line) else ""
+        words = [w for w in ENGLISH_WORD.findall(rest) if w not in LATIN_IN_CHINESE and _solid(w) == w
+                 and not any(w in v for v in solid)]
         if words:
             found.append(f"{' '.join(words)}  ←  {line.strip()[:120]}")
     return found

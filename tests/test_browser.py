@@ -63,7 +63,7 @@ def surveys(site):
     report = {}
     for size, lang in [("desktop", "zh"), ("projector", "zh"), ("phone", "zh"), ("desktop", "en"), ("phone", "en")]:
         report.update(survey(site["url"], site["browser"], ARTIFACTS, size, lang))
-    for size, lang in [("projector", "zh"), ("phone", "zh"), ("projector", "en"), ("desktop", "zh")]:
+    for size, lang in [("projector", "zh"), ("projector", "en")]:
         report.update(meeting_survey(site["url"], site["browser"], ARTIFACTS, size, lang))
     return report
 
@@ -71,7 +71,7 @@ def surveys(site):
 def test_every_page_renders_in_chromium(surveys):
     pages = [k for k in surveys if not re.match(r"meeting\d", k)]
     assert len(pages) == 13 * 5  # 13 pages: Chinese at three sizes, English at two
-    assert len(surveys) - len(pages) == 10 * 4  # 10 slides, four times
+    assert len(surveys) - len(pages) == 10 * 2  # 10 slides, in both languages on the projector
     for name, info in surveys.items():
         assert info["problems"] == [], name
         if not name.startswith(NO_CHARTS):
@@ -115,8 +115,7 @@ def test_ledger_html_reaches_charts_as_text(surveys):
     for name, info in surveys.items():
         assert info["links_in_charts"] == 0, name
         assert all(t["size"] < 40 for chart in info["charts"] for t in chart["texts"]), name
-    for page, text in [("schedule", "<a href="), ("brands", "<a href="), ("talent", "<span style"),
-                       ("service", "<span style")]:
+    for page, text in [("schedule", "href="), ("brands", "href="), ("service", "font-size:60px")]:
         shown = [t["text"] for chart in surveys[f"{page}_zh_desktop"]["charts"] for t in chart["texts"]]
         assert any(text in t for t in shown), (page, shown[:20])
 
@@ -139,7 +138,9 @@ def test_a_presenter_drives_the_meeting_with_keys_and_leaves_it(site):
         page.keyboard.press("ArrowRight")
         page.wait_for_selector("text=1 / 10")
         field = page.locator('.st-key-meeting_as_of input')
-        field.fill("2024-06-30")
+        field.click()
+        field.press("Control+a")
+        field.type("2024-06-30")
         field.press("Enter")
         page.wait_for_selector("text=2024年6月30日", timeout=30000)
         assert page_problems(page) == []
@@ -154,6 +155,8 @@ def test_a_presenter_drives_the_meeting_with_keys_and_leaves_it(site):
 def test_the_briefing_charts_are_whole_and_truthful(site):
     """The chart check on the briefing's static images: the same figure objects, laid out by Plotly.js in kaleido
     (SVG), measured in Chromium; axis ranges from Plotly's full layout of each figure."""
+    import kaleido
+
     from metrics import briefing, store
 
     from .chart_check import STATIC_COLLECT, problems, static_axes, svg_page
@@ -164,6 +167,7 @@ def test_the_briefing_charts_are_whole_and_truthful(site):
     finally:
         con.close()
     found = []
+    kaleido.start_sync_server(silence_warnings=True)  # one renderer for all the figures, as render_charts does
     page = site["browser"].new_page(viewport={"width": 1300, "height": 900})
     try:
         for brief in briefs:
@@ -176,6 +180,7 @@ def test_the_briefing_charts_are_whole_and_truthful(site):
             found += problems(drawn, f"briefing {brief.lang}")
     finally:
         page.close()
+        kaleido.stop_sync_server(silence_warnings=True)
     assert found == [], "\n".join(found[:40])
 
 

@@ -88,3 +88,13 @@ def test_the_language_check():
     assert chinese_in_english("中文  English", ledger) == []  # the language switch
     assert english_in_chinese("全选 Select all", ledger) == ["Select all  ←  全选 Select all"]
     assert english_in_chinese("下载 CSV（Excel 可直接打开）", ledger) == []
+
+
+def test_english_counts_agree_with_their_number():
+    from metrics.formatting import format_target, format_value
+
+    assert format_value("startup_contests", 1, "en") == "1 contest"
+    assert format_value("startup_contests", 2, "en") == "2 contests"
+    assert format_value("training_people", 1, "en") == "1 person"
+    assert format_target("startup_contests", 1, None, "en") == "≥ 1 contest"
+    assert format_target("industry_brands", 2, 3, "en") == "2–3 brands"
