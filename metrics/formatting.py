@@ -44,7 +44,8 @@ def format_target(kpi_id: str, target_min: float, target_max: float | None, lang
 def format_wan(amount: float | None, lang: str = "zh") -> str:
     if amount is None:
         return "—"
-    return f"{amount:,.1f} 万元" if lang != "en" else f"{amount:,.1f} 10k yuan"
+    # English: millions of yuan ("4.62 million yuan"), not "462.0 10k yuan".
+    return f"{amount:,.1f} 万元" if lang != "en" else f"{amount / 100:,.2f} million yuan"
 
 
 def format_month(day: dt.date, lang: str = "zh") -> str:

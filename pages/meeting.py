@@ -134,7 +134,7 @@ def show_slide() -> None:
     st.header(ui.area_title(slide))
     left, right = st.columns([3, 2])
     with left:
-        fig = charts.bullet_chart(area_results, frame.lang, font_size=20, label_width=20)
+        fig = charts.bullet_chart(area_results, frame.lang, font_size=18, label_width=24)
         # theme=None: Streamlit's theme would shrink the fonts back to screen size.
         ui.chart(fig, key=f"slide_{slide}", theme=None)
     with right:

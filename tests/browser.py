@@ -71,6 +71,8 @@ def wait_until_drawn(page, timeout_ms: int = 60000) -> None:
         """() => !document.querySelector('[data-testid="stStatusWidget"]')
                && document.querySelectorAll('[data-testid="stMainBlockContainer"] > div *').length > 20
                && !document.querySelector('[data-testid="stMain"] [data-testid="stSkeleton"]')
+               && document.querySelectorAll('[data-testid="stPlotlyChart"]').length
+                  <= document.querySelectorAll('.js-plotly-plot').length
                && Array.from(document.querySelectorAll('.js-plotly-plot')).every((gd) => gd._fullLayout
                                                                                  && gd.querySelector('.main-svg'))""",
         timeout=timeout_ms)
@@ -105,7 +107,8 @@ def page_text(page) -> str:
             const el = document.querySelector(sel);
             if (!el || el.offsetParent === null) continue;
             // Material icons are ligatures ("science", "close"): drawn as pictures, not read as words.
-            const icons = Array.from(el.querySelectorAll('[data-testid="stIconMaterial"]'));
+            const icons = Array.from(el.querySelectorAll('span, i')).filter(
+                (i) => i.children.length === 0 && /Material/.test(getComputedStyle(i).fontFamily));
             const saved = icons.map((i) => i.textContent);
             icons.forEach((i) => { i.textContent = ''; });
             parts.push(el.innerText);
