@@ -11,7 +11,7 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard_ui import session, state
+from dashboard_ui import session, state, ui
 from dashboard_ui.navigation import DEFAULT_PAGE, NAVIGATION, PAGES_DIR
 from dashboard_ui.state import Frame
 
@@ -50,6 +50,7 @@ def run() -> None:
     st.set_page_config(page_title="电商进农村 KPI", page_icon=":material/analytics:", layout="wide")
     state.ensure_database(str(state.db_path()))
     frame = draw_frame()
+    ui.frame_extras()
     sections: dict[str, list] = {}
     for section, file, title, icon in NAVIGATION:
         sections.setdefault(state.t(section), []).append(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -55,12 +56,25 @@ def page_header(title: str) -> None:
 
 def layout(fig: go.Figure, x_title: str, y_title: str, height: int = 380, dates: bool = False) -> go.Figure:
     """Common chart layout; every chart gets axis titles with units. `dates`: the x axis is a time axis."""
+    # A time axis needs no title ("2024年1月" says it), and on a phone its turned labels would run into one.
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), font=dict(family=FONT, size=14),
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
-                      xaxis_title=x_title, yaxis_title=y_title, separators=".,")
+                      xaxis_title=None if dates else x_title, yaxis_title=y_title, separators=".,")
+    if dates:  # level labels, few enough to stand side by side on a phone (turned ones ran out of the chart)
+        fig.update_xaxes(nticks=4, tickangle=0)
     if dates and state.lang() != "en":
         fig.update_xaxes(tickformat="%Y年%-m月", hoverformat="%Y年%-m月%-d日")
     return fig
+
+
+# Plotly's toolbar: no logo; hidden on touch screens by the frame's CSS (it covered the legends on a phone).
+CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
+
+
+def chart(fig: go.Figure, key: str, **kwargs) -> None:
+    """Every chart of the dashboard goes through here: metrics.charts.finish (escaped ledger text, axes that tell
+    the truth, room for labels), then Streamlit."""
+    st.plotly_chart(charts.finish(fig), key=key, config=CHART_CONFIG, **kwargs)
 
 
 def progress_bar(result) -> str:
@@ -92,19 +106,54 @@ def labelled(frame: pd.DataFrame, dataset: str | None = None) -> pd.DataFrame:
     return frame.rename(columns={c: names.get(c, c) for c in frame.columns})
 
 
-def _plain_dates(frame: pd.DataFrame) -> pd.DataFrame:
-    """DuckDB DATE columns arrive as timestamps at midnight: show them as dates."""
+# Computed columns that hold a fraction (0.971 = 97.1 %): shown as percentages in every table.
+RATE_COLUMNS = {"execution", "growth_vs_baseline", "agri_yoy", "share", "rate", "conversion_rate", "coverage"}
+
+
+def _cell(value) -> str:
+    """A cell as a person reads it: nothing missing shows as "—" (never None/NaN/NaT), a date without its midnight."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "—"
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (float, np.floating)):  # in a column with gaps, which is shown as text
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return f"{value:,}"
+    return value
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame as every table shows it: dates as dates, rates as percentages, missing values as "—".
+
+    Numeric columns without gaps stay numbers (they sort and align as numbers); a column with a gap becomes text."""
     frame = frame.copy()
     for column in frame.columns:
-        if pd.api.types.is_datetime64_any_dtype(frame[column]):
-            values = frame[column].dropna()
-            if values.empty or (values.dt.normalize() == values).all():
-                frame[column] = frame[column].dt.date
+        values = frame[column]
+        if column in RATE_COLUMNS and pd.api.types.is_numeric_dtype(values):
+            frame[column] = values.map(lambda v: "—" if pd.isna(v) else f"{v * 100:.1f}%")
+        elif pd.api.types.is_datetime64_any_dtype(values) or values.isna().any() or values.dtype == object:
+            frame[column] = values.map(_cell).astype(object)  # (an empty date column would keep its dtype)
     return frame
 
 
+def _plain_dates(frame: pd.DataFrame) -> pd.DataFrame:  # the name explore.py uses
+    return readable(frame)
+
+
 def table(frame: pd.DataFrame, dataset: str | None = None, height: int | str = "auto") -> None:
-    st.dataframe(labelled(_plain_dates(frame), dataset), hide_index=True, width="stretch", height=height)
+    st.dataframe(labelled(readable(frame), dataset), hide_index=True, width="stretch", height=height,
+                 column_config=_narrow_hashes(frame))
+
+
+def _narrow_hashes(frame: pd.DataFrame) -> dict:
+    """A 64-character fingerprint would push the useful columns off a phone's screen: shown narrow, whole on hover."""
+    return {col: st.column_config.TextColumn(width="small") for col in frame.columns
+            if "hash" in str(col) or "sha" in str(col)}
 
 
 # ------------------------------------------------------------------------------------------- KPI cards
@@ -121,7 +170,8 @@ def kpi_card(result, key_prefix: str = "card") -> None:
         if result.progress is not None:
             st.markdown(progress_bar(result), unsafe_allow_html=True)
         st.button(state.t("kpi_detail"), key=f"{key_prefix}_{result.id}", type="tertiary", icon=":material/table_view:",
-                  on_click=st.session_state.update, kwargs={state.lang_key("detail_select"): result.id})
+                  on_click=st.session_state.update,
+                  kwargs={state.lang_key("detail_select"): result.id, "_detail_dialog": result.id})
 
 
 def kpi_cards(results, columns: int = 3, key_prefix: str = "card") -> None:
@@ -130,6 +180,10 @@ def kpi_cards(results, columns: int = 3, key_prefix: str = "card") -> None:
         for col, result in zip(cols, results[start:start + columns]):
             with col:
                 kpi_card(result, key_prefix)
+    opened = st.session_state.pop("_detail_dialog", None)
+    by_id = {r.id: r for r in results}
+    if opened in by_id:  # the card's 指标明细 opens over the cards, where the person is looking
+        st.dialog(f"{state.t('kpi_detail')} · {by_id[opened].name}", width="large")(detail_body)(by_id[opened], "dialog")
 
 
 def area_results(area: str):
@@ -174,8 +228,8 @@ def _history_figure(key: str, _result, _points: list[dict], lang: str) -> go.Fig
                              name=state.t("target_line"), line=dict(color="#222", dash="dash")))
     charts.add_reference_lines(fig, state.config().references_for(result.id), lang, scale)  # issue 19
     unit = "%" if kpi.is_fraction else (kpi.unit_en if lang == "en" else kpi.unit_zh)
-    return layout(fig, state.t("month"), f"{result.name}（{unit}）" if lang != "en" else f"{result.name} ({unit})",
-                  dates=True)
+    # The unit alone: the KPI's name stands above the chart, and a long name turned on its side ran off a phone.
+    return layout(fig, state.t("month"), unit, dates=True)
 
 
 @st.fragment
@@ -192,16 +246,24 @@ def kpi_detail(area: str | None = None) -> None:
     if st.session_state.get(key) not in ids:
         st.session_state[key] = ids[0]
     kpi_id = st.selectbox(state.t("choose_kpi"), ids, format_func=lambda i: by_id[i].name, key=key)
-    result = by_id[kpi_id]
+    detail_body(by_id[kpi_id])
+
+
+def detail_body(result, where: str = "page") -> None:
+    """One KPI: value, target, forecast, status, its history against target and pace, and the rows behind it."""
+    frame = state.current()
+    kpi_id = result.id
     cols = st.columns(3)
     cols[0].metric(state.t("value"), format_value(kpi_id, result.value, frame.lang))
     cols[1].metric(state.t("target"), format_target(kpi_id, result.target, result.target_max, frame.lang))
     cols[2].metric(state.t("forecast"), format_value(kpi_id, result.forecast, frame.lang))
-    st.markdown(f"{badge(result.status)} &nbsp; {html.escape(result.gap)} &nbsp;·&nbsp; "
+    # The gap says "已达标" for an achieved KPI: not twice beside the badge.
+    gap = "" if result.gap.strip() == status_word(result.status) else f"{html.escape(result.gap)} &nbsp;·&nbsp; "
+    st.markdown(f"{badge(result.status)} &nbsp; {gap}"
                 f"{html.escape(state.t('deadline'))} {html.escape(format_date(result.deadline, frame.lang))}",
                 unsafe_allow_html=True)
     points = state.history(kpi_id, frame.as_of, frame.version)
-    st.plotly_chart(history_chart(result, points), key=f"history_{kpi_id}")
+    chart(history_chart(result, points), key=f"history_{where}_{kpi_id}")
     rows, total = state.view("kpi_rows_shown", frame.version, kpi_id, frame.as_of)
     with st.expander(state.t("rows_behind", n=total)):
         if total > len(rows):
@@ -220,13 +282,60 @@ def month_label(day: dt.date) -> str:
 
 def localise_file_uploader() -> None:
     """st.file_uploader has no setting for its drop-zone text ("Drag and drop files here", "Browse files"):
-    in the Chinese UI, our own CSS replaces those words (no ledger text involved)."""
+    in the Chinese UI, our own CSS replaces those words (no ledger text involved). Only the browse button: a chosen
+    file's remove "×" (inside stFileChips) keeps its icon, so a wrong file can be removed."""
     if state.lang() == "en":
         return
     st.markdown("""<style>
 [data-testid="stFileUploaderDropzoneInstructions"] > div > span:first-child { visibility: hidden; position: relative; }
 [data-testid="stFileUploaderDropzoneInstructions"] > div > span:first-child::after {
     content: "将文件拖到此处"; visibility: visible; position: absolute; left: 0; top: 0; white-space: nowrap; }
-[data-testid="stFileUploaderDropzone"] button > * { display: none !important; }
-[data-testid="stFileUploaderDropzone"] button::after { content: "选择文件"; font-size: 0.9rem; }
+[data-testid="stFileUploaderDropzone"] button:not([data-testid="stFileChips"] button) > * { display: none !important; }
+[data-testid="stFileUploaderDropzone"] button:not([data-testid="stFileChips"] button)::after {
+    content: "选择文件"; font-size: 0.9rem; }
 </style>""", unsafe_allow_html=True)
+
+
+# Our own constant script (no ledger text): keys for people who cannot or will not use the mouse.
+# - Meeting mode: a presentation clicker sends → / PageDown / space (next) and ← / PageUp (previous); Esc leaves.
+# - A date typed into a date field applies on Enter (the widget alone applies it only when the field loses focus).
+KEYS_SCRIPT = """<script>
+(() => {
+  const doc = window.parent && window.parent.document ? window.parent.document : document;
+  if (doc.__kpiKeys) return;
+  doc.__kpiKeys = true;
+  const press = (key) => {
+    const target = doc.querySelector('.st-key-' + key + ' button, .st-key-' + key + ' a');
+    if (target) { target.click(); return true; }
+    return false;
+  };
+  doc.addEventListener('keydown', (ev) => {
+    const t = ev.target;
+    if (ev.key === 'Enter' && t && t.tagName === 'INPUT' && t.closest('[data-testid="stDateInput"]')) {
+      t.blur();
+      return;
+    }
+    if (t && (['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName) || t.isContentEditable)) return;
+    if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    let done = false;
+    if (['ArrowRight', 'PageDown', ' '].includes(ev.key)) done = press('meeting_next');
+    else if (['ArrowLeft', 'PageUp'].includes(ev.key)) done = press('meeting_prev');
+    else if (ev.key === 'Escape') done = press('meeting_exit');
+    if (done) { ev.preventDefault(); ev.stopPropagation(); }
+  }, true);
+  // Space on a focused button would also click it when released: the keydown above already moved the slide.
+  doc.addEventListener('keyup', (ev) => {
+    if (ev.key === ' ' && doc.querySelector('.st-key-meeting_next')) { ev.preventDefault(); ev.stopPropagation(); }
+  }, true);
+})();
+</script>"""
+
+# Plotly's toolbar appears over the legend on a touch screen (no hover to hide it): hidden there.
+FRAME_CSS = """<style>
+@media (hover: none) { .modebar-container { display: none !important; } }
+</style>"""
+
+
+def frame_extras() -> None:
+    """What every page gets from the frame: the keys script and the touch-screen CSS (both our own constants)."""
+    st.html(FRAME_CSS + KEYS_SCRIPT, unsafe_allow_javascript=True)

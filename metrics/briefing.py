@@ -23,7 +23,7 @@ import plotly.graph_objects as go
 
 from . import budget, charts, store, views
 from .config import CountyConfig, default_config
-from .formatting import format_date, format_target, format_value
+from .formatting import format_change, format_date, format_target, format_value
 from .registry import AREAS
 from .scorecard import KpiResult, latest_data_date, scorecard
 
@@ -71,14 +71,7 @@ class Briefing:
 
     def change(self, result: KpiResult) -> str:
         """What changed since the comparison date, in words ('' when nothing did)."""
-        before = self.earlier.get(result.id)
-        if before is None or (before.value == result.value and before.status == result.status):
-            return ""
-        text = f"{format_value(result.id, before.value, self.lang)} → {format_value(result.id, result.value, self.lang)}"
-        if before.status != result.status:
-            text += f"（{charts.word(before.status, self.lang)} → {charts.word(result.status, self.lang)}）" \
-                if self.lang != "en" else f" ({charts.word(before.status, 'en')} → {charts.word(result.status, 'en')})"
-        return text
+        return format_change(result.id, self.earlier.get(result.id), result, self.lang)
 
 
 def build(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, compare: dt.date | None = None,
@@ -100,19 +93,31 @@ def build(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, compare:
 
 def _budget_figure(b: Briefing) -> go.Figure:
     lines = b.budget_lines[::-1]
-    names = (lines["line_id"] + " " + lines["name_en" if b.lang == "en" else "name_zh"]).str.slice(0, 20)
+    names = (lines["line_id"] + " " + lines["name_en" if b.lang == "en" else "name_zh"]).map(lambda n: charts.wrap(n, 28))
     fig = go.Figure([go.Bar(y=names, x=lines["plan_wan"], name=b.t("计划", "plan"), orientation="h", marker_color="#bbbbbb"),
                      go.Bar(y=names, x=lines["spent_wan"], name=b.t("已支付", "spent"), orientation="h",
                             marker_color=["#D55E00" if o else "#0072B2" for o in lines["over_plan"]])])
-    fig.update_layout(height=560, margin=dict(l=10, r=10, t=40, b=10), font=dict(family=charts.FONT, size=14),
-                      xaxis_title=b.t("万元", "万元 (10k yuan)"), plot_bgcolor="white",
+    fig.update_layout(height=charts.bar_height(names, 2, 14), margin=dict(l=10, r=10, t=40, b=10),
+                      font=dict(family=charts.FONT, size=14), xaxis_title=b.t("万元", "10k yuan"), plot_bgcolor="white",
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
-    return fig
+    return charts.finish(fig)
+
+
+def chart_figures(b: Briefing) -> list[tuple[AreaSection | None, go.Figure, int, int]]:
+    """The briefing's charts as (area section or None for the budget, figure, width px, height px): what
+    render_charts draws, and what the tests check for clipped, overlapping or misleading labels."""
+    figures = []
+    for section in b.areas:
+        fig = charts.finish(area_figure(b, section))
+        figures.append((section, fig, 1200, max(320, fig.layout.height or 320)))
+    budget = _budget_figure(b)
+    figures.append((None, budget, 1200, budget.layout.height))
+    return figures
 
 
 def area_figure(b: Briefing, section: AreaSection) -> go.Figure:
     """An area's bullet chart, with the configuration's reference series marked as dashed ticks."""
-    fig = charts.bullet_chart(section.results, b.lang, font_size=16)
+    fig = charts.bullet_chart(section.results, b.lang, font_size=16, label_width=26)
     return charts.add_reference_marks(fig, section.results, b.references, b.lang)
 
 
@@ -120,13 +125,15 @@ def render_charts(b: Briefing) -> None:
     """PNG images of each area's chart and the budget chart, through one kaleido/Chromium session."""
     import kaleido
 
-    figures = [(section, area_figure(b, section)) for section in b.areas]
+    figures = chart_figures(b)
     kaleido.start_sync_server(silence_warnings=True)
     try:
-        for section, fig in figures:
-            section.chart_png = fig.to_image(format="png", width=1200, height=max(320, fig.layout.height or 320),
-                                             scale=1.5)
-        b.budget_png = _budget_figure(b).to_image(format="png", width=1200, height=560, scale=1.5)
+        for section, fig, width, height in figures:
+            png = fig.to_image(format="png", width=width, height=height, scale=1.5)
+            if section is None:
+                b.budget_png = png
+            else:
+                section.chart_png = png
     finally:
         kaleido.stop_sync_server(silence_warnings=True)
 
@@ -158,7 +165,7 @@ def to_pptx(b: Briefing) -> bytes:
         slide = deck.slides.add_slide(blank)
         text_box(slide, 0.5, 0.3, 12.3, 0.8, title, 28, True)
         if b.demo:
-            text_box(slide, 10.3, 0.1, 2.9, 0.4, b.t("演示数据", "演示数据 demo data"), 12, True, "B45F06")
+            text_box(slide, 10.3, 0.1, 2.9, 0.4, b.t("演示数据", "Demo data"), 12, True, "B45F06")
         return slide
 
     def table(slide, rows: list[list[str]], top: float, widths: list[float], font=12, colors=None):
@@ -188,7 +195,7 @@ def to_pptx(b: Briefing) -> bytes:
     if b.compare:
         lines.append(b.t(f"与 {format_date(b.compare, 'zh')} 对比", f"Compared with {format_date(b.compare, 'en')}"))
     if b.demo:
-        lines.append(b.t("演示数据：非真实数据", "演示数据 Demo data: not real figures"))
+        lines.append(b.t("演示数据：非真实数据", "Demo data: not real figures"))
     text_box(slide, 0.8, 3.6, 11.7, 2.0, "\n".join(lines), 20)
 
     # Scorecard: 22 KPIs over two slides.
@@ -271,8 +278,9 @@ def to_html(b: Briefing) -> str:
                                                b.t("状态", "Status"), b.t("差距", "Gap")] +
                    ([b.t("变化", "Change")] if b.compare else []))
     sections = ""
+    sep = ": " if b.lang == "en" else "："  # no full-width colon in English
     for s in b.areas:
-        items = "".join(f"<li>{e(r.name)}：{badge(r.status)} {e(r.gap)}</li>" for r in s.attention)
+        items = "".join(f"<li>{e(r.name)}{sep}{badge(r.status)} {e(r.gap)}</li>" for r in s.attention)
         sections += (f'<section><h2>{e(s.title)}</h2>{img(s.chart_png)}'
                      + (f"<p><b>{e(b.t('需关注', 'Needs attention'))}</b></p><ul>{items}</ul>" if items else "")
                      + "</section>")
@@ -285,10 +293,11 @@ def to_html(b: Briefing) -> str:
         f"<tr><td>{e(r.milestone_id)}</td><td>{e(r.task)}</td><td>{pd.Timestamp(r.planned_end).date()}</td>"
         f"<td>{'' if pd.isna(r.actual_end) else pd.Timestamp(r.actual_end).date()}</td></tr>"
         for r in b.milestones.itertuples())
-    behind = "".join(f"<li>{e(r.name)}：{badge(r.status)} {e(r.gap)}</li>" for r in b.behind)
-    demo = f'<p class="demo">{e(b.t("演示数据：以下为模拟数据，不是真实数据。", "演示数据 Demo data: synthetic, not real figures."))}</p>' if b.demo else ""
+    behind = "".join(f"<li>{e(r.name)}{sep}{badge(r.status)} {e(r.gap)}</li>" for r in b.behind)
+    demo = f'<p class="demo">{e(b.t("演示数据：以下为模拟数据，不是真实数据。", "Demo data: synthetic, not real figures."))}</p>' if b.demo else ""
     compare = (f"<p>{e(b.t('对比日期', 'Compared with'))} {e(format_date(b.compare, b.lang))}</p>" if b.compare else "")
     return f"""<!doctype html><html lang="{'en' if b.lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">
+<title>{e(b.t('推进会简报', 'Coordination meeting briefing'))} · {e(format_date(b.as_of, b.lang))}</title>
 <style>
   body {{ font-family: "Noto Sans CJK SC", "Noto Sans SC", sans-serif; font-size: 11pt; color: #222; margin: 0; }}
   h1 {{ font-size: 20pt; margin: 0 0 6pt 0; }} h2 {{ font-size: 14pt; margin: 14pt 0 6pt 0; }}
@@ -304,8 +313,8 @@ def to_html(b: Briefing) -> str:
 <h2>{e(b.t('考核指标一览', 'Scorecard'))}</h2><table><tr>{head}</tr>{rows}</table>
 {sections}
 <section><h2>{e(b.t('资金执行', 'Budget execution'))}</h2>{img(b.budget_png)}
-<table><tr><th>{e(b.t('序号', 'Line'))}</th><th>{e(b.t('细项', 'Item'))}</th><th>{e(b.t('计划（万元）', 'Plan (万元)'))}</th>
-<th>{e(b.t('已支付（万元）', 'Spent (万元)'))}</th><th>{e(b.t('执行率', 'Rate'))}</th></tr>{budget_rows}</table>
+<table><tr><th>{e(b.t('序号', 'Line'))}</th><th>{e(b.t('细项', 'Item'))}</th><th>{e(b.t('计划（万元）', 'Plan (10k yuan)'))}</th>
+<th>{e(b.t('已支付（万元）', 'Spent (10k yuan)'))}</th><th>{e(b.t('执行率', 'Rate'))}</th></tr>{budget_rows}</table>
 <p>{e(b.t('资金规划序号按方案原样：无第 2 项；5.2 未列金额。', 'Numbered as in the plan: no item 2; line 5.2 has no amount.'))}</p></section>
 <section><h2>{e(b.t('进度节点', 'Milestones'))}</h2><table><tr><th>{e(b.t('编号', 'No.'))}</th><th>{e(b.t('任务', 'Task'))}</th>
 <th>{e(b.t('计划完成', 'Planned'))}</th><th>{e(b.t('实际完成', 'Done'))}</th></tr>{milestones}</table></section>

@@ -2,10 +2,19 @@
 
 Status colours: the Okabe-Ito palette, safe for the common kinds of colour blindness; a status is always shown
 with its word too.
+
+Every figure leaves through `finish` (pages, slides and the briefing alike): it escapes ledger text for Plotly,
+gives every axis room for its labels, starts value axes at zero, keeps count axes on whole numbers and makes
+axes of codes (years, plan line numbers) categories. `tests/chart_check.py` checks the drawn result.
 """
 
 from __future__ import annotations
 
+import math
+import re
+import unicodedata
+
+import numpy as np
 import plotly.graph_objects as go
 
 from .formatting import format_target, format_value
@@ -17,7 +26,14 @@ STATUS_COLORS = {
 }
 FONT = "Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
 TEXT = {"pace": ("按进度应达", "expected by pace"), "value": ("当前值", "value"),
-        "share": ("完成目标的百分比（%）", "share of target (%)")}
+        "share": ("完成目标的百分比（%）", "share of target (%)"), "target": ("目标线 100%", "target 100%")}
+# Twelve distinguishable colours for many series (months, talents): Okabe-Ito then Tol's muted; a 13th series
+# repeats nothing because `series_colors` varies the dash as well.
+SERIES_COLORS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#332288", "#999933",
+                 "#882255", "#44AA99", "#AA4499", "#555555"]
+_ENTITY = re.compile(r"&(?!(?:lt|gt|amp|quot|#\d+);)")  # an & that does not already start an entity
+_TOKEN = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+|\s+")
+TRACE_TEXT_FIELDS = ("x", "y", "text", "hovertext", "name", "labels", "customdata", "ids")
 
 
 def word(status: str, lang: str) -> str:
@@ -28,29 +44,163 @@ def _t(key: str, lang: str) -> str:
     return TEXT[key][1 if lang == "en" else 0]
 
 
-def bullet_chart(results, lang: str = "zh", font_size: int = 14) -> go.Figure:
-    """Each KPI as a bar of its share of target, coloured by status, with the pace marker and the 100 % line."""
+# ------------------------------------------------------------------------------------------- ledger text
+
+def escape(text):
+    """Ledger text as Plotly shows it: Plotly reads <a>, <span style>, <b> and entities in every label, hover and
+    legend, so a ledger's `<`, `>` and `&` are written as entities and shown as typed, never as markup.
+
+    The one tag kept is a line break `<br>` (it is how `wrap` breaks a long name; a ledger's own <br> only breaks a
+    line: no link, style or size can get through). Escaping twice is harmless: `&` is not re-escaped in `&lt;`."""
+    if isinstance(text, str):
+        return _ENTITY.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;").replace("&lt;br&gt;", "<br>")
+    return text
+
+
+def _escaped(values):
+    if isinstance(values, str):
+        return escape(values)
+    if isinstance(values, (tuple, list, np.ndarray)):
+        array = np.asarray(values, dtype=object)
+        if any(isinstance(v, str) for v in array.flat):
+            return np.vectorize(escape, otypes=[object])(array)
+    return values
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def wrap(text: str, width: int = 24) -> str:
+    """Break a label into lines of at most `width` columns (a Chinese character is two), at spaces when there are
+    any, so long KPI and plan-line names are shown whole on a narrow chart. Returns Plotly's <br>-joined lines,
+    each escaped (`escape`): the result goes into a figure as it is."""
+    lines, line = [], ""
+    for token in _TOKEN.findall(text):  # a Chinese character, a run of other letters, or a space
+        if line and not token.isspace() and _display_width(line + token) > width:
+            lines.append(line.rstrip())
+            line = token
+        elif line or not token.isspace():
+            line += token
+    lines.append(line.rstrip())
+    return "<br>".join(escape(part) for part in lines)
+
+
+# ------------------------------------------------------------------------------------------- the finish
+
+def _is_text(v) -> bool:
+    return isinstance(v, str)
+
+
+def _numbers(values) -> list[float]:
+    out = []
+    if values is None:
+        return out
+    for v in np.asarray(values, dtype=object).flat:
+        if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and not math.isnan(float(v)):
+            out.append(float(v))
+    return out
+
+
+def _axis_key(ref: str | None, letter: str) -> str:
+    """A trace's axis reference ('y2') as the layout key ('yaxis2')."""
+    ref = ref or letter
+    return f"{letter}axis{ref[1:]}"
+
+
+def finish(fig: go.Figure, free_axes: tuple[str, ...] = ()) -> go.Figure:
+    """The rules every chart follows (see the module docstring). `free_axes`: layout keys of value axes that may
+    start away from zero (none today; say why at the call)."""
+    values: dict[str, list[float]] = {}
+    categorical: set[str] = set()
+    percent: set[str] = set()
+    for trace in fig.data:
+        for field in TRACE_TEXT_FIELDS:
+            if field in trace and trace[field] is not None:
+                trace[field] = _escaped(trace[field])
+        horizontal = getattr(trace, "orientation", None) == "h"
+        for letter in ("x", "y"):
+            if letter not in trace:
+                continue
+            key = _axis_key(trace[f"{letter}axis"] if f"{letter}axis" in trace else None, letter)
+            data = trace[letter]
+            if data is not None and len(data) and all(_is_text(v) for v in np.asarray(data, dtype=object).flat
+                                                      if v is not None):
+                categorical.add(key)
+            is_value = (letter == "x") == horizontal if trace.type == "bar" else letter == "y"
+            if is_value and trace.type in ("bar", "scatter"):
+                values.setdefault(key, []).extend(_numbers(data))
+    axes = {key for key in fig.layout if key.startswith(("xaxis", "yaxis"))} | set(values) | categorical
+    for key in axes:
+        axis = fig.layout[key]
+        if axis.ticksuffix == "%" or (axis.title.text or "").endswith(("%）", "%)")):
+            percent.add(key)
+        update = dict(automargin=True, title_standoff=8)
+        if key in categorical:
+            update["type"] = "category"
+        elif key not in free_axes and axis.type not in ("date", "category", "log"):
+            update["rangemode"] = "tozero"
+            numbers = values.get(key, [])
+            if numbers and key not in percent and all(float(v).is_integer() for v in numbers) and not axis.tickformat:
+                # Counts: whole-number ticks only; a short axis gets one tick per unit, never 0.5 or "1, 1".
+                update["tickformat"] = ",d"
+                if max(numbers, default=0) <= 10:
+                    update["dtick"] = 1 if max(numbers, default=0) <= 5 else 2
+        fig.layout[key].update(update)
+    return fig
+
+
+def bar_height(labels, bars_per_label: int = 1, font_size: int = 14) -> int:
+    """Height in px of a horizontal bar chart whose category labels may be wrapped (`wrap`): room for every line of
+    every label plus the legend and the value axis, so no label is squeezed into its neighbour."""
+    labels = [str(label) for label in labels]
+    # Categories are evenly spaced: every row needs room for the tallest label.
+    tallest = max((label.count("<br>") + 1 for label in labels), default=1)
+    return int(130 + len(labels) * max(tallest * font_size * 1.45 + 8, 12 + 12 * bars_per_label))
+
+
+def series_colors(n: int) -> list[tuple[str, str]]:
+    """(colour, dash) for n series: no two series look the same even past twelve."""
+    dashes = ["solid", "dash", "dot"]
+    return [(SERIES_COLORS[i % len(SERIES_COLORS)], dashes[(i // len(SERIES_COLORS)) % len(dashes)])
+            for i in range(n)]
+
+
+# ------------------------------------------------------------------------------------------- bullet chart
+
+def bullet_chart(results, lang: str = "zh", font_size: int = 14, label_width: int = 22) -> go.Figure:
+    """Each KPI as a bar of its share of target, coloured by status, with the pace marker and the 100 % line.
+
+    The name, status word and "value / target" stand beside the bar as its axis label (wrapped to `label_width`
+    columns), never on it: the pace tick and the 100 % line cross the bar, and no text may sit under them."""
     results = list(reversed(results))  # plotly draws the first bar at the bottom
-    names = [f"{r.name} · {word(r.status, lang)}" for r in results]
+    labels = [f"{wrap(r.name, label_width)}<br><b>{word(r.status, lang)}</b><br>"
+              + wrap(f"{format_value(r.id, r.value, lang)} / {format_target(r.id, r.target, r.target_max, lang)}",
+                     label_width) for r in results]
+    positions = list(range(len(results)))
     shares = [min(150.0, (r.progress or 0) * 100) for r in results]
-    labels = [f"{format_value(r.id, r.value, lang)} / {format_target(r.id, r.target, r.target_max, lang)}"
-              for r in results]
-    # Short bars carry their label outside, so a zero still reads "0 场 / ≥ 1 场".
-    positions = ["inside" if share > 45 else "outside" for share in shares]
-    fig = go.Figure(go.Bar(x=shares, y=names, orientation="h", text=labels, textposition=positions, cliponaxis=False,
+    fig = go.Figure(go.Bar(x=shares, y=positions, orientation="h", width=0.6,
                            marker_color=[STATUS_COLORS[r.status] for r in results], name=_t("value", lang),
-                           hovertemplate="%{y}<br>%{text}<extra></extra>"))
-    paced = [(r.expected / r.target * 100, n) for r, n in zip(results, names) if r.expected is not None and r.target]
+                           customdata=[f"{r.name} · {word(r.status, lang)} · {format_value(r.id, r.value, lang)} / "
+                                       f"{format_target(r.id, r.target, r.target_max, lang)}" for r in results],
+                           hovertemplate="%{customdata}<extra></extra>"))
+    paced = [(min(150.0, r.expected / r.target * 100), i) for i, r in enumerate(results)
+             if r.expected is not None and r.target]
     if paced:
-        fig.add_trace(go.Scatter(x=[p for p, _ in paced], y=[n for _, n in paced], mode="markers",
-                                 marker=dict(symbol="line-ns", size=22, line=dict(width=3, color="#222")),
+        fig.add_trace(go.Scatter(x=[p for p, _ in paced], y=[i for _, i in paced], mode="markers",
+                                 marker=dict(symbol="line-ns", size=font_size * 2.2, line=dict(width=3, color="#222")),
                                  name=_t("pace", lang), hovertemplate="%{x:.0f}%<extra></extra>"))
     fig.add_vline(x=100, line_dash="dash", line_color="#444")
-    fig.update_xaxes(range=[0, 152], ticksuffix="%")
-    fig.update_layout(height=90 + 48 * len(results), margin=dict(l=10, r=10, t=40, b=10),
-                      font=dict(family=FONT, size=font_size), xaxis_title=_t("share", lang),
+    tallest = max(label.count("<br>") + 1 for label in labels) if labels else 1
+    fig.update_yaxes(tickmode="array", tickvals=positions, ticktext=labels, range=[-0.6, len(results) - 0.4],
+                     automargin=True, ticklabelstandoff=6)
+    fig.update_xaxes(range=[0, 152], ticksuffix="%", tickvals=[0, 50, 100, 150], gridcolor="#e5e5e5",
+                     automargin=True, fixedrange=True)
+    fig.update_yaxes(fixedrange=True)
+    fig.update_layout(height=int(110 + len(results) * (font_size * 1.45 * tallest + 16)),
+                      margin=dict(l=10, r=16, t=40, b=10), font=dict(family=FONT, size=font_size),
+                      xaxis_title=_t("share", lang), bargap=0.35,
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), plot_bgcolor="white")
-    fig.update_xaxes(gridcolor="#e5e5e5")
     return fig
 
 

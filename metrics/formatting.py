@@ -17,7 +17,15 @@ def format_value(kpi_id: str, value: float | None, lang: str = "zh", with_unit: 
     number = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
     if not with_unit:
         return number
-    return f"{number} {kpi.unit_zh if lang != 'en' else kpi.unit_en}"
+    return f"{number} {kpi.unit_zh if lang != 'en' else unit_en(kpi.unit_en, value)}"
+
+
+def unit_en(unit: str, count: float | None) -> str:
+    """An English unit for a count: "1 contest", "2 contests" ("people" and "person-times" stay as they are)."""
+    singular = {"people": "person", "person-times": "person-time", "entities": "entity"}
+    if count is not None and float(count) == 1:
+        return singular.get(unit, unit[:-1] if unit.endswith("s") else unit)
+    return unit
 
 
 def format_target(kpi_id: str, target_min: float, target_max: float | None, lang: str = "zh") -> str:
@@ -30,13 +38,14 @@ def format_target(kpi_id: str, target_min: float, target_max: float | None, lang
         text = f"≥ {low}"
     if kpi.is_fraction:
         return text
-    return f"{text} {kpi.unit_zh if lang != 'en' else kpi.unit_en}"
+    return f"{text} {kpi.unit_zh if lang != 'en' else unit_en(kpi.unit_en, target_max or target_min)}"
 
 
 def format_wan(amount: float | None, lang: str = "zh") -> str:
     if amount is None:
         return "—"
-    return f"{amount:,.1f} 万元" if lang != "en" else f"{amount:,.1f} 10k yuan"
+    # English: millions of yuan ("4.62 million yuan"), not "462.0 10k yuan".
+    return f"{amount:,.1f} 万元" if lang != "en" else f"{amount / 100:,.2f} million yuan"
 
 
 def format_month(day: dt.date, lang: str = "zh") -> str:
@@ -67,3 +76,21 @@ def scorecard_table(results, lang: str = "zh") -> str:
     lines = ["  ".join(_pad(c, w) for c, w in zip(head, widths)), "  ".join("-" * w for w in widths)]
     lines += ["  ".join(_pad(c, w) for c, w in zip(row, widths)) for row in rows]
     return "\n".join(lines)
+
+
+def format_change(kpi_id: str, before, now, lang: str = "zh") -> str:
+    """What changed between two results of one KPI, in words: the value and, when it moved, the status
+    ("0 场（进度正常 → 进度滞后）"); '' when nothing did. Used by the meeting slides and the briefing."""
+    from .status import STATUSES
+
+    if before is None or (before.value == now.value and before.status == now.status):
+        return ""
+    en = lang == "en"
+    then_text, now_text = format_value(kpi_id, before.value, lang), format_value(kpi_id, now.value, lang)
+    if then_text == now_text and before.status == now.status:
+        return ""  # a change below the shown precision
+    text = now_text if then_text == now_text else f"{then_text} → {now_text}"
+    if before.status != now.status:
+        words = f"{STATUSES[before.status][1 if en else 0]} → {STATUSES[now.status][1 if en else 0]}"
+        text += f" ({words})" if en else f"（{words}）"
+    return text

@@ -13,7 +13,7 @@ from . import status as rules
 from . import store
 from .config import ConfigError, CountyConfig, default_config
 from .datasets import DATASETS
-from .formatting import format_value
+from .formatting import format_value, unit_en
 from .registry import KPI_BY_ID, KPIS, Kpi
 
 TREND_DAYS = 180  # a count's forecast extrapolates its growth over this many days before the as-of date
@@ -126,7 +126,7 @@ def gap_text(kpi: Kpi, value: float | None, target_min: float, target_max: float
     if kpi.is_fraction:
         return f"还差 {gap * 100:.1f} 个百分点" if zh else f"{gap * 100:.1f} percentage points to go"
     shown = f"{gap:,.0f}" if gap >= 1 else f"{gap:.1f}"
-    return f"还差 {shown} {kpi.unit_zh}" if zh else f"{shown} {kpi.unit_en} to go"
+    return f"还差 {shown} {kpi.unit_zh}" if zh else f"{shown} {unit_en(kpi.unit_en, float(shown.replace(',', '')))} to go"
 
 
 def forecast_at_deadline(con, kpi: Kpi, value: float | None, as_of: dt.date, deadline: dt.date,

@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard_ui import state, ui
+from metrics import charts
 
 frame = state.current()
 en = frame.lang == "en"
@@ -21,7 +22,7 @@ else:
     fig = go.Figure([go.Bar(x=summary["kind"], y=summary["sum"], name="已完成" if not en else "completed", marker_color="#009E73"),
                      go.Bar(x=summary["kind"], y=summary["count"] - summary["sum"], name="建设中" if not en else "in progress", marker_color="#999999")])
     fig.update_layout(barmode="stack")
-    st.plotly_chart(ui.layout(fig, "品牌类型" if not en else "kind", "品牌数（个）" if not en else "brands", 320), key="brands_kind")
+    ui.chart(ui.layout(fig, "品牌类型" if not en else "kind", "品牌数（个）" if not en else "brands", 320), key="brands_kind")
     ui.table(brands, "brands")
 
 st.subheader("网红单品" if not en else "Hit products")
@@ -36,10 +37,13 @@ if events.empty:
 else:
     promo = events[events["type"] == "推介活动"]
     if not promo.empty:
-        fig = go.Figure([go.Bar(x=promo["name"], y=promo["deal_amount"], name="签约或销售额" if not en else "deals", marker_color="#0072B2",
-                                text=promo["participant_count"].map(lambda n: f"{n} 家主体" if not en else f"{n} entities"),
-                                textposition="auto")])
-        st.plotly_chart(ui.layout(fig, "推介活动" if not en else "event", "签约或销售额（万元）" if not en else "deals (万元)", 340), key="promo")
+        fig = go.Figure([go.Bar(y=promo["name"].astype(str).map(lambda n: charts.wrap(n, 20)), x=promo["deal_amount"],
+                                name="签约或销售额" if not en else "deals", marker_color="#0072B2", orientation="h",
+                                text=promo["participant_count"].map(lambda n: f"{n} 家主体" if not en else f"{n} " + ("entity" if n == 1 else "entities")),
+                                textposition="auto", insidetextanchor="start")])
+        fig.update_yaxes(autorange="reversed")
+        ui.chart(ui.layout(fig, "签约或销售额（万元）" if not en else "deals (10k yuan)", "推介活动" if not en else "event",
+                           charts.bar_height(promo["name"].astype(str).map(lambda n: charts.wrap(n, 20)))), key="promo")
     ui.table(events, "events")
 
 st.header(state.t("kpi_detail"))

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard_ui import state, ui
+from metrics import charts
 from metrics.budget import STAGE_EN, STAGES, budget_groups
 from metrics.formatting import format_wan
 
@@ -33,21 +34,21 @@ over = lines[lines["over_plan"]]
 for _, row in over.iterrows():
     st.error((f"{row['line_id']} {row['name_zh']}：已支付 {row['spent_wan']:.1f} 万元，超出计划 {row['spent_wan'] - row['plan_wan']:.1f} 万元"
               if not en else f"{row['line_id']} {row['name_en']}: spent {row['spent_wan']:.1f}, "
-              f"{row['spent_wan'] - row['plan_wan']:.1f} 万元 over plan"), icon=":material/warning:")
+              f"{row['spent_wan'] - row['plan_wan']:.1f} over plan (10k yuan)"), icon=":material/warning:")
 
 st.subheader("各细项计划与支出" if not en else "Plan and spending per line")
 # Horizontal bars: the plan's item names are long; the first line stays on top.
-names = (lines["line_id"] + " " + lines["name_en" if en else "name_zh"]).str.slice(0, 22)[::-1]
+# Whole names, wrapped (a cut "1.1 Service station ca" says nothing); the plan's line number leads each.
+names = (lines["line_id"] + " " + lines["name_en" if en else "name_zh"]).map(lambda n: charts.wrap(n, 20))[::-1]
 ordered = lines[::-1]
 fig = go.Figure([go.Bar(y=names, x=ordered["plan_wan"], name="计划" if not en else "plan", marker_color="#bbbbbb", orientation="h"),
                  go.Bar(y=names, x=ordered["spent_wan"], name="已支付" if not en else "spent", orientation="h",
                         marker_color=["#D55E00" if o else "#0072B2" for o in ordered["over_plan"]])])
-st.plotly_chart(ui.layout(fig, "万元" if not en else "万元 (10k yuan)", "预算细项" if not en else "budget line", 560), key="budget_lines")
+ui.chart(ui.layout(fig, "万元" if not en else "10k yuan", "预算细项" if not en else "budget line", charts.bar_height(names, 2)), key="budget_lines")
 st.caption("橙色：超出计划。" if not en else "Orange: over plan.")
 
 table = lines[["line_id", "name_zh" if not en else "name_en", "plan_wan", "spent_wan",
                "execution", "expected_wan", "over_plan"]].copy()
-table["execution"] = table["execution"].map(lambda v: "—" if v != v or v is None else f"{v:.1%}")
 table["plan_wan"] = table["plan_wan"].map(lambda v: "（方案未列）" if v != v and not en else ("(blank in plan)" if v != v else f"{v:g}"))
 ui.table(table)
 
@@ -61,14 +62,17 @@ fig = go.Figure([go.Scatter(x=monthly["month_end"], y=monthly["spent_wan"], name
                             line=dict(color="#0072B2", width=3)),
                  go.Scatter(x=monthly["month_end"], y=monthly["pace_wan"], name=state.t("pace_marker"), mode="lines",
                             line=dict(color="#555", dash="dot"))])
-fig.add_hline(y=cfg.budget_wan, line_dash="dash", line_color="#222", annotation_text=f"{cfg.budget_wan:g} 万元")
-st.plotly_chart(ui.layout(fig, state.t("month"), "万元" if not en else "万元 (10k yuan)", dates=True), key="budget_pace")
+fig.add_hline(y=cfg.budget_wan, line_dash="dash", line_color="#222", annotation_text=format_wan(cfg.budget_wan, frame.lang))
+ui.chart(ui.layout(fig, state.t("month"), "万元" if not en else "10k yuan", dates=True), key="budget_pace")
 
 st.subheader("按拨付阶段" if not en else "By disbursement stage")
 stage_names = [*STAGES, "未注明"]
-fig = go.Figure([go.Bar(x=lines["line_id"], y=lines[f"stage_{s}"], name=s if not en else STAGE_EN[s]) for s in stage_names])
+# Plan lines are categories named as on the plan chart above (never numeric positions 1.1, 1.2 under ticks 2, 3).
+fig = go.Figure([go.Bar(y=names, x=ordered[f"stage_{s}"], name=s if not en else STAGE_EN[s], orientation="h")
+                 for s in stage_names])
 fig.update_layout(barmode="stack")
-st.plotly_chart(ui.layout(fig, "预算细项" if not en else "budget line", "万元" if not en else "万元 (10k yuan)"), key="budget_stage")
+ui.chart(ui.layout(fig, "万元" if not en else "10k yuan", "预算细项" if not en else "budget line", charts.bar_height(names)),
+         key="budget_stage")
 
 st.subheader("拨付阶段与验收" if not en else "Payment stages against acceptance")
 stages, early = state.view("stage_acceptance", frame.version, frame.as_of)

@@ -170,9 +170,13 @@ with tabs[1]:
         if not can(user, "manage_users"):  # account names tell a guesser which logins exist: viewers see names
             for who in ("loaded_by", "undone_by"):
                 shown[who] = shown[who].map(display_name)
-        shown = shown.rename(columns={
+        # The file's fingerprint last and short (its first 12 characters identify it): the 64 characters pushed
+        # the useful columns off the screen.
+        shown["sha256"] = shown["sha256"].str.slice(0, 12)
+        shown = shown[[c for c in shown.columns if c != "sha256"] + ["sha256"]]
+        shown = ui.readable(shown).rename(columns={
             "load_id": L("导入编号", "load"), "batch_id": L("批次", "batch"), "dataset": L("数据集", "dataset"),
-            "file_name": L("文件", "file"), "sha256": L("文件摘要", "hash"), "rows_added": L("新增", "added"),
+            "file_name": L("文件", "file"), "sha256": L("文件摘要（前 12 位）", "hash (first 12)"), "rows_added": L("新增", "added"),
             "rows_replaced": L("替换", "replaced"), "rows_unchanged": L("未变", "unchanged"),
             "loaded_by": L("导入人", "by"), "loaded_at": L("导入时间", "at"), "status": L("状态", "status"),
             "undone_at": L("撤销时间", "undone at"), "undone_by": L("撤销人", "undone by"),
@@ -232,7 +236,7 @@ with tabs[1]:
 with tabs[2]:
     quality = state.view("data_quality", frame.version, frame.as_of)
     quality["dataset"] = quality["dataset"].map(lambda d: f"{dataset_name(d)}（{d}）")
-    st.dataframe(quality.rename(columns={
+    st.dataframe(ui.readable(quality).rename(columns={
         "dataset": L("数据集", "dataset"), "rows": L("行数", "rows"), "loads": L("有效导入次数", "active loads"),
         "last_load": L("最近导入编号", "last load"), "last_loaded_at": L("最近导入时间", "last loaded"),
         "latest_record": L("最新记录日期", "latest record"), "warnings": L("导入提醒", "warnings")}),

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard_ui import state, ui
-from metrics import explore
+from metrics import charts, explore
 from metrics.auth import can
 from metrics.datasets import DATASETS
 from metrics.errors import DashboardError
@@ -71,7 +72,7 @@ cols = explore.columns(dataset)
 by_key = {c.key: c for c in cols}
 
 # ------------------------------------------------------------------------------------------------ filters
-filter_cols = st.multiselect(L("筛选条件", "Filter on"), [c.key for c in cols], key="ex_filter_cols",
+filter_cols = st.multiselect(L("筛选条件", "Filter on"), [c.key for c in cols], key="ex_filter_cols", select_all=False,
                              placeholder=L("选择要筛选的列", "choose columns"),
                              format_func=lambda k: label(dataset, k) if k in by_key else k)
 filters: list[Filter] = []
@@ -86,7 +87,8 @@ for key in [k for k in filter_cols if k in by_key]:
     elif col.type in ("enum", "township", "budget_line"):
         choices = (list(col.choices) if col.type == "enum" else [t.name for t in cfg.townships] if col.type == "township"
                    else [line.id for line in cfg.budget_lines])
-        picked = st.multiselect(label(dataset, key), choices, key=wkey, placeholder=L("全部", "all"))
+        picked = st.multiselect(label(dataset, key), choices, key=wkey, placeholder=L("全部", "all"),
+                                select_all=False)
         if picked:
             filters.append(Filter(key, "in", picked))
     elif col.type == "bool":
@@ -105,7 +107,7 @@ for key in [k for k in filter_cols if k in by_key]:
 
 # --------------------------------------------------------------------------------------- group, measure
 dims = explore.dimensions(dataset)
-group = st.multiselect(L("分组（最多两个）", "Group by (up to two)"), dims, key="ex_group", max_selections=2,
+group = st.multiselect(L("分组（最多两个）", "Group by (up to two)"), dims, key="ex_group", max_selections=2, select_all=False,
                        placeholder=L("不分组", "no grouping"),
                        format_func=lambda d: dim_label(dataset, d) if d in dims else d)
 group = [g for g in group if g in dims]
@@ -132,6 +134,17 @@ st.query_params.from_dict({**explore.to_params(spec), "lang": frame.lang})
 st.caption(L(f"统计日期 {frame.as_of} 之后的记录不计入（没有日期的记录保留）。",
              f"Records dated after {frame.as_of} are left out (undated ones stay)."))
 
+def group_value(value) -> str:
+    """A group's value as a label: months as months, a missing value as "—"."""
+    if isinstance(value, tuple) and len(value) == 1:
+        value = value[0]
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "—"
+    if isinstance(value, (pd.Timestamp, dt.datetime, dt.date)):
+        return ui.month_label(value)
+    return str(value)
+
+
 # ----------------------------------------------------------------------------------------------- results
 try:
     result = state.view("explore_run", frame.version, spec, frame.as_of)
@@ -147,7 +160,9 @@ st.dataframe(ui._plain_dates(shown), hide_index=True, width="stretch", height=mi
 pivot = explore.pivot(result, spec)
 if pivot is not None:
     st.subheader(L("透视表", "Pivot"))
-    st.dataframe(pivot.rename_axis(index=dim_label(dataset, group[0]), columns=dim_label(dataset, group[1])),
+    # Month groups arrive as midnight timestamps: "2022年10月", never "2022-10-01 00:00:00", in rows and columns.
+    pivot = pivot.rename(index=group_value, columns=group_value)
+    st.dataframe(ui.readable(pivot.rename_axis(index=dim_label(dataset, group[0]), columns=dim_label(dataset, group[1]))),
                  width="stretch")
 
 if group and not result.empty:
@@ -161,17 +176,19 @@ if group and not result.empty:
         fig = go.Figure(go.Pie(labels=result[group[0]].astype(str), values=result["value"]))
     elif len(group) == 2:
         fig = go.Figure()
-        for name, part in result.groupby(group[1], dropna=False):
+        parts = list(result.groupby(group[1], dropna=False))
+        for (name, part), (color, dash) in zip(parts, charts.series_colors(len(parts))):
             xs = part[group[0]].astype(str) if not group[0].startswith("month") else part[group[0]]
-            trace = go.Scatter(x=xs, y=part["value"], mode="lines+markers", name=str(name)) if kind == "line" else \
-                go.Bar(x=xs, y=part["value"], name=str(name))
+            trace = go.Scatter(x=xs, y=part["value"], mode="lines+markers", name=group_value(name),
+                               line=dict(color=color, dash=dash)) if kind == "line" else \
+                go.Bar(x=xs, y=part["value"], name=group_value(name), marker_color=color)
             fig.add_trace(trace)
         if kind == "stacked":
             fig.update_layout(barmode="stack")
     else:
         fig = go.Figure(go.Scatter(x=x, y=result["value"], mode="lines+markers") if kind == "line"
                         else go.Bar(x=x, y=result["value"], marker_color="#0072B2"))
-    st.plotly_chart(ui.layout(fig, dim_label(dataset, group[0]), value_label, 420,
+    ui.chart(ui.layout(fig, dim_label(dataset, group[0]), value_label, 420,
                               dates=group[0].startswith("month")), key="ex_chart_fig")
 
 left, right = st.columns(2)
@@ -203,7 +220,7 @@ else:
         try:
             require(user, "sql")  # checked where the query runs, not only by hiding the box
             answer = run_query(state.sandbox(frame.version), query)
-            st.dataframe(answer.frame, hide_index=True, width="stretch")
+            st.dataframe(ui.readable(answer.frame), hide_index=True, width="stretch")
             if answer.truncated:
                 st.warning(L("结果超过 1 万行，已截断", "over 10,000 rows: truncated"))
             st.download_button("CSV", explore.csv_bytes(answer.frame), file_name="query.csv", mime="text/csv",

@@ -1,16 +1,17 @@
-"""会议模式 Meeting mode: full-screen slides for the projector, readable from the back of the room, and the
-one-click briefing export (PPTX and PDF)."""
+"""会议模式 Meeting mode: full-screen slides for the projector, readable from the back of the room, driven by a
+clicker (→ / ← / PageDown / PageUp / space; Esc leaves), and the one-click briefing export (PPTX and PDF)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+import time
 
 import streamlit as st
 
 from dashboard_ui import state, ui
 from metrics import charts
-from metrics.formatting import format_date, format_target, format_value
+from metrics.formatting import format_change, format_date, format_target, format_value
 from metrics.registry import AREAS
 
 frame = state.current()
@@ -18,14 +19,21 @@ en = frame.lang == "en"
 L = state.L
 cfg = state.config()
 results = state.scorecard(frame.as_of, frame.lang, frame.version)
-slides = ["title", "scorecard", *AREAS]
+SCORECARD_ROWS = 11  # rows per scorecard slide: 11 rows of large type fit a 1080p projector with the controls
+scorecard_parts = [results[i:i + SCORECARD_ROWS] for i in range(0, len(results), SCORECARD_ROWS)]
+slides = ["title", *[f"scorecard:{i}" for i in range(len(scorecard_parts))], *AREAS]
+AUTO_SECONDS = 30
 
 # Projector view: no sidebar, no toolbar, large type. (Our own CSS only; no ledger text goes through HTML here.)
 st.markdown("""<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"],
 [data-testid="stToolbar"] { display: none !important; }
-[data-testid="stMainBlockContainer"] { padding-top: 1.5rem; max-width: 100%; }
+[data-testid="stMainBlockContainer"] { padding-top: 1rem; max-width: 100%; }
 .slide h1 { font-size: 3.2rem; } .slide p, .slide li { font-size: 1.7rem; line-height: 1.6; }
+table.scorecard { border-collapse: collapse; width: 100%; font-size: 1.45rem; }
+table.scorecard th, table.scorecard td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: left; }
+table.scorecard th { background: #eef3f8; }
+@media (max-width: 640px) { table.scorecard { font-size: 0.95rem; } .slide p, .slide li { font-size: 1.1rem; } }
 </style>""", unsafe_allow_html=True)
 
 if "slide" not in st.session_state:
@@ -34,15 +42,31 @@ if "slide" not in st.session_state:
 
 def move(step: int) -> None:
     st.session_state["slide"] = (st.session_state["slide"] + step) % len(slides)
+    st.session_state["_slide_since"] = time.monotonic()
 
 
-controls = st.columns([1, 1, 2, 2, 2])
-controls[0].button("◀ " + L("上一页", "Previous"), key="prev", on_click=move, args=(-1,))
-controls[1].button(L("下一页", "Next") + " ▶", key="next", on_click=move, args=(1,))
-compare = controls[2].date_input(L("对比日期", "Compare with"), value=frame.as_of - dt.timedelta(days=91),
+def restart_timer() -> None:
+    """Turning auto-advance on starts a full interval on the slide shown (it used to skip one at once)."""
+    st.session_state["_slide_since"] = time.monotonic()
+
+
+def set_as_of() -> None:
+    """The sidebar is hidden here: the meeting's own date picker sets the frame's as-of date (before the rerun)."""
+    st.session_state["as_of"] = st.session_state["meeting_as_of"]
+
+
+controls = st.columns([1.1, 1.1, 1.6, 1.6, 1.6, 1.6, 1.4], vertical_alignment="bottom")
+controls[0].button("◀ " + L("上一页", "Previous"), key="meeting_prev", on_click=move, args=(-1,),
+                   help=L("键盘：← 或 PageUp", "Keys: ← or PageUp"))
+controls[1].button(L("下一页", "Next") + " ▶", key="meeting_next", on_click=move, args=(1,),
+                   help=L("键盘：→、PageDown 或空格", "Keys: →, PageDown or space"))
+controls[2].date_input(state.t("as_of"), value=frame.as_of, key="meeting_as_of", format="YYYY-MM-DD",
+                       min_value=dt.date(2020, 1, 1), on_change=set_as_of)
+compare = controls[3].date_input(L("对比日期", "Compare with"), value=frame.as_of - dt.timedelta(days=91),
                                  max_value=frame.as_of, key="meeting_compare", format="YYYY-MM-DD")
-auto = controls[3].toggle(L("自动翻页（30 秒）", "Auto-advance (30 s)"), key="auto_advance")
-with controls[4]:
+auto = controls[4].toggle(L(f"自动翻页（{AUTO_SECONDS} 秒）", f"Auto-advance ({AUTO_SECONDS} s)"), key="auto_advance",
+                          on_change=restart_timer)
+with controls[5]:
     if st.button(L("生成简报", "Make the briefing"), key="make_briefing"):
         from metrics import briefing_jobs
 
@@ -56,55 +80,70 @@ with controls[4]:
     made = st.session_state.get("briefing")
     if made:
         stamp = frame.as_of.isoformat()
-        st.download_button("PPTX", made["pptx"], file_name=f"推进会简报_{stamp}.pptx", key="dl_pptx")
-        st.download_button("PDF", made["pdf"], file_name=f"推进会简报_{stamp}.pdf", key="dl_pdf")
+        name = L("推进会简报", "briefing")
+        st.download_button("PPTX", made["pptx"], file_name=f"{name}_{stamp}.pptx", key="dl_pptx")
+        st.download_button("PDF", made["pdf"], file_name=f"{name}_{stamp}.pdf", key="dl_pdf")
+with controls[6].container(key="meeting_exit"):
+    st.page_link("pages/overview.py", label=L("退出会议模式", "Leave meeting mode"), icon=":material/close:",
+                 help=L("键盘：Esc", "Key: Esc"))
 
 earlier = {r.id: r for r in state.scorecard(compare, frame.lang, frame.version)} if compare else {}
 
 
 def change(r) -> str:
-    e = earlier.get(r.id)
-    if not e or (e.value == r.value and e.status == r.status):
-        return ""
-    return f"{format_value(r.id, e.value, frame.lang)} → {format_value(r.id, r.value, frame.lang)}"
+    return format_change(r.id, earlier.get(r.id), r, frame.lang)
 
 
-@st.fragment(run_every=30 if auto else None)
+def scorecard_slide(part: int) -> None:
+    title = L("考核指标一览", "Scorecard") + (f" ({part + 1}/{len(scorecard_parts)})" if len(scorecard_parts) > 1 else "")
+    st.header(title)
+    if part == 0:
+        counts = " &nbsp; ".join(ui.badge(s, f" {sum(r.status == s for r in results)}") for s in charts.STATUS_COLORS)
+        st.markdown(f'<div style="font-size:1.4rem">{counts}</div>', unsafe_allow_html=True)
+    head = [state.t("kpi"), state.t("value"), state.t("target"), state.t("status"), state.t("gap")]
+    if compare:
+        head.append(L("变化", "Change"))
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{cell}</td>" for cell in [
+            html.escape(r.name), html.escape(format_value(r.id, r.value, frame.lang)),
+            html.escape(format_target(r.id, r.target, r.target_max, frame.lang)), ui.badge(r.status),
+            html.escape(r.gap), *([html.escape(change(r))] if compare else [])]) + "</tr>"
+        for r in scorecard_parts[part])
+    st.markdown(f'<table class="scorecard"><tr>{"".join(f"<th>{html.escape(h)}</th>" for h in head)}</tr>{rows}</table>',
+                unsafe_allow_html=True)
+
+
+@st.fragment(run_every=AUTO_SECONDS if auto else None)
 def show_slide() -> None:
-    if auto and st.session_state.get("_shown_once"):
+    now = time.monotonic()
+    since = st.session_state.setdefault("_slide_since", now)
+    if auto and now - since >= AUTO_SECONDS - 1:
         move(1)
-    st.session_state["_shown_once"] = True
     slide = slides[st.session_state["slide"]]
-    st.caption(f"{st.session_state['slide'] + 1} / {len(slides)}" + (" · 演示数据" if frame.demo else ""))
+    st.caption(f"{st.session_state['slide'] + 1} / {len(slides)}" + (" · " + L("演示数据", "Demo data") if frame.demo else "")
+               + " · " + L("翻页：→ ← 空格 PageDown PageUp；退出：Esc", "Keys: → ← space PageDown PageUp; leave: Esc"))
     if slide == "title":
         st.markdown(f'<div class="slide"><h1>{html.escape(cfg.project_en if en else cfg.project_zh)}</h1>'
                     f"<p>{html.escape(L('推进会', 'Coordination meeting'))} · {html.escape(state.t('as_of'))} "
                     f"{html.escape(format_date(frame.as_of, frame.lang))}</p>"
                     f"<p>{html.escape(state.t('freshness'))} {html.escape(format_date(state.latest_data_date(frame.version), frame.lang))}</p>"
-                    + (f"<p>{html.escape(L('演示数据：非真实数据', '演示数据 Demo data'))}</p>" if frame.demo else "")
+                    + (f"<p>{html.escape(L('演示数据：非真实数据', 'Demo data: not real figures'))}</p>" if frame.demo else "")
                     + "</div>", unsafe_allow_html=True)
         return
-    if slide == "scorecard":
-        st.header(L("考核指标一览", "Scorecard"))
-        counts = " &nbsp; ".join(ui.badge(s, f" {sum(r.status == s for r in results)}") for s in charts.STATUS_COLORS)
-        st.markdown(f'<div style="font-size:1.6rem">{counts}</div>', unsafe_allow_html=True)
-        rows = [{state.t("kpi"): r.name, state.t("value"): format_value(r.id, r.value, frame.lang),
-                 state.t("target"): format_target(r.id, r.target, r.target_max, frame.lang),
-                 state.t("status"): ui.status_word(r.status), state.t("gap"): r.gap,
-                 **({L("变化", "Change"): change(r)} if compare else {})} for r in results]
-        st.dataframe(rows, hide_index=True, width="stretch", height=38 * (len(rows) + 1))
+    if slide.startswith("scorecard:"):
+        scorecard_slide(int(slide.split(":")[1]))
         return
     area_results = [r for r in results if r.area == slide]
     st.header(ui.area_title(slide))
     left, right = st.columns([3, 2])
     with left:
-        fig = charts.bullet_chart(area_results, frame.lang, font_size=22)
-        fig.update_layout(height=max(460, 140 + 90 * len(area_results)))
+        fig = charts.bullet_chart(area_results, frame.lang, font_size=18, label_width=24)
         # theme=None: Streamlit's theme would shrink the fonts back to screen size.
-        st.plotly_chart(fig, key=f"slide_{slide}", theme=None)
+        ui.chart(fig, key=f"slide_{slide}", theme=None)
     with right:
         attention = [r for r in area_results if r.status in ("at_risk", "behind", "missed")]
-        lines = "".join(f"<li>{html.escape(r.name)}：{ui.badge(r.status)} {html.escape(r.gap)}"
+        sep = ": " if en else "："
+        lines = "".join(f"<li>{html.escape(r.name)}{sep}{ui.badge(r.status)} {html.escape(r.gap)}"
                         + (f"<br><small>{html.escape(change(r))}</small>" if change(r) else "") + "</li>"
                         for r in attention)
         title = L("需关注", "Needs attention") if attention else L("本领域指标均正常", "All achieved or on track")

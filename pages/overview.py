@@ -42,7 +42,7 @@ with right:
 for area in AREAS:
     area_results = [r for r in results if r.area == area]
     st.markdown(f"#### {html.escape(ui.area_title(area))}")
-    st.plotly_chart(ui.bullet_chart(area_results), key=f"bullet_{area}")
+    ui.chart(ui.bullet_chart(area_results), key=f"bullet_{area}")
 
 # What changed since an earlier date.
 st.header(state.t("changes_title"))
@@ -54,12 +54,11 @@ rows = []
 for r in results:
     e = earlier[r.id]
     if e.value != r.value or e.status != r.status:
+        # Three columns (KPI, then, now), each "value · status": the whole table fits a phone.
         rows.append({
             state.t("kpi"): r.name,
-            f"{state.t('value')}（{state.t('then')}）" if frame.lang != "en" else "value then": format_value(r.id, e.value, frame.lang),
-            f"{state.t('value')}（{state.t('now')}）" if frame.lang != "en" else "value now": format_value(r.id, r.value, frame.lang),
-            f"{state.t('status')}（{state.t('then')}）" if frame.lang != "en" else "status then": ui.status_word(e.status),
-            f"{state.t('status')}（{state.t('now')}）" if frame.lang != "en" else "status now": ui.status_word(r.status),
+            f"{format_date(compare, frame.lang)}": f"{format_value(r.id, e.value, frame.lang)} · {ui.status_word(e.status)}",
+            f"{format_date(frame.as_of, frame.lang)}": f"{format_value(r.id, r.value, frame.lang)} · {ui.status_word(r.status)}",
         })
 if rows:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")

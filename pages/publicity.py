@@ -22,10 +22,10 @@ else:
     target = state.config().targets["wechat_articles"].min
     fig.add_hline(y=target, line_dash="dash", line_color="#444",
                   annotation_text=f"公众号每年目标 {target:.0f} 篇" if not en else f"yearly target {target:.0f} articles")
-    st.plotly_chart(ui.layout(fig, "年度" if not en else "year", "篇（次）" if not en else "items"), key="pub_year")
+    ui.chart(ui.layout(fig, "年度" if not en else "year", "篇（次）" if not en else "items"), key="pub_year")
     reads = by_year.groupby("year")["reads"].sum().reset_index()
     fig = go.Figure(go.Bar(x=reads["year"].astype(str), y=reads["reads"], marker_color="#56B4E9"))
-    st.plotly_chart(ui.layout(fig, "年度" if not en else "year", "阅读量（次）" if not en else "reads", 300), key="reads")
+    ui.chart(ui.layout(fig, "年度" if not en else "year", "阅读量（次）" if not en else "reads", 300), key="reads")
 
 st.subheader("中央及自治区主流媒体报道" if not en else "Mainstream media reports")
 ui.table(state.view("media_reports", frame.version, frame.as_of), "publicity")

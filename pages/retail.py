@@ -36,7 +36,7 @@ else:
     year = cfg.retail_baseline_year
     fig.add_vrect(x0=pd.Timestamp(year, 1, 1), x1=pd.Timestamp(year, 12, 31), fillcolor="#ddd", opacity=0.3, line_width=0,
                   annotation_text="基准年" if not en else "baseline year")
-    st.plotly_chart(ui.layout(fig, state.t("month"), "万元" if not en else "万元 (10k yuan)", dates=True), key="retail_monthly")
+    ui.chart(ui.layout(fig, state.t("month"), "万元" if not en else "10k yuan", dates=True), key="retail_monthly")
 
     st.subheader("近12个月增长率" if not en else "Trailing 12-month growth")
     growth = monthly.dropna(subset=["growth_vs_baseline"]) if "growth_vs_baseline" in monthly else monthly.iloc[0:0]
@@ -51,7 +51,7 @@ else:
     fig.add_hline(y=targets["agri_online_retail_yoy"] * 100, line_dash="dash", line_color="#009E73",
                   annotation_text=("农产品目标 " if not en else "agri target ") + f"{targets['agri_online_retail_yoy']:.0%}")
     charts.add_reference_lines(fig, cfg.references, frame.lang)  # the region's figures beside the county's
-    st.plotly_chart(ui.layout(fig, state.t("month"), "增长率（%）" if not en else "growth (%)", dates=True), key="retail_growth")
+    ui.chart(ui.layout(fig, state.t("month"), "增长率（%）" if not en else "growth (%)", dates=True), key="retail_growth")
     st.caption("全县：近12个月合计 ÷ 基准年全年 − 1；农产品：近12个月 ÷ 前12个月 − 1。" if not en else
                "County: trailing 12 months ÷ baseline year − 1. Agricultural: trailing 12 months ÷ the 12 before − 1.")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.express as px
-import streamlit as st
 
 from dashboard_ui import state, ui
 from dashboard_ui.texts import MILESTONE_STATES
+from metrics import charts
 
 frame = state.current()
 en = frame.lang == "en"
@@ -20,7 +20,7 @@ milestones = state.view("milestones", frame.version, frame.as_of)
 state_names = {k: v[1 if en else 0] for k, v in MILESTONE_STATES.items()}
 rows = [phases.assign(state=("计划阶段" if not en else "plan phase"))]
 if not milestones.empty:
-    rows.append(pd.DataFrame({"task": milestones["milestone_id"] + " " + milestones["task"],
+    rows.append(pd.DataFrame({"task": (milestones["milestone_id"] + " " + milestones["task"]).map(lambda n: charts.wrap(n, 14)),
                               "start": milestones["planned_start"], "end": milestones["planned_end"],
                               "state": milestones["state"].map(state_names)}))
 timeline = pd.concat(rows, ignore_index=True)
@@ -31,9 +31,11 @@ colors = {state_names["done"]: "#009E73", state_names["done_late"]: "#56B4E9", s
           ("计划阶段" if not en else "plan phase"): "#0072B2"}
 fig = px.timeline(timeline, x_start="start", x_end="end", y="task", color="state", color_discrete_map=colors)
 fig.update_yaxes(autorange="reversed")
+fig.update_layout(legend_title_text="")  # not the column name "state"
+fig.update_xaxes(dtick="M12", tickformat="%Y" if en else "%Y年")  # years: short enough beside long task names on a phone
 fig.add_vline(x=pd.Timestamp(frame.as_of).timestamp() * 1000, line_dash="dash", line_color="#D55E00",
-              annotation_text=state.t("as_of"))
-st.plotly_chart(ui.layout(fig, state.t("date"), "阶段与任务" if not en else "phase and task", 120 + 34 * len(timeline), dates=True), key="timeline")
+              annotation_text=state.t("as_of"), annotation_position="top left")
+ui.chart(ui.layout(fig, state.t("date"), "阶段与任务" if not en else "phase and task", charts.bar_height(timeline["task"]), dates=True), key="timeline")
 
 if not milestones.empty:
     shown = milestones.copy()

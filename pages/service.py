@@ -8,6 +8,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from dashboard_ui import state, ui
+from metrics import charts
 
 frame = state.current()
 en = frame.lang == "en"
@@ -20,19 +21,29 @@ if stations.empty:
     st.info(state.t("no_data_yet"))
 else:
     by_town = stations.groupby("township")[["stations", "operating", "pickup_points"]].sum().reset_index()
-    fig = go.Figure([go.Bar(x=by_town["township"], y=by_town["operating"], name="运营中站点" if not en else "operating", marker_color="#0072B2"),
-                     go.Bar(x=by_town["township"], y=by_town["pickup_points"], name="其中自提点" if not en else "of which pickup", marker_color="#009E73")])
-    st.plotly_chart(ui.layout(fig, state.t("township"), "站点数（个）" if not en else "stations"), key="stations")
+    fig = go.Figure([go.Bar(y=by_town["township"], x=by_town["operating"], name="运营中站点" if not en else "operating", marker_color="#0072B2", orientation="h"),
+                     go.Bar(y=by_town["township"], x=by_town["pickup_points"], name="其中自提点" if not en else "of which pickup", marker_color="#009E73", orientation="h")])
+    fig.update_yaxes(autorange="reversed")
+    ui.chart(ui.layout(fig, "站点数（个）" if not en else "stations", state.t("township"), charts.bar_height(by_town["township"], 2)),
+             key="stations")
 
 st.subheader("社区团购覆盖" if not en else "Group-buying coverage")
 coverage = state.view("coverage_by_township", frame.version, frame.as_of, frame.township)
 if not coverage.empty:
     coverage["share"] = coverage["covered"] / coverage["places"] * 100
-    fig = go.Figure([go.Bar(x=coverage[coverage["type"] == kind]["township"], y=coverage[coverage["type"] == kind]["share"],
-                            name=kind, text=coverage[coverage["type"] == kind].apply(lambda r: f"{r['covered']}/{r['places']}", axis=1))
+    # Horizontal: township names stay level and whole on a phone; "covered/places" beside each bar at full size.
+    fig = go.Figure([go.Bar(y=coverage[coverage["type"] == kind]["township"], x=coverage[coverage["type"] == kind]["share"],
+                            name=kind if not en else {"社区": "communities", "村": "villages"}[kind], orientation="h",
+                            text=coverage[coverage["type"] == kind].apply(lambda r: f"{r['covered']}/{r['places']}", axis=1),
+                            textposition="outside", cliponaxis=False, constraintext="none")
                      for kind in ("社区", "村")])
-    fig.add_hline(y=100, line_dash="dash", line_color="#444", annotation_text="社区目标 100%" if not en else "community target 100%")
-    st.plotly_chart(ui.layout(fig, state.t("township"), "覆盖率（%）" if not en else "coverage (%)"), key="coverage")
+    fig.add_vline(x=100, line_dash="dash", line_color="#444")
+    fig.update_xaxes(range=[0, 130], tickvals=[0, 25, 50, 75, 100], ticksuffix="%")
+    fig.update_yaxes(autorange="reversed")
+    ui.chart(ui.layout(fig, "覆盖率（%）" if not en else "coverage (%)",
+                       state.t("township"), charts.bar_height(coverage["township"].unique(), 2)), key="coverage")
+    st.caption("虚线：社区覆盖目标 100%；条旁数字为已覆盖 / 总数。" if not en else
+               "Dashed line: the community target, 100%. Beside each bar: covered / all.")
 
 st.subheader("商贸企业数字化升级" if not en else "Digital upgrades by enterprise")
 upgrades = state.view("digital_upgrades", frame.version, frame.as_of)
@@ -52,16 +63,18 @@ else:
     cols = st.columns(3)
     cols[0].metric("补贴单数" if not en else "orders", f"{int(logistics['orders'].sum()):,}")
     cols[1].metric("补贴金额" if not en else "subsidy", f"{logistics['amount_yuan'].sum():,.0f} 元" if not en else f"{logistics['amount_yuan'].sum():,.0f} yuan")
-    cols[2].metric("单均补贴" if not en else "per order", f"{logistics['amount_yuan'].sum() / logistics['orders'].sum():.2f} 元")
+    cols[2].metric("单均补贴" if not en else "per order", f"{logistics['amount_yuan'].sum() / logistics['orders'].sum():.2f} " + ("元" if not en else "yuan"))
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(go.Bar(x=logistics["month"], y=logistics["orders"], name="单数" if not en else "orders", marker_color="#56B4E9"))
     fig.add_trace(go.Scatter(x=logistics["month"], y=logistics["amount_yuan"], name="金额（元）" if not en else "amount (yuan)",
                              line=dict(color="#D55E00", width=3)), secondary_y=True)
     fig.update_yaxes(title_text="金额（元）" if not en else "amount (yuan)", secondary_y=True)
-    st.plotly_chart(ui.layout(fig, state.t("month"), "补贴单数（单）" if not en else "orders", dates=True), key="logistics")
+    ui.chart(ui.layout(fig, state.t("month"), "补贴单数（单）" if not en else "orders", dates=True), key="logistics")
     by_enterprise = state.view("logistics_by", frame.version, frame.as_of, "enterprise")
-    fig = go.Figure(go.Bar(x=by_enterprise["orders"], y=by_enterprise["category"], orientation="h", marker_color="#0072B2"))
-    st.plotly_chart(ui.layout(fig, "补贴单数（单）" if not en else "orders", "企业" if not en else "enterprise", 340), key="logistics_ent")
+    fig = go.Figure(go.Bar(x=by_enterprise["orders"], y=by_enterprise["category"].map(lambda n: charts.wrap(str(n), 20)),
+                           orientation="h", marker_color="#0072B2"))
+    ui.chart(ui.layout(fig, "补贴单数（单）" if not en else "orders", "企业" if not en else "enterprise",
+                       140 + 34 * len(by_enterprise)), key="logistics_ent")
     st.caption("物流补贴台账没有乡镇字段，按企业统计。" if not en else "The subsidy ledger has no township column; shown by enterprise.")
 
 st.header(state.t("kpi_detail"))

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard_ui import state, ui
+from metrics import charts
 from metrics.datasets import DATASETS
 from metrics.scorecard import follower_threshold
 
@@ -36,7 +37,7 @@ else:
     fig.add_hline(y=threshold, line_dash="dash", line_color="#D55E00",
                   annotation_text=f"{threshold:,} 粉丝" if not en else f"{threshold:,} followers")
     fig.update_yaxes(tickformat=",d")
-    st.plotly_chart(ui.layout(fig, state.t("date"), "粉丝数（人）" if not en else "followers", 440, dates=True), key="followers")
+    ui.chart(ui.layout(fig, state.t("date"), "粉丝数（人）" if not en else "followers", 440, dates=True), key="followers")
     st.caption("每位达人在单个平台上的最新粉丝数计入；不同平台的粉丝数不相加。" if not en else
                "A streamer counts with the latest follower count on one platform; platforms are never added up.")
 
@@ -60,10 +61,12 @@ if not qualification.empty:
 st.subheader("达人分布" if not en else "Talents by township and type")
 by = state.view("talents_by", frame.version, frame.as_of, frame.township)
 if not by.empty:
-    fig = go.Figure([go.Bar(x=by[by["type"] == kind]["township"], y=by[by["type"] == kind]["talents"], name=kind)
-                     for kind in by["type"].unique()])
+    fig = go.Figure([go.Bar(y=by[by["type"] == kind]["township"], x=by[by["type"] == kind]["talents"], name=kind,
+                            orientation="h") for kind in by["type"].unique()])
     fig.update_layout(barmode="stack")
-    st.plotly_chart(ui.layout(fig, state.t("township"), "达人数（名）" if not en else "talents"), key="talents_by")
+    fig.update_yaxes(categoryorder="total ascending")
+    ui.chart(ui.layout(fig, "达人数（名）" if not en else "talents", state.t("township"),
+                       charts.bar_height(by["township"].unique())), key="talents_by")
 
 st.header(state.t("kpi_detail"))
 ui.kpi_detail(area="talent")

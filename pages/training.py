@@ -8,6 +8,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from dashboard_ui import state, ui
+from metrics import charts
 from metrics.formatting import format_value
 
 frame = state.current()
@@ -38,30 +39,36 @@ else:
                       annotation_text=("目标 " if not en else "target ") + format_value("training_person_times", targets["training_person_times"].target, frame.lang))
         fig.add_hline(y=targets["training_people"].target, line_dash="dash", line_color="#009E73",
                       annotation_text=("目标 " if not en else "target ") + format_value("training_people", targets["training_people"].target, frame.lang))
-    st.plotly_chart(ui.layout(fig, state.t("month"), "人次 / 人" if not en else "person-times / people", 420, dates=True), key="training_total")
+    ui.chart(ui.layout(fig, state.t("month"), "人次 / 人" if not en else "person-times / people", 420, dates=True), key="training_total")
 
     tabs = st.tabs(["按主题" if not en else "By topic", "按乡镇" if not en else "By township", "按形式" if not en else "By mode"])
     for tab, dimension in zip(tabs, ["topic", "township", "mode"]):
         with tab:
             data = state.view("sessions_by", frame.version, frame.as_of, dimension, frame.township)
-            # Sessions run in tens and person-times in hundreds: each gets its own axis.
-            fig = make_subplots(specs=[[{"secondary_y": True}]])
-            fig.add_trace(go.Bar(x=data["category"], y=data["person_times"], name="人次" if not en else "person-times",
-                                 marker_color="#0072B2", offsetgroup=0))
-            fig.add_trace(go.Bar(x=data["category"], y=data["sessions"], name="场次" if not en else "sessions",
-                                 marker_color="#E69F00", offsetgroup=1), secondary_y=True)
-            fig.update_yaxes(title_text="场次（场）" if not en else "sessions", secondary_y=True, tickformat="d",
-                             rangemode="tozero")
-            st.plotly_chart(ui.layout(fig, "类别" if not en else "category", "人次" if not en else "person-times"), key=f"by_{dimension}")
+            # Sessions run in tens and person-times in hundreds: each gets its own panel, the categories (long
+            # township and topic names) once, on the left, where they can be read on a phone.
+            names = data["category"].astype(str).map(lambda n: charts.wrap(n, 14))
+            fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06)
+            fig.add_trace(go.Bar(y=names, x=data["person_times"], name="人次" if not en else "person-times",
+                                 marker_color="#0072B2", orientation="h"), row=1, col=1)
+            fig.add_trace(go.Bar(y=names, x=data["sessions"], name="场次" if not en else "sessions",
+                                 marker_color="#E69F00", orientation="h"), row=1, col=2)
+            fig.update_xaxes(title_text="场次（场）" if not en else "sessions", row=1, col=2)
+            fig.update_yaxes(autorange="reversed")
+            ui.chart(ui.layout(fig, "人次" if not en else "person-times", "", charts.bar_height(names)),
+                     key=f"by_{dimension}")
 
 st.subheader("创业就业转化" if not en else "Conversions into jobs and start-ups")
 conversions = state.view("conversions_by_type", frame.version, frame.as_of)
 if conversions.empty:
     st.info(state.t("no_data_yet"))
 else:
-    fig = go.Figure([go.Bar(x=conversions["type"], y=conversions["conversions"], name="转化记录" if not en else "records", marker_color="#999999"),
-                     go.Bar(x=conversions["type"], y=conversions["counted"], name="计入转化率" if not en else "counted", marker_color="#009E73")])
-    st.plotly_chart(ui.layout(fig, "转化类型" if not en else "type", "人" if not en else "people"), key="conversions")
+    kinds = conversions["type"].astype(str).map(lambda n: charts.wrap(n, 14))
+    fig = go.Figure([go.Bar(y=kinds, x=conversions["conversions"], name="转化记录" if not en else "records", marker_color="#999999", orientation="h"),
+                     go.Bar(y=kinds, x=conversions["counted"], name="计入转化率" if not en else "counted", marker_color="#009E73", orientation="h")])
+    fig.update_yaxes(autorange="reversed")
+    ui.chart(ui.layout(fig, "人" if not en else "people", "转化类型" if not en else "type", charts.bar_height(kinds, 2)),
+             key="conversions")
     st.caption("只计入首次参训当日或之后的转化；同一人多次转化只计一次。" if not en else
                "Only conversions on or after the trainee's first session count; a person counts once.")
 

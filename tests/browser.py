@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -63,6 +64,21 @@ def wait_until_rendered(page, timeout_ms: int = 60000) -> None:
     page.wait_for_timeout(1500)  # plotly lays out after the script ends
 
 
+def wait_until_drawn(page, timeout_ms: int = 60000) -> None:
+    """Like wait_until_rendered, but waits for Plotly itself: every chart has drawn its SVG."""
+    page.wait_for_selector('[data-testid="stMain"]', timeout=timeout_ms)
+    page.wait_for_function(
+        """() => !document.querySelector('[data-testid="stStatusWidget"]')
+               && document.querySelectorAll('[data-testid="stMainBlockContainer"] > div *').length > 20
+               && !document.querySelector('[data-testid="stMain"] [data-testid="stSkeleton"]')
+               && document.querySelectorAll('[data-testid="stPlotlyChart"]').length
+                  <= document.querySelectorAll('.js-plotly-plot').length
+               && Array.from(document.querySelectorAll('.js-plotly-plot')).every((gd) => gd._fullLayout
+                                                                                 && gd.querySelector('.main-svg'))""",
+        timeout=timeout_ms)
+    page.wait_for_timeout(500)
+
+
 def full_page_screenshot(page, path: Path, width: int) -> None:
     """Streamlit scrolls inside its main block, not the window: grow the window to the content, then shoot."""
     height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
@@ -78,6 +94,86 @@ def page_problems(page) -> list[str]:
     problems += [e.inner_text() for e in page.query_selector_all('[data-testid="stAlertContentError"]')
                  if "超出计划" not in e.inner_text() and "over plan" not in e.inner_text()]
     return problems
+
+
+SIZES = {"desktop": (1440, 900), "projector": (1920, 1080), "phone": (390, 844)}
+
+
+def page_text(page) -> str:
+    """What a person reads: the page, the sidebar and every chart's labels (SVG text is not in innerText)."""
+    return page.evaluate("""() => {
+        const parts = [];
+        for (const sel of ['[data-testid="stMain"]', '[data-testid="stSidebar"]']) {
+            const el = document.querySelector(sel);
+            if (!el || el.offsetParent === null) continue;
+            // Material icons are ligatures ("science", "close"): drawn as pictures, not read as words.
+            const icons = Array.from(el.querySelectorAll('span, i')).filter(
+                (i) => i.children.length === 0 && /Material/.test(getComputedStyle(i).fontFamily));
+            const saved = icons.map((i) => i.textContent);
+            icons.forEach((i) => { i.textContent = ''; });
+            parts.push(el.innerText);
+            icons.forEach((i, n) => { i.textContent = saved[n]; });
+        }
+        document.querySelectorAll('.js-plotly-plot svg text').forEach((t) => parts.push(t.textContent));
+        return parts.join('\\n');
+    }""")
+
+
+def survey_page(page, name: str, shot: Path | None, width: int, height: int) -> dict:
+    """One rendered page: its error boxes, charts as drawn (chart_check.COLLECT), text and a screenshot.
+
+    The window grows to the content's height first, so every chart is drawn at the width a person sees."""
+    from .chart_check import COLLECT
+
+    wait_until_drawn(page)
+    full = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    if full > height:
+        page.set_viewport_size({"width": width, "height": min(full, 16000)})
+        page.wait_for_timeout(700)  # charts re-lay out to the new size
+        wait_until_drawn(page)
+    if shot:
+        page.screenshot(path=str(shot))
+    info = {"problems": page_problems(page), "charts": page.evaluate(COLLECT), "text": page_text(page),
+            "links_in_charts": page.evaluate("document.querySelectorAll('.js-plotly-plot svg a').length"),
+            "screenshot": shot}
+    page.set_viewport_size({"width": width, "height": height})
+    return info
+
+
+def survey(url: str, browser, out_dir: Path, size: str, lang: str, pages: list[str] | None = None) -> dict[str, dict]:
+    """Every page at one window size in one language."""
+    width, height = SIZES[size]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": width, "height": height})
+    report = {}
+    try:
+        for name in PAGES if pages is None else pages:
+            page.goto(f"{url}/{name}?lang={lang}")
+            key = f"{name or 'overview'}_{lang}_{size}"
+            report[key] = survey_page(page, name, out_dir / f"{key}.png", width, height)
+    finally:
+        page.close()
+    return report
+
+
+def meeting_survey(url: str, browser, out_dir: Path, size: str, lang: str) -> dict[str, dict]:
+    """Every meeting slide, stepped with the keys a presentation clicker sends (→, PageDown, space)."""
+    width, height = SIZES[size]
+    page = browser.new_page(viewport={"width": width, "height": height})
+    report = {}
+    try:
+        page.goto(f"{url}/meeting?lang={lang}")
+        wait_until_rendered(page)
+        total = int(re.search(r"\d+ / (\d+)", page.inner_text('[data-testid="stMain"]')).group(1))
+        for number in range(1, total + 1):
+            page.wait_for_selector(f"text={number} / {total}", timeout=30000)
+            key = f"meeting{number}_{lang}_{size}"
+            report[key] = survey_page(page, "meeting", out_dir / f"{key}.png", width, height)
+            page.mouse.click(width - 3, height - 3)  # focus on the page, not on a field, as after a click
+            page.keyboard.press(["ArrowRight", "PageDown", " "][number % 3])
+    finally:
+        page.close()
+    return report
 
 
 def screenshots(db_path: Path, out_dir: Path, langs=("zh", "en"), width: int = 1400,
@@ -99,7 +195,7 @@ def screenshots(db_path: Path, out_dir: Path, langs=("zh", "en"), width: int = 1
                 report[f"{name or 'overview'}_{lang}"] = {
                     "problems": page_problems(page),
                     "charts": len(page.query_selector_all(".js-plotly-plot")),
-                    "banner": "演示数据" in page.inner_text('[data-testid="stMain"]'),
+                    "banner": any(w in page.inner_text('[data-testid="stMain"]') for w in ("演示数据", "Demo data")),
                     "screenshot": shot,
                 }
             context.close()

@@ -137,14 +137,15 @@ def test_meeting_mode_renders_every_slide(tmp_path, monkeypatch):
     at.run()
     at.switch_page("pages/meeting.py").run()
     seen = []
-    for _ in range(9):
+    for _ in range(10):
         assert not at.exception, [e.value for e in at.exception]
         seen.append((at.header[0].value if at.header else "title", len(at.get("plotly_chart"))))
-        at.button(key="next").click().run()
-    assert [h for h, _ in seen] == ["title", "考核指标一览", "培训与转化", "网络零售", "人才与主播", "品牌与推介",
-                                    "服务体系", "宣传推广", "资金使用"]
-    assert all(charts == 1 for h, charts in seen[2:])  # each area slide has its chart
-    assert at.caption[0].value.startswith("1 / 9")  # wrapped around to the title
+        at.button(key="meeting_next").click().run()
+    # The scorecard over two slides of 11 rows: each fits a 1080p projector in large type.
+    assert [h for h, _ in seen] == ["title", "考核指标一览 (1/2)", "考核指标一览 (2/2)", "培训与转化", "网络零售",
+                                    "人才与主播", "品牌与推介", "服务体系", "宣传推广", "资金使用"]
+    assert all(charts == 1 for h, charts in seen[3:])  # each area slide has its chart
+    assert at.caption[0].value.startswith("1 / 10")  # wrapped around to the title
 
 
 def test_a_23rd_kpi_gets_its_scorecard_row(brief):

@@ -4,10 +4,11 @@ with the demo on first start. Screenshots are kept in test-artifacts/screenshots
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
-from .browser import NO_CHARTS, PAGES, ROOT, chromium_available, screenshots
+from .browser import NO_CHARTS, PAGES, ROOT, chromium_available
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not chromium_available(),
@@ -15,51 +16,171 @@ pytestmark = [pytest.mark.slow,
 
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 
+# Ledger text a visitor could type into a ledger (issue 18, row 5): shown as typed, never as a link or big text.
+HTML_LINK = '<a href="http://example.invalid/x">点我</a>'
+HTML_BIG = '<span style="font-size:60px">已达标</span>'
+INJECTED = [("talents", "name", HTML_BIG), ("milestones", "task", HTML_LINK), ("events", "name", HTML_LINK),
+            ("logistics_subsidies", "enterprise", HTML_BIG)]
+
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
+def site(tmp_path_factory):
+    """One dashboard for the module, started on a database that does not exist yet (the first start loads the
+    demo), then given ledger text with HTML in it, as a clerk's file could bring."""
+    from playwright.sync_api import sync_playwright
+
+    from metrics import store
+
+    from .browser import CHROMIUM, CHROMIUM_ARGS, running_dashboard, wait_until_rendered
+    from .language_check import ledger_values
+
     os.environ.setdefault("KPI_HASH_KEY", "test-hash-key-not-secret")
-    db = tmp_path_factory.mktemp("browser") / "first-start.duckdb"  # does not exist: the first start creates it
-    return screenshots(db, ARTIFACTS)
+    db = tmp_path_factory.mktemp("browser") / "first-start.duckdb"
+    with running_dashboard(db) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        first = browser.new_page()
+        first.goto(url)
+        wait_until_rendered(first)  # the first visit creates the database and loads the demo
+        first.close()
+        con = store.connect(db, retries=10)
+        for table, column, text in INJECTED:  # the first row of each: one HTML label on each of those pages
+            con.execute(f'UPDATE {table} SET "{column}" = ? WHERE rowid = (SELECT min(rowid) FROM {table})', [text])
+        if con.execute("SELECT count(*) FROM events WHERE name = ? AND type = '推介活动'", [HTML_LINK]).fetchone()[0] == 0:
+            con.execute("UPDATE events SET name = ? WHERE rowid = (SELECT min(rowid) FROM events WHERE type = '推介活动')",
+                        [HTML_LINK])
+        store.bump_data_version(con)
+        ledger = ledger_values(con)
+        con.close()
+        yield {"url": url, "browser": browser, "db": db, "ledger": ledger}
+        browser.close()
 
 
-def test_every_page_renders_in_chromium(report):
-    assert len(report) == 2 * len(PAGES)  # every page of the router, in 2 languages
-    for name, info in report.items():
+@pytest.fixture(scope="module")
+def surveys(site):
+    """Every page in Chinese at the three sizes and in English on the desktop and the phone; every meeting slide in
+    Chinese on the projector and the phone and in English on the projector. Screenshots go to test-artifacts."""
+    from .browser import meeting_survey, survey
+
+    report = {}
+    for size, lang in [("desktop", "zh"), ("projector", "zh"), ("phone", "zh"), ("desktop", "en"), ("phone", "en")]:
+        report.update(survey(site["url"], site["browser"], ARTIFACTS, size, lang))
+    for size, lang in [("projector", "zh"), ("projector", "en")]:
+        report.update(meeting_survey(site["url"], site["browser"], ARTIFACTS, size, lang))
+    return report
+
+
+def test_every_page_renders_in_chromium(surveys):
+    pages = [k for k in surveys if not re.match(r"meeting\d", k)]
+    assert len(pages) == len(PAGES) * 5  # every page of the router: Chinese at three sizes, English at two
+    assert len(surveys) - len(pages) == 10 * 2  # 10 slides, in both languages on the projector
+    for name, info in surveys.items():
         assert info["problems"] == [], name
         if not name.startswith(NO_CHARTS):
-            assert info["charts"] >= 1, name
+            assert len(info["charts"]) >= 1, name
         assert info["screenshot"].stat().st_size > 20_000, name  # a rendered page, not a blank one
 
 
-def test_meeting_mode_in_the_browser(tmp_path):
-    """Slides step forward on the projector view, the sidebar hidden, and each area slide draws its chart."""
-    from .browser import dashboard_page, page_problems, wait_until_rendered
+def test_the_demo_is_labelled_on_every_page(surveys):
+    for name, info in surveys.items():
+        word = "Demo data" if "_en_" in name else "演示数据"
+        assert word in info["text"], name
 
-    with dashboard_page(tmp_path / "meeting.duckdb", 1920, 1080) as (url, page):
-        page.goto(f"{url}/meeting")
+
+def test_every_chart_is_whole_legible_and_truthful(surveys):
+    """The chart check: no label outside its chart or over another, none too small, no repeated tick, value axes
+    from zero -- on every page and slide, at 1440x900, 1920x1080 and 390x844."""
+    from .chart_check import problems
+
+    found = [p for name, info in surveys.items() for p in problems(info["charts"], name)]
+    assert found == [], "\n".join(found[:40])
+
+
+def test_english_pages_hold_no_chinese_but_ledger_values(surveys, site):
+    from .language_check import chinese_in_english
+
+    found = [f"{name}: {line}" for name, info in surveys.items() if "_en_" in name
+             for line in chinese_in_english(info["text"], site["ledger"])]
+    assert found == [], "\n".join(found[:40])
+
+
+def test_chinese_pages_hold_no_english_ui_words(surveys, site):
+    from .language_check import english_in_chinese
+
+    found = [f"{name}: {line}" for name, info in surveys.items() if "_zh_" in name
+             for line in english_in_chinese(info["text"], site["ledger"])]
+    assert found == [], "\n".join(found[:40])
+
+
+def test_ledger_html_reaches_charts_as_text(surveys):
+    """Issue 18 row 5: on every page with such a ledger, the HTML shows as typed; no link, no 60 px text."""
+    for name, info in surveys.items():
+        assert info["links_in_charts"] == 0, name
+        assert all(t["size"] < 40 for chart in info["charts"] for t in chart["texts"]), name
+    for page, text in [("schedule", "href="), ("brands", "href="), ("service", "font-size:60px")]:
+        shown = [t["text"] for chart in surveys[f"{page}_zh_desktop"]["charts"] for t in chart["texts"]]
+        assert any(text in t for t in shown), (page, shown[:20])
+
+
+def test_a_presenter_drives_the_meeting_with_keys_and_leaves_it(site):
+    """A clicker's keys step the slides (the survey went through all of them by keys); ← and PageUp step back;
+    the as-of date typed and confirmed with Enter applies; Esc leaves meeting mode for the overview."""
+    from .browser import page_problems, wait_until_rendered
+
+    page = site["browser"].new_page(viewport={"width": 1920, "height": 1080})
+    try:
+        page.goto(f"{site['url']}/meeting")
         wait_until_rendered(page)
         assert not page.is_visible('[data-testid="stSidebar"]')
-        for shown in (2, 3):  # title -> scorecard -> 培训与转化
-            page.get_by_role("button", name="下一页 ▶").click()
-            page.wait_for_selector(f"text={shown} / 9")
+        for key, shown in [("PageUp", 10), ("ArrowLeft", 9), ("ArrowRight", 10), ("ArrowRight", 1)]:
+            page.mouse.click(1917, 1077)  # the presenter's focus is on the page, not on a control
+            page.keyboard.press(key)  # PageUp from the title goes round to the last slide
+            page.wait_for_selector(f"text={shown} / 10")
             wait_until_rendered(page)
-        page.wait_for_selector(".js-plotly-plot", timeout=30000)
-        assert "培训与转化" in page.inner_text('[data-testid="stMain"]')
-        assert len(page.query_selector_all(".js-plotly-plot")) == 1 and page_problems(page) == []
-        page.screenshot(path=str(ARTIFACTS / "meeting_training_zh.png"))
+        field = page.locator('.st-key-meeting_as_of input')
+        field.click()
+        field.press("Control+a")
+        field.type("2024-06-30")
+        field.press("Enter")
+        page.wait_for_selector("text=2024年6月30日", timeout=30000)
+        assert page_problems(page) == []
+        page.mouse.click(1917, 1077)
+        page.keyboard.press("Escape")
+        page.wait_for_selector('[data-testid="stSidebar"]', state="visible", timeout=30000)
+        assert "/meeting" not in page.url
+    finally:
+        page.close()
 
 
-def test_the_demo_is_labelled_on_every_page(report):
-    for name, info in report.items():
-        assert info["banner"], name
+def test_the_briefing_charts_are_whole_and_truthful(site):
+    """The chart check on the briefing's static images: the same figure objects, laid out by Plotly.js in kaleido
+    (SVG), measured in Chromium; axis ranges from Plotly's full layout of each figure."""
+    import kaleido
 
+    from metrics import briefing, store
 
-def test_phone_width(tmp_path):
-    os.environ.setdefault("KPI_HASH_KEY", "test-hash-key-not-secret")
-    result = screenshots(tmp_path / "phone.duckdb", ARTIFACTS, langs=("zh",), width=390, pages=["", "training"])
-    for name, info in result.items():
-        assert info["problems"] == [] and info["charts"] >= 1, name
+    from .chart_check import STATIC_COLLECT, problems, static_axes, svg_page
+
+    con = store.connect(site["db"], read_only=True, retries=10)
+    try:
+        briefs = [briefing.build(con, lang=lang, with_charts=False) for lang in ("zh", "en")]
+    finally:
+        con.close()
+    found = []
+    kaleido.start_sync_server(silence_warnings=True)  # one renderer for all the figures, as render_charts does
+    page = site["browser"].new_page(viewport={"width": 1300, "height": 900})
+    try:
+        for brief in briefs:
+            figures = briefing.chart_figures(brief)
+            svgs = [fig.to_image(format="svg", width=w, height=h).decode() for _, fig, w, h in figures]
+            page.set_content(svg_page(svgs))
+            drawn = page.evaluate(STATIC_COLLECT)
+            for chart, (_, fig, _, _) in zip(drawn, figures):
+                chart["axes"] = static_axes(fig)
+            found += problems(drawn, f"briefing {brief.lang}")
+    finally:
+        page.close()
+        kaleido.stop_sync_server(silence_warnings=True)
+    assert found == [], "\n".join(found[:40])
 
 
 def test_a_clerk_uploads_an_xlsx_through_the_page(tmp_path):
@@ -89,6 +210,9 @@ def test_a_clerk_uploads_an_xlsx_through_the_page(tmp_path):
         wait_until_rendered(page)
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(ledger))
         page.wait_for_selector('text=直播设备台账.xlsx')
+        # A wrong file can be removed: the chip's "×" is drawn (the Chinese CSS once hid it at 0 px).
+        remove = page.locator('[data-testid="stFileChipDeleteBtn"]').first.bounding_box()
+        assert remove and remove["width"] >= 12 and remove["height"] >= 12, remove
         page.get_by_role("button", name="检查并预览").click()
         page.wait_for_selector("text=确认导入", timeout=60000)
         page.get_by_role("button", name="确认导入").click()
