@@ -62,8 +62,8 @@ def layout(fig: go.Figure, x_title: str, y_title: str, height: int = 380, dates:
                       xaxis_title=None if dates else x_title, yaxis_title=y_title, separators=".,")
     if dates:  # level labels, few enough to stand side by side on a phone (turned ones ran out of the chart)
         fig.update_xaxes(nticks=4, tickangle=0)
-    if dates and state.lang() != "en":
-        fig.update_xaxes(tickformat="%Y年%-m月", hoverformat="%Y年%-m月%-d日")
+    if dates and state.lang() != "en":  # a page's own format (the schedule's years) is kept
+        fig.update_xaxes(tickformat=fig.layout.xaxis.tickformat or "%Y年%-m月", hoverformat="%Y年%-m月%-d日")
     return fig
 
 

@@ -136,11 +136,10 @@ def test_a_presenter_drives_the_meeting_with_keys_and_leaves_it(site):
             page.keyboard.press(key)  # PageUp from the title goes round to the last slide
             page.wait_for_selector(f"text={shown} / 10")
             wait_until_rendered(page)
-        field = page.locator('.st-key-meeting_as_of input')
-        field.click()
-        field.press("Control+a")
-        field.type("2024-06-30")
-        field.press("Enter")
+        # Streamlit's date field is three typed segments (year, month, day) that move on as they fill.
+        page.locator('.st-key-meeting_as_of [data-type="year"]').click()
+        page.keyboard.type("20240630")
+        page.keyboard.press("Enter")
         page.wait_for_selector("text=2024年6月30日", timeout=30000)
         assert page_problems(page) == []
         page.mouse.click(1917, 1077)

@@ -44,7 +44,7 @@ def test_1_concurrent_briefings_render_outside_the_database(tmp_path):
     assert ingest.ingest_files(con, [("s.csv", csv_bytes(SESSIONS)), ("a.csv", csv_bytes(ATTENDANCE))]).committed
     con.close()
     more = tmp_path / "spent.csv"
-    more.write_text("凭证号,支付日期,预算科目,金额（万元）\nV1,2023-01-10,3.3,70\n", encoding="utf-8")
+    more.write_text("凭证号,支付日期,预算科目,金额（万元）\nV1,2023-01-10,3.3,40\n", encoding="utf-8")
     as_of, compare = dt.date(2023, 6, 30), dt.date(2023, 3, 31)
     before = briefing_jobs.renders
     outcomes: list = []
