@@ -33,7 +33,7 @@ import pyarrow.csv as pacsv
 from . import forms, parsing, pii
 from .datasets import Column, Dataset
 from .problems import show_value
-from .rules import ARROW_TYPES, UNIT_FACTORS, Checks, cell_parser, complete, id_number_cell, masked_value, stored_table
+from .rules import ARROW_TYPES, Checks, cell_parser, complete, id_number_cell, masked_value, stored_table, unit_factor
 
 # Above this many distinct values a column is worth its Arrow fast path; below it, Python parsing every distinct
 # value costs less than the regular expression over every row.
@@ -163,8 +163,7 @@ def _contract_plan(i: int, col: Column, header: str, header_unit: str | None, ct
             return None, exc.args[0], parsing.is_empty(raw), masked_value(col, raw), False
 
     plan = _Plan(i, "contract", arrow_type, cell, col, header)
-    written_unit = header_unit if header_unit in ("元", "万元") else col.unit
-    factor = UNIT_FACTORS.get((written_unit, col.unit), 1)
+    _, factor = unit_factor(col, header_unit)
     if col.type == "text" and col.personal is None:
         # More than six characters of printable ASCII and CJK ideographs, no space at either end: parse_text (and
         # for a key, NFKC) returns it unchanged, and forms.cell_mark marks nothing.

@@ -37,7 +37,9 @@ MARK_FIRST_CHARS = "合小总累共填审复制经负单分备说注附一二三
 # ... or holds 年 (a caption such as 2023年度 or 2023年5月).
 MARK_INNER_CHARS = "年"
 
-_TITLE_UNIT = re.compile(r"(?:金额)?单位[:：]\s*(万元|元)")
+# `单位：元`, `金额单位：千元`, `单位：个、万元` (a list: the money unit among them is the amounts' unit).
+_TITLE_UNIT = re.compile(r"单位[:：]\s*([^\s:：;；]+)")
+_UNIT_LIST_SEP = re.compile(r"[、/,，]")
 _TITLE_PAIR = re.compile(r"^\s*([^:：]{1,12}?)\s*[:：]\s*(\S.*?)\s*$")
 
 
@@ -141,13 +143,15 @@ def check_totals(totals: list[tuple[int, dict]], d: pa.Table, ds: Dataset, heade
 class Title:
     """What the rows above the header declare."""
 
-    unit: str | None = None  # 元 or 万元, from 单位：元
+    unit: str | None = None  # 元, 千元, 万元 or 亿元, from 单位：元 (or 单位：个、元)
     unit_cell: str | None = None
     units_conflict: list[str] = field(default_factory=list)  # two different units declared
     values: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # key -> (the cell, its value, row)
 
 
 def read_title(title_rows: list[list], key_of, present: set[str]) -> Title:
+    from .rules import money_unit
+
     """Units (`单位：万元`) and `名称：值` pairs naming a contract column the table lacks (`场次编号：PX2023-001`);
     key_of(name) is the contract column a header spelling names, or None."""
     title = Title()
@@ -157,10 +161,12 @@ def read_title(title_rows: list[list], key_of, present: set[str]) -> Title:
                 continue
             text = unicodedata.normalize("NFKC", cell)
             for m in _TITLE_UNIT.finditer(text):
-                if title.unit is None:
-                    title.unit, title.unit_cell = m.group(1), cell.strip()
-                elif m.group(1) != title.unit:
-                    title.units_conflict = [title.unit_cell, cell.strip()]
+                for unit in {u for part in _UNIT_LIST_SEP.split(m.group(1))
+                             if (u := money_unit(part.strip("。.()（）"))) is not None}:
+                    if title.unit is None:
+                        title.unit, title.unit_cell = unit, cell.strip()
+                    elif unit != title.unit:
+                        title.units_conflict = [title.unit_cell, cell.strip()]
             # A cell may hold several pairs: `场次编号：PX2023-001  培训主题：直播带货`.
             for part in re.split(r"\s{2,}|[;；]", cell.strip()):
                 m = _TITLE_PAIR.match(part)

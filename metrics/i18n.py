@@ -61,6 +61,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                             "give it a header or delete it"),
     "unit_conflict": ("表头单位「{header_unit}」与标题行「{title}」不一致：请改成同一单位后再导入",
                       "the header's unit '{header_unit}' contradicts the title row '{title}': make them agree"),
+    "unknown_unit": ("表头单位「{found}」不是金额单位：金额列只接受 {allowed}，请改写表头，如「金额（{unit}）」",
+                     "the header's unit '{found}' is not a money unit: amount columns take {allowed}; rewrite the "
+                     "header, e.g. '金额（{unit}）'"),
     "title_units_conflict": ("标题行写了两个不同的单位（「{a}」和「{b}」）：请只保留正确的一个",
                              "the title rows give two different units ('{a}' and '{b}'): keep the right one"),
     "id_number_as_number": ("身份证号被存成了数字，后几位已丢失：请把该列设为文本格式后重新录入",

@@ -35,13 +35,16 @@ from .reader import (
 )
 from .rules import (
     ARROW_TYPES,
+    MONEY_UNITS,
     Checks,
     Context,
     cell_parser,
     complete,
     error_params,
     id_number_cell,
+    is_money,
     masked_value,
+    money_unit,
     stored_table,
 )
 
@@ -286,17 +289,25 @@ def _header(sheet, match: HeaderMatch, ds: Dataset, add) -> dict[str, str]:
         add("error", "title_units_conflict", None, None, None, a=title.units_conflict[0], b=title.units_conflict[1])
     for key, unit in list(match.units.items()):
         col = ds.column(key)
-        if col.unit not in ("万元", "元"):
+        if not is_money(col):
             continue
-        if title.unit is not None and unit in ("万元", "元") and unit != title.unit:
+        if unit is not None and money_unit(unit) is None:
+            # 金额（美元）, 金额（万元/年）: read as the column's unit it would be silently wrong.
+            add("error", "unknown_unit", header_row, header_text[key], None, found=unit,
+                allowed="、".join(MONEY_UNITS), unit=col.unit)
+            continue
+        unit = money_unit(unit)
+        if title.unit is not None and unit is not None and unit != title.unit:
+            # The header states its unit explicitly: a title saying another is a contradiction, not an override.
             add("error", "unit_conflict", header_row, header_text[key], None, header_unit=unit,
                 title=title.unit_cell, title_unit=title.unit)
-        elif title.unit is not None and unit not in ("万元", "元"):
+            continue
+        if title.unit is not None and unit is None:
             match.units[key] = unit = title.unit
             add("warning", "w_title_unit", header_row, header_text[key], title=title.unit_cell, found=unit,
                 unit=col.unit)
             continue
-        if unit in ("万元", "元") and unit != col.unit:
+        if unit is not None and unit != col.unit:
             add("warning", "w_unit_converted", header_row, header_text[key], found=unit, unit=col.unit)
     for key, (cell, value, row) in match.constants.items():
         header_text[key] = cell

@@ -1,0 +1,108 @@
+"""Defects a QA pass over real county forms found (issue 13, second round): each form is the smallest one that
+showed the defect, with its stored figures computed by hand. CSV forms go through both readers (metrics.columnar
+and the row-by-row reference), which must agree; workbooks through the row-by-row reader."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from metrics.config import default_config
+from metrics.validate import parse_upload
+
+from .test_columnar import _problems, _rows, both_paths
+from .test_forms import workbook
+
+TODAY = dt.date(2024, 6, 30)
+KEY = b"k" * 32
+
+
+def csv_both(text: str, monkeypatch, dataset: str | None = None):
+    """The CSV through both readers: the same rows and problems, and the columnar path taken."""
+    fast, slow, taken = both_paths("form.csv", text.encode("utf-8"), dataset, monkeypatch)
+    assert _problems(fast) == _problems(slow)
+    assert _rows(fast) == _rows(slow)
+    return fast
+
+
+def book(sheets: dict[str, list[list]]):
+    return parse_upload("form.xlsx", workbook(sheets), None, default_config(), KEY, TODAY)
+
+
+def codes(parsed, severity: str | None = None) -> list[tuple[str, int | None]]:
+    return [(p.code, p.row) for p in parsed.problems if severity is None or p.severity == severity]
+
+
+def column(parsed, name: str) -> list:
+    return parsed.table.column(name).to_pylist()
+
+
+# ------------------------------------------------------------------------------------------------- 1. units
+
+EXP = "凭证号,支付日期,预算科目,{amount}\n记-021,2023-04-01,3.2,50\n记-022,2023-04-02,4.2,30\n"
+
+
+def test_thousand_yuan_header_is_converted(monkeypatch):
+    parsed = csv_both(EXP.format(amount="金额（千元）"), monkeypatch)
+    assert not parsed.errors
+    assert column(parsed, "amount") == [5.0, 3.0]  # 50 千元 = 50,000 元 = 5 万元; 30 千元 = 3 万元
+    assert ("w_unit_converted", 1) in codes(parsed)
+
+
+def test_hundred_million_yuan_header_is_converted(monkeypatch):
+    text = "月份,全县网络零售额（亿元）,农产品网络零售额（亿元）\n2022-01,0.12,0.03\n"
+    parsed = csv_both(text, monkeypatch)
+    assert not parsed.errors
+    # 0.12 亿元 = 12,000,000 元 = 1200 万元; 0.03 亿元 = 300 万元
+    assert (column(parsed, "total"), column(parsed, "agri")) == ([1200.0], [300.0])
+
+
+def test_thousand_yuan_title_applies_to_a_bare_header(monkeypatch):
+    parsed = csv_both("资金支出台账,,,\n单位：千元,,,\n" + EXP.format(amount="金额"), monkeypatch)
+    assert not parsed.errors
+    assert column(parsed, "amount") == [5.0, 3.0]  # as above: 50 千元 = 5 万元
+    assert ("w_title_unit", 3) in codes(parsed)
+
+
+def test_a_title_unit_never_overrides_the_header_unit(monkeypatch):
+    # 金额（千元） under 单位：元 was read as 元 (50 元 = 0.005 万元) with only a warning.
+    parsed = csv_both("单位：元,,,\n" + EXP.format(amount="金额（千元）"), monkeypatch)
+    assert codes(parsed, "error") == [("unit_conflict", 2)]
+
+
+def test_an_unknown_unit_on_a_money_column_is_refused(monkeypatch):
+    parsed = csv_both(EXP.format(amount="金额（美元）"), monkeypatch)
+    (error,) = parsed.errors
+    assert (error.code, error.row, error.column) == ("unknown_unit", 1, "金额（美元）")
+    assert "千元" in error.message() and "亿元" in error.message("en")
+
+
+def test_a_number_with_its_own_unit_in_a_thousand_yuan_column_is_refused(monkeypatch):
+    parsed = csv_both("凭证号,支付日期,预算科目,金额（千元）\n记-1,2023-04-01,3.2,5万\n", monkeypatch)
+    assert codes(parsed, "error") == [("bad_number", 2)]
+
+
+# ------------------------------------------------------------------------------------ 2. lists of units
+
+
+def test_a_title_listing_units_gives_the_money_unit():
+    events = book({"活动": [
+        ["活动台账（单位：个、元）", None, None, None],
+        ["活动编号", "活动名称", "类型", "日期", "签约或销售额"],
+        ["HD101", "推介会", "推介活动", "2023-08-08", 1200000],
+    ]})[0]
+    assert not events.errors
+    assert column(events, "deal_amount") == [120.0]  # 1,200,000 元 = 120 万元
+    logistics = book({"物流": [
+        ["物流补贴台账", None, None, "单位：件、万元"],
+        ["运单号", "发货日期", "企业", "补贴金额"],
+        ["YT101", "2023-05-01", "公司A", 0.05],
+    ]})[0]
+    assert not logistics.errors
+    assert column(logistics, "amount") == [500.0]  # 0.05 万元 = 500 元
+    people = book({"支出": [
+        ["单位：笔、万元", None, None, None],
+        ["凭证号", "支付日期", "预算科目", "金额"],
+        ["记-951", "2023-04-01", "3.2", 12],
+    ]})[0]
+    assert column(people, "amount") == [12.0]  # already 万元
+    assert ("w_title_unit", 2) in codes(people)
