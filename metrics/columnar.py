@@ -232,7 +232,7 @@ def validate(parsed, sheet, match, ds: Dataset, ctx, add, header_text: dict[str,
         plans.append(_contract_plan(width + k, ds.column(key), header_text[key], match.units.get(key), ctx))
         plans[-1].virtual = True
 
-    d, skipped = _parse(raw, plans, ds)
+    d, skipped = _parse(raw, plans, ds, *forms.label_columns(match, ds))
 
     def cell(i: int, row: int):
         return raw[f"c{i}"][row - first_row].as_py()
@@ -264,7 +264,8 @@ def validate(parsed, sheet, match, ds: Dataset, ctx, add, header_text: dict[str,
     return True
 
 
-def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset) -> tuple[pa.Table, list[tuple[int, int]]]:
+def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset, labels: list[int] = (),
+           keys: list[int] = ()) -> tuple[pa.Table, list[tuple[int, int]]]:
     """Table d: one row per data row of the file, with per column its value (v_<key>, or v<i> outside the
     contract) and e/x/s/w<i>: error code, empty, shown value, warning; and the rows that are not data but a
     totals row, footer or caption (metrics.forms), as (spreadsheet row, kind)."""
@@ -282,7 +283,7 @@ def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset) -> tuple[pa.Table, li
         zeros = np.zeros(n, dtype=np.int8)
         kinds = forms.row_kinds(
             [np.asarray(d[f"m_{p.name}"]) if f"m_{p.name}" in d else zeros for p in cells],
-            [~np.asarray(d[f"x_{p.name}"], dtype=bool) for p in cells])
+            [~np.asarray(d[f"x_{p.name}"], dtype=bool) for p in cells], labels, keys)
         form_row = kinds != forms.DATA
         rows = np.asarray(d["_row"])
         skipped = [(int(rows[i]), int(kinds[i])) for i in np.flatnonzero(form_row)]

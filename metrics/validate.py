@@ -343,7 +343,7 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
     body = sheet.rows[match.row_index + 1:]
     columns = [np.array(c, dtype=object) for c in itertools.zip_longest(*body)]
     has_data = _rows_with_data(columns, len(body))
-    kinds = _form_rows(columns, len(body))
+    kinds = _form_rows(columns, *forms.label_columns(match, ds))
     first_row = match.row_index + 2  # body[0] is spreadsheet row match.row_index + 2
     skipped = [] if kinds is None else [
         (int(i) + first_row, int(kinds[i]), show_value(next(c for c in body[i] if not parsing.is_empty(c))))
@@ -410,7 +410,7 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
     parsed.table = stored_table(table, ds, _extras_json(data, match, n_rows))
 
 
-def _form_rows(columns: list[np.ndarray], n: int) -> np.ndarray | None:
+def _form_rows(columns: list[np.ndarray], labels: list[int], keys: list[int]) -> np.ndarray | None:
     """Per body row its kind (forms.DATA, TOTAL, FOOTER, CAPTION), or None when no cell marks any row (the usual
     case, decided from each column's distinct values)."""
     marks, filled = [], []
@@ -422,7 +422,7 @@ def _form_rows(columns: list[np.ndarray], n: int) -> np.ndarray | None:
         filled.append(full[codes])
     if not any(m.any() for m in marks):
         return None
-    return forms.row_kinds(marks, filled)
+    return forms.row_kinds(marks, filled, labels, keys)
 
 
 def _data_without_header(match: HeaderMatch, first_filled: list[tuple[int, int | None]], cell_at, add) -> None:

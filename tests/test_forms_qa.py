@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from metrics import ingest
 from metrics.config import default_config
 from metrics.validate import parse_upload
 
@@ -106,3 +107,43 @@ def test_a_title_listing_units_gives_the_money_unit():
     ]})[0]
     assert column(people, "amount") == [12.0]  # already 万元
     assert ("w_title_unit", 2) in codes(people)
+
+
+# ------------------------------------------------------------------------------------------- 3. totals rows
+
+SPENDING = ("序号,凭证号,支付日期,预算科目,金额（万元）,说明\n"
+            "1,PZ2023-101,2023-04-01,3.2,10,累计拨付第二期\n"
+            "2,PZ2023-102,2023-04-02,3.2,4,总计划内调整\n"
+            "以上合计,,,,14,\n"
+            "3,PZ2023-103,2023-05-02,1.1,2,\n"
+            "2023年合计,,,,16,\n"
+            "全年总计,,,,16,\n"
+            ",本年累计,,,16,\n"
+            "全县合计,,,,16,\n")
+
+
+def test_a_note_starting_like_a_total_is_data_and_totals_labels_are_skipped(monkeypatch):
+    parsed = csv_both(SPENDING, monkeypatch)
+    assert not parsed.errors, [e.as_text() for e in parsed.errors]
+    # Rows 2 and 3 are payments whose 说明 starts with 累计/总计: 10 + 4 + 2 = 16 万元 over three payments.
+    assert column(parsed, "voucher") == ["PZ2023-101", "PZ2023-102", "PZ2023-103"]
+    assert column(parsed, "amount") == [10.0, 4.0, 2.0]
+    assert column(parsed, "note") == ["累计拨付第二期", "总计划内调整", None]
+    # 以上合计 (row 4) = 10 + 4 = 14, and each later total 16 = 10 + 4 + 2: all add up.
+    assert [r for c, r in codes(parsed) if c == "w_skipped_row"] == [4, 6, 7, 8, 9]
+    assert "w_total_mismatch" not in {c for c, _ in codes(parsed)}
+
+
+def test_a_total_with_its_key_filled_is_data(monkeypatch):
+    # 合计 in 序号 but a voucher beside it: a payment, not a totals row (the voucher would otherwise be dropped).
+    parsed = csv_both("序号,凭证号,支付日期,预算科目,金额（万元）\n合计,PZ2023-201,2023-04-01,3.2,10\n", monkeypatch)
+    assert not parsed.errors and column(parsed, "voucher") == ["PZ2023-201"]
+
+
+def test_replace_keeps_a_payment_whose_note_starts_like_a_total(con):
+    first = "凭证号,支付日期,预算科目,金额（万元）,说明\nPZ2023-101,2023-04-01,3.2,10,第一期\n"
+    again = first.replace("第一期", "累计拨付第二期") + "PZ2023-102,2023-04-02,3.2,4,\n"
+    assert ingest.ingest_files(con, [("a.csv", first.encode())]).committed
+    assert ingest.ingest_files(con, [("b.csv", again.encode())], replace=True).committed
+    assert con.execute("SELECT voucher, amount, note FROM expenditures ORDER BY voucher").fetchall() == [
+        ("PZ2023-101", 10.0, "累计拨付第二期"), ("PZ2023-102", 4.0, None)]
