@@ -84,6 +84,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sheet_missing_columns": ("这个工作表看起来也是「{dataset}」，但缺少必填列 {missing}：请补上这些列，或把它移出本工作簿",
                               "this sheet looks like {dataset_en} too but lacks the required columns {missing}: add "
                               "them, or move the sheet out of the workbook"),
+    "sheet_lacks_columns": ("这个工作表看起来是「{dataset}」，但缺少必填列 {missing}：请补上这些列后重新导入；如它不是台账，"
+                            "请把它移出本工作簿",
+                            "this sheet looks like {dataset_en} but lacks the required columns {missing}: add them and "
+                            "upload again; if it is no ledger, move it out of the workbook"),
     "duplicate_key_sheet": ("与工作表「{other_sheet}」第 {other} 行重复（{key}）",
                             "duplicates row {other} of sheet '{other_sheet}' ({key})"),
     "save_as_xlsx": ("无法读取这个 WPS 表格（.et）：请在 WPS 中另存为 .xlsx 后再上传。可上传的类型：{accepted}",

@@ -181,6 +181,16 @@ def _parse_workbook(file_name: str, sha256: str, sheets: list[Sheet], dataset: s
                                            params={"dataset": ds.zh, "dataset_en": ds.en, "missing": missing}))
             continue
         found = recognise([sheet])
+        lacking = [(c, m) for c in found.candidates[:1]
+                   if (m := match_header(sheet, DATASETS[c])) is not None and len(m.columns) >= 2]
+        if lacking:
+            # Several of a ledger's headers but not all its required ones (a 签到 sheet without 场次编号): skipping
+            # it would report success with the attendance left out.
+            name, match = lacking[0]
+            ds = DATASETS[name]
+            first.problems.append(Problem("error", "sheet_lacks_columns", file_name, sheet.name, params={
+                "dataset": ds.zh, "dataset_en": ds.en, "missing": _missing_names(ds, match)}))
+            continue
         closest = "、".join(DATASETS[c].zh for c in found.candidates) or "—"
         first.problems.append(Problem("warning", "w_sheet_skipped", file_name, sheet.name,
                                       params={"closest": closest}))

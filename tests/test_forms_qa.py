@@ -147,3 +147,23 @@ def test_replace_keeps_a_payment_whose_note_starts_like_a_total(con):
     assert ingest.ingest_files(con, [("b.csv", again.encode())], replace=True).committed
     assert con.execute("SELECT voucher, amount, note FROM expenditures ORDER BY voucher").fetchall() == [
         ("PZ2023-101", 10.0, "累计拨付第二期"), ("PZ2023-102", 4.0, None)]
+
+
+# ------------------------------------------------------------------------ 4. a sheet lacking a required column
+
+def test_a_sheet_that_looks_like_a_ledger_but_lacks_a_column_refuses_the_workbook(con):
+    content = workbook({
+        "填表说明": [["填表说明"], ["1. 每场培训填一行"]],
+        "培训场次": [["场次编号", "培训日期", "乡镇", "培训主题", "培训形式"],
+                     ["PX2023-004", "2023-07-01", "禾木", "直播带货", "线下"]],
+        "签到": [["序号", "学员编号", "姓名", "性别"], [1, "XY021", "张三", "男"], [2, "XY022", "李四", "女"],
+                 [3, "XY023", "王五", "男"]],
+    })
+    result = ingest.ingest_files(con, [("培训.xlsx", content)], today=TODAY)
+    # Loading only the sessions would report success with 0 person-times instead of the 3 signed in.
+    assert not result.committed
+    (error,) = result.errors
+    assert (error.code, error.sheet) == ("sheet_lacks_columns", "签到")
+    assert "培训签到" in error.message() and "场次编号" in error.message() and "Training" in error.message("en")
+    assert [p.sheet for p in result.problems if p.code == "w_sheet_skipped"] == ["填表说明"]
+    assert con.execute("SELECT count(*) FROM training_sessions").fetchone() == (0,)
