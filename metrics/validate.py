@@ -271,7 +271,6 @@ def _parse_sheets(parsed: ParsedFile, sheets: list, dataset: str | None, ctx: Co
         return parsed
     parsed.sheet_name = sheet.name
     _validate_rows(parsed, sheet, match, ds, ctx)
-    pii.screen(parsed, _header_text(sheet, match), match.extras, _adder(parsed))  # both paths' table: no raw IDs
     return parsed
 
 
@@ -330,12 +329,6 @@ def _header_text(sheet, match: HeaderMatch) -> dict[str, str]:
     return {key: match.texts[i] for i, key in match.columns.items()}
 
 
-def _adder(parsed: ParsedFile):
-    def add(severity, code, row=None, column=None, value=None, /, **params):
-        parsed.problems.append(Problem(severity, code, parsed.file_name, parsed.sheet_name, row, column, value, params))
-    return add
-
-
 def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dataset, ctx: Context) -> None:
     file_name, sheet_name = parsed.file_name, sheet.name
     problems = parsed.problems
@@ -344,9 +337,15 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
         problems.append(Problem(severity, code, file_name, sheet_name, row, column, value, params))
 
     header_text = _header(sheet, match, ds, add)
-    if isinstance(sheet, CsvSheet) and ROW_BY_ROW_ONLY.get() is False:
-        if columnar.validate(parsed, sheet, match, ds, ctx, add, header_text):
-            return
+    if not (isinstance(sheet, CsvSheet) and ROW_BY_ROW_ONLY.get() is False
+            and columnar.validate(parsed, sheet, match, ds, ctx, add, header_text)):
+        _rows_in_python(parsed, sheet, match, ds, ctx, add, header_text)
+    # Every table either path makes, from a CSV, one sheet or each sheet of a workbook: no raw ID or phone number.
+    pii.screen(parsed, _header_text(sheet, match), match.extras, add)
+
+
+def _rows_in_python(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dataset, ctx: Context, add,
+                    header_text: dict[str, str]) -> None:
 
     # All columns at once, transposed in C (short rows padded with None); a row is data unless every cell in it is
     # empty, decided per distinct value of each column.

@@ -167,3 +167,27 @@ def test_a_sheet_that_looks_like_a_ledger_but_lacks_a_column_refuses_the_workboo
     assert "培训签到" in error.message() and "场次编号" in error.message() and "Training" in error.message("en")
     assert [p.sheet for p in result.problems if p.code == "w_sheet_skipped"] == ["填表说明"]
     assert con.execute("SELECT count(*) FROM training_sessions").fetchone() == (0,)
+
+
+# ------------------------------------------------------------------------------- 5. personal data, every path
+
+def test_personal_data_is_screened_in_a_workbook_of_several_sheets(con):
+    header = ["凭证号", "支付日期", "预算科目", "金额（万元）", "收款单位", "说明"]
+    content = workbook({
+        "2023年": [header, ["PZ2023-301", "2023-04-01", "3.2", 2, "王五 13912345678", "经办"]],
+        "2024年": [header, ["PZ2024-301", "2024-04-01", "3.2", 3, "县电商中心", "身份证 11010519491231002X"]],
+    })
+    result = ingest.ingest_files(con, [("支出.xlsx", content)], today=TODAY)
+    assert result.committed, [e.as_text() for e in result.errors]
+    assert con.execute("SELECT payee, note FROM expenditures ORDER BY voucher").fetchall() == [
+        ("王五 139****5678", "经办"), ("县电商中心", "身份证 1101**********002X")]
+    assert sorted((p.sheet, p.row) for p in result.problems if p.code == "w_pii_masked") == [
+        ("2023年", 2), ("2024年", 2)]
+
+
+def test_a_list_column_is_screened(monkeypatch):
+    text = ("活动编号,活动名称,类型,日期,参与主体\n"
+            "HD2023-07,推介会,推介活动,2023-08-08,喀纳斯旅行社、渔业合作社（王五13912345678）\n")
+    parsed = csv_both(text, monkeypatch)
+    assert column(parsed, "participants") == [["喀纳斯旅行社", "渔业合作社（王五139****5678）"]]
+    assert codes(parsed, "warning")[-1] == ("w_pii_masked", 2)
