@@ -33,7 +33,18 @@ import pyarrow.csv as pacsv
 from . import forms, parsing, pii
 from .datasets import Column, Dataset
 from .problems import show_value
-from .rules import ARROW_TYPES, Checks, cell_parser, complete, id_number_cell, masked_value, stored_table, unit_factor
+from .rules import (
+    ARROW_TYPES,
+    SCIENTIFIC_RE2,
+    Checks,
+    cell_parser,
+    complete,
+    id_number_cell,
+    masked_value,
+    parse_key_cell,
+    stored_table,
+    unit_factor,
+)
 
 # Above this many distinct values a column is worth its Arrow fast path; below it, Python parsing every distinct
 # value costs less than the regular expression over every row.
@@ -121,6 +132,7 @@ class _Plan:
         self.header = header
         self.pattern = pattern
         self.fast_value = fast_value  # (raw column, fast mask) -> values; where the mask is false anything goes
+        self.exclude: str | None = None  # raw values matching the pattern that must still go through Python
         self.virtual = False  # a column the title rows give (场次编号：PX2023-001), not one of the file's cells
 
     @property
@@ -169,6 +181,8 @@ def _contract_plan(i: int, col: Column, header: str, header_unit: str | None, ct
         # for a key, NFKC) returns it unchanged, and forms.cell_mark marks nothing.
         plan.pattern = f"^{_TEXT_FIRST}{_TEXT_INNER}{{5,}}{_TEXT_LAST}$"
         plan.fast_value = lambda raw, fast: raw
+        if cell_parser(col, None, ctx) is parse_key_cell:
+            plan.exclude = SCIENTIFIC_RE2  # 7.53123E+13 has that shape but is refused (rules.parse_key_cell)
     elif col.type == "number":
         plan.pattern = r"^[0-9]{1,9}(\.[0-9]{1,6})?$"
         to_double = _as_string_then(pa.float64())
@@ -302,6 +316,8 @@ def _parse_column(raw: pa.ChunkedArray, p: _Plan, n: int) -> dict:
         pc.count_distinct(raw.slice(0, MANY_DISTINCT * 2)).as_py() > MANY_DISTINCT
     if many:
         fast = pc.fill_null(pc.match_substring_regex(raw, p.pattern), False)
+        if p.exclude is not None:
+            fast = pc.and_(fast, pc.invert(pc.fill_null(pc.match_substring_regex(raw, p.exclude), False)))
         fast_values = p.fast_value(raw, fast)
         if p.fast_value is _fast_date:  # keep only the dates that print back as written
             fast = pc.and_(fast, pc.fill_null(pc.equal(pc.strftime(fast_values, format="%Y-%m-%d"), raw), False))

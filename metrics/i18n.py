@@ -66,6 +66,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "header, e.g. '金额（{unit}）'"),
     "title_units_conflict": ("标题行写了两个不同的单位（「{a}」和「{b}」）：请只保留正确的一个",
                              "the title rows give two different units ('{a}' and '{b}'): keep the right one"),
+    "key_as_number": ("数字被存成了科学计数法，后几位已丢失：请把该列设为文本格式后重新录入",
+                      "the number was stored in scientific notation and its last digits are lost: format the column "
+                      "as text and type the numbers again"),
     "id_number_as_number": ("身份证号被存成了数字，后几位已丢失：请把该列设为文本格式后重新录入",
                             "the ID number was stored as a number and its last digits are lost: format the column "
                             "as text and type the numbers again"),

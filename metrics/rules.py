@@ -21,6 +21,9 @@ from .config import CountyConfig
 from .datasets import ONE_OF_REQUIRED, Column, Dataset
 from .problems import show_value
 
+# How a spreadsheet writes a long number it shows in scientific notation (7.53123E+13): its last digits are gone.
+_SCIENTIFIC = re.compile(r"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$")
+SCIENTIFIC_RE2 = r"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$"
 ARROW_TYPES = {
     "DATE": pa.date32(),
     "BIGINT": pa.int64(),
@@ -104,8 +107,17 @@ def cell_parser(col: Column, header_unit: str | None, ctx: Context):
     if col.personal == "phone":
         return lambda v: None if parsing.is_empty(v) else privacy.mask_phone(v)
     if col.is_key or col.key in REFERENCE_COLUMNS:
-        return parsing.parse_key
+        return parse_key_cell
     return parsing.parse_text
+
+
+def parse_key_cell(raw) -> str | None:
+    """A key or reference: refused when a spreadsheet has turned it into a number that lost digits, typed as
+    `7.53123E+13` or a number cell of 16 digits or more (a number cell keeps 15): storing what is left would
+    merge two waybills, or make one session two."""
+    if (isinstance(raw, float) and abs(raw) >= 1e15) or (isinstance(raw, str) and _SCIENTIFIC.match(raw.strip())):
+        raise ValueError("key_as_number")
+    return parsing.parse_key(raw)
 
 
 def error_params(col: Column, code: str, ctx: Context) -> dict:
@@ -126,7 +138,6 @@ def masked_value(col: Column, raw) -> str | None:
     return show_value(raw)
 
 
-_SCIENTIFIC = re.compile(r"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$")
 
 
 def id_number_cell(raw, hash_key: bytes) -> tuple[str | None, str | None, str | None]:

@@ -191,3 +191,30 @@ def test_a_list_column_is_screened(monkeypatch):
     parsed = csv_both(text, monkeypatch)
     assert column(parsed, "participants") == [["喀纳斯旅行社", "渔业合作社（王五139****5678）"]]
     assert codes(parsed, "warning")[-1] == ("w_pii_masked", 2)
+
+
+# ------------------------------------------------------------------------------- 6. keys in scientific notation
+
+def test_a_key_in_scientific_notation_is_refused(monkeypatch):
+    text = "运单号,发货日期,企业,补贴金额（元）\n7.53123E+13,2023-05-01,禾木农产品公司,3.5\n7.53123e13,2023-05-02,禾木农产品公司,4\n"
+    parsed = csv_both(text, monkeypatch)
+    assert codes(parsed, "error") == [("key_as_number", 2), ("key_as_number", 3)]  # not a duplicate of each other
+    assert "科学计数法" in parsed.errors[0].message() and "scientific" in parsed.errors[0].message("en")
+
+
+def test_a_key_number_cell_that_lost_digits_is_refused_and_a_whole_one_kept():
+    parsed = book({"物流": [["运单号", "发货日期", "企业", "补贴金额（元）"],
+                            [7531234567890123, "2023-05-01", "公司A", 3.5],  # 16 digits: a number cell keeps 15
+                            [75312345678901, "2023-05-02", "公司A", 4]]})[0]  # 14 digits: exact
+    assert codes(parsed, "error") == [("key_as_number", 2)]
+    ok = book({"物流": [["运单号", "发货日期", "企业", "补贴金额（元）"], [75312345678901, "2023-05-02", "公司A", 4]]})[0]
+    assert column(ok, "waybill") == ["75312345678901"]
+
+
+def test_a_key_in_scientific_notation_takes_no_fast_path(monkeypatch):
+    lines = ["运单号,发货日期,企业,补贴金额（元）"]
+    lines += [f"YT{i:010d},2023-10-08,合作社,5" for i in range(25_000)]
+    lines.insert(12_000, "7.53123E+13,2023-10-08,合作社,5")  # lines[k] is spreadsheet row k + 1: row 12,001
+    fast, slow, taken = both_paths("big.csv", "\n".join(lines).encode("utf-8"), "logistics_subsidies", monkeypatch)
+    assert taken == [True] and _problems(fast) == _problems(slow)
+    assert codes(fast, "error") == [("key_as_number", 12_001)]
