@@ -278,8 +278,8 @@ def validate(parsed, sheet, match, ds: Dataset, ctx, add, header_text: dict[str,
     return True
 
 
-def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset, labels: list[int] = (),
-           keys: list[int] = ()) -> tuple[pa.Table, list[tuple[int, int]]]:
+def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset, labels: list[int] = (), keys: list[int] = (),
+           numbers: list[int] = ()) -> tuple[pa.Table, list[tuple[int, int]]]:
     """Table d: one row per data row of the file, with per column its value (v_<key>, or v<i> outside the
     contract) and e/x/s/w<i>: error code, empty, shown value, warning; and the rows that are not data but a
     totals row, footer or caption (metrics.forms), as (spreadsheet row, kind)."""
@@ -293,11 +293,11 @@ def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset, labels: list[int] = (
         x = d[f"x_{p.name}"]
         empty_row = x if empty_row is None else pc.and_(empty_row, x)
     drop, skipped = empty_row, []
-    if any(f"m_{p.name}" in d for p in cells):  # a cell reads 合计, 填表人, 一、禾木乡 ...
+    if numbers or any(f"m_{p.name}" in d for p in cells):  # a cell reads 合计, 填表人 ...; or only 序号 filled
         zeros = np.zeros(n, dtype=np.int8)
         kinds = forms.row_kinds(
             [np.asarray(d[f"m_{p.name}"]) if f"m_{p.name}" in d else zeros for p in cells],
-            [~np.asarray(d[f"x_{p.name}"], dtype=bool) for p in cells], labels, keys)
+            [~np.asarray(d[f"x_{p.name}"], dtype=bool) for p in cells], labels, keys, numbers)
         form_row = kinds != forms.DATA
         rows = np.asarray(d["_row"])
         skipped = [(int(rows[i]), int(kinds[i])) for i in np.flatnonzero(form_row)]

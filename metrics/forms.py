@@ -22,20 +22,22 @@ import pyarrow.compute as pc
 
 from .datasets import Dataset
 
-DATA, TOTAL, FOOTER, CAPTION = 0, 1, 2, 3
-KIND_NAMES = {TOTAL: ("合计行", "totals row"), FOOTER: ("表尾", "footer"), CAPTION: ("分组标题", "section caption")}
+DATA, TOTAL, FOOTER, CAPTION, NUMBERED = 0, 1, 2, 3, 4
+KIND_NAMES = {TOTAL: ("合计行", "totals row"), FOOTER: ("表尾", "footer"), CAPTION: ("分组标题", "section caption"),
+              NUMBERED: ("只有序号的空行", "blank row with only its number")}
 
 # 合计, 小计 ..., also with what they total in front: 2023年合计, 全年总计, 以上合计, 全县合计, 本年累计. A cell
 # starting so marks a totals row only where a label stands (row_kinds): 「累计拨付第二期」 in a 说明 is data.
 _TOTAL = re.compile(r"^[(（]?(\d{4}年度?|全年|以上|全县|全乡|全镇|本页|本月|本年|本期|本季度?|总)?(合计|小计|总计|累计)")
 _COUNT_TOTAL = re.compile(r"^共(\d+)(人次|人|场次|场|条|笔|项|个|户|家|次|行)$")
 _FOOTER = re.compile(r"^(填表人|填报人|审核人|复核人|制表人|经办人|负责人|单位负责人|分管领导|填报日期|填表日期|制表日期"
+                     r"|报送日期|报送单位|联系人|联系电话|联系方式"
                      r"|填报单位|制表单位|(制表|审核|备注|说明|注|附注|填表说明)([:：]|$))")
 _CAPTION = re.compile(r"^(\d{4}年\S{0,15}|[一二三四五六七八九十]+[、.．]\S*|[（(][一二三四五六七八九十\d]+[)）]\S*"
                       r"|第[一二三四五六七八九十\d]+(季度|批|期|部分)\S*)$")
 # A cell that can carry a mark starts with one of these (after NFKC and trimming). metrics.columnar's fast text
 # patterns exclude them so that every marked cell goes through cell_mark.
-MARK_FIRST_CHARS = "合小总累共填审复制经负单分备说注附一二三四五六七八九十第（(本全以"
+MARK_FIRST_CHARS = "合小总累共填审复制经负单分备说注附一二三四五六七八九十第（(本全以联报"
 # ... or holds 年 (a caption such as 2023年度 or 2023年5月).
 MARK_INNER_CHARS = "年"
 
@@ -70,7 +72,7 @@ def count_total(raw) -> int | None:
 
 
 def row_kinds(marks: list[np.ndarray], filled: list[np.ndarray], labels: list[int] = (),
-              keys: list[int] = ()) -> np.ndarray:
+              keys: list[int] = (), numbers: list[int] = ()) -> np.ndarray:
     """Per row DATA, TOTAL, FOOTER or CAPTION, from per column the cells' marks and whether they hold anything;
     `labels` and `keys` are the positions of the label columns (序号, the key, month, township) and of the key.
 
@@ -78,7 +80,8 @@ def row_kinds(marks: list[np.ndarray], filled: list[np.ndarray], labels: list[in
     often in the 序号 or the month column), and only when the row's key is empty or is the mark itself: a 说明 of
     「累计拨付第二期」 beside a voucher number is data. A footer mark in the row's first filled cell makes a footer,
     and so does a single-cell row anywhere below a footer (the notes go on over several lines); a caption is a row
-    whose only filled cell reads like one (`2023年`, `一、禾木乡`).
+    whose only filled cell reads like one (`2023年`, `一、禾木乡`). A row with nothing but its 序号 (`numbers`: a
+    sign-in sheet numbered in advance) is NUMBERED.
     """
     n = len(marks[0]) if marks else 0
     kinds = np.zeros(n, dtype=np.int8)
@@ -102,6 +105,9 @@ def row_kinds(marks: list[np.ndarray], filled: list[np.ndarray], labels: list[in
         total |= total_at[labels].any(axis=0)
     if keys:
         total &= ~(full[keys] & ~total_at[keys]).any(axis=0)
+    numbers = [i for i in numbers if i < len(marks)]
+    if numbers:
+        kinds[(count > 0) & (full[numbers].sum(axis=0) == count)] = NUMBERED
     kinds[caption] = CAPTION
     kinds[footer] = FOOTER
     kinds[total] = TOTAL
@@ -111,14 +117,14 @@ def row_kinds(marks: list[np.ndarray], filled: list[np.ndarray], labels: list[in
 _NUMBER_COLUMN = re.compile(r"^(序号|序|编号|no\.?|#)$", re.IGNORECASE)
 
 
-def label_columns(match, ds: Dataset) -> tuple[list[int], list[int]]:
-    """(label columns, key columns) of a header match as positions: a totals mark stands in a label column
-    (序号, the key, the month or the township); the key is empty on a totals row (or holds the mark)."""
+def label_columns(match, ds: Dataset) -> tuple[list[int], list[int], list[int]]:
+    """(label columns, key columns, 序号 columns) of a header match as positions: a totals mark stands in a label
+    column (序号, the key, the month or the township); the key is empty on a totals row (or holds the mark)."""
     keys = [i for i, key in match.columns.items() if ds.column(key).is_key]
-    labels = keys + [i for i, key in match.columns.items() if ds.column(key).type in ("month", "township")]
-    labels += [i for i, name in match.extras.items()
+    numbers = [i for i, name in match.extras.items()
                if _NUMBER_COLUMN.match(re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(name))))]
-    return sorted(set(labels)), keys
+    labels = keys + numbers + [i for i, key in match.columns.items() if ds.column(key).type in ("month", "township")]
+    return sorted(set(labels)), keys, numbers
 
 
 def column_letter(index: int) -> str:
@@ -133,9 +139,11 @@ def column_letter(index: int) -> str:
 
 def report_skipped(skipped: list[tuple[int, int, str | None]], add) -> None:
     """A warning per row that is not data: (spreadsheet row, kind, its first filled cell as shown)."""
+    from .pii import scrub
+
     for row, kind, shown in skipped:
         zh, en = KIND_NAMES[kind]
-        add("warning", "w_skipped_row", row, None, shown, kind_zh=zh, kind_en=en)
+        add("warning", "w_skipped_row", row, None, scrub(shown), kind_zh=zh, kind_en=en)  # 联系电话：139…
 
 
 def check_totals(totals: list[tuple[int, dict]], d: pa.Table, ds: Dataset, header_text: dict[str, str], add) -> None:

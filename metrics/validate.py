@@ -419,7 +419,8 @@ def _rows_in_python(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Da
     parsed.table = stored_table(table, ds, _extras_json(data, match, n_rows))
 
 
-def _form_rows(columns: list[np.ndarray], labels: list[int], keys: list[int]) -> np.ndarray | None:
+def _form_rows(columns: list[np.ndarray], labels: list[int], keys: list[int],
+               numbers: list[int]) -> np.ndarray | None:
     """Per body row its kind (forms.DATA, TOTAL, FOOTER, CAPTION), or None when no cell marks any row (the usual
     case, decided from each column's distinct values)."""
     marks, filled = [], []
@@ -429,9 +430,9 @@ def _form_rows(columns: list[np.ndarray], labels: list[int], keys: list[int]) ->
         full = np.array([not parsing.is_empty(u) for u in uniques] + [False], dtype=bool)
         marks.append(mark[codes])
         filled.append(full[codes])
-    if not any(m.any() for m in marks):
+    if not numbers and not any(m.any() for m in marks):
         return None
-    return forms.row_kinds(marks, filled, labels, keys)
+    return forms.row_kinds(marks, filled, labels, keys, numbers)
 
 
 def _data_without_header(match: HeaderMatch, first_filled: list[tuple[int, int | None]], cell_at, add) -> None:

@@ -218,3 +218,31 @@ def test_a_key_in_scientific_notation_takes_no_fast_path(monkeypatch):
     fast, slow, taken = both_paths("big.csv", "\n".join(lines).encode("utf-8"), "logistics_subsidies", monkeypatch)
     assert taken == [True] and _problems(fast) == _problems(slow)
     assert codes(fast, "error") == [("key_as_number", 12_001)]
+
+
+# ------------------------------------------------------------------- 7. contact footers, pre-numbered blank rows
+
+SIGN_IN = ("序号,场次编号,学员编号,姓名\n"
+           "1,PX2023-001,XY001,张三\n"
+           "2,PX2023-001,XY002,李四\n"
+           "3,,,\n"
+           "4,,,\n"
+           "联系人：王芳,,联系电话：13812345678,\n"
+           "报送日期：2023-07-01,,,\n")
+
+
+def test_contact_footers_and_rows_with_only_a_number_are_skipped(monkeypatch):
+    parsed = csv_both(SIGN_IN, monkeypatch)
+    assert not parsed.errors, [e.as_text() for e in parsed.errors]
+    assert column(parsed, "trainee_id") == ["XY001", "XY002"]  # two people signed in, rows 4-5 were left blank
+    skipped = [(p.row, p.message()) for p in parsed.problems if p.code == "w_skipped_row"]
+    assert skipped == [(4, "是只有序号的空行，已跳过"), (5, "是只有序号的空行，已跳过"), (6, "是表尾，已跳过"),
+                       (7, "是表尾，已跳过")]
+    assert all("13812345678" not in p.as_text() for p in parsed.problems)
+
+
+def test_a_numbered_row_in_a_workbook_is_skipped_too():
+    parsed = book({"签到": [["序号", "场次编号", "学员编号", "姓名"], [1, "PX2023-001", "XY001", "张三"], [2, None, None, None],
+                            ["联系电话：0906-6521234", None, None, None]]})[0]
+    assert not parsed.errors and column(parsed, "trainee_id") == ["XY001"]
+    assert [r for c, r in codes(parsed) if c == "w_skipped_row"] == [3, 4]
