@@ -15,6 +15,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unsupported_type": ("不支持的文件类型 {detail}，可上传的类型：.xlsx、.xlsm、.xlsb、.xls、.ods、.et、.csv",
                          "unsupported file type {detail}: upload .xlsx, .xlsm, .xlsb, .xls, .ods, .et or .csv"),
     "no_header": ("前 6 行中找不到{dataset}的表头，请检查是否用了模板", "no header of {dataset} in the first 6 rows: is this the template?"),
+    "no_header_any": ("前 {rows} 行中找不到任何台账的表头：表头必须在前 {rows} 行内（上方最多 {title_rows} 行标题），"
+                      "请删去多余的标题行后重新导入",
+                      "no ledger's header in the first {rows} rows: the header must be within the first {rows} rows "
+                      "(at most {title_rows} title rows above it); delete the extra title rows and upload again"),
     "unknown_dataset": ("无法根据表头识别数据集，请指定数据集。最接近的是：{candidates}",
                         "cannot tell the dataset from the headers; name it. Closest: {candidates}"),
     "ambiguous_dataset": ("表头同时符合多个数据集：{candidates}，请指定数据集",

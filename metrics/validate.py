@@ -23,6 +23,7 @@ from .config import CountyConfig
 from .datasets import DATASETS, Column, Dataset
 from .problems import Problem, show_value
 from .reader import (
+    MAX_TITLE_ROWS,
     CsvSheet,
     FileProblem,
     HeaderMatch,
@@ -245,8 +246,10 @@ def _parse_sheets(parsed: ParsedFile, sheets: list, dataset: str | None, ctx: Co
                 _, match = _find_header(sheets, DATASETS[c])
                 lacks = _missing_names(DATASETS[c], match) if match is not None and not found.ambiguous else ""
                 names.append(f"{DATASETS[c].zh}（{c}）" + (f"：缺少 {lacks}" if lacks else ""))
+            if not names:  # no header of any ledger in reach: most often too many title rows above it
+                return file_error("no_header_any", rows=MAX_TITLE_ROWS + 1, title_rows=MAX_TITLE_ROWS)
             return file_error("ambiguous_dataset" if found.ambiguous else "unknown_dataset",
-                              candidates="；".join(names) or "—")
+                              candidates="；".join(names))
         dataset = found.dataset
     ds = DATASETS[dataset]
     parsed.dataset = ds

@@ -246,3 +246,13 @@ def test_a_numbered_row_in_a_workbook_is_skipped_too():
                             ["联系电话：0906-6521234", None, None, None]]})[0]
     assert not parsed.errors and column(parsed, "trainee_id") == ["XY001"]
     assert [r for c, r in codes(parsed) if c == "w_skipped_row"] == [3, 4]
+
+
+# -------------------------------------------------------------------------------- 8. too many title rows
+
+def test_six_title_rows_say_where_the_header_must_be(con):
+    rows = [["2023年资金支出台账"], ["填报单位：县商务局"], ["单位：万元"], ["（第一季度）"], ["县财政局监制"], ["2023-07-01"],
+            ["凭证号", "支付日期", "预算科目", "金额"], ["PZ2023-401", "2023-04-01", "3.2", 2]]
+    (error,) = ingest.ingest_files(con, [("支出.xlsx", workbook({"支出": rows}))]).errors
+    # The header is in row 7: one row below the 5 title rows allowed. "最接近的是：—" told the clerk nothing.
+    assert error.code == "no_header_any" and "前 6 行" in error.message() and "—" not in error.message()
