@@ -112,6 +112,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "w_unknown_trainee": ("该学员不在培训签到记录中，不计入转化率", "trainee not in attendance records; not counted in the conversion rate"),
     "w_unknown_talent": ("达人编号不在电商达人名录中", "talent id not in the talents list"),
     "w_title_rows": ("表头在第 {header_row} 行，上方的标题行已跳过", "header found on row {header_row}; title rows above it skipped"),
+    "w_hidden_row": ("这一行在表格中被隐藏，仍按数据导入：如它已作废，请删除这一行后重新导入",
+                     "this row is hidden in the spreadsheet but was loaded as data: if it is void, delete the row and "
+                     "upload again"),
     "w_skipped_row": ("是{kind_zh}，已跳过", "is a {kind_en}; skipped"),
     "w_total_mismatch": ("合计行写的是 {stated}，上方各行相加为 {summed}，请核对",
                          "the totals row says {stated}, the rows above add up to {summed}: check them"),

@@ -368,6 +368,9 @@ def _rows_in_python(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Da
         add("error", "no_rows")
         return
     row_numbers = (at + first_row).tolist()
+    for row in sorted(set(row_numbers) & sheet.hidden_rows):
+        # A payment hidden rather than deleted (voided?) would be counted without anyone seeing it.
+        add("warning", "w_hidden_row", row)
     transposed = [cells[at] for cells in columns]
     no_header = [i for i in range(min(len(transposed), match.width))
                  if i not in match.texts]

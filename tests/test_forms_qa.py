@@ -256,3 +256,22 @@ def test_six_title_rows_say_where_the_header_must_be(con):
     (error,) = ingest.ingest_files(con, [("支出.xlsx", workbook({"支出": rows}))]).errors
     # The header is in row 7: one row below the 5 title rows allowed. "最接近的是：—" told the clerk nothing.
     assert error.code == "no_header_any" and "前 6 行" in error.message() and "—" not in error.message()
+
+
+def test_a_hidden_row_of_an_xlsx_is_loaded_with_a_warning():
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "支出"
+    for row in (["凭证号", "支付日期", "预算科目", "金额（万元）"], ["PZ2023-601", "2023-04-01", "3.2", 10],
+                ["PZ2023-602", "2023-04-02", "3.2", 5], ["PZ2023-603", "2023-04-03", "3.2", 2]):
+        ws.append(row)
+    ws.row_dimensions[3].hidden = True  # PZ2023-602, voided by hiding it
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    parsed = parse_upload("支出.xlsx", buffer.getvalue(), None, default_config(), KEY, TODAY)[0]
+    assert [(p.code, p.row) for p in parsed.problems] == [("w_hidden_row", 3)]
+    assert "隐藏" in parsed.problems[0].message() and "hidden" in parsed.problems[0].message("en")
