@@ -33,7 +33,18 @@ import pyarrow.csv as pacsv
 from . import forms, parsing, pii
 from .datasets import Column, Dataset
 from .problems import show_value
-from .rules import ARROW_TYPES, UNIT_FACTORS, Checks, cell_parser, complete, id_number_cell, masked_value, stored_table
+from .rules import (
+    ARROW_TYPES,
+    SCIENTIFIC_RE2,
+    Checks,
+    cell_parser,
+    complete,
+    id_number_cell,
+    masked_value,
+    parse_key_cell,
+    stored_table,
+    unit_factor,
+)
 
 # Above this many distinct values a column is worth its Arrow fast path; below it, Python parsing every distinct
 # value costs less than the regular expression over every row.
@@ -121,6 +132,7 @@ class _Plan:
         self.header = header
         self.pattern = pattern
         self.fast_value = fast_value  # (raw column, fast mask) -> values; where the mask is false anything goes
+        self.exclude: str | None = None  # raw values matching the pattern that must still go through Python
         self.virtual = False  # a column the title rows give (场次编号：PX2023-001), not one of the file's cells
 
     @property
@@ -163,13 +175,14 @@ def _contract_plan(i: int, col: Column, header: str, header_unit: str | None, ct
             return None, exc.args[0], parsing.is_empty(raw), masked_value(col, raw), False
 
     plan = _Plan(i, "contract", arrow_type, cell, col, header)
-    written_unit = header_unit if header_unit in ("元", "万元") else col.unit
-    factor = UNIT_FACTORS.get((written_unit, col.unit), 1)
+    _, factor = unit_factor(col, header_unit)
     if col.type == "text" and col.personal is None:
         # More than six characters of printable ASCII and CJK ideographs, no space at either end: parse_text (and
         # for a key, NFKC) returns it unchanged, and forms.cell_mark marks nothing.
         plan.pattern = f"^{_TEXT_FIRST}{_TEXT_INNER}{{5,}}{_TEXT_LAST}$"
         plan.fast_value = lambda raw, fast: raw
+        if cell_parser(col, None, ctx) is parse_key_cell:
+            plan.exclude = SCIENTIFIC_RE2  # 7.53123E+13 has that shape but is refused (rules.parse_key_cell)
     elif col.type == "number":
         plan.pattern = r"^[0-9]{1,9}(\.[0-9]{1,6})?$"
         to_double = _as_string_then(pa.float64())
@@ -233,7 +246,7 @@ def validate(parsed, sheet, match, ds: Dataset, ctx, add, header_text: dict[str,
         plans.append(_contract_plan(width + k, ds.column(key), header_text[key], match.units.get(key), ctx))
         plans[-1].virtual = True
 
-    d, skipped = _parse(raw, plans, ds)
+    d, skipped = _parse(raw, plans, ds, *forms.label_columns(match, ds))
 
     def cell(i: int, row: int):
         return raw[f"c{i}"][row - first_row].as_py()
@@ -265,7 +278,8 @@ def validate(parsed, sheet, match, ds: Dataset, ctx, add, header_text: dict[str,
     return True
 
 
-def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset) -> tuple[pa.Table, list[tuple[int, int]]]:
+def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset, labels: list[int] = (), keys: list[int] = (),
+           numbers: list[int] = ()) -> tuple[pa.Table, list[tuple[int, int]]]:
     """Table d: one row per data row of the file, with per column its value (v_<key>, or v<i> outside the
     contract) and e/x/s/w<i>: error code, empty, shown value, warning; and the rows that are not data but a
     totals row, footer or caption (metrics.forms), as (spreadsheet row, kind)."""
@@ -279,11 +293,11 @@ def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset) -> tuple[pa.Table, li
         x = d[f"x_{p.name}"]
         empty_row = x if empty_row is None else pc.and_(empty_row, x)
     drop, skipped = empty_row, []
-    if any(f"m_{p.name}" in d for p in cells):  # a cell reads 合计, 填表人, 一、禾木乡 ...
+    if numbers or any(f"m_{p.name}" in d for p in cells):  # a cell reads 合计, 填表人 ...; or only 序号 filled
         zeros = np.zeros(n, dtype=np.int8)
         kinds = forms.row_kinds(
             [np.asarray(d[f"m_{p.name}"]) if f"m_{p.name}" in d else zeros for p in cells],
-            [~np.asarray(d[f"x_{p.name}"], dtype=bool) for p in cells])
+            [~np.asarray(d[f"x_{p.name}"], dtype=bool) for p in cells], labels, keys, numbers)
         form_row = kinds != forms.DATA
         rows = np.asarray(d["_row"])
         skipped = [(int(rows[i]), int(kinds[i])) for i in np.flatnonzero(form_row)]
@@ -302,6 +316,8 @@ def _parse_column(raw: pa.ChunkedArray, p: _Plan, n: int) -> dict:
         pc.count_distinct(raw.slice(0, MANY_DISTINCT * 2)).as_py() > MANY_DISTINCT
     if many:
         fast = pc.fill_null(pc.match_substring_regex(raw, p.pattern), False)
+        if p.exclude is not None:
+            fast = pc.and_(fast, pc.invert(pc.fill_null(pc.match_substring_regex(raw, p.exclude), False)))
         fast_values = p.fast_value(raw, fast)
         if p.fast_value is _fast_date:  # keep only the dates that print back as written
             fast = pc.and_(fast, pc.fill_null(pc.equal(pc.strftime(fast_values, format="%Y-%m-%d"), raw), False))

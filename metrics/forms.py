@@ -22,22 +22,28 @@ import pyarrow.compute as pc
 
 from .datasets import Dataset
 
-DATA, TOTAL, FOOTER, CAPTION = 0, 1, 2, 3
-KIND_NAMES = {TOTAL: ("合计行", "totals row"), FOOTER: ("表尾", "footer"), CAPTION: ("分组标题", "section caption")}
+DATA, TOTAL, FOOTER, CAPTION, NUMBERED = 0, 1, 2, 3, 4
+KIND_NAMES = {TOTAL: ("合计行", "totals row"), FOOTER: ("表尾", "footer"), CAPTION: ("分组标题", "section caption"),
+              NUMBERED: ("只有序号的空行", "blank row with only its number")}
 
-_TOTAL = re.compile(r"^[(（]?(合计|小计|总计|累计|总合计|本页合计|本月合计|本年累计|本期合计)")
+# 合计, 小计 ..., also with what they total in front: 2023年合计, 全年总计, 以上合计, 全县合计, 本年累计. A cell
+# starting so marks a totals row only where a label stands (row_kinds): 「累计拨付第二期」 in a 说明 is data.
+_TOTAL = re.compile(r"^[(（]?(\d{4}年度?|全年|以上|全县|全乡|全镇|本页|本月|本年|本期|本季度?|总)?(合计|小计|总计|累计)")
 _COUNT_TOTAL = re.compile(r"^共(\d+)(人次|人|场次|场|条|笔|项|个|户|家|次|行)$")
 _FOOTER = re.compile(r"^(填表人|填报人|审核人|复核人|制表人|经办人|负责人|单位负责人|分管领导|填报日期|填表日期|制表日期"
+                     r"|报送日期|报送单位|联系人|联系电话|联系方式"
                      r"|填报单位|制表单位|(制表|审核|备注|说明|注|附注|填表说明)([:：]|$))")
 _CAPTION = re.compile(r"^(\d{4}年\S{0,15}|[一二三四五六七八九十]+[、.．]\S*|[（(][一二三四五六七八九十\d]+[)）]\S*"
                       r"|第[一二三四五六七八九十\d]+(季度|批|期|部分)\S*)$")
 # A cell that can carry a mark starts with one of these (after NFKC and trimming). metrics.columnar's fast text
 # patterns exclude them so that every marked cell goes through cell_mark.
-MARK_FIRST_CHARS = "合小总累共填审复制经负单分备说注附一二三四五六七八九十第（(本"
+MARK_FIRST_CHARS = "合小总累共填审复制经负单分备说注附一二三四五六七八九十第（(本全以联报"
 # ... or holds 年 (a caption such as 2023年度 or 2023年5月).
 MARK_INNER_CHARS = "年"
 
-_TITLE_UNIT = re.compile(r"(?:金额)?单位[:：]\s*(万元|元)")
+# `单位：元`, `金额单位：千元`, `单位：个、万元` (a list: the money unit among them is the amounts' unit).
+_TITLE_UNIT = re.compile(r"单位[:：]\s*([^\s:：;；]+)")
+_UNIT_LIST_SEP = re.compile(r"[、/,，]")
 _TITLE_PAIR = re.compile(r"^\s*([^:：]{1,12}?)\s*[:：]\s*(\S.*?)\s*$")
 
 
@@ -65,12 +71,17 @@ def count_total(raw) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def row_kinds(marks: list[np.ndarray], filled: list[np.ndarray]) -> np.ndarray:
-    """Per row DATA, TOTAL, FOOTER or CAPTION, from per column the cells' marks and whether they hold anything.
+def row_kinds(marks: list[np.ndarray], filled: list[np.ndarray], labels: list[int] = (),
+              keys: list[int] = (), numbers: list[int] = ()) -> np.ndarray:
+    """Per row DATA, TOTAL, FOOTER or CAPTION, from per column the cells' marks and whether they hold anything;
+    `labels` and `keys` are the positions of the label columns (序号, the key, month, township) and of the key.
 
-    A totals mark anywhere makes a totals row (合计 is often in the 序号 or the month column); a footer mark in the
-    row's first filled cell makes a footer, and so does a single-cell row anywhere below a footer (the notes go on
-    over several lines); a caption is a row whose only filled cell reads like one (`2023年`, `一、禾木乡`).
+    A totals mark makes a totals row where it stands in the row's first filled cell or in a label column (合计 is
+    often in the 序号 or the month column), and only when the row's key is empty or is the mark itself: a 说明 of
+    「累计拨付第二期」 beside a voucher number is data. A footer mark in the row's first filled cell makes a footer,
+    and so does a single-cell row anywhere below a footer (the notes go on over several lines); a caption is a row
+    whose only filled cell reads like one (`2023年`, `一、禾木乡`). A row with nothing but its 序号 (`numbers`: a
+    sign-in sheet numbered in advance) is NUMBERED.
     """
     n = len(marks[0]) if marks else 0
     kinds = np.zeros(n, dtype=np.int8)
@@ -86,10 +97,34 @@ def row_kinds(marks: list[np.ndarray], filled: list[np.ndarray]) -> np.ndarray:
     if footer.any():
         below = np.arange(n) > np.flatnonzero(footer)[0]
         footer |= below & (count == 1)
+    total_at = mark == TOTAL
+    labels = [i for i in labels if i < len(marks)]
+    keys = [i for i in keys if i < len(marks)]
+    total = first_mark == TOTAL
+    if labels:
+        total |= total_at[labels].any(axis=0)
+    if keys:
+        total &= ~(full[keys] & ~total_at[keys]).any(axis=0)
+    numbers = [i for i in numbers if i < len(marks)]
+    if numbers:
+        kinds[(count > 0) & (full[numbers].sum(axis=0) == count)] = NUMBERED
     kinds[caption] = CAPTION
     kinds[footer] = FOOTER
-    kinds[(mark == TOTAL).any(axis=0)] = TOTAL
+    kinds[total] = TOTAL
     return kinds
+
+
+_NUMBER_COLUMN = re.compile(r"^(序号|序|编号|no\.?|#)$", re.IGNORECASE)
+
+
+def label_columns(match, ds: Dataset) -> tuple[list[int], list[int], list[int]]:
+    """(label columns, key columns, 序号 columns) of a header match as positions: a totals mark stands in a label
+    column (序号, the key, the month or the township); the key is empty on a totals row (or holds the mark)."""
+    keys = [i for i, key in match.columns.items() if ds.column(key).is_key]
+    numbers = [i for i, name in match.extras.items()
+               if _NUMBER_COLUMN.match(re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(name))))]
+    labels = keys + numbers + [i for i, key in match.columns.items() if ds.column(key).type in ("month", "township")]
+    return sorted(set(labels)), keys, numbers
 
 
 def column_letter(index: int) -> str:
@@ -104,9 +139,11 @@ def column_letter(index: int) -> str:
 
 def report_skipped(skipped: list[tuple[int, int, str | None]], add) -> None:
     """A warning per row that is not data: (spreadsheet row, kind, its first filled cell as shown)."""
+    from .pii import scrub
+
     for row, kind, shown in skipped:
         zh, en = KIND_NAMES[kind]
-        add("warning", "w_skipped_row", row, None, shown, kind_zh=zh, kind_en=en)
+        add("warning", "w_skipped_row", row, None, scrub(shown), kind_zh=zh, kind_en=en)  # 联系电话：139…
 
 
 def check_totals(totals: list[tuple[int, dict]], d: pa.Table, ds: Dataset, header_text: dict[str, str], add) -> None:
@@ -141,13 +178,15 @@ def check_totals(totals: list[tuple[int, dict]], d: pa.Table, ds: Dataset, heade
 class Title:
     """What the rows above the header declare."""
 
-    unit: str | None = None  # 元 or 万元, from 单位：元
+    unit: str | None = None  # 元, 千元, 万元 or 亿元, from 单位：元 (or 单位：个、元)
     unit_cell: str | None = None
     units_conflict: list[str] = field(default_factory=list)  # two different units declared
     values: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # key -> (the cell, its value, row)
 
 
 def read_title(title_rows: list[list], key_of, present: set[str]) -> Title:
+    from .rules import money_unit
+
     """Units (`单位：万元`) and `名称：值` pairs naming a contract column the table lacks (`场次编号：PX2023-001`);
     key_of(name) is the contract column a header spelling names, or None."""
     title = Title()
@@ -157,10 +196,12 @@ def read_title(title_rows: list[list], key_of, present: set[str]) -> Title:
                 continue
             text = unicodedata.normalize("NFKC", cell)
             for m in _TITLE_UNIT.finditer(text):
-                if title.unit is None:
-                    title.unit, title.unit_cell = m.group(1), cell.strip()
-                elif m.group(1) != title.unit:
-                    title.units_conflict = [title.unit_cell, cell.strip()]
+                for unit in {u for part in _UNIT_LIST_SEP.split(m.group(1))
+                             if (u := money_unit(part.strip("。.()（）"))) is not None}:
+                    if title.unit is None:
+                        title.unit, title.unit_cell = unit, cell.strip()
+                    elif unit != title.unit:
+                        title.units_conflict = [title.unit_cell, cell.strip()]
             # A cell may hold several pairs: `场次编号：PX2023-001  培训主题：直播带货`.
             for part in re.split(r"\s{2,}|[;；]", cell.strip()):
                 m = _TITLE_PAIR.match(part)

@@ -15,6 +15,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unsupported_type": ("不支持的文件类型 {detail}，可上传的类型：.xlsx、.xlsm、.xlsb、.xls、.ods、.et、.csv",
                          "unsupported file type {detail}: upload .xlsx, .xlsm, .xlsb, .xls, .ods, .et or .csv"),
     "no_header": ("前 6 行中找不到{dataset}的表头，请检查是否用了模板", "no header of {dataset} in the first 6 rows: is this the template?"),
+    "no_header_any": ("前 {rows} 行中找不到任何台账的表头：表头必须在前 {rows} 行内（上方最多 {title_rows} 行标题），"
+                      "请删去多余的标题行后重新导入",
+                      "no ledger's header in the first {rows} rows: the header must be within the first {rows} rows "
+                      "(at most {title_rows} title rows above it); delete the extra title rows and upload again"),
     "unknown_dataset": ("无法根据表头识别数据集，请指定数据集。最接近的是：{candidates}",
                         "cannot tell the dataset from the headers; name it. Closest: {candidates}"),
     "ambiguous_dataset": ("表头同时符合多个数据集：{candidates}，请指定数据集",
@@ -61,8 +65,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
                             "give it a header or delete it"),
     "unit_conflict": ("表头单位「{header_unit}」与标题行「{title}」不一致：请改成同一单位后再导入",
                       "the header's unit '{header_unit}' contradicts the title row '{title}': make them agree"),
+    "unknown_unit": ("表头单位「{found}」不是金额单位：金额列只接受 {allowed}，请改写表头，如「金额（{unit}）」",
+                     "the header's unit '{found}' is not a money unit: amount columns take {allowed}; rewrite the "
+                     "header, e.g. '金额（{unit}）'"),
     "title_units_conflict": ("标题行写了两个不同的单位（「{a}」和「{b}」）：请只保留正确的一个",
                              "the title rows give two different units ('{a}' and '{b}'): keep the right one"),
+    "key_as_number": ("数字被存成了科学计数法，后几位已丢失：请把该列设为文本格式后重新录入",
+                      "the number was stored in scientific notation and its last digits are lost: format the column "
+                      "as text and type the numbers again"),
     "id_number_as_number": ("身份证号被存成了数字，后几位已丢失：请把该列设为文本格式后重新录入",
                             "the ID number was stored as a number and its last digits are lost: format the column "
                             "as text and type the numbers again"),
@@ -81,6 +91,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sheet_missing_columns": ("这个工作表看起来也是「{dataset}」，但缺少必填列 {missing}：请补上这些列，或把它移出本工作簿",
                               "this sheet looks like {dataset_en} too but lacks the required columns {missing}: add "
                               "them, or move the sheet out of the workbook"),
+    "sheet_lacks_columns": ("这个工作表看起来是「{dataset}」，但缺少必填列 {missing}：请补上这些列后重新导入；如它不是台账，"
+                            "请把它移出本工作簿",
+                            "this sheet looks like {dataset_en} but lacks the required columns {missing}: add them and "
+                            "upload again; if it is no ledger, move it out of the workbook"),
     "duplicate_key_sheet": ("与工作表「{other_sheet}」第 {other} 行重复（{key}）",
                             "duplicates row {other} of sheet '{other_sheet}' ({key})"),
     "save_as_xlsx": ("无法读取这个 WPS 表格（.et）：请在 WPS 中另存为 .xlsx 后再上传。可上传的类型：{accepted}",
@@ -98,6 +112,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "w_unknown_trainee": ("该学员不在培训签到记录中，不计入转化率", "trainee not in attendance records; not counted in the conversion rate"),
     "w_unknown_talent": ("达人编号不在电商达人名录中", "talent id not in the talents list"),
     "w_title_rows": ("表头在第 {header_row} 行，上方的标题行已跳过", "header found on row {header_row}; title rows above it skipped"),
+    "w_hidden_row": ("这一行在表格中被隐藏，仍按数据导入：如它已作废，请删除这一行后重新导入",
+                     "this row is hidden in the spreadsheet but was loaded as data: if it is void, delete the row and "
+                     "upload again"),
     "w_skipped_row": ("是{kind_zh}，已跳过", "is a {kind_en}; skipped"),
     "w_total_mismatch": ("合计行写的是 {stated}，上方各行相加为 {summed}，请核对",
                          "the totals row says {stated}, the rows above add up to {summed}: check them"),

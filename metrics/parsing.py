@@ -143,6 +143,8 @@ def parse_number(value, unit: str | None = None) -> float | None:
     number, suffix = float(m.group(1)), (m.group(2) or "").lower()
     if suffix == "%":
         raise ValueError("bad_number")
+    if unit in ("千元", "亿元") and suffix in ("万", "万元", "元"):
+        raise ValueError("bad_number")  # 5万 in a 千元 column: which unit is meant cannot be told
     if unit == "万元":
         if suffix == "元":
             number /= 10000  # 125000元 in a 万元 column

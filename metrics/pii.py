@@ -79,7 +79,12 @@ def screen(parsed, header_text: dict[str, str], extras: dict[int, str], add) -> 
     if table is None or not table.num_rows:
         return
     for col in ds.columns:
-        if col.personal is not None or col.sql_type != "VARCHAR" or col.key not in header_text:
+        if col.personal is not None or col.key not in header_text:
+            continue
+        if col.sql_type == "VARCHAR[]":
+            table = _screen_lists(table, col, header_text[col.key], add)
+            continue
+        if col.sql_type != "VARCHAR":
             continue
         values = table[col.stored_as]
         hits = _candidates(table, values)
@@ -108,6 +113,35 @@ def screen(parsed, header_text: dict[str, str], extras: dict[int, str], add) -> 
     parsed.table = table
     if extras:
         _screen_extras(parsed, add)
+
+
+def _screen_lists(table: pa.Table, col, header: str, add) -> pa.Table:
+    """A list column (活动的参与主体: 「渔业合作社（王五13912345678）」): each item masked as a text cell is."""
+    values = table[col.stored_as].combine_chunks()
+    flat = pc.list_flatten(values)
+    if not len(flat):
+        return table
+    many = np.flatnonzero(_digit_counts(flat) >= 11)
+    if not len(many):
+        return table
+    parents = pc.list_parent_indices(values).to_numpy()
+    rows = table["_source_row"].to_pylist()
+    lists = values.to_pylist()
+    changed = False
+    for at in many:
+        text = flat[int(at)].as_py()
+        kinds = find(text)
+        if not kinds:
+            continue
+        row = int(parents[at])
+        masked = mask(text)
+        lists[row] = [masked if item == text else item for item in lists[row]]
+        zh, en = _kind_words(kinds)
+        add("warning", "w_pii_masked", rows[row], header, masked, kind_zh=zh, kind_en=en)
+        changed = True
+    if not changed:
+        return table
+    return table.set_column(table.schema.get_field_index(col.stored_as), col.stored_as, pa.array(lists, values.type))
 
 
 def _digit_counts(values) -> np.ndarray:

@@ -34,6 +34,7 @@ class Sheet:
     name: str | None  # None for CSV
     rows: list[list]  # rows[i] is spreadsheet row i + 1
     text_only: bool = False  # every cell a str (CSV): lets validation take its vectorised paths
+    hidden_rows: frozenset[int] = frozenset()  # spreadsheet rows hidden in an .xlsx (calamine does not say)
 
     def head(self, n: int) -> list[list]:
         return self.rows[:n]
@@ -49,6 +50,7 @@ class CsvSheet:
 
     name = None
     text_only = True
+    hidden_rows: frozenset[int] = frozenset()
 
     def __init__(self, content: bytes, dialect, encoding: str | None, text: str | None = None,
                  start: str | None = None):
@@ -197,6 +199,48 @@ def _check_zip(content: bytes) -> None:
                           limit=f"{MAX_UNZIPPED_BYTES // 2**20} MB")
 
 
+_XML_SHEET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"')
+_XML_REL = re.compile(rb'<(?:\w+:)?Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"|'
+                      rb'<(?:\w+:)?Relationship\b[^>]*?\bTarget="([^"]*)"[^>]*?\bId="([^"]*)"')
+_XML_ROW = re.compile(rb'<(?:\w+:)?row\b([^>]*)>')
+
+
+def _hidden_rows(content: bytes) -> dict[str, frozenset[int]]:
+    """Per sheet name of an .xlsx, the rows hidden in it (a voided payment a clerk hid rather than deleted),
+    read from the sheet XML; {} for anything else or anything unexpected (then no row is known hidden)."""
+    import html
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            names = set(archive.namelist())
+            if "xl/workbook.xml" not in names or "xl/_rels/workbook.xml.rels" not in names:
+                return {}
+            rels = {}
+            for m in _XML_REL.finditer(archive.read("xl/_rels/workbook.xml.rels")):
+                rid, target = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+                target = target.decode().lstrip("/")
+                rels[rid] = target if target.startswith("xl/") else "xl/" + target
+            out = {}
+            for m in _XML_SHEET.finditer(archive.read("xl/workbook.xml")):
+                path = rels.get(m.group(2))
+                if path not in names:
+                    continue
+                xml = archive.read(path)
+                if b'hidden="1"' not in xml and b'hidden="true"' not in xml:
+                    continue
+                rows = set()
+                for row in _XML_ROW.finditer(xml):
+                    attrs = row.group(1)
+                    number = re.search(rb'\br="(\d+)"', attrs)
+                    if number and re.search(rb'\bhidden="(1|true)"', attrs):
+                        rows.add(int(number.group(1)))
+                if rows:
+                    out[html.unescape(m.group(1).decode())] = frozenset(rows)
+            return out
+    except (zipfile.BadZipFile, KeyError, ValueError, UnicodeDecodeError):
+        return {}
+
+
 def _read_excel(content: bytes) -> list[Sheet]:
     import python_calamine
 
@@ -205,11 +249,13 @@ def _read_excel(content: bytes) -> list[Sheet]:
         xlsx_guard.check(content)  # every cell's length and the text in all, before any cell is made
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
+        hidden = _hidden_rows(content) if content[:2] == b"PK" else {}
         sheets = []
         for index, name in enumerate(workbook.sheet_names):
             sheet = workbook.get_sheet_by_index(index)
             rows = sheet.to_python(skip_empty_area=False)
-            sheets.append(Sheet(name, rows if all(type(r) is list for r in rows) else [list(r) for r in rows]))
+            sheets.append(Sheet(name, rows if all(type(r) is list for r in rows) else [list(r) for r in rows],
+                                hidden_rows=hidden.get(name, frozenset())))
         return sheets
     except Exception as exc:  # calamine raises several error types for a broken file
         raise FileProblem("not_a_spreadsheet", detail=type(exc).__name__) from None

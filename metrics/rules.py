@@ -21,6 +21,9 @@ from .config import CountyConfig
 from .datasets import ONE_OF_REQUIRED, Column, Dataset
 from .problems import show_value
 
+# How a spreadsheet writes a long number it shows in scientific notation (7.53123E+13): its last digits are gone.
+_SCIENTIFIC = re.compile(r"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$")
+SCIENTIFIC_RE2 = r"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$"
 ARROW_TYPES = {
     "DATE": pa.date32(),
     "BIGINT": pa.int64(),
@@ -29,7 +32,10 @@ ARROW_TYPES = {
     "VARCHAR[]": pa.list_(pa.string()),
     "VARCHAR": pa.string(),
 }
-UNIT_FACTORS = {("元", "万元"): 1 / 10000, ("万元", "元"): 10000}
+# Money units a header or title may state, in 元. A money column (unit 元 or 万元) written in any of them is
+# converted to the column's unit; any other unit written on a money column is refused (metrics.validate._header).
+MONEY_UNITS = {"元": 1, "千元": 1000, "万元": 10000, "亿元": 100_000_000}
+_MONEY_SPELLINGS = {"万": "万元", "千": "千元", "亿": "亿元", "人民币元": "元", "人民币万元": "万元", "rmb": "元"}
 OUTLIER_FACTOR = 10
 OUTLIER_MIN_VALUES = 5
 # Columns that refer to another ledger's key (metrics.ingest.REFERENCES); keys and these are NFKC-folded alike.
@@ -49,6 +55,28 @@ class Context:
     today: dt.date
 
 
+def money_unit(text: str | None) -> str | None:
+    """元, 千元, 万元 or 亿元 as a header or title writes it (`万`, `人民币元` ...), or None for any other unit."""
+    if text is None:
+        return None
+    text = text.strip().lower()
+    text = _MONEY_SPELLINGS.get(text, text)
+    return text if text in MONEY_UNITS else None
+
+
+def is_money(col: Column) -> bool:
+    return col.unit in ("元", "万元")
+
+
+def unit_factor(col: Column, header_unit: str | None) -> tuple[str | None, float]:
+    """(the unit the cells are written in, the factor turning them into the column's unit). A money column
+    whose header names no money unit is read in its own unit (an unknown one is refused before parsing)."""
+    if not is_money(col):
+        return col.unit, 1
+    written = money_unit(header_unit) or col.unit
+    return written, MONEY_UNITS[written] / MONEY_UNITS[col.unit]
+
+
 def cell_parser(col: Column, header_unit: str | None, ctx: Context):
     """The function turning one raw cell of this column into its stored value (or raising ValueError(code))."""
     if col.type == "date":
@@ -56,8 +84,7 @@ def cell_parser(col: Column, header_unit: str | None, ctx: Context):
     if col.type == "month":
         return parsing.parse_month
     if col.type in ("number", "int"):
-        written_unit = header_unit if header_unit in ("元", "万元") else col.unit
-        factor = UNIT_FACTORS.get((written_unit, col.unit), 1)
+        written_unit, factor = unit_factor(col, header_unit)
         base = parsing.parse_int if col.type == "int" and factor == 1 else parsing.parse_number
 
         def parse_amount(value):
@@ -80,8 +107,17 @@ def cell_parser(col: Column, header_unit: str | None, ctx: Context):
     if col.personal == "phone":
         return lambda v: None if parsing.is_empty(v) else privacy.mask_phone(v)
     if col.is_key or col.key in REFERENCE_COLUMNS:
-        return parsing.parse_key
+        return parse_key_cell
     return parsing.parse_text
+
+
+def parse_key_cell(raw) -> str | None:
+    """A key or reference: refused when a spreadsheet has turned it into a number that lost digits, typed as
+    `7.53123E+13` or a number cell of 16 digits or more (a number cell keeps 15): storing what is left would
+    merge two waybills, or make one session two."""
+    if (isinstance(raw, float) and abs(raw) >= 1e15) or (isinstance(raw, str) and _SCIENTIFIC.match(raw.strip())):
+        raise ValueError("key_as_number")
+    return parsing.parse_key(raw)
 
 
 def error_params(col: Column, code: str, ctx: Context) -> dict:
@@ -102,7 +138,6 @@ def masked_value(col: Column, raw) -> str | None:
     return show_value(raw)
 
 
-_SCIENTIFIC = re.compile(r"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$")
 
 
 def id_number_cell(raw, hash_key: bytes) -> tuple[str | None, str | None, str | None]:

@@ -23,6 +23,7 @@ from .config import CountyConfig
 from .datasets import DATASETS, Column, Dataset
 from .problems import Problem, show_value
 from .reader import (
+    MAX_TITLE_ROWS,
     CsvSheet,
     FileProblem,
     HeaderMatch,
@@ -35,13 +36,16 @@ from .reader import (
 )
 from .rules import (
     ARROW_TYPES,
+    MONEY_UNITS,
     Checks,
     Context,
     cell_parser,
     complete,
     error_params,
     id_number_cell,
+    is_money,
     masked_value,
+    money_unit,
     stored_table,
 )
 
@@ -178,6 +182,16 @@ def _parse_workbook(file_name: str, sha256: str, sheets: list[Sheet], dataset: s
                                            params={"dataset": ds.zh, "dataset_en": ds.en, "missing": missing}))
             continue
         found = recognise([sheet])
+        lacking = [(c, m) for c in found.candidates[:1]
+                   if (m := match_header(sheet, DATASETS[c])) is not None and len(m.columns) >= 2]
+        if lacking:
+            # Several of a ledger's headers but not all its required ones (a 签到 sheet without 场次编号): skipping
+            # it would report success with the attendance left out.
+            name, match = lacking[0]
+            ds = DATASETS[name]
+            first.problems.append(Problem("error", "sheet_lacks_columns", file_name, sheet.name, params={
+                "dataset": ds.zh, "dataset_en": ds.en, "missing": _missing_names(ds, match)}))
+            continue
         closest = "、".join(DATASETS[c].zh for c in found.candidates) or "—"
         first.problems.append(Problem("warning", "w_sheet_skipped", file_name, sheet.name,
                                       params={"closest": closest}))
@@ -232,8 +246,10 @@ def _parse_sheets(parsed: ParsedFile, sheets: list, dataset: str | None, ctx: Co
                 _, match = _find_header(sheets, DATASETS[c])
                 lacks = _missing_names(DATASETS[c], match) if match is not None and not found.ambiguous else ""
                 names.append(f"{DATASETS[c].zh}（{c}）" + (f"：缺少 {lacks}" if lacks else ""))
+            if not names:  # no header of any ledger in reach: most often too many title rows above it
+                return file_error("no_header_any", rows=MAX_TITLE_ROWS + 1, title_rows=MAX_TITLE_ROWS)
             return file_error("ambiguous_dataset" if found.ambiguous else "unknown_dataset",
-                              candidates="；".join(names) or "—")
+                              candidates="；".join(names))
         dataset = found.dataset
     ds = DATASETS[dataset]
     parsed.dataset = ds
@@ -258,7 +274,6 @@ def _parse_sheets(parsed: ParsedFile, sheets: list, dataset: str | None, ctx: Co
         return parsed
     parsed.sheet_name = sheet.name
     _validate_rows(parsed, sheet, match, ds, ctx)
-    pii.screen(parsed, _header_text(sheet, match), match.extras, _adder(parsed))  # both paths' table: no raw IDs
     return parsed
 
 
@@ -286,17 +301,25 @@ def _header(sheet, match: HeaderMatch, ds: Dataset, add) -> dict[str, str]:
         add("error", "title_units_conflict", None, None, None, a=title.units_conflict[0], b=title.units_conflict[1])
     for key, unit in list(match.units.items()):
         col = ds.column(key)
-        if col.unit not in ("万元", "元"):
+        if not is_money(col):
             continue
-        if title.unit is not None and unit in ("万元", "元") and unit != title.unit:
+        if unit is not None and money_unit(unit) is None:
+            # 金额（美元）, 金额（万元/年）: read as the column's unit it would be silently wrong.
+            add("error", "unknown_unit", header_row, header_text[key], None, found=unit,
+                allowed="、".join(MONEY_UNITS), unit=col.unit)
+            continue
+        unit = money_unit(unit)
+        if title.unit is not None and unit is not None and unit != title.unit:
+            # The header states its unit explicitly: a title saying another is a contradiction, not an override.
             add("error", "unit_conflict", header_row, header_text[key], None, header_unit=unit,
                 title=title.unit_cell, title_unit=title.unit)
-        elif title.unit is not None and unit not in ("万元", "元"):
+            continue
+        if title.unit is not None and unit is None:
             match.units[key] = unit = title.unit
             add("warning", "w_title_unit", header_row, header_text[key], title=title.unit_cell, found=unit,
                 unit=col.unit)
             continue
-        if unit in ("万元", "元") and unit != col.unit:
+        if unit is not None and unit != col.unit:
             add("warning", "w_unit_converted", header_row, header_text[key], found=unit, unit=col.unit)
     for key, (cell, value, row) in match.constants.items():
         header_text[key] = cell
@@ -309,12 +332,6 @@ def _header_text(sheet, match: HeaderMatch) -> dict[str, str]:
     return {key: match.texts[i] for i, key in match.columns.items()}
 
 
-def _adder(parsed: ParsedFile):
-    def add(severity, code, row=None, column=None, value=None, /, **params):
-        parsed.problems.append(Problem(severity, code, parsed.file_name, parsed.sheet_name, row, column, value, params))
-    return add
-
-
 def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dataset, ctx: Context) -> None:
     file_name, sheet_name = parsed.file_name, sheet.name
     problems = parsed.problems
@@ -323,16 +340,22 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
         problems.append(Problem(severity, code, file_name, sheet_name, row, column, value, params))
 
     header_text = _header(sheet, match, ds, add)
-    if isinstance(sheet, CsvSheet) and ROW_BY_ROW_ONLY.get() is False:
-        if columnar.validate(parsed, sheet, match, ds, ctx, add, header_text):
-            return
+    if not (isinstance(sheet, CsvSheet) and ROW_BY_ROW_ONLY.get() is False
+            and columnar.validate(parsed, sheet, match, ds, ctx, add, header_text)):
+        _rows_in_python(parsed, sheet, match, ds, ctx, add, header_text)
+    # Every table either path makes, from a CSV, one sheet or each sheet of a workbook: no raw ID or phone number.
+    pii.screen(parsed, _header_text(sheet, match), match.extras, add)
+
+
+def _rows_in_python(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dataset, ctx: Context, add,
+                    header_text: dict[str, str]) -> None:
 
     # All columns at once, transposed in C (short rows padded with None); a row is data unless every cell in it is
     # empty, decided per distinct value of each column.
     body = sheet.rows[match.row_index + 1:]
     columns = [np.array(c, dtype=object) for c in itertools.zip_longest(*body)]
     has_data = _rows_with_data(columns, len(body))
-    kinds = _form_rows(columns, len(body))
+    kinds = _form_rows(columns, *forms.label_columns(match, ds))
     first_row = match.row_index + 2  # body[0] is spreadsheet row match.row_index + 2
     skipped = [] if kinds is None else [
         (int(i) + first_row, int(kinds[i]), show_value(next(c for c in body[i] if not parsing.is_empty(c))))
@@ -345,6 +368,9 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
         add("error", "no_rows")
         return
     row_numbers = (at + first_row).tolist()
+    for row in sorted(set(row_numbers) & sheet.hidden_rows):
+        # A payment hidden rather than deleted (voided?) would be counted without anyone seeing it.
+        add("warning", "w_hidden_row", row)
     transposed = [cells[at] for cells in columns]
     no_header = [i for i in range(min(len(transposed), match.width))
                  if i not in match.texts]
@@ -399,7 +425,8 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
     parsed.table = stored_table(table, ds, _extras_json(data, match, n_rows))
 
 
-def _form_rows(columns: list[np.ndarray], n: int) -> np.ndarray | None:
+def _form_rows(columns: list[np.ndarray], labels: list[int], keys: list[int],
+               numbers: list[int]) -> np.ndarray | None:
     """Per body row its kind (forms.DATA, TOTAL, FOOTER, CAPTION), or None when no cell marks any row (the usual
     case, decided from each column's distinct values)."""
     marks, filled = [], []
@@ -409,9 +436,9 @@ def _form_rows(columns: list[np.ndarray], n: int) -> np.ndarray | None:
         full = np.array([not parsing.is_empty(u) for u in uniques] + [False], dtype=bool)
         marks.append(mark[codes])
         filled.append(full[codes])
-    if not any(m.any() for m in marks):
+    if not numbers and not any(m.any() for m in marks):
         return None
-    return forms.row_kinds(marks, filled)
+    return forms.row_kinds(marks, filled, labels, keys, numbers)
 
 
 def _data_without_header(match: HeaderMatch, first_filled: list[tuple[int, int | None]], cell_at, add) -> None:

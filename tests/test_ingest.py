@@ -214,7 +214,8 @@ def test_agri_above_total(con):
 
 def test_unknown_headers_name_the_closest_datasets(con):
     (e,) = refused(con, "x.csv", "甲,乙,丙\n1,2,3\n")
-    assert e.code == "unknown_dataset"
+    assert e.code == "no_header_any"  # no ledger comes close: say where the header must be
+    assert "表头必须在前 6 行内" in e.message() and "first 6 rows" in e.message("en")
 
 
 def test_report_in_english(con):
