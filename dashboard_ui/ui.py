@@ -309,12 +309,22 @@ KEYS_SCRIPT = """<script>
     if (target) { target.click(); return true; }
     return false;
   };
+  // Enter in a date field applies the typed date. Streamlit 1.6x's field is three contenteditable segments (year,
+  // month, day) that apply on a press outside the field (a plain blur() does not), and their own key handling
+  // swallows Enter: so, in the capture phase, Enter presses outside on the page's main area, then blurs.
   doc.addEventListener('keydown', (ev) => {
     const t = ev.target;
-    if (ev.key === 'Enter' && t && t.tagName === 'INPUT' && t.closest('[data-testid="stDateInput"]')) {
-      t.blur();
-      return;
+    if (ev.key !== 'Enter' || !t || !t.closest || !t.closest('[data-testid="stDateInput"]')) return;
+    const outside = doc.querySelector('[data-testid="stMain"]') || doc.body;
+    const view = doc.defaultView;
+    for (const kind of ['pointerdown', 'mousedown', 'pointerup', 'mouseup', 'click']) {
+      const Kind = kind.startsWith('pointer') ? view.PointerEvent : view.MouseEvent;
+      outside.dispatchEvent(new Kind(kind, {bubbles: true, cancelable: true, view: view}));
     }
+    t.blur();
+  }, true);
+  doc.addEventListener('keydown', (ev) => {
+    const t = ev.target;
     if (t && (['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName) || t.isContentEditable)) return;
     if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
     let done = false;
