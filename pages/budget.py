@@ -79,9 +79,9 @@ stages, early = state.view("stage_acceptance", frame.version, frame.as_of)
 ui.table(stages.assign(stage=stages["stage_en" if en else "stage"])[
     ["stage", "payments", "paid_wan", "accepted_on", "early_wan"]].rename(columns={
         "stage": "拨付阶段" if not en else "Stage", "payments": "笔数" if not en else "Payments",
-        "paid_wan": "已支付（万元）" if not en else "Paid (万元)",
+        "paid_wan": "已支付（万元）" if not en else "Paid (10k yuan)",
         "accepted_on": "已验收（截至统计日）" if not en else "Accepted (by the as-of date)",
-        "early_wan": "验收前支付（万元）" if not en else "Paid before acceptance (万元)"}))
+        "early_wan": "验收前支付（万元）" if not en else "Paid before acceptance (10k yuan)"}))
 for row in early.itertuples():
     st.error((f"凭证 {row.voucher}：{row.stage} {row.amount:g} 万元于 {row.date} 支付，早于该阶段验收"
               f"（{row.needs_acceptance_on or '尚未验收'}）" if not en else

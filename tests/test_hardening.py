@@ -146,7 +146,8 @@ except SandboxError as exc:
 """)
     assert "ANSWERED" not in out
     assert "查询结果超过 50 MB 的上限" in out and "over the 50 MB limit" in out, out
-    assert peak < 400, f"the dashboard's process peaked at {peak} MB"
+    # ~160-430 MB with everything the process imports; a gigabyte that reached it would be over 1,000 MB
+    assert peak < 700, f"the dashboard's process peaked at {peak} MB"
 
 
 def children_of(pid: int) -> list[int]:

@@ -197,9 +197,11 @@ def test_region_page_shows_the_league_the_unreadable_and_a_drill(folder, tmp_pat
     at.selectbox(key="region_county").set_value("乙县").run()
     import json
 
-    bars = json.loads(at.get("plotly_chart")[-1].proto.spec)["data"][0]  # the chosen county's bullet chart
-    row = bars["y"].index("电商培训人次 · 进度正常")
-    assert bars["text"][row] == "3 人次 / ≥ 4 人次"  # B's own target, not the default 4,000
+    # the bar's label names the KPI, its status and value / target (B's own target, not the default 4,000)
+    # the bar's label names the KPI, its status and value / target: B's own target, not the default 4,000
+    labels = json.loads(at.get("plotly_chart")[-1].proto.spec)["layout"]["yaxis"]["ticktext"]
+    label = next(t for t in labels if t.startswith("电商培训人次"))
+    assert label == "电商培训人次<br><b>进度正常</b><br>3 人次 / ≥ 4 人次", label
 
 
 def test_the_score_cache_rereads_only_a_replaced_snapshot(folder, tmp_path, monkeypatch):
