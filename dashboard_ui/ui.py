@@ -16,9 +16,8 @@ import streamlit as st
 
 from metrics import charts
 from metrics.datasets import DATASETS
-from metrics.formatting import format_date, format_target, format_value
+from metrics.formatting import format_date, format_month, format_target, format_value
 from metrics.registry import AREAS, KPI_BY_ID
-from metrics.status import STATUSES
 
 from . import state
 from .texts import COLUMNS
@@ -37,7 +36,7 @@ def plain(text) -> str:
 
 
 def status_word(status: str) -> str:
-    return STATUSES[status][1 if state.lang() == "en" else 0]
+    return charts.word(status, state.lang())
 
 
 def badge(status: str, suffix: str = "") -> str:
@@ -277,7 +276,7 @@ def area_title(area: str) -> str:
 
 
 def month_label(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月" if state.lang() != "en" else day.strftime("%b %Y")
+    return format_month(day, state.lang())
 
 
 def localise_file_uploader() -> None:
