@@ -110,9 +110,16 @@ def history(kpi_id: str, as_of: dt.date, version: str) -> list[dict]:
         return scorecard_module.history(con, kpi_id, as_of)
 
 
+def view(function, version: str, *args):
+    """A function of metrics.views, passed itself (so a reader or a tool sees which page uses which view), called
+    with a fresh connection and cached by its arguments and the data version."""
+    if getattr(views, function.__name__, None) is not function:
+        raise ValueError(f"{function.__name__} is not a function of metrics.views")
+    return _view(function.__name__, version, *args)
+
+
 @st.cache_data(show_spinner=False, max_entries=1024)
-def view(name: str, version: str, *args):
-    """Any function of metrics.views, called with a fresh connection and cached by its arguments and the data version."""
+def _view(name: str, version: str, *args):
     with connection() as con:
         return getattr(views, name)(con, *args)
 

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from metrics import charts
+from metrics import charts, views
 from metrics.datasets import DATASETS
 from metrics.formatting import format_date, format_month, format_target, format_value
 from metrics.registry import AREAS, KPI_BY_ID
@@ -263,7 +263,7 @@ def detail_body(result, where: str = "page") -> None:
                 unsafe_allow_html=True)
     points = state.history(kpi_id, frame.as_of, frame.version)
     chart(history_chart(result, points), key=f"history_{where}_{kpi_id}")
-    rows, total = state.view("kpi_rows_shown", frame.version, kpi_id, frame.as_of)
+    rows, total = state.view(views.kpi_rows_shown, frame.version, kpi_id, frame.as_of)
     with st.expander(state.t("rows_behind", n=total)):
         if total > len(rows):
             st.caption(state.t("rows_shown_first", shown=len(rows), n=total))

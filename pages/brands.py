@@ -6,14 +6,14 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard_ui import state, ui
-from metrics import charts
+from metrics import charts, views
 
 frame = state.current()
 en = frame.lang == "en"
 ui.page_header(state.t("page_brands"))
 ui.kpi_cards(ui.area_results("brands"))
 
-brands = state.view("brands", frame.version, frame.as_of)
+brands = state.view(views.brands, frame.version, frame.as_of)
 st.subheader("品牌建设" if not en else "Brands")
 if brands.empty:
     st.info(state.t("no_data_yet"))
@@ -26,12 +26,12 @@ else:
     ui.table(brands, "brands")
 
 st.subheader("网红单品" if not en else "Hit products")
-products = state.view("products", frame.version, frame.as_of)
+products = state.view(views.products, frame.version, frame.as_of)
 if not products.empty:
     ui.table(products, "products")
 
 st.subheader("推介及其他活动" if not en else "Promotion and other events")
-events = state.view("events", frame.version, frame.as_of)
+events = state.view(views.events, frame.version, frame.as_of)
 if events.empty:
     st.info(state.t("no_data_yet"))
 else:

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard_ui import state, ui
-from metrics import charts
+from metrics import charts, views
 from metrics.budget import STAGE_EN, STAGES, budget_groups
 from metrics.formatting import format_wan
 
@@ -18,7 +18,7 @@ results = ui.area_results("budget")
 ui.kpi_cards(results, columns=2)
 cfg = state.config()
 
-lines = state.view("budget_lines", frame.version, frame.as_of)
+lines = state.view(views.budget_lines, frame.version, frame.as_of)
 spent_total = lines["spent_wan"].sum()
 budget_kpi = results[0]
 cols = st.columns(3)
@@ -57,7 +57,7 @@ groups = budget_groups(lines, cfg)
 ui.table(groups[["group_id", "group_zh" if not en else "group_en", "plan_wan", "spent_wan", "execution", "over_plan"]])
 
 st.subheader("累计支出与进度线" if not en else "Cumulative spending against pace")
-monthly = state.view("spending_by_month", frame.version, frame.as_of)
+monthly = state.view(views.spending_by_month, frame.version, frame.as_of)
 fig = go.Figure([go.Scatter(x=monthly["month_end"], y=monthly["spent_wan"], name="累计已支付" if not en else "spent", mode="lines+markers",
                             line=dict(color="#0072B2", width=3)),
                  go.Scatter(x=monthly["month_end"], y=monthly["pace_wan"], name=state.t("pace_marker"), mode="lines",
@@ -75,7 +75,7 @@ ui.chart(ui.layout(fig, "万元" if not en else "10k yuan", "预算细项" if no
          key="budget_stage")
 
 st.subheader("拨付阶段与验收" if not en else "Payment stages against acceptance")
-stages, early = state.view("stage_acceptance", frame.version, frame.as_of)
+stages, early = state.view(views.stage_acceptance, frame.version, frame.as_of)
 ui.table(stages.assign(stage=stages["stage_en" if en else "stage"])[
     ["stage", "payments", "paid_wan", "accepted_on", "early_wan"]].rename(columns={
         "stage": "拨付阶段" if not en else "Stage", "payments": "笔数" if not en else "Payments",

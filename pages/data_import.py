@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard_ui import digest_panel, state, ui
-from metrics import actions, ingest
+from metrics import actions, ingest, views
 from metrics.auth import ROLE_NAMES, ROLES, PermissionDenied, can, display_name, local_accounts
 from metrics.datasets import DATASETS
 from metrics.errors import DashboardError
@@ -234,14 +234,14 @@ with tabs[1]:
 
 # ----------------------------------------------------------------------------------------- data quality
 with tabs[2]:
-    quality = state.view("data_quality", frame.version, frame.as_of)
+    quality = state.view(views.data_quality, frame.version, frame.as_of)
     quality["dataset"] = quality["dataset"].map(lambda d: f"{dataset_name(d)}（{d}）")
     st.dataframe(ui.readable(quality).rename(columns={
         "dataset": L("数据集", "dataset"), "rows": L("行数", "rows"), "loads": L("有效导入次数", "active loads"),
         "last_load": L("最近导入编号", "last load"), "last_loaded_at": L("最近导入时间", "last loaded"),
         "latest_record": L("最新记录日期", "latest record"), "warnings": L("导入提醒", "warnings")}),
         hide_index=True, width="stretch")
-    missing = state.view("missing_retail_months", frame.version, frame.as_of)
+    missing = state.view(views.missing_retail_months, frame.version, frame.as_of)
     if missing:
         st.warning(L("网络零售额缺少以下月份：", "Online retail is missing these months: ") +
                    "、".join(ui.month_label(m) for m in missing))

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard_ui import state, ui
-from metrics import charts, explore
+from metrics import charts, explore, views
 from metrics.auth import can
 from metrics.datasets import DATASETS
 from metrics.errors import DashboardError
@@ -147,7 +147,7 @@ def group_value(value) -> str:
 
 # ----------------------------------------------------------------------------------------------- results
 try:
-    result = state.view("explore_run", frame.version, spec, frame.as_of)
+    result = state.view(views.explore_run, frame.version, spec, frame.as_of)
 except explore.ExploreError as exc:
     st.error(str(exc))
     st.stop()
@@ -199,7 +199,7 @@ right.download_button(L("下载 Excel", "Download XLSX"), explore.xlsx_bytes(ui.
                       file_name=f"{name}.xlsx", key="ex_xlsx")
 
 with st.expander(L("查看明细行", "The rows themselves")):
-    detail = state.view("explore_rows", frame.version, spec, frame.as_of)
+    detail = state.view(views.explore_rows, frame.version, spec, frame.as_of)
     ui.table(detail, dataset, height=360)
     st.download_button(L("下载明细 CSV", "Download rows as CSV"), explore.csv_bytes(ui.labelled(detail, dataset)),
                        file_name=f"{DATASETS[dataset].zh}_rows.csv", mime="text/csv", key="ex_rows_csv")

@@ -6,13 +6,14 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard_ui import state, ui
+from metrics import views
 
 frame = state.current()
 en = frame.lang == "en"
 ui.page_header(state.t("page_publicity"))
 ui.kpi_cards(ui.area_results("publicity"), columns=2)
 
-by_year = state.view("publicity_by_year", frame.version, frame.as_of)
+by_year = state.view(views.publicity_by_year, frame.version, frame.as_of)
 if by_year.empty:
     st.info(state.t("no_data_yet"))
 else:
@@ -28,7 +29,7 @@ else:
     ui.chart(ui.layout(fig, "年度" if not en else "year", "阅读量（次）" if not en else "reads", 300), key="reads")
 
 st.subheader("中央及自治区主流媒体报道" if not en else "Mainstream media reports")
-ui.table(state.view("media_reports", frame.version, frame.as_of), "publicity")
+ui.table(state.view(views.media_reports, frame.version, frame.as_of), "publicity")
 
 st.header(state.t("kpi_detail"))
 ui.kpi_detail(area="publicity")

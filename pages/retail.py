@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard_ui import state, ui
-from metrics import charts
+from metrics import charts, views
 from metrics.formatting import format_wan
 
 frame = state.current()
@@ -18,8 +18,8 @@ results = ui.area_results("retail")
 ui.kpi_cards(results, columns=2)
 cfg = state.config()
 
-monthly = state.view("retail_monthly", frame.version, frame.as_of)
-missing = state.view("missing_retail_months", frame.version, frame.as_of)
+monthly = state.view(views.retail_monthly, frame.version, frame.as_of)
+missing = state.view(views.missing_retail_months, frame.version, frame.as_of)
 if missing:
     months = "、".join(ui.month_label(m) for m in missing[:12])
     st.warning(f"缺少 {len(missing)} 个月的网络零售数据：{months}。缺月时增长率显示为暂无数据。" if not en else

@@ -7,7 +7,7 @@ import plotly.express as px
 
 from dashboard_ui import state, ui
 from dashboard_ui.texts import MILESTONE_STATES
-from metrics import charts
+from metrics import charts, views
 
 frame = state.current()
 en = frame.lang == "en"
@@ -16,7 +16,7 @@ cfg = state.config()
 
 phases = pd.DataFrame([{"task": p.en if en else p.zh, "start": p.start, "end": p.end, "kind": "阶段" if not en else "phase"}
                        for p in cfg.phases])
-milestones = state.view("milestones", frame.version, frame.as_of)
+milestones = state.view(views.milestones, frame.version, frame.as_of)
 state_names = {k: v[1 if en else 0] for k, v in MILESTONE_STATES.items()}
 rows = [phases.assign(state=("计划阶段" if not en else "plan phase"))]
 if not milestones.empty:

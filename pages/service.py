@@ -8,7 +8,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from dashboard_ui import state, ui
-from metrics import charts
+from metrics import charts, views
 
 frame = state.current()
 en = frame.lang == "en"
@@ -16,7 +16,7 @@ ui.page_header(state.t("page_service"))
 ui.kpi_cards(ui.area_results("service"))
 
 st.subheader("服务站点与自提点" if not en else "Stations and pickup points")
-stations = state.view("stations_by_township", frame.version, frame.township)
+stations = state.view(views.stations_by_township, frame.version, frame.township)
 if stations.empty:
     st.info(state.t("no_data_yet"))
 else:
@@ -28,7 +28,7 @@ else:
              key="stations")
 
 st.subheader("社区团购覆盖" if not en else "Group-buying coverage")
-coverage = state.view("coverage_by_township", frame.version, frame.as_of, frame.township)
+coverage = state.view(views.coverage_by_township, frame.version, frame.as_of, frame.township)
 if not coverage.empty:
     coverage["share"] = coverage["covered"] / coverage["places"] * 100
     # Horizontal: township names stay level and whole on a phone; "covered/places" beside each bar at full size.
@@ -46,17 +46,17 @@ if not coverage.empty:
                "Dashed line: the community target, 100%. Beside each bar: covered / all.")
 
 st.subheader("商贸企业数字化升级" if not en else "Digital upgrades by enterprise")
-upgrades = state.view("digital_upgrades", frame.version, frame.as_of)
+upgrades = state.view(views.digital_upgrades, frame.version, frame.as_of)
 if upgrades.empty:
     st.info(state.t("no_data_yet"))
 else:
     ui.table(upgrades)
 
 st.subheader("县级新媒体直播基地" if not en else "County livestream base")
-ui.table(state.view("assets", frame.version, frame.as_of), "assets")
+ui.table(state.view(views.assets, frame.version, frame.as_of), "assets")
 
 st.subheader("物流补贴" if not en else "Logistics subsidies")
-logistics = state.view("logistics_monthly", frame.version, frame.as_of)
+logistics = state.view(views.logistics_monthly, frame.version, frame.as_of)
 if logistics.empty:
     st.info(state.t("no_data_yet"))
 else:
@@ -70,7 +70,7 @@ else:
                              line=dict(color="#D55E00", width=3)), secondary_y=True)
     fig.update_yaxes(title_text="金额（元）" if not en else "amount (yuan)", secondary_y=True)
     ui.chart(ui.layout(fig, state.t("month"), "补贴单数（单）" if not en else "orders", dates=True), key="logistics")
-    by_enterprise = state.view("logistics_by", frame.version, frame.as_of, "enterprise")
+    by_enterprise = state.view(views.logistics_by, frame.version, frame.as_of, "enterprise")
     fig = go.Figure(go.Bar(x=by_enterprise["orders"], y=by_enterprise["category"].map(lambda n: charts.wrap(str(n), 20)),
                            orientation="h", marker_color="#0072B2"))
     ui.chart(ui.layout(fig, "补贴单数（单）" if not en else "orders", "企业" if not en else "enterprise",

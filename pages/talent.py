@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard_ui import state, ui
-from metrics import charts
+from metrics import charts, views
 from metrics.datasets import DATASETS
 from metrics.scorecard import follower_threshold
 
@@ -23,8 +23,8 @@ platforms = list(DATASETS["follower_snapshots"].column("platform").choices)
 platform = st.selectbox("平台" if not en else "Platform", ["*", *platforms], key=state.lang_key("talent_platform"),
                         format_func=lambda p: ("全部平台" if not en else "all platforms") if p == "*" else p)
 platform = None if platform == "*" else platform
-series = state.view("follower_series", frame.version, frame.as_of, platform)
-qualification = state.view("kpi_rows", frame.version, "streamers_10k", frame.as_of)  # the KPI's own rows
+series = state.view(views.follower_series, frame.version, frame.as_of, platform)
+qualification = state.view(views.kpi_rows, frame.version, "streamers_10k", frame.as_of)  # the KPI's own rows
 if series.empty:
     st.info(state.t("no_data_yet"))
 else:
@@ -59,7 +59,7 @@ if not qualification.empty:
     ui.table(shown, "talents", height=360)
 
 st.subheader("达人分布" if not en else "Talents by township and type")
-by = state.view("talents_by", frame.version, frame.as_of, frame.township)
+by = state.view(views.talents_by, frame.version, frame.as_of, frame.township)
 if not by.empty:
     fig = go.Figure([go.Bar(y=by[by["type"] == kind]["township"], x=by[by["type"] == kind]["talents"], name=kind,
                             orientation="h") for kind in by["type"].unique()])

@@ -8,7 +8,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from dashboard_ui import state, ui
-from metrics import charts
+from metrics import charts, views
 from metrics.formatting import format_value
 
 frame = state.current()
@@ -17,7 +17,7 @@ results = ui.area_results("training")
 ui.kpi_cards(results)
 
 en = frame.lang == "en"
-monthly = state.view("training_monthly", frame.version, frame.as_of, frame.township)
+monthly = state.view(views.training_monthly, frame.version, frame.as_of, frame.township)
 targets = {r.id: r for r in results}
 if monthly.empty:
     st.info(state.t("no_data_yet"))
@@ -44,7 +44,7 @@ else:
     tabs = st.tabs(["按主题" if not en else "By topic", "按乡镇" if not en else "By township", "按形式" if not en else "By mode"])
     for tab, dimension in zip(tabs, ["topic", "township", "mode"]):
         with tab:
-            data = state.view("sessions_by", frame.version, frame.as_of, dimension, frame.township)
+            data = state.view(views.sessions_by, frame.version, frame.as_of, dimension, frame.township)
             # Sessions run in tens and person-times in hundreds: each gets its own panel, the categories (long
             # township and topic names) once, on the left, where they can be read on a phone.
             names = data["category"].astype(str).map(lambda n: charts.wrap(n, 14))
@@ -59,7 +59,7 @@ else:
                      key=f"by_{dimension}")
 
 st.subheader("创业就业转化" if not en else "Conversions into jobs and start-ups")
-conversions = state.view("conversions_by_type", frame.version, frame.as_of)
+conversions = state.view(views.conversions_by_type, frame.version, frame.as_of)
 if conversions.empty:
     st.info(state.t("no_data_yet"))
 else:

@@ -184,3 +184,15 @@ def test_every_change_goes_through_actions():
                     and node.value.id == "ingest"):
                 offenders.append(f"{path.name}:{node.lineno} ingest.{node.attr}")
     assert offenders == []
+
+
+def test_pages_name_their_views_by_function():
+    """state.view takes the view function itself (views.kpi_rows), not its name, so a reader or a tool sees which
+    page uses which view."""
+    offenders = []
+    for path in [*PAGES_DIR.glob("*.py"), *(ROOT / "dashboard_ui").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "view" and node.args
+                    and isinstance(node.args[0], ast.Constant)):
+                offenders.append(f"{path.name}:{node.lineno} view({node.args[0].value!r})")
+    assert offenders == []
