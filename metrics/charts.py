@@ -215,17 +215,27 @@ def reference_text(ref, lang: str = "zh", scale: float = 100.0) -> str:
     return f"{ref.label(lang)}：{value}" if lang != "en" else f"{ref.label(lang)}: {value}"
 
 
+def _reference_legend(fig: go.Figure, ref, label: str) -> None:
+    """A reference's label as a legend entry (a dashed line sample), not an annotation: two references a point apart
+    (23.68 % and 22.81 %) or a reference beside the target line printed their labels over each other, and on a phone
+    ran out of the chart; the legend lays its entries out."""
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=label, legendgroup=f"reference:{ref.id}",
+                             line=dict(color=REFERENCE_COLOR, dash="dash", width=2), hoverinfo="skip",
+                             showlegend=True))
+
+
 def add_reference_lines(fig: go.Figure, references, lang: str = "zh", scale: float = 100.0) -> go.Figure:
-    """Each reference as a labelled dashed horizontal line at its value (x scale; 100 for percentages)."""
+    """Each reference as a dashed horizontal line at its value (x scale; 100 for percentages), labelled in the legend."""
     for ref in references:
         fig.add_hline(y=ref.value * scale, line_dash="dash", line_color=REFERENCE_COLOR, line_width=1.5,
-                      name=f"reference:{ref.id}", annotation_text=reference_text(ref, lang, scale),
-                      annotation_position="bottom left", annotation_font_color=REFERENCE_COLOR)
+                      name=f"reference:{ref.id}")
+        _reference_legend(fig, ref, reference_text(ref, lang, scale))
     return fig
 
 
 def add_reference_marks(fig: go.Figure, results, references, lang: str = "zh") -> go.Figure:
-    """On a bullet chart (bars are shares of target): a labelled dashed tick at each reference's share of target."""
+    """On a bullet chart (bars are shares of target): a dashed tick at each reference's share of target, labelled in
+    the legend."""
     rows = list(reversed(results))  # the bullet chart draws the first KPI at the bottom, as row 0
     for index, result in enumerate(rows):
         for ref in (r for r in references if r.kpi_id == result.id):
@@ -234,6 +244,5 @@ def add_reference_marks(fig: go.Figure, results, references, lang: str = "zh") -
             share = min(150.0, ref.value / result.target * 100)
             fig.add_shape(type="line", x0=share, x1=share, y0=index - 0.45, y1=index + 0.45, xref="x", yref="y",
                           line=dict(color=REFERENCE_COLOR, dash="dash", width=2), name=f"reference:{ref.id}")
-            fig.add_annotation(x=share, y=index + 0.45, text=reference_text(ref, lang), showarrow=False,
-                               yanchor="bottom", font=dict(color=REFERENCE_COLOR, size=11))
+            _reference_legend(fig, ref, reference_text(ref, lang))
     return fig

@@ -25,7 +25,7 @@ ui.page_header(state.t("page_acceptance"))
 st.caption(L(f"按实施方案“审核验收”要求，生成截至 {format_date(frame.as_of)} 的验收报告、绩效自评表和佐证材料包。"
              "阶段验收选该阶段的日期，整体验收选项目结束日期（左侧“统计日期”）。",
              f"The acceptance report, performance self-evaluation and evidence pack as of {frame.as_of}, as the plan's "
-             "acceptance clause (审核验收) asks. For a stage acceptance pick that stage's date, for the final one the project's end "
+             "acceptance section asks. For a stage acceptance pick that stage's date, for the final one the project's end "
              "(the as-of date on the left)."))
 
 try:

@@ -85,9 +85,8 @@ ui.table(stages.assign(stage=stages["stage_en" if en else "stage"])[
 for row in early.itertuples():
     st.error((f"凭证 {row.voucher}：{row.stage} {row.amount:g} 万元于 {row.date} 支付，早于该阶段验收"
               f"（{row.needs_acceptance_on or '尚未验收'}）" if not en else
-              f"Voucher {row.voucher}: {STAGE_EN[row.stage]} of {row.amount:g} 万元 paid on {row.date}, before the "
+              f"Voucher {row.voucher}: {STAGE_EN[row.stage]} of {row.amount:g} (10k yuan) paid on {row.date}, before the "
               f"stage's acceptance ({row.needs_acceptance_on or 'not yet accepted'})"), icon=":material/gpp_maybe:")
-st.caption("阶段拨付须在阶段审核验收后支付，尾款须在整体验收合格后支付（实施方案“资金拨付”）；验收日期在 county.toml 的 "
-           "[[acceptance.stages]] 中配置。" if not en else "Stage payments follow a stage acceptance and the final "
-           "payment the final acceptance (the plan's 资金拨付); acceptance dates are set in county.toml "
-           "[[acceptance.stages]].")
+st.caption("阶段拨付须在阶段审核验收后支付，尾款须在整体验收合格后支付（实施方案“资金拨付”）；验收日期在本县的配置文件中设置。"
+           if not en else "Stage payments follow a stage acceptance and the final payment the final acceptance (the "
+           "plan's section on disbursement); acceptance dates are set in the county's configuration file.")

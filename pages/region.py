@@ -53,8 +53,8 @@ if not view.readable:
         with st.spinner(L("正在生成……", "Writing…")):
             actions.write_region_demo(user, folder)
         st.rerun()
-    st.info(L("还没有可读的县级快照。把各县的备份文件（python -m metrics backup）放进上面的文件夹，"
-              "或运行 python -m metrics region 文件夹 --demo 生成七县演示数据。",
+    st.info(L("还没有可读的县级快照。把各县的数据库备份放进上面的文件夹（做法见使用说明“地区汇总”一节），"
+              "或由编辑生成七县演示数据。",
               "No readable county snapshot yet. Put each county's backup (python -m metrics backup) in the folder "
               "above, or run python -m metrics region DIR --demo for seven demo counties."))
     st.stop()

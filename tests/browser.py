@@ -42,8 +42,17 @@ def running_dashboard(db_path: Path, env: dict | None = None):
 
 
 @contextlib.contextmanager
-def dashboard_page(db_path: Path, width: int = 1400, height: int = 900, env: dict | None = None):
-    """A Chromium page on a dashboard of its own; yields (base URL, page)."""
+def dashboard_page(db_path: Path, width: int = 1400, height: int = 900, env: dict | None = None, browser=None):
+    """A Chromium page on a dashboard of its own; yields (base URL, page). `browser`: one already running (Playwright's
+    sync API allows one instance per thread, so a test module sharing a browser passes it here)."""
+    if browser is not None:
+        with running_dashboard(db_path, env) as url:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            try:
+                yield url, page
+            finally:
+                page.close()
+        return
     from playwright.sync_api import sync_playwright
 
     with running_dashboard(db_path, env) as url, sync_playwright() as p:

@@ -9,7 +9,8 @@ CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff01-\uff5e]")
 ENGLISH_WORD = re.compile(r"(?<![A-Za-z0-9_.@/-])[A-Za-z]{3,}(?![A-Za-z0-9_@/-])")
 # Words a Chinese county office writes in Latin letters itself, and the switch to English.
 LATIN_IN_CHINESE = {"KPI", "PDF", "PPTX", "CSV", "XLSX", "xlsx", "csv", "Excel", "SQL", "SELECT", "FROM", "GROUP",
-                    "English", "PageDown", "PageUp", "Esc", "LOGO", "Logo", "logo"}
+                    "English", "PageDown", "PageUp", "Esc", "LOGO", "Logo", "logo", "JPG", "PNG",
+                    "yyyy"}  # yyyy: Streamlit's own placeholder of an empty date field
 SWITCH = {"中文"}
 NOT_LEDGERS = {"loads", "meta", "user_roles", "evidence", "evidence_files"}  # the system's own tables
 

@@ -182,7 +182,7 @@ def test_the_briefing_charts_are_whole_and_truthful(site):
     assert found == [], "\n".join(found[:40])
 
 
-def test_a_clerk_uploads_an_xlsx_through_the_page(tmp_path):
+def test_a_clerk_uploads_an_xlsx_through_the_page(tmp_path, site):
     """Sign in with a local account, upload a real .xlsx on 数据导入, preview, commit, and see it in the history."""
 
     from metrics import store
@@ -197,7 +197,7 @@ def test_a_clerk_uploads_an_xlsx_through_the_page(tmp_path):
     ledger.write_bytes(xlsx_bytes([["布尔津县固定资产台账"], [], ["资产编号", "资产名称", "类型", "数量", "验收日期"],
                                    ["ZC900", "补充直播设备", "直播设备", 2, "2024-05-06"]]))
     db = tmp_path / "browser-import.duckdb"
-    with dashboard_page(db, 1400, 1000, {"KPI_SECRETS": str(secrets)}) as (url, page):
+    with dashboard_page(db, 1400, 1000, {"KPI_SECRETS": str(secrets)}, browser=site["browser"]) as (url, page):
         page.goto(url)
         wait_until_rendered(page)
         page.get_by_text("登录", exact=True).first.click()
@@ -223,11 +223,11 @@ def test_a_clerk_uploads_an_xlsx_through_the_page(tmp_path):
     con.close()
 
 
-def test_a_bookmarked_page_works_on_a_fresh_server(tmp_path):
+def test_a_bookmarked_page_works_on_a_fresh_server(tmp_path, site):
     """The first visit to a new server is a page's own URL with a view in it (a bookmark, a link in a chat)."""
     from .browser import dashboard_page, page_problems, wait_until_rendered
 
-    with dashboard_page(tmp_path / "fresh.duckdb") as (url, page):
+    with dashboard_page(tmp_path / "fresh.duckdb", browser=site["browser"]) as (url, page):
         page.goto(f"{url}/explore?ds=training_attendance&m=count&g=session_township")
         wait_until_rendered(page)
         page.wait_for_selector("text=培训乡镇", timeout=30000)  # the grouping read from the URL, as a chosen chip
