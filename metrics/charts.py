@@ -219,7 +219,7 @@ def _reference_legend(fig: go.Figure, ref, label: str) -> None:
     """A reference's label as a legend entry (a dashed line sample), not an annotation: two references a point apart
     (23.68 % and 22.81 %) or a reference beside the target line printed their labels over each other, and on a phone
     ran out of the chart; the legend lays its entries out."""
-    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=label, legendgroup=f"reference:{ref.id}",
+    fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=label, legendgroup=f"reference:{ref.id}",
                              line=dict(color=REFERENCE_COLOR, dash="dash", width=2), hoverinfo="skip",
                              showlegend=True))
 
