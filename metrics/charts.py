@@ -215,21 +215,25 @@ def reference_text(ref, lang: str = "zh", scale: float = 100.0) -> str:
     return f"{ref.label(lang)}：{value}" if lang != "en" else f"{ref.label(lang)}: {value}"
 
 
-def _reference_legend(fig: go.Figure, ref, label: str) -> None:
+def _reference_legend(fig: go.Figure, ref, label: str, x: list, y: list) -> None:
     """A reference's label as a legend entry (a dashed line sample), not an annotation: two references a point apart
     (23.68 % and 22.81 %) or a reference beside the target line printed their labels over each other, and on a phone
-    ran out of the chart; the legend lays its entries out."""
-    fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=label, legendgroup=f"reference:{ref.id}",
+    ran out of the chart; the legend lays its entries out. The entry's one point lies on the reference's own line and
+    at an x the chart already has (Plotly lists no entry for a trace without points, and a None point turns a date
+    axis into categories)."""
+    fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=label, legendgroup=f"reference:{ref.id}",
                              line=dict(color=REFERENCE_COLOR, dash="dash", width=2), hoverinfo="skip",
                              showlegend=True))
 
 
 def add_reference_lines(fig: go.Figure, references, lang: str = "zh", scale: float = 100.0) -> go.Figure:
     """Each reference as a dashed horizontal line at its value (x scale; 100 for percentages), labelled in the legend."""
+    first_x = next((trace.x[0] for trace in fig.data if trace.x is not None and len(trace.x)), None)
     for ref in references:
         fig.add_hline(y=ref.value * scale, line_dash="dash", line_color=REFERENCE_COLOR, line_width=1.5,
                       name=f"reference:{ref.id}")
-        _reference_legend(fig, ref, reference_text(ref, lang, scale))
+        at = ([first_x], [ref.value * scale]) if first_x is not None else ([], [])
+        _reference_legend(fig, ref, reference_text(ref, lang, scale), *at)
     return fig
 
 
@@ -244,5 +248,5 @@ def add_reference_marks(fig: go.Figure, results, references, lang: str = "zh") -
             share = min(150.0, ref.value / result.target * 100)
             fig.add_shape(type="line", x0=share, x1=share, y0=index - 0.45, y1=index + 0.45, xref="x", yref="y",
                           line=dict(color=REFERENCE_COLOR, dash="dash", width=2), name=f"reference:{ref.id}")
-            _reference_legend(fig, ref, reference_text(ref, lang))
+            _reference_legend(fig, ref, reference_text(ref, lang), [share], [index])
     return fig
