@@ -14,12 +14,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from metrics import i18n, store, views
 from metrics import scorecard as scorecard_module
-from metrics import store, views
 from metrics.config import default_config
 from metrics.demo import load_demo_if_empty
-
-from .texts import TEXTS
 
 
 @dataclass(frozen=True)
@@ -155,10 +153,9 @@ def L(zh: str, en: str) -> str:  # noqa: N802  (short on purpose: pages pass man
     return en if lang() == "en" else zh
 
 
-def t(key: str, **params) -> str:
-    zh, en = TEXTS.get(key, (key, key))
-    text = en if lang() == "en" else zh
-    return text.format(**params) if params else text
+def t(key: str, **values) -> str:
+    """The catalogue's text for `key` (metrics/locales) in the viewer's language."""
+    return i18n.t(key, lang(), **values)
 
 
 def current() -> Frame:

@@ -8,7 +8,7 @@ import unicodedata
 
 import xlsxwriter
 
-from .i18n import SEVERITY
+from .i18n import severity
 from .pii import scrub
 from .problems import Problem
 from .reader import MAX_TITLE_ROWS, FileProblem, read_file
@@ -30,7 +30,7 @@ def problem_workbook(file_name: str, content: bytes, problems: list[Problem], la
     columns = ["级别", "工作表", "行号", "列", "值", "原因"] if zh else ["severity", "sheet", "row", "column", "value", "reason"]
     listing.write_row(0, 0, columns, head)
     for i, p in enumerate(problems, start=1):
-        listing.write_row(i, 0, [SEVERITY[p.severity][0 if zh else 1], p.sheet or "", p.row if p.row else "",
+        listing.write_row(i, 0, [severity(p.severity, lang), p.sheet or "", p.row if p.row else "",
                                  p.column or "", p.value or "", p.message(lang)])
     listing.set_column(0, 2, 10)
     listing.set_column(3, 4, 18)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .i18n import SEVERITY, t
+from .i18n import severity, t
 
 MAX_VALUE_CHARS = 80
 
@@ -36,7 +36,7 @@ class Problem:
         """One line of the report, with headers in the chosen language."""
         zh = lang != "en"
         return {
-            ("级别" if zh else "severity"): SEVERITY[self.severity][0 if zh else 1],
+            ("级别" if zh else "severity"): severity(self.severity, lang),
             ("文件" if zh else "file"): Path(self.file).name,
             ("工作表" if zh else "sheet"): self.sheet or "",
             ("行号" if zh else "row"): self.row if self.row is not None else "",
@@ -56,7 +56,7 @@ class Problem:
             where.append(f"列「{self.column}」" if zh else f"column '{self.column}'")
         if self.value is not None:
             where.append(f"值「{self.value}」" if zh else f"value '{self.value}'")
-        label = SEVERITY[self.severity][0 if zh else 1]
+        label = severity(self.severity, lang)
         sep = "，" if zh else ", "
         head = sep.join(where)
         return f"[{label}] {head}{'：' if zh else ': '}{self.message(lang)}" if head else f"[{label}] {self.message(lang)}"

@@ -31,10 +31,22 @@ def chinese_left(english: str) -> list[str]:
 
 
 def catalogues() -> dict[str, dict[str, tuple[str, str]]]:
-    from dashboard_ui.texts import TEXTS
-    from metrics.i18n import MESSAGES
+    """Each key with its (中文, English) texts, from the one catalogue per language (metrics/locales)."""
+    from metrics.locales import CATALOGUES
 
-    return {"metrics.i18n.MESSAGES": MESSAGES, "dashboard_ui.texts.TEXTS": TEXTS}
+    zh, en = CATALOGUES["zh"], CATALOGUES["en"]
+    return {"metrics/locales": {key: (zh[key], en.get(key, "")) for key in zh}}
+
+
+def test_every_language_has_exactly_the_source_languages_keys():
+    """A key missing in English (or a stale key only English has) fails here: adding a language = one module with
+    every key."""
+    from metrics.locales import CATALOGUES, SOURCE_LANGUAGE
+
+    source = set(CATALOGUES[SOURCE_LANGUAGE])
+    for lang, catalogue in CATALOGUES.items():
+        assert sorted(source - set(catalogue)) == [], f"{lang}: keys with no text"
+        assert sorted(set(catalogue) - source) == [], f"{lang}: keys not in {SOURCE_LANGUAGE}"
 
 
 def test_every_catalogue_entry_has_both_languages_and_the_same_placeholders():
