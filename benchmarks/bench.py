@@ -54,7 +54,8 @@ def subsidy_xlsx(path: Path, rows: int) -> Path:
 
 def scaled_demo(scale: int, out: Path) -> Path:
     """The demo ledgers at `scale` times their size: keyed rows copied with their keys suffixed, as template
-    files (CSV) that load through the ordinary ingest path. The monthly retail series keeps its 48 months."""
+    files (CSV) that load through the ordinary ingest path. The monthly retail series keeps its 48 months and the
+    payments their one budget."""
     import csv
 
     from metrics.demo import demo_files
@@ -70,7 +71,9 @@ def scaled_demo(scale: int, out: Path) -> Path:
         keyed = [i for i, h in enumerate(header) if str(h).endswith(key_like) or str(h) in ("学员编号", "场次编号")]
         trainee = header.index("学员编号") if "学员编号" in header else None
         id_number = header.index("身份证号") if "身份证号" in header else None
-        copies = 1 if "online_retail" in path.name else scale
+        # The monthly retail series is one row per month; the payments stay one county's: a hundred copies of a
+        # 500-万元 budget's payments are refused by the load's over-budget check (issue 13), as they should be.
+        copies = 1 if "online_retail" in path.name or "expenditures" in path.name else scale
         with open(out / (path.stem + ".csv"), "w", encoding="utf-8", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(header)
@@ -488,6 +491,7 @@ def synthetic_region(directory: Path, counties: int, templates: int = 7) -> Path
                     "'1.1', 3 + i % 5 FROM range(?) t(i)", [10 + 3 * k])
         con.execute("INSERT INTO online_retail (month, total, agri) SELECT (DATE '2021-01-01' + to_months(i::INTEGER))::DATE, "
                     "1000 + i * ?, 300 + i * 3 FROM range(36) t(i)", [10 + 4 * k])
+        store.bump_data_version(con)  # rows written directly: the derived tables follow (metrics/derived.py)
         con.execute("CHECKPOINT")
         con.close()
         made.append(path)

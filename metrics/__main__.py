@@ -305,9 +305,13 @@ def cmd_digest(args) -> int:
 
 
 def cmd_region(args) -> int:
-    from .region import RegionError, default_cache_dir, read_region, region_text, write_demo
+    from .region import RegionError, default_cache_dir, demo_needs_writing, read_region, region_text, write_demo
 
     directory = Path(args.dir)
+    if args.demo_if_needed:  # scripts/start.sh: the demo counties on the first start, again after an upgrade
+        if not demo_needs_writing(directory):
+            return 0
+        args.demo = True
     if args.demo:
         for path in write_demo(directory):
             _print(str(path))
@@ -395,6 +399,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_parse_date, default=None, help="YYYY-MM-DD (default: each county's latest data)")
     p.add_argument("--kpi", action="append", default=None, help="only these KPIs' league tables (repeatable)")
     p.add_argument("--demo", action="store_true", help="first write seven Altay demo counties (演示数据) into DIR")
+    p.add_argument("--demo-if-needed", action="store_true",
+                   help="write them only when DIR is missing or holds only demo counties of an older version")
     p.add_argument("--no-cache", action="store_true",
                    help="score every snapshot again (default: unchanged snapshots come from $KPI_REGION_CACHE)")
     p.add_argument("--lang", choices=["zh", "en"], default=None, dest="sub_lang")

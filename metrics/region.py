@@ -525,6 +525,33 @@ DEMO_COUNTIES = (
 _KEEP_ALL = {"training_sessions", "milestones", "online_retail", "expenditures"}  # scaled or kept whole
 
 
+def demo_needs_writing(directory: Path | str) -> bool:
+    """True when the folder is missing, or holds only the demo counties and they were written by a dashboard of
+    another schema version (an upgrade: their snapshots would all be listed as unreadable). A folder holding any
+    other county's snapshot is the county's own and is never rewritten."""
+    directory = Path(directory)
+    if not directory.exists():
+        return True
+    snapshots = sorted(directory.glob("*.duckdb"))
+    demo_stems = {stem for stem, *_ in DEMO_COUNTIES}
+    if not snapshots or any(path.stem not in demo_stems for path in snapshots):
+        return False
+    for path in snapshots:
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+        except duckdb.Error:
+            return False
+        try:
+            row = store.one(con, "SELECT value FROM meta WHERE key = 'schema_version'")
+        except duckdb.Error:
+            return False
+        finally:
+            con.close()
+        if not row or row[0] != str(store.SCHEMA_VERSION):
+            return True
+    return False
+
+
 def write_demo(directory: Path | str) -> list[Path]:
     """Seven county snapshots and their configurations, made from the demo ledgers loaded once and then thinned
     and scaled per county (the loads stay marked as demo, so every view says 演示数据)."""
@@ -563,6 +590,7 @@ def write_demo(directory: Path | str) -> list[Path]:
                 # Later payments are the ones a slower county has not made yet.
                 con.execute("DELETE FROM expenditures WHERE voucher NOT IN (SELECT voucher FROM expenditures "
                             "ORDER BY date LIMIT (SELECT round(count(*) * ?) FROM expenditures))", [spending])
+                store.bump_data_version(con)  # the ledgers changed: so do the tables derived from them
                 con.execute("CHECKPOINT")
             finally:
                 con.close()

@@ -51,12 +51,13 @@ def _sum(table: str, column: str, date_col: str, where: str = "TRUE") -> str:
     return f"SELECT coalesce(sum({column}), 0) AS value FROM {table} WHERE {where} AND {date_col} <= $as_of"
 
 
-_ATTENDED = """SELECT a.trainee_id, s.date FROM training_attendance a JOIN training_sessions s USING (session_id)
-               WHERE s.date <= $as_of"""
+# The training KPIs read the derived tables (metrics/derived.py), rebuilt with every change of the ledgers: the join of
+# every attendance row to its session's date is done once per load instead of once per KPI, date and viewer.
+# A trainee is trained by as-of when their first session is on or before it.
+_TRAINEES = "SELECT trainee_id, first_session FROM derived_trainee_first_session WHERE first_session <= $as_of"
 
 _CONVERSION_RATE = f"""
-WITH attended AS ({_ATTENDED}),
-     trainees AS (SELECT trainee_id, min(date) AS first_session FROM attended GROUP BY trainee_id),
+WITH trainees AS ({_TRAINEES}),
      converted AS (SELECT DISTINCT c.trainee_id FROM conversions c JOIN trainees t USING (trainee_id)
                    WHERE c.date >= t.first_session AND c.date <= $as_of)
 SELECT (SELECT count(*) FROM converted) / nullif((SELECT count(*) FROM trainees), 0) AS value,
@@ -158,12 +159,12 @@ _MEDIA_ROWS = """SELECT date, channel, title, url FROM publicity
 KPIS: list[Kpi] = [
     Kpi("training_person_times", "电商培训人次", "Training person-times", "training", "count", "人次", "person-times",
         ("training_sessions", "training_attendance"),
-        "SELECT count(*) AS value FROM (" + _ATTENDED + ")",
+        "SELECT coalesce(sum(attendances), 0) AS value FROM derived_attendance_by_date WHERE date <= $as_of",
         "签到记录中场次日期不晚于统计日的行数；同一人参加多场计多次", "attendance rows whose session is on or before the date",
         rows_sql=_ATTENDANCE_ROWS),
     Kpi("training_people", "电商培训人数", "People trained", "training", "count", "人", "people",
         ("training_sessions", "training_attendance"),
-        "SELECT count(DISTINCT trainee_id) AS value FROM (" + _ATTENDED + ")",
+        "SELECT count(trainee_id) AS value FROM (" + _TRAINEES + ")",
         "上述签到记录中的不同学员数；同一人只计一次", "distinct trainees in those rows",
         rows_sql=_ATTENDANCE_ROWS),
     Kpi("training_conversion_rate", "培训创业就业转化率", "Training conversion rate", "training", "rate", "%", "%",

@@ -5,8 +5,9 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements.txt
 # The database and the demo before the server listens: the first visit then only reads (README, Performance).
 .venv/bin/python -m metrics demo --if-empty
-# The 地区汇总 page's seven demo counties (演示数据), on the first start only and only for the default folder.
-if [ -z "${KPI_REGION_DIR:-}" ] && [ ! -e data/region ]; then
-  .venv/bin/python -m metrics region data/region --demo >/dev/null
+# The 地区汇总 page's seven demo counties (演示数据): on the first start, and again after an upgrade changed the
+# database's structure (only while the default folder holds nothing but the demo counties).
+if [ -z "${KPI_REGION_DIR:-}" ]; then
+  .venv/bin/python -m metrics region data/region --demo-if-needed >/dev/null
 fi
 exec .venv/bin/python -m streamlit run dashboard.py "$@"

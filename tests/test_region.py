@@ -129,7 +129,7 @@ def test_unreadable_snapshots_are_listed_with_the_reason_and_the_rest_show(folde
     problems = {c.name: c.problem("zh") for c in view.unreadable}
     assert problems["缺县"] == "找不到快照文件 missing.duckdb"
     assert problems["坏县"].startswith("无法读取（文件损坏或不是 DuckDB 数据库）")
-    assert problems["旧县"].startswith("数据库结构版本为 0，本系统为 1")
+    assert problems["旧县"].startswith(f"数据库结构版本为 0，本系统为 {store.SCHEMA_VERSION}")
     assert {c.name: c.problem("en")[:22] for c in view.unreadable} == {
         "坏县": "unreadable (corrupt, o", "缺县": "snapshot file missing.", "旧县": "schema version 0, this"}
 
@@ -324,3 +324,17 @@ def test_every_county_is_ranked_as_of_one_shared_date(tmp_path):
     assert asked.warnings("zh") == ["甲县的数据只到 2023-03-05，早于排名截至日期 2023-06-30：此后的进度未计入，排名可能偏低"]
     assert "  ! 甲县's data ends on 2023-03-05, before 2023-06-30: its progress after that is not counted, so its " \
            "rank may be too low" in region.region_text(asked, "en").splitlines()
+
+
+def test_the_demo_counties_are_written_on_the_first_start_and_again_after_an_upgrade(tmp_path):
+    folder = tmp_path / "region"
+    assert region.demo_needs_writing(folder)  # first start: no folder
+    for stem in ("burqin", "altay"):  # demo counties of this version (empty databases are enough here)
+        store.connect(folder / f"{stem}.duckdb").close()
+    assert not region.demo_needs_writing(folder)
+    con = store.connect(folder / "altay.duckdb")  # as an earlier version wrote it
+    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    con.close()
+    assert region.demo_needs_writing(folder)
+    store.connect(folder / "our_county.duckdb").close()  # the county's own snapshot beside them: never rewritten
+    assert not region.demo_needs_writing(folder)

@@ -1,0 +1,169 @@
+"""The training KPIs read tables derived from the ledgers (metrics/derived.py), and every KPI's values at several
+dates are read in one LATERAL query (scorecard.values_at). Both are speed-ups (issue 17) that must never change a
+figure: here each is checked against the plain computation from the ledgers, date by date, including after an
+undo, a re-key, and on a database made before the derived tables existed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+
+from metrics import derived, ingest, maintenance, store
+from metrics.config import default_config
+from metrics.registry import KPI_BY_ID, KPIS
+from metrics.scorecard import compute_value, history, month_ends, query_params, values_at
+
+from .ledgers import csv_bytes
+
+D = dt.date
+
+# The training KPIs as the plan defines them, straight from the two ledgers: the oracle (what the registry said
+# before the derived tables).
+_ATTENDED = """SELECT a.trainee_id, s.date FROM training_attendance a JOIN training_sessions s USING (session_id)
+               WHERE s.date <= $as_of"""
+FROM_LEDGERS = {
+    "training_person_times": f"SELECT count(*) FROM ({_ATTENDED})",
+    "training_people": f"SELECT count(DISTINCT trainee_id) FROM ({_ATTENDED})",
+    "training_conversion_rate": f"""
+        WITH attended AS ({_ATTENDED}),
+             trainees AS (SELECT trainee_id, min(date) AS first_session FROM attended GROUP BY trainee_id),
+             converted AS (SELECT DISTINCT c.trainee_id FROM conversions c JOIN trainees t USING (trainee_id)
+                           WHERE c.date >= t.first_session AND c.date <= $as_of)
+        SELECT (SELECT count(*) FROM converted) / nullif((SELECT count(*) FROM trainees), 0)""",
+}
+
+
+def from_ledgers(con, kpi_id: str, as_of: dt.date) -> float | None:
+    value = store.one(con, FROM_LEDGERS[kpi_id], {"as_of": as_of})[0]
+    return None if value is None else float(value)
+
+
+def one_by_one(con, kpi, as_of: dt.date) -> float | None:
+    """The KPI's own query run for one date, the plain way."""
+    value = store.one(con, kpi.sql, query_params(kpi.sql, as_of, default_config()))[0]
+    return None if value is None else float(value)
+
+
+def random_training(seed: int) -> tuple[str, str, str]:
+    """Sessions over 2023-2024 (some after the as-of dates tested), trainees attending one to several sessions, and
+    conversions before, on and after a trainee's first session (only on/after it counts)."""
+    rng = random.Random(seed)
+    start = D(2022, 11, 1)
+    sessions = [(f"S{i}", start + dt.timedelta(days=rng.randrange(0, 760))) for i in range(25)]
+    lines = ["场次编号,培训日期,乡镇,培训主题,培训形式"] + [f"{sid},{day},禾木,直播带货,线下" for sid, day in sessions]
+    attendance = ["场次编号,学员编号"]
+    for t in range(60):
+        for sid, _ in rng.sample(sessions, rng.randint(1, 4)):
+            attendance.append(f"{sid},T{t}")
+    conversions = ["学员编号,转化日期,转化类型"]
+    for t in rng.sample(range(70), 30):  # T60-T69 never attended: they must not count
+        conversions.append(f"T{t},{start + dt.timedelta(days=rng.randrange(0, 760))},电商企业就业")
+    return "\n".join(lines) + "\n", "\n".join(attendance) + "\n", "\n".join(conversions) + "\n"
+
+
+def load(con, *texts):
+    result = ingest.ingest_files(con, [(f"f{i}.csv", csv_bytes(t)) for i, t in enumerate(texts)])
+    assert result.committed, [e.as_text() for e in result.errors]
+    return result
+
+
+DATES = month_ends(D(2022, 10, 1), D(2025, 1, 31)) + [D(2023, 3, 15), D(2024, 2, 29), D(2022, 1, 1)]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_training_kpis_from_the_derived_tables_equal_the_ledgers(con, seed):
+    load(con, *random_training(seed))
+    config = default_config()
+    for kpi_id in FROM_LEDGERS:
+        for day in DATES:
+            assert compute_value(con, KPI_BY_ID[kpi_id], day, config)[0] == from_ledgers(con, kpi_id, day), \
+                (kpi_id, day)
+
+
+def test_the_oracle_is_not_trivial(con):
+    # Hand-computed on a tiny ledger, so the comparison above compares real numbers: S1 (2023-03-01) A, B;
+    # S2 (2023-06-01) A, C. As of 2023-06-30: 4 attendances, 3 people (A, B, C). A converted on 2023-05-01 (after
+    # A's first session 03-01: counts), B on 2023-02-01 (before B's first session: does not) -> 1 / 3.
+    load(con, "场次编号,培训日期,乡镇,培训主题,培训形式\nS1,2023-03-01,禾木,直播带货,线下\nS2,2023-06-01,禾木,网店运营,线下\n",
+         "场次编号,学员编号\nS1,A\nS1,B\nS2,A\nS2,C\n",
+         "学员编号,转化日期,转化类型\nA,2023-05-01,电商企业就业\nB,2023-02-01,电商企业就业\n")
+    config = default_config()
+    day = D(2023, 6, 30)
+    assert compute_value(con, KPI_BY_ID["training_person_times"], day, config)[0] == 4 == from_ledgers(
+        con, "training_person_times", day)
+    assert compute_value(con, KPI_BY_ID["training_people"], day, config)[0] == 3
+    assert compute_value(con, KPI_BY_ID["training_conversion_rate"], day, config)[0] == pytest.approx(1 / 3)
+    # As of 2023-04-30 only S1: 2 attendances, 2 people, A's conversion (05-01) is later -> 0 / 2.
+    assert compute_value(con, KPI_BY_ID["training_conversion_rate"], D(2023, 4, 30), config)[0] == 0
+
+
+def test_every_kpi_at_many_dates_in_one_query_equals_its_query_date_by_date(demo_db):
+    con = store.connect(demo_db, read_only=True)
+    config = default_config()
+    try:
+        for kpi in KPIS:
+            together = values_at(con, kpi, DATES, config)
+            assert sorted(together) == sorted(set(DATES))
+            for day in DATES:
+                assert together[day][0] == one_by_one(con, kpi, day), (kpi.id, day)
+            assert [p["value"] for p in history(con, kpi.id, D(2024, 10, 31), config)] == [
+                one_by_one(con, kpi, day) for day in month_ends(config.start, D(2024, 10, 31))], kpi.id
+    finally:
+        con.close()
+
+
+def derived_rows(con) -> dict:
+    return {table: sorted(con.execute(f"SELECT * FROM {table}").fetchall(), key=str) for table in derived._TABLES}
+
+
+def rebuilt_rows(con) -> dict:
+    return {table: sorted(con.execute(select).fetchall(), key=str) for table, (_, select) in derived._TABLES.items()}
+
+
+def test_an_undo_keeps_the_derived_tables_in_step(con):
+    sessions, attendance, conversions = random_training(7)
+    load(con, sessions, attendance, conversions)
+    before = derived_rows(con)
+    assert before == rebuilt_rows(con) and before["derived_attendance_by_date"]
+    # A second attendance file adds rows; its undo must bring the derived tables back exactly.
+    extra = load(con, "场次编号,学员编号\nS0,NEW1\nS1,NEW2\nS1,NEW3\n")
+    assert derived_rows(con) == rebuilt_rows(con) != before
+    assert ingest.undo(con, extra.outcomes[0].load_id).ok
+    assert derived_rows(con) == before
+
+
+def test_a_key_rotation_rewrites_trainee_ids_and_the_derived_tables_follow(tmp_path, monkeypatch):
+    # Trainees known only by ID number get ids made from its hash ('H…'); rotating the key rewrites them.
+    monkeypatch.delenv("KPI_HASH_KEY")
+    key_file = tmp_path / "hash_key"
+    monkeypatch.setenv("KPI_HASH_KEY_FILE", str(key_file))
+    con = store.connect(tmp_path / "rotate.duckdb")
+    load(con, "场次编号,培训日期,乡镇,培训主题,培训形式\nS1,2023-03-01,禾木,直播带货,线下\n",
+         "场次编号,身份证号\nS1,110101199003070011\nS1,110101199003070054\n")
+    ids = {r[0] for r in con.execute("SELECT trainee_id FROM derived_trainee_first_session").fetchall()}
+    assert len(ids) == 2 and all(i.startswith("H") for i in ids)
+    assert maintenance.rotate_key(con, key_file) == 2
+    after = {r[0] for r in con.execute("SELECT trainee_id FROM derived_trainee_first_session").fetchall()}
+    assert derived_rows(con) == rebuilt_rows(con) and after != ids and len(after) == 2
+    con.close()
+
+
+def test_a_database_from_before_the_derived_tables_gets_them_on_opening(tmp_path):
+    path = tmp_path / "old.duckdb"
+    con = store.connect(path)
+    load(con, *random_training(4))
+    expected = derived_rows(con)
+    # As an earlier version left it: no derived tables, no derived_version.
+    for table in derived._TABLES:
+        con.execute(f"DROP TABLE {table}")
+    con.execute("DELETE FROM meta WHERE key = 'derived_version'")
+    con.close()
+    store._migrated.discard(str(path))  # a new process
+    con = store.connect(path)
+    try:
+        assert derived_rows(con) == expected
+    finally:
+        con.close()
