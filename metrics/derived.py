@@ -6,8 +6,9 @@ history (27 month ends) cost seconds. What they need changes only when the ledge
 per change instead (issue 17):
 
 - `derived_attendance_by_date`: attendance rows per session date (training person-times = their sum up to as-of);
-- `derived_trainee_first_session`: each trainee's first session date (people trained = trainees whose first
-  session is on or before as-of; the conversion rate's trainees and their start dates).
+- `derived_trainee_first_session`: each trainee's first session date and first conversion on or after it (people
+  trained = trainees whose first session is on or before as-of; the conversion rate = those whose first
+  conversion is on or before as-of, over them).
 
 `refresh` rebuilds both from scratch. `store.bump_data_version` calls it, so it runs inside the same transaction
 as every load, undo and re-key (the one place every change of the ledgers goes through): the derived tables can
@@ -20,25 +21,39 @@ from __future__ import annotations
 
 import duckdb
 
-# Bump when a derived table's definition changes: connecting read-write to a database made by an earlier version
-# rebuilds them (store._create_schema).
-DERIVED_VERSION = 1
+# Bump when a derived table's definition changes: connecting read-write to a database made by another version
+# rebuilds them (store._create_schema calls ensure).
+DERIVED_VERSION = 2
 
 _TABLES = {
     "derived_attendance_by_date": (
         "date DATE, attendances BIGINT",
         """SELECT s.date, count(*) FROM training_attendance a JOIN training_sessions s USING (session_id)
            GROUP BY s.date"""),
+    # A trainee converts (kpis.md) with a start-up or job dated on or after their first session: the first such date
+    # is kept, so "converted by as-of" is one comparison.
     "derived_trainee_first_session": (
-        "trainee_id VARCHAR, first_session DATE",
-        """SELECT a.trainee_id, min(s.date) FROM training_attendance a JOIN training_sessions s USING (session_id)
-           GROUP BY a.trainee_id"""),
+        "trainee_id VARCHAR, first_session DATE, first_conversion DATE",
+        """WITH firsts AS (SELECT a.trainee_id, min(s.date) AS first_session
+                           FROM training_attendance a JOIN training_sessions s USING (session_id)
+                           GROUP BY a.trainee_id)
+           SELECT f.trainee_id, f.first_session, min(c.date)
+           FROM firsts f LEFT JOIN conversions c ON c.trainee_id = f.trainee_id AND c.date >= f.first_session
+           GROUP BY f.trainee_id, f.first_session"""),
 }
 
 
-def create(con: duckdb.DuckDBPyConnection) -> None:
+def ensure(con: duckdb.DuckDBPyConnection) -> None:
+    """The derived tables exist and were built by this version's definitions (a database from before: built now)."""
+    row = con.execute("SELECT value FROM meta WHERE key = 'derived_version'").fetchall()
+    if row and row[0][0] == str(DERIVED_VERSION):
+        for table, (columns, _) in _TABLES.items():
+            con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+        return
     for table, (columns, _) in _TABLES.items():
-        con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.execute(f"CREATE TABLE {table} ({columns})")
+    refresh(con)
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> None:

@@ -163,14 +163,12 @@ def _fail(county: County, zh: str, en: str) -> County:
 def _check_schema(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
     """None when the attached snapshot is of this dashboard's schema version, else the reason (zh, en). A missing
     ledger table is found when the snapshot is scored (a catalog error), which costs nothing up front."""
-    try:
-        row = store.one(con, "SELECT value FROM county.meta WHERE key = 'schema_version'")
-    except duckdb.CatalogException:
+    version = store.structure_version(con, "county")
+    if version is None:
         return "不是本系统的数据库（没有 meta 表）", "not a database of this dashboard (no meta table)"
-    version = row[0] if row else None
-    if version != str(store.SCHEMA_VERSION):
-        return (f"数据库结构版本为 {version}，本系统为 {store.SCHEMA_VERSION}，请用同一版本的系统重新备份",
-                f"schema version {version}, this dashboard reads {store.SCHEMA_VERSION}: back it up again with the "
+    if version != store.STRUCTURE_VERSION:
+        return (f"数据库结构版本为 {version}，本系统为 {store.STRUCTURE_VERSION}，请用同一版本的系统重新备份",
+                f"schema version {version}, this dashboard reads {store.STRUCTURE_VERSION}: back it up again with the "
                 f"same version")
     return None
 
@@ -418,7 +416,7 @@ def _cache_key(county: County, as_of: dt.date | str | None, lang: str) -> str | 
 
         config += DEFAULT_CONFIG.read_bytes()
     parts = [str(county.snapshot.resolve()), str(stat.st_size), str(stat.st_mtime_ns), county.name,
-             hashlib.sha256(config).hexdigest(), str(as_of), lang, str(store.SCHEMA_VERSION), str(CACHE_VERSION),
+             hashlib.sha256(config).hexdigest(), str(as_of), lang, store.STRUCTURE_VERSION, str(CACHE_VERSION),
              _code_fingerprint()]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -542,12 +540,10 @@ def demo_needs_writing(directory: Path | str) -> bool:
         except duckdb.Error:
             return False
         try:
-            row = store.one(con, "SELECT value FROM meta WHERE key = 'schema_version'")
-        except duckdb.Error:
-            return False
+            version = store.structure_version(con)
         finally:
             con.close()
-        if not row or row[0] != str(store.SCHEMA_VERSION):
+        if version != store.STRUCTURE_VERSION:
             return True
     return False
 

@@ -54,14 +54,13 @@ def _sum(table: str, column: str, date_col: str, where: str = "TRUE") -> str:
 # The training KPIs read the derived tables (metrics/derived.py), rebuilt with every change of the ledgers: the join of
 # every attendance row to its session's date is done once per load instead of once per KPI, date and viewer.
 # A trainee is trained by as-of when their first session is on or before it.
-_TRAINEES = "SELECT trainee_id, first_session FROM derived_trainee_first_session WHERE first_session <= $as_of"
+_TRAINEES = "SELECT * FROM derived_trainee_first_session WHERE first_session <= $as_of"
 
+# A trainee converted by as-of when their first conversion on or after their first session is on or before it.
 _CONVERSION_RATE = f"""
-WITH trainees AS ({_TRAINEES}),
-     converted AS (SELECT DISTINCT c.trainee_id FROM conversions c JOIN trainees t USING (trainee_id)
-                   WHERE c.date >= t.first_session AND c.date <= $as_of)
-SELECT (SELECT count(*) FROM converted) / nullif((SELECT count(*) FROM trainees), 0) AS value,
-       (SELECT count(*) FROM converted) AS numerator, (SELECT count(*) FROM trainees) AS denominator"""
+SELECT count(*) FILTER (WHERE first_conversion <= $as_of) / nullif(count(*), 0) AS value,
+       count(*) FILTER (WHERE first_conversion <= $as_of) AS numerator, count(*) AS denominator
+FROM ({_TRAINEES})"""
 
 # The 12 months ending at the latest month <= as-of that has data (a month is dated by its first day).
 _RETAIL_WINDOW = """latest AS (SELECT max(month) AS m FROM online_retail WHERE month <= $as_of),

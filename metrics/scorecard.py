@@ -75,8 +75,8 @@ def query_params(sql: str, as_of: dt.date, config: CountyConfig | None = None) -
     return params
 
 
-def values_at(con: duckdb.DuckDBPyConnection, kpi: Kpi, dates: list[dt.date],
-              config: CountyConfig) -> dict[dt.date, tuple[float | None, dict]]:
+def values_at(con: duckdb.DuckDBPyConnection, kpi: Kpi, dates: list[dt.date], config: CountyConfig,
+              facts: LedgerFacts | None = None) -> dict[dt.date, tuple[float | None, dict]]:
     """The KPI's value (and the detail columns its query returns) at each as-of date, in one query.
 
     The KPI's own query runs once per date as a LATERAL subquery over the dates, its `$as_of` bound to each date:
@@ -99,7 +99,7 @@ def values_at(con: duckdb.DuckDBPyConnection, kpi: Kpi, dates: list[dt.date],
         names = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
         by_date = {day: dict(zip(names, rows[0])) for day in dates} if rows else {}
-    never_loaded = kpi.kind == "count" and not _has_rows(con, kpi)
+    never_loaded = kpi.kind == "count" and kpi.datasets[0] not in (facts or LedgerFacts.read(con)).loaded
     values = {}
     for day in dates:
         row = dict(by_date.get(day, {"value": None}))
@@ -114,28 +114,46 @@ def compute_value(con: duckdb.DuckDBPyConnection, kpi: Kpi, as_of: dt.date,
     return values_at(con, kpi, [as_of], config)[as_of]
 
 
-def _has_rows(con, kpi: Kpi) -> bool:
-    return bool(store.one(con, f"SELECT count(*) FROM {kpi.datasets[0]}")[0])
+@dataclass(frozen=True)
+class LedgerFacts:
+    """What every KPI of a scorecard asks of the ledgers besides its value, read for all of them at once: which
+    ledgers hold any row (a count with none is "no data", not 0) and each ledger's latest record on or before the
+    as-of date (the KPI's freshness). Two queries per scorecard instead of about forty."""
+    loaded: frozenset[str]
+    latest: dict[str, dt.date | None]
+
+    @classmethod
+    def read(cls, con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None) -> LedgerFacts:
+        loaded = " UNION ALL ".join(f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in DATASETS)
+        names = frozenset(row[0] for row in con.execute(loaded).fetchall())
+        latest = {}
+        if as_of is not None:
+            rows = con.execute(" UNION ALL ".join(_latest_sql(name) for name in DATASETS), {"as_of": as_of}).fetchall()
+            latest = dict(rows)
+        return cls(names, latest)
+
+
+def _latest_sql(dataset: str) -> str:
+    """The latest record date of a ledger on or before $as_of (one part of LedgerFacts' query)."""
+    if dataset == "training_attendance":  # attendance is dated by its session
+        return ("SELECT 'training_attendance', max(s.date)::DATE FROM training_attendance a "
+                "JOIN training_sessions s USING (session_id) WHERE s.date <= $as_of")
+    column = DATASETS[dataset].date_column
+    if column is None:  # undated: when its active data was loaded
+        return (f"SELECT '{dataset}', max(loaded_at)::DATE FROM loads "
+                f"WHERE dataset = '{dataset}' AND status = 'active' AND $as_of IS NOT NULL")
+    return f'SELECT \'{dataset}\', max("{column}")::DATE FROM "{dataset}" WHERE "{column}" <= $as_of'
 
 
 def latest_record(con, dataset: str, as_of: dt.date) -> dt.date | None:
-    if dataset == "training_attendance":  # attendance is dated by its session
-        row = store.one(con, "SELECT max(s.date) FROM training_attendance a JOIN training_sessions s USING (session_id) "
-                             "WHERE s.date <= ?", [as_of])
-        return row[0] if row else None
-    column = DATASETS[dataset].date_column
-    if column is None:
-        row = store.one(con, "SELECT max(loaded_at) FROM loads WHERE dataset = ? AND status = 'active'", [dataset])
-        return row[0].date() if row and row[0] else None
-    row = store.one(con, f'SELECT max("{column}") FROM "{dataset}" WHERE "{column}" <= ?', [as_of])
-    return row[0] if row else None
+    return store.one(con, _latest_sql(dataset), {"as_of": as_of})[1]
 
 
 def latest_data_date(con: duckdb.DuckDBPyConnection, today: dt.date | None = None) -> dt.date:
     """The default as-of date: the latest record date in any dated ledger, not after today."""
     today = today or dt.date.today()
-    dates = [latest_record(con, name, today) for name, ds in DATASETS.items() if ds.date_column]
-    dates = [d for d in dates if d]
+    latest = LedgerFacts.read(con, today).latest
+    dates = [latest[name] for name, ds in DATASETS.items() if ds.date_column and latest[name]]
     return max(dates) if dates else today
 
 
@@ -179,12 +197,13 @@ def trend_start(as_of: dt.date) -> dt.date:
 
 
 def evaluate(con, kpi: Kpi, as_of: dt.date, config: CountyConfig, lang: str = "zh",
-             with_forecast: bool = True) -> KpiResult:
+             with_forecast: bool = True, facts: LedgerFacts | None = None) -> KpiResult:
+    facts = facts or LedgerFacts.read(con, as_of)
     target = config.targets[kpi.id]
     deadline = target.deadline_for(as_of)
     start = dt.date(as_of.year, 1, 1) if target.deadline is None else config.start
     # The value and, for the forecast, the value TREND_DAYS earlier: one query.
-    at = values_at(con, kpi, [as_of, trend_start(as_of)] if with_forecast else [as_of], config)
+    at = values_at(con, kpi, [as_of, trend_start(as_of)] if with_forecast else [as_of], config, facts)
     value, detail = at[as_of]
     expected = rules.expected_value(kpi.kind, target.min, as_of, start, deadline)
     state = rules.status(kpi.kind, value, target.min, expected, as_of, deadline, config.status_threshold)
@@ -196,7 +215,7 @@ def evaluate(con, kpi: Kpi, as_of: dt.date, config: CountyConfig, lang: str = "z
         deadline=deadline, clause=target.clause, gap=gap_text(kpi, value, target.min, target.max, lang),
         forecast=forecast_at_deadline(con, kpi, value, as_of, deadline, config,
                                       at[trend_start(as_of)][0]) if with_forecast else None,
-        latest_record=latest_record(con, kpi.datasets[0], as_of), detail=detail,
+        latest_record=facts.latest[kpi.datasets[0]], detail=detail,
     )
 
 
@@ -205,7 +224,8 @@ def scorecard(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, conf
     config = config or default_config()
     check_targets(config)
     as_of = as_of or latest_data_date(con)
-    return [evaluate(con, kpi, as_of, config, lang, with_forecast) for kpi in KPIS]
+    facts = LedgerFacts.read(con, as_of)
+    return [evaluate(con, kpi, as_of, config, lang, with_forecast, facts) for kpi in KPIS]
 
 
 def month_ends(start: dt.date, end: dt.date) -> list[dt.date]:

@@ -21,6 +21,20 @@ from .errors import DashboardError
 
 DEFAULT_DB = PROJECT_ROOT / "data" / "kpi.duckdb"
 SCHEMA_VERSION = 2  # 2: the derived tables the training KPIs read (metrics/derived.py)
+# What a reader of another database file (a region's county snapshot) must match: the ledgers' schema and the
+# definitions of the derived tables the KPIs read.
+STRUCTURE_VERSION = f"{SCHEMA_VERSION}.{derived.DERIVED_VERSION}"
+
+
+def structure_version(con: duckdb.DuckDBPyConnection, database: str | None = None) -> str | None:
+    """The structure version of a database (`database`: an attached one's name); None when it has no meta table."""
+    meta = f"{database}.meta" if database else "meta"
+    try:
+        schema, built = con.execute(f"SELECT (SELECT value FROM {meta} WHERE key = 'schema_version'), "
+                                    f"(SELECT value FROM {meta} WHERE key = 'derived_version')").fetchall()[0]
+    except duckdb.CatalogException:
+        return None
+    return f"{schema}.{built or 0}"
 META_COLUMNS = (("_load_id", "BIGINT"), ("_source_row", "INTEGER"), ("_extra", "VARCHAR"))
 
 
@@ -90,10 +104,7 @@ def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
         [str(SCHEMA_VERSION)],
     )
     con.execute("INSERT INTO meta VALUES ('data_version', '0') ON CONFLICT (key) DO NOTHING")
-    derived.create(con)
-    built = one(con, "SELECT value FROM meta WHERE key = 'derived_version'")
-    if built is None or built[0] != str(derived.DERIVED_VERSION):  # a database from before: build them once
-        derived.refresh(con)
+    derived.ensure(con)
 
 
 _migrated: set[str] = set()  # database files whose schema this process has already created or migrated

@@ -20,7 +20,7 @@ import hashlib
 import duckdb
 import pytest
 
-from metrics import ingest, region, store
+from metrics import derived, ingest, region, store
 from metrics.__main__ import main
 from metrics.config import DEFAULT_CONFIG
 
@@ -129,9 +129,10 @@ def test_unreadable_snapshots_are_listed_with_the_reason_and_the_rest_show(folde
     problems = {c.name: c.problem("zh") for c in view.unreadable}
     assert problems["缺县"] == "找不到快照文件 missing.duckdb"
     assert problems["坏县"].startswith("无法读取（文件损坏或不是 DuckDB 数据库）")
-    assert problems["旧县"].startswith(f"数据库结构版本为 0，本系统为 {store.SCHEMA_VERSION}")
+    assert problems["旧县"] == (f"数据库结构版本为 0.{derived.DERIVED_VERSION}，本系统为 {store.STRUCTURE_VERSION}，"
+                               "请用同一版本的系统重新备份")
     assert {c.name: c.problem("en")[:22] for c in view.unreadable} == {
-        "坏县": "unreadable (corrupt, o", "缺县": "snapshot file missing.", "旧县": "schema version 0, this"}
+        "坏县": "unreadable (corrupt, o", "缺县": "snapshot file missing.", "旧县": f"schema version 0.{derived.DERIVED_VERSION}, this"[:22]}
 
 
 def test_region_command_prints_the_tables_and_the_unreadable(folder, capsys):
