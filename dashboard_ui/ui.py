@@ -49,8 +49,7 @@ def badge(status: str, suffix: str = "") -> str:
 def page_header(title: str) -> None:
     frame = state.current()
     st.title(title)
-    st.caption(f"{state.t('as_of')}：{format_date(frame.as_of, frame.lang)}" if frame.lang != "en"
-               else f"{state.t('as_of')}: {format_date(frame.as_of, frame.lang)}")
+    st.caption(state.t("ui_as_of_caption", t=state.t('as_of'), date=format_date(frame.as_of, frame.lang)))
 
 
 def layout(fig: go.Figure, x_title: str, y_title: str, height: int = 380, dates: bool = False) -> go.Figure:
