@@ -40,8 +40,8 @@ def draw(user) -> None:
             channels = digest.load_channels()
             problem = ""
         except digest.DigestConfigError as exc:
-            channels, problem = {}, "；".join(exc.problems)
-        names = "、".join(digest.channel_name(c, frame.lang) for c in channels) or state.t("digest_panel_none")
+            channels, problem = {}, state.t("problem_separator").join(exc.problems)
+        names = state.t("list_separator").join(digest.channel_name(c, frame.lang) for c in channels) or state.t("digest_panel_none")
         st.caption(state.t("digest_panel_configured_channels_channels_set", names=names))
         if problem:
             st.error(problem)
@@ -78,6 +78,6 @@ def _channel_form(user) -> None:
                     actions.configure_digest_channel(user, channel, settings)
                     st.success(state.t("digest_panel_saved_server_secrets_toml"))
                 except digest.DigestConfigError as exc:
-                    st.error("；".join(exc.problems))
+                    st.error(state.t("problem_separator").join(exc.problems))
                 except PermissionDenied as exc:
                     st.error(exc.message(state.lang()))

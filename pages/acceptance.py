@@ -26,7 +26,7 @@ st.caption(state.t("acceptance_page_intro", date=format_date(frame.as_of, frame.
 try:
     data = state.acceptance_preview(frame.as_of, frame.lang, frame.version)
 except ConfigError as exc:
-    st.error(state.t("acceptance_page_configuration_problems") + "；".join(exc.problems))
+    st.error(state.t("acceptance_page_configuration_problems") + state.t("problem_separator").join(exc.problems))
     st.stop()
 except PackTooLarge as exc:
     st.error(exc.message(frame.lang))
@@ -70,7 +70,7 @@ missing = [r for r in data.results if not data.evidence[r.id].files]
 if missing and len(missing) == len(data.results):
     st.warning(state.t("acceptance_page_evidence_attached_yet_attach"), icon=":material/attach_file:")
 elif missing:
-    st.warning(state.t("acceptance_page_indicators_have_evidence_attached", n=len(missing)) + (state.t("acceptance_page_list_separator")).join(r.name for r in missing), icon=":material/attach_file:")
+    st.warning(state.t("acceptance_page_indicators_have_evidence_attached", n=len(missing)) + state.t("list_separator").join(r.name for r in missing), icon=":material/attach_file:")
 if not data.early.empty:
     vouchers = ", ".join(map(str, data.early["voucher"]))
     st.error(state.t("acceptance_page_stage_final_payments_were", n=len(data.early), vouchers=vouchers), icon=":material/warning:")

@@ -9,7 +9,6 @@ from dashboard_ui import state, ui
 from metrics import charts, views
 
 frame = state.current()
-en = frame.lang == "en"
 ui.page_header(state.t("page_brands"))
 ui.kpi_cards(ui.area_results("brands"))
 
@@ -39,7 +38,8 @@ else:
     if not promo.empty:
         fig = go.Figure([go.Bar(y=promo["name"].astype(str).map(lambda n: charts.wrap(n, 20)), x=promo["deal_amount"],
                                 name=state.t("brands_deals"), marker_color="#0072B2", orientation="h",
-                                text=promo["participant_count"].map(lambda n: f"{n} 家主体" if not en else f"{n} " + ("entity" if n == 1 else "entities")),
+                                text=promo["participant_count"].map(
+                                    lambda n: state.t("brands_participant" if n == 1 else "brands_participants", n=n)),
                                 textposition="auto", insidetextanchor="start")])
         fig.update_yaxes(autorange="reversed")
         ui.chart(ui.layout(fig, state.t("brands_deals_10k_yuan"), state.t("brands_event"),

@@ -46,7 +46,7 @@ st.caption(state.t("budget_orange_over_plan"))
 
 table = lines[["line_id", "name_zh" if not en else "name_en", "plan_wan", "spent_wan",
                "execution", "expected_wan", "over_plan"]].copy()
-table["plan_wan"] = table["plan_wan"].map(lambda v: "（方案未列）" if v != v and not en else ("(blank in plan)" if v != v else f"{v:g}"))
+table["plan_wan"] = table["plan_wan"].map(lambda v: state.t("budget_blank_in_plan") if v != v else f"{v:g}")
 ui.table(table)
 
 st.subheader(state.t("budget_group"))

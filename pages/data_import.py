@@ -61,7 +61,7 @@ with tabs[0]:
     options = ["*", *DATASETS]
     auto = state.t("import_recognise_headers")
     chosen = st.selectbox(state.t("dataset"), options, key=state.lang_key("import_dataset"),
-                          format_func=lambda d: auto if d == "*" else f"{dataset_name(d)}（{d}）")
+                          format_func=lambda d: auto if d == "*" else state.t("dataset_choice", name=dataset_name(d), dataset=d))
     files = [(f.name, f.getvalue()) for f in uploads or []]
     batch_key = hashlib.sha256(b"".join(hashlib.sha256(c).digest() for _, c in files) + chosen.encode()).hexdigest()
     preview = st.session_state.get("import_preview")
@@ -104,7 +104,7 @@ with tabs[0]:
                     content = dict(files).get(outcome.file_name, b"")
                     st.download_button(state.t("import_download_excel_problem_cells"),
                                        problem_workbook(outcome.file_name, content, outcome.problems, frame.lang),
-                                       file_name=f"问题报告_{outcome.file_name.rsplit('.', 1)[0]}.xlsx",
+                                       file_name=state.t("import_problem_report_file", name=outcome.file_name.rsplit(".", 1)[0]),
                                        key=f"report_{outcome.file_name}")
         if not errors:
             if result.kpi_changes:
@@ -227,7 +227,7 @@ with tabs[1]:
 # ----------------------------------------------------------------------------------------- data quality
 with tabs[2]:
     quality = state.view(views.data_quality, frame.version, frame.as_of)
-    quality["dataset"] = quality["dataset"].map(lambda d: f"{dataset_name(d)}（{d}）")
+    quality["dataset"] = quality["dataset"].map(lambda d: state.t("dataset_choice", name=dataset_name(d), dataset=d))
     st.dataframe(ui.readable(quality).rename(columns={
         "dataset": state.t("import_dataset"), "rows": state.t("import_rows"), "loads": state.t("import_active_loads"),
         "last_load": state.t("import_last_load"), "last_loaded_at": state.t("import_last_loaded"),
@@ -236,16 +236,16 @@ with tabs[2]:
     missing = state.view(views.missing_retail_months, frame.version, frame.as_of)
     if missing:
         st.warning(state.t("import_online_retail_missing_these") +
-                   "、".join(ui.month_label(m) for m in missing))
+                   state.t("list_separator").join(ui.month_label(m) for m in missing))
     else:
         st.success(state.t("import_online_retail_has_every"))
 
 # -------------------------------------------------------------------------------------------- templates
 with tabs[3]:
     template = st.selectbox(state.t("dataset"), list(DATASETS), key=state.lang_key("template_dataset"),
-                            format_func=lambda d: f"{dataset_name(d)}（{d}）")
+                            format_func=lambda d: state.t("dataset_choice", name=dataset_name(d), dataset=d))
     st.download_button(state.t("import_download_template"), template_bytes(template),
-                       file_name=f"{DATASETS[template].zh}_{template}_模板.xlsx", key="template_download")
+                       file_name=state.t("import_template_file", name=dataset_name(template), dataset=template), key="template_download")
     st.caption(state.t("import_template_has_headers_one"))
 
 # ----------------------------------------------------------------------------------------- users, roles

@@ -28,6 +28,6 @@ for kpi in KPIS:
         state.t("deadline"): format_date(target.deadline, frame.lang) if target.deadline else (state.t("definitions_dec_31_each_year")),
         state.t("clause"): target.clause,
         state.t("definition"): kpi.description_en if en else kpi.description_zh,
-        state.t("source"): "、".join((DATASETS[d].en if en else DATASETS[d].zh) for d in kpi.datasets),
+        state.t("source"): state.t("list_separator").join((DATASETS[d].en if en else DATASETS[d].zh) for d in kpi.datasets),
     })
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=820)

@@ -151,8 +151,8 @@ except explore.ExploreError as exc:
     st.error(str(exc))
     st.stop()
 
-value_label = measure_names[measure] + (f"（{label(dataset, measure_col)}）" if measure_col and not en else
-                                        f" ({label(dataset, measure_col)})" if measure_col else "")
+value_label = (state.t("explore_measure_of", measure=measure_names[measure], column=label(dataset, measure_col))
+               if measure_col else measure_names[measure])
 shown = result.rename(columns={**{g: dim_label(dataset, g) for g in group}, "value": value_label})
 st.subheader(state.t("explore_result"))
 st.dataframe(ui._plain_dates(shown), hide_index=True, width="stretch", height=min(420, 40 + 35 * len(shown)))

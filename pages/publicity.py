@@ -9,7 +9,6 @@ from dashboard_ui import state, ui
 from metrics import views
 
 frame = state.current()
-en = frame.lang == "en"
 ui.page_header(state.t("page_publicity"))
 ui.kpi_cards(ui.area_results("publicity"), columns=2)
 

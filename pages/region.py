@@ -36,7 +36,7 @@ for county in view.unreadable:
     st.error(state.t("region_snapshot_problem", name=county.name, name2=county.snapshot.name, problem=county.problem(frame.lang)))
 for county in view.readable:
     if county.config_note:
-        st.info(f"{county.name}：{county.config_note}")
+        st.info(state.t("region_config_note", name=county.name, note=county.config_note))
 if not view.readable:
     from metrics import actions
     from metrics.auth import can

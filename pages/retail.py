@@ -12,7 +12,6 @@ from metrics import charts, views
 from metrics.formatting import format_wan
 
 frame = state.current()
-en = frame.lang == "en"
 ui.page_header(state.t("page_retail"))
 results = ui.area_results("retail")
 ui.kpi_cards(results, columns=2)
@@ -21,7 +20,7 @@ cfg = state.config()
 monthly = state.view(views.retail_monthly, frame.version, frame.as_of)
 missing = state.view(views.missing_retail_months, frame.version, frame.as_of)
 if missing:
-    months = "、".join(ui.month_label(m) for m in missing[:12])
+    months = state.t("list_separator").join(ui.month_label(m) for m in missing[:12])
     st.warning(state.t("retail_months_retail_data_missing", n=len(missing), months=months))
 if monthly.empty:
     st.info(state.t("no_data_yet"))

@@ -6,7 +6,6 @@ import pandas as pd
 import plotly.express as px
 
 from dashboard_ui import state, ui
-from dashboard_ui.texts import MILESTONE_STATES
 from metrics import charts, views
 
 frame = state.current()
@@ -17,7 +16,9 @@ cfg = state.config()
 phases = pd.DataFrame([{"task": p.en if en else p.zh, "start": p.start, "end": p.end, "kind": state.t("schedule_phase")}
                        for p in cfg.phases])
 milestones = state.view(views.milestones, frame.version, frame.as_of)
-state_names = {k: v[1 if en else 0] for k, v in MILESTONE_STATES.items()}
+state_names = {"done": state.t("milestone_done"), "done_late": state.t("milestone_done_late"),
+               "overdue": state.t("milestone_overdue"), "in_progress": state.t("milestone_in_progress"),
+               "not_started": state.t("milestone_not_started")}
 rows = [phases.assign(state=(state.t("schedule_plan_phase")))]
 if not milestones.empty:
     rows.append(pd.DataFrame({"task": (milestones["milestone_id"] + " " + milestones["task"]).map(lambda n: charts.wrap(n, 14)),

@@ -11,7 +11,8 @@ from dashboard_ui import state, ui
 from metrics import charts, views
 
 frame = state.current()
-en = frame.lang == "en"
+# The ledger's place types (its values, data) and the catalogue key naming each in the viewer's language.
+PLACE_KINDS = {"社区": "service_communities", "村": "service_villages"}
 ui.page_header(state.t("page_service"))
 ui.kpi_cards(ui.area_results("service"))
 
@@ -33,10 +34,10 @@ if not coverage.empty:
     coverage["share"] = coverage["covered"] / coverage["places"] * 100
     # Horizontal: township names stay level and whole on a phone; "covered/places" beside each bar at full size.
     fig = go.Figure([go.Bar(y=coverage[coverage["type"] == kind]["township"], x=coverage[coverage["type"] == kind]["share"],
-                            name=kind if not en else {"社区": "communities", "村": "villages"}[kind], orientation="h",
+                            name=state.t(PLACE_KINDS[kind]), orientation="h",
                             text=coverage[coverage["type"] == kind].apply(lambda r: f"{r['covered']}/{r['places']}", axis=1),
                             textposition="outside", cliponaxis=False, constraintext="none")
-                     for kind in ("社区", "村")])
+                     for kind in PLACE_KINDS])
     fig.add_vline(x=100, line_dash="dash", line_color="#444")
     fig.update_xaxes(range=[0, 130], tickvals=[0, 25, 50, 75, 100], ticksuffix="%")
     fig.update_yaxes(autorange="reversed")

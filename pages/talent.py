@@ -12,7 +12,6 @@ from metrics.datasets import DATASETS
 from metrics.scorecard import follower_threshold
 
 frame = state.current()
-en = frame.lang == "en"
 ui.page_header(state.t("page_talent"))
 results = ui.area_results("talent")
 ui.kpi_cards(results)

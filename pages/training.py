@@ -16,7 +16,6 @@ ui.page_header(state.t("page_training"))
 results = ui.area_results("training")
 ui.kpi_cards(results)
 
-en = frame.lang == "en"
 monthly = state.view(views.training_monthly, frame.version, frame.as_of, frame.township)
 targets = {r.id: r for r in results}
 if monthly.empty:
@@ -33,7 +32,7 @@ else:
                              mode="lines+markers", line=dict(color="#009E73", width=3)))
     if not frame.township:  # targets and pace are county-wide
         fig.add_trace(go.Scatter(x=[p["date"] for p in pace], y=[p["expected"] for p in pace], mode="lines",
-                                 name=state.t("pace_marker") + "（人次）" if not en else "person-times expected by pace",
+                                 name=state.t("training_pace_person_times"),
                                  line=dict(color="#555", dash="dot")))
         fig.add_hline(y=targets["training_person_times"].target, line_dash="dash", line_color="#0072B2",
                       annotation_text=(state.t("training_target")) + format_value("training_person_times", targets["training_person_times"].target, frame.lang))
