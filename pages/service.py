@@ -11,8 +11,8 @@ from dashboard_ui import state, ui
 from metrics import charts, views
 
 frame = state.current()
-# The ledger's place types (its values, data) and the catalogue key naming each in the viewer's language.
-PLACE_KINDS = {"社区": "service_communities", "村": "service_villages"}
+# The ledger's place types (its values: data) and their names in the viewer's language.
+PLACE_KINDS = {"社区": state.t("service_communities"), "村": state.t("service_villages")}
 ui.page_header(state.t("page_service"))
 ui.kpi_cards(ui.area_results("service"))
 
@@ -34,7 +34,7 @@ if not coverage.empty:
     coverage["share"] = coverage["covered"] / coverage["places"] * 100
     # Horizontal: township names stay level and whole on a phone; "covered/places" beside each bar at full size.
     fig = go.Figure([go.Bar(y=coverage[coverage["type"] == kind]["township"], x=coverage[coverage["type"] == kind]["share"],
-                            name=state.t(PLACE_KINDS[kind]), orientation="h",
+                            name=PLACE_KINDS[kind], orientation="h",
                             text=coverage[coverage["type"] == kind].apply(lambda r: f"{r['covered']}/{r['places']}", axis=1),
                             textposition="outside", cliponaxis=False, constraintext="none")
                      for kind in PLACE_KINDS])
