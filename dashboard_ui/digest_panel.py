@@ -24,12 +24,12 @@ def draw(user) -> None:
     frame = state.current()
     history = _history(frame.version)
     if history.empty:
-        st.caption(state.t("digest_panel_digest_sent_yet_command"))
+        st.caption(state.t("digest_panel_none_sent"))
     else:
         shown = history.assign(
             channel=history["channel"].map(lambda c: digest.channel_name(c, frame.lang) if isinstance(c, str) else "—"),
             ok=history["ok"].map(lambda ok: state.t("digest_panel_delivered") if ok is True
-                                 else state.t("digest_panel_failed_retried_next_run") if ok is False else "—"))
+                                 else state.t("digest_panel_failed") if ok is False else "—"))
         st.dataframe(shown.rename(columns={
             "digest_id": state.t("digest_panel_digest"), "created_at": state.t("digest_panel_composed"), "as_of": state.t("digest_panel_as_of"),
             "subject": state.t("digest_panel_subject"), "channel": state.t("digest_panel_channel_column"), "attempted_at": state.t("digest_panel_last_attempt"),
@@ -42,7 +42,7 @@ def draw(user) -> None:
         except digest.DigestConfigError as exc:
             channels, problem = {}, state.t("problem_separator").join(exc.problems)
         names = state.t("list_separator").join(digest.channel_name(c, frame.lang) for c in channels) or state.t("digest_panel_none")
-        st.caption(state.t("digest_panel_configured_channels_channels_set", names=names))
+        st.caption(state.t("digest_panel_channels_note", names=names))
         if problem:
             st.error(problem)
         _channel_form(user)
@@ -53,15 +53,15 @@ def _channel_form(user) -> None:
     from metrics import actions
     from metrics.auth import PermissionDenied
 
-    with st.expander(state.t("digest_panel_configure_channel_admins")):
+    with st.expander(state.t("digest_panel_configure")):
         channel = st.selectbox(state.t("digest_panel_channel"), digest.CHANNELS, key="digest_channel",
                                format_func=lambda c: digest.channel_name(c, state.lang()))
         with st.form("digest_channel_form", clear_on_submit=True):
             settings: dict = {}
             if channel in ("wecom", "dingtalk"):
-                settings["webhook"] = st.text_input("Webhook", type="password", key="digest_webhook")
+                settings["webhook"] = st.text_input(state.t("digest_panel_webhook"), type="password", key="digest_webhook")
             if channel == "dingtalk":
-                settings["secret"] = st.text_input(state.t("digest_panel_signing_secret_sec"), type="password",
+                settings["secret"] = st.text_input(state.t("digest_panel_signing_secret"), type="password",
                                                    key="digest_secret")
             if channel == "email":
                 settings["host"] = st.text_input(state.t("digest_panel_smtp_host"), key="digest_host")
@@ -71,12 +71,12 @@ def _channel_form(user) -> None:
                 settings["user"] = st.text_input(state.t("digest_panel_user"), key="digest_user")
                 settings["password"] = st.text_input(state.t("login_password"), type="password", key="digest_password")
                 settings["sender"] = st.text_input(state.t("digest_panel_sender"), key="digest_sender")
-                recipients = st.text_area(state.t("digest_panel_recipients_one_line"), key="digest_recipients")
+                recipients = st.text_area(state.t("digest_panel_recipients"), key="digest_recipients")
                 settings["recipients"] = [r.strip() for r in recipients.splitlines() if r.strip()]
             if st.form_submit_button(state.t("digest_panel_save")):
                 try:
                     actions.configure_digest_channel(user, channel, settings)
-                    st.success(state.t("digest_panel_saved_server_secrets_toml"))
+                    st.success(state.t("digest_panel_saved"))
                 except digest.DigestConfigError as exc:
                     st.error(state.t("problem_separator").join(exc.problems))
                 except PermissionDenied as exc:

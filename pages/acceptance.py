@@ -36,9 +36,9 @@ except PackTooLarge as exc:
 names = file_names(frame.as_of, frame.lang)
 with st.container(border=True):
     if not can(user, "acceptance"):
-        st.info(state.t("acceptance_page_viewers_see_preview_below"))
+        st.info(state.t("acceptance_page_viewer_note"))
     key = f"acceptance_files|{frame.as_of}|{frame.lang}|{frame.version}"
-    if st.button(state.t("acceptance_page_generate_acceptance_files"), type="primary", icon=":material/description:",
+    if st.button(state.t("acceptance_page_generate"), type="primary", icon=":material/description:",
                  disabled=not can(user, "acceptance")):
         bar = st.progress(0.0, text=state.t("acceptance_page_building"))
 
@@ -55,9 +55,9 @@ with st.container(border=True):
         mimes = {"report": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                  "self_eval": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                  "pack": "application/zip"}
-        labels = {"report": state.t("acceptance_page_download_report_word"),
-                  "self_eval": state.t("acceptance_page_download_self_evaluation_excel"),
-                  "pack": state.t("acceptance_page_download_evidence_pack_zip")}
+        labels = {"report": state.t("acceptance_page_download_report"),
+                  "self_eval": state.t("acceptance_page_download_self_evaluation"),
+                  "pack": state.t("acceptance_page_download_evidence_pack")}
         cols = st.columns(3)
         for col, kind in zip(cols, ("report", "self_eval", "pack")):
             col.download_button(labels[kind], files[names[kind]], file_name=names[kind], mime=mimes[kind],
@@ -65,15 +65,15 @@ with st.container(border=True):
 
 # ------------------------------------------------------------------------------------------- preview
 if data.demo:
-    st.warning(state.t("acceptance_page_demo_data_files_marked"))
+    st.warning(state.t("acceptance_page_demo_note"))
 missing = [r for r in data.results if not data.evidence[r.id].files]
 if missing and len(missing) == len(data.results):
-    st.warning(state.t("acceptance_page_evidence_attached_yet_attach"), icon=":material/attach_file:")
+    st.warning(state.t("acceptance_page_no_evidence_yet"), icon=":material/attach_file:")
 elif missing:
-    st.warning(state.t("acceptance_page_indicators_have_evidence_attached", n=len(missing)) + state.t("list_separator").join(r.name for r in missing), icon=":material/attach_file:")
+    st.warning(state.t("acceptance_page_missing_evidence", n=len(missing)) + state.t("list_separator").join(r.name for r in missing), icon=":material/attach_file:")
 if not data.early.empty:
     vouchers = ", ".join(map(str, data.early["voucher"]))
-    st.error(state.t("acceptance_page_stage_final_payments_were", n=len(data.early), vouchers=vouchers), icon=":material/warning:")
+    st.error(state.t("acceptance_page_paid_early", n=len(data.early), vouchers=vouchers), icon=":material/warning:")
 
 tabs = st.tabs([state.t("acceptance_page_results"), state.t("acceptance_page_self_evaluation"), state.t("acceptance_page_funds_stages"),
                 state.t("acceptance_page_evidence_index")])
@@ -95,7 +95,7 @@ with tabs[1]:
     st.dataframe(table, hide_index=True, width="stretch")
     total = round(sum(r.score for r in rows) + budget_row.score, 2)
     st.metric(state.t("acceptance_page_total_score"), f"{total:.2f}")
-    st.caption(state.t("acceptance_page_scoring_full_points_when"))
+    st.caption(state.t("acceptance_page_scoring_rule"))
 with tabs[2]:
     stages, early = stage_frames(data)
     ui.table(stages)

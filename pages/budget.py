@@ -22,18 +22,18 @@ lines = state.view(views.budget_lines, frame.version, frame.as_of)
 spent_total = lines["spent_wan"].sum()
 budget_kpi = results[0]
 cols = st.columns(3)
-cols[0].metric(state.t("budget_budget"), format_wan(cfg.budget_wan, frame.lang))
+cols[0].metric(state.t("budget_plan_total"), format_wan(cfg.budget_wan, frame.lang))
 cols[1].metric(state.t("budget_spent"), format_wan(spent_total, frame.lang))
-cols[2].metric(state.t("budget_expected_pace"),
+cols[2].metric(state.t("budget_expected_by_pace"),
                format_wan((budget_kpi.expected or 0) * cfg.budget_wan, frame.lang))
-st.caption(state.t("budget_numbering_plan_there_item"))
+st.caption(state.t("budget_numbering_note"))
 
 over = lines[lines["over_plan"]]
 for _, row in over.iterrows():
     st.error(state.t("budget_over_plan", line=row["line_id"], name=row["name_en" if en else "name_zh"],
                      spent=row["spent_wan"], over=row["spent_wan"] - row["plan_wan"]), icon=":material/warning:")
 
-st.subheader(state.t("budget_plan_spending_per_line"))
+st.subheader(state.t("budget_per_line"))
 # Horizontal bars: the plan's item names are long; the first line stays on top.
 # Whole names, wrapped (a cut "1.1 Service station ca" says nothing); the plan's line number leads each.
 names = (lines["line_id"] + " " + lines["name_en" if en else "name_zh"]).map(lambda n: charts.wrap(n, 20))[::-1]
@@ -49,11 +49,11 @@ table = lines[["line_id", "name_zh" if not en else "name_en", "plan_wan", "spent
 table["plan_wan"] = table["plan_wan"].map(lambda v: state.t("budget_blank_in_plan") if v != v else f"{v:g}")
 ui.table(table)
 
-st.subheader(state.t("budget_group"))
+st.subheader(state.t("budget_by_group"))
 groups = budget_groups(lines, cfg)
 ui.table(groups[["group_id", "group_zh" if not en else "group_en", "plan_wan", "spent_wan", "execution", "over_plan"]])
 
-st.subheader(state.t("budget_cumulative_spending_against_pace"))
+st.subheader(state.t("budget_cumulative_against_pace"))
 monthly = state.view(views.spending_by_month, frame.version, frame.as_of)
 fig = go.Figure([go.Scatter(x=monthly["month_end"], y=monthly["spent_wan"], name=state.t("budget_spent_cumulative_legend"), mode="lines+markers",
                             line=dict(color="#0072B2", width=3)),
@@ -62,7 +62,7 @@ fig = go.Figure([go.Scatter(x=monthly["month_end"], y=monthly["spent_wan"], name
 fig.add_hline(y=cfg.budget_wan, line_dash="dash", line_color="#222", annotation_text=format_wan(cfg.budget_wan, frame.lang))
 ui.chart(ui.layout(fig, state.t("month"), state.t("unit_wan_yuan"), dates=True), key="budget_pace")
 
-st.subheader(state.t("budget_disbursement_stage"))
+st.subheader(state.t("budget_by_stage"))
 stage_names = [*STAGES, "未注明"]
 # Plan lines are categories named as on the plan chart above (never numeric positions 1.1, 1.2 under ticks 2, 3).
 fig = go.Figure([go.Bar(y=names, x=ordered[f"stage_{s}"], name=s if not en else STAGE_EN[s], orientation="h")
@@ -71,16 +71,16 @@ fig.update_layout(barmode="stack")
 ui.chart(ui.layout(fig, state.t("unit_wan_yuan"), state.t("budget_budget_line"), charts.bar_height(names)),
          key="budget_stage")
 
-st.subheader(state.t("budget_payment_stages_against_acceptance"))
+st.subheader(state.t("budget_stages_against_acceptance"))
 stages, early = state.view(views.stage_acceptance, frame.version, frame.as_of)
 ui.table(stages.assign(stage=stages["stage_en" if en else "stage"])[
     ["stage", "payments", "paid_wan", "accepted_on", "early_wan"]].rename(columns={
         "stage": state.t("budget_stage"), "payments": state.t("budget_payments"),
-        "paid_wan": state.t("budget_paid_10k_yuan"),
-        "accepted_on": state.t("budget_accepted_date"),
-        "early_wan": state.t("budget_paid_before_acceptance_10k")}))
+        "paid_wan": state.t("budget_paid_wan"),
+        "accepted_on": state.t("budget_accepted_by_as_of"),
+        "early_wan": state.t("budget_paid_early_wan")}))
 for row in early.itertuples():
     st.error(state.t("budget_paid_before_acceptance", voucher=row.voucher,
                      stage=STAGE_EN[row.stage] if en else row.stage, amount=row.amount, date=row.date,
                      accepted=row.needs_acceptance_on or state.t("budget_not_yet_accepted")), icon=":material/gpp_maybe:")
-st.caption(state.t("budget_stage_payments_follow_stage"))
+st.caption(state.t("budget_disbursement_rule"))

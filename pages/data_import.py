@@ -54,12 +54,12 @@ with tabs[0]:
     for message in st.session_state.pop("import_flash", []):
         st.success(ui.plain(message))  # it names the uploaded files
     if not can(user, "load"):
-        st.info(state.t("import_viewers_can_look_but"))
-    uploads = st.file_uploader(state.t("import_ledger_files_xlsx_xls"),
+        st.info(state.t("import_viewer_note"))
+    uploads = st.file_uploader(state.t("import_choose_files"),
                                type=["xlsx", "xlsm", "xlsb", "xls", "ods", "et", "csv"], accept_multiple_files=True, key="uploads",
                                disabled=not can(user, "load"))
     options = ["*", *DATASETS]
-    auto = state.t("import_recognise_headers")
+    auto = state.t("import_auto_dataset")
     chosen = st.selectbox(state.t("dataset"), options, key=state.lang_key("import_dataset"),
                           format_func=lambda d: auto if d == "*" else state.t("dataset_choice", name=dataset_name(d), dataset=d))
     files = [(f.name, f.getvalue()) for f in uploads or []]
@@ -68,7 +68,7 @@ with tabs[0]:
     if preview and preview["key"] != batch_key:
         preview = st.session_state["import_preview"] = None
 
-    if files and st.button(state.t("import_check_preview"), key="check", type="primary"):
+    if files and st.button(state.t("import_check"), key="check", type="primary"):
         try:
             with st.status(state.t("import_checking_files", n=len(files)), expanded=False) as status:
                 with state.connection() as con:
@@ -83,12 +83,12 @@ with tabs[0]:
         result: ingest.BatchResult = preview["result"]
         errors = [p for p in result.problems if p.is_error]
         if errors:
-            st.error(state.t("import_errors_nothing_batch_will", n=len(errors)))
+            st.error(state.t("import_batch_refused", n=len(errors)))
         for outcome in result.outcomes:
             with st.container(border=True):
                 st.markdown(f"**{ui.plain(outcome.file_name)}** · {dataset_name(outcome.dataset)}")
                 if outcome.status == "refused":
-                    st.caption(state.t("import_has_errors_loaded"))
+                    st.caption(state.t("import_file_refused"))
                 elif outcome.status == "not_loaded":
                     st.caption(outcome.summary(frame.lang))
                 else:
@@ -97,18 +97,18 @@ with tabs[0]:
                     cols[1].metric(state.t("import_rows_replaced"), outcome.replaced)
                     cols[2].metric(state.t("import_rows_unchanged"), outcome.unchanged)
                     if outcome.removed:
-                        cols[3].metric(state.t("import_removed_file"), outcome.removed)
+                        cols[3].metric(state.t("import_rows_removed"), outcome.removed)
                 if outcome.problems:
                     st.dataframe(pd.DataFrame([p.as_row(frame.lang) for p in outcome.problems]), hide_index=True,
                                  width="stretch", height=min(400, 40 + 35 * len(outcome.problems)))
                     content = dict(files).get(outcome.file_name, b"")
-                    st.download_button(state.t("import_download_excel_problem_cells"),
+                    st.download_button(state.t("import_download_problem_workbook"),
                                        problem_workbook(outcome.file_name, content, outcome.problems, frame.lang),
                                        file_name=state.t("import_problem_report_file", name=outcome.file_name.rsplit(".", 1)[0]),
                                        key=f"report_{outcome.file_name}")
         if not errors:
             if result.kpi_changes:
-                st.subheader(state.t("import_how_kpis_would_move", date=format_date(frame.as_of, frame.lang)))
+                st.subheader(state.t("import_kpi_changes", date=format_date(frame.as_of, frame.lang)))
                 st.dataframe(pd.DataFrame([{
                     state.t("kpi"): KPI_BY_ID[c.kpi_id].en if en else KPI_BY_ID[c.kpi_id].zh,
                     state.t("import_before"): format_value(c.kpi_id, c.before, frame.lang),
@@ -117,12 +117,12 @@ with tabs[0]:
                 } for c in result.kpi_changes]), hide_index=True, width="stretch")
             nothing_new = all(o.status == "unchanged" for o in result.outcomes)
             if nothing_new:
-                st.info(state.t("import_these_files_match_stored"))
+                st.info(state.t("import_nothing_new"))
             # A corrected ledger re-uploaded whole: the stored rows it no longer holds are listed in its warnings;
             # the clerk may make the file the whole ledger (undoable like any load).
             stale = any(p.code == "w_stored_not_in_file" for p in result.problems) or any(
                 o.removed for o in result.outcomes)
-            replace = stale and st.checkbox(state.t("import_file_whole_ledger_remove"), key="import_replace")
+            replace = stale and st.checkbox(state.t("import_replace_whole_ledger"), key="import_replace")
             if replace != preview.get("replace", False):  # preview again, so the KPI table shows the removal
                 with state.connection() as con:
                     result = actions.load_files(con, user, files, None if chosen == "*" else chosen, dry_run=True,
@@ -145,7 +145,7 @@ with tabs[0]:
                     show_refusal(exc)
             if right.button(state.t("import_cancel"), key="cancel"):
                 st.session_state["import_preview"] = None
-                st.session_state["import_flash"] = [state.t("import_cancelled_database_unchanged")]
+                st.session_state["import_flash"] = [state.t("import_cancelled")]
                 st.rerun()
 
 # ----------------------------------------------------------------------------------------- load history
@@ -169,7 +169,7 @@ with tabs[1]:
         shown = shown[[c for c in shown.columns if c != "sha256"] + ["sha256"]]
         shown = ui.readable(shown).rename(columns={
             "load_id": state.t("import_load_id"), "batch_id": state.t("import_batch"), "dataset": state.t("import_dataset"),
-            "file_name": state.t("import_file"), "sha256": state.t("import_hash_first_12"), "rows_added": state.t("import_added"),
+            "file_name": state.t("import_file"), "sha256": state.t("import_hash"), "rows_added": state.t("import_added"),
             "rows_replaced": state.t("import_replaced"), "rows_unchanged": state.t("import_unchanged"),
             "loaded_by": state.t("import_loaded_by"), "loaded_at": state.t("import_loaded_at"), "status": state.t("status_column"),
             "undone_at": state.t("import_undone_at"), "undone_by": state.t("import_undone_by"),
@@ -180,7 +180,7 @@ with tabs[1]:
         st.subheader(state.t("import_undo_load"))
         if can(user, "undo") and active:
             target = st.selectbox(state.t("import_load"), active, key="undo_target")
-            confirm = st.checkbox(state.t("import_i_confirm_undoing_load", target=target),
+            confirm = st.checkbox(state.t("import_confirm_undo", load=target),
                                   key="undo_confirm")
             if st.button(state.t("import_undo"), key="undo", disabled=not confirm):
                 try:
@@ -191,10 +191,10 @@ with tabs[1]:
                 except PermissionDenied as exc:
                     show_refusal(exc)
         elif not can(user, "undo"):
-            st.caption(state.t("import_undoing_needs_editor_admin"))
+            st.caption(state.t("import_undo_needs_role"))
 
         st.subheader(state.t("import_evidence"))
-        st.caption(state.t("import_sign_sheet_scans_photos"))
+        st.caption(state.t("import_evidence_note"))
         if can(user, "attach"):
             load_for = st.selectbox(state.t("import_attach_load"), log["load_id"].tolist()[::-1], key="evidence_load")
             attachments = st.file_uploader(state.t("import_files"), type=["pdf", "jpg", "jpeg", "png"],
@@ -204,13 +204,13 @@ with tabs[1]:
                     for f in attachments:
                         try:
                             actions.attach_evidence(con, user, int(load_for), f.name, f.getvalue())
-                            st.success(state.t("import_attached") + ui.plain(f.name))
+                            st.success(state.t("import_attached_files") + ui.plain(f.name))
                         except (actions.ActionRefused, PermissionDenied) as exc:
                             show_refusal(exc)
                 with state.connection() as con:
                     evidence = actions.evidence_list(con)
         if evidence.empty:
-            st.caption(state.t("import_evidence_yet"))
+            st.caption(state.t("import_no_evidence_yet"))
         for row in evidence.itertuples():
             cols = st.columns([1, 4, 2])
             cols[0].text(f"#{row.load_id}")
@@ -235,10 +235,10 @@ with tabs[2]:
         hide_index=True, width="stretch")
     missing = state.view(views.missing_retail_months, frame.version, frame.as_of)
     if missing:
-        st.warning(state.t("import_online_retail_missing_these") +
+        st.warning(state.t("import_retail_missing") +
                    state.t("list_separator").join(ui.month_label(m) for m in missing))
     else:
-        st.success(state.t("import_online_retail_has_every"))
+        st.success(state.t("import_retail_complete"))
 
 # -------------------------------------------------------------------------------------------- templates
 with tabs[3]:
@@ -246,12 +246,12 @@ with tabs[3]:
                             format_func=lambda d: state.t("dataset_choice", name=dataset_name(d), dataset=d))
     st.download_button(state.t("import_download_template"), template_bytes(template),
                        file_name=state.t("import_template_file", name=dataset_name(template), dataset=template), key="template_download")
-    st.caption(state.t("import_template_has_headers_one"))
+    st.caption(state.t("import_template_note"))
 
 # ----------------------------------------------------------------------------------------- users, roles
 with tabs[4]:
     role_name = (lambda r: ROLE_NAMES[r][1 if en else 0])  # noqa: E731
-    st.caption(state.t("import_viewer_sees_everything_editor"))
+    st.caption(state.t("import_roles_note"))
     if not can(user, "manage_users"):
         st.info(state.t("import_only_admins_manage_users"))
     else:
@@ -262,13 +262,13 @@ with tabs[4]:
         with state.connection() as con:
             assigned = actions.role_assignments(con, user)
         st.dataframe(assigned, hide_index=True, width="stretch")
-        login = st.text_input(state.t("import_account_e_mail"), key="role_login")
+        login = st.text_input(state.t("import_account_or_email"), key="role_login")
         role = st.selectbox(state.t("import_role"), ROLES, format_func=role_name, key=state.lang_key("role_value"))
         if login and st.button(state.t("import_save_role"), key="role_save"):
             try:
                 with state.connection() as con:
                     actions.set_role(con, user, login, role)
-                st.success(state.t("import_now", login=login, role_name=role_name(role)))
+                st.success(state.t("import_role_saved", login=login, role_name=role_name(role)))
             except (actions.ActionRefused, PermissionDenied) as exc:
                 show_refusal(exc)
-        st.caption(state.t("import_local_account_passwords_set"))
+        st.caption(state.t("import_password_note"))

@@ -14,7 +14,7 @@ frame = state.current()
 en = frame.lang == "en"
 ui.page_header(state.t("page_definitions"))
 cfg = state.config()
-st.caption(state.t("definitions_status_achieved_target_missed", status_threshold=cfg.status_threshold))
+st.caption(state.t("definitions_status_rule", status_threshold=cfg.status_threshold))
 rows = []
 for kpi in KPIS:
     target = cfg.targets[kpi.id]
@@ -25,7 +25,7 @@ for kpi in KPIS:
         state.t("kind"): state.t("kind_count" if kpi.kind == "count" else "kind_rate"),
         state.t("unit"): "%" if kpi.is_fraction else (kpi.unit_en if en else kpi.unit_zh),
         state.t("target"): format_target(kpi.id, target.min, target.max, frame.lang),
-        state.t("deadline"): format_date(target.deadline, frame.lang) if target.deadline else (state.t("definitions_dec_31_each_year")),
+        state.t("deadline"): format_date(target.deadline, frame.lang) if target.deadline else (state.t("definitions_each_year_end")),
         state.t("clause"): target.clause,
         state.t("definition"): kpi.description_en if en else kpi.description_zh,
         state.t("source"): state.t("list_separator").join((DATASETS[d].en if en else DATASETS[d].zh) for d in kpi.datasets),

@@ -72,7 +72,7 @@ cols = explore.columns(dataset)
 by_key = {c.key: c for c in cols}
 
 # ------------------------------------------------------------------------------------------------ filters
-filter_cols = st.multiselect(state.t("explore_filter"), [c.key for c in cols], key="ex_filter_cols", select_all=False,
+filter_cols = st.multiselect(state.t("explore_filter_on"), [c.key for c in cols], key="ex_filter_cols", select_all=False,
                              placeholder=state.t("explore_choose_columns"),
                              format_func=lambda k: label(dataset, k) if k in by_key else k)
 filters: list[Filter] = []
@@ -107,8 +107,8 @@ for key in [k for k in filter_cols if k in by_key]:
 
 # --------------------------------------------------------------------------------------- group, measure
 dims = explore.dimensions(dataset)
-group = st.multiselect(state.t("explore_group_up_two"), dims, key="ex_group", max_selections=2, select_all=False,
-                       placeholder=state.t("explore_grouping"),
+group = st.multiselect(state.t("explore_group_by"), dims, key="ex_group", max_selections=2, select_all=False,
+                       placeholder=state.t("explore_no_grouping"),
                        format_func=lambda d: dim_label(dataset, d) if d in dims else d)
 group = [g for g in group if g in dims]
 measure_names = {"count": state.t("explore_count"), "count_distinct": state.t("explore_distinct_count"),
@@ -131,7 +131,7 @@ if measure != "count":
 
 spec = Spec(dataset, filters, group, measure, measure_col)
 st.query_params.from_dict({**explore.to_params(spec), "lang": frame.lang})
-st.caption(state.t("explore_records_dated_after_left", as_of=frame.as_of))
+st.caption(state.t("explore_as_of_note", as_of=frame.as_of))
 
 def group_value(value) -> str:
     """A group's value as a label: months as months, a missing value as "—"."""
@@ -192,23 +192,23 @@ if group and not result.empty:
 
 left, right = st.columns(2)
 name = f"{DATASETS[dataset].zh}_{'_'.join(group) or 'total'}".replace(":", "-")
-left.download_button(state.t("explore_download_csv_opens_excel"), explore.csv_bytes(shown),
+left.download_button(state.t("explore_download_csv"), explore.csv_bytes(shown),
                      file_name=f"{name}.csv", mime="text/csv", key="ex_csv")
 right.download_button(state.t("explore_download_xlsx"), explore.xlsx_bytes(ui._plain_dates(shown)),
                       file_name=f"{name}.xlsx", key="ex_xlsx")
 
-with st.expander(state.t("explore_rows_themselves")):
+with st.expander(state.t("explore_rows")):
     detail = state.view(views.explore_rows, frame.version, spec, frame.as_of)
     ui.table(detail, dataset, height=360)
-    st.download_button(state.t("explore_download_rows_csv"), explore.csv_bytes(ui.labelled(detail, dataset)),
+    st.download_button(state.t("explore_download_rows"), explore.csv_bytes(ui.labelled(detail, dataset)),
                        file_name=f"{DATASETS[dataset].zh}_rows.csv", mime="text/csv", key="ex_rows_csv")
 
 # --------------------------------------------------------------------------------------------------- SQL
 st.subheader("SQL")
 if not can(user, "sql"):
-    st.caption(state.t("explore_sql_editors_admins_sign"))
+    st.caption(state.t("explore_sql_needs_role"))
 else:
-    st.caption(state.t("explore_read_only_sandboxed_one"))
+    st.caption(state.t("explore_sql_note"))
     query = st.text_area("SELECT …", key="ex_sql", height=120,
                          placeholder="SELECT township, count(*) FROM training_sessions GROUP BY 1")
     if st.button(state.t("explore_run"), key="ex_sql_run") and query.strip():
@@ -220,7 +220,7 @@ else:
             answer = run_query(state.sandbox(frame.version), query)
             st.dataframe(ui.readable(answer.frame), hide_index=True, width="stretch")
             if answer.truncated:
-                st.warning(state.t("explore_over_10_000_rows"))
+                st.warning(state.t("explore_sql_truncated"))
             st.download_button("CSV", explore.csv_bytes(answer.frame), file_name="query.csv", mime="text/csv",
                                key="ex_sql_csv")
         except DashboardError as exc:  # a refused query, or a viewer without the editor role

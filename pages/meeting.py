@@ -56,21 +56,21 @@ def set_as_of() -> None:
 
 controls = st.columns([1.1, 1.1, 1.6, 1.6, 1.6, 1.6, 1.4], vertical_alignment="bottom")
 controls[0].button("◀ " + state.t("meeting_previous"), key="meeting_prev", on_click=move, args=(-1,),
-                   help=state.t("meeting_keys_pageup"))
+                   help=state.t("meeting_previous_keys"))
 controls[1].button(state.t("meeting_next") + " ▶", key="meeting_next", on_click=move, args=(1,),
-                   help=state.t("meeting_keys_pagedown_space"))
+                   help=state.t("meeting_next_keys"))
 controls[2].date_input(state.t("as_of"), value=frame.as_of, key="meeting_as_of", format="YYYY-MM-DD",
                        min_value=dt.date(2020, 1, 1), on_change=set_as_of)
 compare = controls[3].date_input(state.t("compare_date"), value=frame.as_of - dt.timedelta(days=91),
                                  max_value=frame.as_of, key="meeting_compare", format="YYYY-MM-DD")
-auto = controls[4].toggle(state.t("meeting_auto_advance", AUTO_SECONDS=AUTO_SECONDS), key="auto_advance",
+auto = controls[4].toggle(state.t("meeting_auto_advance", seconds=AUTO_SECONDS), key="auto_advance",
                           on_change=restart_timer)
 with controls[5]:
     if st.button(state.t("meeting_make_briefing"), key="make_briefing"):
         from metrics import briefing_jobs
 
         # Data read and the database closed before rendering; one render at a time; cached per data version.
-        with st.spinner(state.t("meeting_rendering_briefing")):
+        with st.spinner(state.t("meeting_rendering")):
             try:
                 st.session_state["briefing"] = briefing_jobs.make(state.db_path(), frame.as_of,
                                                                   compare, frame.lang)
@@ -83,8 +83,8 @@ with controls[5]:
         st.download_button("PPTX", made["pptx"], file_name=f"{name}_{stamp}.pptx", key="dl_pptx")
         st.download_button("PDF", made["pdf"], file_name=f"{name}_{stamp}.pdf", key="dl_pdf")
 with controls[6].container(key="meeting_exit"):
-    st.page_link("pages/overview.py", label=state.t("meeting_leave_meeting_mode"), icon=":material/close:",
-                 help=state.t("meeting_key_esc"))
+    st.page_link("pages/overview.py", label=state.t("meeting_leave"), icon=":material/close:",
+                 help=state.t("meeting_leave_key"))
 
 earlier = {r.id: r for r in state.scorecard(compare, frame.lang, frame.version)} if compare else {}
 
@@ -120,13 +120,13 @@ def show_slide() -> None:
         move(1)
     slide = slides[st.session_state["slide"]]
     st.caption(f"{st.session_state['slide'] + 1} / {len(slides)}" + (" · " + state.t("meeting_demo_data") if frame.demo else "")
-               + " · " + state.t("meeting_keys_space_pagedown_pageup"))
+               + " · " + state.t("meeting_keys"))
     if slide == "title":
         st.markdown(f'<div class="slide"><h1>{html.escape(cfg.project_en if en else cfg.project_zh)}</h1>'
                     f"<p>{html.escape(state.t('meeting_coordination_meeting'))} · {html.escape(state.t('as_of'))} "
                     f"{html.escape(format_date(frame.as_of, frame.lang))}</p>"
                     f"<p>{html.escape(state.t('freshness'))} {html.escape(format_date(state.latest_data_date(frame.version), frame.lang))}</p>"
-                    + (f"<p>{html.escape(state.t('meeting_demo_data_real_figures'))}</p>" if frame.demo else "")
+                    + (f"<p>{html.escape(state.t('meeting_demo_note'))}</p>" if frame.demo else "")
                     + "</div>", unsafe_allow_html=True)
         return
     if slide.startswith("scorecard:"):
@@ -145,7 +145,7 @@ def show_slide() -> None:
         lines = "".join(f"<li>{html.escape(r.name)}{sep}{ui.badge(r.status)} {html.escape(r.gap)}"
                         + (f"<br><small>{html.escape(change(r))}</small>" if change(r) else "") + "</li>"
                         for r in attention)
-        title = state.t("meeting_needs_attention") if attention else state.t("meeting_all_achieved_track")
+        title = state.t("meeting_needs_attention") if attention else state.t("meeting_all_on_track")
         st.markdown(f'<div class="slide"><p><b>{html.escape(title)}</b></p><ul>{lines}</ul></div>', unsafe_allow_html=True)
 
 

@@ -21,7 +21,7 @@ else:
                      for ch in by_year["channel"].unique()])
     target = state.config().targets["wechat_articles"].min
     fig.add_hline(y=target, line_dash="dash", line_color="#444",
-                  annotation_text=state.t("publicity_yearly_target_articles", target=target))
+                  annotation_text=state.t("publicity_yearly_target", target=target))
     ui.chart(ui.layout(fig, state.t("publicity_year"), state.t("publicity_items")), key="pub_year")
     reads = by_year.groupby("year")["reads"].sum().reset_index()
     fig = go.Figure(go.Bar(x=reads["year"].astype(str), y=reads["reads"], marker_color="#56B4E9"))

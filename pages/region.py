@@ -21,19 +21,19 @@ frame = state.current()
 en = frame.lang == "en"
 st.title(state.t("page_region"))
 folder = region_state.region_dir()
-as_of = st.date_input(state.t("region_ranking_date_empty_earliest"),
+as_of = st.date_input(state.t("region_ranking_date"),
                       value=None, key="region_as_of")
 try:
     view = region_state.region(frame.lang, as_of)
 except RegionError as exc:  # an unusable region.toml: said, not a traceback
     st.error(exc.message(frame.lang))
     st.stop()
-st.caption(state.t("region_snapshot_folder_kpi_region", folder=folder))
+st.caption(state.t("region_folder_note", folder=folder))
 if any(c.demo for c in view.readable):
-    st.warning(state.t("region_demo_data_county_snapshots"),
+    st.warning(state.t("region_demo_note"),
                icon=":material/science:")
 for county in view.unreadable:
-    st.error(state.t("region_snapshot_problem", name=county.name, name2=county.snapshot.name, problem=county.problem(frame.lang)))
+    st.error(state.t("region_snapshot_problem", name=county.name, file=county.snapshot.name, problem=county.problem(frame.lang)))
 for county in view.readable:
     if county.config_note:
         st.info(state.t("region_config_note", name=county.name, note=county.config_note))
@@ -42,12 +42,12 @@ if not view.readable:
     from metrics.auth import can
 
     user = st.session_state.get("_user")
-    if user is not None and can(user, "load") and st.button(state.t("region_make_seven_demo_counties"),
+    if user is not None and can(user, "load") and st.button(state.t("region_make_demo"),
                                                             key="region_demo"):
         with st.spinner(state.t("region_writing")):
             actions.write_region_demo(user, folder)
         st.rerun()
-    st.info(state.t("region_readable_county_snapshot_yet"))
+    st.info(state.t("region_no_snapshots"))
     st.stop()
 
 word = {s: STATUSES[s][1 if en else 0] for s in STATUSES}
@@ -90,7 +90,7 @@ st.dataframe(pd.DataFrame({
 st.subheader(state.t("region_one_county"))
 choice = st.selectbox(state.t("region_county"), [c.name for c in view.readable], key="region_county")
 county = view.county(choice)
-st.markdown(html.escape(state.t("region_snapshot", name=county.name, as_of=county.as_of, name2=county.snapshot.name)))
+st.markdown(html.escape(state.t("region_county_caption", name=county.name, as_of=county.as_of, file=county.snapshot.name)))
 st.plotly_chart(charts.bullet_chart(county.results, frame.lang), key="region_drill")
 st.dataframe(pd.DataFrame({
     state.t("kpi"): [r.name for r in county.results],

@@ -21,12 +21,12 @@ monthly = state.view(views.retail_monthly, frame.version, frame.as_of)
 missing = state.view(views.missing_retail_months, frame.version, frame.as_of)
 if missing:
     months = state.t("list_separator").join(ui.month_label(m) for m in missing[:12])
-    st.warning(state.t("retail_months_retail_data_missing", n=len(missing), months=months))
+    st.warning(state.t("retail_missing_months", n=len(missing), months=months))
 if monthly.empty:
     st.info(state.t("no_data_yet"))
 else:
     baseline = monthly.attrs.get("baseline_total")
-    st.metric(state.t("retail_baseline_year", retail_baseline_year=cfg.retail_baseline_year),
+    st.metric(state.t("retail_baseline_year", year=cfg.retail_baseline_year),
               format_wan(baseline, frame.lang) if baseline else "—")
     st.subheader(state.t("retail_monthly_online_retail"))
     fig = go.Figure([go.Bar(x=monthly["month"], y=monthly["total"], name=state.t("retail_county_total"), marker_color="#56B4E9"),
@@ -36,7 +36,7 @@ else:
                   annotation_text=state.t("retail_baseline_year_axis"))
     ui.chart(ui.layout(fig, state.t("month"), state.t("unit_wan_yuan"), dates=True), key="retail_monthly")
 
-    st.subheader(state.t("retail_trailing_12_month_growth"))
+    st.subheader(state.t("retail_trailing_growth"))
     growth = monthly.dropna(subset=["growth_vs_baseline"]) if "growth_vs_baseline" in monthly else monthly.iloc[0:0]
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=monthly["month"], y=monthly["growth_vs_baseline"] * 100, mode="lines+markers",
@@ -50,7 +50,7 @@ else:
                   annotation_text=(state.t("retail_agri_target")) + f"{targets['agri_online_retail_yoy']:.0%}")
     charts.add_reference_lines(fig, cfg.references, frame.lang)  # the region's figures beside the county's
     ui.chart(ui.layout(fig, state.t("month"), state.t("retail_growth"), dates=True), key="retail_growth")
-    st.caption(state.t("retail_county_trailing_12_months"))
+    st.caption(state.t("retail_growth_rule"))
 
 st.header(state.t("kpi_detail"))
 ui.kpi_detail(area="retail")

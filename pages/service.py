@@ -43,9 +43,9 @@ if not coverage.empty:
     fig.update_yaxes(autorange="reversed")
     ui.chart(ui.layout(fig, state.t("service_coverage"),
                        state.t("township"), charts.bar_height(coverage["township"].unique(), 2)), key="coverage")
-    st.caption(state.t("service_dashed_line_community_target"))
+    st.caption(state.t("service_coverage_note"))
 
-st.subheader(state.t("service_digital_upgrades_enterprise"))
+st.subheader(state.t("service_digital_upgrades"))
 upgrades = state.view(views.digital_upgrades, frame.version, frame.as_of)
 if upgrades.empty:
     st.info(state.t("no_data_yet"))
@@ -75,7 +75,7 @@ else:
                            orientation="h", marker_color="#0072B2"))
     ui.chart(ui.layout(fig, state.t("service_order_count"), state.t("service_enterprise"),
                        140 + 34 * len(by_enterprise)), key="logistics_ent")
-    st.caption(state.t("service_subsidy_ledger_has_township"))
+    st.caption(state.t("service_no_township_note"))
 
 st.header(state.t("kpi_detail"))
 ui.kpi_detail(area="service")

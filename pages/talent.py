@@ -37,9 +37,9 @@ else:
                   annotation_text=state.t("talent_followers", threshold=threshold))
     fig.update_yaxes(tickformat=",d")
     ui.chart(ui.layout(fig, state.t("date"), state.t("talent_followers_axis"), 440, dates=True), key="followers")
-    st.caption(state.t("talent_streamer_counts_latest_follower"))
+    st.caption(state.t("talent_counting_rule"))
 
-st.subheader(state.t("talent_who_counts_toward_10k"))
+st.subheader(state.t("talent_who_counts"))
 if not qualification.empty:
     def reason(row) -> str:
         if row["counts"]:
@@ -48,14 +48,14 @@ if not qualification.empty:
             return state.t("talent_yet_incubated")
         if not row["can_sell_live"]:
             return state.t("talent_cannot_sell_live")
-        return (state.t("talent_best_single_platform", followers=row['followers'], threshold=threshold))
+        return (state.t("talent_below_threshold", followers=row['followers'], threshold=threshold))
 
     shown = qualification.copy()
     shown["reason"] = shown.apply(reason, axis=1)
     shown = shown.rename(columns={"reason": state.t("talent_why")})
     ui.table(shown, "talents", height=360)
 
-st.subheader(state.t("talent_talents_township_type"))
+st.subheader(state.t("talent_by_township_type"))
 by = state.view(views.talents_by, frame.version, frame.as_of, frame.township)
 if not by.empty:
     fig = go.Figure([go.Bar(y=by[by["type"] == kind]["township"], x=by[by["type"] == kind]["talents"], name=kind,

@@ -21,7 +21,7 @@ targets = {r.id: r for r in results}
 if monthly.empty:
     st.info(state.t("no_data_yet"))
 else:
-    st.subheader(state.t("training_cumulative_person_times_people"))
+    st.subheader(state.t("training_cumulative"))
     pace = state.history("training_person_times", frame.as_of, frame.version)
     fig = go.Figure()
     fig.add_trace(go.Bar(x=monthly["month"], y=monthly["person_times"], name=state.t("training_person_times_month"),
@@ -57,7 +57,7 @@ else:
             ui.chart(ui.layout(fig, state.t("training_person_times"), "", charts.bar_height(names)),
                      key=f"by_{dimension}")
 
-st.subheader(state.t("training_conversions_into_jobs_start"))
+st.subheader(state.t("training_conversions"))
 conversions = state.view(views.conversions_by_type, frame.version, frame.as_of)
 if conversions.empty:
     st.info(state.t("no_data_yet"))
@@ -68,7 +68,7 @@ else:
     fig.update_yaxes(autorange="reversed")
     ui.chart(ui.layout(fig, state.t("training_people"), state.t("training_type"), charts.bar_height(kinds, 2)),
              key="conversions")
-    st.caption(state.t("training_only_conversions_after_trainee"))
+    st.caption(state.t("training_conversion_rule"))
 
 st.header(state.t("kpi_detail"))
 ui.kpi_detail(area="training")
