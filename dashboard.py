@@ -14,6 +14,7 @@ import streamlit as st
 from dashboard_ui import session, state, ui
 from dashboard_ui.navigation import DEFAULT_PAGE, NAVIGATION, PAGES_DIR
 from dashboard_ui.state import Frame
+from metrics import i18n
 
 
 def draw_frame() -> Frame:
@@ -21,8 +22,8 @@ def draw_frame() -> Frame:
     sidebar = st.sidebar
     if "lang" not in st.session_state:
         st.session_state["lang"] = "en" if st.query_params.get("lang") == "en" else "zh"
-    sidebar.segmented_control(state.t("language"), ["zh", "en"], key="lang", required=True,
-                              format_func=lambda code: {"zh": "中文", "en": "English"}[code])
+    sidebar.segmented_control(state.t("language"), list(i18n.LANGUAGES), key="lang", required=True,
+                              format_func=lambda code: i18n.t("language_name", code))  # each in its own language
     version, demo = state.data_version()
     latest = state.latest_data_date(version)
     as_of = sidebar.date_input(state.t("as_of"), value=latest, min_value=dt.date(2020, 1, 1),
@@ -47,7 +48,7 @@ def draw_frame() -> Frame:
 
 
 def run() -> None:
-    st.set_page_config(page_title="电商进农村 KPI", page_icon=":material/analytics:", layout="wide")
+    st.set_page_config(page_title=state.t("browser_title"), page_icon=":material/analytics:", layout="wide")
     state.ensure_database(str(state.db_path()))
     frame = draw_frame()
     ui.frame_extras()

@@ -64,7 +64,7 @@ def draw_login(sidebar) -> User:
     user = current_user()
     role = ROLE_NAMES[user.role][1 if state.lang() == "en" else 0]
     if user is not ANONYMOUS:
-        sidebar.caption(f"{user.name}（{role}）" if state.lang() != "en" else f"{user.name} ({role})")
+        sidebar.caption(state.t("session_user_role", name=user.name, role=role))
         if user.source == "oidc":
             sidebar.button(state.t("logout"), key="logout_oidc", on_click=st.logout)
         else:

@@ -148,12 +148,7 @@ def lang_key(base: str) -> str:
     return f"{base}_{lang()}"
 
 
-def L(zh: str, en: str) -> str:  # noqa: N802  (short on purpose: pages pass many two-language strings)
-    """Inline text in both languages, for words used by one page only (shared words live in texts.py)."""
-    return en if lang() == "en" else zh
-
-
-def t(key: str, **values) -> str:
+def t(key: str, /, **values) -> str:
     """The catalogue's text for `key` (metrics/locales) in the viewer's language."""
     return i18n.t(key, lang(), **values)
 

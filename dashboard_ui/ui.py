@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,6 @@ from metrics.formatting import format_date, format_month, format_target, format_
 from metrics.registry import AREAS, KPI_BY_ID
 
 from . import state
-from .texts import COLUMNS
 
 STATUS_COLORS = charts.STATUS_COLORS
 FONT = charts.FONT
@@ -49,8 +49,7 @@ def badge(status: str, suffix: str = "") -> str:
 def page_header(title: str) -> None:
     frame = state.current()
     st.title(title)
-    st.caption(f"{state.t('as_of')}：{format_date(frame.as_of, frame.lang)}" if frame.lang != "en"
-               else f"{state.t('as_of')}: {format_date(frame.as_of, frame.lang)}")
+    st.caption(state.t("ui_as_of_caption", date=format_date(frame.as_of, frame.lang)))
 
 
 def layout(fig: go.Figure, x_title: str, y_title: str, height: int = 380, dates: bool = False) -> go.Figure:
@@ -61,8 +60,10 @@ def layout(fig: go.Figure, x_title: str, y_title: str, height: int = 380, dates:
                       xaxis_title=None if dates else x_title, yaxis_title=y_title, separators=".,")
     if dates:  # level labels, few enough to stand side by side on a phone (turned ones ran out of the chart)
         fig.update_xaxes(nticks=4, tickangle=0)
-    if dates and state.lang() != "en":  # a page's own format (the schedule's years) is kept
-        fig.update_xaxes(tickformat=fig.layout.xaxis.tickformat or "%Y年%-m月", hoverformat="%Y年%-m月%-d日")
+    # A page's own format (the schedule's years) is kept. English keeps Plotly's own adaptive dates.
+    if dates and state.lang() != "en":
+        fig.update_xaxes(tickformat=fig.layout.xaxis.tickformat or state.t("ui_chart_month_format"),
+                         hoverformat=state.t("ui_chart_day_format"))
     return fig
 
 
@@ -90,6 +91,33 @@ def progress_bar(result) -> str:
             f'<div style="width:{share * 100:.1f}%;height:10px;background:{color};border-radius:5px"></div>{marker}</div>')
 
 
+def column_labels() -> dict[str, str]:
+    """The computed columns' names (the views' own columns, not a ledger's) in the viewer's language."""
+    t = state.t
+    return {
+        "month": t("month"), "sessions": t("column_sessions"), "person_times": t("column_person_times"),
+        "new_people": t("column_new_people"), "person_times_total": t("column_person_times_total"),
+        "people_total": t("column_people_total"), "category": t("column_category"),
+        "conversions": t("column_conversions"), "counted": t("column_counted"),
+        "first_session": t("column_first_session"), "total_12m": t("column_total_12m"),
+        "agri_12m": t("column_agri_12m"), "growth_vs_baseline": t("column_growth_vs_baseline"),
+        "agri_yoy": t("column_agri_yoy"), "followers": t("column_followers"),
+        "all_platforms": t("column_all_platforms"), "counts": t("column_counts"), "talents": t("column_talents"),
+        "completed": t("column_completed"), "launched": t("column_launched"),
+        "participant_count": t("column_participant_count"), "stations": t("column_stations"),
+        "operating": t("column_operating"), "pickup_points": t("column_pickup_points"), "places": t("column_places"),
+        "covered": t("column_covered"), "all_three": t("column_all_three"), "accepted": t("column_accepted"),
+        "orders": t("column_orders"), "amount_yuan": t("column_amount_yuan"), "per_order": t("column_per_order"),
+        "year": t("column_year"), "items": t("column_items"), "reads": t("column_reads"), "state": t("column_state"),
+        "participant": t("column_participant"), "events": t("column_events"), "first_event": t("column_first_event"),
+        "home": t("column_home"), "line_id": t("column_line_id"), "plan_wan": t("column_plan_wan"),
+        "spent_wan": t("column_spent_wan"), "execution": t("column_execution"),
+        "expected_wan": t("column_expected_wan"), "over_plan": t("column_over_plan"), "name_zh": t("column_item"),
+        "name_en": t("column_item"), "group_zh": t("column_group"), "group_en": t("column_group"),
+        "group_id": t("column_group_id"),
+    }
+
+
 def labelled(frame: pd.DataFrame, dataset: str | None = None) -> pd.DataFrame:
     """Column names as users know them: the data contract's Chinese headers, or English in the English UI."""
     en = state.lang() == "en"
@@ -97,8 +125,8 @@ def labelled(frame: pd.DataFrame, dataset: str | None = None) -> pd.DataFrame:
     if dataset:
         for col in DATASETS[dataset].columns:
             names[col.stored_as] = col.label_en if en else col.zh
-    for key, (zh, english) in COLUMNS.items():
-        names.setdefault(key, english if en else zh)
+    for key, label in column_labels().items():
+        names.setdefault(key, label)
     for ds in DATASETS.values():  # any other ledger column: its label in the first dataset that has it
         for col in ds.columns:
             names.setdefault(col.stored_as, col.label_en if en else col.zh)
@@ -283,16 +311,21 @@ def localise_file_uploader() -> None:
     """st.file_uploader has no setting for its drop-zone text ("Drag and drop files here", "Browse files"):
     in the Chinese UI, our own CSS replaces those words (no ledger text involved). Only the browse button: a chosen
     file's remove "×" (inside stFileChips) keeps its icon, so a wrong file can be removed."""
-    if state.lang() == "en":
+    if state.lang() == "en":  # Streamlit's own words are English already
         return
-    st.markdown("""<style>
+    st.markdown(UPLOADER_CSS.replace("DROP_TEXT", json.dumps(state.t("ui_drop_files_here"), ensure_ascii=False))
+                .replace("BROWSE_TEXT", json.dumps(state.t("ui_browse_files"), ensure_ascii=False)),
+                unsafe_allow_html=True)
+
+
+UPLOADER_CSS = """<style>
 [data-testid="stFileUploaderDropzoneInstructions"] > div > span:first-child { visibility: hidden; position: relative; }
 [data-testid="stFileUploaderDropzoneInstructions"] > div > span:first-child::after {
-    content: "将文件拖到此处"; visibility: visible; position: absolute; left: 0; top: 0; white-space: nowrap; }
+    content: DROP_TEXT; visibility: visible; position: absolute; left: 0; top: 0; white-space: nowrap; }
 [data-testid="stFileUploaderDropzone"] button:not([data-testid="stFileChips"] button) > * { display: none !important; }
 [data-testid="stFileUploaderDropzone"] button:not([data-testid="stFileChips"] button)::after {
-    content: "选择文件"; font-size: 0.9rem; }
-</style>""", unsafe_allow_html=True)
+    content: BROWSE_TEXT; font-size: 0.9rem; }
+</style>"""
 
 
 # Our own constant script (no ledger text): keys for people who cannot or will not use the mouse.

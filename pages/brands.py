@@ -9,28 +9,27 @@ from dashboard_ui import state, ui
 from metrics import charts, views
 
 frame = state.current()
-en = frame.lang == "en"
 ui.page_header(state.t("page_brands"))
 ui.kpi_cards(ui.area_results("brands"))
 
 brands = state.view(views.brands, frame.version, frame.as_of)
-st.subheader("品牌建设" if not en else "Brands")
+st.subheader(state.t("brands_brands"))
 if brands.empty:
     st.info(state.t("no_data_yet"))
 else:
     summary = brands.groupby("kind")["completed"].agg(["sum", "count"]).reset_index()
-    fig = go.Figure([go.Bar(x=summary["kind"], y=summary["sum"], name="已完成" if not en else "completed", marker_color="#009E73"),
-                     go.Bar(x=summary["kind"], y=summary["count"] - summary["sum"], name="建设中" if not en else "in progress", marker_color="#999999")])
+    fig = go.Figure([go.Bar(x=summary["kind"], y=summary["sum"], name=state.t("brands_completed"), marker_color="#009E73"),
+                     go.Bar(x=summary["kind"], y=summary["count"] - summary["sum"], name=state.t("brands_progress"), marker_color="#999999")])
     fig.update_layout(barmode="stack")
-    ui.chart(ui.layout(fig, "品牌类型" if not en else "kind", "品牌数（个）" if not en else "brands", 320), key="brands_kind")
+    ui.chart(ui.layout(fig, state.t("brands_kind"), state.t("brands_brand_count"), 320), key="brands_kind")
     ui.table(brands, "brands")
 
-st.subheader("网红单品" if not en else "Hit products")
+st.subheader(state.t("brands_hit_products"))
 products = state.view(views.products, frame.version, frame.as_of)
 if not products.empty:
     ui.table(products, "products")
 
-st.subheader("推介及其他活动" if not en else "Promotion and other events")
+st.subheader(state.t("brands_promotion_other_events"))
 events = state.view(views.events, frame.version, frame.as_of)
 if events.empty:
     st.info(state.t("no_data_yet"))
@@ -38,11 +37,12 @@ else:
     promo = events[events["type"] == "推介活动"]
     if not promo.empty:
         fig = go.Figure([go.Bar(y=promo["name"].astype(str).map(lambda n: charts.wrap(n, 20)), x=promo["deal_amount"],
-                                name="签约或销售额" if not en else "deals", marker_color="#0072B2", orientation="h",
-                                text=promo["participant_count"].map(lambda n: f"{n} 家主体" if not en else f"{n} " + ("entity" if n == 1 else "entities")),
+                                name=state.t("brands_deals"), marker_color="#0072B2", orientation="h",
+                                text=promo["participant_count"].map(
+                                    lambda n: state.t("brands_participant" if n == 1 else "brands_participants", n=n)),
                                 textposition="auto", insidetextanchor="start")])
         fig.update_yaxes(autorange="reversed")
-        ui.chart(ui.layout(fig, "签约或销售额（万元）" if not en else "deals (10k yuan)", "推介活动" if not en else "event",
+        ui.chart(ui.layout(fig, state.t("brands_deals_10k_yuan"), state.t("brands_event"),
                            charts.bar_height(promo["name"].astype(str).map(lambda n: charts.wrap(n, 20)))), key="promo")
     ui.table(events, "events")
 

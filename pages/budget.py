@@ -22,71 +22,65 @@ lines = state.view(views.budget_lines, frame.version, frame.as_of)
 spent_total = lines["spent_wan"].sum()
 budget_kpi = results[0]
 cols = st.columns(3)
-cols[0].metric("计划总额" if not en else "Budget", format_wan(cfg.budget_wan, frame.lang))
-cols[1].metric("已支付" if not en else "Spent", format_wan(spent_total, frame.lang))
-cols[2].metric("按进度应支" if not en else "Expected by pace",
+cols[0].metric(state.t("budget_plan_total"), format_wan(cfg.budget_wan, frame.lang))
+cols[1].metric(state.t("budget_spent"), format_wan(spent_total, frame.lang))
+cols[2].metric(state.t("budget_expected_by_pace"),
                format_wan((budget_kpi.expected or 0) * cfg.budget_wan, frame.lang))
-st.caption("资金规划序号按实施方案原样保留：方案中没有第 2 项；5.2“推动县域商贸配送数字化升级”未列金额，此处不计算其执行率。"
-           if not en else "Numbering as in the plan: there is no item 2, and line 5.2 has no amount in the plan, so no "
-           "execution rate is computed for it.")
+st.caption(state.t("budget_numbering_note"))
 
 over = lines[lines["over_plan"]]
 for _, row in over.iterrows():
-    st.error((f"{row['line_id']} {row['name_zh']}：已支付 {row['spent_wan']:.1f} 万元，超出计划 {row['spent_wan'] - row['plan_wan']:.1f} 万元"
-              if not en else f"{row['line_id']} {row['name_en']}: spent {row['spent_wan']:.1f}, "
-              f"{row['spent_wan'] - row['plan_wan']:.1f} over plan (10k yuan)"), icon=":material/warning:")
+    st.error(state.t("budget_over_plan", line=row["line_id"], name=row["name_en" if en else "name_zh"],
+                     spent=row["spent_wan"], over=row["spent_wan"] - row["plan_wan"]), icon=":material/warning:")
 
-st.subheader("各细项计划与支出" if not en else "Plan and spending per line")
+st.subheader(state.t("budget_per_line"))
 # Horizontal bars: the plan's item names are long; the first line stays on top.
 # Whole names, wrapped (a cut "1.1 Service station ca" says nothing); the plan's line number leads each.
 names = (lines["line_id"] + " " + lines["name_en" if en else "name_zh"]).map(lambda n: charts.wrap(n, 20))[::-1]
 ordered = lines[::-1]
-fig = go.Figure([go.Bar(y=names, x=ordered["plan_wan"], name="计划" if not en else "plan", marker_color="#bbbbbb", orientation="h"),
-                 go.Bar(y=names, x=ordered["spent_wan"], name="已支付" if not en else "spent", orientation="h",
+fig = go.Figure([go.Bar(y=names, x=ordered["plan_wan"], name=state.t("budget_plan"), marker_color="#bbbbbb", orientation="h"),
+                 go.Bar(y=names, x=ordered["spent_wan"], name=state.t("budget_spent_legend"), orientation="h",
                         marker_color=["#D55E00" if o else "#0072B2" for o in ordered["over_plan"]])])
-ui.chart(ui.layout(fig, "万元" if not en else "10k yuan", "预算细项" if not en else "budget line", charts.bar_height(names, 2)), key="budget_lines")
-st.caption("橙色：超出计划。" if not en else "Orange: over plan.")
+ui.chart(ui.layout(fig, state.t("unit_wan_yuan"), state.t("budget_budget_line"), charts.bar_height(names, 2)), key="budget_lines")
+st.caption(state.t("budget_orange_over_plan"))
 
 table = lines[["line_id", "name_zh" if not en else "name_en", "plan_wan", "spent_wan",
                "execution", "expected_wan", "over_plan"]].copy()
-table["plan_wan"] = table["plan_wan"].map(lambda v: "（方案未列）" if v != v and not en else ("(blank in plan)" if v != v else f"{v:g}"))
+table["plan_wan"] = table["plan_wan"].map(lambda v: state.t("budget_blank_in_plan") if v != v else f"{v:g}")
 ui.table(table)
 
-st.subheader("按支持内容" if not en else "By group")
+st.subheader(state.t("budget_by_group"))
 groups = budget_groups(lines, cfg)
 ui.table(groups[["group_id", "group_zh" if not en else "group_en", "plan_wan", "spent_wan", "execution", "over_plan"]])
 
-st.subheader("累计支出与进度线" if not en else "Cumulative spending against pace")
+st.subheader(state.t("budget_cumulative_against_pace"))
 monthly = state.view(views.spending_by_month, frame.version, frame.as_of)
-fig = go.Figure([go.Scatter(x=monthly["month_end"], y=monthly["spent_wan"], name="累计已支付" if not en else "spent", mode="lines+markers",
+fig = go.Figure([go.Scatter(x=monthly["month_end"], y=monthly["spent_wan"], name=state.t("budget_spent_cumulative_legend"), mode="lines+markers",
                             line=dict(color="#0072B2", width=3)),
                  go.Scatter(x=monthly["month_end"], y=monthly["pace_wan"], name=state.t("pace_marker"), mode="lines",
                             line=dict(color="#555", dash="dot"))])
 fig.add_hline(y=cfg.budget_wan, line_dash="dash", line_color="#222", annotation_text=format_wan(cfg.budget_wan, frame.lang))
-ui.chart(ui.layout(fig, state.t("month"), "万元" if not en else "10k yuan", dates=True), key="budget_pace")
+ui.chart(ui.layout(fig, state.t("month"), state.t("unit_wan_yuan"), dates=True), key="budget_pace")
 
-st.subheader("按拨付阶段" if not en else "By disbursement stage")
+st.subheader(state.t("budget_by_stage"))
 stage_names = [*STAGES, "未注明"]
 # Plan lines are categories named as on the plan chart above (never numeric positions 1.1, 1.2 under ticks 2, 3).
 fig = go.Figure([go.Bar(y=names, x=ordered[f"stage_{s}"], name=s if not en else STAGE_EN[s], orientation="h")
                  for s in stage_names])
 fig.update_layout(barmode="stack")
-ui.chart(ui.layout(fig, "万元" if not en else "10k yuan", "预算细项" if not en else "budget line", charts.bar_height(names)),
+ui.chart(ui.layout(fig, state.t("unit_wan_yuan"), state.t("budget_budget_line"), charts.bar_height(names)),
          key="budget_stage")
 
-st.subheader("拨付阶段与验收" if not en else "Payment stages against acceptance")
+st.subheader(state.t("budget_stages_against_acceptance"))
 stages, early = state.view(views.stage_acceptance, frame.version, frame.as_of)
 ui.table(stages.assign(stage=stages["stage_en" if en else "stage"])[
     ["stage", "payments", "paid_wan", "accepted_on", "early_wan"]].rename(columns={
-        "stage": "拨付阶段" if not en else "Stage", "payments": "笔数" if not en else "Payments",
-        "paid_wan": "已支付（万元）" if not en else "Paid (10k yuan)",
-        "accepted_on": "已验收（截至统计日）" if not en else "Accepted (by the as-of date)",
-        "early_wan": "验收前支付（万元）" if not en else "Paid before acceptance (10k yuan)"}))
+        "stage": state.t("budget_stage"), "payments": state.t("budget_payments"),
+        "paid_wan": state.t("budget_paid_wan"),
+        "accepted_on": state.t("budget_accepted_by_as_of"),
+        "early_wan": state.t("budget_paid_early_wan")}))
 for row in early.itertuples():
-    st.error((f"凭证 {row.voucher}：{row.stage} {row.amount:g} 万元于 {row.date} 支付，早于该阶段验收"
-              f"（{row.needs_acceptance_on or '尚未验收'}）" if not en else
-              f"Voucher {row.voucher}: {STAGE_EN[row.stage]} of {row.amount:g} (10k yuan) paid on {row.date}, before the "
-              f"stage's acceptance ({row.needs_acceptance_on or 'not yet accepted'})"), icon=":material/gpp_maybe:")
-st.caption("阶段拨付须在阶段审核验收后支付，尾款须在整体验收合格后支付（实施方案“资金拨付”）；验收日期在本县的配置文件中设置。"
-           if not en else "Stage payments follow a stage acceptance and the final payment the final acceptance (the "
-           "plan's section on disbursement); acceptance dates are set in the county's configuration file.")
+    st.error(state.t("budget_paid_before_acceptance", voucher=row.voucher,
+                     stage=STAGE_EN[row.stage] if en else row.stage, amount=row.amount, date=row.date,
+                     accepted=row.needs_acceptance_on or state.t("budget_not_yet_accepted")), icon=":material/gpp_maybe:")
+st.caption(state.t("budget_disbursement_rule"))

@@ -14,12 +14,7 @@ frame = state.current()
 en = frame.lang == "en"
 ui.page_header(state.t("page_definitions"))
 cfg = state.config()
-st.caption((f"状态规则：达到目标为已达标；过了截止日期仍未达到为未达标；累计类指标不低于按进度应达值为进度正常，"
-            f"不低于其 {cfg.status_threshold:.0%} 为存在风险，否则为进度滞后；比率类指标不低于目标的 "
-            f"{cfg.status_threshold:.0%} 为存在风险。") if not en else
-           (f"Status: achieved at the target; missed once the deadline has passed; a count on or above its pace is on "
-            f"track, at {cfg.status_threshold:.0%} of pace at risk, below that behind; a rate at {cfg.status_threshold:.0%} "
-            f"of its target is at risk."))
+st.caption(state.t("definitions_status_rule", status_threshold=cfg.status_threshold))
 rows = []
 for kpi in KPIS:
     target = cfg.targets[kpi.id]
@@ -30,9 +25,9 @@ for kpi in KPIS:
         state.t("kind"): state.t("kind_count" if kpi.kind == "count" else "kind_rate"),
         state.t("unit"): "%" if kpi.is_fraction else (kpi.unit_en if en else kpi.unit_zh),
         state.t("target"): format_target(kpi.id, target.min, target.max, frame.lang),
-        state.t("deadline"): format_date(target.deadline, frame.lang) if target.deadline else ("每年 12月31日" if not en else "Dec 31 each year"),
+        state.t("deadline"): format_date(target.deadline, frame.lang) if target.deadline else (state.t("definitions_each_year_end")),
         state.t("clause"): target.clause,
         state.t("definition"): kpi.description_en if en else kpi.description_zh,
-        state.t("source"): "、".join((DATASETS[d].en if en else DATASETS[d].zh) for d in kpi.datasets),
+        state.t("source"): state.t("list_separator").join((DATASETS[d].en if en else DATASETS[d].zh) for d in kpi.datasets),
     })
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=820)

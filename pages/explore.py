@@ -19,8 +19,7 @@ from metrics.explore import Filter, Spec
 frame = state.current()
 user = st.session_state.get("_user")
 en = frame.lang == "en"
-L = state.L
-st.title(L("数据探索", "Explore"))
+st.title(state.t("page_explore"))
 cfg = state.config()
 
 # First visit with a view in the URL: put it into the widgets.
@@ -62,18 +61,19 @@ def dim_label(dataset: str, dim: str) -> str:
     if ":" in dim:
         part, key = dim.split(":", 1)
         base = label(dataset, key)
-        return (f"{base} · {'月' if part == 'month' else '年'}" if not en else f"{base} · {part}")
+        period = {"month": state.t("explore_period_month"), "year": state.t("explore_period_year")}[part]
+        return f"{base} · {period}"
     return label(dataset, dim)
 
 
-dataset = st.selectbox(L("数据集", "Dataset"), list(DATASETS), key="ex_ds",
+dataset = st.selectbox(state.t("dataset"), list(DATASETS), key="ex_ds",
                        format_func=lambda d: f"{DATASETS[d].en if en else DATASETS[d].zh}")
 cols = explore.columns(dataset)
 by_key = {c.key: c for c in cols}
 
 # ------------------------------------------------------------------------------------------------ filters
-filter_cols = st.multiselect(L("筛选条件", "Filter on"), [c.key for c in cols], key="ex_filter_cols", select_all=False,
-                             placeholder=L("选择要筛选的列", "choose columns"),
+filter_cols = st.multiselect(state.t("explore_filter_on"), [c.key for c in cols], key="ex_filter_cols", select_all=False,
+                             placeholder=state.t("explore_choose_columns"),
                              format_func=lambda k: label(dataset, k) if k in by_key else k)
 filters: list[Filter] = []
 for key in [k for k in filter_cols if k in by_key]:
@@ -87,35 +87,35 @@ for key in [k for k in filter_cols if k in by_key]:
     elif col.type in ("enum", "township", "budget_line"):
         choices = (list(col.choices) if col.type == "enum" else [t.name for t in cfg.townships] if col.type == "township"
                    else [line.id for line in cfg.budget_lines])
-        picked = st.multiselect(label(dataset, key), choices, key=wkey, placeholder=L("全部", "all"),
+        picked = st.multiselect(label(dataset, key), choices, key=wkey, placeholder=state.t("explore_all"),
                                 select_all=False)
         if picked:
             filters.append(Filter(key, "in", picked))
     elif col.type == "bool":
-        picked = st.selectbox(label(dataset, key), [True, False], key=wkey, format_func=lambda b: L("是", "yes") if b else L("否", "no"))
+        picked = st.selectbox(label(dataset, key), [True, False], key=wkey, format_func=lambda b: state.t("explore_yes") if b else state.t("explore_no"))
         filters.append(Filter(key, "is", [picked]))
     elif col.type in ("int", "number"):
         left, right = st.columns(2)
-        low = left.number_input(L(f"{label(dataset, key)} 不小于", f"{label(dataset, key)} from"), value=None, key=f"{wkey}_lo")
-        high = right.number_input(L(f"{label(dataset, key)} 不大于", f"{label(dataset, key)} to"), value=None, key=f"{wkey}_hi")
+        low = left.number_input(state.t("explore_from", label=label(dataset, key)), value=None, key=f"{wkey}_lo")
+        high = right.number_input(state.t("explore_to", label=label(dataset, key)), value=None, key=f"{wkey}_hi")
         if low is not None or high is not None:
             filters.append(Filter(key, "between", [low, high]))
     else:
-        text = st.text_input(L(f"{label(dataset, key)} 包含", f"{label(dataset, key)} contains"), key=wkey)
+        text = st.text_input(state.t("explore_contains", label=label(dataset, key)), key=wkey)
         if text:
             filters.append(Filter(key, "contains", [text]))
 
 # --------------------------------------------------------------------------------------- group, measure
 dims = explore.dimensions(dataset)
-group = st.multiselect(L("分组（最多两个）", "Group by (up to two)"), dims, key="ex_group", max_selections=2, select_all=False,
-                       placeholder=L("不分组", "no grouping"),
+group = st.multiselect(state.t("explore_group_by"), dims, key="ex_group", max_selections=2, select_all=False,
+                       placeholder=state.t("explore_no_grouping"),
                        format_func=lambda d: dim_label(dataset, d) if d in dims else d)
 group = [g for g in group if g in dims]
-measure_names = {"count": L("行数", "count"), "count_distinct": L("不同值个数", "distinct count"),
-                 "sum": L("合计", "sum"), "avg": L("平均", "average")}
+measure_names = {"count": state.t("explore_count"), "count_distinct": state.t("explore_distinct_count"),
+                 "sum": state.t("explore_sum"), "avg": state.t("explore_average")}
 numeric = [c.key for c in explore.numeric_columns(dataset)]
 measures = ["count", "count_distinct"] + (["sum", "avg"] if numeric else [])
-measure = st.selectbox(L("度量", "Measure"), measures, key=state.lang_key("ex_measure_widget"),
+measure = st.selectbox(state.t("explore_measure"), measures, key=state.lang_key("ex_measure_widget"),
                        index=measures.index(st.session_state.get("ex_measure", "count"))
                        if st.session_state.get("ex_measure", "count") in measures else 0,
                        format_func=lambda m: measure_names[m])
@@ -124,15 +124,14 @@ measure_col = None
 if measure != "count":
     options = numeric if measure in ("sum", "avg") else [c.key for c in cols]
     remembered = st.session_state.get("ex_measure_col")
-    measure_col = st.selectbox(L("度量列", "Measure column"), options, key=state.lang_key("ex_measure_col_widget"),
+    measure_col = st.selectbox(state.t("explore_measure_column"), options, key=state.lang_key("ex_measure_col_widget"),
                                index=options.index(remembered) if remembered in options else 0,
                                format_func=lambda k: label(dataset, k))
     st.session_state["ex_measure_col"] = measure_col
 
 spec = Spec(dataset, filters, group, measure, measure_col)
 st.query_params.from_dict({**explore.to_params(spec), "lang": frame.lang})
-st.caption(L(f"统计日期 {frame.as_of} 之后的记录不计入（没有日期的记录保留）。",
-             f"Records dated after {frame.as_of} are left out (undated ones stay)."))
+st.caption(state.t("explore_as_of_note", as_of=frame.as_of))
 
 def group_value(value) -> str:
     """A group's value as a label: months as months, a missing value as "—"."""
@@ -152,24 +151,24 @@ except explore.ExploreError as exc:
     st.error(str(exc))
     st.stop()
 
-value_label = measure_names[measure] + (f"（{label(dataset, measure_col)}）" if measure_col and not en else
-                                        f" ({label(dataset, measure_col)})" if measure_col else "")
+value_label = (state.t("explore_measure_of", measure=measure_names[measure], column=label(dataset, measure_col))
+               if measure_col else measure_names[measure])
 shown = result.rename(columns={**{g: dim_label(dataset, g) for g in group}, "value": value_label})
-st.subheader(L("结果", "Result"))
+st.subheader(state.t("explore_result"))
 st.dataframe(ui._plain_dates(shown), hide_index=True, width="stretch", height=min(420, 40 + 35 * len(shown)))
 pivot = explore.pivot(result, spec)
 if pivot is not None:
-    st.subheader(L("透视表", "Pivot"))
+    st.subheader(state.t("explore_pivot"))
     # Month groups arrive as midnight timestamps: "2022年10月", never "2022-10-01 00:00:00", in rows and columns.
     pivot = pivot.rename(index=group_value, columns=group_value)
     st.dataframe(ui.readable(pivot.rename_axis(index=dim_label(dataset, group[0]), columns=dim_label(dataset, group[1]))),
                  width="stretch")
 
 if group and not result.empty:
-    kinds = {"bar": L("柱状图", "bar"), "line": L("折线图", "line"), "stacked": L("堆积柱状图", "stacked"),
-             "pie": L("饼图", "pie")}
+    kinds = {"bar": state.t("explore_bar"), "line": state.t("explore_line"), "stacked": state.t("explore_stacked"),
+             "pie": state.t("explore_pie")}
     available = ["bar", "line"] + (["stacked"] if len(group) == 2 else ["pie"])
-    kind = st.segmented_control(L("图表", "Chart"), available, key=state.lang_key("ex_chart"), default="bar",
+    kind = st.segmented_control(state.t("explore_chart"), available, key=state.lang_key("ex_chart"), default="bar",
                                 format_func=lambda k: kinds[k]) or "bar"
     x = result[group[0]].astype(str) if ":" not in group[0] or group[0].startswith("year") else result[group[0]]
     if kind == "pie":
@@ -193,27 +192,26 @@ if group and not result.empty:
 
 left, right = st.columns(2)
 name = f"{DATASETS[dataset].zh}_{'_'.join(group) or 'total'}".replace(":", "-")
-left.download_button(L("下载 CSV（Excel 可直接打开）", "Download CSV (opens in Excel)"), explore.csv_bytes(shown),
+left.download_button(state.t("explore_download_csv"), explore.csv_bytes(shown),
                      file_name=f"{name}.csv", mime="text/csv", key="ex_csv")
-right.download_button(L("下载 Excel", "Download XLSX"), explore.xlsx_bytes(ui._plain_dates(shown)),
+right.download_button(state.t("explore_download_xlsx"), explore.xlsx_bytes(ui._plain_dates(shown)),
                       file_name=f"{name}.xlsx", key="ex_xlsx")
 
-with st.expander(L("查看明细行", "The rows themselves")):
+with st.expander(state.t("explore_rows")):
     detail = state.view(views.explore_rows, frame.version, spec, frame.as_of)
     ui.table(detail, dataset, height=360)
-    st.download_button(L("下载明细 CSV", "Download rows as CSV"), explore.csv_bytes(ui.labelled(detail, dataset)),
+    st.download_button(state.t("explore_download_rows"), explore.csv_bytes(ui.labelled(detail, dataset)),
                        file_name=f"{DATASETS[dataset].zh}_rows.csv", mime="text/csv", key="ex_rows_csv")
 
 # --------------------------------------------------------------------------------------------------- SQL
 st.subheader("SQL")
 if not can(user, "sql"):
-    st.caption(L("SQL 查询仅对编辑和管理员开放，请登录。", "SQL is for editors and admins: sign in."))
+    st.caption(state.t("explore_sql_needs_role"))
 else:
-    st.caption(L("只读、沙箱运行：只允许一条 SELECT，不能访问文件或网络；最多返回 1 万行，10 秒超时。表名即数据集英文名。",
-                 "Read-only and sandboxed: one SELECT, no files or network; at most 10,000 rows, 10 s. Tables are named by dataset."))
+    st.caption(state.t("explore_sql_note"))
     query = st.text_area("SELECT …", key="ex_sql", height=120,
                          placeholder="SELECT township, count(*) FROM training_sessions GROUP BY 1")
-    if st.button(L("运行", "Run"), key="ex_sql_run") and query.strip():
+    if st.button(state.t("explore_run"), key="ex_sql_run") and query.strip():
         from metrics.auth import require
         from metrics.sandbox import run_query
 
@@ -222,7 +220,7 @@ else:
             answer = run_query(state.sandbox(frame.version), query)
             st.dataframe(ui.readable(answer.frame), hide_index=True, width="stretch")
             if answer.truncated:
-                st.warning(L("结果超过 1 万行，已截断", "over 10,000 rows: truncated"))
+                st.warning(state.t("explore_sql_truncated"))
             st.download_button("CSV", explore.csv_bytes(answer.frame), file_name="query.csv", mime="text/csv",
                                key="ex_sql_csv")
         except DashboardError as exc:  # a refused query, or a viewer without the editor role

@@ -16,7 +16,6 @@ from metrics.registry import AREAS
 
 frame = state.current()
 en = frame.lang == "en"
-L = state.L
 cfg = state.config()
 results = state.scorecard(frame.as_of, frame.lang, frame.version)
 SCORECARD_ROWS = 11  # rows per scorecard slide: 11 rows of large type fit a 1080p projector with the controls
@@ -56,22 +55,22 @@ def set_as_of() -> None:
 
 
 controls = st.columns([1.1, 1.1, 1.6, 1.6, 1.6, 1.6, 1.4], vertical_alignment="bottom")
-controls[0].button("◀ " + L("上一页", "Previous"), key="meeting_prev", on_click=move, args=(-1,),
-                   help=L("键盘：← 或 PageUp", "Keys: ← or PageUp"))
-controls[1].button(L("下一页", "Next") + " ▶", key="meeting_next", on_click=move, args=(1,),
-                   help=L("键盘：→、PageDown 或空格", "Keys: →, PageDown or space"))
+controls[0].button("◀ " + state.t("meeting_previous"), key="meeting_prev", on_click=move, args=(-1,),
+                   help=state.t("meeting_previous_keys"))
+controls[1].button(state.t("meeting_next") + " ▶", key="meeting_next", on_click=move, args=(1,),
+                   help=state.t("meeting_next_keys"))
 controls[2].date_input(state.t("as_of"), value=frame.as_of, key="meeting_as_of", format="YYYY-MM-DD",
                        min_value=dt.date(2020, 1, 1), on_change=set_as_of)
-compare = controls[3].date_input(L("对比日期", "Compare with"), value=frame.as_of - dt.timedelta(days=91),
+compare = controls[3].date_input(state.t("compare_date"), value=frame.as_of - dt.timedelta(days=91),
                                  max_value=frame.as_of, key="meeting_compare", format="YYYY-MM-DD")
-auto = controls[4].toggle(L(f"自动翻页（{AUTO_SECONDS} 秒）", f"Auto-advance ({AUTO_SECONDS} s)"), key="auto_advance",
+auto = controls[4].toggle(state.t("meeting_auto_advance", seconds=AUTO_SECONDS), key="auto_advance",
                           on_change=restart_timer)
 with controls[5]:
-    if st.button(L("生成简报", "Make the briefing"), key="make_briefing"):
+    if st.button(state.t("meeting_make_briefing"), key="make_briefing"):
         from metrics import briefing_jobs
 
         # Data read and the database closed before rendering; one render at a time; cached per data version.
-        with st.spinner(L("正在生成简报（图表渲染约需十秒）…", "Rendering the briefing…")):
+        with st.spinner(state.t("meeting_rendering")):
             try:
                 st.session_state["briefing"] = briefing_jobs.make(state.db_path(), frame.as_of,
                                                                   compare, frame.lang)
@@ -80,12 +79,12 @@ with controls[5]:
     made = st.session_state.get("briefing")
     if made:
         stamp = frame.as_of.isoformat()
-        name = L("推进会简报", "briefing")
+        name = state.t("meeting_briefing")
         st.download_button("PPTX", made["pptx"], file_name=f"{name}_{stamp}.pptx", key="dl_pptx")
         st.download_button("PDF", made["pdf"], file_name=f"{name}_{stamp}.pdf", key="dl_pdf")
 with controls[6].container(key="meeting_exit"):
-    st.page_link("pages/overview.py", label=L("退出会议模式", "Leave meeting mode"), icon=":material/close:",
-                 help=L("键盘：Esc", "Key: Esc"))
+    st.page_link("pages/overview.py", label=state.t("meeting_leave"), icon=":material/close:",
+                 help=state.t("meeting_leave_key"))
 
 earlier = {r.id: r for r in state.scorecard(compare, frame.lang, frame.version)} if compare else {}
 
@@ -95,14 +94,14 @@ def change(r) -> str:
 
 
 def scorecard_slide(part: int) -> None:
-    title = L("考核指标一览", "Scorecard") + (f" ({part + 1}/{len(scorecard_parts)})" if len(scorecard_parts) > 1 else "")
+    title = state.t("meeting_scorecard") + (f" ({part + 1}/{len(scorecard_parts)})" if len(scorecard_parts) > 1 else "")
     st.header(title)
     if part == 0:
         counts = " &nbsp; ".join(ui.badge(s, f" {sum(r.status == s for r in results)}") for s in charts.STATUS_COLORS)
         st.markdown(f'<div style="font-size:1.4rem">{counts}</div>', unsafe_allow_html=True)
     head = [state.t("kpi"), state.t("value"), state.t("target"), state.t("status"), state.t("gap")]
     if compare:
-        head.append(L("变化", "Change"))
+        head.append(state.t("meeting_change"))
     rows = "".join(
         "<tr>" + "".join(f"<td>{cell}</td>" for cell in [
             html.escape(r.name), html.escape(format_value(r.id, r.value, frame.lang)),
@@ -120,14 +119,14 @@ def show_slide() -> None:
     if auto and now - since >= AUTO_SECONDS - 1:
         move(1)
     slide = slides[st.session_state["slide"]]
-    st.caption(f"{st.session_state['slide'] + 1} / {len(slides)}" + (" · " + L("演示数据", "Demo data") if frame.demo else "")
-               + " · " + L("翻页：→ ← 空格 PageDown PageUp；退出：Esc", "Keys: → ← space PageDown PageUp; leave: Esc"))
+    st.caption(f"{st.session_state['slide'] + 1} / {len(slides)}" + (" · " + state.t("meeting_demo_data") if frame.demo else "")
+               + " · " + state.t("meeting_keys"))
     if slide == "title":
         st.markdown(f'<div class="slide"><h1>{html.escape(cfg.project_en if en else cfg.project_zh)}</h1>'
-                    f"<p>{html.escape(L('推进会', 'Coordination meeting'))} · {html.escape(state.t('as_of'))} "
+                    f"<p>{html.escape(state.t('meeting_coordination_meeting'))} · {html.escape(state.t('as_of'))} "
                     f"{html.escape(format_date(frame.as_of, frame.lang))}</p>"
                     f"<p>{html.escape(state.t('freshness'))} {html.escape(format_date(state.latest_data_date(frame.version), frame.lang))}</p>"
-                    + (f"<p>{html.escape(L('演示数据：非真实数据', 'Demo data: not real figures'))}</p>" if frame.demo else "")
+                    + (f"<p>{html.escape(state.t('meeting_demo_note'))}</p>" if frame.demo else "")
                     + "</div>", unsafe_allow_html=True)
         return
     if slide.startswith("scorecard:"):
@@ -142,11 +141,11 @@ def show_slide() -> None:
         ui.chart(fig, key=f"slide_{slide}", theme=None)
     with right:
         attention = [r for r in area_results if r.status in ("at_risk", "behind", "missed")]
-        sep = ": " if en else "："
+        sep = state.t("meeting_label_separator")
         lines = "".join(f"<li>{html.escape(r.name)}{sep}{ui.badge(r.status)} {html.escape(r.gap)}"
                         + (f"<br><small>{html.escape(change(r))}</small>" if change(r) else "") + "</li>"
                         for r in attention)
-        title = L("需关注", "Needs attention") if attention else L("本领域指标均正常", "All achieved or on track")
+        title = state.t("meeting_needs_attention") if attention else state.t("meeting_all_on_track")
         st.markdown(f'<div class="slide"><p><b>{html.escape(title)}</b></p><ul>{lines}</ul></div>', unsafe_allow_html=True)
 
 

@@ -12,16 +12,15 @@ from metrics.datasets import DATASETS
 from metrics.scorecard import follower_threshold
 
 frame = state.current()
-en = frame.lang == "en"
 ui.page_header(state.t("page_talent"))
 results = ui.area_results("talent")
 ui.kpi_cards(results)
 threshold = follower_threshold(state.config())
 
-st.subheader("粉丝数变化" if not en else "Followers over time")
+st.subheader(state.t("talent_followers_over_time"))
 platforms = list(DATASETS["follower_snapshots"].column("platform").choices)
-platform = st.selectbox("平台" if not en else "Platform", ["*", *platforms], key=state.lang_key("talent_platform"),
-                        format_func=lambda p: ("全部平台" if not en else "all platforms") if p == "*" else p)
+platform = st.selectbox(state.t("talent_platform"), ["*", *platforms], key=state.lang_key("talent_platform"),
+                        format_func=lambda p: (state.t("talent_all_platforms")) if p == "*" else p)
 platform = None if platform == "*" else platform
 series = state.view(views.follower_series, frame.version, frame.as_of, platform)
 qualification = state.view(views.kpi_rows, frame.version, "streamers_10k", frame.as_of)  # the KPI's own rows
@@ -35,37 +34,35 @@ else:
         one = series[(series["talent_id"] == talent_id) & (series["platform"] == plat)]
         fig.add_trace(go.Scatter(x=one["date"], y=one["followers"], mode="lines", name=f"{one['name'].iloc[0]} · {plat}"))
     fig.add_hline(y=threshold, line_dash="dash", line_color="#D55E00",
-                  annotation_text=f"{threshold:,} 粉丝" if not en else f"{threshold:,} followers")
+                  annotation_text=state.t("talent_followers", threshold=threshold))
     fig.update_yaxes(tickformat=",d")
-    ui.chart(ui.layout(fig, state.t("date"), "粉丝数（人）" if not en else "followers", 440, dates=True), key="followers")
-    st.caption("每位达人在单个平台上的最新粉丝数计入；不同平台的粉丝数不相加。" if not en else
-               "A streamer counts with the latest follower count on one platform; platforms are never added up.")
+    ui.chart(ui.layout(fig, state.t("date"), state.t("talent_followers_axis"), 440, dates=True), key="followers")
+    st.caption(state.t("talent_counting_rule"))
 
-st.subheader("谁计入万粉带货主播" if not en else "Who counts toward the 10k streamers")
+st.subheader(state.t("talent_who_counts"))
 if not qualification.empty:
     def reason(row) -> str:
         if row["counts"]:
-            return "计入" if not en else "counts"
+            return state.t("talent_counts")
         if row["incubated_on"] is None or str(row["incubated_on"]) > str(frame.as_of):
-            return "尚未孵化" if not en else "not yet incubated"
+            return state.t("talent_yet_incubated")
         if not row["can_sell_live"]:
-            return "不具备直播带货能力" if not en else "cannot sell live"
-        return (f"单平台最高 {row['followers']:,} 粉，不足 {threshold:,}" if not en else
-                f"best single platform {row['followers']:,} < {threshold:,}")
+            return state.t("talent_cannot_sell_live")
+        return (state.t("talent_below_threshold", followers=row['followers'], threshold=threshold))
 
     shown = qualification.copy()
     shown["reason"] = shown.apply(reason, axis=1)
-    shown = shown.rename(columns={"reason": "说明" if not en else "why"})
+    shown = shown.rename(columns={"reason": state.t("talent_why")})
     ui.table(shown, "talents", height=360)
 
-st.subheader("达人分布" if not en else "Talents by township and type")
+st.subheader(state.t("talent_by_township_type"))
 by = state.view(views.talents_by, frame.version, frame.as_of, frame.township)
 if not by.empty:
     fig = go.Figure([go.Bar(y=by[by["type"] == kind]["township"], x=by[by["type"] == kind]["talents"], name=kind,
                             orientation="h") for kind in by["type"].unique()])
     fig.update_layout(barmode="stack")
     fig.update_yaxes(categoryorder="total ascending")
-    ui.chart(ui.layout(fig, "达人数（名）" if not en else "talents", state.t("township"),
+    ui.chart(ui.layout(fig, state.t("talent_talents"), state.t("township"),
                        charts.bar_height(by["township"].unique())), key="talents_by")
 
 st.header(state.t("kpi_detail"))

@@ -16,32 +16,31 @@ ui.page_header(state.t("page_training"))
 results = ui.area_results("training")
 ui.kpi_cards(results)
 
-en = frame.lang == "en"
 monthly = state.view(views.training_monthly, frame.version, frame.as_of, frame.township)
 targets = {r.id: r for r in results}
 if monthly.empty:
     st.info(state.t("no_data_yet"))
 else:
-    st.subheader("累计培训人次与人数" if not en else "Cumulative person-times and people")
+    st.subheader(state.t("training_cumulative"))
     pace = state.history("training_person_times", frame.as_of, frame.version)
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=monthly["month"], y=monthly["person_times"], name="当月人次" if not en else "person-times in month",
+    fig.add_trace(go.Bar(x=monthly["month"], y=monthly["person_times"], name=state.t("training_person_times_month"),
                          marker_color="#9ecae1"))
-    fig.add_trace(go.Scatter(x=monthly["month"], y=monthly["person_times_total"], name="累计人次" if not en else "cumulative person-times",
+    fig.add_trace(go.Scatter(x=monthly["month"], y=monthly["person_times_total"], name=state.t("training_cumulative_person_times"),
                              mode="lines+markers", line=dict(color="#0072B2", width=3)))
-    fig.add_trace(go.Scatter(x=monthly["month"], y=monthly["people_total"], name="累计人数" if not en else "cumulative people",
+    fig.add_trace(go.Scatter(x=monthly["month"], y=monthly["people_total"], name=state.t("training_cumulative_people"),
                              mode="lines+markers", line=dict(color="#009E73", width=3)))
     if not frame.township:  # targets and pace are county-wide
         fig.add_trace(go.Scatter(x=[p["date"] for p in pace], y=[p["expected"] for p in pace], mode="lines",
-                                 name=state.t("pace_marker") + "（人次）" if not en else "person-times expected by pace",
+                                 name=state.t("training_pace_person_times"),
                                  line=dict(color="#555", dash="dot")))
         fig.add_hline(y=targets["training_person_times"].target, line_dash="dash", line_color="#0072B2",
-                      annotation_text=("目标 " if not en else "target ") + format_value("training_person_times", targets["training_person_times"].target, frame.lang))
+                      annotation_text=(state.t("training_target")) + format_value("training_person_times", targets["training_person_times"].target, frame.lang))
         fig.add_hline(y=targets["training_people"].target, line_dash="dash", line_color="#009E73",
-                      annotation_text=("目标 " if not en else "target ") + format_value("training_people", targets["training_people"].target, frame.lang))
-    ui.chart(ui.layout(fig, state.t("month"), "人次 / 人" if not en else "person-times / people", 420, dates=True), key="training_total")
+                      annotation_text=(state.t("training_target")) + format_value("training_people", targets["training_people"].target, frame.lang))
+    ui.chart(ui.layout(fig, state.t("month"), state.t("training_person_times_people"), 420, dates=True), key="training_total")
 
-    tabs = st.tabs(["按主题" if not en else "By topic", "按乡镇" if not en else "By township", "按形式" if not en else "By mode"])
+    tabs = st.tabs([state.t("training_topic"), state.t("training_township"), state.t("training_mode")])
     for tab, dimension in zip(tabs, ["topic", "township", "mode"]):
         with tab:
             data = state.view(views.sessions_by, frame.version, frame.as_of, dimension, frame.township)
@@ -49,28 +48,27 @@ else:
             # township and topic names) once, on the left, where they can be read on a phone.
             names = data["category"].astype(str).map(lambda n: charts.wrap(n, 14))
             fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06)
-            fig.add_trace(go.Bar(y=names, x=data["person_times"], name="人次" if not en else "person-times",
+            fig.add_trace(go.Bar(y=names, x=data["person_times"], name=state.t("training_person_times"),
                                  marker_color="#0072B2", orientation="h"), row=1, col=1)
-            fig.add_trace(go.Bar(y=names, x=data["sessions"], name="场次" if not en else "sessions",
+            fig.add_trace(go.Bar(y=names, x=data["sessions"], name=state.t("training_sessions_legend"),
                                  marker_color="#E69F00", orientation="h"), row=1, col=2)
-            fig.update_xaxes(title_text="场次（场）" if not en else "sessions", row=1, col=2)
+            fig.update_xaxes(title_text=state.t("training_sessions"), row=1, col=2)
             fig.update_yaxes(autorange="reversed")
-            ui.chart(ui.layout(fig, "人次" if not en else "person-times", "", charts.bar_height(names)),
+            ui.chart(ui.layout(fig, state.t("training_person_times"), "", charts.bar_height(names)),
                      key=f"by_{dimension}")
 
-st.subheader("创业就业转化" if not en else "Conversions into jobs and start-ups")
+st.subheader(state.t("training_conversions"))
 conversions = state.view(views.conversions_by_type, frame.version, frame.as_of)
 if conversions.empty:
     st.info(state.t("no_data_yet"))
 else:
     kinds = conversions["type"].astype(str).map(lambda n: charts.wrap(n, 14))
-    fig = go.Figure([go.Bar(y=kinds, x=conversions["conversions"], name="转化记录" if not en else "records", marker_color="#999999", orientation="h"),
-                     go.Bar(y=kinds, x=conversions["counted"], name="计入转化率" if not en else "counted", marker_color="#009E73", orientation="h")])
+    fig = go.Figure([go.Bar(y=kinds, x=conversions["conversions"], name=state.t("training_records"), marker_color="#999999", orientation="h"),
+                     go.Bar(y=kinds, x=conversions["counted"], name=state.t("training_counted"), marker_color="#009E73", orientation="h")])
     fig.update_yaxes(autorange="reversed")
-    ui.chart(ui.layout(fig, "人" if not en else "people", "转化类型" if not en else "type", charts.bar_height(kinds, 2)),
+    ui.chart(ui.layout(fig, state.t("training_people"), state.t("training_type"), charts.bar_height(kinds, 2)),
              key="conversions")
-    st.caption("只计入首次参训当日或之后的转化；同一人多次转化只计一次。" if not en else
-               "Only conversions on or after the trainee's first session count; a person counts once.")
+    st.caption(state.t("training_conversion_rule"))
 
 st.header(state.t("kpi_detail"))
 ui.kpi_detail(area="training")
