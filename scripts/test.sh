@@ -5,4 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-dev.txt
 bash scripts/system-packages.sh
-exec .venv/bin/python -m pytest "$@"
+if [ $# -gt 0 ]; then
+  exec .venv/bin/python -m pytest "$@"
+fi
+# The whole suite (CI): the fast part on both cores, then the slow part (browser, benchmark, LibreOffice, child
+# processes and servers) one test at a time, since those measure or share the machine.
+.venv/bin/python -m pytest -n 2 -m "not slow"
+exec .venv/bin/python -m pytest -m slow

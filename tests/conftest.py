@@ -17,8 +17,18 @@ def _hash_key(monkeypatch):
     monkeypatch.setenv("KPI_HASH_KEY", TEST_KEY)
 
 
+@pytest.fixture(scope="session")
+def empty_template(tmp_path_factory):
+    """A database with the schema made once per session: each test's fresh database is a copy of it (a copy opens
+    in milliseconds; making the schema costs ~0.2 s, and hundreds of tests take a fresh database)."""
+    path = tmp_path_factory.mktemp("empty-template") / "empty.duckdb"
+    store.connect(path).close()
+    return path
+
+
 @pytest.fixture
-def con(tmp_path):
+def con(tmp_path, empty_template):
+    shutil.copyfile(empty_template, tmp_path / "test.duckdb")
     connection = store.connect(tmp_path / "test.duckdb")
     yield connection
     connection.close()

@@ -67,6 +67,7 @@ def test_english_output(tmp_path, capsys):
     assert code == 0 and out.startswith("loaded assets.csv (Fixed assets): 2 added")
 
 
+@pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_no_traceback_for_a_garbage_file_in_a_real_process(tmp_path):
     garbage = tmp_path / "ledger.xlsx"
     garbage.write_bytes(os.urandom(2000))

@@ -3,10 +3,13 @@ end and to notice a run that failed. (Figures are the benchmark's; this checks t
 
 from __future__ import annotations
 
+import pytest
+
 from benchmarks import crowd
 from benchmarks.bench import streamlit_server
 
 
+@pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_light_client_times_each_run_to_its_end_and_counts_failures(tmp_path):
     ok = tmp_path / "ok.py"
     # The run sleeps 0.3 s, so a client that stopped at the first message (rather than script_finished) would

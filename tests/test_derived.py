@@ -159,11 +159,33 @@ def test_a_database_from_before_the_derived_tables_gets_them_on_opening(tmp_path
     # As an earlier version left it: no derived tables, no derived_version.
     for table in derived._TABLES:
         con.execute(f"DROP TABLE {table}")
-    con.execute("DELETE FROM meta WHERE key = 'derived_version'")
+    con.execute("DELETE FROM meta WHERE key IN ('derived_version', 'schema_fingerprint')")
     con.close()
     store._migrated.discard(str(path))  # a new process
     con = store.connect(path)
     try:
         assert derived_rows(con) == expected
+    finally:
+        con.close()
+
+
+def test_a_column_added_to_the_contract_reaches_a_database_made_before_it(tmp_path, monkeypatch):
+    # The schema's fast path (a database already made by this schema opens without DDL) must not skip a migration:
+    # a column the contract gains later changes the schema fingerprint, so the next opening adds it.
+    from dataclasses import replace
+
+    from metrics import datasets
+
+    path = tmp_path / "before.duckdb"
+    store.connect(path).close()
+    brands = datasets.DATASETS["brands"]
+    extra = replace(brands.columns[-1], key="added_later", zh="后加列")
+    monkeypatch.setitem(datasets.DATASETS, "brands", replace(brands, columns=(*brands.columns, extra)))
+    store._migrated.discard(str(path))  # a new process, running the newer contract
+    con = store.connect(path)
+    try:
+        columns = {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'brands'")
+                   .fetchall()}
+        assert "added_later" in columns
     finally:
         con.close()

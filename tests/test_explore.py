@@ -143,6 +143,7 @@ def sandbox(loaded):
     return build_sandbox(loaded)
 
 
+@pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_sandbox_answers_a_select(sandbox):
     result = run_query(sandbox, "SELECT enterprise, sum(amount) AS s FROM logistics_subsidies GROUP BY 1 ORDER BY 1")
     assert result.frame.values.tolist() == [["乙公司", 20.0], ["甲合作社", 20.0]]
@@ -163,6 +164,7 @@ def test_sandbox_answers_a_select(sandbox):
     "CREATE TABLE x AS SELECT 1",
     "DELETE FROM logistics_subsidies",
 ])
+@pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_sandbox_refuses_every_escape(sandbox, query, tmp_path):
     with pytest.raises(SandboxError):
         run_query(sandbox, query)
@@ -170,6 +172,7 @@ def test_sandbox_refuses_every_escape(sandbox, query, tmp_path):
     assert run_query(sandbox, "SELECT count(*) FROM logistics_subsidies").frame.iloc[0, 0] == 5
 
 
+@pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_sandbox_caps_the_results_size_in_the_child(sandbox):
     # 100 rows of 1,000 characters: 100 × (1,000 + 16) = 101,600 bytes as counted, under a 200,000 cap (195 kB);
     # 300 rows are 304,800, over it: refused, naming the cap, with the row the count passed it at (a batch's end).
@@ -183,6 +186,7 @@ def test_sandbox_caps_the_results_size_in_the_child(sandbox):
         run_query(sandbox, "SELECT repeat('字',1000) FROM range(100)", result_cap=200_000)
 
 
+@pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_the_dashboard_reads_no_more_than_an_answer_can_be(sandbox, monkeypatch):
     """Whatever the child sends, the parent stops reading past the answer's cap and kills it (a child that
     floods the pipe would otherwise fill the dashboard's memory until the time limit)."""
@@ -200,12 +204,14 @@ def test_the_dashboard_reads_no_more_than_an_answer_can_be(sandbox, monkeypatch)
     assert time.monotonic() - start < 5  # stopped at the cap, not at the 10 s time limit
 
 
+@pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_sandbox_has_no_access_to_the_store(loaded, sandbox):
     # Ledger tables are copies: the load log and bookkeeping tables are not there at all.
     with pytest.raises(SandboxError):
         run_query(sandbox, "SELECT * FROM loads")
 
 
+@pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_a_runaway_query_is_stopped_within_the_limit(sandbox):
     start = time.monotonic()
     with pytest.raises(SandboxError) as exc:
@@ -215,11 +221,13 @@ def test_a_runaway_query_is_stopped_within_the_limit(sandbox):
     assert run_query(sandbox, "SELECT 42").frame.iloc[0, 0] == 42  # the sandbox still works afterwards
 
 
+@pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_row_cap(sandbox):
     result = run_query(sandbox, "SELECT * FROM range(50)", row_cap=10)
     assert len(result.frame) == 10 and result.truncated
 
 
+@pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_sql_command_line(tmp_path, capsys):
     from metrics.__main__ import main
 

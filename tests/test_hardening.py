@@ -131,6 +131,7 @@ print('ANSWERS', answers)
 WIDE_RESULT = "SELECT repeat('x',100000) FROM range(10000)"  # 10,000 rows (under the row cap) of 100 kB: 1 GB
 
 
+@pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_3_a_result_of_a_gigabyte_is_refused_in_the_child_and_never_reaches_the_dashboard(tmp_path):
     """Rows are capped, and now bytes too: the child counts the result as it fetches it and stops at 50 MB, so the
     dashboard's process neither reads nor unpickles a gigabyte. Its own peak memory is measured (~160 MB at rest)."""
@@ -162,6 +163,7 @@ def children_of(pid: int) -> list[int]:
     return kids
 
 
+@pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_3_a_query_over_the_time_limit_does_not_outlive_it(tmp_path):
     from metrics.sandbox import SandboxError, build_sandbox, run_query
 
@@ -175,6 +177,7 @@ def test_3_a_query_over_the_time_limit_does_not_outlive_it(tmp_path):
     assert children_of(os.getpid()) == []  # the work stopped with its process, nothing goes on in the background
 
 
+@pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_12_the_sandbox_has_no_temp_folder_to_read(tmp_path, monkeypatch):
     """DuckDB auto-allows its temp directory (.tmp under the working directory): it was readable."""
     from metrics.sandbox import SandboxError, build_sandbox, run_query
@@ -385,6 +388,7 @@ def test_6_9_and_7_the_import_page_shows_evidence_as_plain_metadata_and_no_login
     assert "李会计" in shown and "clerk" not in shown
 
 
+@pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_7_an_unknown_login_costs_as_much_as_a_wrong_password(tmp_path):
     from metrics.auth import add_local_account, authenticate
 
@@ -431,6 +435,7 @@ def test_7_repeated_failures_back_off_per_account_and_per_client_and_are_logged(
 
 # -------------------------------------------------------------------- 10, 11 the command line's output
 
+@pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_10_sql_csv_neutralises_formulas_as_the_dashboard_does(tmp_path):
     from metrics.explore import csv_bytes as dashboard_csv
 
@@ -456,6 +461,7 @@ def test_10_sql_csv_neutralises_formulas_as_the_dashboard_does(tmp_path):
     assert [row[0] for row in csv.reader(io.StringIO(dashboard))][1:] == written
 
 
+@pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_11_control_characters_in_a_cell_are_printed_escaped(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("场次编号,培训日期,乡镇,培训主题,培训形式\nS1,\x1b]0;PWNED\x07\x1b[2J\u202eevil,禾木,直播带货,线下\n",
@@ -472,6 +478,7 @@ def test_11_control_characters_in_a_cell_are_printed_escaped(tmp_path):
 
 # ------------------------------------------------------------------------ 13 secrets file, 14 file modes
 
+@pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_13_a_name_cannot_break_the_secrets_file_and_the_password_is_asked_twice(tmp_path, monkeypatch):
     import tomllib
 
@@ -518,6 +525,7 @@ def test_13_a_write_that_would_not_read_back_leaves_the_old_file(tmp_path, monke
     assert secrets.read_bytes() == before
 
 
+@pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_14_database_backups_and_evidence_are_private(tmp_path):
     db = tmp_path / "kpi.duckdb"
     done = cli(db, "ingest", str(ROOT / "tests" / "fixtures" / "happy" / "assets.csv"))

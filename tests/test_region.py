@@ -156,6 +156,7 @@ def test_a_folder_without_manifest_reads_every_snapshot_and_its_toml(tmp_path):
     assert [(c.name, c.ok) for c in view.counties] == [("乙县", True), ("x", False)]
 
 
+@pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_snapshots_are_attached_read_only_beside_another_reader(folder):
     """Another process reading a snapshot (a shared lock) does not stop the region view; a writable attach would."""
     import subprocess
@@ -241,6 +242,7 @@ def test_a_bad_manifest_is_refused_with_the_reason(tmp_path, capsys):
     assert "region.toml is not valid TOML" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_scoring_in_worker_processes_gives_the_same_region(folder, monkeypatch):
     monkeypatch.setattr(region, "PARALLEL_FROM", 1)  # the six snapshots shared among two processes
     alone = region.read_region(folder, AS_OF, workers=1)
@@ -255,6 +257,7 @@ def test_scoring_in_worker_processes_gives_the_same_region(folder, monkeypatch):
     assert shared.budget().equals(alone.budget())
 
 
+@pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_region_benchmark_rows_smoke():
     """The benchmark's region rows at three synthetic counties (figures, not timings, are what it is for)."""
     from benchmarks.bench import region_rows

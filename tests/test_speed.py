@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from metrics import ingest, store, views
 
 from .ledgers import FIXTURES
@@ -41,6 +43,7 @@ def test_kpi_rows_shown_has_every_kpi(con):
         assert len(shown) == min(1, total), kpi.id
 
 
+@pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_a_viewer_is_not_held_up_while_a_command_line_load_holds_the_database(tmp_path, monkeypatch):
     """A CLI load holds the file for writing; a viewer whose pages are cached sees them at once (the data version
     last read stands, as the load has not committed) instead of waiting for the file and then failing."""
