@@ -268,9 +268,12 @@ def _apptest(script: str, page: str | None) -> dict:
     (whose run is not counted), as a viewer reaches it."""
     import datetime as dt
 
+    # Imported once by a server, not per run (streamlit.emojis: 0.5 s of regexes, imported by the sidebar's
+    # segmented control at a server's first session).
+    import streamlit.emojis  # noqa: F401
     from streamlit.testing.v1 import AppTest
 
-    import dashboard_ui.ui  # noqa: F401  (imported once by a server, not per run)
+    import dashboard_ui.ui  # noqa: F401
     import metrics.views  # noqa: F401
 
     def visit(settings: dict | None = None) -> tuple[float, AppTest]:

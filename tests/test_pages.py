@@ -96,3 +96,28 @@ def test_a_kpi_card_opens_its_detail(small_db):
     at.button(key="card_training_people").click().run()
     assert at.selectbox(key="detail_select_zh").value == "training_people"
     assert metric(at, "当前值") == "4 人"  # A, B, C, D
+
+
+def test_the_talent_page_says_why_each_talent_counts_or_not(demo_db, monkeypatch):
+    # Each talent's reason follows the plan's rule in order (issue 17 rewrote how the column is built): counts ->
+    # 计入; not incubated by the as-of date -> 尚未孵化; cannot sell live -> 不具备直播带货能力; else its best single
+    # platform against the 10,000 threshold, e.g. 单平台最高 8,200 粉，不足 10,000.
+    monkeypatch.setenv("KPI_DB", str(demo_db))
+    as_of = dt.date(2024, 3, 31)
+    at = app(demo_db, "zh", "talent", as_of=as_of)
+    table = next(df.value for df in at.dataframe if "说明" in df.value.columns)
+    as_of = str(as_of)
+    seen = set()
+    for row in table.to_dict("records"):
+        counts, incubated, live, followers = (row[c] for c in ("计入万粉主播", "孵化日期", "具备直播带货能力", "粉丝数"))
+        if counts:
+            expected = "计入"
+        elif incubated is None or str(incubated) > as_of:
+            expected = "尚未孵化"
+        elif not live:
+            expected = "不具备直播带货能力"
+        else:
+            expected = f"单平台最高 {followers:,} 粉，不足 10,000"
+        assert row["说明"] == expected, row
+        seen.add(expected[:2])
+    assert {"计入", "单平"} <= seen  # the demo has talents that count and talents below the threshold
