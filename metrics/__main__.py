@@ -68,7 +68,7 @@ def cmd_loads(args, con) -> int:
         return 0
     zh = args.lang != "en"
     for row in log.itertuples():
-        name = DATASETS[row.dataset].zh if zh else row.dataset
+        name = DATASETS[row.dataset].label("zh") if zh else row.dataset
         status = {"active": "有效" if zh else "active", "undone": "已撤销" if zh else "undone"}[row.status]
         _print(f"{row.load_id:>5}  {row.loaded_at:%Y-%m-%d %H:%M}  {name:<10}  {row.file_name}  "
                f"+{row.rows_added} ~{row.rows_replaced} ={row.rows_unchanged}  {row.loaded_by}  {status}"

@@ -24,7 +24,7 @@ import plotly.graph_objects as go
 from . import budget, charts, store, views
 from .config import CountyConfig, default_config
 from .formatting import format_change, format_date, format_target, format_value
-from .registry import AREAS
+from .registry import AREAS, area_name
 from .scorecard import KpiResult, latest_data_date, scorecard
 
 ATTENTION = ("at_risk", "behind", "missed")
@@ -80,7 +80,7 @@ def build(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, compare:
     as_of = as_of or latest_data_date(con)
     results = scorecard(con, as_of, config, lang)
     earlier = {r.id: r for r in scorecard(con, compare, config, lang, with_forecast=False)} if compare else {}
-    areas = [AreaSection(a, AREAS[a][1 if lang == "en" else 0], [r for r in results if r.area == a]) for a in AREAS]
+    areas = [AreaSection(a, area_name(a, lang), [r for r in results if r.area == a]) for a in AREAS]
     briefing = Briefing(
         lang=lang, title=config.project_en if lang == "en" else config.project_zh, as_of=as_of, compare=compare,
         freshness=latest_data_date(con), demo=store.demo_loaded(con), results=results, earlier=earlier, areas=areas,

@@ -118,7 +118,7 @@ class Digest:
             for c in self.status_changes] or [t("无", "none")]))
         load_lines = []
         for item in self.loads:
-            name = DATASETS[item["dataset"]].en if self.lang == "en" else DATASETS[item["dataset"]].zh
+            name = DATASETS[item["dataset"]].label(self.lang)
             undone = t("（已撤销）", " (undone)") if item["undone"] else ""
             load_lines.append(
                 t(f"{name}：新增 {item['rows_added']} 行，替换 {item['rows_replaced']} 行（{item['loaded_by']}，"

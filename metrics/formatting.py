@@ -17,15 +17,7 @@ def format_value(kpi_id: str, value: float | None, lang: str = "zh", with_unit: 
     number = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
     if not with_unit:
         return number
-    return f"{number} {kpi.unit_zh if lang != 'en' else unit_en(kpi.unit_en, value)}"
-
-
-def unit_en(unit: str, count: float | None) -> str:
-    """An English unit for a count: "1 contest", "2 contests" ("people" and "person-times" stay as they are)."""
-    singular = {"people": "person", "person-times": "person-time", "entities": "entity"}
-    if count is not None and float(count) == 1:
-        return singular.get(unit, unit[:-1] if unit.endswith("s") else unit)
-    return unit
+    return f"{number} {kpi.unit(lang, value)}"
 
 
 def format_target(kpi_id: str, target_min: float, target_max: float | None, lang: str = "zh") -> str:
@@ -38,7 +30,7 @@ def format_target(kpi_id: str, target_min: float, target_max: float | None, lang
         text = f"≥ {low}"
     if kpi.is_fraction:
         return text
-    return f"{text} {kpi.unit_zh if lang != 'en' else unit_en(kpi.unit_en, target_max or target_min)}"
+    return f"{text} {kpi.unit(lang, target_max or target_min)}"
 
 
 def format_wan(amount: float | None, lang: str = "zh") -> str:

@@ -51,7 +51,7 @@ class FileOutcome:
 
     def summary(self, lang: str = "zh") -> str:
         ds = DATASETS[self.dataset] if self.dataset else None
-        name = (ds.zh if lang != "en" else ds.en) if ds else "?"
+        name = ds.label(lang) if ds else "?"
         if self.status == "not_loaded":
             return t("not_loaded", lang, file=self._file(lang), dataset=name)
         if self.status == "loaded" and not (self.added or self.replaced):

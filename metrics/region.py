@@ -401,7 +401,7 @@ def _code_fingerprint() -> str:
     from . import scorecard as scorecard_module
     from . import status
 
-    text = "".join(k.sql + k.kind + k.unit_zh for k in KPIS) + inspect.getsource(status) + \
+    text = "".join(k.sql + k.kind + k.unit("zh") for k in KPIS) + inspect.getsource(status) + \
         inspect.getsource(scorecard_module)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -456,7 +456,7 @@ def _cache_put(cache_dir: Path, key: str, county: County) -> None:
 # ------------------------------------------------------------------------------------------------- text
 
 def kpi_name(kpi_id: str, lang: str) -> str:
-    return KPI_BY_ID[kpi_id].en if lang == "en" else KPI_BY_ID[kpi_id].zh
+    return KPI_BY_ID[kpi_id].name(lang)
 
 
 def _ends_before(latest: dt.date | None, as_of: dt.date | None, zh: bool) -> str:

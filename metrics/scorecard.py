@@ -13,7 +13,7 @@ from . import status as rules
 from . import store
 from .config import ConfigError, CountyConfig, default_config
 from .datasets import DATASETS
-from .formatting import format_value, unit_en
+from .formatting import format_value
 from .registry import KPI_BY_ID, KPIS, Kpi
 
 TREND_DAYS = 180  # a count's forecast extrapolates its growth over this many days before the as-of date
@@ -126,7 +126,7 @@ def gap_text(kpi: Kpi, value: float | None, target_min: float, target_max: float
     if kpi.is_fraction:
         return f"还差 {gap * 100:.1f} 个百分点" if zh else f"{gap * 100:.1f} percentage points to go"
     shown = f"{gap:,.0f}" if gap >= 1 else f"{gap:.1f}"
-    return f"还差 {shown} {kpi.unit_zh}" if zh else f"{shown} {unit_en(kpi.unit_en, float(shown.replace(',', '')))} to go"
+    return f"还差 {shown} {kpi.unit(lang)}" if zh else f"{shown} {kpi.unit(lang, float(shown.replace(',', '')))} to go"
 
 
 def forecast_at_deadline(con, kpi: Kpi, value: float | None, as_of: dt.date, deadline: dt.date,
@@ -156,8 +156,8 @@ def evaluate(con, kpi: Kpi, as_of: dt.date, config: CountyConfig, lang: str = "z
     state = rules.status(kpi.kind, value, target.min, expected, as_of, deadline, config.status_threshold)
     zh = lang != "en"
     return KpiResult(
-        id=kpi.id, name=kpi.zh if zh else kpi.en, area=kpi.area, kind=kpi.kind, value=value,
-        unit=kpi.unit_zh if zh else kpi.unit_en, target=target.min, target_max=target.max, expected=expected,
+        id=kpi.id, name=kpi.name(lang), area=kpi.area, kind=kpi.kind, value=value,
+        unit=kpi.unit(lang), target=target.min, target_max=target.max, expected=expected,
         progress=rules.progress(value, target.min), status=state, status_label=rules.STATUSES[state][0 if zh else 1],
         deadline=deadline, clause=target.clause, gap=gap_text(kpi, value, target.min, target.max, lang),
         forecast=forecast_at_deadline(con, kpi, value, as_of, deadline, config) if with_forecast else None,

@@ -54,7 +54,7 @@ def template_bytes(dataset: str, config: CountyConfig | None = None) -> bytes:
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
     required = book.add_format({"bold": True, "bg_color": "#FCE4D6", "border": 1})
-    sheet = book.add_worksheet(ds.zh.replace("（", "(").replace("）", ")")[:31])
+    sheet = book.add_worksheet(ds.label("zh").replace("（", "(").replace("）", ")")[:31])
     for i, col in enumerate(ds.columns):
         sheet.write_string(0, i, header_text(col), required if col.required else head)
         example = ds.example.get(col.key)
@@ -73,14 +73,14 @@ def template_bytes(dataset: str, config: CountyConfig | None = None) -> bytes:
         notes.write_row(i, 0, [header_text(col), col.key, must, "是" if col.is_key else "", _note(col, ds, config)])
     row = len(ds.columns) + 2
     general = [
-        f"数据集：{ds.zh}（{ds.name}）",
+        f"数据集：{ds.label()}（{ds.name}）",
         "表头上方可保留最多 5 行标题；表头可用中文或英文列名。",
         "主键相同的行视为更正：新值替换旧值，旧值保留，可撤销。",
         "文件中有任何错误时整份文件不导入，错误报告会列出每个问题的行号、列和原因。",
         "CSV 可用 UTF-8、GBK 或 UTF-16 编码保存。",
     ]
-    if ds.note_zh:
-        general.insert(1, ds.note_zh)
+    if ds.note("zh"):
+        general.insert(1, ds.note("zh"))
     for text in general:
         notes.write_string(row, 0, text)
         row += 1
@@ -95,7 +95,7 @@ def write_templates(directory: Path, config: CountyConfig | None = None) -> list
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, ds in DATASETS.items():
-        path = directory / f"{ds.zh}_{name}.xlsx".replace("（", "(").replace("）", ")")
+        path = directory / f"{ds.label()}_{name}.xlsx".replace("（", "(").replace("）", ")")
         path.write_bytes(template_bytes(name, config))
         written.append(path)
     return written

@@ -34,7 +34,7 @@ ui.localise_file_uploader()
 def dataset_name(name: str | None) -> str:
     if not name:
         return "—"
-    return DATASETS[name].en if en else DATASETS[name].zh
+    return DATASETS[name].label(frame.lang)
 
 
 def evidence_bytes(sha256: str) -> bytes:
@@ -115,7 +115,7 @@ with tabs[0]:
                 st.subheader(L(f"导入后指标的变化（统计日期 {format_date(frame.as_of, frame.lang)}）",
                                f"How the KPIs would move (as of {format_date(frame.as_of, frame.lang)})"))
                 st.dataframe(pd.DataFrame([{
-                    state.t("kpi"): KPI_BY_ID[c.kpi_id].en if en else KPI_BY_ID[c.kpi_id].zh,
+                    state.t("kpi"): KPI_BY_ID[c.kpi_id].name(frame.lang),
                     L("导入前", "before"): format_value(c.kpi_id, c.before, frame.lang),
                     L("导入后", "after"): format_value(c.kpi_id, c.after, frame.lang),
                     L("状态变化", "status"): f"{ui.status_word(c.status_before)} → {ui.status_word(c.status_after)}",
@@ -253,7 +253,7 @@ with tabs[3]:
     template = st.selectbox(L("数据集", "Dataset"), list(DATASETS), key=state.lang_key("template_dataset"),
                             format_func=lambda d: f"{dataset_name(d)}（{d}）")
     st.download_button(L("下载模板", "Download the template"), template_bytes(template),
-                       file_name=f"{DATASETS[template].zh}_{template}_模板.xlsx", key="template_download")
+                       file_name=f"{DATASETS[template].label()}_{template}_模板.xlsx", key="template_download")
     st.caption(L("模板含表头、一行示例和「填写说明」工作表。", "The template has the headers, one example row and a notes sheet."))
 
 # ----------------------------------------------------------------------------------------- users, roles

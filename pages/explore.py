@@ -67,7 +67,7 @@ def dim_label(dataset: str, dim: str) -> str:
 
 
 dataset = st.selectbox(L("数据集", "Dataset"), list(DATASETS), key="ex_ds",
-                       format_func=lambda d: f"{DATASETS[d].en if en else DATASETS[d].zh}")
+                       format_func=lambda d: f"{DATASETS[d].label(frame.lang)}")
 cols = explore.columns(dataset)
 by_key = {c.key: c for c in cols}
 
@@ -192,7 +192,7 @@ if group and not result.empty:
                               dates=group[0].startswith("month")), key="ex_chart_fig")
 
 left, right = st.columns(2)
-name = f"{DATASETS[dataset].zh}_{'_'.join(group) or 'total'}".replace(":", "-")
+name = f"{DATASETS[dataset].label()}_{'_'.join(group) or 'total'}".replace(":", "-")
 left.download_button(L("下载 CSV（Excel 可直接打开）", "Download CSV (opens in Excel)"), explore.csv_bytes(shown),
                      file_name=f"{name}.csv", mime="text/csv", key="ex_csv")
 right.download_button(L("下载 Excel", "Download XLSX"), explore.xlsx_bytes(ui._plain_dates(shown)),
@@ -202,7 +202,7 @@ with st.expander(L("查看明细行", "The rows themselves")):
     detail = state.view(views.explore_rows, frame.version, spec, frame.as_of)
     ui.table(detail, dataset, height=360)
     st.download_button(L("下载明细 CSV", "Download rows as CSV"), explore.csv_bytes(ui.labelled(detail, dataset)),
-                       file_name=f"{DATASETS[dataset].zh}_rows.csv", mime="text/csv", key="ex_rows_csv")
+                       file_name=f"{DATASETS[dataset].label()}_rows.csv", mime="text/csv", key="ex_rows_csv")
 
 # --------------------------------------------------------------------------------------------------- SQL
 st.subheader("SQL")

@@ -79,7 +79,7 @@ st.dataframe(pd.DataFrame({
     hide_index=True, width="stretch")
 
 st.subheader(L("指标排名", "League table per KPI"))
-names = {k.id: (k.en if en else k.zh) for k in KPIS}
+names = {k.id: k.name(frame.lang) for k in KPIS}
 kpi_id = st.selectbox(state.t("choose_kpi"), list(names), format_func=names.get, key=state.lang_key("region_kpi"))
 league = view.league(kpi_id)
 st.caption(view.as_of_note(frame.lang))
