@@ -42,6 +42,11 @@ class Column:
     def label_en(self) -> str:
         return self.en or self.key.replace("_", " ")
 
+    def label(self, lang: str = SOURCE_LANGUAGE) -> str:
+        """The header as shown: the contract's Chinese header, or its English label (both are the contract's own
+        names for the column, declared here beside each other, not catalogue texts)."""
+        return self.zh if lang == SOURCE_LANGUAGE else self.label_en
+
     @property
     def sql_type(self) -> str:
         return {

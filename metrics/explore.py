@@ -75,7 +75,7 @@ def _source(dataset: str) -> str:
 def column_label(dataset: str, key: str, lang: str = "zh") -> str:
     for c in columns(dataset):
         if c.key == key:
-            return c.label_en if lang == "en" else c.zh
+            return c.label(lang)
     return key
 
 
