@@ -515,7 +515,7 @@ def report_docx(data: AcceptanceData) -> bytes:
         ("made_by", "________________"),
     ]
     for key, value in cover:
-        _para(document, t("acceptance_cover_line", lang, label=t(f'acceptance_{key}', lang), value=value), 16, False,
+        _para(document, t("label_value", lang, label=t(f'acceptance_{key}', lang), value=value), 16, False,
               WD_ALIGN_PARAGRAPH.LEFT, False).paragraph_format.left_indent = Cm(2)
 
     # Contents: a TOC field whose cached text lists the headings (Word adds the page numbers on opening).
@@ -731,7 +731,7 @@ def self_evaluation_xlsx(data: AcceptanceData) -> bytes:
     sheet.write_number(last, 6, sum(r.points for r in rows) + budget_row.points, number)
     # A formula (so an edited score re-adds) with its value cached for readers that do not calculate.
     sheet.write_formula(last, 7, f"=SUM(H{first + 1}:H{last})+G7", number, total)
-    sheet.write(last, 8, t("acceptance_cover_line", lang, label=t("acceptance_grade", lang), value=grade(total, lang)), cell)
+    sheet.write(last, 8, t("label_value", lang, label=t("acceptance_grade", lang), value=grade(total, lang)), cell)
     note = (t("acceptance_scoring_full_points_when_achieved", lang))
     sheet.merge_range(last + 2, 0, last + 2, 8, note, book.add_format({"text_wrap": True, "valign": "top"}))
     sheet.set_row(last + 2, 36)

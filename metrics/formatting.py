@@ -73,7 +73,7 @@ def scorecard_table(results, lang: str = "zh") -> str:
 def format_change(kpi_id: str, before, now, lang: str = "zh") -> str:
     """What changed between two results of one KPI, in words: the value and, when it moved, the status
     ("0 场（进度正常 → 进度滞后）"); '' when nothing did. Used by the meeting slides and the briefing."""
-    from .status import STATUSES
+    from .status import status_name
 
     if before is None or (before.value == now.value and before.status == now.status):
         return ""
@@ -83,6 +83,6 @@ def format_change(kpi_id: str, before, now, lang: str = "zh") -> str:
         return ""  # a change below the shown precision
     text = now_text if then_text == now_text else f"{then_text} → {now_text}"
     if before.status != now.status:
-        words = f"{STATUSES[before.status][1 if en else 0]} → {STATUSES[now.status][1 if en else 0]}"
+        words = f"{status_name(before.status, lang)} → {status_name(now.status, lang)}"
         text += f" ({words})" if en else f"（{words}）"
     return text

@@ -31,7 +31,7 @@ from .datasets import DATASETS
 from .errors import BilingualError
 from .registry import KPI_BY_ID, KPIS
 from .scorecard import KpiResult, latest_data_date, scorecard
-from .status import STATUSES
+from .status import STATUSES, status_name
 
 MANIFEST = "region.toml"
 
@@ -488,7 +488,7 @@ def region_text(region: Region, lang: str = "zh", kpis: list[str] | None = None)
     out.append("")
     out.append("状态分布" if zh else "Status count")
     for row in region.status_counts().itertuples(index=False):
-        counts = "  ".join(f"{STATUSES[s][0 if zh else 1]} {getattr(row, s)}" for s in STATUSES)
+        counts = "  ".join(f"{status_name(s, lang)} {getattr(row, s)}" for s in STATUSES)
         out.append(f"  {row.county}: {counts}")
     out.append("")
     out.append("资金执行" if zh else "Budget execution")
@@ -504,7 +504,7 @@ def region_text(region: Region, lang: str = "zh", kpis: list[str] | None = None)
         for row in region.league(kpi.id).itertuples(index=False):
             rank = f"{row.rank:>3}" if not pd.isna(row.rank) else "  —"
             out.append(f"  {rank}  {row.county}  {format_value(kpi.id, row.value, lang)} / "
-                       f"{format_target(kpi.id, row.target, row.target_max, lang)}  {STATUSES[row.status][0 if zh else 1]}"
+                       f"{format_target(kpi.id, row.target, row.target_max, lang)}  {status_name(row.status, lang)}"
                        + _ends_before(row.latest, region.as_of, zh))
     return "\n".join(out)
 

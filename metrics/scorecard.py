@@ -154,11 +154,10 @@ def evaluate(con, kpi: Kpi, as_of: dt.date, config: CountyConfig, lang: str = "z
     value, detail = compute_value(con, kpi, as_of, config)
     expected = rules.expected_value(kpi.kind, target.min, as_of, start, deadline)
     state = rules.status(kpi.kind, value, target.min, expected, as_of, deadline, config.status_threshold)
-    zh = lang != "en"
     return KpiResult(
         id=kpi.id, name=kpi.name(lang), area=kpi.area, kind=kpi.kind, value=value,
         unit=kpi.unit(lang), target=target.min, target_max=target.max, expected=expected,
-        progress=rules.progress(value, target.min), status=state, status_label=rules.STATUSES[state][0 if zh else 1],
+        progress=rules.progress(value, target.min), status=state, status_label=rules.status_name(state, lang),
         deadline=deadline, clause=target.clause, gap=gap_text(kpi, value, target.min, target.max, lang),
         forecast=forecast_at_deadline(con, kpi, value, as_of, deadline, config) if with_forecast else None,
         latest_record=latest_record(con, kpi.datasets[0], as_of), detail=detail,

@@ -14,7 +14,7 @@ from metrics import charts
 from metrics.formatting import format_target, format_value
 from metrics.region import RegionError
 from metrics.registry import KPIS
-from metrics.status import STATUSES
+from metrics.status import STATUSES, status_name
 
 CHART_COUNTIES = 40
 frame = state.current()
@@ -59,7 +59,7 @@ if not view.readable:
               "above, or run python -m metrics region DIR --demo for seven demo counties."))
     st.stop()
 
-word = {s: STATUSES[s][1 if en else 0] for s in STATUSES}
+word = {s: status_name(s, frame.lang) for s in STATUSES}
 st.subheader(L("各县指标状态", "Status count per county"))
 counts = view.status_counts()
 if len(counts) <= CHART_COUNTIES:  # a bar per county stays readable; beyond that the sortable table says it
