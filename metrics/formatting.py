@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 
+from .i18n import t
 from .registry import KPI_BY_ID
 
 
@@ -37,7 +38,7 @@ def format_wan(amount: float | None, lang: str = "zh") -> str:
     if amount is None:
         return "—"
     # English: millions of yuan ("4.62 million yuan"), not "462.0 10k yuan".
-    return f"{amount:,.1f} 万元" if lang != "en" else f"{amount / 100:,.2f} million yuan"
+    return t("format_million_yuan", lang, amount_zh=amount, amount_en=amount / 100)
 
 
 def format_month(day: dt.date, lang: str = "zh") -> str:
@@ -77,12 +78,11 @@ def format_change(kpi_id: str, before, now, lang: str = "zh") -> str:
 
     if before is None or (before.value == now.value and before.status == now.status):
         return ""
-    en = lang == "en"
     then_text, now_text = format_value(kpi_id, before.value, lang), format_value(kpi_id, now.value, lang)
     if then_text == now_text and before.status == now.status:
         return ""  # a change below the shown precision
     text = now_text if then_text == now_text else f"{then_text} → {now_text}"
     if before.status != now.status:
         words = f"{status_name(before.status, lang)} → {status_name(now.status, lang)}"
-        text += f" ({words})" if en else f"（{words}）"
+        text += t("format_text", lang, words=words)
     return text

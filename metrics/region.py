@@ -28,7 +28,8 @@ import pandas as pd
 from . import store
 from .config import ConfigError, default_config, load_config
 from .datasets import DATASETS
-from .errors import BilingualError
+from .errors import DashboardError
+from .i18n import t
 from .registry import KPI_BY_ID, KPIS
 from .scorecard import KpiResult, latest_data_date, scorecard
 from .status import STATUSES, status_name
@@ -36,7 +37,7 @@ from .status import STATUSES, status_name
 MANIFEST = "region.toml"
 
 
-class RegionError(BilingualError):
+class RegionError(DashboardError):
     """The region folder's manifest (region.toml) is unusable."""
 
 
@@ -138,12 +139,11 @@ def discover(directory: Path) -> list[County]:
         try:
             raw = tomllib.loads(manifest.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise RegionError(f"{manifest} 不是有效的 TOML：{exc}", f"{manifest} is not valid TOML: {exc}") from None
+            raise RegionError("region_is_not_valid_toml", manifest=manifest, exc=exc) from None
         counties = []
         for i, entry in enumerate(raw.get("counties", [])):
             if not isinstance(entry, dict) or not isinstance(entry.get("snapshot"), str):
-                raise RegionError(f"{manifest}：第 {i + 1} 个 [[counties]] 缺少 snapshot（快照文件名）",
-                                  f"{manifest}: [[counties]] number {i + 1} has no snapshot (file name)")
+                raise RegionError("region_counties_number_has_no_snapshot", manifest=manifest, i=i + 1)
             config = entry.get("config")
             counties.append(County(entry.get("name") or Path(entry["snapshot"]).stem, directory / entry["snapshot"],
                                    directory / config if config else None))
@@ -187,7 +187,7 @@ def read_county(county: County, as_of: dt.date | None = None, lang: str = "zh",
     except ConfigError as exc:
         return _fail(county, "配置文件有误：" + "；".join(exc.problems), "configuration problems: " + "; ".join(exc.problems))
     if county.config_path is None:
-        county.config_note = "未找到本县配置，按默认配置计算" if lang != "en" else "no configuration of its own: default used"
+        county.config_note = t("region_no_configuration_of_its_own", lang)
     if county.name == county.snapshot.stem and config.name_zh and county.config_path is not None:
         county.name = config.name_en if lang == "en" and config.name_en else config.name_zh
     own = con is None
@@ -473,25 +473,24 @@ def region_text(region: Region, lang: str = "zh", kpis: list[str] | None = None)
     out = []
     demo = any(c.demo for c in region.readable)
     if demo:
-        out.append("【演示数据】" if zh else "[演示数据 demo data]")
-    out.append(("地区汇总：" if zh else "Region: ") + f"{len(region.readable)} / {len(region.counties)}"
-               + (" 个县可读" if zh else " counties readable"))
+        out.append(t("region_demo_data", lang))
+    out.append((t("region_region", lang)) + f"{len(region.readable)} / {len(region.counties)}"
+               + (t("region_counties_readable", lang)))
     if region.as_of_note(lang):
         out.append(region.as_of_note(lang))
     out += [f"  ! {warning}" for warning in region.warnings(lang)]
     for county in region.unreadable:
-        out.append(f"  ✗ {county.name}（{county.snapshot.name}）：{county.problem(lang)}" if zh
-                   else f"  ✗ {county.name} ({county.snapshot.name}): {county.problem(lang)}")
+        out.append(t("region_text", lang, name=county.name, name_2=county.snapshot.name, problem=county.problem(lang)))
     for county in region.readable:
         if county.config_note:
             out.append(f"  ! {county.name}: {county.config_note}")
     out.append("")
-    out.append("状态分布" if zh else "Status count")
+    out.append(t("region_status_count", lang))
     for row in region.status_counts().itertuples(index=False):
         counts = "  ".join(f"{status_name(s, lang)} {getattr(row, s)}" for s in STATUSES)
         out.append(f"  {row.county}: {counts}")
     out.append("")
-    out.append("资金执行" if zh else "Budget execution")
+    out.append(t("briefing_budget_execution", lang))
     for row in region.budget().itertuples(index=False):
         share = f"{row.execution * 100:.1f}%" if row.execution is not None else "—"
         out.append(f"  {row.county}: {row.spent_wan:,.1f} / {row.plan_wan:,.1f} 万元 ({share})")
@@ -499,7 +498,7 @@ def region_text(region: Region, lang: str = "zh", kpis: list[str] | None = None)
         if kpis and kpi.id not in kpis:
             continue
         out.append("")
-        when = "" if region.as_of is None else f"（截至 {region.as_of}）" if zh else f" (as of {region.as_of})"
+        when = "" if region.as_of is None else t("region_as_of", lang, as_of=region.as_of)
         out.append(kpi_name(kpi.id, lang) + when)
         for row in region.league(kpi.id).itertuples(index=False):
             rank = f"{row.rank:>3}" if not pd.isna(row.rank) else "  —"

@@ -14,6 +14,7 @@ from . import store
 from .config import ConfigError, CountyConfig, default_config
 from .datasets import DATASETS
 from .formatting import format_value
+from .i18n import t
 from .registry import KPI_BY_ID, KPIS, Kpi
 
 TREND_DAYS = 180  # a count's forecast extrapolates its growth over this many days before the as-of date
@@ -113,20 +114,19 @@ def latest_data_date(con: duckdb.DuckDBPyConnection, today: dt.date | None = Non
 
 
 def gap_text(kpi: Kpi, value: float | None, target_min: float, target_max: float | None, lang: str = "zh") -> str:
-    zh = lang != "en"
     if value is None:
-        return "暂无数据" if zh else "no data"
+        return t("scorecard_no_data", lang)
     if target_max is not None and value > target_max:
         over = value - target_max
         over_text = format_value(kpi.id, over, lang)
-        return f"超出计划上限 {over_text}" if zh else f"{over_text} above the plan's range"
+        return t("scorecard_above_the_plan_s_range", lang, over_text=over_text)
     if value >= target_min:
-        return "已达标" if zh else "target met"
+        return t("acceptance_target_met", lang)
     gap = target_min - value
     if kpi.is_fraction:
-        return f"还差 {gap * 100:.1f} 个百分点" if zh else f"{gap * 100:.1f} percentage points to go"
+        return t("scorecard_percentage_points_to_go", lang, gap=gap * 100)
     shown = f"{gap:,.0f}" if gap >= 1 else f"{gap:.1f}"
-    return f"还差 {shown} {kpi.unit(lang)}" if zh else f"{shown} {kpi.unit(lang, float(shown.replace(',', '')))} to go"
+    return t("scorecard_to_go", lang, shown=shown, unit_zh=kpi.unit(lang), unit_en=kpi.unit(lang, float(shown.replace(',', ''))))
 
 
 def forecast_at_deadline(con, kpi: Kpi, value: float | None, as_of: dt.date, deadline: dt.date,
