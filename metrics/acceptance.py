@@ -549,7 +549,7 @@ def report_docx(data: AcceptanceData) -> bytes:
     achieved = sum(r.status == "achieved" for r in results)
     spent = float(data.lines["spent_wan"].sum())
     # The phases' names are the county's own (data/county.toml, in both languages), not catalogue texts.
-    phases = t("acceptance_phase_separator", lang).join(
+    phases = t("semicolon_separator", lang).join(
         t("acceptance_phase", lang, name_zh=p.zh, name_en=p.en, start=format_date(p.start, lang), end=format_date(p.end, lang))
         for p in cfg.phases)
     overview = [

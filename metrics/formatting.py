@@ -42,13 +42,13 @@ def format_wan(amount: float | None, lang: str = "zh") -> str:
 
 
 def format_month(day: dt.date, lang: str = "zh") -> str:
-    return f"{day.year}年{day.month}月" if lang != "en" else day.strftime("%b %Y")
+    return t("format_month", lang, date=day)
 
 
 def format_date(day: dt.date | None, lang: str = "zh") -> str:
     if day is None:
         return "—"
-    return f"{day.year}年{day.month}月{day.day}日" if lang != "en" else day.isoformat()
+    return t("format_date", lang, date=day)
 
 
 def _width(text: str) -> int:
@@ -61,8 +61,7 @@ def _pad(text: str, width: int) -> str:
 
 def scorecard_table(results, lang: str = "zh") -> str:
     """A plain-text table for the terminal, aligned for Chinese (wide) characters."""
-    zh = lang != "en"
-    head = ["指标", "当前值", "目标", "状态", "差距", "截止"] if zh else ["KPI", "value", "target", "status", "gap", "deadline"]
+    head = [t(f"format_table_{c}", lang) for c in ("kpi", "value", "target", "status", "gap", "deadline")]
     rows = [[r.name, format_value(r.id, r.value, lang), format_target(r.id, r.target, r.target_max, lang),
              r.status_label, r.gap, format_date(r.deadline, lang)] for r in results]
     widths = [max(_width(x) for x in col) for col in zip(head, *rows)]
@@ -84,5 +83,5 @@ def format_change(kpi_id: str, before, now, lang: str = "zh") -> str:
     text = now_text if then_text == now_text else f"{then_text} → {now_text}"
     if before.status != now.status:
         words = f"{status_name(before.status, lang)} → {status_name(now.status, lang)}"
-        text += t("format_text", lang, words=words)
+        text += t("format_status_change", lang, words=words)
     return text

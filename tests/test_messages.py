@@ -23,7 +23,12 @@ ALLOWED_IN_ENGLISH = re.compile(
 
 def placeholders(text: str) -> set[str]:
     """The {names} a message fills in; `x_zh` / `x_en` count as `x` (a value given in each language)."""
-    return {re.sub(r"_(zh|en)$", "", name) for _, name, _, _ in string.Formatter().parse(text) if name}
+    return {re.sub(r"_(zh|en)$", "", field_name(name)) for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def field_name(name: str) -> str:
+    """The value a {placeholder} reads: `date` for {date.year} or {date[0]}."""
+    return re.split(r"[.\[]", name)[0]
 
 
 def chinese_left(english: str) -> list[str]:
@@ -111,7 +116,7 @@ METRICS = ROOT / "metrics"
 # below until converted. Empty this dict, never add to it.
 NOT_YET_CONVERTED: dict[str, str] = {
     name: "not converted yet" for name in (
-        "templates.py", "region.py", "__main__.py", "formatting.py", "auth.py", "budget.py", "validate.py", "reader.py",
+        "templates.py", "auth.py", "budget.py", "validate.py", "reader.py",
         "columnar.py")
 }
 # Modules whose Chinese literals are the data contract or data, not translations.
@@ -143,8 +148,13 @@ def _contract_words() -> list[str]:
     joined = [col for _, extra in JOINED.values() for col in extra]  # columns a joined ledger adds, declared alike
     for col in [*(c for ds in DATASETS.values() for c in ds.columns), *joined]:
         words.update((col.zh, *col.aliases, *col.choices))
-    for township in default_config().townships:
+    config = default_config()  # the county's own data: its name, its townships
+    words.add(config.name_zh)
+    for township in config.townships:
         words.update((township.name, *township.aliases))
+    from metrics.region import DEMO_COUNTIES
+
+    words.update(zh for _, zh, *_ in DEMO_COUNTIES)  # the demo region's county names (demo data)
     return sorted(words, key=len, reverse=True)  # longest first, so a word inside another goes with it
 
 
@@ -280,7 +290,7 @@ def message_problems(where: str, source: str, error_classes: set[str]) -> tuple[
         if missing_in:
             problems.append(f"{where}:{line}: key {key!r} not in {missing_in}")
             continue
-        needed = set().union(*({name for _, name, _, _ in string.Formatter().parse(catalogue[key]) if name}
+        needed = set().union(*({field_name(name) for _, name, _, _ in string.Formatter().parse(catalogue[key]) if name}
                                for catalogue in CATALOGUES.values()))
         if given is not None and needed - given:
             problems.append(f"{where}:{line}: {key!r} needs {sorted(needed - given)}")
