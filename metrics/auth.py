@@ -24,15 +24,20 @@ from pathlib import Path
 
 from .config import PROJECT_ROOT
 from .errors import DashboardError
+from .i18n import t
 
 ROLES = ("viewer", "editor", "admin")
-ROLE_NAMES = {"viewer": ("查看者", "viewer"), "editor": ("编辑", "editor"), "admin": ("管理员", "admin")}
 PERMISSIONS = {  # action -> the lowest role allowed
     "load": "editor", "undo": "editor", "attach": "editor", "sql": "editor", "acceptance": "editor",
     "manage_users": "admin",
 }
 DEFAULT_SECRETS = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 PBKDF2_ROUNDS = 600_000
+
+
+def role_name(role: str, lang: str = "zh") -> str:
+    """查看者 / viewer …: each role's name is `auth_role_<role>` in the catalogues."""
+    return t(f"auth_role_{role}", lang)
 
 
 class PermissionDenied(DashboardError):
@@ -46,10 +51,8 @@ class PermissionDenied(DashboardError):
         return f"{self.user.login} ({self.user.role}) may not {self.action}"
 
     def message(self, lang: str = "zh") -> str:
-        needed = PERMISSIONS[self.action]
-        if lang == "en":
-            return f"Not allowed: this needs the {needed} role; you are signed in as {self.user.role}."
-        return f"没有权限：此操作需要「{ROLE_NAMES[needed][0]}」角色，当前为「{ROLE_NAMES[self.user.role][0]}」。"
+        return t("auth_needs_role", lang, needed=role_name(PERMISSIONS[self.action], lang),
+                 role=role_name(self.user.role, lang))
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ class User:
     source: str = "anonymous"  # "local", "oidc" or "anonymous"
 
 
-ANONYMOUS = User("anonymous", "访客", "viewer", "anonymous")
+ANONYMOUS = User("anonymous", t("auth_guest"), "viewer", "anonymous")
 
 
 def command_line_user(login: str | None = None) -> User:
@@ -167,7 +170,8 @@ def update_secrets(change: Callable[[dict], None], check: Callable[[dict], None]
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"密钥文件 {path} 不是有效的 TOML，请先修正 / {path} is not valid TOML: {exc}") from None
+        raise ValueError(f"{t('auth_secrets_not_toml', 'zh', path=path)} / {t('auth_secrets_not_toml', 'en', path=path)}: "
+                         f"{exc}") from None
     change(data)
     text = tomli_w.dumps(data)
     if check is not None:

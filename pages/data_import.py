@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard_ui import digest_panel, state, ui
 from metrics import actions, ingest, views
-from metrics.auth import ROLE_NAMES, ROLES, PermissionDenied, can, display_name, local_accounts
+from metrics.auth import ROLES, PermissionDenied, can, display_name, local_accounts, role_name
 from metrics.datasets import DATASETS
 from metrics.errors import DashboardError
 from metrics.formatting import format_date, format_value
@@ -258,7 +258,8 @@ with tabs[3]:
 
 # ----------------------------------------------------------------------------------------- users, roles
 with tabs[4]:
-    role_name = (lambda r: ROLE_NAMES[r][1 if en else 0])  # noqa: E731
+    def shown_role(role: str) -> str:
+        return role_name(role, frame.lang)
     st.caption(L("查看者：浏览全部数据；编辑：导入、撤销、上传佐证、使用 SQL；管理员：另可管理用户角色。",
                  "Viewer: sees everything. Editor: loads, undoes, attaches evidence, runs SQL. Admin: also manages roles."))
     if not can(user, "manage_users"):
@@ -266,18 +267,18 @@ with tabs[4]:
     else:
         accounts = local_accounts()
         st.dataframe(pd.DataFrame([{L("账号", "account"): login, L("姓名", "name"): a.get("name", login),
-                                    L("角色", "role"): role_name(a.get("role", "viewer"))}
+                                    L("角色", "role"): shown_role(a.get("role", "viewer"))}
                                    for login, a in accounts.items()]), hide_index=True, width="stretch")
         with state.connection() as con:
             assigned = actions.role_assignments(con, user)
         st.dataframe(assigned, hide_index=True, width="stretch")
         login = st.text_input(L("账号或邮箱", "Account or e-mail"), key="role_login")
-        role = st.selectbox(L("角色", "Role"), ROLES, format_func=role_name, key=state.lang_key("role_value"))
+        role = st.selectbox(L("角色", "Role"), ROLES, format_func=shown_role, key=state.lang_key("role_value"))
         if login and st.button(L("保存角色", "Save role"), key="role_save"):
             try:
                 with state.connection() as con:
                     actions.set_role(con, user, login, role)
-                st.success(L(f"已将 {login} 设为{role_name(role)}", f"{login} is now {role_name(role)}"))
+                st.success(L(f"已将 {login} 设为{shown_role(role)}", f"{login} is now {shown_role(role)}"))
             except (actions.ActionRefused, PermissionDenied) as exc:
                 show_refusal(exc)
         st.caption(L("本地账号的密码用命令设置：python -m metrics user-add 账号 --role editor",

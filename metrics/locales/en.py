@@ -18,8 +18,8 @@ MESSAGES: dict[str, str] = {
         "no ledger's header in the first {rows} rows: the header must be within the first {rows} rows (at most "
         "{title_rows} title rows above it); delete the extra title rows and upload again"
     ),
-    "unknown_dataset": "cannot tell the dataset from the headers; name it. Closest: {candidates}",
-    "ambiguous_dataset": "the headers fit several datasets: {candidates}; name one",
+    "unknown_dataset": "cannot tell the dataset from the headers; name it. Closest: {candidates_en}",
+    "ambiguous_dataset": "the headers fit several datasets: {candidates_en}; name one",
     "missing_column": "required column '{column}' is missing",
     "missing_one_of": "one of the columns '{a}' and '{b}' is needed",
     "no_rows": "no data rows below the header",
@@ -118,7 +118,7 @@ MESSAGES: dict[str, str] = {
     "w_two_row_header": "the header takes two rows ({first}–{last}); group and sub-headers read together",
     "w_title_unit": "the header names no unit; read in {found} as the title row '{title}' says, converted to {unit}",
     "w_title_value": "no '{column}' column; every row takes it from the title row '{cell}'",
-    "w_sheets_combined": "sheets {sheets} are all {dataset_en}; loaded together",
+    "w_sheets_combined": "sheets {sheets_en} are all {dataset_en}; loaded together",
     "w_sheet_skipped": "this sheet is not a ledger the dashboard knows (closest: {closest}); skipped",
     "w_stored_not_in_file": (
         "{count} stored rows are not in this file: {examples}. If the file is the whole ledger, choose 'the file "
@@ -173,6 +173,15 @@ MESSAGES: dict[str, str] = {
     "maintenance_is_not_a_readable_database": "{path} is not a readable database: {reason}",
     "maintenance_does_not_hold_the_ledgers": "{path} does not hold the ledgers of this dashboard",
     "maintenance_the_key_comes_from_kpi": "the key comes from KPI_HASH_KEY: rotate it where that variable is set, not here",
+    "candidate_dataset": "{name} ({id})",
+    "candidate_lacks": ": missing {lacks}",
+    "quoted": "'{text}'",
+    "auth_role_viewer": "viewer",
+    "auth_role_editor": "editor",
+    "auth_role_admin": "admin",
+    "auth_needs_role": "Not allowed: this needs the {needed} role; you are signed in as {role}.",
+    "auth_guest": "guest",
+    "auth_secrets_not_toml": "{path} is not valid TOML",
 
     # === KPIs and ledgers: names, units, descriptions (metrics: registry, datasets) ===
     "area_training": "Training and conversion",

@@ -118,6 +118,15 @@ MESSAGES: dict[str, str] = {
     "maintenance_is_not_a_readable_database": "{path} 不是可读取的数据库：{reason}",
     "maintenance_does_not_hold_the_ledgers": "{path} 中没有本看板的台账",
     "maintenance_the_key_comes_from_kpi": "密钥来自环境变量 KPI_HASH_KEY：请在设置该变量的地方更换，而不是在这里",
+    "candidate_dataset": "{name}（{id}）",
+    "candidate_lacks": "：缺少 {lacks}",
+    "quoted": "「{text}」",
+    "auth_role_viewer": "查看者",
+    "auth_role_editor": "编辑",
+    "auth_role_admin": "管理员",
+    "auth_needs_role": "没有权限：此操作需要「{needed}」角色，当前为「{role}」。",
+    "auth_guest": "访客",
+    "auth_secrets_not_toml": "密钥文件 {path} 不是有效的 TOML，请先修正",
 
     # === KPIs and ledgers: names, units, descriptions (metrics: registry, datasets) ===
     "area_training": "培训与转化",
