@@ -745,7 +745,7 @@ def self_evaluation_xlsx(data: AcceptanceData) -> bytes:
 
 def _deviation(r: KpiResult, lang: str) -> str:
     if r.status == "achieved":
-        return t("acceptance_target_met", lang)
+        return t("target_met", lang)
     return t("acceptance_deviation_to_fill", lang, gap=r.gap, status_label=r.status_label, to_fill=t("acceptance_to_fill", lang))
 
 

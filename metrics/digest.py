@@ -84,9 +84,6 @@ class Digest:
     attach_briefing: bool = False
     created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
 
-    def t(self, zh: str, en: str) -> str:
-        return en if self.lang == "en" else zh
-
     @property
     def has_changes(self) -> bool:
         return bool(self.status_changes or self.loads or abs(self.paid_wan) > 1e-9)

@@ -119,14 +119,14 @@ def gap_text(kpi: Kpi, value: float | None, target_min: float, target_max: float
     if target_max is not None and value > target_max:
         over = value - target_max
         over_text = format_value(kpi.id, over, lang)
-        return t("scorecard_above_the_plan_s_range", lang, over_text=over_text)
+        return t("scorecard_above_plan_range", lang, over_text=over_text)
     if value >= target_min:
-        return t("acceptance_target_met", lang)
+        return t("target_met", lang)
     gap = target_min - value
     if kpi.is_fraction:
         return t("scorecard_percentage_points_to_go", lang, gap=gap * 100)
     shown = f"{gap:,.0f}" if gap >= 1 else f"{gap:.1f}"
-    return t("scorecard_to_go", lang, shown=shown, unit_zh=kpi.unit(lang), unit_en=kpi.unit(lang, float(shown.replace(',', ''))))
+    return t("scorecard_to_go", lang, shown=shown, unit=kpi.unit(lang, float(shown.replace(',', ''))))
 
 
 def forecast_at_deadline(con, kpi: Kpi, value: float | None, as_of: dt.date, deadline: dt.date,

@@ -320,3 +320,25 @@ def test_the_key_check_catches_a_misspelt_key_and_a_misnamed_value():
     assert problems == ["x.py:2: key 'acceptance_hl' not in ['zh', 'en']",
                         "x.py:3: 'acceptance_pack_too_large' needs ['limit']",
                         "x.py:4: 'acceptance_pack_too_large' needs ['limit']"]
+
+
+def two_language_helpers(source: str) -> list[str]:
+    """Functions taking a text in each language, `def t(self, zh, en)`: a private translation path."""
+    return [f"{node.lineno} {node.name}" for node in ast.walk(ast.parse(source))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and {"zh", "en"} <= {a.arg for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]}]
+
+
+def test_no_two_language_helpers_in_the_library():
+    problems = [f"metrics/{path.relative_to(METRICS)}:{found}" for path in _library_modules()
+                for found in two_language_helpers(path.read_text(encoding="utf-8"))]
+    assert problems == [], "a function taking zh and en texts: give the text a key instead"
+    assert two_language_helpers("class B:\n    def t(self, zh: str, en: str) -> str:\n        return zh\n") == ["2 t"]
+
+
+def test_a_value_kept_before_its_english_form_existed_still_renders():
+    """A warning kept in the load log with {sheets} only renders {sheets_en} from it rather than showing the braces."""
+    from metrics.i18n import t
+
+    assert t("w_sheets_combined", "en", sheets="「一月」", dataset="培训场次", dataset_en="Training sessions") \
+        == "sheets 「一月」 are all Training sessions; loaded together"
