@@ -220,14 +220,14 @@ def to_pptx(b: Briefing) -> bytes:
         for r in section.attention:
             notes.append(t("briefing_attention_item", b.lang, name=r.name, status_label=r.status_label, gap=r.gap))
             if b.change(r):
-                notes.append(f"   {t('briefing_change_2', b.lang)} {b.change(r)}")
+                notes.append(f"   {t('briefing_change_lower', b.lang)} {b.change(r)}")
         text_box(slide, 8.9, 1.3, 4.1, 5.6, "\n".join(notes), 14)
 
     # Budget by line.
     slide = titled(t("briefing_budget_execution", b.lang))
     if b.budget_png:
         slide.shapes.add_picture(io.BytesIO(b.budget_png), Inches(0.5), Inches(1.1), width=Inches(6.6))
-    budget_rows = [[t("briefing_line", b.lang), t("briefing_item", b.lang), t("briefing_plan_2", b.lang), t("briefing_spent_2", b.lang), t("briefing_rate", b.lang)]]
+    budget_rows = [[t("briefing_line", b.lang), t("briefing_item", b.lang), t("briefing_plan_head", b.lang), t("briefing_spent_head", b.lang), t("briefing_rate", b.lang)]]
     for row in b.budget_lines.itertuples():
         plan = "—" if pd.isna(row.plan_wan) else f"{row.plan_wan:g}"
         rate = "—" if row.execution is None or pd.isna(row.execution) else f"{row.execution:.0%}"
@@ -277,7 +277,7 @@ def to_html(b: Briefing) -> str:
     for s in b.areas:
         items = "".join(f"<li>{e(r.name)}{sep}{badge(r.status)} {e(r.gap)}</li>" for r in s.attention)
         sections += (f'<section><h2>{e(s.title)}</h2>{img(s.chart_png)}'
-                     + (f"<p><b>{e(t('briefing_needs_attention_2', b.lang))}</b></p><ul>{items}</ul>" if items else "")
+                     + (f"<p><b>{e(t('briefing_needs_attention_head', b.lang))}</b></p><ul>{items}</ul>" if items else "")
                      + "</section>")
     budget_rows = "".join(
         f"<tr><td>{e(r.line_id)}</td><td>{e(r.name_en if b.lang == 'en' else r.name_zh)}</td>"
@@ -290,7 +290,7 @@ def to_html(b: Briefing) -> str:
         for r in b.milestones.itertuples())
     behind = "".join(f"<li>{e(r.name)}{sep}{badge(r.status)} {e(r.gap)}</li>" for r in b.behind)
     demo = f'<p class="demo">{e(t("briefing_demo_data_synthetic_not_real", b.lang))}</p>' if b.demo else ""
-    compare = (f"<p>{e(t('briefing_compared_with_2', b.lang))} {e(format_date(b.compare, b.lang))}</p>" if b.compare else "")
+    compare = (f"<p>{e(t('briefing_compared_with_label', b.lang))} {e(format_date(b.compare, b.lang))}</p>" if b.compare else "")
     return f"""<!doctype html><html lang="{'en' if b.lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">
 <title>{e(t('briefing_coordination_meeting_briefing', b.lang))} · {e(format_date(b.as_of, b.lang))}</title>
 <style>
@@ -305,7 +305,7 @@ def to_html(b: Briefing) -> str:
 <h1>{e(b.title)}</h1>
 <p>{e(t('briefing_coordination_meeting_briefing', b.lang))} · {e(t('as_of', b.lang))} {e(format_date(b.as_of, b.lang))}
  · {e(t('freshness', b.lang))} {e(format_date(b.freshness, b.lang))}</p>{compare}{demo}
-<h2>{e(t('briefing_scorecard_2', b.lang))}</h2><table><tr>{head}</tr>{rows}</table>
+<h2>{e(t('briefing_scorecard_title', b.lang))}</h2><table><tr>{head}</tr>{rows}</table>
 {sections}
 <section><h2>{e(t('briefing_budget_execution', b.lang))}</h2>{img(b.budget_png)}
 <table><tr><th>{e(t('briefing_line', b.lang))}</th><th>{e(t('briefing_item', b.lang))}</th><th>{e(t('acceptance_plan', b.lang))}</th>

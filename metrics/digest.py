@@ -109,7 +109,7 @@ class Digest:
         lang = self.lang
         out: list[tuple[str, list[str]]] = []
         out.append((t("digest_kpis_whose_status_changed", lang), [
-            t("digest_now", self.lang, name=c['name'], word=self._word(c['before']), word_2=self._word(c['after']), value=c['value'])
+            t("digest_status_change", self.lang, name=c['name'], before=self._word(c['before']), after=self._word(c['after']), value=c['value'])
             for c in self.status_changes] or [t("digest_none", lang)]))
         load_lines = []
         for item in self.loads:
@@ -510,6 +510,6 @@ def report_lines(report: SendReport, lang: str = "zh") -> list[str]:
         lines.append(t("digest_these_changes_were_delivered_already", lang, channel_name=channel_name(channel, lang)))
     for digest_id, channel, ok, answer in report.sent:
         state = t("digest_delivered" if ok else "digest_failed_retried", lang)
-        lines.append(t("digest_text", lang, digest_id=digest_id, channel_name=channel_name(channel, lang), state=state, answer=answer))
+        lines.append(t("digest_sent_line", lang, digest_id=digest_id, channel_name=channel_name(channel, lang), state=state, answer=answer))
     return lines
 

@@ -45,7 +45,7 @@ class FileOutcome:
         name = Path(self.file_name).name
         if not self.sheets:
             return name
-        return t("ingest_text", lang, name=name, sheets=self.sheets)
+        return t("ingest_dataset_sheets", lang, name=name, sheets=self.sheets)
     previous_load: int | None = None  # an active load of the very same file, if any
     problems: list[Problem] = field(default_factory=list)
 

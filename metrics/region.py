@@ -469,7 +469,7 @@ def region_text(region: Region, lang: str = "zh", kpis: list[str] | None = None)
         out.append(region.as_of_note(lang))
     out += [f"  ! {warning}" for warning in region.warnings(lang)]
     for county in region.unreadable:
-        out.append(t("region_text", lang, name=county.name, name_2=county.snapshot.name, problem=county.problem(lang)))
+        out.append(t("region_unreadable_line", lang, name=county.name, file=county.snapshot.name, problem=county.problem(lang)))
     for county in region.readable:
         if county.config_note:
             out.append(f"  ! {county.name}: {county.config_note}")
