@@ -44,7 +44,7 @@ def cmd_ingest(args, con) -> int:
         return 2
     missing = [t for t in tokens if not Path(t).is_file()]
     if missing:
-        _err((t("cli_file_not_found", args.lang)) + ", ".join(missing))
+        _err(t("cli_file_not_found", args.lang) + ", ".join(missing))
         return 2
     result = actions.load_paths(con, command_line_user(args.user), [Path(t) for t in tokens], dataset, replace=args.replace)
     for outcome in result.outcomes:
@@ -58,7 +58,7 @@ def cmd_ingest(args, con) -> int:
     for problem in warnings[:50]:
         _print("  " + problem.as_text(args.lang))
     if len(warnings) > 50:
-        _print(f"  … {len(warnings) - 50} " + (t("cli_more_warnings", args.lang)))
+        _print(f"  … {len(warnings) - 50} " + t("cli_more_warnings", args.lang))
     return 0 if result.committed else 1
 
 
@@ -224,7 +224,7 @@ def cmd_acceptance(args, con) -> int:
     for name, content in build(data).items():
         (out / name).write_bytes(content)
         _print(f"{out / name} ({len(content):,} bytes)")
-    _print((t("cli_took", args.lang)) + f" {time.perf_counter() - started:.1f} s")
+    _print(t("cli_took", args.lang) + f" {time.perf_counter() - started:.1f} s")
     return 0
 
 
@@ -248,7 +248,7 @@ def cmd_restore(args) -> int:
     except (MaintenanceError, store.StoreBusy) as exc:
         _err(exc.message(args.lang))
         return 1
-    _print((t("cli_restored_the_previous_database_is", args.lang)) + str(kept))
+    _print(t("cli_restored_the_previous_database_is", args.lang) + str(kept))
     return 0
 
 

@@ -91,7 +91,8 @@ class KpiEvidence:
         ledger = f"{self.code}-00"
         if not self.files:
             return t("acceptance_citation_no_files", lang, ledger=ledger, no_evidence=t("acceptance_no_evidence", lang))
-        span = self.files[0]["code"] if len(self.files) == 1 else t("acceptance_evidence_span", lang, first=self.files[0]["code"], last=self.files[-1]["code"])
+        span = self.files[0]["code"] if len(self.files) == 1 else t("acceptance_evidence_span", lang,
+                                                                    first=self.files[0]["code"], last=self.files[-1]["code"])
         return t("acceptance_citation_files", lang, ledger=ledger, span=span)
 
 
@@ -258,30 +259,37 @@ def _activities(con, results: dict[str, KpiResult], as_of: dt.date, lang: str) -
           operating=n(stations["operating"].sum() if not stations.empty else 0),
           township_operating=n(township_stations["operating"].sum() if not township_stations.empty else 0),
           pickup_coverage=v("pickup_coverage")),
-        (t("acceptance_livestream_sentence", lang, livestream_rooms=v('livestream_rooms'), livestream_kits=v('livestream_kits'))),
-        (t("acceptance_contests_sentence", lang, station_skill_contests=v('station_skill_contests'), by_type=by_type.get('站长沙龙', 0))),
+        t("acceptance_livestream_sentence", lang, livestream_rooms=v('livestream_rooms'),
+          livestream_kits=v('livestream_kits')),
+        t("acceptance_contests_sentence", lang, station_skill_contests=v('station_skill_contests'),
+          by_type=by_type.get('站长沙龙', 0)),
     ]))
     kinds = done.groupby("kind").size().to_dict() if not done.empty else {}
     areas.append((t("acceptance_2_brands_and_promotion", lang), [
         t("acceptance_brands_sentence", lang, industry_brands=v("industry_brands"), online_brands=v("online_brands"),
           brands_done=sum(kinds.values()), tourism_hit_products=v("tourism_hit_products")),
-        (t("acceptance_promotion_sentence", lang, promotion_events=v('promotion_events'), promotion_participants=v('promotion_participants'), n_zh=n(deals), n_en=_million(deals))),
+        t("acceptance_promotion_sentence", lang, promotion_events=v('promotion_events'),
+          promotion_participants=v('promotion_participants'), n_zh=n(deals), n_en=_million(deals)),
     ]))
     sessions = int(monthly["sessions"].sum()) if not monthly.empty else 0
     areas.append((t("acceptance_3_training_and_talent", lang), [
-        (t("acceptance_training_sentence", lang, sessions=sessions, training_person_times=v('training_person_times'), training_people=v('training_people'), n=n(conv.get('numerator') or 0), training_conversion_rate=v('training_conversion_rate'))),
-        (t("acceptance_talents_sentence", lang, local_talents=v('local_talents'), streamers_10k=v('streamers_10k'), startup_contests=v('startup_contests'))),
+        (t("acceptance_training_sentence", lang, sessions=sessions, training_person_times=v('training_person_times'),
+           training_people=v('training_people'), n=n(conv.get('numerator') or 0), training_conversion_rate=v('training_conversion_rate'))),
+        t("acceptance_talents_sentence", lang, local_talents=v('local_talents'), streamers_10k=v('streamers_10k'),
+          startup_contests=v('startup_contests')),
     ]))
     orders = int(logistics["orders"].sum()) if not logistics.empty else 0
     subsidy = float(logistics["amount_yuan"].sum()) if not logistics.empty else 0.0
     areas.append((t("acceptance_4_logistics_and_digital_upgrading", lang), [
-        (t("acceptance_logistics_sentence", lang, orders=orders, subsidy=subsidy, digital_enterprises=v('digital_enterprises'), group_buying_coverage=v('group_buying_coverage'))),
+        t("acceptance_logistics_sentence", lang, orders=orders, subsidy=subsidy,
+          digital_enterprises=v('digital_enterprises'), group_buying_coverage=v('group_buying_coverage')),
     ]))
     by_channel = publicity.groupby("channel")["items"].sum().to_dict() if not publicity.empty else {}
     channels = t("list_separator", lang).join(t("acceptance_channel_items", lang, channel=c, items=int(k))
                                               for c, k in by_channel.items())
     areas.append((t("acceptance_5_publicity", lang), [
-        (t("acceptance_publicity_sentence", lang, wechat_articles=v('wechat_articles'), mainstream_media_reports=v('mainstream_media_reports'), channels=channels or t("acceptance_none", lang))),
+        t("acceptance_publicity_sentence", lang, wechat_articles=v('wechat_articles'),
+          mainstream_media_reports=v('mainstream_media_reports'), channels=channels or t("acceptance_none", lang)),
     ]))
     return areas
 
@@ -338,7 +346,8 @@ def _rate(x) -> str:
 
 def file_names(as_of: dt.date, lang: str) -> dict[str, str]:
     day = as_of.isoformat()
-    return {"report": t("acceptance_file_report", lang, day=day), "self_eval": t("acceptance_file_self_eval", lang, day=day),
+    return {"report": t("acceptance_file_report", lang, day=day), "self_eval": t("acceptance_file_self_eval", lang,
+                                                                                 day=day),
             "pack": t("acceptance_file_pack", lang, day=day)}
 
 
@@ -550,10 +559,12 @@ def report_docx(data: AcceptanceData) -> bytes:
     spent = float(data.lines["spent_wan"].sum())
     # The phases' names are the county's own (data/county.toml, in both languages), not catalogue texts.
     phases = t("semicolon_separator", lang).join(
-        t("acceptance_phase", lang, name_zh=p.zh, name_en=p.en, start=format_date(p.start, lang), end=format_date(p.end, lang))
+        t("acceptance_phase", lang, name_zh=p.zh, name_en=p.en, start=format_date(p.start, lang),
+          end=format_date(p.end, lang))
         for p in cfg.phases)
     overview = [
-        t("acceptance_overview_project", lang, project_zh=cfg.project_zh, project_en=cfg.project_en, county_zh=cfg.name_zh,
+        t("acceptance_overview_project", lang, project_zh=cfg.project_zh, project_en=cfg.project_en,
+          county_zh=cfg.name_zh,
           county_en=cfg.name_en, start=format_date(cfg.start, lang), end=format_date(cfg.end, lang),
           budget_zh=cfg.budget_wan, budget_en=_million(cfg.budget_wan)),
         t("acceptance_overview_phases", lang, phases=phases),
@@ -572,7 +583,8 @@ def report_docx(data: AcceptanceData) -> bytes:
 
     # 三、建设成效
     document.add_heading(t("acceptance_h3", lang), 1)
-    _para(document, (t("acceptance_the_indicators_as_of_the", lang, n_results=len(results), as_of=format_date(data.as_of, lang))))
+    _para(document, t("acceptance_the_indicators_as_of_the", lang, n_results=len(results),
+                      as_of=format_date(data.as_of, lang)))
     rows, red = [], set()
     for i, r in enumerate(results):
         ev = data.evidence[r.id]
@@ -587,7 +599,8 @@ def report_docx(data: AcceptanceData) -> bytes:
 
     # 四、资金使用情况
     document.add_heading(t("acceptance_h4", lang), 1)
-    _para(document, (t("acceptance_budget_paid_by", lang, rate=_rate(spent / cfg.budget_wan if cfg.budget_wan else None), budget_wan_zh=cfg.budget_wan, budget_wan_en=_million(cfg.budget_wan), as_of=format_date(data.as_of, lang), spent_zh=spent, spent_en=_million(spent))))
+    _para(document, t("acceptance_budget_paid_by", lang,
+                      rate=_rate(spent / cfg.budget_wan if cfg.budget_wan else None), budget_wan_zh=cfg.budget_wan, budget_wan_en=_million(cfg.budget_wan), as_of=format_date(data.as_of, lang), spent_zh=spent, spent_en=_million(spent)))
     document.add_heading(t("acceptance_4_1_by_plan_line", lang), 2)
     line_rows = [[f"{row.line_id} {row.name_en if en else row.name_zh}",
                   t("acceptance_blank_plan", lang) if row.plan_blank else _wan(row.plan_wan), _wan(row.spent_wan),
@@ -604,7 +617,8 @@ def report_docx(data: AcceptanceData) -> bytes:
     _table(document, [t(f'acceptance_{k}', lang) for k in ("stage", "payments", "paid", "accepted_on", "early")], stage_rows,
            [3, 1.8, 3, 3.4, 3.4], early_cells)
     for row in data.early.itertuples():
-        _para(document, (t("acceptance_voucher_was_paid_before_the", lang, voucher=row.voucher, format_date=format_date(row.needs_acceptance_on, lang), format_date_zh=format_date(row.date, lang), format_date_en=row.date, stage_zh=row.stage, stage_en=_stage_en(row.stage), wan_zh=_wan(row.amount), wan_en=_million(row.amount))),
+        _para(document, t("acceptance_voucher_was_paid_before_the", lang, voucher=row.voucher,
+                          format_date=format_date(row.needs_acceptance_on, lang), format_date_zh=format_date(row.date, lang), format_date_en=row.date, stage_zh=row.stage, stage_en=_stage_en(row.stage), wan_zh=_wan(row.amount), wan_en=_million(row.amount)),
               12, color=RED)
     document.add_heading(t("acceptance_4_3_by_payee", lang), 2)
     payee_rows = [[str(row.payee), str(row.payments), _wan(row.spent_wan), str(row.lines)]
@@ -615,17 +629,18 @@ def report_docx(data: AcceptanceData) -> bytes:
     document.add_heading(t("acceptance_h5", lang), 1)
     missing = [r for r in results if r.status != "achieved"]
     if missing:
-        _para(document, (t("acceptance_as_of_indicators_are_not", lang, n_missing=len(missing), as_of=format_date(data.as_of, lang))))
+        _para(document, t("acceptance_as_of_indicators_are_not", lang, n_missing=len(missing),
+                          as_of=format_date(data.as_of, lang)))
         for n, r in enumerate(missing, start=1):
-            _para(document, (t("acceptance_target_achieved", lang, n=n, name=r.name, format_target=format_target(r.id, r.target, r.target_max, lang), format_value=format_value(r.id, r.value, lang), gap=r.gap, status_label=r.status_label)))
+            _para(document, t("acceptance_target_achieved", lang, n=n, name=r.name, format_target=format_target(r.id, r.target, r.target_max, lang), format_value=format_value(r.id, r.value, lang), gap=r.gap, status_label=r.status_label))
     else:
         _para(document, t("acceptance_every_indicator_is_achieved", lang))
     no_evidence = [r.name for r in results if not data.evidence[r.id].files]
     if no_evidence:
-        _para(document, (t("acceptance_no_evidence_is_attached_for", lang))
+        _para(document, t("acceptance_no_evidence_is_attached_for", lang)
               + t("list_separator", lang).join(no_evidence) + t("sentence_end", lang), color=RED)
     if not data.early.empty:
-        _para(document, (t("acceptance_stage_or_final_payments_were", lang, n_early=len(data.early))),
+        _para(document, t("acceptance_stage_or_final_payments_were", lang, n_early=len(data.early)),
               color=RED)
     marker = _para(document, t("acceptance_county_words", lang), 14, True, color="1F4E79")
     from docx.enum.text import WD_COLOR_INDEX
@@ -668,7 +683,7 @@ def self_evaluation_xlsx(data: AcceptanceData) -> bytes:
     sheet.set_column(8, 8, 50)
     sheet.merge_range(0, 0, 0, 8, t("acceptance_self_eval", lang), title)
     sheet.set_row(0, 32)
-    sub = (t("acceptance_data_as_of", lang, as_of=format_date(data.as_of, lang)))
+    sub = t("acceptance_data_as_of", lang, as_of=format_date(data.as_of, lang))
     if data.demo:
         sub += " " + t("acceptance_demo", lang)
     sheet.merge_range(1, 0, 1, 8, sub, book.add_format({"align": "center", "font_color": "#C00000" if data.demo
@@ -732,7 +747,7 @@ def self_evaluation_xlsx(data: AcceptanceData) -> bytes:
     # A formula (so an edited score re-adds) with its value cached for readers that do not calculate.
     sheet.write_formula(last, 7, f"=SUM(H{first + 1}:H{last})+G7", number, total)
     sheet.write(last, 8, t("label_value", lang, label=t("acceptance_grade", lang), value=grade(total, lang)), cell)
-    note = (t("acceptance_scoring_full_points_when_achieved", lang))
+    note = t("acceptance_scoring_full_points_when_achieved", lang)
     sheet.merge_range(last + 2, 0, last + 2, 8, note, book.add_format({"text_wrap": True, "valign": "top"}))
     sheet.set_row(last + 2, 36)
     sheet.set_landscape()
@@ -746,7 +761,8 @@ def self_evaluation_xlsx(data: AcceptanceData) -> bytes:
 def _deviation(r: KpiResult, lang: str) -> str:
     if r.status == "achieved":
         return t("target_met", lang)
-    return t("acceptance_deviation_to_fill", lang, gap=r.gap, status_label=r.status_label, to_fill=t("acceptance_to_fill", lang))
+    return t("acceptance_deviation_to_fill", lang, gap=r.gap, status_label=r.status_label,
+             to_fill=t("acceptance_to_fill", lang))
 
 
 # ---------------------------------------------------------------------------------------- evidence pack
@@ -826,7 +842,8 @@ def index_frame(data: AcceptanceData) -> tuple[pd.DataFrame, set[int]]:
         folder = _folder(ev, r)
         rows.append({"code": f"{ev.code}-00", "kpi": r.name, "value": format_value(r.id, r.value, lang),
                      "file": f"{folder}/{ev.code}-00_{t('acceptance_ledger', lang)}.xlsx",
-                     "about": (t("acceptance_the_ledger_rows_behind_the", lang, n_rows=len(ev.rows), as_of=format_date(data.as_of, lang)))})
+                     "about": t("acceptance_the_ledger_rows_behind_the", lang, n_rows=len(ev.rows),
+                                as_of=format_date(data.as_of, lang))})
         if not ev.files:
             red.add(len(rows))
             rows.append({"code": ev.code, "kpi": r.name, "value": format_value(r.id, r.value, lang), "file": "",
@@ -834,9 +851,11 @@ def index_frame(data: AcceptanceData) -> tuple[pd.DataFrame, set[int]]:
         for f in ev.files:
             rows.append({"code": f["code"], "kpi": r.name, "value": format_value(r.id, r.value, lang),
                          "file": f"{folder}/{_evidence_name(f)}",
-                         "about": (t("acceptance_evidence_of_load", lang, load_id=f['load_id'], file_name=f['file_name'], added_by=f['added_by'], added_at=f['added_at']))})
+                         "about": t("acceptance_evidence_of_load", lang, load_id=f['load_id'],
+                                    file_name=f['file_name'], added_by=f['added_by'], added_at=f['added_at'])})
     frame = pd.DataFrame(rows, columns=["code", "kpi", "value", "file", "about"])
-    frame.columns = [t("acceptance_evidence_no", lang), t("acceptance_kpi", lang), t("acceptance_value", lang), t("acceptance_file", lang), t("acceptance_about", lang)]
+    frame.columns = [t("acceptance_evidence_no", lang), t("acceptance_kpi", lang), t("acceptance_value", lang),
+                     t("acceptance_file", lang), t("acceptance_about", lang)]
     return frame, red
 
 
@@ -877,8 +896,10 @@ def evidence_zip(data: AcceptanceData, progress: Progress | None = None) -> byte
     stages, early = stage_frames(data)
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as pack:
         pack.writestr(f"00_{t('acceptance_index', lang)}.xlsx",
-                      _frame_xlsx([(t("acceptance_index", lang), index, red), (t("acceptance_stages_sheet", lang), stages,
-                                                                      set(stages.index[stages[t('acceptance_early', lang)] > 0])),
+                      _frame_xlsx([(t("acceptance_index", lang), index, red), (t("acceptance_stages_sheet", lang),
+                                                                               stages,
+                                                                      set(stages.index[stages[t('acceptance_early',
+                                                                                                lang)] > 0])),
                                    (t("acceptance_early_sheet", lang), early, set(range(len(early))))]))
         for n, r in enumerate(data.results):
             ev = data.evidence[r.id]

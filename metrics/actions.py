@@ -117,7 +117,8 @@ def set_role(con, user: User, login: str, role: str) -> None:
     """An admin assigns a role to a login (an OIDC e-mail or a local account)."""
     require(user, "manage_users")
     if role not in ROLES:
-        raise ActionRefused("action_role_must_be_one_of", roles_zh=t("list_separator", "zh").join(ROLES), roles_en=t("list_separator", "en").join(ROLES))
+        raise ActionRefused("action_role_must_be_one_of", roles_zh=t("list_separator", "zh").join(ROLES),
+                            roles_en=t("list_separator", "en").join(ROLES))
     con.execute("INSERT INTO user_roles VALUES (?, ?, ?, ?) ON CONFLICT (login) DO UPDATE SET role = excluded.role, "
                 "updated_by = excluded.updated_by, updated_at = excluded.updated_at",
                 [login.strip(), role, user.login, dt.datetime.now().replace(microsecond=0)])

@@ -92,11 +92,13 @@ def build(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, compare:
 def _budget_figure(b: Briefing) -> go.Figure:
     lines = b.budget_lines[::-1]
     names = (lines["line_id"] + " " + lines["name_en" if b.lang == "en" else "name_zh"]).map(lambda n: charts.wrap(n, 28))
-    fig = go.Figure([go.Bar(y=names, x=lines["plan_wan"], name=t("briefing_plan", b.lang), orientation="h", marker_color="#bbbbbb"),
+    fig = go.Figure([go.Bar(y=names, x=lines["plan_wan"], name=t("briefing_plan", b.lang), orientation="h",
+                            marker_color="#bbbbbb"),
                      go.Bar(y=names, x=lines["spent_wan"], name=t("briefing_spent", b.lang), orientation="h",
                             marker_color=["#D55E00" if o else "#0072B2" for o in lines["over_plan"]])])
     fig.update_layout(height=charts.bar_height(names, 2, 14), margin=dict(l=10, r=10, t=40, b=10),
-                      font=dict(family=charts.FONT, size=14), xaxis_title=t("briefing_10k_yuan", b.lang), plot_bgcolor="white",
+                      font=dict(family=charts.FONT, size=14), xaxis_title=t("briefing_10k_yuan",
+                                                                            b.lang), plot_bgcolor="white",
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     return charts.finish(fig)
 
@@ -216,7 +218,8 @@ def to_pptx(b: Briefing) -> bytes:
         slide = titled(section.title)
         if section.chart_png:
             slide.shapes.add_picture(io.BytesIO(section.chart_png), Inches(0.5), Inches(1.2), width=Inches(8.2))
-        notes = [t("briefing_needs_attention", b.lang)] if section.attention else [t("briefing_all_on_track_or_achieved", b.lang)]
+        notes = [t("briefing_needs_attention",
+                   b.lang)] if section.attention else [t("briefing_all_on_track_or_achieved", b.lang)]
         for r in section.attention:
             notes.append(t("briefing_attention_item", b.lang, name=r.name, status_label=r.status_label, gap=r.gap))
             if b.change(r):
@@ -227,7 +230,8 @@ def to_pptx(b: Briefing) -> bytes:
     slide = titled(t("briefing_budget_execution", b.lang))
     if b.budget_png:
         slide.shapes.add_picture(io.BytesIO(b.budget_png), Inches(0.5), Inches(1.1), width=Inches(6.6))
-    budget_rows = [[t("briefing_line", b.lang), t("briefing_item", b.lang), t("briefing_plan_head", b.lang), t("briefing_spent_head", b.lang), t("briefing_rate", b.lang)]]
+    budget_rows = [[t("briefing_line", b.lang), t("briefing_item", b.lang), t("briefing_plan_head", b.lang),
+                    t("briefing_spent_head", b.lang), t("briefing_rate", b.lang)]]
     for row in b.budget_lines.itertuples():
         plan = "—" if pd.isna(row.plan_wan) else f"{row.plan_wan:g}"
         rate = "—" if row.execution is None or pd.isna(row.execution) else f"{row.execution:.0%}"
@@ -246,7 +250,8 @@ def to_pptx(b: Briefing) -> bytes:
 
     # The KPIs behind target, with their gap in words.
     slide = titled(t("briefing_kpis_behind_target", b.lang))
-    lines = [t("briefing_behind_item", b.lang, name=r.name, status_label=r.status_label, gap=r.gap, format_date=format_date(r.deadline, b.lang)) for r in b.behind]
+    lines = [t("briefing_behind_item", b.lang, name=r.name, status_label=r.status_label, gap=r.gap,
+               format_date=format_date(r.deadline, b.lang)) for r in b.behind]
     text_box(slide, 0.6, 1.3, 12, 5.8, "\n".join(lines) or t("briefing_none", b.lang), 18)
 
     buffer = io.BytesIO()
@@ -311,9 +316,11 @@ def to_html(b: Briefing) -> str:
 <table><tr><th>{e(t('briefing_line', b.lang))}</th><th>{e(t('briefing_item', b.lang))}</th><th>{e(t('acceptance_plan', b.lang))}</th>
 <th>{e(t('briefing_spent_10k_yuan', b.lang))}</th><th>{e(t('briefing_rate', b.lang))}</th></tr>{budget_rows}</table>
 <p>{e(t('briefing_numbered_as_in_the_plan', b.lang))}</p></section>
-<section><h2>{e(t('dataset_milestones_name', b.lang))}</h2><table><tr><th>{e(t('briefing_no', b.lang))}</th><th>{e(t('briefing_task', b.lang))}</th>
+<section><h2>{e(t('dataset_milestones_name', b.lang))}</h2><table><tr><th>{e(t('briefing_no',
+                                                                               b.lang))}</th><th>{e(t('briefing_task', b.lang))}</th>
 <th>{e(t('briefing_planned', b.lang))}</th><th>{e(t('briefing_done', b.lang))}</th></tr>{milestones}</table></section>
-<section><h2>{e(t('briefing_kpis_behind_target', b.lang))}</h2><ul>{behind or e(t('briefing_none', b.lang))}</ul></section>
+<section><h2>{e(t('briefing_kpis_behind_target', b.lang))}</h2><ul>{behind or e(t('briefing_none',
+                                                                                  b.lang))}</ul></section>
 <p style="color:#888;font-size:8pt">{e(t('briefing_generated', b.lang))} {b.generated}</p>
 </body></html>"""
 

@@ -109,18 +109,21 @@ class Digest:
         lang = self.lang
         out: list[tuple[str, list[str]]] = []
         out.append((t("digest_kpis_whose_status_changed", lang), [
-            t("digest_status_change", self.lang, name=c['name'], before=self._word(c['before']), after=self._word(c['after']), value=c['value'])
+            t("digest_status_change", self.lang, name=c['name'], before=self._word(c['before']),
+              after=self._word(c['after']), value=c['value'])
             for c in self.status_changes] or [t("digest_none", lang)]))
         load_lines = []
         for item in self.loads:
             name = DATASETS[item["dataset"]].label(self.lang)
             undone = t("digest_undone", lang) if item["undone"] else ""
             load_lines.append(
-                t("digest_rows_added_replaced", lang, name=name, rows_added=item['rows_added'], rows_replaced=item['rows_replaced'], loaded_by=item['loaded_by'], loaded_at=item['loaded_at'], undone=undone))
+                t("digest_rows_added_replaced", lang, name=name, rows_added=item['rows_added'],
+                  rows_replaced=item['rows_replaced'], loaded_by=item['loaded_by'], loaded_at=item['loaded_at'], undone=undone))
         out.append((t("digest_new_loads", lang), load_lines or [t("digest_none", lang)]))
         share = self.spent_wan / self.budget_wan * 100 if self.budget_wan else 0.0
         out.append((t("digest_budget_paid", lang), [
-            t("digest_paid_this_period_in_total", lang, paid_wan=self.paid_wan, spent_wan=self.spent_wan, budget_wan=self.budget_wan, share=share)]))
+            t("digest_paid_this_period_in_total", lang, paid_wan=self.paid_wan, spent_wan=self.spent_wan,
+              budget_wan=self.budget_wan, share=share)]))
         out.append((t("digest_due_within_days", lang, days=DEADLINE_DAYS), [
             t("digest_days", lang, name=d['name'], deadline=d['deadline'], days_left=d['days_left'], state=d['state'])
             for d in self.deadlines] or [t("digest_none", lang)]))
@@ -196,7 +199,8 @@ def compose(con: duckdb.DuckDBPyConnection, since: dt.date | None = None, as_of:
     last_load = store.one(con, "SELECT coalesce(max(load_id), 0) FROM loads")[0]
     return Digest(
         lang=lang, title=config.name_en if lang == "en" else config.name_zh, since=start, as_of=as_of,
-        status_changes=changes, loads=[{**row, "loaded_by": _who(row["loaded_by"])} for row in loads.to_dict("records")],
+        status_changes=changes, loads=[{**row,
+                                        "loaded_by": _who(row["loaded_by"])} for row in loads.to_dict("records")],
         paid_wan=spent - spent_before, spent_wan=spent, budget_wan=config.budget_wan,
         deadlines=_deadlines(con, results, as_of, lang), stale=_stale(results, as_of),
         statuses={r.id: r.status for r in results}, last_load_id=int(last_load), demo=store.demo_loaded(con))
@@ -510,6 +514,7 @@ def report_lines(report: SendReport, lang: str = "zh") -> list[str]:
         lines.append(t("digest_these_changes_were_delivered_already", lang, channel_name=channel_name(channel, lang)))
     for digest_id, channel, ok, answer in report.sent:
         state = t("digest_delivered" if ok else "digest_failed_retried", lang)
-        lines.append(t("digest_sent_line", lang, digest_id=digest_id, channel_name=channel_name(channel, lang), state=state, answer=answer))
+        lines.append(t("digest_sent_line", lang, digest_id=digest_id, channel_name=channel_name(channel, lang),
+                       state=state, answer=answer))
     return lines
 

@@ -61,7 +61,7 @@ class FileOutcome:
             text = t("loaded", lang, file=self._file(lang), dataset=name, added=self.added, replaced=self.replaced,
                      unchanged=self.unchanged, load_id=self.load_id)
             if self.removed:
-                text += (t("semicolon_separator", lang)) + t("removed", lang, file=self._file(lang),
+                text += t("semicolon_separator", lang) + t("removed", lang, file=self._file(lang),
                                                             dataset=name, removed=self.removed, load_id=self.load_id)
             return text
         if self.status == "unchanged":

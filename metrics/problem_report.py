@@ -43,7 +43,7 @@ def problem_workbook(file_name: str, content: bytes, problems: list[Problem], la
         mine = [p for p in problems if (p.sheet or None) == (sheet.name or None) and p.row]
         if not mine and sheet.name is not None:
             continue
-        ws = book.add_worksheet((sheet.name or (t("problem_ledger", lang)))[:31])
+        ws = book.add_worksheet((sheet.name or t("problem_ledger", lang))[:31])
         header_cells = {}
         for r in range(min(len(sheet.rows), MAX_TITLE_ROWS + 1)):
             for c, cell in enumerate(sheet.rows[r]):

@@ -35,13 +35,13 @@ class Problem:
     def as_row(self, lang: str = "zh") -> dict:
         """One line of the report, with headers in the chosen language."""
         return {
-            (t("problem_severity", lang)): severity(self.severity, lang),
-            (t("problem_file", lang)): Path(self.file).name,
-            (t("problem_sheet", lang)): self.sheet or "",
-            (t("problem_row", lang)): self.row if self.row is not None else "",
-            (t("problem_column", lang)): self.column or "",
-            (t("problem_value", lang)): self.value if self.value is not None else "",
-            (t("problem_reason", lang)): self.message(lang),
+            t("problem_severity", lang): severity(self.severity, lang),
+            t("problem_file", lang): Path(self.file).name,
+            t("problem_sheet", lang): self.sheet or "",
+            t("problem_row", lang): self.row if self.row is not None else "",
+            t("problem_column", lang): self.column or "",
+            t("problem_value", lang): self.value if self.value is not None else "",
+            t("problem_reason", lang): self.message(lang),
         }
 
     def as_text(self, lang: str = "zh") -> str:

@@ -463,13 +463,14 @@ def region_text(region: Region, lang: str = "zh", kpis: list[str] | None = None)
     demo = any(c.demo for c in region.readable)
     if demo:
         out.append(t("region_demo_data", lang))
-    out.append((t("region_region", lang)) + f"{len(region.readable)} / {len(region.counties)}"
-               + (t("region_counties_readable", lang)))
+    out.append(t("region_region", lang) + f"{len(region.readable)} / {len(region.counties)}"
+               + t("region_counties_readable", lang))
     if region.as_of_note(lang):
         out.append(region.as_of_note(lang))
     out += [f"  ! {warning}" for warning in region.warnings(lang)]
     for county in region.unreadable:
-        out.append(t("region_unreadable_line", lang, name=county.name, file=county.snapshot.name, problem=county.problem(lang)))
+        out.append(t("region_unreadable_line", lang, name=county.name, file=county.snapshot.name,
+                     problem=county.problem(lang)))
     for county in region.readable:
         if county.config_note:
             out.append(f"  ! {county.name}: {county.config_note}")
