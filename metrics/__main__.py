@@ -248,7 +248,7 @@ def cmd_restore(args) -> int:
     except (MaintenanceError, store.StoreBusy) as exc:
         _err(exc.message(args.lang))
         return 1
-    _print(t("cli_restored_the_previous_database_is", args.lang) + str(kept))
+    _print(t("cli_restored", args.lang) + str(kept))
     return 0
 
 

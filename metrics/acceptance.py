@@ -583,7 +583,7 @@ def report_docx(data: AcceptanceData) -> bytes:
 
     # 三、建设成效
     document.add_heading(t("acceptance_h3", lang), 1)
-    _para(document, t("acceptance_the_indicators_as_of_the", lang, n_results=len(results),
+    _para(document, t("acceptance_results_intro", lang, n_results=len(results),
                       as_of=format_date(data.as_of, lang)))
     rows, red = [], set()
     for i, r in enumerate(results):
@@ -617,7 +617,7 @@ def report_docx(data: AcceptanceData) -> bytes:
     _table(document, [t(f'acceptance_{k}', lang) for k in ("stage", "payments", "paid", "accepted_on", "early")], stage_rows,
            [3, 1.8, 3, 3.4, 3.4], early_cells)
     for row in data.early.itertuples():
-        _para(document, t("acceptance_voucher_was_paid_before_the", lang, voucher=row.voucher,
+        _para(document, t("acceptance_paid_early_sentence", lang, voucher=row.voucher,
                           format_date=format_date(row.needs_acceptance_on, lang), format_date_zh=format_date(row.date, lang), format_date_en=row.date, stage_zh=row.stage, stage_en=_stage_en(row.stage), wan_zh=_wan(row.amount), wan_en=_million(row.amount)),
               12, color=RED)
     document.add_heading(t("acceptance_4_3_by_payee", lang), 2)
@@ -629,18 +629,18 @@ def report_docx(data: AcceptanceData) -> bytes:
     document.add_heading(t("acceptance_h5", lang), 1)
     missing = [r for r in results if r.status != "achieved"]
     if missing:
-        _para(document, t("acceptance_as_of_indicators_are_not", lang, n_missing=len(missing),
+        _para(document, t("acceptance_missing_intro", lang, n_missing=len(missing),
                           as_of=format_date(data.as_of, lang)))
         for n, r in enumerate(missing, start=1):
-            _para(document, t("acceptance_target_achieved", lang, n=n, name=r.name, format_target=format_target(r.id, r.target, r.target_max, lang), format_value=format_value(r.id, r.value, lang), gap=r.gap, status_label=r.status_label))
+            _para(document, t("acceptance_missing_item", lang, n=n, name=r.name, format_target=format_target(r.id, r.target, r.target_max, lang), format_value=format_value(r.id, r.value, lang), gap=r.gap, status_label=r.status_label))
     else:
         _para(document, t("acceptance_every_indicator_is_achieved", lang))
     no_evidence = [r.name for r in results if not data.evidence[r.id].files]
     if no_evidence:
-        _para(document, t("acceptance_no_evidence_is_attached_for", lang)
+        _para(document, t("acceptance_no_evidence_for", lang)
               + t("list_separator", lang).join(no_evidence) + t("sentence_end", lang), color=RED)
     if not data.early.empty:
-        _para(document, t("acceptance_stage_or_final_payments_were", lang, n_early=len(data.early)),
+        _para(document, t("acceptance_paid_early_summary", lang, n_early=len(data.early)),
               color=RED)
     marker = _para(document, t("acceptance_county_words", lang), 14, True, color="1F4E79")
     from docx.enum.text import WD_COLOR_INDEX
@@ -747,7 +747,7 @@ def self_evaluation_xlsx(data: AcceptanceData) -> bytes:
     # A formula (so an edited score re-adds) with its value cached for readers that do not calculate.
     sheet.write_formula(last, 7, f"=SUM(H{first + 1}:H{last})+G7", number, total)
     sheet.write(last, 8, t("label_value", lang, label=t("acceptance_grade", lang), value=grade(total, lang)), cell)
-    note = t("acceptance_scoring_full_points_when_achieved", lang)
+    note = t("acceptance_scoring_note", lang)
     sheet.merge_range(last + 2, 0, last + 2, 8, note, book.add_format({"text_wrap": True, "valign": "top"}))
     sheet.set_row(last + 2, 36)
     sheet.set_landscape()
@@ -842,7 +842,7 @@ def index_frame(data: AcceptanceData) -> tuple[pd.DataFrame, set[int]]:
         folder = _folder(ev, r)
         rows.append({"code": f"{ev.code}-00", "kpi": r.name, "value": format_value(r.id, r.value, lang),
                      "file": f"{folder}/{ev.code}-00_{t('acceptance_ledger', lang)}.xlsx",
-                     "about": t("acceptance_the_ledger_rows_behind_the", lang, n_rows=len(ev.rows),
+                     "about": t("acceptance_rows_about", lang, n_rows=len(ev.rows),
                                 as_of=format_date(data.as_of, lang))})
         if not ev.files:
             red.add(len(rows))
@@ -883,7 +883,7 @@ def stage_frames(data: AcceptanceData) -> tuple[pd.DataFrame, pd.DataFrame]:
                                        "line": t("acceptance_plan_line", lang),
                                        "amount": t("acceptance_amount_10k_yuan", lang),
                                        "payee": t("acceptance_payee", lang), "stage": t("acceptance_stage", lang),
-                                       "needs_acceptance_on": t("acceptance_acceptance_due", lang)})
+                                       "needs_acceptance_on": t("acceptance_due", lang)})
     return stages, early
 
 

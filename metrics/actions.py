@@ -74,9 +74,9 @@ def attach_evidence(con: duckdb.DuckDBPyConnection, user: User, load_id: int, fi
     require(user, "attach")
     suffix = "." + file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
     if suffix not in EVIDENCE_TYPES:
-        raise ActionRefused("action_only_pdf_jpg_and_png", file_name=file_name)
+        raise ActionRefused("action_evidence_type", file_name=file_name)
     if len(content) > MAX_EVIDENCE_BYTES:
-        raise ActionRefused("action_is_over_20_mb", file_name=file_name)
+        raise ActionRefused("action_evidence_too_large", file_name=file_name)
     if not store.one(con, "SELECT count(*) FROM loads WHERE load_id = ?", [load_id])[0]:
         raise ActionRefused("undo_unknown", load_id=load_id)
     digest = hashlib.sha256(content).hexdigest()
@@ -117,7 +117,7 @@ def set_role(con, user: User, login: str, role: str) -> None:
     """An admin assigns a role to a login (an OIDC e-mail or a local account)."""
     require(user, "manage_users")
     if role not in ROLES:
-        raise ActionRefused("action_role_must_be_one_of", roles_zh=t("list_separator", "zh").join(ROLES),
+        raise ActionRefused("action_unknown_role", roles_zh=t("list_separator", "zh").join(ROLES),
                             roles_en=t("list_separator", "en").join(ROLES))
     con.execute("INSERT INTO user_roles VALUES (?, ?, ?, ?) ON CONFLICT (login) DO UPDATE SET role = excluded.role, "
                 "updated_by = excluded.updated_by, updated_at = excluded.updated_at",

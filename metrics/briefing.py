@@ -190,10 +190,10 @@ def to_pptx(b: Briefing) -> bytes:
     # Title slide.
     slide = deck.slides.add_slide(blank)
     text_box(slide, 0.8, 1.8, 11.7, 1.6, b.title, 34, True)
-    lines = [t("briefing_briefing_as_of", b.lang, format_date=format_date(b.as_of, b.lang)),
-             t("briefing_data_up_to", b.lang, format_date=format_date(b.freshness, b.lang))]
+    lines = [t("briefing_as_of", b.lang, date=format_date(b.as_of, b.lang)),
+             t("briefing_data_up_to", b.lang, date=format_date(b.freshness, b.lang))]
     if b.compare:
-        lines.append(t("briefing_compared_with", b.lang, format_date=format_date(b.compare, b.lang)))
+        lines.append(t("briefing_compared_with", b.lang, date=format_date(b.compare, b.lang)))
     if b.demo:
         lines.append(t("briefing_demo_data_not_real_figures", b.lang))
     text_box(slide, 0.8, 3.6, 11.7, 2.0, "\n".join(lines), 20)
@@ -251,7 +251,7 @@ def to_pptx(b: Briefing) -> bytes:
     # The KPIs behind target, with their gap in words.
     slide = titled(t("briefing_kpis_behind_target", b.lang))
     lines = [t("briefing_behind_item", b.lang, name=r.name, status_label=r.status_label, gap=r.gap,
-               format_date=format_date(r.deadline, b.lang)) for r in b.behind]
+               date=format_date(r.deadline, b.lang)) for r in b.behind]
     text_box(slide, 0.6, 1.3, 12, 5.8, "\n".join(lines) or t("briefing_none", b.lang), 18)
 
     buffer = io.BytesIO()
@@ -297,7 +297,7 @@ def to_html(b: Briefing) -> str:
     demo = f'<p class="demo">{e(t("briefing_demo_data_synthetic_not_real", b.lang))}</p>' if b.demo else ""
     compare = (f"<p>{e(t('briefing_compared_with_label', b.lang))} {e(format_date(b.compare, b.lang))}</p>" if b.compare else "")
     return f"""<!doctype html><html lang="{'en' if b.lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">
-<title>{e(t('briefing_coordination_meeting_briefing', b.lang))} · {e(format_date(b.as_of, b.lang))}</title>
+<title>{e(t('briefing_title', b.lang))} · {e(format_date(b.as_of, b.lang))}</title>
 <style>
   body {{ font-family: "Noto Sans CJK SC", "Noto Sans SC", sans-serif; font-size: 11pt; color: #222; margin: 0; }}
   h1 {{ font-size: 20pt; margin: 0 0 6pt 0; }} h2 {{ font-size: 14pt; margin: 14pt 0 6pt 0; }}
@@ -308,14 +308,14 @@ def to_html(b: Briefing) -> str:
   @page {{ size: A4; margin: 14mm; }}
 </style></head><body>
 <h1>{e(b.title)}</h1>
-<p>{e(t('briefing_coordination_meeting_briefing', b.lang))} · {e(t('as_of', b.lang))} {e(format_date(b.as_of, b.lang))}
+<p>{e(t('briefing_title', b.lang))} · {e(t('as_of', b.lang))} {e(format_date(b.as_of, b.lang))}
  · {e(t('freshness', b.lang))} {e(format_date(b.freshness, b.lang))}</p>{compare}{demo}
 <h2>{e(t('briefing_scorecard_title', b.lang))}</h2><table><tr>{head}</tr>{rows}</table>
 {sections}
 <section><h2>{e(t('briefing_budget_execution', b.lang))}</h2>{img(b.budget_png)}
 <table><tr><th>{e(t('briefing_line', b.lang))}</th><th>{e(t('briefing_item', b.lang))}</th><th>{e(t('acceptance_plan', b.lang))}</th>
 <th>{e(t('briefing_spent_10k_yuan', b.lang))}</th><th>{e(t('briefing_rate', b.lang))}</th></tr>{budget_rows}</table>
-<p>{e(t('briefing_numbered_as_in_the_plan', b.lang))}</p></section>
+<p>{e(t('briefing_plan_numbering', b.lang))}</p></section>
 <section><h2>{e(t('dataset_milestones_name', b.lang))}</h2><table><tr><th>{e(t('briefing_no',
                                                                                b.lang))}</th><th>{e(t('briefing_task', b.lang))}</th>
 <th>{e(t('briefing_planned', b.lang))}</th><th>{e(t('briefing_done', b.lang))}</th></tr>{milestones}</table></section>

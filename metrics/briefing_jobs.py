@@ -111,12 +111,12 @@ def render_in_child(brief, timeout_s: float = RENDER_TIMEOUT_S) -> dict[str, byt
         out, err = child.communicate(pickle.dumps(brief), timeout=timeout_s)
     except subprocess.TimeoutExpired:
         _kill_group(child)
-        raise RenderFailed("briefing_making_the_briefing_took_over", timeout_s=timeout_s) from None
+        raise RenderFailed("briefing_render_timeout", timeout_s=timeout_s) from None
     finally:
         _kill_group(child)  # kaleido may leave Chromium behind even when the child exits
     if child.returncode != 0:
         last = (err.decode("utf-8", "replace").strip().splitlines() or ["?"])[-1][:300]
-        raise RenderFailed("briefing_making_the_briefing_failed", last=last)
+        raise RenderFailed("briefing_render_failed", last=last)
     return pickle.loads(out)  # noqa: S301 -- our own child's answer, over a pipe
 
 

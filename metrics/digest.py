@@ -99,7 +99,7 @@ class Digest:
     @property
     def subject(self) -> str:
         demo = t("digest_demo", self.lang) if self.demo else ""
-        return demo + t("digest_digest_as_of", self.lang, title=self.title, as_of=self.as_of)
+        return demo + t("digest_subject", self.lang, title=self.title, as_of=self.as_of)
 
     def _word(self, status: str) -> str:
         return status_name(status, self.lang)
@@ -117,15 +117,15 @@ class Digest:
             name = DATASETS[item["dataset"]].label(self.lang)
             undone = t("digest_undone", lang) if item["undone"] else ""
             load_lines.append(
-                t("digest_rows_added_replaced", lang, name=name, rows_added=item['rows_added'],
+                t("digest_load_line", lang, name=name, rows_added=item['rows_added'],
                   rows_replaced=item['rows_replaced'], loaded_by=item['loaded_by'], loaded_at=item['loaded_at'], undone=undone))
         out.append((t("digest_new_loads", lang), load_lines or [t("digest_none", lang)]))
         share = self.spent_wan / self.budget_wan * 100 if self.budget_wan else 0.0
         out.append((t("digest_budget_paid", lang), [
-            t("digest_paid_this_period_in_total", lang, paid_wan=self.paid_wan, spent_wan=self.spent_wan,
+            t("digest_paid_line", lang, paid_wan=self.paid_wan, spent_wan=self.spent_wan,
               budget_wan=self.budget_wan, share=share)]))
         out.append((t("digest_due_within_days", lang, days=DEADLINE_DAYS), [
-            t("digest_days", lang, name=d['name'], deadline=d['deadline'], days_left=d['days_left'], state=d['state'])
+            t("digest_deadline_line", lang, name=d['name'], deadline=d['deadline'], days_left=d['days_left'], state=d['state'])
             for d in self.deadlines] or [t("digest_none", lang)]))
         out.append((t("digest_kpis_without_data_for_days", lang, days=STALE_DAYS), [
             t("digest_stale_since", lang, name=s["name"], latest=s["latest"]) if s["latest"]
@@ -134,7 +134,7 @@ class Digest:
         return out
 
     def _period(self) -> str:
-        return t("digest_period_since_kpis_as_of", self.lang, since=self.since, as_of=self.as_of)
+        return t("digest_period", self.lang, since=self.since, as_of=self.as_of)
 
     def markdown(self) -> str:
         parts = [f"### {self.subject}", self._period()]
@@ -509,9 +509,9 @@ def channel_name(channel: str, lang: str = "zh") -> str:
 def report_lines(report: SendReport, lang: str = "zh") -> list[str]:
     lines = []
     if report.nothing_new:
-        lines.append(t("digest_nothing_changed_since_the_last", lang))
+        lines.append(t("digest_nothing_new", lang))
     for channel, _ in report.skipped:
-        lines.append(t("digest_these_changes_were_delivered_already", lang, channel_name=channel_name(channel, lang)))
+        lines.append(t("digest_already_delivered", lang, channel_name=channel_name(channel, lang)))
     for digest_id, channel, ok, answer in report.sent:
         state = t("digest_delivered" if ok else "digest_failed_retried", lang)
         lines.append(t("digest_sent_line", lang, digest_id=digest_id, channel_name=channel_name(channel, lang),

@@ -107,7 +107,7 @@ def _dimension_sql(dataset: str, dim: str) -> str:
         return f"date_trunc('month', \"{col.stored_as}\")::DATE" if part == "month" else f"year(\"{col.stored_as}\")"
     col = _column(dataset, dim)
     if col.type == "list":
-        raise ExploreError("explore_cannot_group_by_the_list", dim=dim)
+        raise ExploreError("explore_list_dimension", dim=dim)
     return f'"{col.stored_as}"'
 
 

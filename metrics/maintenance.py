@@ -49,11 +49,11 @@ def verify(path: Path) -> dict[str, int]:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
         reason = str(exc).splitlines()[0]
-        raise MaintenanceError("maintenance_is_not_a_readable_database", path=path, reason=reason) from None
+        raise MaintenanceError("maintenance_unreadable", path=path, reason=reason) from None
     try:
         return {name: store.one(con, f'SELECT count(*) FROM "{name}"')[0] for name in DATASETS}
     except duckdb.Error:
-        raise MaintenanceError("maintenance_does_not_hold_the_ledgers", path=path) from None
+        raise MaintenanceError("maintenance_no_ledgers", path=path) from None
     finally:
         con.close()
 
@@ -93,7 +93,7 @@ def rotate_key(con: duckdb.DuckDBPyConnection, key_file: Path | None = None) -> 
     Returns the number of rows re-keyed.
     """
     if os.environ.get("KPI_HASH_KEY"):
-        raise MaintenanceError("maintenance_the_key_comes_from_kpi")
+        raise MaintenanceError("maintenance_key_from_environment")
     path = Path(os.environ.get("KPI_HASH_KEY_FILE") or key_file or privacy.DEFAULT_KEY_FILE)
     old_chain = privacy.hash_key(path)
     new_key = secrets.token_hex(32)

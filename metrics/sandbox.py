@@ -79,9 +79,9 @@ def check_statement(sql: str) -> None:
     except duckdb.Error as exc:
         raise SandboxError("sandbox_sql_syntax_error", first_line=_first_line(exc)) from None
     if len(statements) != 1:
-        raise SandboxError("sandbox_enter_exactly_one_select_statement")
+        raise SandboxError("sandbox_one_statement")
     if statements[0].type != duckdb.StatementType.SELECT:
-        raise SandboxError("sandbox_only_select_is_allowed_this", name=statements[0].type.name)
+        raise SandboxError("sandbox_only_select", name=statements[0].type.name)
 
 
 def answer_cap(result_cap: int) -> int:
@@ -106,7 +106,7 @@ def run_query(sandbox: Sandbox, sql: str, row_cap: int = ROW_CAP, time_limit_s: 
         try:
             out = _exchange(child, job, time.monotonic() + time_limit_s, answer_cap(result_cap))
         except subprocess.TimeoutExpired:
-            raise SandboxError("sandbox_the_query_ran_over_s", time_limit_s=time_limit_s) from None
+            raise SandboxError("sandbox_timeout", time_limit_s=time_limit_s) from None
         finally:
             if child.poll() is None:
                 os.killpg(child.pid, signal.SIGKILL)
@@ -161,11 +161,11 @@ def _refusal(answer: dict) -> SandboxError:
         rows = answer.get("rows")
         where_zh = t("sandbox_reached_row", "zh", rows=rows) if rows else ""  # the message renders in either language
         where_en = t("sandbox_reached_row", "en", rows=rows) if rows else ""
-        return SandboxError("sandbox_the_query_s_result_is", limit=limit, where_zh=where_zh, where_en=where_en)
+        return SandboxError("sandbox_result_too_large", limit=limit, where_zh=where_zh, where_en=where_en)
     if kind == "memory":
-        return SandboxError("sandbox_the_query_needed_more_memory", mb=ADDRESS_SPACE_BYTES // 2 ** 20)
+        return SandboxError("sandbox_memory", mb=ADDRESS_SPACE_BYTES // 2 ** 20)
     if kind == "access":
-        return SandboxError("sandbox_file_network_and_settings_access")
+        return SandboxError("sandbox_access")
     return SandboxError("sandbox_query_failed", detail=detail)
 
 
