@@ -342,3 +342,26 @@ def test_a_value_kept_before_its_english_form_existed_still_renders():
 
     assert t("w_sheets_combined", "en", sheets="「一月」", dataset="培训场次", dataset_en="Training sessions") \
         == "sheets 「一月」 are all Training sessions; loaded together"
+
+
+def test_every_declared_thing_has_its_words_in_every_catalogue():
+    """Texts looked up by a key made from an id (`kpi_<id>_name` …) escape the literal-key check above: a KPI, ledger,
+    area, status, role or grade declared without its words would show the bare key. Adding one fails here until
+    every catalogue has them."""
+    from metrics import acceptance, auth, digest, registry, status, templates
+    from metrics.datasets import DATASETS
+    from metrics.locales import CATALOGUES
+
+    wanted = [f"kpi_{k.id}_{part}" for k in registry.KPIS for part in ("name", "unit", "unit_one", "description")]
+    wanted += [f"dataset_{name}_name" for name in DATASETS]
+    wanted += [f"area_{a}" for a in registry.AREAS] + [f"status_{s}" for s in status.STATUSES]
+    wanted += [f"auth_role_{r}" for r in auth.ROLES] + [f"acceptance_grade_{g}" for _, g in acceptance.GRADES]
+    wanted += [f"column_{c}" for c in acceptance._ROW_LABELS] + [f"digest_channel_{c}" for c in digest.CHANNELS]
+    wanted += [f"template_type_{c}" for c in templates.TEMPLATE_TYPES]
+    wanted += [f"briefing_milestone_{s}" for s in ("done", "done_late", "overdue", "in_progress", "not_started")]
+    assert {k.area for k in registry.KPIS} <= set(registry.AREAS)
+    missing = [f"{lang}: {key}" for lang, catalogue in CATALOGUES.items() for key in wanted if key not in catalogue]
+    assert missing == []
+    assert registry.KPI_BY_ID["livestream_rooms"].unit("en", 1) == "room"  # the singular form of "rooms"
+    assert registry.KPI_BY_ID["livestream_rooms"].unit("en", 2) == "rooms"
+    assert registry.KPI_BY_ID["livestream_rooms"].unit("zh", 1) == "间"
