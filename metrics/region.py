@@ -177,7 +177,7 @@ def read_county(county: County, as_of: dt.date | None = None, lang: str = "zh",
     try:
         config = load_config(county.config_path) if county.config_path else default_config()
     except ConfigError as exc:
-        return _fail(county, "region_config_problems", problems_zh=t("semicolon_separator", "zh").join(exc.problems),
+        return _fail(county, "region_config_problems", problems_zh=t("semicolon_separator", "zh").join(exc.problem_texts("zh")),
                      problems_en=t("semicolon_separator", "en").join(exc.problems))
     if county.config_path is None:
         county.config_note = t("region_no_configuration_of_its_own", lang)

@@ -256,7 +256,7 @@ def _error_classes() -> set[str]:
     for module in pkgutil.iter_modules(metrics.__path__):
         if module.name != "__main__":
             importlib.import_module(f"metrics.{module.name}")
-    names, todo = set(), [DashboardError]
+    names, todo = {"ConfigProblem"}, [DashboardError]  # ConfigProblem: one problem of a ConfigError, by key
     while todo:
         cls = todo.pop()
         names.add(cls.__name__)
@@ -365,3 +365,24 @@ def test_every_declared_thing_has_its_words_in_every_catalogue():
     assert registry.KPI_BY_ID["livestream_rooms"].unit("en", 1) == "room"  # the singular form of "rooms"
     assert registry.KPI_BY_ID["livestream_rooms"].unit("en", 2) == "rooms"
     assert registry.KPI_BY_ID["livestream_rooms"].unit("zh", 1) == "间"
+
+
+def test_configuration_problems_read_in_either_language(tmp_path):
+    """Each problem of data/county.toml is a key and values: listed in Chinese in the Chinese UI, in English (the
+    words it had before) in the English UI, the log and the command line."""
+    from metrics.config import ConfigError, load_config
+
+    path = tmp_path / "county.toml"
+    path.write_text("[calendar]\nstatus_threshold = 2\n", encoding="utf-8")
+    try:
+        load_config(path)
+    except ConfigError as exc:
+        error = exc
+    else:
+        raise AssertionError("a configuration without a calendar loaded")
+    assert "calendar: missing 'start'" in error.problems  # as a str, a problem is its English text
+    zh, en = error.message("zh"), error.message("en")
+    assert "有误：calendar：缺少「start」；calendar.start：应为日期（YYYY-MM-DD），实际为 None；" in zh
+    assert "calendar.status_threshold 必须在 0 到 1 之间" in zh
+    assert "has problems: calendar: missing 'start'; calendar.start: expected a date (YYYY-MM-DD), got None; " in en
+    assert chinese_left(en.replace(str(path), "")) == []
