@@ -14,6 +14,7 @@ from pathlib import Path
 from . import actions, ingest, store
 from .auth import command_line_user
 from .datasets import DATASETS
+from .errors import DashboardError
 from .i18n import t
 
 # Control characters a terminal would act on (ESC sequences retitle the window, clear the screen, fake output; bidi
@@ -165,7 +166,7 @@ def cmd_user_add(args, con) -> int:
     try:
         add_local_account(args.login, password, args.role, args.name)
     except ValueError as exc:
-        _err(str(exc))
+        _err(exc.message(args.lang) if isinstance(exc, DashboardError) else str(exc))
         return 2
     _print(f"{args.login} ({args.role}) -> {secrets_path()}")
     return 0

@@ -35,6 +35,10 @@ DEFAULT_SECRETS = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 PBKDF2_ROUNDS = 600_000
 
 
+class AccountRefused(DashboardError, ValueError):
+    """The secrets file cannot take the change (a bad role or login, an unreadable file); nothing was changed."""
+
+
 def role_name(role: str, lang: str = "zh") -> str:
     """查看者 / viewer …: each role's name is `auth_role_<role>` in the catalogues."""
     return t(f"auth_role_{role}", lang)
@@ -137,9 +141,9 @@ def authenticate(login: str, password: str, path: Path | None = None) -> User | 
 def add_local_account(login: str, password: str, role: str, name: str | None = None, path: Path | None = None) -> None:
     """Add (or replace) an account in the secrets file, keeping everything else in it (see `update_secrets`)."""
     if role not in ROLES:
-        raise ValueError(f"role must be one of {ROLES}")
+        raise AccountRefused("auth_bad_role", roles=", ".join(ROLES))
     if not login or not all(c.isalnum() or c in "-_@." for c in login) or login.startswith("."):
-        raise ValueError("login must be a simple name (letters, digits, - _ . or @)")
+        raise AccountRefused("auth_bad_login")
     entry = {"name": name or login, "role": role, "password_hash": hash_password(password)}
 
     def change(data: dict) -> None:
@@ -147,7 +151,7 @@ def add_local_account(login: str, password: str, role: str, name: str | None = N
 
     def check(data: dict) -> None:
         if data.get("local_users", {}).get(login) != entry:
-            raise ValueError("the secrets file would not read back as written; nothing was changed")
+            raise AccountRefused("auth_not_written")
 
     update_secrets(change, check, path)
 
@@ -170,8 +174,7 @@ def update_secrets(change: Callable[[dict], None], check: Callable[[dict], None]
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{t('auth_secrets_not_toml', 'zh', path=path)} / {t('auth_secrets_not_toml', 'en', path=path)}: "
-                         f"{exc}") from None
+        raise AccountRefused("auth_secrets_not_toml", path=path, detail=exc) from None
     change(data)
     text = tomli_w.dumps(data)
     if check is not None:

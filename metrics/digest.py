@@ -290,7 +290,8 @@ def write_channel(channel: str, settings: dict, path: Path | None = None) -> Non
     try:
         update_secrets(change, check_channels, path)
     except ValueError as exc:  # the file as it stands is not TOML
-        raise DigestConfigError([str(exc)]) from None
+        both = f"{exc.message('zh')} / {exc.message('en')}" if isinstance(exc, DashboardError) else str(exc)
+        raise DigestConfigError([both]) from None
 
 
 def dingtalk_url(webhook: str, secret: str, timestamp_ms: int | None = None) -> str:

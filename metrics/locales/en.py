@@ -181,7 +181,7 @@ MESSAGES: dict[str, str] = {
     "auth_role_admin": "admin",
     "auth_needs_role": "Not allowed: this needs the {needed} role; you are signed in as {role}.",
     "auth_guest": "guest",
-    "auth_secrets_not_toml": "{path} is not valid TOML",
+    "auth_secrets_not_toml": "{path} is not valid TOML: {detail}",
     "template_type_text": "text",
     "template_type_date": "a date, e.g. 2023-05-12, 2023/5/12, 2023年5月12日",
     "template_type_month": "a month, e.g. 2023-05, 2023年5月",
@@ -240,6 +240,9 @@ MESSAGES: dict[str, str] = {
     "config_reference_value": "{where}.value: expected a number, got {value!r}",
     "config_reference_percent": "{where}.value: {value} is a percentage; write it as a fraction ({fraction:g})",
     "config_reference_year": "{where}.year: expected a year such as 2023, got {year!r}",
+    "auth_bad_role": "role must be one of {roles}",
+    "auth_bad_login": "login must be a simple name (letters, digits, - _ . or @)",
+    "auth_not_written": "the secrets file would not read back as written; nothing was changed",
 
     # === KPIs and ledgers: names, units, descriptions (metrics: registry, datasets) ===
     "area_training": "Training and conversion",

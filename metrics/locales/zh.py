@@ -126,7 +126,7 @@ MESSAGES: dict[str, str] = {
     "auth_role_admin": "管理员",
     "auth_needs_role": "没有权限：此操作需要「{needed}」角色，当前为「{role}」。",
     "auth_guest": "访客",
-    "auth_secrets_not_toml": "密钥文件 {path} 不是有效的 TOML，请先修正",
+    "auth_secrets_not_toml": "密钥文件 {path} 不是有效的 TOML，请先修正：{detail}",
     "template_type_text": "文本",
     "template_type_date": "日期，如 2023-05-12、2023/5/12、2023年5月12日",
     "template_type_month": "月份，如 2023-05、2023年5月",
@@ -185,6 +185,9 @@ MESSAGES: dict[str, str] = {
     "config_reference_value": "{where}.value：应为数字，实际为 {value!r}",
     "config_reference_percent": "{where}.value：{value} 是百分数，请写成小数（{fraction:g}）",
     "config_reference_year": "{where}.year：应为年份，如 2023，实际为 {year!r}",
+    "auth_bad_role": "角色必须是以下之一：{roles}",
+    "auth_bad_login": "账号只能由字母、数字和 - _ . @ 组成",
+    "auth_not_written": "密钥文件写入后读回不一致，未做更改",
 
     # === KPIs and ledgers: names, units, descriptions (metrics: registry, datasets) ===
     "area_training": "培训与转化",
