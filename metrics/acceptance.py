@@ -896,10 +896,9 @@ def evidence_zip(data: AcceptanceData, progress: Progress | None = None) -> byte
     stages, early = stage_frames(data)
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as pack:
         pack.writestr(f"00_{t('acceptance_index', lang)}.xlsx",
-                      _frame_xlsx([(t("acceptance_index", lang), index, red), (t("acceptance_stages_sheet", lang),
-                                                                               stages,
-                                                                      set(stages.index[stages[t('acceptance_early',
-                                                                                                lang)] > 0])),
+                      _frame_xlsx([(t("acceptance_index", lang), index, red),
+                                   (t("acceptance_stages_sheet", lang), stages,
+                                    set(stages.index[stages[t("acceptance_early", lang)] > 0])),
                                    (t("acceptance_early_sheet", lang), early, set(range(len(early))))]))
         for n, r in enumerate(data.results):
             ev = data.evidence[r.id]

@@ -97,8 +97,8 @@ def _budget_figure(b: Briefing) -> go.Figure:
                      go.Bar(y=names, x=lines["spent_wan"], name=t("briefing_spent", b.lang), orientation="h",
                             marker_color=["#D55E00" if o else "#0072B2" for o in lines["over_plan"]])])
     fig.update_layout(height=charts.bar_height(names, 2, 14), margin=dict(l=10, r=10, t=40, b=10),
-                      font=dict(family=charts.FONT, size=14), xaxis_title=t("briefing_10k_yuan",
-                                                                            b.lang), plot_bgcolor="white",
+                      font=dict(family=charts.FONT, size=14), xaxis_title=t("briefing_10k_yuan", b.lang),
+                      plot_bgcolor="white",
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     return charts.finish(fig)
 
@@ -218,8 +218,7 @@ def to_pptx(b: Briefing) -> bytes:
         slide = titled(section.title)
         if section.chart_png:
             slide.shapes.add_picture(io.BytesIO(section.chart_png), Inches(0.5), Inches(1.2), width=Inches(8.2))
-        notes = [t("briefing_needs_attention",
-                   b.lang)] if section.attention else [t("briefing_all_on_track_or_achieved", b.lang)]
+        notes = [t("briefing_needs_attention" if section.attention else "briefing_all_on_track_or_achieved", b.lang)]
         for r in section.attention:
             notes.append(t("briefing_attention_item", b.lang, name=r.name, status_label=r.status_label, gap=r.gap))
             if b.change(r):
@@ -316,11 +315,9 @@ def to_html(b: Briefing) -> str:
 <table><tr><th>{e(t('briefing_line', b.lang))}</th><th>{e(t('briefing_item', b.lang))}</th><th>{e(t('acceptance_plan', b.lang))}</th>
 <th>{e(t('briefing_spent_10k_yuan', b.lang))}</th><th>{e(t('briefing_rate', b.lang))}</th></tr>{budget_rows}</table>
 <p>{e(t('briefing_plan_numbering', b.lang))}</p></section>
-<section><h2>{e(t('dataset_milestones_name', b.lang))}</h2><table><tr><th>{e(t('briefing_no',
-                                                                               b.lang))}</th><th>{e(t('briefing_task', b.lang))}</th>
+<section><h2>{e(t('dataset_milestones_name', b.lang))}</h2><table><tr><th>{e(t('briefing_no', b.lang))}</th><th>{e(t('briefing_task', b.lang))}</th>
 <th>{e(t('briefing_planned', b.lang))}</th><th>{e(t('briefing_done', b.lang))}</th></tr>{milestones}</table></section>
-<section><h2>{e(t('briefing_kpis_behind_target', b.lang))}</h2><ul>{behind or e(t('briefing_none',
-                                                                                  b.lang))}</ul></section>
+<section><h2>{e(t('briefing_kpis_behind_target', b.lang))}</h2><ul>{behind or e(t('briefing_none', b.lang))}</ul></section>
 <p style="color:#888;font-size:8pt">{e(t('briefing_generated', b.lang))} {b.generated}</p>
 </body></html>"""
 

@@ -65,9 +65,8 @@ def template_bytes(dataset: str, config: CountyConfig | None = None) -> bytes:
     for i, col in enumerate(ds.columns, start=1):
         must = "template_required" if col.required else \
             ("template_one_of_two" if col.key in ONE_OF_REQUIRED.get(ds.name, ()) else "template_optional")
-        notes.write_row(i, 0, [header_text(col), col.key, t(must, LANG), t("template_is_key",
-                                                                           LANG) if col.is_key else "",
-                               _note(col, ds, config)])
+        key = t("template_is_key", LANG) if col.is_key else ""
+        notes.write_row(i, 0, [header_text(col), col.key, t(must, LANG), key, _note(col, ds, config)])
     row = len(ds.columns) + 2
     general = [
         t("template_dataset", LANG, name=ds.label(LANG), id=ds.name),
