@@ -11,7 +11,7 @@ import time
 
 import streamlit as st
 
-from metrics.auth import ANONYMOUS, ROLE_NAMES, User, sign_in
+from metrics.auth import ANONYMOUS, User, role_name, sign_in
 
 from . import state
 
@@ -62,7 +62,7 @@ def _sign_out() -> None:
 
 def draw_login(sidebar) -> User:
     user = current_user()
-    role = ROLE_NAMES[user.role][1 if state.lang() == "en" else 0]
+    role = role_name(user.role, state.lang())
     if user is not ANONYMOUS:
         sidebar.caption(state.t("session_user_role", name=user.name, role=role))
         if user.source == "oidc":

@@ -18,7 +18,7 @@ import streamlit as st
 from metrics import charts, views
 from metrics.datasets import DATASETS
 from metrics.formatting import format_date, format_month, format_target, format_value
-from metrics.registry import AREAS, KPI_BY_ID
+from metrics.registry import KPI_BY_ID, area_name
 
 from . import state
 
@@ -254,7 +254,7 @@ def _history_figure(key: str, _result, _points: list[dict], lang: str) -> go.Fig
     fig.add_trace(go.Scatter(x=dates, y=[p["target"] * scale for p in points], mode="lines",
                              name=state.t("target_line"), line=dict(color="#222", dash="dash")))
     charts.add_reference_lines(fig, state.config().references_for(result.id), lang, scale)  # issue 19
-    unit = "%" if kpi.is_fraction else (kpi.unit_en if lang == "en" else kpi.unit_zh)
+    unit = "%" if kpi.is_fraction else kpi.unit(lang)
     # The unit alone: the KPI's name stands above the chart, and a long name turned on its side ran off a phone.
     return layout(fig, state.t("month"), unit, dates=True)
 
@@ -299,8 +299,7 @@ def detail_body(result, where: str = "page") -> None:
 
 
 def area_title(area: str) -> str:
-    zh, en = AREAS[area]
-    return en if state.lang() == "en" else zh
+    return area_name(area, state.lang())
 
 
 def month_label(day: dt.date) -> str:

@@ -14,6 +14,8 @@ from pathlib import Path
 from . import actions, ingest, store
 from .auth import command_line_user
 from .datasets import DATASETS
+from .errors import DashboardError
+from .i18n import t
 
 # Control characters a terminal would act on (ESC sequences retitle the window, clear the screen, fake output; bidi
 # overrides reorder what is read): C0 but newline and tab, DEL, C1, and the bidi controls.
@@ -39,11 +41,11 @@ def cmd_ingest(args, con) -> int:
     if tokens and tokens[0] in DATASETS and not Path(tokens[0]).exists():
         dataset = tokens.pop(0)
     if not tokens:
-        _err("用法 usage: python -m metrics ingest [DATASET] FILE...")
+        _err(_both("cli_usage", " ") + ": python -m metrics ingest [DATASET] FILE...")
         return 2
     missing = [t for t in tokens if not Path(t).is_file()]
     if missing:
-        _err(("找不到文件：" if args.lang != "en" else "file not found: ") + ", ".join(missing))
+        _err(t("cli_file_not_found", args.lang) + ", ".join(missing))
         return 2
     result = actions.load_paths(con, command_line_user(args.user), [Path(t) for t in tokens], dataset, replace=args.replace)
     for outcome in result.outcomes:
@@ -57,19 +59,19 @@ def cmd_ingest(args, con) -> int:
     for problem in warnings[:50]:
         _print("  " + problem.as_text(args.lang))
     if len(warnings) > 50:
-        _print(f"  … {len(warnings) - 50} " + ("条提醒未列出" if args.lang != "en" else "more warnings"))
+        _print(f"  … {len(warnings) - 50} " + t("cli_more_warnings", args.lang))
     return 0 if result.committed else 1
 
 
 def cmd_loads(args, con) -> int:
     log = ingest.load_log(con)
     if log.empty:
-        _print("尚无导入记录" if args.lang != "en" else "no loads yet")
+        _print(t("cli_no_loads_yet", args.lang))
         return 0
     zh = args.lang != "en"
     for row in log.itertuples():
-        name = DATASETS[row.dataset].zh if zh else row.dataset
-        status = {"active": "有效" if zh else "active", "undone": "已撤销" if zh else "undone"}[row.status]
+        name = DATASETS[row.dataset].label("zh") if zh else row.dataset
+        status = {"active": t("cli_active", args.lang), "undone": t("cli_undone", args.lang)}[row.status]
         _print(f"{row.load_id:>5}  {row.loaded_at:%Y-%m-%d %H:%M}  {name:<10}  {row.file_name}  "
                f"+{row.rows_added} ~{row.rows_replaced} ={row.rows_unchanged}  {row.loaded_by}  {status}"
                f"  {row.sha256[:12]}")
@@ -123,7 +125,7 @@ def cmd_scorecard(args, con) -> int:
     try:
         results = scorecard(con, args.as_of, lang=args.lang)
     except ConfigError as exc:
-        _err("配置文件有误 configuration problems:\n  " + "\n  ".join(exc.problems))
+        _err(_both("cli_config_problems", " ") + ":\n  " + "\n  ".join(exc.problems))
         return 1
     if args.json:
         from .config import default_config
@@ -144,7 +146,7 @@ def _new_password() -> str | None:
     import getpass as gp
 
     if sys.stdin.isatty():
-        first, second = gp.getpass("密码 password: "), gp.getpass("再次输入 again: ")
+        first, second = gp.getpass(_both("cli_password", " ") + ": "), gp.getpass(_both("cli_again", " ") + ": ")
     else:
         lines = sys.stdin.read().splitlines()
         first, second = (lines + ["", ""])[:2]
@@ -156,15 +158,15 @@ def cmd_user_add(args, con) -> int:
 
     password = _new_password()
     if password is None:
-        _err("两次输入的密码不一致，未做更改 / the two passwords differ; nothing was changed")
+        _err(_both("cli_passwords_differ"))
         return 1
     if len(password) < 8:
-        _err("密码至少 8 位 / the password needs at least 8 characters")
+        _err(_both("cli_password_short"))
         return 1
     try:
         add_local_account(args.login, password, args.role, args.name)
     except ValueError as exc:
-        _err(str(exc))
+        _err(exc.message(args.lang) if isinstance(exc, DashboardError) else str(exc))
         return 2
     _print(f"{args.login} ({args.role}) -> {secrets_path()}")
     return 0
@@ -186,7 +188,7 @@ def cmd_sql(args, con) -> int:
     else:
         _print(result.frame.to_string(index=False, max_rows=200))
     if result.truncated:
-        _err("结果已截断" if args.lang != "en" else "result truncated")
+        _err(t("cli_result_truncated", args.lang))
     return 0
 
 
@@ -213,7 +215,7 @@ def cmd_acceptance(args, con) -> int:
     try:
         data = collect(con, args.as_of, args.lang)
     except ConfigError as exc:
-        _err("配置文件有误 configuration problems:\n  " + "\n  ".join(exc.problems))
+        _err(_both("cli_config_problems", " ") + ":\n  " + "\n  ".join(exc.problems))
         return 1
     except PackTooLarge as exc:
         _err(exc.message(args.lang))
@@ -223,7 +225,7 @@ def cmd_acceptance(args, con) -> int:
     for name, content in build(data).items():
         (out / name).write_bytes(content)
         _print(f"{out / name} ({len(content):,} bytes)")
-    _print(("用时" if args.lang != "en" else "took") + f" {time.perf_counter() - started:.1f} s")
+    _print(t("cli_took", args.lang) + f" {time.perf_counter() - started:.1f} s")
     return 0
 
 
@@ -247,7 +249,7 @@ def cmd_restore(args) -> int:
     except (MaintenanceError, store.StoreBusy) as exc:
         _err(exc.message(args.lang))
         return 1
-    _print(("已恢复；原数据库另存为 " if args.lang != "en" else "restored; the previous database is kept as ") + str(kept))
+    _print(t("cli_restored", args.lang) + str(kept))
     return 0
 
 
@@ -276,7 +278,7 @@ def cmd_digest(args) -> int:
         try:
             composed = digest.compose(con, args.since, args.as_of, args.lang)
         except ConfigError as exc:
-            _err("配置文件有误 configuration problems:\n  " + "\n  ".join(exc.problems))
+            _err(_both("cli_config_problems", " ") + ":\n  " + "\n  ".join(exc.problems))
             return 1
         finally:
             con.close()
@@ -285,11 +287,10 @@ def cmd_digest(args) -> int:
     try:
         channels = digest.load_channels()
     except digest.DigestConfigError as exc:
-        _err("简报渠道配置有误 digest channel configuration:\n  " + "\n  ".join(exc.problems))
+        _err(_both("cli_digest_config", " ") + ":\n  " + "\n  ".join(exc.problems))
         return 1
     if not channels:
-        _err("未配置任何发送渠道（secrets.toml 的 [digest.wecom] / [digest.dingtalk] / [digest.email]）/ "
-             "no channel configured")
+        _err(_both("cli_no_channel", "/ "))
         return 1
     try:
         report = digest.run(args.db, args.since, args.as_of, args.lang, args.attach_briefing, channels)
@@ -297,10 +298,10 @@ def cmd_digest(args) -> int:
         _err(ingest.t("db_busy", args.lang, detail=str(exc)))
         return 1
     except ConfigError as exc:
-        _err("配置文件有误 configuration problems:\n  " + "\n  ".join(exc.problems))
+        _err(_both("cli_config_problems", " ") + ":\n  " + "\n  ".join(exc.problems))
         return 1
     for line in digest.report_lines(report, args.lang):
-        (_err if "失败" in line or "FAILED" in line else _print)(line)
+        (_err if t("digest_failed_retried", args.lang) in line else _print)(line)
     return 1 if report.failed else 0
 
 
@@ -316,7 +317,7 @@ def cmd_region(args) -> int:
         for path in write_demo(directory):
             _print(str(path))
     if not directory.is_dir():
-        _err(f"找不到文件夹 / no such folder: {directory}")
+        _err(f"{_both('cli_no_folder')}: {directory}")
         return 2
     try:
         region = read_region(directory, args.as_of, args.lang, None if args.no_cache else default_cache_dir())
@@ -324,7 +325,7 @@ def cmd_region(args) -> int:
         _err(exc.message(args.lang))
         return 1
     if not region.counties:
-        _err(f"{directory} 中没有县级快照（*.duckdb）/ no county snapshots (*.duckdb) in {directory}")
+        _err(_both("cli_no_snapshots", "/ ", directory=directory))
         return 1
     _print(region_text(region, args.lang, args.kpi))
     return 0
@@ -335,8 +336,13 @@ class _Parser(argparse.ArgumentParser):
         super()._print_message(terminal_safe(message) if message else message, file)
 
 
+def _both(key: str, separator: str = " / ", **values) -> str:
+    """A message in both languages at once, for what is said before (or whatever) --lang is read."""
+    return t(key, "zh", **values) + separator + t(key, "en", **values)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m metrics", description="布尔津县电商进农村示范 KPI 工具")
+    parser = _Parser(prog="python -m metrics", description=t("cli_description"))
     parser.add_argument("--db", help="DuckDB file (default: $KPI_DB, else data/kpi.duckdb)")
     parser.add_argument("--lang", choices=["zh", "en"], default="zh")
     parser.add_argument("--user", default=None, help="who is loading (recorded in the load log)")
@@ -374,7 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--lang", choices=["zh", "en"], default=None, dest="sub_lang")
     p.set_defaults(func=cmd_report)
-    p = sub.add_parser("acceptance", help="the acceptance pack: Word report, 绩效自评表 and evidence zip at a date")
+    p = sub.add_parser("acceptance", help="the acceptance pack: Word report, self-evaluation sheet and evidence zip at a date")
     p.add_argument("--as-of", type=_parse_date, required=True, help="YYYY-MM-DD (a stage, or the final date)")
     p.add_argument("--out", required=True, help="folder for the three files")
     p.add_argument("--lang", choices=["zh", "en"], default=None, dest="sub_lang")
@@ -387,7 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_restore, no_connection=True)
     sub.add_parser("rotate-key", help="re-key the stored ID-number hashes with a new key").set_defaults(
         func=cmd_rotate_key)
-    p = sub.add_parser("digest", help="what changed since the last digest; --send pushes it to 企业微信/钉钉/e-mail")
+    p = sub.add_parser("digest", help="what changed since the last digest; --send pushes it to WeCom/DingTalk/e-mail")
     p.add_argument("--since", type=_parse_date, default=None, help="YYYY-MM-DD (default: the last digest sent)")
     p.add_argument("--as-of", type=_parse_date, default=None, help="KPIs at this date (default: the latest data date)")
     p.add_argument("--send", action="store_true", help="send to every channel in the secrets file and record it")
@@ -398,7 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir")
     p.add_argument("--as-of", type=_parse_date, default=None, help="YYYY-MM-DD (default: each county's latest data)")
     p.add_argument("--kpi", action="append", default=None, help="only these KPIs' league tables (repeatable)")
-    p.add_argument("--demo", action="store_true", help="first write seven Altay demo counties (演示数据) into DIR")
+    p.add_argument("--demo", action="store_true", help="first write seven Altay demo counties (demo data) into DIR")
     p.add_argument("--demo-if-needed", action="store_true",
                    help="write them only when DIR is missing or holds only demo counties of an older version")
     p.add_argument("--no-cache", action="store_true",

@@ -30,95 +30,26 @@ from .config import (
     default_config,
 )
 from .datasets import DATASETS
-from .errors import BilingualError
+from .errors import DashboardError
 from .formatting import format_date, format_month, format_target, format_value, format_wan
+from .i18n import t
 from .pii import scrub
 from .registry import KPI_BY_ID
 from .scorecard import KpiResult, scorecard
 
 Progress = Callable[[float, str], None]
 
-# The words of the three files, Chinese first. Section headings are in the order the plan's 审核验收 asks for.
-WORDS: dict[str, tuple[str, str]] = {
-    "report_title": ("项目验收报告", "Project Acceptance Report"),
-    "h1": ("一、项目基本情况", "1. Project overview"),
-    "h2": ("二、综合示范开展情况", "2. Work carried out"),
-    "h3": ("三、建设成效", "3. Results against the targets"),
-    "h4": ("四、资金使用情况", "4. Use of funds"),
-    "h5": ("五、存在问题及整改措施", "5. Problems and rectification"),
-    "toc": ("目  录", "Contents"),
-    "toc_hint": ("（打开文档后在目录上单击右键 →“更新域”可生成页码）",
-                 "(right-click the table of contents and choose Update Field to add page numbers)"),
-    "demo": ("演示数据：本文件由系统自带的模拟台账生成，不是真实数据，不得用于验收。",
-             "DEMO DATA: made from the synthetic demo ledgers, not real figures; not for acceptance."),
-    "county": ("项目县", "County"),
-    "project": ("项目名称", "Project"),
-    "period": ("实施期限", "Period"),
-    "funds": ("项目资金", "Funds"),
-    "as_of": ("数据截至", "Data as of"),
-    "made_on": ("编制日期", "Prepared on"),
-    "made_by": ("编制单位（盖章）", "Prepared by (seal)"),
-    "kpi": ("指标", "Indicator"),
-    "target": ("目标值", "Target"),
-    "value": ("完成值", "Achieved"),
-    "rate": ("完成率", "Completion"),
-    "met": ("是否达标", "Met"),
-    "evidence_no": ("佐证材料编号", "Evidence no."),
-    "yes": ("是", "yes"),
-    "no": ("否", "no"),
-    "no_evidence": ("无佐证材料", "no evidence attached"),
-    "ledger": ("台账", "ledger"),
-    "line": ("资金规划细项", "Plan line"),
-    "plan": ("计划（万元）", "Plan (10k yuan)"),
-    "paid": ("实际支付（万元）", "Paid (10k yuan)"),
-    "execution": ("执行率", "Execution"),
-    "stage": ("拨付阶段", "Stage"),
-    "payments": ("笔数", "Payments"),
-    "accepted_on": ("验收日期", "Accepted on"),
-    "early": ("验收前支付（万元）", "Paid before acceptance (10k yuan)"),
-    "payee": ("收款单位", "Payee"),
-    "lines": ("支出科目", "Plan lines"),
-    "blank_plan": ("（方案未列）", "(blank in plan)"),
-    "total": ("合计", "Total"),
-    "county_words": ("【以下由县级填写：问题原因分析及整改措施、责任单位、完成时限】",
-                     "[For the county to write: causes, rectification measures, responsible units, deadlines]"),
-    "self_eval": ("项目支出绩效自评表", "Project Expenditure Performance Self-Evaluation"),
-    "level1": ("一级指标", "Level 1"),
-    "level2": ("二级指标", "Level 2"),
-    "level3": ("三级指标", "Level 3 (indicator)"),
-    "annual_target": ("年度指标值", "Annual target"),
-    "actual": ("实际完成值", "Actual"),
-    "points": ("分值", "Points"),
-    "score": ("得分", "Score"),
-    "deviation": ("偏差原因分析及改进措施", "Causes of deviation and improvements"),
-    "budget_row": ("预算执行率", "Budget execution rate"),
-    "budget_initial": ("年初预算数（万元）", "Initial budget (10k yuan)"),
-    "budget_full": ("全年预算数（万元）", "Full budget (10k yuan)"),
-    "budget_spent": ("全年执行数（万元）", "Executed (10k yuan)"),
-    "total_score": ("总分", "Total score"),
-    "grade": ("自评等级", "Grade"),
-    "to_fill": ("（请补充原因及改进措施）", "(causes and improvements: to be written)"),
-    "index": ("目录", "Index"),
-    "stages_sheet": ("阶段验收", "Stage acceptance"),
-    "file": ("文件", "File"),
-    "about": ("说明", "Description"),
-    "early_sheet": ("验收前支付", "Paid before acceptance"),
-}
 # The evidence files travel inside the pack, held in memory once each: above this the pack is refused, saying so.
 MAX_EVIDENCE_BYTES = 512 * 1024 * 1024
 
 
-class PackTooLarge(BilingualError):
+class PackTooLarge(DashboardError):
     """The evidence files behind the KPIs add up to more than one pack can hold."""
 
 
-GRADES = ((90, "优", "excellent"), (80, "良", "good"), (60, "中", "fair"), (0, "差", "poor"))  # 绩效评价等级
+# 绩效评价等级: the lowest total score of each grade; its word is `acceptance_grade_<id>` in the catalogues.
+GRADES = ((90, "excellent"), (80, "good"), (60, "fair"), (0, "poor"))
 RED = "C00000"
-
-
-def w(key: str, lang: str) -> str:
-    zh, en = WORDS[key]
-    return en if lang == "en" else zh
 
 
 # ---------------------------------------------------------------------------------------------- scoring
@@ -134,10 +65,8 @@ def indicator_score(points: float, value: float | None, target: float, achieved:
 
 
 def grade(total: float, lang: str = "zh") -> str:
-    for floor, zh, en in GRADES:
-        if total >= floor:
-            return en if lang == "en" else zh
-    return GRADES[-1][2 if lang == "en" else 1]
+    grade_id = next((g for floor, g in GRADES if total >= floor), GRADES[-1][1])
+    return t(f"acceptance_grade_{grade_id}", lang)
 
 
 @dataclass
@@ -161,9 +90,10 @@ class KpiEvidence:
         """What the report's 佐证材料编号 column says: the ledger extract, then the evidence files or their absence."""
         ledger = f"{self.code}-00"
         if not self.files:
-            return f"{ledger}；{w('no_evidence', lang)}" if lang != "en" else f"{ledger}; {w('no_evidence', lang)}"
-        span = self.files[0]["code"] if len(self.files) == 1 else f"{self.files[0]['code']}～{self.files[-1]['code']}"
-        return f"{ledger}；{span}" if lang != "en" else f"{ledger}; {span}"
+            return t("acceptance_citation_no_files", lang, ledger=ledger, no_evidence=t("acceptance_no_evidence", lang))
+        span = self.files[0]["code"] if len(self.files) == 1 else t("acceptance_evidence_span", lang,
+                                                                    first=self.files[0]["code"], last=self.files[-1]["code"])
+        return t("acceptance_citation_files", lang, ledger=ledger, span=span)
 
 
 @dataclass
@@ -226,26 +156,21 @@ def mask_rows(frame: pd.DataFrame, kpi_id: str) -> pd.DataFrame:
 
 # Headers of the columns the KPI row queries compute (the registry's rows_sql); ledger columns take the data contract's.
 # The same words as the dashboard's tables (dashboard_ui/texts.py COLUMNS, which metrics/ cannot import).
-_ROW_LABELS = {
-    "first_session": ("首次参训", "First session"), "counted": ("计入转化率", "Counted"),
-    "home": ("学员乡镇", "Trainee's township"), "participant": ("参与主体", "Participant"),
-    "events": ("参加场次", "Events"), "first_event": ("首次参加", "First event"),
-    "all_platforms": ("各平台合计（不计入）", "All platforms (not counted)"), "counts": ("计入万粉主播", "Counts"),
-}
+# Their words are `column_<key>` in the catalogues.
+_ROW_LABELS = ("first_session", "counted", "home", "participant", "events", "first_event", "all_platforms", "counts")
 
 
 def row_labels(frame: pd.DataFrame, kpi_id: str, lang: str) -> pd.DataFrame:
     """Column headers as clerks know them: the KPI's own ledgers first, then any ledger, then computed columns."""
     from .datasets import DATASETS
 
-    en = lang == "en"
     names: dict[str, str] = {}
     ledgers = [DATASETS[d] for d in KPI_BY_ID[kpi_id].datasets if d in DATASETS]
     for ds in [*ledgers, *DATASETS.values()]:
         for col in ds.columns:
-            names.setdefault(col.stored_as, col.label_en if en else col.zh)
-    for key, (zh, english) in _ROW_LABELS.items():
-        names.setdefault(key, english if en else zh)
+            names.setdefault(col.stored_as, col.label(lang))
+    for key in _ROW_LABELS:
+        names.setdefault(key, t(f"column_{key}", lang))
     return frame.rename(columns={c: names.get(c, c) for c in frame.columns})
 
 
@@ -295,9 +220,7 @@ def _evidence(con, results: list[KpiResult], as_of: dt.date,
                 for sha in wanted)
     if total > MAX_EVIDENCE_BYTES:
         mb, limit = total / 2**20, MAX_EVIDENCE_BYTES / 2**20
-        raise PackTooLarge(f"佐证材料共 {mb:,.0f} MB，超过单个材料包上限 {limit:,.0f} MB，请压缩扫描件后重新上传",
-                           f"the evidence files add up to {mb:,.0f} MB, over the {limit:,.0f} MB a pack can hold: "
-                           "compress the scans and attach them again")
+        raise PackTooLarge("acceptance_pack_too_large", mb=mb, limit=limit)
     if not contents:
         return evidence, None
     blobs = {}
@@ -310,7 +233,6 @@ def _evidence(con, results: list[KpiResult], as_of: dt.date,
 
 def _activities(con, results: dict[str, KpiResult], as_of: dt.date, lang: str) -> list[tuple[str, list[str]]]:
     """Sentences per construction area of the plan (五（一）…（五）), from the ledgers as the dashboard shows them."""
-    en = lang == "en"
 
     def v(kpi_id: str) -> str:
         return format_value(kpi_id, results[kpi_id].value, lang)
@@ -332,59 +254,42 @@ def _activities(con, results: dict[str, KpiResult], as_of: dt.date, lang: str) -
     areas: list[tuple[str, list[str]]] = []
 
     township_stations = stations[stations["level"] == "乡镇站"] if not stations.empty else stations
-    areas.append(("（一）升级电商服务中心（站点）持续运营、综合服务能力" if not en else
-                  "(1) Service centre and stations", [
-        (f"全县共有电商服务站点 {n(stations['stations'].sum() if not stations.empty else 0)} 个，其中运营中 "
-         f"{n(stations['operating'].sum() if not stations.empty else 0)} 个；运营中的乡镇站 "
-         f"{n(township_stations['operating'].sum() if not township_stations.empty else 0)} 个，乡镇站点自提点覆盖率 "
-         f"{v('pickup_coverage')}。" if not en else
-         f"The county has {n(stations['stations'].sum() if not stations.empty else 0)} e-commerce service stations, "
-         f"{n(stations['operating'].sum() if not stations.empty else 0)} in operation; township pickup coverage is "
-         f"{v('pickup_coverage')}."),
-        (f"县级新媒体直播基地已验收网红直播间 {v('livestream_rooms')}、直播设备 {v('livestream_kits')}。" if not en else
-         f"Accepted at the county livestream base: {v('livestream_rooms')}, {v('livestream_kits')}."),
-        (f"举办电商站点技能比赛 {v('station_skill_contests')}，站长交流沙龙 {by_type.get('站长沙龙', 0)} 场。" if not en else
-         f"Station skill contests held: {v('station_skill_contests')}; station-keeper salons: {by_type.get('站长沙龙', 0)}."),
+    areas.append((t("acceptance_1_service_centre_and_stations", lang), [
+        t("acceptance_stations_sentence", lang, stations=n(stations["stations"].sum() if not stations.empty else 0),
+          operating=n(stations["operating"].sum() if not stations.empty else 0),
+          township_operating=n(township_stations["operating"].sum() if not township_stations.empty else 0),
+          pickup_coverage=v("pickup_coverage")),
+        t("acceptance_livestream_sentence", lang, livestream_rooms=v('livestream_rooms'),
+          livestream_kits=v('livestream_kits')),
+        t("acceptance_contests_sentence", lang, station_skill_contests=v('station_skill_contests'),
+          by_type=by_type.get('站长沙龙', 0)),
     ]))
     kinds = done.groupby("kind").size().to_dict() if not done.empty else {}
-    areas.append(("（二）提升特色产品品牌培育推广服务能力" if not en else "(2) Brands and promotion", [
-        (f"完成特色产业品牌 {v('industry_brands')}、网销品牌 {v('online_brands')}（品牌台账共完成 "
-         f"{sum(kinds.values())} 个）；上线旅游网红单品 {v('tourism_hit_products')}。" if not en else
-         f"Industry brands completed: {v('industry_brands')}; online brands: {v('online_brands')}; tourism hit "
-         f"products launched: {v('tourism_hit_products')}."),
-        (f"开展整体推介活动 {v('promotion_events')}，参与推介的市场主体 {v('promotion_participants')}，"
-         f"签约或销售额合计 {n(deals)} 万元。" if not en else
-         f"Promotion events held: {v('promotion_events')}, with {v('promotion_participants')} taking part; deals "
-         f"and sales {_million(deals)}."),
+    areas.append((t("acceptance_2_brands_and_promotion", lang), [
+        t("acceptance_brands_sentence", lang, industry_brands=v("industry_brands"), online_brands=v("online_brands"),
+          brands_done=sum(kinds.values()), tourism_hit_products=v("tourism_hit_products")),
+        t("acceptance_promotion_sentence", lang, promotion_events=v('promotion_events'),
+          promotion_participants=v('promotion_participants'), n_zh=n(deals), n_en=_million(deals)),
     ]))
     sessions = int(monthly["sessions"].sum()) if not monthly.empty else 0
-    areas.append(("（三）推动电商人才培训成果转化" if not en else "(3) Training and talent", [
-        (f"累计举办电商培训 {sessions} 场，培训 {v('training_person_times')}、{v('training_people')}；"
-         f"其中 {n(conv.get('numerator') or 0)} 人实现创业就业，转化率 {v('training_conversion_rate')}。" if not en else
-         f"Training sessions held: {sessions}, with {v('training_person_times')} and {v('training_people')}; "
-         f"{n(conv.get('numerator') or 0)} trainees started a business or found a job "
-         f"(conversion {v('training_conversion_rate')})."),
-        (f"孵化本土电商创业达人 {v('local_talents')}，其中粉丝 1 万以上并具备直播带货能力的主播 {v('streamers_10k')}；"
-         f"举办电商创业大赛 {v('startup_contests')}。" if not en else
-         f"Local talents incubated: {v('local_talents')}, of whom {v('streamers_10k')} sell live with 10,000+ "
-         f"followers; start-up contests held: {v('startup_contests')}."),
+    areas.append((t("acceptance_3_training_and_talent", lang), [
+        (t("acceptance_training_sentence", lang, sessions=sessions, training_person_times=v('training_person_times'),
+           training_people=v('training_people'), n=n(conv.get('numerator') or 0), training_conversion_rate=v('training_conversion_rate'))),
+        t("acceptance_talents_sentence", lang, local_talents=v('local_talents'), streamers_10k=v('streamers_10k'),
+          startup_contests=v('startup_contests')),
     ]))
     orders = int(logistics["orders"].sum()) if not logistics.empty else 0
     subsidy = float(logistics["amount_yuan"].sum()) if not logistics.empty else 0.0
-    areas.append(("（四）巩固商贸物流配送体系，推动县域商贸配送数字化升级" if not en else "(4) Logistics and digital upgrading", [
-        (f"发放物流补贴 {orders:,} 单，合计 {subsidy:,.1f} 元；完成数字化升级的商贸企业 {v('digital_enterprises')}；"
-         f"社区团购覆盖率 {v('group_buying_coverage')}。" if not en else
-         f"Logistics subsidies for {orders:,} parcels, {subsidy:,.1f} yuan in all; digitally upgraded: "
-         f"{v('digital_enterprises')}; group-buying coverage {v('group_buying_coverage')}."),
+    areas.append((t("acceptance_4_logistics_and_digital_upgrading", lang), [
+        t("acceptance_logistics_sentence", lang, orders=orders, subsidy=subsidy,
+          digital_enterprises=v('digital_enterprises'), group_buying_coverage=v('group_buying_coverage')),
     ]))
     by_channel = publicity.groupby("channel")["items"].sum().to_dict() if not publicity.empty else {}
-    channels = "、".join(f"{c} {int(k)} 篇（次）" for c, k in by_channel.items()) if not en else \
-        ", ".join(f"{c}: {int(k)}" for c, k in by_channel.items())
-    areas.append(("（五）开展农村电商宣传推广" if not en else "(5) Publicity", [
-        (f"当年本县公众号推文 {v('wechat_articles')}，中央及自治区主流媒体报道 {v('mainstream_media_reports')}；"
-         f"各渠道累计：{channels or '暂无'}。" if not en else
-         f"This year's WeChat articles: {v('wechat_articles')}; mainstream media reports: "
-         f"{v('mainstream_media_reports')}; by channel: {channels or 'none'}."),
+    channels = t("list_separator", lang).join(t("acceptance_channel_items", lang, channel=c, items=int(k))
+                                              for c, k in by_channel.items())
+    areas.append((t("acceptance_5_publicity", lang), [
+        t("acceptance_publicity_sentence", lang, wechat_articles=v('wechat_articles'),
+          mainstream_media_reports=v('mainstream_media_reports'), channels=channels or t("acceptance_none", lang)),
     ]))
     return areas
 
@@ -396,8 +301,8 @@ def collect(con: duckdb.DuckDBPyConnection, as_of: dt.date, lang: str = "zh", co
     in the database."""
     config = config or default_config()
     if not config.evaluation:
-        raise ConfigError(config.path, ["evaluation.indicators: missing (the 绩效自评表 needs each KPI's 一级/二级 "
-                                        "and 分值)"])
+        raise ConfigError(config.path, ["evaluation.indicators: missing (the self-evaluation sheet needs each KPI's "
+                                        "level-1 and level-2 headings and points)"])
     step = progress or (lambda fraction, message: None)
     step(0.05, "scorecard")
     results = scorecard(con, as_of, config, lang, with_forecast=False)
@@ -423,7 +328,7 @@ def completion(r: KpiResult) -> str:
 def met(r: KpiResult, lang: str) -> str:
     if r.value is None:
         return r.status_label
-    return w("yes" if r.status == "achieved" else "no", lang)
+    return t("acceptance_yes" if r.status == "achieved" else "acceptance_no", lang)
 
 
 def _wan(x) -> str:
@@ -441,10 +346,9 @@ def _rate(x) -> str:
 
 def file_names(as_of: dt.date, lang: str) -> dict[str, str]:
     day = as_of.isoformat()
-    if lang == "en":
-        return {"report": f"acceptance-report-{day}.docx", "self_eval": f"self-evaluation-{day}.xlsx",
-                "pack": f"evidence-pack-{day}.zip"}
-    return {"report": f"验收报告_{day}.docx", "self_eval": f"绩效自评表_{day}.xlsx", "pack": f"佐证材料_{day}.zip"}
+    return {"report": t("acceptance_file_report", lang, day=day), "self_eval": t("acceptance_file_self_eval", lang,
+                                                                                 day=day),
+            "pack": t("acceptance_file_pack", lang, day=day)}
 
 
 # --------------------------------------------------------------------------------------------- the report
@@ -599,7 +503,7 @@ def report_docx(data: AcceptanceData) -> bytes:
     section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
     section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
     props = document.core_properties
-    props.title = (cfg.project_en if en else cfg.project_zh) + " " + w("report_title", lang)
+    props.title = (cfg.project_en if en else cfg.project_zh) + " " + t("acceptance_report_title", lang)
     props.author = cfg.name_en if en else cfg.name_zh
 
     # Cover
@@ -607,10 +511,10 @@ def report_docx(data: AcceptanceData) -> bytes:
         document.add_paragraph()
     _para(document, cfg.project_en if en else cfg.project_zh, 22, True, WD_ALIGN_PARAGRAPH.CENTER, False,
           font=TITLE_FONT)
-    _para(document, w("report_title", lang), 26, True, WD_ALIGN_PARAGRAPH.CENTER, False, font=TITLE_FONT)
+    _para(document, t("acceptance_report_title", lang), 26, True, WD_ALIGN_PARAGRAPH.CENTER, False, font=TITLE_FONT)
     document.add_paragraph()
     if data.demo:
-        _para(document, w("demo", lang), 14, True, WD_ALIGN_PARAGRAPH.CENTER, False, RED)
+        _para(document, t("acceptance_demo", lang), 14, True, WD_ALIGN_PARAGRAPH.CENTER, False, RED)
     cover = [
         ("county", cfg.name_en if en else cfg.name_zh),
         ("period", f"{format_month(cfg.start, lang)}—{format_month(cfg.end, lang)}"),
@@ -620,16 +524,16 @@ def report_docx(data: AcceptanceData) -> bytes:
         ("made_by", "________________"),
     ]
     for key, value in cover:
-        _para(document, f"{w(key, lang)}：{value}" if not en else f"{w(key, lang)}: {value}", 16, False,
+        _para(document, t("label_value", lang, label=t(f'acceptance_{key}', lang), value=value), 16, False,
               WD_ALIGN_PARAGRAPH.LEFT, False).paragraph_format.left_indent = Cm(2)
 
     # Contents: a TOC field whose cached text lists the headings (Word adds the page numbers on opening).
     body = document.add_section(WD_SECTION.NEW_PAGE)
-    _para(document, w("toc", lang), 16, True, WD_ALIGN_PARAGRAPH.CENTER, False, font=HEADING_FONT)
+    _para(document, t("acceptance_toc", lang), 16, True, WD_ALIGN_PARAGRAPH.CENTER, False, font=HEADING_FONT)
     toc = document.add_paragraph()
     _field(toc, 'TOC \\o "1-2" \\h \\z \\u',
-           "\n".join(w(k, lang) for k in ("h1", "h2", "h3", "h4", "h5")))
-    hint = _para(document, w("toc_hint", lang), 10.5, False, WD_ALIGN_PARAGRAPH.CENTER, False, "808080")
+           "\n".join(t(f'acceptance_{k}', lang) for k in ("h1", "h2", "h3", "h4", "h5")))
+    hint = _para(document, t("acceptance_toc_hint", lang), 10.5, False, WD_ALIGN_PARAGRAPH.CENTER, False, "808080")
     # Page numbers from the body on: a PAGE field in the footer, centred, "— 1 —" as official documents write it.
     body.footer.is_linked_to_previous = False
     footer = body.footer.paragraphs[0]
@@ -650,38 +554,37 @@ def report_docx(data: AcceptanceData) -> bytes:
     by_id = data.by_id
 
     # 一、项目基本情况
-    document.add_heading(w("h1", lang), 1)
+    document.add_heading(t("acceptance_h1", lang), 1)
     achieved = sum(r.status == "achieved" for r in results)
     spent = float(data.lines["spent_wan"].sum())
-    phases = "；".join(f"{p.zh}（{format_date(p.start, lang)}—{format_date(p.end, lang)}）" for p in cfg.phases) if not en \
-        else "; ".join(f"{p.en} ({p.start} – {p.end})" for p in cfg.phases)
-    overview = (
-        [f"项目名称：{cfg.project_zh}。实施地点：{cfg.name_zh}。实施期限：{format_date(cfg.start, lang)}至"
-         f"{format_date(cfg.end, lang)}。项目总投资 {cfg.budget_wan:g} 万元，全部为中央财政专项资金。",
-         f"实施步骤：{phases}。",
-         f"实施方案确定考核指标 {len(results)} 项。截至{format_date(data.as_of, lang)}，已达标 {achieved} 项，"
-         f"累计支付资金 {spent:,.2f} 万元，资金执行率 {format_value(BUDGET_KPI, by_id[BUDGET_KPI].value, lang)}。"]
-        if not en else
-        [f"Project: {cfg.project_en}, in {cfg.name_en}, from {cfg.start} to {cfg.end}; "
-         f"{_million(cfg.budget_wan)} of central special funds.", f"Phases: {phases}.",
-         f"The plan sets {len(results)} indicators. As of {data.as_of}, {achieved} are achieved; "
-         f"{_million(spent)} has been paid (execution {format_value(BUDGET_KPI, by_id[BUDGET_KPI].value, lang)})."])
+    # The phases' names are the county's own (data/county.toml, in both languages), not catalogue texts.
+    phases = t("semicolon_separator", lang).join(
+        t("acceptance_phase", lang, name_zh=p.zh, name_en=p.en, start=format_date(p.start, lang),
+          end=format_date(p.end, lang))
+        for p in cfg.phases)
+    overview = [
+        t("acceptance_overview_project", lang, project_zh=cfg.project_zh, project_en=cfg.project_en,
+          county_zh=cfg.name_zh,
+          county_en=cfg.name_en, start=format_date(cfg.start, lang), end=format_date(cfg.end, lang),
+          budget_zh=cfg.budget_wan, budget_en=_million(cfg.budget_wan)),
+        t("acceptance_overview_phases", lang, phases=phases),
+        t("acceptance_overview_kpis", lang, kpis=len(results), as_of=format_date(data.as_of, lang), achieved=achieved,
+          spent_zh=spent, spent_en=_million(spent), execution=format_value(BUDGET_KPI, by_id[BUDGET_KPI].value, lang)),
+    ]
     for text in overview:
         _para(document, text)
 
     # 二、综合示范开展情况
-    document.add_heading(w("h2", lang), 1)
+    document.add_heading(t("acceptance_h2", lang), 1)
     for title, sentences in data.activities:
         document.add_heading(title, 2)
         for sentence in sentences:
             _para(document, sentence)
 
     # 三、建设成效
-    document.add_heading(w("h3", lang), 1)
-    _para(document, (f"截至{format_date(data.as_of, lang)}，{len(results)} 项考核指标完成情况如下（数值与指标看板一致；"
-                     f"佐证材料编号对应佐证材料包目录）：" if not en else
-                     f"The {len(results)} indicators as of {data.as_of} (the same figures as the dashboard; evidence "
-                     f"numbers refer to the index of the evidence pack):"))
+    document.add_heading(t("acceptance_h3", lang), 1)
+    _para(document, t("acceptance_results_intro", lang, n_results=len(results),
+                      as_of=format_date(data.as_of, lang)))
     rows, red = [], set()
     for i, r in enumerate(results):
         ev = data.evidence[r.id]
@@ -691,63 +594,55 @@ def report_docx(data: AcceptanceData) -> bytes:
             red.add((i, 5))
         if r.status != "achieved":
             red.add((i, 4))
-    _table(document, [w(k, lang) for k in ("kpi", "target", "value", "rate", "met", "evidence_no")], rows,
+    _table(document, [t(f'acceptance_{k}', lang) for k in ("kpi", "target", "value", "rate", "met", "evidence_no")], rows,
            [4.0, 2.6, 2.2, 1.7, 1.8, 3.3], red)
 
     # 四、资金使用情况
-    document.add_heading(w("h4", lang), 1)
-    _para(document, (f"项目计划资金 {cfg.budget_wan:g} 万元，截至{format_date(data.as_of, lang)}累计支付 "
-                     f"{spent:,.2f} 万元，执行率 {_rate(spent / cfg.budget_wan if cfg.budget_wan else None)}。" if not en else
-                     f"Budget {_million(cfg.budget_wan)}; paid by {data.as_of}: {_million(spent)} "
-                     f"({_rate(spent / cfg.budget_wan if cfg.budget_wan else None)})."))
-    document.add_heading("（一）按资金规划细项" if not en else "4.1 By plan line", 2)
+    document.add_heading(t("acceptance_h4", lang), 1)
+    _para(document, t("acceptance_budget_paid_by", lang,
+                      rate=_rate(spent / cfg.budget_wan if cfg.budget_wan else None), budget_wan_zh=cfg.budget_wan, budget_wan_en=_million(cfg.budget_wan), as_of=format_date(data.as_of, lang), spent_zh=spent, spent_en=_million(spent)))
+    document.add_heading(t("acceptance_4_1_by_plan_line", lang), 2)
     line_rows = [[f"{row.line_id} {row.name_en if en else row.name_zh}",
-                  w("blank_plan", lang) if row.plan_blank else _wan(row.plan_wan), _wan(row.spent_wan),
+                  t("acceptance_blank_plan", lang) if row.plan_blank else _wan(row.plan_wan), _wan(row.spent_wan),
                   _rate(row.execution)] for row in data.lines.itertuples()]
-    line_rows.append([w("total", lang), _wan(cfg.budget_wan), _wan(spent),
+    line_rows.append([t("acceptance_total", lang), _wan(cfg.budget_wan), _wan(spent),
                       _rate(spent / cfg.budget_wan if cfg.budget_wan else None)])
     over = {(i, 2) for i, row in enumerate(data.lines.itertuples()) if row.over_plan}
-    _table(document, [w(k, lang) for k in ("line", "plan", "paid", "execution")], line_rows, [8, 2.8, 2.8, 2], over)
-    document.add_heading("（二）按拨付阶段" if not en else "4.2 By payment stage", 2)
+    _table(document, [t(f'acceptance_{k}', lang) for k in ("line", "plan", "paid", "execution")], line_rows, [8, 2.8, 2.8, 2], over)
+    document.add_heading(t("acceptance_4_2_by_payment_stage", lang), 2)
     stage_rows = [[row.stage_en if en else row.stage, str(row.payments), _wan(row.paid_wan),
                    format_date(row.accepted_on, lang) if row.needs_acceptance else "—",
                    _wan(row.early_wan) if row.needs_acceptance else "—"] for row in data.stages.itertuples()]
     early_cells = {(i, 4) for i, row in enumerate(data.stages.itertuples()) if row.early_payments}
-    _table(document, [w(k, lang) for k in ("stage", "payments", "paid", "accepted_on", "early")], stage_rows,
+    _table(document, [t(f'acceptance_{k}', lang) for k in ("stage", "payments", "paid", "accepted_on", "early")], stage_rows,
            [3, 1.8, 3, 3.4, 3.4], early_cells)
     for row in data.early.itertuples():
-        _para(document, (f"凭证 {row.voucher}（{format_date(row.date, lang)}，{row.stage}，{_wan(row.amount)} 万元）"
-                         f"支付早于该阶段验收（{format_date(row.needs_acceptance_on, lang)}）。" if not en else
-                         f"Voucher {row.voucher} ({row.date}, {_stage_en(row.stage)}, {_million(row.amount)}) was paid "
-                         f"before the stage's acceptance ({format_date(row.needs_acceptance_on, lang)})."),
+        _para(document, t("acceptance_paid_early_sentence", lang, voucher=row.voucher,
+                          format_date=format_date(row.needs_acceptance_on, lang), format_date_zh=format_date(row.date, lang), format_date_en=row.date, stage_zh=row.stage, stage_en=_stage_en(row.stage), wan_zh=_wan(row.amount), wan_en=_million(row.amount)),
               12, color=RED)
-    document.add_heading("（三）按收款单位" if not en else "4.3 By payee", 2)
+    document.add_heading(t("acceptance_4_3_by_payee", lang), 2)
     payee_rows = [[str(row.payee), str(row.payments), _wan(row.spent_wan), str(row.lines)]
                   for row in data.payees.itertuples()]
-    _table(document, [w(k, lang) for k in ("payee", "payments", "paid", "lines")], payee_rows, [6, 1.8, 3, 4.8])
+    _table(document, [t(f'acceptance_{k}', lang) for k in ("payee", "payments", "paid", "lines")], payee_rows, [6, 1.8, 3, 4.8])
 
     # 五、存在问题及整改措施
-    document.add_heading(w("h5", lang), 1)
+    document.add_heading(t("acceptance_h5", lang), 1)
     missing = [r for r in results if r.status != "achieved"]
     if missing:
-        _para(document, (f"截至{format_date(data.as_of, lang)}，以下 {len(missing)} 项指标尚未达标：" if not en else
-                         f"As of {data.as_of}, {len(missing)} indicators are not achieved:"))
+        _para(document, t("acceptance_missing_intro", lang, n_missing=len(missing),
+                          as_of=format_date(data.as_of, lang)))
         for n, r in enumerate(missing, start=1):
-            _para(document, (f"{n}. {r.name}：目标 {format_target(r.id, r.target, r.target_max, lang)}，完成 "
-                             f"{format_value(r.id, r.value, lang)}，{r.gap}（{r.status_label}）。" if not en else
-                             f"{n}. {r.name}: target {format_target(r.id, r.target, r.target_max, lang)}, achieved "
-                             f"{format_value(r.id, r.value, lang)}: {r.gap} ({r.status_label})."))
+            _para(document, t("acceptance_missing_item", lang, n=n, name=r.name, format_target=format_target(r.id, r.target, r.target_max, lang), format_value=format_value(r.id, r.value, lang), gap=r.gap, status_label=r.status_label))
     else:
-        _para(document, "全部考核指标均已达标。" if not en else "Every indicator is achieved.")
+        _para(document, t("acceptance_every_indicator_is_achieved", lang))
     no_evidence = [r.name for r in results if not data.evidence[r.id].files]
     if no_evidence:
-        _para(document, ("以下指标尚无佐证材料：" if not en else "No evidence is attached for: ")
-              + ("、" if not en else ", ").join(no_evidence) + ("。" if not en else "."), color=RED)
+        _para(document, t("acceptance_no_evidence_for", lang)
+              + t("list_separator", lang).join(no_evidence) + t("sentence_end", lang), color=RED)
     if not data.early.empty:
-        _para(document, (f"有 {len(data.early)} 笔阶段拨付或尾款在对应验收之前支付，见四（二）。" if not en else
-                         f"{len(data.early)} stage or final payments were made before their acceptance; see 4.2."),
+        _para(document, t("acceptance_paid_early_summary", lang, n_early=len(data.early)),
               color=RED)
-    marker = _para(document, w("county_words", lang), 14, True, color="1F4E79")
+    marker = _para(document, t("acceptance_county_words", lang), 14, True, color="1F4E79")
     from docx.enum.text import WD_COLOR_INDEX
     for run in marker.runs:
         run.font.highlight_color = WD_COLOR_INDEX.YELLOW
@@ -780,22 +675,22 @@ def self_evaluation_xlsx(data: AcceptanceData) -> bytes:
     title = book.add_format({"font_name": "宋体", "font_size": 18, "bold": True, "align": "center", "valign": "vcenter"})
     number = book.add_format({**font, "num_format": "0.00", "align": "center"})
     red = book.add_format({**font, "font_color": "#C00000"})
-    sheet = book.add_worksheet(w("self_eval", lang)[:31])
+    sheet = book.add_worksheet(t("acceptance_self_eval", lang)[:31])
     sheet.set_column(0, 1, 12)
     sheet.set_column(2, 2, 28)
     sheet.set_column(3, 4, 20 if en else 14)
     sheet.set_column(5, 7, 10)
     sheet.set_column(8, 8, 50)
-    sheet.merge_range(0, 0, 0, 8, w("self_eval", lang), title)
+    sheet.merge_range(0, 0, 0, 8, t("acceptance_self_eval", lang), title)
     sheet.set_row(0, 32)
-    sub = (f"（数据截至{format_date(data.as_of, lang)}）" if not en else f"(data as of {data.as_of})")
+    sub = t("acceptance_data_as_of", lang, as_of=format_date(data.as_of, lang))
     if data.demo:
-        sub += " " + w("demo", lang)
+        sub += " " + t("acceptance_demo", lang)
     sheet.merge_range(1, 0, 1, 8, sub, book.add_format({"align": "center", "font_color": "#C00000" if data.demo
                                                          else "#000000"}))
-    sheet.write(2, 0, w("project", lang), head)
+    sheet.write(2, 0, t("acceptance_project", lang), head)
     sheet.merge_range(2, 1, 2, 8, cfg.project_en if en else cfg.project_zh, cell)
-    sheet.write(3, 0, w("county", lang), head)
+    sheet.write(3, 0, t("acceptance_county", lang), head)
     sheet.merge_range(3, 1, 3, 8, cfg.name_en if en else cfg.name_zh, cell)
 
     # 年度资金: the 预算执行率 row of the form.
@@ -803,10 +698,10 @@ def self_evaluation_xlsx(data: AcceptanceData) -> bytes:
     spent = float(b.detail.get("spent_wan") or 0)
     for c, key in enumerate(("funds", "budget_initial", "budget_full", "budget_spent", "points",
                              "execution", "score")):
-        sheet.write(5, c, w(key, lang), head)
+        sheet.write(5, c, t(f'acceptance_{key}', lang), head)
     sheet.set_row(5, 30)
-    sheet.merge_range(5, 7, 5, 8, w("deviation", lang), head)
-    sheet.write(6, 0, w("budget_row", lang), center)
+    sheet.merge_range(5, 7, 5, 8, t("acceptance_deviation", lang), head)
+    sheet.write(6, 0, t("acceptance_budget_row", lang), center)
     sheet.write_number(6, 1, cfg.budget_wan, number)
     sheet.write_number(6, 2, cfg.budget_wan, number)
     sheet.write_number(6, 3, spent, number)
@@ -819,7 +714,7 @@ def self_evaluation_xlsx(data: AcceptanceData) -> bytes:
     header = ["level1", "level2", "level3", "annual_target", "actual", "rate", "points", "score", "deviation"]
     top = 8
     for c, key in enumerate(header):
-        sheet.write(top, c, w(key, lang), head)
+        sheet.write(top, c, t(f'acceptance_{key}', lang), head)
     first = top + 1
     for i, row in enumerate(rows):
         r = row.result
@@ -847,15 +742,12 @@ def self_evaluation_xlsx(data: AcceptanceData) -> bytes:
                 start = i
     last = first + len(rows)
     total = round(sum(r.score for r in rows) + budget_row.score, 2)
-    sheet.merge_range(last, 0, last, 5, w("total_score", lang), head)
+    sheet.merge_range(last, 0, last, 5, t("acceptance_total_score", lang), head)
     sheet.write_number(last, 6, sum(r.points for r in rows) + budget_row.points, number)
     # A formula (so an edited score re-adds) with its value cached for readers that do not calculate.
     sheet.write_formula(last, 7, f"=SUM(H{first + 1}:H{last})+G7", number, total)
-    sheet.write(last, 8, f"{w('grade', lang)}：{grade(total, lang)}" if not en else f"Grade: {grade(total, lang)}", cell)
-    note = ("评分规则：已达标得满分；未达标按完成率（完成值 ÷ 目标值）乘以分值计分，最高不超过分值；暂无数据得 0 分。"
-            "等级：90 分及以上为优，80–90 分为良，60–80 分为中，60 分以下为差。" if not en else
-            "Scoring: full points when achieved; otherwise points x completion rate (achieved / target), at most the "
-            "points; no data scores 0. Grades: 90+ excellent, 80-90 good, 60-80 fair, below 60 poor.")
+    sheet.write(last, 8, t("label_value", lang, label=t("acceptance_grade", lang), value=grade(total, lang)), cell)
+    note = t("acceptance_scoring_note", lang)
     sheet.merge_range(last + 2, 0, last + 2, 8, note, book.add_format({"text_wrap": True, "valign": "top"}))
     sheet.set_row(last + 2, 36)
     sheet.set_landscape()
@@ -868,9 +760,9 @@ def self_evaluation_xlsx(data: AcceptanceData) -> bytes:
 
 def _deviation(r: KpiResult, lang: str) -> str:
     if r.status == "achieved":
-        return "已达标" if lang != "en" else "target met"
-    return f"{r.gap}（{r.status_label}）{w('to_fill', lang)}" if lang != "en" else \
-        f"{r.gap} ({r.status_label}) {w('to_fill', lang)}"
+        return t("target_met", lang)
+    return t("acceptance_deviation_to_fill", lang, gap=r.gap, status_label=r.status_label,
+             to_fill=t("acceptance_to_fill", lang))
 
 
 # ---------------------------------------------------------------------------------------- evidence pack
@@ -944,29 +836,26 @@ def _frame_xlsx(sheets: list[tuple[str, pd.DataFrame, set[int]]]) -> bytes:
 def index_frame(data: AcceptanceData) -> tuple[pd.DataFrame, set[int]]:
     """The 目录: one row per file of the pack with its 佐证材料编号; a KPI without evidence gets a red row."""
     lang = data.lang
-    en = lang == "en"
     rows, red = [], set()
     for r in data.results:
         ev = data.evidence[r.id]
         folder = _folder(ev, r)
         rows.append({"code": f"{ev.code}-00", "kpi": r.name, "value": format_value(r.id, r.value, lang),
-                     "file": f"{folder}/{ev.code}-00_{w('ledger', lang)}.xlsx",
-                     "about": (f"计算该指标的台账行 {len(ev.rows)} 行（截至{format_date(data.as_of, lang)}，个人信息已脱敏）"
-                               if not en else f"the {len(ev.rows)} ledger rows behind the value at {data.as_of} "
-                               "(personal data masked)")})
+                     "file": f"{folder}/{ev.code}-00_{t('acceptance_ledger', lang)}.xlsx",
+                     "about": t("acceptance_rows_about", lang, n_rows=len(ev.rows),
+                                as_of=format_date(data.as_of, lang))})
         if not ev.files:
             red.add(len(rows))
             rows.append({"code": ev.code, "kpi": r.name, "value": format_value(r.id, r.value, lang), "file": "",
-                         "about": w("no_evidence", lang)})
+                         "about": t("acceptance_no_evidence", lang)})
         for f in ev.files:
             rows.append({"code": f["code"], "kpi": r.name, "value": format_value(r.id, r.value, lang),
                          "file": f"{folder}/{_evidence_name(f)}",
-                         "about": (f"导入批次 {f['load_id']} 的佐证材料：{f['file_name']}（{f['added_by']}，"
-                                   f"{f['added_at']:%Y-%m-%d}）" if not en else
-                                   f"evidence of load {f['load_id']}: {f['file_name']} ({f['added_by']}, "
-                                   f"{f['added_at']:%Y-%m-%d})")})
+                         "about": t("acceptance_evidence_of_load", lang, load_id=f['load_id'],
+                                    file_name=f['file_name'], added_by=f['added_by'], added_at=f['added_at'])})
     frame = pd.DataFrame(rows, columns=["code", "kpi", "value", "file", "about"])
-    frame.columns = [w("evidence_no", lang), w("kpi", lang), w("value", lang), w("file", lang), w("about", lang)]
+    frame.columns = [t("acceptance_evidence_no", lang), t("acceptance_kpi", lang), t("acceptance_value", lang),
+                     t("acceptance_file", lang), t("acceptance_about", lang)]
     return frame, red
 
 
@@ -982,19 +871,19 @@ def stage_frames(data: AcceptanceData) -> tuple[pd.DataFrame, pd.DataFrame]:
     lang = data.lang
     en = lang == "en"
     stages = pd.DataFrame({
-        w("stage", lang): data.stages["stage_en" if en else "stage"],
-        w("payments", lang): data.stages["payments"],
-        w("paid", lang): data.stages["paid_wan"].round(4),
-        w("accepted_on", lang): [a if need else None for a, need in zip(data.stages["accepted_on"],
+        t("acceptance_stage", lang): data.stages["stage_en" if en else "stage"],
+        t("acceptance_payments", lang): data.stages["payments"],
+        t("acceptance_paid", lang): data.stages["paid_wan"].round(4),
+        t("acceptance_accepted_on", lang): [a if need else None for a, need in zip(data.stages["accepted_on"],
                                                                           data.stages["needs_acceptance"])],
-        w("early", lang): data.stages["early_wan"].round(4),
+        t("acceptance_early", lang): data.stages["early_wan"].round(4),
     })
-    early = data.early.rename(columns={"voucher": "凭证号" if not en else "voucher",
-                                       "date": "支付日期" if not en else "paid on",
-                                       "line": "预算科目" if not en else "plan line",
-                                       "amount": "金额（万元）" if not en else "amount (10k yuan)",
-                                       "payee": w("payee", lang), "stage": w("stage", lang),
-                                       "needs_acceptance_on": "应在此验收之后" if not en else "acceptance due"})
+    early = data.early.rename(columns={"voucher": t("acceptance_voucher", lang),
+                                       "date": t("acceptance_paid_on", lang),
+                                       "line": t("acceptance_plan_line", lang),
+                                       "amount": t("acceptance_amount_10k_yuan", lang),
+                                       "payee": t("acceptance_payee", lang), "stage": t("acceptance_stage", lang),
+                                       "needs_acceptance_on": t("acceptance_due", lang)})
     return stages, early
 
 
@@ -1006,14 +895,15 @@ def evidence_zip(data: AcceptanceData, progress: Progress | None = None) -> byte
     index, red = index_frame(data)
     stages, early = stage_frames(data)
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as pack:
-        pack.writestr(f"00_{w('index', lang)}.xlsx",
-                      _frame_xlsx([(w("index", lang), index, red), (w("stages_sheet", lang), stages,
-                                                                      set(stages.index[stages[w('early', lang)] > 0])),
-                                   (w("early_sheet", lang), early, set(range(len(early))))]))
+        pack.writestr(f"00_{t('acceptance_index', lang)}.xlsx",
+                      _frame_xlsx([(t("acceptance_index", lang), index, red),
+                                   (t("acceptance_stages_sheet", lang), stages,
+                                    set(stages.index[stages[t("acceptance_early", lang)] > 0])),
+                                   (t("acceptance_early_sheet", lang), early, set(range(len(early))))]))
         for n, r in enumerate(data.results):
             ev = data.evidence[r.id]
             folder = _folder(ev, r)
-            pack.writestr(f"{folder}/{ev.code}-00_{w('ledger', lang)}.xlsx",
+            pack.writestr(f"{folder}/{ev.code}-00_{t('acceptance_ledger', lang)}.xlsx",
                           _frame_xlsx([(r.name, row_labels(ev.rows, r.id, lang), set())]))
             for f in ev.files:
                 pack.writestr(f"{folder}/{_evidence_name(f)}", data.blobs[f["sha256"]])

@@ -12,15 +12,16 @@ import duckdb
 from . import ingest, scorecard, store
 from .auth import ROLES, User, require
 from .config import default_config
-from .errors import BilingualError
+from .errors import DashboardError
+from .i18n import t
 from .registry import KPIS
 
 EVIDENCE_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
 
 
-class ActionRefused(BilingualError):
-    """The action is allowed but cannot be done; `zh` and `en` say why."""
+class ActionRefused(DashboardError):
+    """The action is allowed but cannot be done: its code (a message key) and values say why."""
 
 
 @dataclass
@@ -73,11 +74,11 @@ def attach_evidence(con: duckdb.DuckDBPyConnection, user: User, load_id: int, fi
     require(user, "attach")
     suffix = "." + file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
     if suffix not in EVIDENCE_TYPES:
-        raise ActionRefused(f"只接受 PDF、JPG、PNG 文件，{file_name} 不是", f"only PDF, JPG and PNG are accepted: {file_name}")
+        raise ActionRefused("action_evidence_type", file_name=file_name)
     if len(content) > MAX_EVIDENCE_BYTES:
-        raise ActionRefused(f"{file_name} 超过 20 MB", f"{file_name} is over 20 MB")
+        raise ActionRefused("action_evidence_too_large", file_name=file_name)
     if not store.one(con, "SELECT count(*) FROM loads WHERE load_id = ?", [load_id])[0]:
-        raise ActionRefused(f"没有编号为 {load_id} 的导入", f"there is no load {load_id}")
+        raise ActionRefused("undo_unknown", load_id=load_id)
     digest = hashlib.sha256(content).hexdigest()
     with store.transaction(con):
         con.execute("INSERT INTO evidence_files VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -116,7 +117,8 @@ def set_role(con, user: User, login: str, role: str) -> None:
     """An admin assigns a role to a login (an OIDC e-mail or a local account)."""
     require(user, "manage_users")
     if role not in ROLES:
-        raise ActionRefused(f"角色必须是 {'、'.join(ROLES)} 之一", f"role must be one of {', '.join(ROLES)}")
+        raise ActionRefused("action_unknown_role", roles_zh=t("list_separator", "zh").join(ROLES),
+                            roles_en=t("list_separator", "en").join(ROLES))
     con.execute("INSERT INTO user_roles VALUES (?, ?, ?, ?) ON CONFLICT (login) DO UPDATE SET role = excluded.role, "
                 "updated_by = excluded.updated_by, updated_at = excluded.updated_at",
                 [login.strip(), role, user.login, dt.datetime.now().replace(microsecond=0)])

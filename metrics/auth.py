@@ -24,15 +24,24 @@ from pathlib import Path
 
 from .config import PROJECT_ROOT
 from .errors import DashboardError
+from .i18n import t
 
 ROLES = ("viewer", "editor", "admin")
-ROLE_NAMES = {"viewer": ("查看者", "viewer"), "editor": ("编辑", "editor"), "admin": ("管理员", "admin")}
 PERMISSIONS = {  # action -> the lowest role allowed
     "load": "editor", "undo": "editor", "attach": "editor", "sql": "editor", "acceptance": "editor",
     "manage_users": "admin",
 }
 DEFAULT_SECRETS = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 PBKDF2_ROUNDS = 600_000
+
+
+class AccountRefused(DashboardError, ValueError):
+    """The secrets file cannot take the change (a bad role or login, an unreadable file); nothing was changed."""
+
+
+def role_name(role: str, lang: str = "zh") -> str:
+    """查看者 / viewer …: each role's name is `auth_role_<role>` in the catalogues."""
+    return t(f"auth_role_{role}", lang)
 
 
 class PermissionDenied(DashboardError):
@@ -46,10 +55,8 @@ class PermissionDenied(DashboardError):
         return f"{self.user.login} ({self.user.role}) may not {self.action}"
 
     def message(self, lang: str = "zh") -> str:
-        needed = PERMISSIONS[self.action]
-        if lang == "en":
-            return f"Not allowed: this needs the {needed} role; you are signed in as {self.user.role}."
-        return f"没有权限：此操作需要「{ROLE_NAMES[needed][0]}」角色，当前为「{ROLE_NAMES[self.user.role][0]}」。"
+        return t("auth_needs_role", lang, needed=role_name(PERMISSIONS[self.action], lang),
+                 role=role_name(self.user.role, lang))
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,7 @@ class User:
     source: str = "anonymous"  # "local", "oidc" or "anonymous"
 
 
-ANONYMOUS = User("anonymous", "访客", "viewer", "anonymous")
+ANONYMOUS = User("anonymous", t("auth_guest"), "viewer", "anonymous")
 
 
 def command_line_user(login: str | None = None) -> User:
@@ -134,9 +141,9 @@ def authenticate(login: str, password: str, path: Path | None = None) -> User | 
 def add_local_account(login: str, password: str, role: str, name: str | None = None, path: Path | None = None) -> None:
     """Add (or replace) an account in the secrets file, keeping everything else in it (see `update_secrets`)."""
     if role not in ROLES:
-        raise ValueError(f"role must be one of {ROLES}")
+        raise AccountRefused("auth_bad_role", roles=", ".join(ROLES))
     if not login or not all(c.isalnum() or c in "-_@." for c in login) or login.startswith("."):
-        raise ValueError("login must be a simple name (letters, digits, - _ . or @)")
+        raise AccountRefused("auth_bad_login")
     entry = {"name": name or login, "role": role, "password_hash": hash_password(password)}
 
     def change(data: dict) -> None:
@@ -144,7 +151,7 @@ def add_local_account(login: str, password: str, role: str, name: str | None = N
 
     def check(data: dict) -> None:
         if data.get("local_users", {}).get(login) != entry:
-            raise ValueError("the secrets file would not read back as written; nothing was changed")
+            raise AccountRefused("auth_not_written")
 
     update_secrets(change, check, path)
 
@@ -167,7 +174,7 @@ def update_secrets(change: Callable[[dict], None], check: Callable[[dict], None]
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"密钥文件 {path} 不是有效的 TOML，请先修正 / {path} is not valid TOML: {exc}") from None
+        raise AccountRefused("auth_secrets_not_toml", path=path, detail=exc) from None
     change(data)
     text = tomli_w.dumps(data)
     if check is not None:

@@ -24,7 +24,8 @@ import plotly.graph_objects as go
 from . import budget, charts, store, views
 from .config import CountyConfig, default_config
 from .formatting import format_change, format_date, format_target, format_value
-from .registry import AREAS
+from .i18n import t
+from .registry import AREAS, area_name
 from .scorecard import KpiResult, latest_data_date, scorecard
 
 ATTENTION = ("at_risk", "behind", "missed")
@@ -62,9 +63,6 @@ class Briefing:
     references: tuple = ()  # the configuration's reference series, marked on the area charts
     generated: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
 
-    def t(self, zh: str, en: str) -> str:
-        return en if self.lang == "en" else zh
-
     @property
     def behind(self) -> list[KpiResult]:
         return [r for r in self.results if r.status in ATTENTION]
@@ -80,7 +78,7 @@ def build(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, compare:
     as_of = as_of or latest_data_date(con)
     results = scorecard(con, as_of, config, lang)
     earlier = {r.id: r for r in scorecard(con, compare, config, lang, with_forecast=False)} if compare else {}
-    areas = [AreaSection(a, AREAS[a][1 if lang == "en" else 0], [r for r in results if r.area == a]) for a in AREAS]
+    areas = [AreaSection(a, area_name(a, lang), [r for r in results if r.area == a]) for a in AREAS]
     briefing = Briefing(
         lang=lang, title=config.project_en if lang == "en" else config.project_zh, as_of=as_of, compare=compare,
         freshness=latest_data_date(con), demo=store.demo_loaded(con), results=results, earlier=earlier, areas=areas,
@@ -94,11 +92,13 @@ def build(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, compare:
 def _budget_figure(b: Briefing) -> go.Figure:
     lines = b.budget_lines[::-1]
     names = (lines["line_id"] + " " + lines["name_en" if b.lang == "en" else "name_zh"]).map(lambda n: charts.wrap(n, 28))
-    fig = go.Figure([go.Bar(y=names, x=lines["plan_wan"], name=b.t("计划", "plan"), orientation="h", marker_color="#bbbbbb"),
-                     go.Bar(y=names, x=lines["spent_wan"], name=b.t("已支付", "spent"), orientation="h",
+    fig = go.Figure([go.Bar(y=names, x=lines["plan_wan"], name=t("briefing_plan", b.lang), orientation="h",
+                            marker_color="#bbbbbb"),
+                     go.Bar(y=names, x=lines["spent_wan"], name=t("briefing_spent", b.lang), orientation="h",
                             marker_color=["#D55E00" if o else "#0072B2" for o in lines["over_plan"]])])
     fig.update_layout(height=charts.bar_height(names, 2, 14), margin=dict(l=10, r=10, t=40, b=10),
-                      font=dict(family=charts.FONT, size=14), xaxis_title=b.t("万元", "10k yuan"), plot_bgcolor="white",
+                      font=dict(family=charts.FONT, size=14), xaxis_title=t("briefing_10k_yuan", b.lang),
+                      plot_bgcolor="white",
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     return charts.finish(fig)
 
@@ -165,7 +165,7 @@ def to_pptx(b: Briefing) -> bytes:
         slide = deck.slides.add_slide(blank)
         text_box(slide, 0.5, 0.3, 12.3, 0.8, title, 28, True)
         if b.demo:
-            text_box(slide, 10.3, 0.1, 2.9, 0.4, b.t("演示数据", "Demo data"), 12, True, "B45F06")
+            text_box(slide, 10.3, 0.1, 2.9, 0.4, t("briefing_demo_data", b.lang), 12, True, "B45F06")
         return slide
 
     def table(slide, rows: list[list[str]], top: float, widths: list[float], font=12, colors=None):
@@ -190,25 +190,25 @@ def to_pptx(b: Briefing) -> bytes:
     # Title slide.
     slide = deck.slides.add_slide(blank)
     text_box(slide, 0.8, 1.8, 11.7, 1.6, b.title, 34, True)
-    lines = [b.t(f"推进会简报 · 截至 {format_date(b.as_of, 'zh')}", f"Briefing · as of {format_date(b.as_of, 'en')}"),
-             b.t(f"数据更新至 {format_date(b.freshness, 'zh')}", f"Data up to {format_date(b.freshness, 'en')}")]
+    lines = [t("briefing_as_of", b.lang, date=format_date(b.as_of, b.lang)),
+             t("briefing_data_up_to", b.lang, date=format_date(b.freshness, b.lang))]
     if b.compare:
-        lines.append(b.t(f"与 {format_date(b.compare, 'zh')} 对比", f"Compared with {format_date(b.compare, 'en')}"))
+        lines.append(t("briefing_compared_with", b.lang, date=format_date(b.compare, b.lang)))
     if b.demo:
-        lines.append(b.t("演示数据：非真实数据", "Demo data: not real figures"))
+        lines.append(t("briefing_demo_data_not_real_figures", b.lang))
     text_box(slide, 0.8, 3.6, 11.7, 2.0, "\n".join(lines), 20)
 
     # Scorecard: 22 KPIs over two slides.
-    head = [b.t("指标", "KPI"), b.t("当前值", "Value"), b.t("目标", "Target"), b.t("状态", "Status"), b.t("差距", "Gap")]
+    head = [t("kpi", b.lang), t("value", b.lang), t("target", b.lang), t("status", b.lang), t("gap", b.lang)]
     if b.compare:
-        head.append(b.t("变化", "Change"))
+        head.append(t("briefing_change", b.lang))
     rows = [[r.name, format_value(r.id, r.value, b.lang), format_target(r.id, r.target, r.target_max, b.lang),
              r.status_label, r.gap] + ([b.change(r)] if b.compare else []) for r in b.results]
     widths = [3.6, 1.7, 1.9, 1.3, 2.3] + ([1.5] if b.compare else [])
     # As many slides as the registry's KPIs need, SCORECARD_ROWS to a slide (a 23rd KPI adds no special case).
     parts = range(0, len(rows), SCORECARD_ROWS)
     for part, start in enumerate(parts):
-        slide = titled(b.t(f"考核指标一览（{part + 1}/{len(parts)}）", f"Scorecard ({part + 1}/{len(parts)})"))
+        slide = titled(t("briefing_scorecard", b.lang, part=part + 1, n_parts=len(parts)))
         results = b.results[start:start + SCORECARD_ROWS]
         table(slide, [head, *rows[start:start + SCORECARD_ROWS]], 1.2, widths, 12,
               [(3, charts.STATUS_COLORS[r.status]) for r in results])
@@ -218,18 +218,19 @@ def to_pptx(b: Briefing) -> bytes:
         slide = titled(section.title)
         if section.chart_png:
             slide.shapes.add_picture(io.BytesIO(section.chart_png), Inches(0.5), Inches(1.2), width=Inches(8.2))
-        notes = [b.t("需关注：", "Needs attention:")] if section.attention else [b.t("本领域指标均正常。", "All on track or achieved.")]
+        notes = [t("briefing_needs_attention" if section.attention else "briefing_all_on_track_or_achieved", b.lang)]
         for r in section.attention:
-            notes.append(f"• {r.name}：{r.status_label}，{r.gap}" if b.lang != "en" else f"• {r.name}: {r.status_label}, {r.gap}")
+            notes.append(t("briefing_attention_item", b.lang, name=r.name, status_label=r.status_label, gap=r.gap))
             if b.change(r):
-                notes.append(f"   {b.t('变化', 'change')} {b.change(r)}")
+                notes.append(f"   {t('briefing_change_lower', b.lang)} {b.change(r)}")
         text_box(slide, 8.9, 1.3, 4.1, 5.6, "\n".join(notes), 14)
 
     # Budget by line.
-    slide = titled(b.t("资金执行", "Budget execution"))
+    slide = titled(t("briefing_budget_execution", b.lang))
     if b.budget_png:
         slide.shapes.add_picture(io.BytesIO(b.budget_png), Inches(0.5), Inches(1.1), width=Inches(6.6))
-    budget_rows = [[b.t("序号", "Line"), b.t("细项", "Item"), b.t("计划", "Plan"), b.t("已支付", "Spent"), b.t("执行率", "Rate")]]
+    budget_rows = [[t("briefing_line", b.lang), t("briefing_item", b.lang), t("briefing_plan_head", b.lang),
+                    t("briefing_spent_head", b.lang), t("briefing_rate", b.lang)]]
     for row in b.budget_lines.itertuples():
         plan = "—" if pd.isna(row.plan_wan) else f"{row.plan_wan:g}"
         rate = "—" if row.execution is None or pd.isna(row.execution) else f"{row.execution:.0%}"
@@ -238,21 +239,19 @@ def to_pptx(b: Briefing) -> bytes:
     table(slide, budget_rows, 1.2, [0.6, 2.6, 0.8, 0.9, 0.9], 11)
 
     # Milestones.
-    slide = titled(b.t("进度节点", "Milestones"))
-    states = {"done": ("按期完成", "done"), "done_late": ("延期完成", "done late"), "overdue": ("已逾期", "overdue"),
-              "in_progress": ("进行中", "in progress"), "not_started": ("未开始", "not started")}
-    ms_rows = [[b.t("编号", "No."), b.t("任务", "Task"), b.t("计划完成", "Planned"), b.t("实际完成", "Done"), b.t("状态", "State")]]
+    slide = titled(t("dataset_milestones_name", b.lang))
+    ms_rows = [[t("briefing_no", b.lang), t("briefing_task", b.lang), t("briefing_planned", b.lang), t("briefing_done", b.lang), t("briefing_state", b.lang)]]
     for row in b.milestones.itertuples():
         ms_rows.append([row.milestone_id, row.task[:30], str(pd.Timestamp(row.planned_end).date()),
                         "" if pd.isna(row.actual_end) else str(pd.Timestamp(row.actual_end).date()),
-                        states[row.state][1 if b.lang == "en" else 0]])
+                        t(f"briefing_milestone_{row.state}", b.lang)])
     table(slide, ms_rows, 1.2, [0.8, 6.5, 1.6, 1.6, 1.5], 12)
 
     # The KPIs behind target, with their gap in words.
-    slide = titled(b.t("未达进度的指标", "KPIs behind target"))
-    lines = [f"• {r.name}：{r.status_label}，{r.gap}（截止 {format_date(r.deadline, 'zh')}）" if b.lang != "en" else
-             f"• {r.name}: {r.status_label}, {r.gap} (deadline {format_date(r.deadline, 'en')})" for r in b.behind]
-    text_box(slide, 0.6, 1.3, 12, 5.8, "\n".join(lines) or b.t("无", "None"), 18)
+    slide = titled(t("briefing_kpis_behind_target", b.lang))
+    lines = [t("briefing_behind_item", b.lang, name=r.name, status_label=r.status_label, gap=r.gap,
+               date=format_date(r.deadline, b.lang)) for r in b.behind]
+    text_box(slide, 0.6, 1.3, 12, 5.8, "\n".join(lines) or t("briefing_none", b.lang), 18)
 
     buffer = io.BytesIO()
     deck.save(buffer)
@@ -274,15 +273,15 @@ def to_html(b: Briefing) -> str:
         f"<tr><td>{e(r.name)}</td><td>{e(format_value(r.id, r.value, b.lang))}</td>"
         f"<td>{e(format_target(r.id, r.target, r.target_max, b.lang))}</td><td>{badge(r.status)}</td><td>{e(r.gap)}</td>"
         + (f"<td>{e(b.change(r))}</td>" if b.compare else "") + "</tr>" for r in b.results)
-    head = "".join(f"<th>{e(h)}</th>" for h in [b.t("指标", "KPI"), b.t("当前值", "Value"), b.t("目标", "Target"),
-                                               b.t("状态", "Status"), b.t("差距", "Gap")] +
-                   ([b.t("变化", "Change")] if b.compare else []))
+    head = "".join(f"<th>{e(h)}</th>" for h in [t("kpi", b.lang), t("value", b.lang), t("target", b.lang),
+                                               t("status", b.lang), t("gap", b.lang)] +
+                   ([t("briefing_change", b.lang)] if b.compare else []))
     sections = ""
-    sep = ": " if b.lang == "en" else "："  # no full-width colon in English
+    sep = t("label_separator", b.lang)  # no full-width colon in English
     for s in b.areas:
         items = "".join(f"<li>{e(r.name)}{sep}{badge(r.status)} {e(r.gap)}</li>" for r in s.attention)
         sections += (f'<section><h2>{e(s.title)}</h2>{img(s.chart_png)}'
-                     + (f"<p><b>{e(b.t('需关注', 'Needs attention'))}</b></p><ul>{items}</ul>" if items else "")
+                     + (f"<p><b>{e(t('briefing_needs_attention_head', b.lang))}</b></p><ul>{items}</ul>" if items else "")
                      + "</section>")
     budget_rows = "".join(
         f"<tr><td>{e(r.line_id)}</td><td>{e(r.name_en if b.lang == 'en' else r.name_zh)}</td>"
@@ -294,10 +293,10 @@ def to_html(b: Briefing) -> str:
         f"<td>{'' if pd.isna(r.actual_end) else pd.Timestamp(r.actual_end).date()}</td></tr>"
         for r in b.milestones.itertuples())
     behind = "".join(f"<li>{e(r.name)}{sep}{badge(r.status)} {e(r.gap)}</li>" for r in b.behind)
-    demo = f'<p class="demo">{e(b.t("演示数据：以下为模拟数据，不是真实数据。", "Demo data: synthetic, not real figures."))}</p>' if b.demo else ""
-    compare = (f"<p>{e(b.t('对比日期', 'Compared with'))} {e(format_date(b.compare, b.lang))}</p>" if b.compare else "")
+    demo = f'<p class="demo">{e(t("briefing_demo_data_synthetic_not_real", b.lang))}</p>' if b.demo else ""
+    compare = (f"<p>{e(t('briefing_compared_with_label', b.lang))} {e(format_date(b.compare, b.lang))}</p>" if b.compare else "")
     return f"""<!doctype html><html lang="{'en' if b.lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">
-<title>{e(b.t('推进会简报', 'Coordination meeting briefing'))} · {e(format_date(b.as_of, b.lang))}</title>
+<title>{e(t('briefing_title', b.lang))} · {e(format_date(b.as_of, b.lang))}</title>
 <style>
   body {{ font-family: "Noto Sans CJK SC", "Noto Sans SC", sans-serif; font-size: 11pt; color: #222; margin: 0; }}
   h1 {{ font-size: 20pt; margin: 0 0 6pt 0; }} h2 {{ font-size: 14pt; margin: 14pt 0 6pt 0; }}
@@ -308,18 +307,18 @@ def to_html(b: Briefing) -> str:
   @page {{ size: A4; margin: 14mm; }}
 </style></head><body>
 <h1>{e(b.title)}</h1>
-<p>{e(b.t('推进会简报', 'Coordination meeting briefing'))} · {e(b.t('统计日期', 'As of'))} {e(format_date(b.as_of, b.lang))}
- · {e(b.t('数据更新至', 'Data up to'))} {e(format_date(b.freshness, b.lang))}</p>{compare}{demo}
-<h2>{e(b.t('考核指标一览', 'Scorecard'))}</h2><table><tr>{head}</tr>{rows}</table>
+<p>{e(t('briefing_title', b.lang))} · {e(t('as_of', b.lang))} {e(format_date(b.as_of, b.lang))}
+ · {e(t('freshness', b.lang))} {e(format_date(b.freshness, b.lang))}</p>{compare}{demo}
+<h2>{e(t('briefing_scorecard_title', b.lang))}</h2><table><tr>{head}</tr>{rows}</table>
 {sections}
-<section><h2>{e(b.t('资金执行', 'Budget execution'))}</h2>{img(b.budget_png)}
-<table><tr><th>{e(b.t('序号', 'Line'))}</th><th>{e(b.t('细项', 'Item'))}</th><th>{e(b.t('计划（万元）', 'Plan (10k yuan)'))}</th>
-<th>{e(b.t('已支付（万元）', 'Spent (10k yuan)'))}</th><th>{e(b.t('执行率', 'Rate'))}</th></tr>{budget_rows}</table>
-<p>{e(b.t('资金规划序号按方案原样：无第 2 项；5.2 未列金额。', 'Numbered as in the plan: no item 2; line 5.2 has no amount.'))}</p></section>
-<section><h2>{e(b.t('进度节点', 'Milestones'))}</h2><table><tr><th>{e(b.t('编号', 'No.'))}</th><th>{e(b.t('任务', 'Task'))}</th>
-<th>{e(b.t('计划完成', 'Planned'))}</th><th>{e(b.t('实际完成', 'Done'))}</th></tr>{milestones}</table></section>
-<section><h2>{e(b.t('未达进度的指标', 'KPIs behind target'))}</h2><ul>{behind or e(b.t('无', 'None'))}</ul></section>
-<p style="color:#888;font-size:8pt">{e(b.t('生成时间', 'Generated'))} {b.generated}</p>
+<section><h2>{e(t('briefing_budget_execution', b.lang))}</h2>{img(b.budget_png)}
+<table><tr><th>{e(t('briefing_line', b.lang))}</th><th>{e(t('briefing_item', b.lang))}</th><th>{e(t('acceptance_plan', b.lang))}</th>
+<th>{e(t('briefing_spent_10k_yuan', b.lang))}</th><th>{e(t('briefing_rate', b.lang))}</th></tr>{budget_rows}</table>
+<p>{e(t('briefing_plan_numbering', b.lang))}</p></section>
+<section><h2>{e(t('dataset_milestones_name', b.lang))}</h2><table><tr><th>{e(t('briefing_no', b.lang))}</th><th>{e(t('briefing_task', b.lang))}</th>
+<th>{e(t('briefing_planned', b.lang))}</th><th>{e(t('briefing_done', b.lang))}</th></tr>{milestones}</table></section>
+<section><h2>{e(t('briefing_kpis_behind_target', b.lang))}</h2><ul>{behind or e(t('briefing_none', b.lang))}</ul></section>
+<p style="color:#888;font-size:8pt">{e(t('briefing_generated', b.lang))} {b.generated}</p>
 </body></html>"""
 
 

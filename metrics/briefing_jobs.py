@@ -26,7 +26,7 @@ from pathlib import Path
 
 from . import store
 from .config import PROJECT_ROOT
-from .errors import BilingualError
+from .errors import DashboardError
 
 RENDER_TIMEOUT_S = 180.0
 WAIT_S = 45.0  # how long a request waits for the renderer before it is told to come back
@@ -41,14 +41,13 @@ _last_render_s: float | None = None
 renders = 0  # how many renders ran in this process (the tests count them)
 
 
-class RendererBusy(BilingualError):
+class RendererBusy(DashboardError):
     def __init__(self, retry_after_s: int):
         self.retry_after_s = retry_after_s
-        super().__init__(f"正在为其他用户生成简报，请约 {retry_after_s} 秒后再试",
-                         f"a briefing is being made for someone else; try again in about {retry_after_s} s")
+        super().__init__("briefing_renderer_busy", retry_after_s=retry_after_s)
 
 
-class RenderFailed(BilingualError):
+class RenderFailed(DashboardError):
     pass
 
 
@@ -112,13 +111,12 @@ def render_in_child(brief, timeout_s: float = RENDER_TIMEOUT_S) -> dict[str, byt
         out, err = child.communicate(pickle.dumps(brief), timeout=timeout_s)
     except subprocess.TimeoutExpired:
         _kill_group(child)
-        raise RenderFailed(f"生成简报超过 {timeout_s:g} 秒，已中止", f"making the briefing took over {timeout_s:g} s; "
-                           "it was stopped") from None
+        raise RenderFailed("briefing_render_timeout", timeout_s=timeout_s) from None
     finally:
         _kill_group(child)  # kaleido may leave Chromium behind even when the child exits
     if child.returncode != 0:
         last = (err.decode("utf-8", "replace").strip().splitlines() or ["?"])[-1][:300]
-        raise RenderFailed(f"生成简报失败：{last}", f"making the briefing failed: {last}")
+        raise RenderFailed("briefing_render_failed", last=last)
     return pickle.loads(out)  # noqa: S301 -- our own child's answer, over a pipe
 
 

@@ -16,21 +16,23 @@ from .config import CountyConfig, default_config
 from .status import pace_fraction
 
 STAGES = ("预拨", "阶段拨付", "尾款")
-STAGE_EN = {"预拨": "advance", "阶段拨付": "stage payment", "尾款": "final payment", "未注明": "not stated"}
+NOT_STATED = "未注明"  # the stage or payee of a payment that left it blank, written as a ledger value would be
+# The contract's English names of the stage values (datasets.md: each allowed value has one).
+STAGE_EN = {"预拨": "advance", "阶段拨付": "stage payment", "尾款": "final payment", NOT_STATED: "not stated"}
 
 
 def budget_lines(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: CountyConfig | None = None) -> pd.DataFrame:
     """One row per plan line: plan, spent, spent by stage, execution, expected by pace, over-plan flag."""
     config = config or default_config()
     spent = store.query(con, """
-        SELECT line, coalesce(stage, '未注明') AS stage, sum(amount) AS amount
-        FROM expenditures WHERE date <= ? GROUP BY ALL""", [as_of])
+        SELECT line, coalesce(stage, ?) AS stage, sum(amount) AS amount
+        FROM expenditures WHERE date <= ? GROUP BY ALL""", [NOT_STATED, as_of])
     pace = pace_fraction(as_of, config.start, config.targets["budget_execution_rate"].deadline_for(as_of))
     groups = {g.id: g for g in config.budget_groups}
     rows = []
     for line in config.budget_lines:
         mine = spent[spent["line"] == line.id]
-        by_stage = {stage: float(mine.loc[mine["stage"] == stage, "amount"].sum()) for stage in (*STAGES, "未注明")}
+        by_stage = {stage: float(mine.loc[mine["stage"] == stage, "amount"].sum()) for stage in (*STAGES, NOT_STATED)}
         total = float(mine["amount"].sum())
         plan = line.plan_wan
         rows.append({
@@ -81,9 +83,9 @@ def spending_by_month(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Co
 def payments_by_payee(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
     """Paid to each payee up to as-of: payments, amount, the plan lines paid from (for the acceptance report)."""
     return store.query(con, """
-        SELECT coalesce(payee, '未注明') AS payee, count(*) AS payments, sum(amount) AS spent_wan,
+        SELECT coalesce(payee, ?) AS payee, count(*) AS payments, sum(amount) AS spent_wan,
                string_agg(DISTINCT line, '、' ORDER BY line) AS lines
-        FROM expenditures WHERE date <= ? GROUP BY 1 ORDER BY spent_wan DESC, payee""", [as_of])
+        FROM expenditures WHERE date <= ? GROUP BY 1 ORDER BY spent_wan DESC, payee""", [NOT_STATED, as_of])
 
 
 def stage_acceptance(con: duckdb.DuckDBPyConnection, as_of: dt.date,
@@ -98,11 +100,11 @@ def stage_acceptance(con: duckdb.DuckDBPyConnection, as_of: dt.date,
     """
     config = config or default_config()
     paid = store.query(con, """
-        SELECT voucher, date, line, amount, payee, coalesce(stage, '未注明') AS stage
-        FROM expenditures WHERE date <= ? ORDER BY date, voucher""", [as_of])
+        SELECT voucher, date, line, amount, payee, coalesce(stage, ?) AS stage
+        FROM expenditures WHERE date <= ? ORDER BY date, voucher""", [NOT_STATED, as_of])
     known = [a for a in config.stage_acceptances if a.accepted_on <= as_of]
     stages, early_rows = [], []
-    for stage in (*STAGES, "未注明"):
+    for stage in (*STAGES, NOT_STATED):
         mine = paid[paid["stage"] == stage]
         first = next((a for a in config.stage_acceptances if a.stage == stage), None)
         latest = [a for a in known if a.stage == stage]

@@ -18,15 +18,14 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .formatting import format_target, format_value
-from .status import STATUSES
+from .i18n import t
+from .status import status_name
 
 STATUS_COLORS = {
     "achieved": "#009E73", "on_track": "#0072B2", "at_risk": "#E69F00", "behind": "#D55E00",
     "missed": "#CC79A7", "no_data": "#999999",
 }
 FONT = "Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
-TEXT = {"pace": ("按进度应达", "expected by pace"), "value": ("当前值", "value"),
-        "share": ("完成目标的百分比（%）", "share of target (%)"), "target": ("目标线 100%", "target 100%")}
 # Twelve distinguishable colours for many series (months, talents): Okabe-Ito then Tol's muted; a 13th series
 # repeats nothing because `series_colors` varies the dash as well.
 SERIES_COLORS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#332288", "#999933",
@@ -37,11 +36,7 @@ TRACE_TEXT_FIELDS = ("x", "y", "text", "hovertext", "name", "labels", "customdat
 
 
 def word(status: str, lang: str) -> str:
-    return STATUSES[status][1 if lang == "en" else 0]
-
-
-def _t(key: str, lang: str) -> str:
-    return TEXT[key][1 if lang == "en" else 0]
+    return status_name(status, lang)
 
 
 # ------------------------------------------------------------------------------------------- ledger text
@@ -180,7 +175,7 @@ def bullet_chart(results, lang: str = "zh", font_size: int = 14, label_width: in
     positions = list(range(len(results)))
     shares = [min(150.0, (r.progress or 0) * 100) for r in results]
     fig = go.Figure(go.Bar(x=shares, y=positions, orientation="h", width=0.6,
-                           marker_color=[STATUS_COLORS[r.status] for r in results], name=_t("value", lang),
+                           marker_color=[STATUS_COLORS[r.status] for r in results], name=t("chart_value", lang),
                            customdata=[f"{r.name} · {word(r.status, lang)} · {format_value(r.id, r.value, lang)} / "
                                        f"{format_target(r.id, r.target, r.target_max, lang)}" for r in results],
                            hovertemplate="%{customdata}<extra></extra>"))
@@ -189,7 +184,7 @@ def bullet_chart(results, lang: str = "zh", font_size: int = 14, label_width: in
     if paced:
         fig.add_trace(go.Scatter(x=[p for p, _ in paced], y=[i for _, i in paced], mode="markers",
                                  marker=dict(symbol="line-ns", size=font_size * 2.2, line=dict(width=3, color="#222")),
-                                 name=_t("pace", lang), hovertemplate="%{x:.0f}%<extra></extra>"))
+                                 name=t("chart_pace", lang), hovertemplate="%{x:.0f}%<extra></extra>"))
     fig.add_vline(x=100, line_dash="dash", line_color="#444")
     tallest = max(label.count("<br>") + 1 for label in labels) if labels else 1
     fig.update_yaxes(tickmode="array", tickvals=positions, ticktext=labels, range=[-0.6, len(results) - 0.4],
@@ -199,7 +194,7 @@ def bullet_chart(results, lang: str = "zh", font_size: int = 14, label_width: in
     fig.update_yaxes(fixedrange=True)
     fig.update_layout(height=int(110 + len(results) * (font_size * 1.45 * tallest + 16)),
                       margin=dict(l=10, r=16, t=40, b=10), font=dict(family=FONT, size=font_size),
-                      xaxis_title=_t("share", lang), bargap=0.35,
+                      xaxis_title=t("chart_share", lang), bargap=0.35,
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), plot_bgcolor="white")
     return fig
 
@@ -212,7 +207,7 @@ REFERENCE_COLOR = "#6F6F6F"  # grey: a reference is context, not a status
 def reference_text(ref, lang: str = "zh", scale: float = 100.0) -> str:
     """The line's label: what, which year, how much (the source is in the hover and in the scorecard JSON)."""
     value = f"{ref.value * scale:.2f}%" if scale == 100.0 else f"{ref.value:,g}"
-    return f"{ref.label(lang)}：{value}" if lang != "en" else f"{ref.label(lang)}: {value}"
+    return t("label_value", lang, label=ref.label(lang), value=value)
 
 
 def _reference_legend(fig: go.Figure, ref, label: str, x: list, y: list) -> None:

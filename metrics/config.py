@@ -13,10 +13,24 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from . import i18n
 from .errors import DashboardError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "data" / "county.toml"
+
+
+class ConfigProblem(str):
+    """One problem of the configuration file: a message key and its values. As a str it is its English text (the
+    file's keys are English; logs and the command line quote it so), `text(lang)` in either language."""
+
+    def __new__(cls, key: str, /, **values):
+        problem = super().__new__(cls, i18n.t(key, "en", **values))
+        problem.key, problem.values = key, values
+        return problem
+
+    def text(self, lang: str = "zh") -> str:
+        return i18n.t(self.key, lang, **self.values)
 
 
 class ConfigError(DashboardError):
@@ -28,6 +42,13 @@ class ConfigError(DashboardError):
         super().__init__(path=path, problems="; ".join(problems))
         self.path = path
         self.problems = problems
+
+    def problem_texts(self, lang: str = "zh") -> list[str]:
+        return [p.text(lang) if isinstance(p, ConfigProblem) else p for p in self.problems]
+
+    def message(self, lang: str = "zh") -> str:
+        return i18n.t(self.code, lang, path=self.path,
+                      problems=i18n.t("semicolon_separator", lang).join(self.problem_texts(lang)))
 
 
 @dataclass(frozen=True)
@@ -173,13 +194,13 @@ class CountyConfig:
 def _as_date(value, where: str, problems: list[str]) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
-    problems.append(f"{where}: expected a date (YYYY-MM-DD), got {value!r}")
+    problems.append(ConfigProblem("config_not_a_date", where=where, value=value))
     return None
 
 
 def _require(table: dict, key: str, where: str, problems: list[str]):
     if key not in table:
-        problems.append(f"{where}: missing '{key}'")
+        problems.append(ConfigProblem("config_missing_key", where=where, key=key))
         return None
     return table[key]
 
@@ -189,9 +210,9 @@ def load_config(path: Path | str | None = None) -> CountyConfig:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(path, ["file not found"]) from None
+        raise ConfigError(path, [ConfigProblem("config_file_not_found")]) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, [f"not valid TOML: {exc}"]) from None
+        raise ConfigError(path, [ConfigProblem("config_not_toml", detail=exc)]) from None
 
     problems: list[str] = []
     county = raw.get("county", {})
@@ -199,7 +220,7 @@ def load_config(path: Path | str | None = None) -> CountyConfig:
     start = _as_date(_require(cal, "start", "calendar", problems), "calendar.start", problems)
     end = _as_date(_require(cal, "end", "calendar", problems), "calendar.end", problems)
     if start and end and start >= end:
-        problems.append("calendar: start must be before end")
+        problems.append(ConfigProblem("config_start_after_end"))
 
     phases = []
     for i, p in enumerate(cal.get("phases", [])):
@@ -213,15 +234,15 @@ def load_config(path: Path | str | None = None) -> CountyConfig:
     for i, t in enumerate(raw.get("townships", [])):
         name = t.get("name")
         if not name:
-            problems.append(f"townships[{i}]: missing 'name'")
+            problems.append(ConfigProblem("config_township_no_name", i=i))
             continue
         for spelling in [name, *t.get("aliases", [])]:
             if spelling in seen_names and seen_names[spelling] != name:
-                problems.append(f"townships: '{spelling}' names both {seen_names[spelling]} and {name}")
+                problems.append(ConfigProblem("config_township_twice", spelling=spelling, first=seen_names[spelling], second=name))
             seen_names[spelling] = name
         townships.append(Township(name, tuple(t.get("aliases", []))))
     if not townships:
-        problems.append("townships: the list is empty")
+        problems.append(ConfigProblem("config_no_townships"))
 
     budget = raw.get("budget", {})
     groups = tuple(
@@ -234,10 +255,10 @@ def load_config(path: Path | str | None = None) -> CountyConfig:
         line_id = str(line.get("id", ""))
         group_id = line_id.split(".")[0]
         if group_id not in group_ids:
-            problems.append(f"budget.lines[{i}]: line '{line_id}' has no group '{group_id}'")
+            problems.append(ConfigProblem("config_line_without_group", i=i, line_id=line_id, group_id=group_id))
         plan = line.get("plan_wan")
         if plan is not None and plan < 0:
-            problems.append(f"budget.lines[{i}]: plan_wan must not be negative")
+            problems.append(ConfigProblem("config_negative_plan", i=i))
         lines.append(
             BudgetLine(line_id, group_id, line.get("zh", ""), line.get("en", ""),
                        None if plan is None else float(plan), tuple(line.get("aliases", [])))
@@ -245,11 +266,11 @@ def load_config(path: Path | str | None = None) -> CountyConfig:
     budget_wan = float(cal.get("budget_wan", 0))
     planned = sum(line.plan_wan or 0 for line in lines)
     if lines and abs(planned - budget_wan) > 1e-6:
-        problems.append(f"budget: lines add up to {planned:g} 万元, calendar.budget_wan is {budget_wan:g}")
+        problems.append(ConfigProblem("config_lines_total", planned=planned, budget_wan=budget_wan))
     for g in groups:
         in_group = sum(line.plan_wan or 0 for line in lines if line.group == g.id)
         if abs(in_group - g.plan_wan) > 1e-6:
-            problems.append(f"budget.groups '{g.id}': lines add up to {in_group:g}, group says {g.plan_wan:g}")
+            problems.append(ConfigProblem("config_group_total", group=g.id, in_group=in_group, plan=g.plan_wan))
 
     targets: dict[str, Target] = {}
     for kpi_id, t in raw.get("targets", {}).items():
@@ -257,7 +278,7 @@ def load_config(path: Path | str | None = None) -> CountyConfig:
         tmin = _require(t, "min", where, problems)
         tmax = t.get("max")
         if tmin is not None and tmax is not None and tmax < tmin:
-            problems.append(f"{where}: max {tmax} is below min {tmin}")
+            problems.append(ConfigProblem("config_max_below_min", where=where, tmax=tmax, tmin=tmin))
         raw_deadline = _require(t, "deadline", where, problems)
         deadline = None if raw_deadline == "year_end" else _as_date(raw_deadline, where + ".deadline", problems)
         extra = {k: v for k, v in t.items() if k not in {"min", "max", "deadline", "clause"}}
@@ -268,7 +289,7 @@ def load_config(path: Path | str | None = None) -> CountyConfig:
 
     threshold = cal.get("status_threshold", 0.7)
     if not 0 < threshold < 1:
-        problems.append("calendar.status_threshold must be between 0 and 1")
+        problems.append(ConfigProblem("config_threshold_range"))
     evaluation = _evaluation(raw.get("evaluation"), problems)
     stage_acceptances = _stage_acceptances(raw.get("acceptance", {}), problems)
 
@@ -307,27 +328,27 @@ def _evaluation(section: dict | None, problems: list[str]) -> tuple[Indicator, .
     for kpi_id, entry in entries.items():
         where = f"evaluation.indicators.{kpi_id}"
         if kpi_id not in KPI_BY_ID:
-            problems.append(f"{where}: no such KPI")
+            problems.append(ConfigProblem("config_no_such_kpi", where=where))
             continue
         if not isinstance(entry, dict):
-            problems.append(f"{where}: expected {{ level1 = ..., level2 = ..., points = ... }}, got {entry!r}")
+            problems.append(ConfigProblem("config_bad_indicator", where=where, entry=entry))
             continue
         points = entry.get("points")
         if isinstance(points, bool) or not isinstance(points, int | float) or points <= 0:
-            problems.append(f"{where}.points: expected a number above 0, got {points!r}")
+            problems.append(ConfigProblem("config_bad_points", where=where, points=points))
             points = 0
         level1, level2 = entry.get("level1", ""), entry.get("level2", "")
         if kpi_id != BUDGET_KPI:
             if level1 not in EVALUATION_LEVELS:
-                problems.append(f"{where}.level1: {level1!r} is not one of {'、'.join(EVALUATION_LEVELS)}")
+                problems.append(ConfigProblem("config_bad_level1", where=where, level1=level1, allowed='、'.join(EVALUATION_LEVELS)))
             elif level2 not in EVALUATION_LEVELS[level1][1]:
-                problems.append(f"{where}.level2: {level2!r} is not one of {'、'.join(EVALUATION_LEVELS[level1][1])}")
+                problems.append(ConfigProblem("config_bad_level2", where=where, level2=level2, allowed='、'.join(EVALUATION_LEVELS[level1][1])))
         out.append(Indicator(kpi_id, level1 if kpi_id != BUDGET_KPI else "", level2 if kpi_id != BUDGET_KPI else "",
                              float(points)))
-    problems += [f"evaluation.indicators: no entry for KPI '{k}'" for k in KPI_BY_ID if k not in entries]
+    problems += [ConfigProblem("config_no_indicator", kpi=k) for k in KPI_BY_ID if k not in entries]
     total = sum(i.points for i in out)
     if out and abs(total - EVALUATION_TOTAL) > 1e-6:
-        problems.append(f"evaluation.indicators: points add up to {total:g}, not {EVALUATION_TOTAL:g}")
+        problems.append(ConfigProblem("config_points_total", total=total, expected=EVALUATION_TOTAL))
     return tuple(out)
 
 
@@ -337,7 +358,7 @@ def _stage_acceptances(section: dict, problems: list[str]) -> tuple[StageAccepta
         where = f"acceptance.stages[{i}]"
         stage = entry.get("stage")
         if stage not in ("阶段拨付", "尾款"):
-            problems.append(f"{where}.stage: expected 阶段拨付 or 尾款, got {stage!r}")
+            problems.append(ConfigProblem("config_bad_stage", where=where, stage=stage, stages_zh="阶段拨付或尾款", stages_en="阶段拨付 or 尾款"))
         raw_day = _require(entry, "accepted_on", where, problems)
         day = None if raw_day is None else _as_date(raw_day, where + ".accepted_on", problems)
         if stage in ("阶段拨付", "尾款") and day:
@@ -350,28 +371,28 @@ def _references(entries, problems: list[str]) -> tuple[Reference, ...]:
     from .registry import KPI_BY_ID  # the registry imports nothing from here; imported late to keep config light
 
     if not isinstance(entries, list):
-        problems.append("references: expected [[references]] tables")
+        problems.append(ConfigProblem("config_references_not_tables"))
         return ()
     out, seen = [], set()
     for i, entry in enumerate(entries):
         where = f"references[{i}]"
         missing = [k for k in ("id", "kpi", "zh", "en", "value", "year", "source") if entry.get(k) in (None, "")]
         if missing:
-            problems.append(f"{where}: missing {', '.join(repr(k) for k in missing)}")
+            problems.append(ConfigProblem("config_reference_missing", where=where, keys=", ".join(repr(k) for k in missing)))
             continue
         if entry["id"] in seen:
-            problems.append(f"{where}: id '{entry['id']}' is used twice")
+            problems.append(ConfigProblem("config_reference_twice", where=where, id=entry["id"]))
         seen.add(entry["id"])
         if entry["kpi"] not in KPI_BY_ID:
-            problems.append(f"{where}: no such KPI '{entry['kpi']}'")
+            problems.append(ConfigProblem("config_reference_no_kpi", where=where, kpi=entry["kpi"]))
         value, year = entry["value"], entry["year"]
         if isinstance(value, bool) or not isinstance(value, int | float):
-            problems.append(f"{where}.value: expected a number, got {value!r}")
+            problems.append(ConfigProblem("config_reference_value", where=where, value=value))
             continue
         if entry["kpi"] in KPI_BY_ID and KPI_BY_ID[entry["kpi"]].is_fraction and abs(value) > 10:
-            problems.append(f"{where}.value: {value} is a percentage; write it as a fraction ({value / 100:g})")
+            problems.append(ConfigProblem("config_reference_percent", where=where, value=value, fraction=value / 100))
         if isinstance(year, bool) or not isinstance(year, int) or not 1990 <= year <= 2100:
-            problems.append(f"{where}.year: expected a year such as 2023, got {year!r}")
+            problems.append(ConfigProblem("config_reference_year", where=where, year=year))
             continue
         out.append(Reference(str(entry["id"]), entry["kpi"], str(entry["zh"]), str(entry["en"]), float(value),
                              year, str(entry["source"])))

@@ -42,15 +42,15 @@ from .config import CountyConfig, default_config
 from .datasets import DATASETS
 from .errors import DashboardError
 from .formatting import format_value
+from .i18n import t
 from .scorecard import latest_data_date, scorecard
-from .status import STATUSES
+from .status import status_name
 
 DEADLINE_DAYS = 60  # deadlines this close are listed
 STALE_DAYS = 90  # a KPI whose newest record is older than this is listed as without data
 HTTP_TIMEOUT = 15
 WECOM_MAX_BYTES = 4096  # 企业微信 refuses a markdown message longer than this
 CHANNELS = ("wecom", "dingtalk", "email")
-CHANNEL_NAMES = {"wecom": ("企业微信", "WeCom"), "dingtalk": ("钉钉", "DingTalk"), "email": ("电子邮件", "e-mail")}
 
 
 class DigestConfigError(DashboardError):
@@ -84,9 +84,6 @@ class Digest:
     attach_briefing: bool = False
     created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
 
-    def t(self, zh: str, en: str) -> str:
-        return en if self.lang == "en" else zh
-
     @property
     def has_changes(self) -> bool:
         return bool(self.status_changes or self.loads or abs(self.paid_wan) > 1e-9)
@@ -101,49 +98,43 @@ class Digest:
 
     @property
     def subject(self) -> str:
-        demo = self.t("【演示数据】", "[演示数据 demo] ") if self.demo else ""
-        return demo + self.t(f"{self.title} 工作简报（截至 {self.as_of:%Y-%m-%d}）",
-                             f"{self.title}: digest as of {self.as_of:%Y-%m-%d}")
+        demo = t("digest_demo", self.lang) if self.demo else ""
+        return demo + t("digest_subject", self.lang, title=self.title, as_of=self.as_of)
 
     def _word(self, status: str) -> str:
-        return STATUSES[status][1 if self.lang == "en" else 0]
+        return status_name(status, self.lang)
 
     def sections(self) -> list[tuple[str, list[str]]]:
         """(heading, lines) in the order they are read; the one content model behind markdown, text and HTML."""
-        t = self.t
+        lang = self.lang
         out: list[tuple[str, list[str]]] = []
-        out.append((t("指标状态变化", "KPIs whose status changed"), [
-            f"{c['name']}：{self._word(c['before'])} → {self._word(c['after'])}（当前 {c['value']}）" if self.lang != "en"
-            else f"{c['name']}: {self._word(c['before'])} → {self._word(c['after'])} (now {c['value']})"
-            for c in self.status_changes] or [t("无", "none")]))
+        out.append((t("digest_kpis_whose_status_changed", lang), [
+            t("digest_status_change", self.lang, name=c['name'], before=self._word(c['before']),
+              after=self._word(c['after']), value=c['value'])
+            for c in self.status_changes] or [t("digest_none", lang)]))
         load_lines = []
         for item in self.loads:
-            name = DATASETS[item["dataset"]].en if self.lang == "en" else DATASETS[item["dataset"]].zh
-            undone = t("（已撤销）", " (undone)") if item["undone"] else ""
+            name = DATASETS[item["dataset"]].label(self.lang)
+            undone = t("digest_undone", lang) if item["undone"] else ""
             load_lines.append(
-                t(f"{name}：新增 {item['rows_added']} 行，替换 {item['rows_replaced']} 行（{item['loaded_by']}，"
-                  f"{item['loaded_at']:%m-%d %H:%M}）{undone}",
-                  f"{name}: {item['rows_added']} rows added, {item['rows_replaced']} replaced ({item['loaded_by']}, "
-                  f"{item['loaded_at']:%m-%d %H:%M}){undone}"))
-        out.append((t("新导入的台账", "New loads"), load_lines or [t("无", "none")]))
+                t("digest_load_line", lang, name=name, rows_added=item['rows_added'],
+                  rows_replaced=item['rows_replaced'], loaded_by=item['loaded_by'], loaded_at=item['loaded_at'], undone=undone))
+        out.append((t("digest_new_loads", lang), load_lines or [t("digest_none", lang)]))
         share = self.spent_wan / self.budget_wan * 100 if self.budget_wan else 0.0
-        out.append((t("资金支付", "Budget paid"), [
-            t(f"本期支付 {self.paid_wan:,.1f} 万元；累计 {self.spent_wan:,.1f} / {self.budget_wan:,.1f} 万元（{share:.1f}%）",
-              f"paid this period {self.paid_wan:,.1f} 万元; in total {self.spent_wan:,.1f} of {self.budget_wan:,.1f} "
-              f"万元 ({share:.1f}%)")]))
-        out.append((t(f"{DEADLINE_DAYS} 天内到期", f"Due within {DEADLINE_DAYS} days"), [
-            t(f"{d['name']}：{d['deadline']:%Y-%m-%d}（还有 {d['days_left']} 天，{d['state']}）",
-              f"{d['name']}: {d['deadline']:%Y-%m-%d} ({d['days_left']} days, {d['state']})")
-            for d in self.deadlines] or [t("无", "none")]))
-        out.append((t(f"超过 {STALE_DAYS} 天没有新数据的指标", f"KPIs without data for {STALE_DAYS} days"), [
-            t(f"{s['name']}：最新记录 {s['latest']:%Y-%m-%d}" if s["latest"] else f"{s['name']}：从未有数据",
-              f"{s['name']}: newest record {s['latest']:%Y-%m-%d}" if s["latest"] else f"{s['name']}: never any data")
-            for s in self.stale] or [t("无", "none")]))
+        out.append((t("digest_budget_paid", lang), [
+            t("digest_paid_line", lang, paid_wan=self.paid_wan, spent_wan=self.spent_wan,
+              budget_wan=self.budget_wan, share=share)]))
+        out.append((t("digest_due_within_days", lang, days=DEADLINE_DAYS), [
+            t("digest_deadline_line", lang, name=d['name'], deadline=d['deadline'], days_left=d['days_left'], state=d['state'])
+            for d in self.deadlines] or [t("digest_none", lang)]))
+        out.append((t("digest_kpis_without_data_for_days", lang, days=STALE_DAYS), [
+            t("digest_stale_since", lang, name=s["name"], latest=s["latest"]) if s["latest"]
+            else t("digest_stale_never", lang, name=s["name"])
+            for s in self.stale] or [t("digest_none", lang)]))
         return out
 
     def _period(self) -> str:
-        return self.t(f"统计期间：{self.since:%Y-%m-%d %H:%M} 至今；指标截至 {self.as_of:%Y-%m-%d}",
-                      f"Period: since {self.since:%Y-%m-%d %H:%M}; KPIs as of {self.as_of:%Y-%m-%d}")
+        return t("digest_period", self.lang, since=self.since, as_of=self.as_of)
 
     def markdown(self) -> str:
         parts = [f"### {self.subject}", self._period()]
@@ -208,7 +199,8 @@ def compose(con: duckdb.DuckDBPyConnection, since: dt.date | None = None, as_of:
     last_load = store.one(con, "SELECT coalesce(max(load_id), 0) FROM loads")[0]
     return Digest(
         lang=lang, title=config.name_en if lang == "en" else config.name_zh, since=start, as_of=as_of,
-        status_changes=changes, loads=[{**row, "loaded_by": _who(row["loaded_by"])} for row in loads.to_dict("records")],
+        status_changes=changes, loads=[{**row,
+                                        "loaded_by": _who(row["loaded_by"])} for row in loads.to_dict("records")],
         paid_wan=spent - spent_before, spent_wan=spent, budget_wan=config.budget_wan,
         deadlines=_deadlines(con, results, as_of, lang), stale=_stale(results, as_of),
         statuses={r.id: r.status for r in results}, last_load_id=int(last_load), demo=store.demo_loaded(con))
@@ -232,7 +224,7 @@ def _deadlines(con, results, as_of: dt.date, lang: str) -> list[dict]:
         end = row.planned_end.date() if hasattr(row.planned_end, "date") else row.planned_end
         if row.state in ("in_progress", "not_started") and as_of <= end <= soon:
             items.append({"name": f"{row.milestone_id} {row.task}", "deadline": end, "days_left": (end - as_of).days,
-                          "state": "未完成" if lang != "en" else "open"})
+                          "state": t("digest_open", lang)})
     return sorted(items, key=lambda d: (d["deadline"], d["name"]))
 
 
@@ -252,14 +244,19 @@ def load_channels(path: Path | None = None) -> dict[str, dict]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise DigestConfigError([f"{path}: 不是有效的 TOML / not valid TOML: {exc}"]) from None
+        raise DigestConfigError([f"{path}: {_both('digest_problem_not_toml')}: {exc}"]) from None
     return check_channels(data)
+
+
+def _both(key: str, **values) -> str:
+    """A problem in the secrets file in both languages at once: it is written to a log as well as shown."""
+    return f"{t(key, 'zh', **values)} / {t(key, 'en', **values)}"
 
 
 def check_channels(data: dict) -> dict[str, dict]:
     """The channels of a parsed secrets file's [digest.*] tables; DigestConfigError lists every problem."""
     raw = data.get("digest", {})
-    problems = [f"digest.{name}: 未知渠道 / unknown channel (use {', '.join(CHANNELS)})"
+    problems = [f"digest.{name}: {_both('digest_problem_unknown_channel')} (use {', '.join(CHANNELS)})"
                 for name in raw if name not in CHANNELS]
     channels = {}
     for name in CHANNELS:
@@ -268,11 +265,11 @@ def check_channels(data: dict) -> dict[str, dict]:
             continue
         required = {"wecom": ("webhook",), "dingtalk": ("webhook", "secret"),
                     "email": ("host", "port", "recipients")}[name]
-        problems += [f"digest.{name}.{key}: 缺少 / missing" for key in required if not entry.get(key)]
+        problems += [f"digest.{name}.{key}: {_both('digest_problem_missing')}" for key in required if not entry.get(key)]
         if "webhook" in entry and not str(entry["webhook"]).startswith(("https://", "http://")):
-            problems.append(f"digest.{name}.webhook: 应为 http(s) 地址 / must be an http(s) URL")
+            problems.append(f"digest.{name}.webhook: {_both('digest_problem_not_url')}")
         if name == "email" and entry.get("security", "starttls") not in ("starttls", "ssl", "none"):
-            problems.append("digest.email.security: 应为 starttls、ssl 或 none / must be starttls, ssl or none")
+            problems.append(f"digest.email.security: {_both('digest_problem_security')}")
         channels[name] = dict(entry)
     if problems:
         raise DigestConfigError(problems)
@@ -284,7 +281,7 @@ def write_channel(channel: str, settings: dict, path: Path | None = None) -> Non
     is checked before it is written: on any problem DigestConfigError lists them all and the file is unchanged.
     Written by auth.update_secrets, the secrets file's one writer (0600 from the first byte, atomic)."""
     if channel not in CHANNELS:
-        raise DigestConfigError([f"digest.{channel}: 未知渠道 / unknown channel (use {', '.join(CHANNELS)})"])
+        raise DigestConfigError([f"digest.{channel}: {_both('digest_problem_unknown_channel')} (use {', '.join(CHANNELS)})"])
     entry = {key: value for key, value in settings.items() if value not in (None, "", [])}
 
     def change(data: dict) -> None:
@@ -293,7 +290,8 @@ def write_channel(channel: str, settings: dict, path: Path | None = None) -> Non
     try:
         update_secrets(change, check_channels, path)
     except ValueError as exc:  # the file as it stands is not TOML
-        raise DigestConfigError([str(exc)]) from None
+        both = f"{exc.message('zh')} / {exc.message('en')}" if isinstance(exc, DashboardError) else str(exc)
+        raise DigestConfigError([both]) from None
 
 
 def dingtalk_url(webhook: str, secret: str, timestamp_ms: int | None = None) -> str:
@@ -308,7 +306,7 @@ def dingtalk_url(webhook: str, secret: str, timestamp_ms: int | None = None) -> 
 def wecom_payload(markdown: str) -> dict:
     content = markdown
     if len(content.encode("utf-8")) > WECOM_MAX_BYTES:  # cut at a character boundary, and say so
-        suffix = "\n\n…（内容过长已截断，完整内容见看板）"
+        suffix = "\n\n" + t("digest_cut_short", "zh")  # 企业微信 is read in Chinese
         budget_bytes = WECOM_MAX_BYTES - len(suffix.encode("utf-8"))
         content = content.encode("utf-8")[:budget_bytes].decode("utf-8", "ignore") + suffix
     return {"msgtype": "markdown", "markdown": {"content": content}}
@@ -506,20 +504,18 @@ def history(con: duckdb.DuckDBPyConnection, limit: int = 20):
 
 
 def channel_name(channel: str, lang: str = "zh") -> str:
-    return CHANNEL_NAMES.get(channel, (channel, channel))[1 if lang == "en" else 0]
+    return t(f"digest_channel_{channel}", lang) if channel in CHANNELS else channel
 
 
 def report_lines(report: SendReport, lang: str = "zh") -> list[str]:
-    zh = lang != "en"
     lines = []
     if report.nothing_new:
-        lines.append("自上次简报以来没有变化，未发送。" if zh else "Nothing changed since the last digest; nothing sent.")
+        lines.append(t("digest_nothing_new", lang))
     for channel, _ in report.skipped:
-        lines.append(f"{channel_name(channel, lang)}：这些变化已发送过，不再重复。" if zh
-                     else f"{channel_name(channel, lang)}: these changes were delivered already; not sent again.")
+        lines.append(t("digest_already_delivered", lang, channel_name=channel_name(channel, lang)))
     for digest_id, channel, ok, answer in report.sent:
-        state = ("已送达" if ok else "发送失败，下次运行时重试") if zh else ("delivered" if ok else "FAILED, retried next run")
-        lines.append(f"#{digest_id} {channel_name(channel, lang)}：{state}（{answer}）" if zh
-                     else f"#{digest_id} {channel_name(channel, lang)}: {state} ({answer})")
+        state = t("digest_delivered" if ok else "digest_failed_retried", lang)
+        lines.append(t("digest_sent_line", lang, digest_id=digest_id, channel_name=channel_name(channel, lang),
+                       state=state, answer=answer))
     return lines
 

@@ -28,17 +28,6 @@ class DashboardError(Exception):
         return self.message("en")
 
 
-class BilingualError(DashboardError):
-    """An error whose reason is written at the raise, in both languages."""
-
-    def __init__(self, zh: str, en: str, code: str | None = None):
-        super().__init__(code)
-        self.zh, self.en = zh, en
-
-    def message(self, lang: str = "zh") -> str:
-        return self.en if lang == "en" else self.zh
-
-
 class FileProblem(DashboardError):
     """A file as a whole cannot be used (not a spreadsheet, too large, no header): `code` is a message key."""
 

@@ -16,14 +16,14 @@ import pandas as pd
 
 from . import store
 from .datasets import DATASETS, Column
-from .errors import BilingualError
+from .errors import DashboardError
 
 MEASURES = ("count", "count_distinct", "sum", "avg")
 DATE_PARTS = ("month", "year")
 MAX_GROUPS = 2
 
 
-class ExploreError(BilingualError, ValueError):
+class ExploreError(DashboardError, ValueError):
     """An exploration the library cannot build (a column, measure or filter it does not know)."""
 
 
@@ -75,7 +75,7 @@ def _source(dataset: str) -> str:
 def column_label(dataset: str, key: str, lang: str = "zh") -> str:
     for c in columns(dataset):
         if c.key == key:
-            return c.label_en if lang == "en" else c.zh
+            return c.label(lang)
     return key
 
 
@@ -95,7 +95,7 @@ def _column(dataset: str, key: str) -> Column:
     for c in columns(dataset):
         if c.key == key:
             return c
-    raise ExploreError(f"{dataset} 中没有列「{key}」", f"no column '{key}' in {dataset}")
+    raise ExploreError("explore_no_column_in", dataset=dataset, key=key)
 
 
 def _dimension_sql(dataset: str, dim: str) -> str:
@@ -103,11 +103,11 @@ def _dimension_sql(dataset: str, dim: str) -> str:
         part, key = dim.split(":", 1)
         col = _column(dataset, key)
         if part not in DATE_PARTS or col.type not in ("date", "month"):
-            raise ExploreError(f"无法按「{dim}」分组", f"bad dimension '{dim}'")
+            raise ExploreError("explore_bad_dimension", dim=dim)
         return f"date_trunc('month', \"{col.stored_as}\")::DATE" if part == "month" else f"year(\"{col.stored_as}\")"
     col = _column(dataset, dim)
     if col.type == "list":
-        raise ExploreError(f"「{dim}」是多值列，不能分组", f"cannot group by the list column '{dim}'")
+        raise ExploreError("explore_list_dimension", dim=dim)
     return f'"{col.stored_as}"'
 
 
@@ -135,14 +135,14 @@ def _filter_sql(dataset: str, f: Filter) -> tuple[str, list]:
         return f"CAST({name} AS VARCHAR) ILIKE ?", [f"%{text}%"]
     if f.op == "is":
         return f"{name} = ?", [bool(f.values[0])] if f.values else [True]
-    raise ExploreError(f"未知的筛选方式「{f.op}」", f"unknown filter operator '{f.op}'")
+    raise ExploreError("explore_unknown_filter_operator", op=f.op)
 
 
 def build_sql(spec: Spec, as_of: dt.date | None) -> tuple[str, list]:
     if spec.dataset not in DATASETS:
-        raise ExploreError(f"没有数据集「{spec.dataset}」", f"no dataset '{spec.dataset}'")
+        raise ExploreError("explore_no_dataset", dataset=spec.dataset)
     if len(spec.group_by) > MAX_GROUPS:
-        raise ExploreError("最多按两个维度分组", "group by at most two dimensions")
+        raise ExploreError("explore_group_by_at_most_two")
     where, params = [], []
     date_col = AS_OF_COLUMN.get(spec.dataset)
     if as_of and date_col:
@@ -155,13 +155,13 @@ def build_sql(spec: Spec, as_of: dt.date | None) -> tuple[str, list]:
         params += values
     where_sql = " AND ".join(where) or "TRUE"
     if spec.measure not in MEASURES:
-        raise ExploreError(f"未知的度量「{spec.measure}」", f"unknown measure '{spec.measure}'")
+        raise ExploreError("explore_unknown_measure", measure=spec.measure)
     if spec.measure == "count":
         measure = "count(*)"
     else:
         col = _column(spec.dataset, spec.measure_column or "")
         if spec.measure in ("sum", "avg") and col.type not in ("int", "number"):
-            raise ExploreError(f"「{col.key}」不是数值列", f"'{col.key}' is not numeric")
+            raise ExploreError("explore_is_not_numeric", key=col.key)
         measure = {"count_distinct": f'count(DISTINCT "{col.stored_as}")', "sum": f'sum("{col.stored_as}")',
                    "avg": f'avg("{col.stored_as}")'}[spec.measure]
     table = f"{_source(spec.dataset)} AS src"

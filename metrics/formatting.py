@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 
+from .i18n import t
 from .registry import KPI_BY_ID
 
 
@@ -17,15 +18,7 @@ def format_value(kpi_id: str, value: float | None, lang: str = "zh", with_unit: 
     number = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
     if not with_unit:
         return number
-    return f"{number} {kpi.unit_zh if lang != 'en' else unit_en(kpi.unit_en, value)}"
-
-
-def unit_en(unit: str, count: float | None) -> str:
-    """An English unit for a count: "1 contest", "2 contests" ("people" and "person-times" stay as they are)."""
-    singular = {"people": "person", "person-times": "person-time", "entities": "entity"}
-    if count is not None and float(count) == 1:
-        return singular.get(unit, unit[:-1] if unit.endswith("s") else unit)
-    return unit
+    return f"{number} {kpi.unit(lang, value)}"
 
 
 def format_target(kpi_id: str, target_min: float, target_max: float | None, lang: str = "zh") -> str:
@@ -38,24 +31,24 @@ def format_target(kpi_id: str, target_min: float, target_max: float | None, lang
         text = f"≥ {low}"
     if kpi.is_fraction:
         return text
-    return f"{text} {kpi.unit_zh if lang != 'en' else unit_en(kpi.unit_en, target_max or target_min)}"
+    return f"{text} {kpi.unit(lang, target_max or target_min)}"
 
 
 def format_wan(amount: float | None, lang: str = "zh") -> str:
     if amount is None:
         return "—"
     # English: millions of yuan ("4.62 million yuan"), not "462.0 10k yuan".
-    return f"{amount:,.1f} 万元" if lang != "en" else f"{amount / 100:,.2f} million yuan"
+    return t("format_million_yuan", lang, amount_zh=amount, amount_en=amount / 100)
 
 
 def format_month(day: dt.date, lang: str = "zh") -> str:
-    return f"{day.year}年{day.month}月" if lang != "en" else day.strftime("%b %Y")
+    return t("format_month", lang, date=day)
 
 
 def format_date(day: dt.date | None, lang: str = "zh") -> str:
     if day is None:
         return "—"
-    return f"{day.year}年{day.month}月{day.day}日" if lang != "en" else day.isoformat()
+    return t("format_date", lang, date=day)
 
 
 def _width(text: str) -> int:
@@ -68,8 +61,7 @@ def _pad(text: str, width: int) -> str:
 
 def scorecard_table(results, lang: str = "zh") -> str:
     """A plain-text table for the terminal, aligned for Chinese (wide) characters."""
-    zh = lang != "en"
-    head = ["指标", "当前值", "目标", "状态", "差距", "截止"] if zh else ["KPI", "value", "target", "status", "gap", "deadline"]
+    head = [t(f"format_table_{c}", lang) for c in ("kpi", "value", "target", "status", "gap", "deadline")]
     rows = [[r.name, format_value(r.id, r.value, lang), format_target(r.id, r.target, r.target_max, lang),
              r.status_label, r.gap, format_date(r.deadline, lang)] for r in results]
     widths = [max(_width(x) for x in col) for col in zip(head, *rows)]
@@ -81,16 +73,15 @@ def scorecard_table(results, lang: str = "zh") -> str:
 def format_change(kpi_id: str, before, now, lang: str = "zh") -> str:
     """What changed between two results of one KPI, in words: the value and, when it moved, the status
     ("0 场（进度正常 → 进度滞后）"); '' when nothing did. Used by the meeting slides and the briefing."""
-    from .status import STATUSES
+    from .status import status_name
 
     if before is None or (before.value == now.value and before.status == now.status):
         return ""
-    en = lang == "en"
     then_text, now_text = format_value(kpi_id, before.value, lang), format_value(kpi_id, now.value, lang)
     if then_text == now_text and before.status == now.status:
         return ""  # a change below the shown precision
     text = now_text if then_text == now_text else f"{then_text} → {now_text}"
     if before.status != now.status:
-        words = f"{STATUSES[before.status][1 if en else 0]} → {STATUSES[now.status][1 if en else 0]}"
-        text += f" ({words})" if en else f"（{words}）"
+        words = f"{status_name(before.status, lang)} → {status_name(now.status, lang)}"
+        text += t("format_status_change", lang, words=words)
     return text

@@ -24,9 +24,20 @@ def t(message_key: str, lang: str = SOURCE_LANGUAGE, /, **values) -> str:
     if not values:
         return text
     try:
-        return text.format(**values)
+        return text.format_map(_Values(values))
     except (KeyError, IndexError):
         return text
+
+
+class _Values(dict):
+    """A message's values; `{x_en}` falls back to `x` when only that was given (a warning kept in the load log
+    from before its English value existed)."""
+
+    def __missing__(self, name: str):
+        base, _, suffix = name.rpartition("_")
+        if suffix in CATALOGUES and base in self:
+            return self[base]
+        raise KeyError(name)
 
 
 def severity(level: str, lang: str = SOURCE_LANGUAGE) -> str:

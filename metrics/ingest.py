@@ -45,13 +45,13 @@ class FileOutcome:
         name = Path(self.file_name).name
         if not self.sheets:
             return name
-        return f"{name}「{self.sheets}」" if lang != "en" else f"{name} [{self.sheets}]"
+        return t("ingest_dataset_sheets", lang, name=name, sheets=self.sheets)
     previous_load: int | None = None  # an active load of the very same file, if any
     problems: list[Problem] = field(default_factory=list)
 
     def summary(self, lang: str = "zh") -> str:
         ds = DATASETS[self.dataset] if self.dataset else None
-        name = (ds.zh if lang != "en" else ds.en) if ds else "?"
+        name = ds.label(lang) if ds else "?"
         if self.status == "not_loaded":
             return t("not_loaded", lang, file=self._file(lang), dataset=name)
         if self.status == "loaded" and not (self.added or self.replaced):
@@ -61,7 +61,7 @@ class FileOutcome:
             text = t("loaded", lang, file=self._file(lang), dataset=name, added=self.added, replaced=self.replaced,
                      unchanged=self.unchanged, load_id=self.load_id)
             if self.removed:
-                text += ("；" if lang != "en" else "; ") + t("removed", lang, file=self._file(lang),
+                text += t("semicolon_separator", lang) + t("removed", lang, file=self._file(lang),
                                                             dataset=name, removed=self.removed, load_id=self.load_id)
             return text
         if self.status == "unchanged":

@@ -19,11 +19,11 @@ import duckdb
 
 from . import privacy, store
 from .datasets import DATASETS
-from .errors import BilingualError
+from .errors import DashboardError
 
 
-class MaintenanceError(BilingualError):
-    """A backup, restore or key rotation refused; `zh` and `en` say why."""
+class MaintenanceError(DashboardError):
+    """A backup, restore or key rotation refused: its code (a message key) and values say why."""
 
 
 def backup(db_path: Path, directory: Path) -> Path:
@@ -49,11 +49,11 @@ def verify(path: Path) -> dict[str, int]:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
         reason = str(exc).splitlines()[0]
-        raise MaintenanceError(f"{path} 不是可读取的数据库：{reason}", f"{path} is not a readable database: {reason}") from None
+        raise MaintenanceError("maintenance_unreadable", path=path, reason=reason) from None
     try:
         return {name: store.one(con, f'SELECT count(*) FROM "{name}"')[0] for name in DATASETS}
     except duckdb.Error:
-        raise MaintenanceError(f"{path} 中没有本看板的台账", f"{path} does not hold the ledgers of this dashboard") from None
+        raise MaintenanceError("maintenance_no_ledgers", path=path) from None
     finally:
         con.close()
 
@@ -93,8 +93,7 @@ def rotate_key(con: duckdb.DuckDBPyConnection, key_file: Path | None = None) -> 
     Returns the number of rows re-keyed.
     """
     if os.environ.get("KPI_HASH_KEY"):
-        raise MaintenanceError("密钥来自环境变量 KPI_HASH_KEY：请在设置该变量的地方更换，而不是在这里",
-                               "the key comes from KPI_HASH_KEY: rotate it where that variable is set, not here")
+        raise MaintenanceError("maintenance_key_from_environment")
     path = Path(os.environ.get("KPI_HASH_KEY_FILE") or key_file or privacy.DEFAULT_KEY_FILE)
     old_chain = privacy.hash_key(path)
     new_key = secrets.token_hex(32)

@@ -8,7 +8,7 @@ import unicodedata
 
 import xlsxwriter
 
-from .i18n import severity
+from .i18n import severity, t
 from .pii import scrub
 from .problems import Problem
 from .reader import MAX_TITLE_ROWS, FileProblem, read_file
@@ -19,15 +19,14 @@ def _norm(text) -> str:
 
 
 def problem_workbook(file_name: str, content: bytes, problems: list[Problem], lang: str = "zh") -> bytes:
-    zh = lang != "en"
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
     bad = book.add_format({"bg_color": "#F8CBAD", "border": 1, "border_color": "#C00000"})
     warn = book.add_format({"bg_color": "#FFF2CC"})
     head = book.add_format({"bold": True, "bg_color": "#DDEBF7"})
 
-    listing = book.add_worksheet("问题清单" if zh else "problems")
-    columns = ["级别", "工作表", "行号", "列", "值", "原因"] if zh else ["severity", "sheet", "row", "column", "value", "reason"]
+    listing = book.add_worksheet(t("problem_problems", lang))
+    columns = [t(f"problem_{c}", lang) for c in ("severity", "sheet", "row", "column", "value", "reason")]
     listing.write_row(0, 0, columns, head)
     for i, p in enumerate(problems, start=1):
         listing.write_row(i, 0, [severity(p.severity, lang), p.sheet or "", p.row if p.row else "",
@@ -44,7 +43,7 @@ def problem_workbook(file_name: str, content: bytes, problems: list[Problem], la
         mine = [p for p in problems if (p.sheet or None) == (sheet.name or None) and p.row]
         if not mine and sheet.name is not None:
             continue
-        ws = book.add_worksheet((sheet.name or ("原表" if zh else "ledger"))[:31])
+        ws = book.add_worksheet((sheet.name or t("problem_ledger", lang))[:31])
         header_cells = {}
         for r in range(min(len(sheet.rows), MAX_TITLE_ROWS + 1)):
             for c, cell in enumerate(sheet.rows[r]):

@@ -34,32 +34,30 @@ class Problem:
 
     def as_row(self, lang: str = "zh") -> dict:
         """One line of the report, with headers in the chosen language."""
-        zh = lang != "en"
         return {
-            ("级别" if zh else "severity"): severity(self.severity, lang),
-            ("文件" if zh else "file"): Path(self.file).name,
-            ("工作表" if zh else "sheet"): self.sheet or "",
-            ("行号" if zh else "row"): self.row if self.row is not None else "",
-            ("列" if zh else "column"): self.column or "",
-            ("值" if zh else "value"): self.value if self.value is not None else "",
-            ("原因" if zh else "reason"): self.message(lang),
+            t("problem_severity", lang): severity(self.severity, lang),
+            t("problem_file", lang): Path(self.file).name,
+            t("problem_sheet", lang): self.sheet or "",
+            t("problem_row", lang): self.row if self.row is not None else "",
+            t("problem_column", lang): self.column or "",
+            t("problem_value", lang): self.value if self.value is not None else "",
+            t("problem_reason", lang): self.message(lang),
         }
 
     def as_text(self, lang: str = "zh") -> str:
-        zh = lang != "en"
         where = []
         if self.sheet:
-            where.append(f"工作表「{self.sheet}」" if zh else f"sheet '{self.sheet}'")
+            where.append(t("problem_where_sheet", lang, sheet=self.sheet))
         if self.row is not None:
-            where.append(f"第 {self.row} 行" if zh else f"row {self.row}")
+            where.append(t("problem_where_row", lang, row=self.row))
         if self.column:
-            where.append(f"列「{self.column}」" if zh else f"column '{self.column}'")
+            where.append(t("problem_where_column", lang, column=self.column))
         if self.value is not None:
-            where.append(f"值「{self.value}」" if zh else f"value '{self.value}'")
+            where.append(t("problem_where_value", lang, value=self.value))
         label = severity(self.severity, lang)
-        sep = "，" if zh else ", "
+        sep = t("clause_separator", lang)
         head = sep.join(where)
-        return f"[{label}] {head}{'：' if zh else ': '}{self.message(lang)}" if head else f"[{label}] {self.message(lang)}"
+        return f"[{label}] {head}{t('label_separator', lang)}{self.message(lang)}" if head else f"[{label}] {self.message(lang)}"
 
 
 def show_value(raw) -> str | None:

@@ -28,15 +28,16 @@ import pandas as pd
 from . import store
 from .config import ConfigError, default_config, load_config
 from .datasets import DATASETS
-from .errors import BilingualError
+from .errors import DashboardError
+from .i18n import t
 from .registry import KPI_BY_ID, KPIS
 from .scorecard import KpiResult, latest_data_date, scorecard
-from .status import STATUSES
+from .status import STATUSES, status_name
 
 MANIFEST = "region.toml"
 
 
-class RegionError(BilingualError):
+class RegionError(DashboardError):
     """The region folder's manifest (region.toml) is unusable."""
 
 
@@ -46,8 +47,8 @@ class County:
     snapshot: Path
     config_path: Path | None = None
     config_note: str = ""  # set when the default configuration stands in for a missing one
-    problem_zh: str = ""
-    problem_en: str = ""
+    problem_key: str = ""  # why the snapshot cannot be read: a message key, with its values
+    problem_values: dict = field(default_factory=dict)
     as_of: dt.date | None = None
     latest: dt.date | None = None  # the county's own latest data date (its snapshot's last record)
     demo: bool = False
@@ -57,10 +58,10 @@ class County:
 
     @property
     def ok(self) -> bool:
-        return not self.problem_zh
+        return not self.problem_key
 
     def problem(self, lang: str = "zh") -> str:
-        return self.problem_en if lang == "en" else self.problem_zh
+        return t(self.problem_key, lang, **self.problem_values) if self.problem_key else ""
 
 
 @dataclass
@@ -77,17 +78,11 @@ class Region:
         """Which date the ranks were computed at, and why that one."""
         if self.as_of is None:
             return ""
-        if lang == "en":
-            why = "the date chosen" if self.as_of_asked else "the earliest of the counties' latest data dates"
-            return f"Ranks as of {self.as_of} for every county ({why})"
-        why = "所选日期" if self.as_of_asked else "各县最新数据日期中最早的一个"
-        return f"各县统一截至 {self.as_of} 计算排名（{why}）"
+        why = t("region_as_of_chosen" if self.as_of_asked else "region_as_of_earliest", lang)
+        return t("region_ranks_as_of", lang, as_of=self.as_of, why=why)
 
     def warnings(self, lang: str = "zh") -> list[str]:
-        if lang == "en":
-            return [f"{c.name}'s data ends on {c.latest}, before {self.as_of}: its progress after that is not "
-                    f"counted, so its rank may be too low" for c in self.ending_before()]
-        return [f"{c.name}的数据只到 {c.latest}，早于排名截至日期 {self.as_of}：此后的进度未计入，排名可能偏低"
+        return [t("region_data_ends_before", lang, name=c.name, latest=c.latest, as_of=self.as_of)
                 for c in self.ending_before()]
 
     @property
@@ -138,12 +133,11 @@ def discover(directory: Path) -> list[County]:
         try:
             raw = tomllib.loads(manifest.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise RegionError(f"{manifest} 不是有效的 TOML：{exc}", f"{manifest} is not valid TOML: {exc}") from None
+            raise RegionError("region_is_not_valid_toml", manifest=manifest, exc=exc) from None
         counties = []
         for i, entry in enumerate(raw.get("counties", [])):
             if not isinstance(entry, dict) or not isinstance(entry.get("snapshot"), str):
-                raise RegionError(f"{manifest}：第 {i + 1} 个 [[counties]] 缺少 snapshot（快照文件名）",
-                                  f"{manifest}: [[counties]] number {i + 1} has no snapshot (file name)")
+                raise RegionError("region_counties_number_has_no_snapshot", manifest=manifest, i=i + 1)
             config = entry.get("config")
             counties.append(County(entry.get("name") or Path(entry["snapshot"]).stem, directory / entry["snapshot"],
                                    directory / config if config else None))
@@ -155,21 +149,19 @@ def discover(directory: Path) -> list[County]:
     return counties
 
 
-def _fail(county: County, zh: str, en: str) -> County:
-    county.problem_zh, county.problem_en = zh, en
+def _fail(county: County, key: str, **values) -> County:
+    county.problem_key, county.problem_values = key, values
     return county
 
 
-def _check_schema(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
-    """None when the attached snapshot is of this dashboard's schema version, else the reason (zh, en). A missing
+def _check_schema(con: duckdb.DuckDBPyConnection) -> tuple[str, dict] | None:
+    """None when the attached snapshot is of this dashboard's schema version, else the reason (key, values). A missing
     ledger table is found when the snapshot is scored (a catalog error), which costs nothing up front."""
     version = store.structure_version(con, "county")
     if version is None:
-        return "不是本系统的数据库（没有 meta 表）", "not a database of this dashboard (no meta table)"
+        return "region_no_meta", {}
     if version != store.STRUCTURE_VERSION:
-        return (f"数据库结构版本为 {version}，本系统为 {store.STRUCTURE_VERSION}，请用同一版本的系统重新备份",
-                f"schema version {version}, this dashboard reads {store.STRUCTURE_VERSION}: back it up again with the "
-                f"same version")
+        return "region_schema_version", {"version": version, "ours": store.STRUCTURE_VERSION}
     return None
 
 
@@ -179,13 +171,14 @@ def read_county(county: County, as_of: dt.date | None = None, lang: str = "zh",
 
     `con`: an in-memory DuckDB to attach into (opening one costs ~40 ms, so a region shares one)."""
     if not county.snapshot.is_file():
-        return _fail(county, f"找不到快照文件 {county.snapshot.name}", f"snapshot file {county.snapshot.name} not found")
+        return _fail(county, "region_snapshot_not_found", file=county.snapshot.name)
     try:
         config = load_config(county.config_path) if county.config_path else default_config()
     except ConfigError as exc:
-        return _fail(county, "配置文件有误：" + "；".join(exc.problems), "configuration problems: " + "; ".join(exc.problems))
+        return _fail(county, "region_config_problems", problems_zh=t("semicolon_separator", "zh").join(exc.problem_texts("zh")),
+                     problems_en=t("semicolon_separator", "en").join(exc.problems))
     if county.config_path is None:
-        county.config_note = "未找到本县配置，按默认配置计算" if lang != "en" else "no configuration of its own: default used"
+        county.config_note = t("region_no_configuration_of_its_own", lang)
     if county.name == county.snapshot.stem and config.name_zh and county.config_path is not None:
         county.name = config.name_en if lang == "en" and config.name_en else config.name_zh
     own = con is None
@@ -197,22 +190,19 @@ def read_county(county: County, as_of: dt.date | None = None, lang: str = "zh",
             con.execute(f"ATTACH '{path}' AS county (READ_ONLY)")
             attached = True
         except duckdb.Error as exc:
-            return _fail(county, f"无法读取（文件损坏或不是 DuckDB 数据库）：{str(exc).splitlines()[0][:160]}",
-                         f"unreadable (corrupt, or not a DuckDB database): {str(exc).splitlines()[0][:160]}")
+            return _fail(county, "region_unreadable", detail=str(exc).splitlines()[0][:160])
         reason = _check_schema(con)
         if reason:
-            return _fail(county, *reason)
+            return _fail(county, reason[0], **reason[1])
         con.execute("USE county")  # the scorecard's queries name tables unqualified
         try:
             county.as_of = as_of or latest_data_date(con)
             county.results = scorecard(con, county.as_of, config, lang, with_forecast=False)
             county.demo = store.demo_loaded(con)
         except duckdb.CatalogException as exc:
-            return _fail(county, f"缺少本系统的台账表或列：{str(exc).splitlines()[0][:160]}",
-                         f"ledger tables or columns of this dashboard missing: {str(exc).splitlines()[0][:160]}")
+            return _fail(county, "region_tables_missing", detail=str(exc).splitlines()[0][:160])
         except (duckdb.Error, ConfigError) as exc:
-            return _fail(county, f"计算出错：{str(exc).splitlines()[0][:160]}",
-                         f"could not be scored: {str(exc).splitlines()[0][:160]}")
+            return _fail(county, "region_not_scored", detail=str(exc).splitlines()[0][:160])
         # Spent to date is the budget KPI's own figure (registry: sum of expenditures up to as-of).
         budget_kpi = next(r for r in county.results if r.id == "budget_execution_rate")
         county.plan_wan = config.budget_wan
@@ -399,7 +389,7 @@ def _code_fingerprint() -> str:
     from . import scorecard as scorecard_module
     from . import status
 
-    text = "".join(k.sql + k.kind + k.unit_zh for k in KPIS) + inspect.getsource(status) + \
+    text = "".join(k.sql + k.kind + k.unit("zh") for k in KPIS) + inspect.getsource(status) + \
         inspect.getsource(scorecard_module)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -454,42 +444,41 @@ def _cache_put(cache_dir: Path, key: str, county: County) -> None:
 # ------------------------------------------------------------------------------------------------- text
 
 def kpi_name(kpi_id: str, lang: str) -> str:
-    return KPI_BY_ID[kpi_id].en if lang == "en" else KPI_BY_ID[kpi_id].zh
+    return KPI_BY_ID[kpi_id].name(lang)
 
 
-def _ends_before(latest: dt.date | None, as_of: dt.date | None, zh: bool) -> str:
+def _ends_before(latest: dt.date | None, as_of: dt.date | None, lang: str) -> str:
     if not latest or not as_of or latest >= as_of:
         return ""
-    return f"  ⚠ 数据只到 {latest}" if zh else f"  ⚠ data ends {latest}"
+    return "  ⚠ " + t("region_data_ends", lang, latest=latest)
 
 
 def region_text(region: Region, lang: str = "zh", kpis: list[str] | None = None) -> str:
     """The command line's view: status counts, budget, a league table per KPI, and the unreadable snapshots."""
     from .formatting import format_target, format_value
 
-    zh = lang != "en"
     out = []
     demo = any(c.demo for c in region.readable)
     if demo:
-        out.append("【演示数据】" if zh else "[演示数据 demo data]")
-    out.append(("地区汇总：" if zh else "Region: ") + f"{len(region.readable)} / {len(region.counties)}"
-               + (" 个县可读" if zh else " counties readable"))
+        out.append(t("region_demo_data", lang))
+    out.append(t("region_region", lang) + f"{len(region.readable)} / {len(region.counties)}"
+               + t("region_counties_readable", lang))
     if region.as_of_note(lang):
         out.append(region.as_of_note(lang))
     out += [f"  ! {warning}" for warning in region.warnings(lang)]
     for county in region.unreadable:
-        out.append(f"  ✗ {county.name}（{county.snapshot.name}）：{county.problem(lang)}" if zh
-                   else f"  ✗ {county.name} ({county.snapshot.name}): {county.problem(lang)}")
+        out.append(t("region_unreadable_line", lang, name=county.name, file=county.snapshot.name,
+                     problem=county.problem(lang)))
     for county in region.readable:
         if county.config_note:
             out.append(f"  ! {county.name}: {county.config_note}")
     out.append("")
-    out.append("状态分布" if zh else "Status count")
+    out.append(t("region_status_count", lang))
     for row in region.status_counts().itertuples(index=False):
-        counts = "  ".join(f"{STATUSES[s][0 if zh else 1]} {getattr(row, s)}" for s in STATUSES)
+        counts = "  ".join(f"{status_name(s, lang)} {getattr(row, s)}" for s in STATUSES)
         out.append(f"  {row.county}: {counts}")
     out.append("")
-    out.append("资金执行" if zh else "Budget execution")
+    out.append(t("briefing_budget_execution", lang))
     for row in region.budget().itertuples(index=False):
         share = f"{row.execution * 100:.1f}%" if row.execution is not None else "—"
         out.append(f"  {row.county}: {row.spent_wan:,.1f} / {row.plan_wan:,.1f} 万元 ({share})")
@@ -497,13 +486,13 @@ def region_text(region: Region, lang: str = "zh", kpis: list[str] | None = None)
         if kpis and kpi.id not in kpis:
             continue
         out.append("")
-        when = "" if region.as_of is None else f"（截至 {region.as_of}）" if zh else f" (as of {region.as_of})"
+        when = "" if region.as_of is None else t("region_as_of", lang, as_of=region.as_of)
         out.append(kpi_name(kpi.id, lang) + when)
         for row in region.league(kpi.id).itertuples(index=False):
             rank = f"{row.rank:>3}" if not pd.isna(row.rank) else "  —"
             out.append(f"  {rank}  {row.county}  {format_value(kpi.id, row.value, lang)} / "
-                       f"{format_target(kpi.id, row.target, row.target_max, lang)}  {STATUSES[row.status][0 if zh else 1]}"
-                       + _ends_before(row.latest, region.as_of, zh))
+                       f"{format_target(kpi.id, row.target, row.target_max, lang)}  {status_name(row.status, lang)}"
+                       + _ends_before(row.latest, region.as_of, lang))
     return "\n".join(out)
 
 

@@ -11,36 +11,42 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-AREAS = {  # area id -> (中文, English); the order is the order of the overview and of the briefing
-    "training": ("培训与转化", "Training and conversion"),
-    "retail": ("网络零售", "Online retail"),
-    "talent": ("人才与主播", "Talents and streamers"),
-    "brands": ("品牌与推介", "Brands and promotion"),
-    "service": ("服务体系", "Service system"),
-    "publicity": ("宣传推广", "Publicity"),
-    "budget": ("资金使用", "Budget"),
-}
+from .i18n import t
+from .locales import SOURCE_LANGUAGE
+
+# The areas, in the order of the overview and of the briefing; each one's name is `area_<id>` in the catalogues.
+AREAS = ("training", "retail", "talent", "brands", "service", "publicity", "budget")
+
+
+def area_name(area: str, lang: str = SOURCE_LANGUAGE) -> str:
+    return t(f"area_{area}", lang)
 
 
 @dataclass(frozen=True)
 class Kpi:
+    """One KPI. Its texts (name, unit, description) live in the catalogues under `kpi_<id>_name`, `kpi_<id>_unit`
+    (`kpi_<id>_unit_one` for a count of one: "1 contest"), `kpi_<id>_description`."""
+
     id: str
-    zh: str
-    en: str
     area: str
     kind: str  # "count" (paced towards its deadline) or "rate" (compared with its floor)
-    unit_zh: str  # unit of the value as shown; rates are fractions shown as %
-    unit_en: str
     datasets: tuple[str, ...]  # the first is the one whose dates tell the KPI's freshness
     sql: str
-    description_zh: str
-    description_en: str
     rows_sql: str  # the ledger rows behind the value at $as_of (same parameters), for tracing a figure to its rows
+    # Shown as a percentage of a fraction (rates, and the budget execution rate which is paced like a count).
+    is_fraction: bool = False
 
-    @property
-    def is_fraction(self) -> bool:
-        """Shown as a percentage (rates, and the budget execution rate which is paced like a count)."""
-        return self.unit_zh == "%"
+    def name(self, lang: str = SOURCE_LANGUAGE) -> str:
+        return t(f"kpi_{self.id}_name", lang)
+
+    def unit(self, lang: str = SOURCE_LANGUAGE, count: float | None = None) -> str:
+        """The unit as shown; the singular form for a count of exactly one ("1 contest", "2 contests")."""
+        if count is not None and float(count) == 1:
+            return t(f"kpi_{self.id}_unit_one", lang)
+        return t(f"kpi_{self.id}_unit", lang)
+
+    def description(self, lang: str = SOURCE_LANGUAGE) -> str:
+        return t(f"kpi_{self.id}_description", lang)
 
 
 def _count(table: str, date_col: str, where: str = "TRUE") -> str:
@@ -156,100 +162,72 @@ _MEDIA_ROWS = """SELECT date, channel, title, url FROM publicity
     WHERE channel IN ('中央主流媒体', '自治区主流媒体') AND date <= $as_of ORDER BY date"""
 
 KPIS: list[Kpi] = [
-    Kpi("training_person_times", "电商培训人次", "Training person-times", "training", "count", "人次", "person-times",
-        ("training_sessions", "training_attendance"),
+    Kpi("training_person_times", "training", "count", ("training_sessions", "training_attendance"),
         "SELECT coalesce(sum(attendances), 0) AS value FROM derived_attendance_by_date WHERE date <= $as_of",
-        "签到记录中场次日期不晚于统计日的行数；同一人参加多场计多次", "attendance rows whose session is on or before the date",
         rows_sql=_ATTENDANCE_ROWS),
-    Kpi("training_people", "电商培训人数", "People trained", "training", "count", "人", "people",
-        ("training_sessions", "training_attendance"),
+    Kpi("training_people", "training", "count", ("training_sessions", "training_attendance"),
         "SELECT count(trainee_id) AS value FROM (" + _TRAINEES + ")",
-        "上述签到记录中的不同学员数；同一人只计一次", "distinct trainees in those rows",
         rows_sql=_ATTENDANCE_ROWS),
-    Kpi("training_conversion_rate", "培训创业就业转化率", "Training conversion rate", "training", "rate", "%", "%",
-        ("conversions", "training_attendance", "training_sessions"), _CONVERSION_RATE,
-        "首次参训当日或之后、统计日之前有创业就业转化的不同学员 ÷ 培训人数",
-        "distinct trainees converted on or after their first session ÷ people trained",
-        rows_sql=_CONVERSION_ROWS),
-    Kpi("online_retail_growth", "全县网络零售额增长率", "County online retail growth", "retail", "rate", "%", "%",
-        ("online_retail",), _RETAIL_GROWTH,
-        "截至统计日最近 12 个月全县网络零售额 ÷ 基准年（2021年）全年 − 1；缺月则暂无数据",
-        "trailing 12 months of county online retail ÷ the baseline year − 1; no data if a month is missing",
-        rows_sql=_RETAIL_ROWS),
-    Kpi("agri_online_retail_yoy", "农产品网络零售额同比增长率", "Agricultural online retail YoY", "retail", "rate", "%", "%",
-        ("online_retail",), _AGRI_YOY,
-        "最近 12 个月农产品网络零售额 ÷ 再往前 12 个月 − 1；需 24 个月数据",
-        "trailing 12 months of agricultural retail ÷ the 12 months before − 1; needs 24 months",
-        rows_sql=_RETAIL_ROWS),
-    Kpi("tourism_hit_products", "旅游网红单品", "Tourism hit products", "brands", "count", "款", "products",
-        ("products",), _count("products", "launched_on", "type = '旅游网红单品'"),
-        "类型为旅游网红单品且已上线的单品数", "products of type tourism hit launched",
+    Kpi("training_conversion_rate", "training", "rate", ("conversions", "training_attendance", "training_sessions"),
+        _CONVERSION_RATE,
+        rows_sql=_CONVERSION_ROWS, is_fraction=True),
+    Kpi("online_retail_growth", "retail", "rate", ("online_retail",),
+        _RETAIL_GROWTH,
+        rows_sql=_RETAIL_ROWS, is_fraction=True),
+    Kpi("agri_online_retail_yoy", "retail", "rate", ("online_retail",),
+        _AGRI_YOY,
+        rows_sql=_RETAIL_ROWS, is_fraction=True),
+    Kpi("tourism_hit_products", "brands", "count", ("products",),
+        _count("products", "launched_on", "type = '旅游网红单品'"),
         rows_sql=_rows("products", "type = '旅游网红单品' AND launched_on <= $as_of", "launched_on")),
-    Kpi("industry_brands", "特色产业品牌", "Industry brands", "brands", "count", "个", "brands",
-        ("brands",), _count("brands", "completed_on", "kind = '特色产业品牌'"),
-        "已完成的特色产业品牌数", "industry brands completed",
+    Kpi("industry_brands", "brands", "count", ("brands",),
+        _count("brands", "completed_on", "kind = '特色产业品牌'"),
         rows_sql=_rows("brands", "kind = '特色产业品牌' AND completed_on <= $as_of", "completed_on")),
-    Kpi("online_brands", "网销品牌", "Online brands", "brands", "count", "个", "brands",
-        ("brands",), _count("brands", "completed_on", "kind = '网销品牌'"),
-        "已完成的网销品牌数", "online brands completed",
+    Kpi("online_brands", "brands", "count", ("brands",),
+        _count("brands", "completed_on", "kind = '网销品牌'"),
         rows_sql=_rows("brands", "kind = '网销品牌' AND completed_on <= $as_of", "completed_on")),
-    Kpi("promotion_events", "整体推介活动", "Promotion events", "brands", "count", "场", "events",
-        ("events",), _count("events", "date", "type = '推介活动'"),
-        "已举办的推介活动场次", "promotion events held",
+    Kpi("promotion_events", "brands", "count", ("events",),
+        _count("events", "date", "type = '推介活动'"),
         rows_sql=_rows("events", "type = '推介活动' AND date <= $as_of", "date")),
-    Kpi("promotion_participants", "参与推介的市场主体", "Promotion participants", "brands", "count", "家", "entities",
-        ("events",), _PARTICIPANTS,
-        "上述推介活动的不同参与主体数", "distinct participants of those events",
+    Kpi("promotion_participants", "brands", "count", ("events",),
+        _PARTICIPANTS,
         rows_sql=_PARTICIPANT_ROWS),
-    Kpi("local_talents", "本土电商创业达人", "Local e-commerce talents", "talent", "count", "名", "talents",
-        ("talents",), _count("talents", "incubated_on"),
-        "已孵化的本土电商创业达人数", "talents incubated",
+    Kpi("local_talents", "talent", "count", ("talents",),
+        _count("talents", "incubated_on"),
         rows_sql=_rows("talents", "incubated_on <= $as_of", "incubated_on")),
-    Kpi("streamers_10k", "万粉带货主播", "Streamers with 10k+ followers", "talent", "count", "名", "streamers",
-        ("follower_snapshots", "talents"), _STREAMERS,
-        "具备直播带货能力、且在某一个平台上最新粉丝数达到 1 万的已孵化达人（不跨平台相加）",
-        "incubated talents who sell live with 10,000+ followers on one platform (latest snapshot, never summed)",
+    Kpi("streamers_10k", "talent", "count", ("follower_snapshots", "talents"),
+        _STREAMERS,
         rows_sql=_STREAMER_ROWS),
-    Kpi("startup_contests", "电商创业大赛", "Start-up contests", "talent", "count", "场", "contests",
-        ("events",), _count("events", "date", "type = '电商创业大赛'"),
-        "已举办的电商创业大赛场次", "start-up contests held",
+    Kpi("startup_contests", "talent", "count", ("events",),
+        _count("events", "date", "type = '电商创业大赛'"),
         rows_sql=_rows("events", "type = '电商创业大赛' AND date <= $as_of", "date")),
-    Kpi("station_skill_contests", "电商站点技能比赛", "Station skill contests", "service", "count", "场", "contests",
-        ("events",), _count("events", "date", "type = '站点技能比赛'"),
-        "已举办的电商站点技能比赛场次", "station skill contests held",
+    Kpi("station_skill_contests", "service", "count", ("events",),
+        _count("events", "date", "type = '站点技能比赛'"),
         rows_sql=_rows("events", "type = '站点技能比赛' AND date <= $as_of", "date")),
-    Kpi("livestream_rooms", "网红直播间", "Livestream rooms", "service", "count", "间", "rooms",
-        ("assets",), _sum("assets", "quantity", "accepted_on", "type = '直播间'"),
-        "已验收的直播间数量", "livestream rooms accepted",
+    Kpi("livestream_rooms", "service", "count", ("assets",),
+        _sum("assets", "quantity", "accepted_on", "type = '直播间'"),
         rows_sql=_rows("assets", "type = '直播间' AND accepted_on <= $as_of")),
-    Kpi("livestream_kits", "直播设备（套）", "Livestream kits", "service", "count", "套", "kits",
-        ("assets",), _sum("assets", "quantity", "accepted_on", "type = '直播设备'"),
-        "已验收的直播设备套数", "livestream kits accepted",
+    Kpi("livestream_kits", "service", "count", ("assets",),
+        _sum("assets", "quantity", "accepted_on", "type = '直播设备'"),
         rows_sql=_rows("assets", "type = '直播设备' AND accepted_on <= $as_of")),
-    Kpi("digital_enterprises", "完成数字化升级的商贸企业", "Digitally upgraded enterprises", "service", "count", "家",
-        "enterprises", ("enterprise_upgrades",), _DIGITAL,
-        "在线下单、在线支付、在线库存管理三项均已完成的企业数", "enterprises with all three upgrades completed",
+    Kpi("digital_enterprises", "service", "count", ("enterprise_upgrades",),
+        _DIGITAL,
         rows_sql=_rows("enterprise_upgrades", "completed_on <= $as_of OR completed_on IS NULL", "enterprise, item")),
-    Kpi("group_buying_coverage", "社区团购覆盖率", "Group-buying coverage", "service", "rate", "%", "%",
-        ("communities",), _GROUP_BUYING,
-        "已覆盖社区团购的社区 ÷ 全部社区", "communities covered by group buying ÷ all communities",
-        rows_sql=_rows("communities", "type = '社区' AND ($as_of IS NOT NULL)", "township, name")),
-    Kpi("pickup_coverage", "乡镇站点自提点覆盖率", "Township pickup coverage", "service", "rate", "%", "%",
-        ("stations",), _PICKUP,
-        "运营中且为自提点的乡镇站 ÷ 运营中的乡镇站", "township stations in operation that are pickup points ÷ all in operation",
-        rows_sql=_rows("stations", "level = '乡镇站' AND ($as_of IS NOT NULL)", "township")),
-    Kpi("wechat_articles", "农村电商公众号推文（当年）", "WeChat articles (this year)", "publicity", "count", "篇", "articles",
-        ("publicity",), _count("publicity", "date", "channel = '本县公众号' AND year(date) = year($as_of)"),
-        "统计日所在年度本县公众号发布的推文数，每年不少于 30 篇", "articles on the county account in the as-of year",
+    Kpi("group_buying_coverage", "service", "rate", ("communities",),
+        _GROUP_BUYING,
+        rows_sql=_rows("communities", "type = '社区' AND ($as_of IS NOT NULL)", "township, name"), is_fraction=True),
+    Kpi("pickup_coverage", "service", "rate", ("stations",),
+        _PICKUP,
+        rows_sql=_rows("stations", "level = '乡镇站' AND ($as_of IS NOT NULL)", "township"), is_fraction=True),
+    Kpi("wechat_articles", "publicity", "count", ("publicity",),
+        _count("publicity", "date", "channel = '本县公众号' AND year(date) = year($as_of)"),
         rows_sql=_WECHAT_ROWS),
-    Kpi("mainstream_media_reports", "中央及自治区主流媒体报道", "Mainstream media reports", "publicity", "count", "次",
-        "reports", ("publicity",), _MEDIA,
-        "中央或自治区主流媒体的报道次数", "reports in central or regional mainstream media",
+    Kpi("mainstream_media_reports", "publicity", "count", ("publicity",),
+        _MEDIA,
         rows_sql=_MEDIA_ROWS),
-    Kpi("budget_execution_rate", "资金执行率", "Budget execution rate", "budget", "count", "%", "%",
-        ("expenditures",), _BUDGET,
-        "统计日前已支付金额 ÷ 500 万元，按进度考核", "expenditures to date ÷ the 500 万元 budget, paced",
-        rows_sql=_rows("expenditures", "date <= $as_of", "date")),
+    Kpi("budget_execution_rate", "budget", "count", ("expenditures",),
+        _BUDGET,
+        rows_sql=_rows("expenditures", "date <= $as_of", "date"), is_fraction=True),
 ]
 
 KPI_BY_ID: dict[str, Kpi] = {k.id: k for k in KPIS}

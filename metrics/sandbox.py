@@ -37,7 +37,8 @@ import pyarrow as pa
 
 from .config import PROJECT_ROOT
 from .datasets import DATASETS
-from .errors import BilingualError
+from .errors import DashboardError
+from .i18n import t
 
 ROW_CAP = 10_000
 RESULT_CAP_BYTES = 50 * 2**20  # text as UTF-8 plus 16 bytes a value: what the dashboard is asked to hold and render
@@ -47,8 +48,8 @@ CHILD_COMMAND = [sys.executable, "-m", "metrics.sandbox"]
 ADDRESS_SPACE_BYTES = 1536 * 2**20  # the child's hard cap: Python, DuckDB, the data copy and the query together
 
 
-class SandboxError(BilingualError):
-    """A query refused or failed; `zh` and `en` say why."""
+class SandboxError(DashboardError):
+    """A query refused or failed: its code (a message key) and values say why."""
 
 
 @dataclass
@@ -76,12 +77,11 @@ def check_statement(sql: str) -> None:
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
-        raise SandboxError(f"SQL 语法错误：{_first_line(exc)}", f"SQL syntax error: {_first_line(exc)}") from None
+        raise SandboxError("sandbox_sql_syntax_error", first_line=_first_line(exc)) from None
     if len(statements) != 1:
-        raise SandboxError("只能输入一条 SELECT 语句", "enter exactly one SELECT statement")
+        raise SandboxError("sandbox_one_statement")
     if statements[0].type != duckdb.StatementType.SELECT:
-        raise SandboxError(f"只允许 SELECT 查询（这是 {statements[0].type.name}）",
-                           f"only SELECT is allowed (this is {statements[0].type.name})")
+        raise SandboxError("sandbox_only_select", name=statements[0].type.name)
 
 
 def answer_cap(result_cap: int) -> int:
@@ -106,8 +106,7 @@ def run_query(sandbox: Sandbox, sql: str, row_cap: int = ROW_CAP, time_limit_s: 
         try:
             out = _exchange(child, job, time.monotonic() + time_limit_s, answer_cap(result_cap))
         except subprocess.TimeoutExpired:
-            raise SandboxError(f"查询超过 {time_limit_s:g} 秒，已中止",
-                               f"the query ran over {time_limit_s:g} s and was stopped") from None
+            raise SandboxError("sandbox_timeout", time_limit_s=time_limit_s) from None
         finally:
             if child.poll() is None:
                 os.killpg(child.pid, signal.SIGKILL)
@@ -160,17 +159,14 @@ def _refusal(answer: dict) -> SandboxError:
         cap = answer["result_cap"]
         limit = f"{cap // 2**20} MB" if cap >= 2**20 else f"{cap // 1024} kB"
         rows = answer.get("rows")
-        where_zh = f"（读到第 {rows:,} 行时）" if rows else ""
-        where_en = f" (reached at row {rows:,})" if rows else ""
-        return SandboxError(f"查询结果超过 {limit} 的上限{where_zh}，已中止：请少选列或行，或先汇总（GROUP BY）",
-                            f"the query's result is over the {limit} limit{where_en} and was stopped: select fewer "
-                            f"columns or rows, or aggregate (GROUP BY)")
+        where_zh = t("sandbox_reached_row", "zh", rows=rows) if rows else ""  # the message renders in either language
+        where_en = t("sandbox_reached_row", "en", rows=rows) if rows else ""
+        return SandboxError("sandbox_result_too_large", limit=limit, where_zh=where_zh, where_en=where_en)
     if kind == "memory":
-        return SandboxError(f"查询所需内存超过上限（{ADDRESS_SPACE_BYTES // 2**20} MB），已中止",
-                            f"the query needed more memory than allowed ({ADDRESS_SPACE_BYTES // 2**20} MB); stopped")
+        return SandboxError("sandbox_memory", mb=ADDRESS_SPACE_BYTES // 2 ** 20)
     if kind == "access":
-        return SandboxError("不允许访问文件、网络或修改设置", "file, network and settings access is not allowed")
-    return SandboxError(f"查询出错：{detail}", f"query failed: {detail}")
+        return SandboxError("sandbox_access")
+    return SandboxError("sandbox_query_failed", detail=detail)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -13,7 +13,8 @@ from . import status as rules
 from . import store
 from .config import ConfigError, CountyConfig, default_config
 from .datasets import DATASETS
-from .formatting import format_value, unit_en
+from .formatting import format_value
+from .i18n import t
 from .registry import KPI_BY_ID, KPIS, Kpi
 
 TREND_DAYS = 180  # a count's forecast extrapolates its growth over this many days before the as-of date
@@ -158,20 +159,19 @@ def latest_data_date(con: duckdb.DuckDBPyConnection, today: dt.date | None = Non
 
 
 def gap_text(kpi: Kpi, value: float | None, target_min: float, target_max: float | None, lang: str = "zh") -> str:
-    zh = lang != "en"
     if value is None:
-        return "暂无数据" if zh else "no data"
+        return t("scorecard_no_data", lang)
     if target_max is not None and value > target_max:
         over = value - target_max
         over_text = format_value(kpi.id, over, lang)
-        return f"超出计划上限 {over_text}" if zh else f"{over_text} above the plan's range"
+        return t("scorecard_above_plan_range", lang, over_text=over_text)
     if value >= target_min:
-        return "已达标" if zh else "target met"
+        return t("target_met", lang)
     gap = target_min - value
     if kpi.is_fraction:
-        return f"还差 {gap * 100:.1f} 个百分点" if zh else f"{gap * 100:.1f} percentage points to go"
+        return t("scorecard_percentage_points_to_go", lang, gap=gap * 100)
     shown = f"{gap:,.0f}" if gap >= 1 else f"{gap:.1f}"
-    return f"还差 {shown} {kpi.unit_zh}" if zh else f"{shown} {unit_en(kpi.unit_en, float(shown.replace(',', '')))} to go"
+    return t("scorecard_to_go", lang, shown=shown, unit=kpi.unit(lang, float(shown.replace(',', ''))))
 
 
 def forecast_at_deadline(con, kpi: Kpi, value: float | None, as_of: dt.date, deadline: dt.date,
@@ -207,11 +207,10 @@ def evaluate(con, kpi: Kpi, as_of: dt.date, config: CountyConfig, lang: str = "z
     value, detail = at[as_of]
     expected = rules.expected_value(kpi.kind, target.min, as_of, start, deadline)
     state = rules.status(kpi.kind, value, target.min, expected, as_of, deadline, config.status_threshold)
-    zh = lang != "en"
     return KpiResult(
-        id=kpi.id, name=kpi.zh if zh else kpi.en, area=kpi.area, kind=kpi.kind, value=value,
-        unit=kpi.unit_zh if zh else kpi.unit_en, target=target.min, target_max=target.max, expected=expected,
-        progress=rules.progress(value, target.min), status=state, status_label=rules.STATUSES[state][0 if zh else 1],
+        id=kpi.id, name=kpi.name(lang), area=kpi.area, kind=kpi.kind, value=value,
+        unit=kpi.unit(lang), target=target.min, target_max=target.max, expected=expected,
+        progress=rules.progress(value, target.min), status=state, status_label=rules.status_name(state, lang),
         deadline=deadline, clause=target.clause, gap=gap_text(kpi, value, target.min, target.max, lang),
         forecast=forecast_at_deadline(con, kpi, value, as_of, deadline, config,
                                       at[trend_start(as_of)][0]) if with_forecast else None,

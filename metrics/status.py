@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-STATUSES = {  # id -> (中文, English); the order is the order of the legend
-    "achieved": ("已达标", "Achieved"),
-    "on_track": ("进度正常", "On track"),
-    "at_risk": ("存在风险", "At risk"),
-    "behind": ("进度滞后", "Behind"),
-    "missed": ("未达标", "Missed"),
-    "no_data": ("暂无数据", "No data"),
-}
+from .i18n import t
+
+STATUSES = ("achieved", "on_track", "at_risk", "behind", "missed", "no_data")  # the order of the legend
+
+
+
+def status_name(status: str, lang: str = "zh") -> str:
+    """已达标 / Achieved …: each status's word is `status_<id>` in the catalogues."""
+    return t(f"status_{status}", lang)
 
 
 def pace_fraction(as_of: dt.date, start: dt.date, deadline: dt.date) -> float:

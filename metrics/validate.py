@@ -21,6 +21,7 @@ import pyarrow as pa
 from . import columnar, forms, parsing, pii
 from .config import CountyConfig
 from .datasets import DATASETS, Column, Dataset
+from .i18n import t
 from .problems import Problem, show_value
 from .reader import (
     MAX_TITLE_ROWS,
@@ -77,6 +78,11 @@ class ParsedFile:
 
     def source_rows(self) -> list[int]:
         return self.column_values("_source_row")
+
+
+def _sheet_list(members, lang: str) -> str:
+    """The sheets a ledger was found on, quoted: 「一月」、「二月」 / 'Jan', 'Feb'."""
+    return t("list_separator", lang).join(t("quoted", lang, text=s.name) for s, _ in members)
 
 
 def _find_header(sheets: list[Sheet], ds: Dataset) -> tuple[Sheet, HeaderMatch] | tuple[None, HeaderMatch | None]:
@@ -162,7 +168,8 @@ def _parse_workbook(file_name: str, sha256: str, sheets: list[Sheet], dataset: s
             tables.append((sheet.name, part.table))
         if len(members) > 1:
             parsed.problems.append(Problem("warning", "w_sheets_combined", file_name, params={
-                "sheets": "、".join(f"「{s.name}」" for s, _ in members), "dataset": ds.zh, "dataset_en": ds.en}))
+                "sheets": _sheet_list(members, "zh"), "sheets_en": _sheet_list(members, "en"),
+                "dataset": ds.label("zh"), "dataset_en": ds.label("en")}))
             _keys_across_sheets(parsed, tables, ds)
         if all(t is not None for _, t in tables):
             parsed.table = pa.concat_tables([t for _, t in tables])
@@ -179,7 +186,7 @@ def _parse_workbook(file_name: str, sha256: str, sheets: list[Sheet], dataset: s
             missing = "、".join(ds.column(k).zh for key in match.missing_required() for k in key.split("|"))
             target = next(p for p in ledgers if p.dataset is ds)
             target.problems.append(Problem("error", "sheet_missing_columns", file_name, sheet.name,
-                                           params={"dataset": ds.zh, "dataset_en": ds.en, "missing": missing}))
+                                           params={"dataset": ds.label("zh"), "dataset_en": ds.label("en"), "missing": missing}))
             continue
         found = recognise([sheet])
         lacking = [(c, m) for c in found.candidates[:1]
@@ -190,9 +197,9 @@ def _parse_workbook(file_name: str, sha256: str, sheets: list[Sheet], dataset: s
             name, match = lacking[0]
             ds = DATASETS[name]
             first.problems.append(Problem("error", "sheet_lacks_columns", file_name, sheet.name, params={
-                "dataset": ds.zh, "dataset_en": ds.en, "missing": _missing_names(ds, match)}))
+                "dataset": ds.label("zh"), "dataset_en": ds.label("en"), "missing": _missing_names(ds, match)}))
             continue
-        closest = "、".join(DATASETS[c].zh for c in found.candidates) or "—"
+        closest = "、".join(DATASETS[c].label("zh") for c in found.candidates) or "—"
         first.problems.append(Problem("warning", "w_sheet_skipped", file_name, sheet.name,
                                       params={"closest": closest}))
     return ledgers
@@ -241,15 +248,18 @@ def _parse_sheets(parsed: ParsedFile, sheets: list, dataset: str | None, ctx: Co
     if dataset is None:
         found = recognise(sheets)
         if found.dataset is None:
-            names = []
+            names = {"zh": [], "en": []}
             for c in found.candidates:
                 _, match = _find_header(sheets, DATASETS[c])
                 lacks = _missing_names(DATASETS[c], match) if match is not None and not found.ambiguous else ""
-                names.append(f"{DATASETS[c].zh}（{c}）" + (f"：缺少 {lacks}" if lacks else ""))
-            if not names:  # no header of any ledger in reach: most often too many title rows above it
+                for lang, listed in names.items():
+                    listed.append(t("candidate_dataset", lang, name=DATASETS[c].label(lang), id=c)
+                                  + (t("candidate_lacks", lang, lacks=lacks) if lacks else ""))
+            if not names["zh"]:  # no header of any ledger in reach: most often too many title rows above it
                 return file_error("no_header_any", rows=MAX_TITLE_ROWS + 1, title_rows=MAX_TITLE_ROWS)
             return file_error("ambiguous_dataset" if found.ambiguous else "unknown_dataset",
-                              candidates="；".join(names))
+                              candidates=t("semicolon_separator", "zh").join(names["zh"]),
+                              candidates_en=t("semicolon_separator", "en").join(names["en"]))
         dataset = found.dataset
     ds = DATASETS[dataset]
     parsed.dataset = ds
@@ -260,10 +270,10 @@ def _parse_sheets(parsed: ParsedFile, sheets: list, dataset: str | None, ctx: Co
         if looks_like is not None and looks_like != ds.name:
             # The clerk picked (or the CLI named) the wrong ledger: say which columns it lacks and what it is.
             missing = _missing_names(ds, match) if match is not None else "、".join(c.zh for c in ds.required_columns)
-            return file_error("wrong_ledger", dataset=ds.zh, dataset_en=ds.en, missing=missing,
-                              looks_like=DATASETS[looks_like].zh, looks_like_en=DATASETS[looks_like].en)
+            return file_error("wrong_ledger", dataset=ds.label("zh"), dataset_en=ds.label("en"), missing=missing,
+                              looks_like=DATASETS[looks_like].label("zh"), looks_like_en=DATASETS[looks_like].label("en"))
         if match is None:
-            return file_error("no_header", dataset=ds.zh)
+            return file_error("no_header", dataset=ds.label("zh"))
         for key in match.missing_required():
             if "|" in key:
                 a, b = (ds.column(k).zh for k in key.split("|"))

@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard_ui import digest_panel, state, ui
 from metrics import actions, ingest, views
-from metrics.auth import ROLE_NAMES, ROLES, PermissionDenied, can, display_name, local_accounts
+from metrics.auth import ROLES, PermissionDenied, can, display_name, local_accounts, role_name
 from metrics.datasets import DATASETS
 from metrics.errors import DashboardError
 from metrics.formatting import format_date, format_value
@@ -33,7 +33,7 @@ ui.localise_file_uploader()
 def dataset_name(name: str | None) -> str:
     if not name:
         return "—"
-    return DATASETS[name].en if en else DATASETS[name].zh
+    return DATASETS[name].label(frame.lang)
 
 
 def evidence_bytes(sha256: str) -> bytes:
@@ -110,7 +110,7 @@ with tabs[0]:
             if result.kpi_changes:
                 st.subheader(state.t("import_kpi_changes", date=format_date(frame.as_of, frame.lang)))
                 st.dataframe(pd.DataFrame([{
-                    state.t("kpi"): KPI_BY_ID[c.kpi_id].en if en else KPI_BY_ID[c.kpi_id].zh,
+                    state.t("kpi"): KPI_BY_ID[c.kpi_id].name(frame.lang),
                     state.t("import_before"): format_value(c.kpi_id, c.before, frame.lang),
                     state.t("import_after"): format_value(c.kpi_id, c.after, frame.lang),
                     state.t("import_status_change"): f"{ui.status_word(c.status_before)} → {ui.status_word(c.status_after)}",
@@ -250,25 +250,26 @@ with tabs[3]:
 
 # ----------------------------------------------------------------------------------------- users, roles
 with tabs[4]:
-    role_name = (lambda r: ROLE_NAMES[r][1 if en else 0])  # noqa: E731
+    def shown_role(role: str) -> str:
+        return role_name(role, frame.lang)
     st.caption(state.t("import_roles_note"))
     if not can(user, "manage_users"):
         st.info(state.t("import_only_admins_manage_users"))
     else:
         accounts = local_accounts()
         st.dataframe(pd.DataFrame([{state.t("import_account"): login, state.t("import_name"): a.get("name", login),
-                                    state.t("import_role_column"): role_name(a.get("role", "viewer"))}
+                                    state.t("import_role_column"): shown_role(a.get("role", "viewer"))}
                                    for login, a in accounts.items()]), hide_index=True, width="stretch")
         with state.connection() as con:
             assigned = actions.role_assignments(con, user)
         st.dataframe(assigned, hide_index=True, width="stretch")
         login = st.text_input(state.t("import_account_or_email"), key="role_login")
-        role = st.selectbox(state.t("import_role"), ROLES, format_func=role_name, key=state.lang_key("role_value"))
+        role = st.selectbox(state.t("import_role"), ROLES, format_func=shown_role, key=state.lang_key("role_value"))
         if login and st.button(state.t("import_save_role"), key="role_save"):
             try:
                 with state.connection() as con:
                     actions.set_role(con, user, login, role)
-                st.success(state.t("import_role_saved", login=login, role_name=role_name(role)))
+                st.success(state.t("import_role_saved", login=login, role_name=shown_role(role)))
             except (actions.ActionRefused, PermissionDenied) as exc:
                 show_refusal(exc)
         st.caption(state.t("import_password_note"))

@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard_ui import state, ui
 from metrics.datasets import DATASETS
 from metrics.formatting import format_date, format_target
-from metrics.registry import AREAS, KPIS
+from metrics.registry import KPIS, area_name
 
 frame = state.current()
 en = frame.lang == "en"
@@ -20,14 +20,14 @@ for kpi in KPIS:
     target = cfg.targets[kpi.id]
     rows.append({
         "id": kpi.id,
-        state.t("kpi"): kpi.en if en else kpi.zh,
-        state.t("area"): AREAS[kpi.area][1 if en else 0],
+        state.t("kpi"): kpi.name(frame.lang),
+        state.t("area"): area_name(kpi.area, frame.lang),
         state.t("kind"): state.t("kind_count" if kpi.kind == "count" else "kind_rate"),
-        state.t("unit"): "%" if kpi.is_fraction else (kpi.unit_en if en else kpi.unit_zh),
+        state.t("unit"): "%" if kpi.is_fraction else kpi.unit(frame.lang),
         state.t("target"): format_target(kpi.id, target.min, target.max, frame.lang),
         state.t("deadline"): format_date(target.deadline, frame.lang) if target.deadline else (state.t("definitions_each_year_end")),
         state.t("clause"): target.clause,
-        state.t("definition"): kpi.description_en if en else kpi.description_zh,
-        state.t("source"): state.t("list_separator").join((DATASETS[d].en if en else DATASETS[d].zh) for d in kpi.datasets),
+        state.t("definition"): kpi.description(frame.lang),
+        state.t("source"): state.t("list_separator").join(DATASETS[d].label(frame.lang) for d in kpi.datasets),
     })
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=820)

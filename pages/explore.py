@@ -67,7 +67,7 @@ def dim_label(dataset: str, dim: str) -> str:
 
 
 dataset = st.selectbox(state.t("dataset"), list(DATASETS), key="ex_ds",
-                       format_func=lambda d: f"{DATASETS[d].en if en else DATASETS[d].zh}")
+                       format_func=lambda d: DATASETS[d].label(frame.lang))
 cols = explore.columns(dataset)
 by_key = {c.key: c for c in cols}
 
@@ -191,7 +191,7 @@ if group and not result.empty:
                               dates=group[0].startswith("month")), key="ex_chart_fig")
 
 left, right = st.columns(2)
-name = f"{DATASETS[dataset].zh}_{'_'.join(group) or 'total'}".replace(":", "-")
+name = f"{DATASETS[dataset].label(frame.lang)}_{'_'.join(group) or 'total'}".replace(":", "-")
 left.download_button(state.t("explore_download_csv"), explore.csv_bytes(shown),
                      file_name=f"{name}.csv", mime="text/csv", key="ex_csv")
 right.download_button(state.t("explore_download_xlsx"), explore.xlsx_bytes(ui._plain_dates(shown)),
@@ -201,7 +201,7 @@ with st.expander(state.t("explore_rows")):
     detail = state.view(views.explore_rows, frame.version, spec, frame.as_of)
     ui.table(detail, dataset, height=360)
     st.download_button(state.t("explore_download_rows"), explore.csv_bytes(ui.labelled(detail, dataset)),
-                       file_name=f"{DATASETS[dataset].zh}_rows.csv", mime="text/csv", key="ex_rows_csv")
+                       file_name=f"{DATASETS[dataset].label(frame.lang)}_rows.csv", mime="text/csv", key="ex_rows_csv")
 
 # --------------------------------------------------------------------------------------------------- SQL
 st.subheader("SQL")

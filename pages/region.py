@@ -14,7 +14,7 @@ from metrics import charts
 from metrics.formatting import format_target, format_value
 from metrics.region import RegionError
 from metrics.registry import KPIS
-from metrics.status import STATUSES
+from metrics.status import STATUSES, status_name
 
 CHART_COUNTIES = 40
 frame = state.current()
@@ -50,7 +50,7 @@ if not view.readable:
     st.info(state.t("region_no_snapshots"))
     st.stop()
 
-word = {s: STATUSES[s][1 if en else 0] for s in STATUSES}
+word = {s: status_name(s, frame.lang) for s in STATUSES}
 st.subheader(state.t("region_status_count_per_county"))
 counts = view.status_counts()
 if len(counts) <= CHART_COUNTIES:  # a bar per county stays readable; beyond that the sortable table says it
@@ -70,7 +70,7 @@ st.dataframe(pd.DataFrame({
     hide_index=True, width="stretch")
 
 st.subheader(state.t("region_league_table_per_kpi"))
-names = {k.id: (k.en if en else k.zh) for k in KPIS}
+names = {k.id: k.name(frame.lang) for k in KPIS}
 kpi_id = st.selectbox(state.t("choose_kpi"), list(names), format_func=names.get, key=state.lang_key("region_kpi"))
 league = view.league(kpi_id)
 st.caption(view.as_of_note(frame.lang))

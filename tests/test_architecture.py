@@ -119,15 +119,18 @@ def test_every_library_error_is_a_dashboard_error():
 
 
 def test_errors_render_in_both_languages():
-    from metrics.errors import BilingualError, DashboardError
+    from metrics.acceptance import PackTooLarge
+    from metrics.errors import DashboardError
     from metrics.store import StoreBusy
 
     busy = StoreBusy("lock held by pid 7")
     assert isinstance(busy, DashboardError)
     assert busy.message("zh") == "数据库正被另一个程序写入（lock held by pid 7），请稍后再试"
     assert busy.message("en").startswith("the database is being written by another program (lock held by pid 7)")
-    refused = BilingualError("不行", "no")
-    assert (refused.message("zh"), refused.message("en"), str(refused)) == ("不行", "no", "no")
+    refused = PackTooLarge("acceptance_pack_too_large", mb=600, limit=512)  # a key and values, no text at the raise
+    assert refused.message("zh").startswith("佐证材料共 600 MB，超过单个材料包上限 512 MB")
+    assert refused.message("en").startswith("the evidence files add up to 600 MB, over the 512 MB")
+    assert str(refused) == refused.message("en")
 
 
 def test_pages_hold_no_sql():

@@ -70,7 +70,7 @@ def random_csv(dataset: str, rows: int, seed: int, title_rows: int = 0, extras: 
     out = io.StringIO()
     writer = csv.writer(out)
     for t in range(title_rows):
-        writer.writerow([f"{ds.zh}台账" if t == 0 else ""] + [""] * (len(header) - 1))
+        writer.writerow([f"{ds.label()}台账" if t == 0 else ""] + [""] * (len(header) - 1))
     writer.writerow(header)
     for i in range(rows):
         roll = rng.random()

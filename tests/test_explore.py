@@ -179,8 +179,8 @@ def test_sandbox_caps_the_results_size_in_the_child(sandbox):
     assert len(run_query(sandbox, "SELECT repeat('x',1000) FROM range(100)", result_cap=200_000).frame) == 100
     with pytest.raises(SandboxError) as exc:
         run_query(sandbox, "SELECT repeat('x',1000) FROM range(300)", result_cap=200_000)
-    assert exc.value.zh.startswith("查询结果超过 195 kB 的上限（读到第 256 行时）")
-    assert "over the 195 kB limit (reached at row 256)" in exc.value.en
+    assert exc.value.message("zh").startswith("查询结果超过 195 kB 的上限（读到第 256 行时）")
+    assert "over the 195 kB limit (reached at row 256)" in exc.value.message("en")
     # Text is counted as UTF-8: 100 rows of 1,000 CJK characters are 100 × (3,000 + 16) = 301,600 bytes.
     with pytest.raises(SandboxError):
         run_query(sandbox, "SELECT repeat('字',1000) FROM range(100)", result_cap=200_000)
@@ -200,7 +200,7 @@ def test_the_dashboard_reads_no_more_than_an_answer_can_be(sandbox, monkeypatch)
     start = time.monotonic()
     with pytest.raises(SandboxError) as exc:
         run_query(sandbox, "SELECT 1", result_cap=2**20)  # read at most 1 MB + 256 kB + 1 MB
-    assert "查询结果超过 1 MB 的上限" in exc.value.zh
+    assert "查询结果超过 1 MB 的上限" in exc.value.message("zh")
     assert time.monotonic() - start < 5  # stopped at the cap, not at the 10 s time limit
 
 
