@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard_ui import state, ui
-from metrics import charts, views
+from metrics import charts, i18n, views
 from metrics.datasets import DATASETS
 from metrics.scorecard import follower_threshold
 
@@ -42,10 +42,9 @@ else:
 st.subheader(state.t("talent_who_counts"))
 if not qualification.empty:
     # One reason per talent, over plain tuples: DataFrame.apply built a Series per row (0.8 s for the 4,200
-    # talents at a region's scale, issue 17); the texts are looked up once, not per row.
+    # talents at a region's scale, issue 17); the fixed texts are looked up once, not per row.
     counts_text, not_yet_text, no_live_text = (state.t("talent_counts"), state.t("talent_yet_incubated"),
                                                state.t("talent_cannot_sell_live"))
-    below_text = state.t("talent_below_threshold")  # the template: filled per talent below
 
     def reason(counts, incubated_on, can_sell_live, followers) -> str:
         if counts:
@@ -54,7 +53,7 @@ if not qualification.empty:
             return not_yet_text
         if not can_sell_live:
             return no_live_text
-        return below_text.format(followers=followers, threshold=threshold)
+        return i18n.t("talent_below_threshold", frame.lang, followers=followers, threshold=threshold)
 
     shown = qualification.copy()
     shown["reason"] = [reason(*row) for row in zip(shown["counts"], shown["incubated_on"], shown["can_sell_live"],
