@@ -84,14 +84,26 @@ def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("INSERT INTO meta VALUES ('data_version', '0') ON CONFLICT (key) DO NOTHING")
 
 
+def schema_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Every table and column _create_schema makes is there (checked read-only: a reader cannot migrate)."""
+    tables = {"meta", "loads", "evidence_files", "evidence", "user_roles", "digests", "digest_sends"}
+    expected = {(ds.table, name) for ds in DATASETS.values() for name, _ in stored_columns(ds) + list(META_COLUMNS)}
+    expected |= {(f"{ds.table}__replaced", name) for ds in DATASETS.values()
+                 for name, _ in stored_columns(ds) + list(META_COLUMNS) + [("_replaced_by", "")]}
+    present = set(con.execute("SELECT table_name, column_name FROM information_schema.columns").fetchall())
+    present_tables = {t for t, _ in present}
+    return tables <= present_tables and expected <= present
+
+
 _migrated: set[str] = set()  # database files whose schema this process has already created or migrated
 
 
 def connect(path: Path | str | None = None, read_only: bool = False, retries: float = 0.0) -> duckdb.DuckDBPyConnection:
     """Open the database, creating and migrating the schema when writable.
 
-    DuckDB lets one process write a file at a time; when another holds it, wait up to `retries` seconds, then
-    raise StoreBusy with a message a user can act on.
+    DuckDB lets one process write a file, or many read it (read_only=True), not both; when another holds it the
+    other way, wait up to `retries` seconds, then raise StoreBusy with a message a user can act on. A read-only
+    connection neither creates nor migrates the schema: whoever starts the dashboard has done that (start.sh).
     """
     path = Path(path or default_db_path())
     if str(path) != ":memory:":
@@ -109,6 +121,15 @@ def connect(path: Path | str | None = None, read_only: bool = False, retries: fl
                     raise StoreBusy(str(exc).splitlines()[0]) from None
                 raise
             time.sleep(0.2)
+        except duckdb.ConnectionException as exc:
+            # This process has the file open the other way (read-only against read-write): DuckDB refuses a second
+            # configuration of one file in a process. The dashboard reads read-only and writes read-write from
+            # different sessions' threads, so wait for the other connections to close, as for another process.
+            if "different configuration" not in str(exc) or time.monotonic() >= deadline:
+                if "different configuration" in str(exc):
+                    raise StoreBusy(str(exc).splitlines()[0]) from None
+                raise
+            time.sleep(0.02)
     if str(path) != ":memory:" and not read_only:
         make_private(path)
     if not read_only and str(path) not in _migrated:

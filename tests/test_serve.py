@@ -1,0 +1,331 @@
+"""Serving from several processes (issue 17): nginx in front of N Streamlit processes, sticky by a cookie, and what
+must be shared between the processes (the database read-only, the sign-in backoff, the briefing renderer's turn).
+
+Tests that start nginx skip, saying why, where it is not installed or KPI_SKIP_NGINX=1 (scripts/system-packages.sh
+installs it)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from deploy import serve
+from metrics.config import PROJECT_ROOT
+
+needs_nginx = pytest.mark.skipif(os.environ.get("KPI_SKIP_NGINX") == "1" or serve.nginx_binary() is None,
+                                 reason="nginx is not installed (scripts/system-packages.sh installs it; "
+                                        "KPI_SKIP_NGINX=1 skips it)")
+
+
+# ------------------------------------------------------------------------------------------ nginx config
+
+@needs_nginx
+def test_the_generated_nginx_config_passes_nginx_t(tmp_path):
+    config = serve.write_config(tmp_path, "127.0.0.1:18080", [18081, 18082, 18083])
+    checked = serve.check_config(config)
+    assert checked.returncode == 0, checked.stderr
+    text = config.read_text(encoding="utf-8")
+    assert text.count("server 127.0.0.1:1808") == 3 and "{{" not in text
+    assert f"client_max_body_size {serve.max_upload_mb() + 1}m" in text  # an upload of maxUploadSize gets through
+    for blocked in ("/_stcore/metrics", "/_stcore/script-health-check", "/_stcore/agent/", "/component/"):
+        assert re.search(rf"location [=^~]+ {re.escape(blocked)} {{ return 404; }}", text), blocked
+    # A broken template is caught by nginx -t, which is what serve() runs before starting nginx.
+    config.write_text(text.replace("hash $kpi_backend consistent;", "hash;"), encoding="utf-8")
+    assert serve.check_config(config).returncode != 0
+
+
+# --------------------------------------------------------------------------------- a viewer, as a browser
+
+def _cookies(headers, jar: dict) -> dict:
+    for value in headers.get_all("Set-Cookie") or []:
+        name, _, rest = value.partition("=")
+        jar[name.strip()] = rest.split(";", 1)[0]
+    return jar
+
+
+def _get(url: str, jar: dict) -> None:
+    request = urllib.request.Request(url, headers={"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
+        _cookies(response.headers, jar)
+
+
+def browser_like_visit(base: str) -> dict:
+    """What a browser tab does, in order, carrying the cookies it is given: the page, /_stcore/health (which sets
+    Streamlit's XSRF cookie), the websocket (a session starts in one process), then an st.file_uploader PUT to
+    that session. Returns the cookies, the session id and the upload's HTTP status (204: the upload reached the
+    process holding the session; 400 "Invalid session_id": another process)."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from websockets.asyncio.client import connect
+
+    jar: dict = {}
+    _get(base + "/", jar)
+    _get(base + "/_stcore/health", jar)
+    cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
+
+    async def session_and_upload() -> tuple[str, int]:
+        ws_url = base.replace("http://", "ws://") + "/_stcore/stream"
+        async with connect(ws_url, subprotocols=["streamlit", jar.get("_streamlit_xsrf", "")],
+                           additional_headers={"Cookie": cookie, "Origin": base}, max_size=None,
+                           open_timeout=30) as ws:
+            from benchmarks.crowd import _rerun_message
+
+            await ws.send(_rerun_message())
+            session_id = ""
+            deadline = time.monotonic() + 60
+            while not session_id and time.monotonic() < deadline:
+                msg = ForwardMsg()
+                msg.ParseFromString(await asyncio.wait_for(ws.recv(), timeout=60))
+                if msg.WhichOneof("type") == "new_session":
+                    session_id = msg.new_session.initialize.session_id
+            boundary = "kpitestboundary"
+            body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n"
+                    f"Content-Type: text/csv\r\n\r\n场次编号,日期\r\nPX1,2024-01-02\r\n--{boundary}--\r\n").encode()
+            request = urllib.request.Request(
+                f"{base}/_stcore/upload_file/{session_id}/file-1", data=body, method="PUT",
+                headers={"Cookie": cookie, "X-Xsrftoken": jar.get("_streamlit_xsrf", ""),
+                         "Content-Type": f"multipart/form-data; boundary={boundary}"})
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    status = response.status
+            except urllib.error.HTTPError as exc:
+                status = exc.code
+            return session_id, status
+
+    session_id, status = asyncio.run(session_and_upload())
+    return {"cookies": jar, "session_id": session_id, "upload_status": status}
+
+
+def _upstreams(log: list[str], key: str) -> dict[str, set[str]]:
+    """Request path -> the backends that answered it, for the requests carrying stickiness key `key`."""
+    seen: dict[str, set[str]] = {}
+    for line in log:
+        if f"key={key} " in line:
+            path = line.split('"')[1].split()[1].split("?")[0]
+            path = "/_stcore/upload_file/" if path.startswith("/_stcore/upload_file/") else path
+            seen.setdefault(path, set()).add(re.search(r"upstream=(\S+)", line).group(1))
+    return seen
+
+
+@pytest.mark.slow
+@needs_nginx
+def test_two_processes_behind_nginx_keep_each_viewer_on_one_process(demo_db_fresh, tmp_path):
+    """Each viewer's page, websocket and upload reach the same process (the access log names it), the upload is
+    accepted there, and viewers are spread over both processes. With the `hash` line dropped, nginx takes turns:
+    the upload lands on the other process and is refused (400)."""
+    from benchmarks import crowd
+
+    with serve.served(2, env={"KPI_DB": str(demo_db_fresh)}, run_dir=tmp_path / "run") as served:
+        two = crowd.crowd(int(served.url.rsplit(":", 1)[1]), 2, window=0.5, timeout=120)
+        assert two.errors == 0 and len(two.times) == 2  # two viewers both ran the overview to its end
+        backends_used = set()
+        for _ in range(30):  # new viewers until both processes have had one (each is 1/2; 30 is plenty)
+            visit = browser_like_visit(served.url)
+            key = visit["cookies"]["kpi_backend"]
+            assert re.fullmatch(r"[0-9a-f]{32}", key) and visit["session_id"]
+            assert visit["upload_status"] == 204, visit
+            time.sleep(0.3)  # the log line of the upload is written when the response ends
+            upstreams = _upstreams(served.access_log(), key)
+            assert {"/", "/_stcore/health", "/_stcore/stream", "/_stcore/upload_file/"} <= set(upstreams), upstreams
+            answered = set().union(*upstreams.values())
+            assert len(answered) == 1, upstreams  # one process for all of this viewer's requests
+            backends_used |= answered
+            if len(backends_used) == 2:
+                break
+        assert len(backends_used) == 2
+        blocked = urllib.request.Request(served.url + "/_stcore/metrics")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(blocked, timeout=10)
+        assert refused.value.code == 404
+
+
+# ----------------------------------------------------------------- several processes on one DuckDB file
+
+READER = textwrap.dedent("""
+    import json, sys, time
+    from dashboard_ui import state
+    from metrics import store
+    hold, seconds = float(sys.argv[1]), float(sys.argv[2])
+    seen, errors, end = [], [], time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            with state.reading(retries=10) as con:
+                seen.append([store.data_version(con),
+                             store.one(con, "SELECT count(*) FROM logistics_subsidies")[0]])
+                time.sleep(hold)
+        except Exception as exc:
+            errors.append(f"{type(exc).__name__}: {exc}"[:200])
+        time.sleep(0.02)
+    print(json.dumps({"seen": seen, "errors": errors}))
+""")
+
+
+def _reader(db: Path, hold: float, seconds: float) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", READER, str(hold), str(seconds)], cwd=PROJECT_ROOT,
+                            env={**os.environ, "KPI_DB": str(db)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+@pytest.mark.slow
+def test_dashboard_processes_read_at_once_while_a_third_loads(demo_db_fresh, tmp_path):
+    """Two dashboard processes read the database through state.reading() in a loop while a third loads a file
+    from the command line: both keep reading (neither is refused), the load commits, and both then see it. Also:
+    while one process holds a read connection, another opens its own at once (no wait), which a read-write
+    reading() cannot do."""
+    from benchmarks.bench import subsidy_csv
+    from metrics import store
+
+    con = store.connect(demo_db_fresh, read_only=True)
+    before = (store.data_version(con), store.one(con, "SELECT count(*) FROM logistics_subsidies")[0])
+    con.close()
+    # At once: a process holding a read connection for 3 s does not keep another from opening one (retries=0).
+    holder = _reader(demo_db_fresh, 3.0, 0.5)
+    time.sleep(1.5)  # the holder has started and opened the file
+    at_once = subprocess.run(
+        [sys.executable, "-c", "from dashboard_ui import state\nwith state.reading(retries=0) as con: pass"],
+        cwd=PROJECT_ROOT, env={**os.environ, "KPI_DB": str(demo_db_fresh)}, capture_output=True, text=True)
+    holder.communicate(timeout=60)
+    assert at_once.returncode == 0, at_once.stderr[-500:]
+
+    csv_file = subsidy_csv(tmp_path / "subsidies.csv", 20_000)
+    readers = [_reader(demo_db_fresh, 0.05, 12.0) for _ in range(2)]
+    time.sleep(2.0)  # both are reading
+    load = subprocess.run([sys.executable, "-m", "metrics", "--db", str(demo_db_fresh), "ingest",
+                           "logistics_subsidies", str(csv_file)], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert load.returncode == 0, load.stdout[-1000:] + load.stderr[-1000:]
+    results = [json.loads(r.communicate(timeout=120)[0]) for r in readers]
+    for result in results:
+        assert result["errors"] == []
+        assert result["seen"][0] == list(before)
+        # The new data version and the 20,000 new rows, seen by each reader after the load.
+        assert result["seen"][-1] == [before[0] + 1, before[1] + 20_000]
+
+
+def test_a_write_in_this_process_waits_for_its_own_readers(tmp_path):
+    """DuckDB refuses a read-write connection to a file this process has open read-only (and the reverse): the
+    dashboard's reads (read-only) and an editor's load (read-write) run in different sessions' threads of one
+    process, so store.connect waits for the other kind to close, as for another process's lock."""
+    import threading
+
+    from metrics import store
+
+    db = tmp_path / "kpi.duckdb"
+    store.connect(db).close()
+    reader = store.connect(db, read_only=True)
+    threading.Timer(0.5, reader.close).start()
+    t0 = time.monotonic()
+    writer = store.connect(db, retries=5)  # waits for the reader to close
+    assert time.monotonic() - t0 >= 0.4
+    writer.execute("SELECT 1")
+    with pytest.raises(store.StoreBusy):  # and a reader that cannot wait is told the database is busy
+        store.connect(db, read_only=True, retries=0)
+    writer.close()
+
+
+# ------------------------------------------------------------------------ shared by every process
+
+THROTTLE_CHILD = textwrap.dedent("""
+    import sys
+    from metrics import auth
+    for _ in range(int(sys.argv[2])):
+        auth.sign_in("zhangsan", "guess", None, path=__import__("pathlib").Path(sys.argv[1]))
+""")
+
+
+def test_the_sign_in_backoff_counts_failures_from_every_process(tmp_path):
+    """Three wrong passwords in each of two dashboard processes (serving one database) are six failures: the
+    account waits, whichever process is asked next. A per-process count would let each process allow five."""
+    from metrics import auth
+
+    secrets = tmp_path / "secrets.toml"
+    auth.add_local_account("zhangsan", "the right password", "editor", path=secrets)
+    db = tmp_path / "kpi.duckdb"
+    env = {**os.environ, "KPI_DB": str(db)}
+    children = [subprocess.Popen([sys.executable, "-c", THROTTLE_CHILD, str(secrets), "3"], cwd=PROJECT_ROOT, env=env)
+                for _ in range(2)]
+    assert [c.wait(timeout=120) for c in children] == [0, 0]
+    throttle = auth.shared_throttle(db)
+    assert throttle.path == tmp_path / "kpi.duckdb.login-failures"
+    assert throttle.path.stat().st_mode & 0o077 == 0  # only the server's user reads it
+    wait = throttle.wait("zhangsan", None)
+    assert 0 < wait <= 2.0  # the 6th failure: 2 s before the next attempt
+    user, refused_for = auth.sign_in("zhangsan", "the right password", None, secrets, throttle)
+    assert user is None and refused_for > 0  # even the right password waits its turn
+
+
+def test_the_backoff_file_stays_small_and_survives_damage(tmp_path):
+    from metrics.auth import LoginThrottle
+
+    now = [1_000_000.0]
+    throttle = LoginThrottle(clock=lambda: now[0], path=tmp_path / "f")
+    throttle.MAX_ENTRIES = 5
+    for i in range(20):
+        now[0] += 1
+        throttle.failed(f"user{i}", None)
+    assert len(json.loads((tmp_path / "f").read_text())) == 5  # the newest five kept
+    (tmp_path / "f").write_text("{not json")
+    assert throttle.wait("user19", None) == 0.0  # counting starts again rather than failing every sign-in
+    throttle.failed("user19", None)
+    assert len(json.loads((tmp_path / "f").read_text())) == 1
+
+
+def test_one_briefing_render_at_a_time_across_processes(demo_db_fresh, monkeypatch):
+    """While another process renders a briefing for the same database (it holds the renderer's file lock), a
+    request here waits, then is told to come back, and renders nothing. With the lock only in this process,
+    two processes would run two Chromium renders at once."""
+    from metrics import briefing_jobs
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent("""
+            import fcntl, os, sys, time
+            fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.pwrite(fd, str(time.time()).encode(), 0)
+            print("held", flush=True)
+            time.sleep(30)
+        """), str(briefing_jobs.lock_path(demo_db_fresh))], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        rendered = []
+        monkeypatch.setattr(briefing_jobs, "render_in_child", lambda brief, timeout_s: rendered.append(1) or {})
+        t0 = time.monotonic()
+        with pytest.raises(briefing_jobs.RendererBusy) as busy:
+            briefing_jobs.make(demo_db_fresh, None, None, "zh", wait_s=1.0)
+        assert rendered == [] and time.monotonic() - t0 >= 1.0
+        assert 5 <= busy.value.retry_after_s <= briefing_jobs.TYPICAL_RENDER_S
+    finally:
+        holder.kill()
+        holder.wait()
+    files = briefing_jobs.make(demo_db_fresh, None, None, "zh", wait_s=5.0)  # the turn is free again
+    assert files == {} and rendered == [1]
+
+
+def test_a_figure_shared_by_every_viewer_is_never_changed_while_drawn(monkeypatch):
+    """The overview's bullet and history figures are cached for all viewers; chart() finished them on every draw,
+    so two viewers' threads changed one figure at once (Plotly's batch update raised for one of two viewers
+    arriving together behind nginx). Shared figures are finished once when made; chart() only reads them."""
+    import plotly.graph_objects as go
+
+    from dashboard_ui import ui
+
+    finished = []
+    shared = ui._shared(go.Figure(go.Bar(x=["禾木乡"], y=[3])))
+    assert shared.layout.xaxis.type == "category"  # finished when made
+    monkeypatch.setattr(ui.charts, "finish", lambda fig: finished.append(fig) or fig)
+    monkeypatch.setattr(ui.st, "plotly_chart", lambda fig, **kwargs: None)
+    ui.chart(shared, key="shared")
+    assert finished == []
+    own = go.Figure(go.Bar(x=["a"], y=[1]))
+    ui.chart(own, key="own")
+    assert finished == [own]  # a page's own figure is still finished on its way out
