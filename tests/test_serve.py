@@ -256,10 +256,10 @@ def test_the_sign_in_backoff_counts_failures_from_every_process(tmp_path):
                 for _ in range(2)]
     assert [c.wait(timeout=120) for c in children] == [0, 0]
     throttle = auth.shared_throttle(db)
-    assert throttle.path == tmp_path / "kpi.duckdb.login-failures"
-    assert throttle.path.stat().st_mode & 0o077 == 0  # only the server's user reads it
     wait = throttle.wait("zhangsan", None)
     assert 0 < wait <= 2.0  # the 6th failure: 2 s before the next attempt
+    assert throttle.path == tmp_path / "kpi.duckdb.login-failures"
+    assert throttle.path.stat().st_mode & 0o077 == 0  # only the server's user reads it
     user, refused_for = auth.sign_in("zhangsan", "the right password", None, secrets, throttle)
     assert user is None and refused_for > 0  # even the right password waits its turn
 
