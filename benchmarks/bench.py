@@ -683,7 +683,7 @@ def _served_rows(add, tmp: Path, db: Path, s: int, viewers: int, processes: tupl
     busy = run_task("load_while_served", str(copy), str(n), str(browsers), str(idle_csv), str(busy_csv))
     add(f"CLI load {load_rows:,} rows, {browsers} viewers on {n} processes x{s}", busy["busy_s"] * 1000, "ms",
         busy["idle_s"] * 1000, busy["busy_s"] / busy["idle_s"], None, busy["maxrss_mb"])
-    add(f"CLI load while {n} processes serve x{s}: refused loads, viewer errors",
+    add(f"CLI load, {n} processes serving x{s}: refusals+errors",
         busy["load_errors"] + busy["viewer_errors"], "", None, None, 0.0)
 
 
