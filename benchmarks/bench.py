@@ -61,6 +61,7 @@ def scaled_demo(scale: int, out: Path) -> Path:
     import csv
 
     from metrics.demo import demo_files
+    from metrics.parsing import parse_number
     from metrics.reader import read_file
 
     out.mkdir(parents=True, exist_ok=True)
@@ -74,12 +75,18 @@ def scaled_demo(scale: int, out: Path) -> Path:
         trainee = header.index("学员编号") if "学员编号" in header else None
         id_number = header.index("身份证号") if "身份证号" in header else None
         copies = 1 if "online_retail" in path.name else scale
+        # Payments: as many again, each a `scale`-th of its amount, so the ledger still adds up to the same spending
+        # (a ledger over the project's budget is refused as a unit mistake).
+        amount = next((i for i, h in enumerate(header) if str(h).startswith("金额")), None) \
+            if "expenditures" in path.name else None
         with open(out / (path.stem + ".csv"), "w", encoding="utf-8", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(header)
             for k in range(copies):
                 for row in body:
                     row = list(row) + [None] * (len(header) - len(row))
+                    if amount is not None and row[amount] not in (None, ""):
+                        row[amount] = round(parse_number(row[amount], "万元") / scale, 6)  # "14000元" too
                     if k and trainee is not None and id_number is not None and not row[trainee] and row[id_number]:
                         # A copy of a person known only by ID number becomes another person with a code.
                         row[trainee] = "P" + hashlib.sha256(str(row[id_number]).encode()).hexdigest()[:12]
