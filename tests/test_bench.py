@@ -46,3 +46,19 @@ def test_scaled_demo_multiplies_keyed_rows(tmp_path):
     retail = (out / "网络零售额_online_retail.csv").read_text(encoding="utf-8").splitlines()
     assert len(sessions) - 1 == 3 * 132  # 132 demo sessions, three copies with suffixed keys
     assert len(retail) - 1 == 48  # the monthly series is not multiplied: its key is the month
+
+
+def test_scaled_demo_keeps_the_spending_total(tmp_path):
+    """×N payments, each a N-th of its amount: the same total, so the ledger is not refused as over the budget
+    (the ×100 benchmark's database failed to load on that check)."""
+    import csv
+
+    from metrics.parsing import parse_number
+
+    def total(directory):
+        with open(directory / "资金支出_expenditures.csv", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        return len(rows), sum(parse_number(r["金额（万元）"], "万元") or 0 for r in rows)
+
+    one, three = total(scaled_demo(1, tmp_path / "x1")), total(scaled_demo(3, tmp_path / "x3"))
+    assert three[0] == 3 * one[0] and abs(three[1] - one[1]) < 1e-3
