@@ -187,9 +187,10 @@ def served(processes: int = 2, port: int = 0, address: str = "127.0.0.1", env: d
         checked = check_config(config)
         if checked.returncode != 0:
             raise ServeError(f"nginx 配置无效 / the nginx config is invalid: {checked.stderr.strip()[-500:]}")
-        proxy = subprocess.Popen([nginx, "-p", str(run_dir), "-c", str(config), "-e", str(run_dir / "error.log")],
-                                 cwd=run_dir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                 stderr=open(run_dir / "nginx.stderr", "wb"), preexec_fn=_die_with_parent)
+        with open(run_dir / "nginx.stderr", "wb") as stderr:
+            proxy = subprocess.Popen([nginx, "-p", str(run_dir), "-c", str(config), "-e", str(run_dir / "error.log")],
+                                     cwd=run_dir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
+                                     preexec_fn=_die_with_parent)
         started.append(proxy)
         host = "127.0.0.1" if address in ("0.0.0.0", "::", "") else address
         url = f"http://{host}:{port}"

@@ -329,3 +329,53 @@ def test_a_figure_shared_by_every_viewer_is_never_changed_while_drawn(monkeypatc
     own = go.Figure(go.Bar(x=["a"], y=[1]))
     ui.chart(own, key="own")
     assert finished == [own]  # a page's own figure is still finished on its way out
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+@needs_nginx
+def test_nginx_and_the_processes_stop_together(demo_db_fresh, tmp_path):
+    """`python -m deploy.serve` (what scripts/serve.sh runs): SIGTERM stops nginx and every Streamlit process; and
+    when one process dies, the others and nginx are stopped and the exit status is 1. No process is left behind."""
+    env = {**os.environ, "KPI_DB": str(demo_db_fresh)}
+    for ending in ("sigterm", "a process dies"):
+        port = serve.free_port()
+        server = subprocess.Popen([sys.executable, "-m", "deploy.serve", "--processes", "2", "--port", str(port),
+                                   "--address", "127.0.0.1", "--run-dir", str(tmp_path / ending)],
+                                  cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  text=True)
+        try:
+            assert "serving" in server.stdout.readline()  # printed once nginx answers
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=10) as response:
+                assert response.status == 200
+            children = _children(server.pid)
+            assert len(children) == 3  # two Streamlit processes and nginx's master
+            pids = children + [c for child in children for c in _children(child)]  # nginx's worker too
+            if ending == "sigterm":
+                server.send_signal(15)
+                assert server.wait(timeout=60) == 0
+            else:
+                os.kill(children[0], 9)
+                assert server.wait(timeout=60) == 1
+            deadline = time.monotonic() + 10
+            while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert [p for p in pids if _alive(p)] == []
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
