@@ -67,6 +67,10 @@ def nginx_config(run_dir: Path, listen: str, backend_ports: list[int], template:
     """deploy/nginx.conf with its fields filled in."""
     if not backend_ports:
         raise ValueError("no backend")
+    # The run directory is quoted in the config (a space is fine); these would end the quote or start a variable.
+    if any(c in str(run_dir) for c in '"\\$;{}\n'):
+        raise ServeError(f"运行目录路径不能含有 \" \\ $ ; {{ }} 或换行：{run_dir} / the run directory's path must not "
+                         f"contain \" \\ $ ; {{ }} or a newline: {run_dir}")
     user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else \
         "# (not root: nginx runs as this user)"
     fields = {

@@ -31,7 +31,9 @@ needs_nginx = pytest.mark.skipif(os.environ.get("KPI_SKIP_NGINX") == "1" or serv
 
 @needs_nginx
 def test_the_generated_nginx_config_passes_nginx_t(tmp_path):
-    config = serve.write_config(tmp_path, "127.0.0.1:18080", [18081, 18082, 18083])
+    run_dir = tmp_path / "运行 目录"  # a space: the paths are quoted (an unquoted one broke the pid line)
+    run_dir.mkdir()
+    config = serve.write_config(run_dir, "127.0.0.1:18080", [18081, 18082, 18083])
     checked = serve.check_config(config)
     assert checked.returncode == 0, checked.stderr
     text = config.read_text(encoding="utf-8")
@@ -42,6 +44,8 @@ def test_the_generated_nginx_config_passes_nginx_t(tmp_path):
     # A broken template is caught by nginx -t, which is what serve() runs before starting nginx.
     config.write_text(text.replace("hash $kpi_backend consistent;", "hash;"), encoding="utf-8")
     assert serve.check_config(config).returncode != 0
+    with pytest.raises(serve.ServeError):  # a path that would end the quote or start a variable is refused
+        serve.nginx_config(tmp_path / "a$b", "127.0.0.1:18080", [18081])
 
 
 # --------------------------------------------------------------------------------- a viewer, as a browser
