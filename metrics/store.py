@@ -86,13 +86,21 @@ def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def schema_current(con: duckdb.DuckDBPyConnection) -> bool:
     """Every table and column _create_schema makes is there (checked read-only: a reader cannot migrate)."""
-    tables = {"meta", "loads", "evidence_files", "evidence", "user_roles", "digests", "digest_sends"}
-    expected = {(ds.table, name) for ds in DATASETS.values() for name, _ in stored_columns(ds) + list(META_COLUMNS)}
-    expected |= {(f"{ds.table}__replaced", name) for ds in DATASETS.values()
-                 for name, _ in stored_columns(ds) + list(META_COLUMNS) + [("_replaced_by", "")]}
     present = set(con.execute("SELECT table_name, column_name FROM information_schema.columns").fetchall())
-    present_tables = {t for t, _ in present}
-    return tables <= present_tables and expected <= present
+    return _expected_columns() <= present
+
+
+_expected: set[tuple[str, str]] = set()
+
+
+def _expected_columns() -> set[tuple[str, str]]:
+    """(table, column) of a new database: _create_schema run once in memory, so this list is never a second copy."""
+    if not _expected:
+        con = duckdb.connect(":memory:")
+        _create_schema(con)
+        _expected.update(con.execute("SELECT table_name, column_name FROM information_schema.columns").fetchall())
+        con.close()
+    return _expected
 
 
 _migrated: set[str] = set()  # database files whose schema this process has already created or migrated

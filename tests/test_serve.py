@@ -383,3 +383,32 @@ def test_nginx_and_the_processes_stop_together(demo_db_fresh, tmp_path):
             if server.poll() is None:
                 server.kill()
                 server.wait()
+
+
+def test_a_database_made_by_an_older_version_is_migrated_before_it_is_read_only(tmp_path, monkeypatch):
+    """Reads are read-only and cannot add a column; the dashboard's first run looks (read-only) whether the schema is
+    current and only then skips the read-write migration. A column missing (an older version's file) is seen."""
+    from metrics import store
+
+    db = tmp_path / "kpi.duckdb"
+    con = store.connect(db)
+    con.execute('ALTER TABLE training_sessions DROP COLUMN "_extra"')
+    con.close()
+    con = store.connect(db, read_only=True)
+    assert not store.schema_current(con)
+    con.close()
+    store._migrated.discard(str(db))  # a new process
+    con = store.connect(db)
+    con.execute("INSERT INTO loads (load_id, dataset) VALUES (1, 'training_sessions')")  # something was loaded
+    con.execute('ALTER TABLE training_sessions DROP COLUMN "_extra"')
+    con.close()
+    store._migrated.discard(str(db))
+    from dashboard_ui import state
+
+    monkeypatch.setenv("KPI_DB", str(db))
+    state.ensure_database.clear()
+    assert state.ensure_database(str(db))  # what dashboard.py runs first in each process
+    con = store.connect(db, read_only=True)
+    assert store.schema_current(con)
+    assert store.one(con, "SELECT count(*) FROM loads")[0] == 1  # migrated; no demo loaded on top
+    con.close()
