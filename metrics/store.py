@@ -130,9 +130,14 @@ def connect(path: Path | str | None = None, read_only: bool = False, retries: fl
                 raise
             time.sleep(0.2)
         except duckdb.ConnectionException as exc:
-            # This process has the file open the other way (read-only against read-write): DuckDB refuses a second
-            # configuration of one file in a process. The dashboard reads read-only and writes read-write from
-            # different sessions' threads, so wait for the other connections to close, as for another process.
+            # This process has the file open the other way: DuckDB refuses a second configuration of one file in a
+            # process. The dashboard reads read-only and writes read-write from different sessions' threads. A
+            # reader joins this process's read-write connection (one DuckDB instance: it reads committed data, as
+            # before read-only reads existed); a writer waits for the read-only ones to close, as for another
+            # process's lock.
+            if read_only and "different configuration" in str(exc):
+                read_only = False
+                continue
             if "different configuration" not in str(exc) or time.monotonic() >= deadline:
                 if "different configuration" in str(exc):
                     raise StoreBusy(str(exc).splitlines()[0]) from None
