@@ -416,3 +416,58 @@ def test_a_database_made_by_an_older_version_is_migrated_before_it_is_read_only(
     assert store.schema_current(con)
     assert store.one(con, "SELECT count(*) FROM loads")[0] == 1  # migrated; no demo loaded on top
     con.close()
+
+
+PROBE_APP = """
+import streamlit as st
+from dashboard_ui import state
+st.markdown(f"version={state.data_version()[0].rsplit('#', 1)[1]}")
+"""
+
+
+def _shown_version(port: int) -> str:
+    """The data version a page of the process on `port` shows (a new session: its own run)."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from websockets.asyncio.client import connect
+
+    from benchmarks.crowd import _rerun_message
+
+    async def visit() -> str:
+        async with connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"],
+                           open_timeout=30) as ws:
+            await ws.send(_rerun_message())
+            while True:
+                msg = ForwardMsg()
+                msg.ParseFromString(await asyncio.wait_for(ws.recv(), timeout=60))
+                if msg.WhichOneof("type") == "delta" and msg.delta.new_element.WhichOneof("type") == "markdown":
+                    return msg.delta.new_element.markdown.body
+                if msg.WhichOneof("type") == "script_finished":
+                    return "no version shown"
+
+    return asyncio.run(visit())
+
+
+@pytest.mark.slow
+@needs_nginx
+def test_every_serving_process_shows_a_command_line_load_within_two_seconds(demo_db_fresh, tmp_path):
+    """Two served processes read the data version (read-only, cached 2 s); a command-line load commits while they
+    serve; within the cache's 2 s both show the new version."""
+    from metrics import store
+
+    probe = tmp_path / "probe.py"
+    probe.write_text(PROBE_APP, encoding="utf-8")
+    con = store.connect(demo_db_fresh, read_only=True)
+    before = store.data_version(con)
+    con.close()
+    env = {"KPI_DB": str(demo_db_fresh), "PYTHONPATH": str(PROJECT_ROOT)}
+    with serve.served(2, env=env, script=probe) as served:
+        ports = [port for port, _ in served.backends]
+        assert [_shown_version(p) for p in ports] == [f"version={before}"] * 2
+        from benchmarks.bench import subsidy_csv
+
+        load = subprocess.run([sys.executable, "-m", "metrics", "--db", str(demo_db_fresh), "ingest",
+                               "logistics_subsidies", str(subsidy_csv(tmp_path / "s.csv", 1000))],
+                              cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+        assert load.returncode == 0, load.stderr[-500:]
+        time.sleep(2.5)  # the data version's cache lives 2 s
+        assert [_shown_version(p) for p in ports] == [f"version={before + 1}"] * 2
