@@ -205,8 +205,10 @@ def config():
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def sandbox(version: str):
-    """The locked SQL sandbox for this data version (rebuilt after every load or undo)."""
+    """The locked SQL sandbox for this data version (rebuilt after every load or undo); its queries share the
+    query slots of every process serving this database (`<database>.sql-slot-N`)."""
     from metrics.sandbox import build_sandbox
 
+    path = Path(db_path())
     with reading() as con:
-        return build_sandbox(con)
+        return build_sandbox(con, slots=path.with_name(path.name + ".sql-slot"))

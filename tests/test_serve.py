@@ -471,3 +471,33 @@ def test_every_serving_process_shows_a_command_line_load_within_two_seconds(demo
         assert load.returncode == 0, load.stderr[-500:]
         time.sleep(2.5)  # the data version's cache lives 2 s
         assert [_shown_version(p) for p in ports] == [f"version={before + 1}"] * 2
+
+
+def test_sql_queries_share_two_slots_across_processes(tmp_path):
+    """Each SQL query runs in a child allowed 1.5 GB; with several processes serving, the limit on how many run
+    at once must be shared too: while another process holds both slots, a query here waits, then is refused
+    (bilingual), and runs once a slot is free."""
+    from metrics import sandbox, store
+
+    prefix = tmp_path / "kpi.duckdb.sql-slot"
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import fcntl, os, sys, time
+        fds = [os.open(f"{sys.argv[1]}-{i}", os.O_RDWR | os.O_CREAT, 0o600) for i in range(int(sys.argv[2]))]
+        for fd in fds:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        print("held", flush=True)
+        time.sleep(30)
+    """), str(prefix), str(sandbox.SLOTS)], stdout=subprocess.PIPE, text=True)
+    con = store.connect(":memory:")
+    box = sandbox.build_sandbox(con, slots=prefix)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        t0 = time.monotonic()
+        with pytest.raises(sandbox.SandboxError) as refused:
+            sandbox.run_query(box, "SELECT 1 AS n", slot_wait_s=0.5)
+        assert time.monotonic() - t0 >= 0.5
+        assert "查询正在运行" in refused.value.zh and "queries are running" in refused.value.en
+    finally:
+        holder.kill()
+        holder.wait()
+    assert sandbox.run_query(box, "SELECT 1 AS n", slot_wait_s=5).frame["n"].tolist() == [1]
