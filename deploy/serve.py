@@ -126,15 +126,29 @@ class Served:
         return path.read_text(encoding="utf-8", errors="replace").splitlines() if path.exists() else []
 
 
-def _wait_healthy(url: str, process: subprocess.Popen, deadline: float, what: str) -> None:
+def _last_line(*logs: Path) -> str:
+    """Why a process would not start, from its logs (the run directory may be removed after): nginx's first
+    [emerg] line (its last only says it gave up), else the last line."""
+    for log in logs:
+        try:
+            lines = [line for line in log.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+        except OSError:
+            continue
+        if lines:
+            return next((line for line in lines if "[emerg]" in line), lines[-1])[-300:]
+    return ""
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, deadline: float, what: str, *logs: Path) -> None:
     while True:
         try:
             with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
                 return
         except OSError:
             if process.poll() is not None:
+                why = _last_line(*logs)
                 raise ServeError(f"{what} 启动失败（退出码 {process.returncode}）/ {what} exited with "
-                                 f"{process.returncode} while starting") from None
+                                 f"{process.returncode} while starting" + (f": {why}" if why else "")) from None
             if time.monotonic() > deadline:
                 raise ServeError(f"{what} 未能在规定时间内启动 / {what} did not start in time") from None
             time.sleep(0.3)
@@ -185,7 +199,8 @@ def served(processes: int = 2, port: int = 0, address: str = "127.0.0.1", env: d
             backends.append((backend_port, proc))
         deadline = time.monotonic() + start_timeout
         for backend_port, proc in backends:
-            _wait_healthy(f"http://127.0.0.1:{backend_port}", proc, deadline, f"Streamlit :{backend_port}")
+            _wait_healthy(f"http://127.0.0.1:{backend_port}", proc, deadline, f"Streamlit :{backend_port}",
+                          run_dir / f"streamlit-{backend_port}.log")
         listen = f"{address}:{port}" if ":" not in address else f"[{address}]:{port}"
         config = write_config(run_dir, listen, [p for p, _ in backends])
         checked = check_config(config)
@@ -198,7 +213,7 @@ def served(processes: int = 2, port: int = 0, address: str = "127.0.0.1", env: d
         started.append(proxy)
         host = "127.0.0.1" if address in ("0.0.0.0", "::", "") else address
         url = f"http://{host}:{port}"
-        _wait_healthy(url, proxy, deadline, "nginx")
+        _wait_healthy(url, proxy, deadline, "nginx", run_dir / "nginx.stderr", run_dir / "error.log")
         yield Served(url, run_dir, proxy, backends)
     finally:
         _stop(started)

@@ -501,3 +501,21 @@ def test_sql_queries_share_two_slots_across_processes(tmp_path):
         holder.kill()
         holder.wait()
     assert sandbox.run_query(box, "SELECT 1 AS n", slot_wait_s=5).frame["n"].tolist() == [1]
+
+
+@pytest.mark.slow
+@needs_nginx
+def test_a_port_in_use_is_said_plainly(demo_db_fresh, tmp_path):
+    """nginx cannot listen (the port is taken): serving stops with nginx's own reason, every process stopped."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "deploy.serve", "--processes", "1", "--port", str(port),
+                               "--address", "127.0.0.1"], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                              env={**os.environ, "KPI_DB": str(demo_db_fresh)}, timeout=180)
+    assert done.returncode == 1
+    assert "nginx 启动失败" in done.stderr and "Address already in use" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
