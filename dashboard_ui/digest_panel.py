@@ -15,7 +15,7 @@ from . import state
 
 @st.cache_data(ttl=10, show_spinner=False, max_entries=8)
 def _history(version: str):
-    with state.connection() as con:
+    with state.reading() as con:
         return digest.history(con)
 
 

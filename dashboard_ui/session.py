@@ -28,7 +28,7 @@ def oidc_configured() -> bool:
 def current_user() -> User:
     if oidc_configured() and getattr(st.user, "is_logged_in", False):
         email = st.user.get("email") or st.user.get("sub") or "oidc-user"
-        with state.connection() as con:
+        with state.reading() as con:
             from metrics.actions import assigned_role
 
             role = assigned_role(con, email) or "viewer"

@@ -1,9 +1,12 @@
 """What every page shares: the database connection, the cache, and the frame (language, as-of date, township).
 
-DuckDB lets one process write a file at a time, so the dashboard never keeps the file open: each query batch opens
-a short-lived connection and closes it, leaving the file free for a command-line load in between (which waits up
-to a few seconds for the dashboard's query to finish). Query results are cached by st.cache_data, keyed by the
-arguments and the data version, which every load and undo changes, so a page shows new data at once.
+DuckDB lets one process write a file, or many processes read it, so the dashboard never keeps the file open: each
+query batch opens a short-lived connection and closes it, leaving the file free for a command-line load in between
+(which waits up to a few seconds for the dashboard's query to finish). Everything that only reads opens the file
+read-only (`reading()`), so several dashboard processes behind nginx (deploy/serve.py) read at once; only a
+change (a load, an undo, evidence, roles: `connection()`) opens it for writing. Query results are cached by
+st.cache_data, keyed by the arguments and the data version, which every load and undo changes, so a page shows
+new data at once.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -31,7 +35,20 @@ class Frame:
 
 @contextmanager
 def connection():
+    """A connection that may write, for a change made on a page (load, undo, evidence, roles). Reading needs none:
+    use reading(), which other processes can share."""
     con = store.connect(db_path(), retries=10)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def reading(retries: float = 10):
+    """A read-only connection: any number of dashboard processes hold these at once; a writer (a load from the
+    command line or another process) waits for them to close, and they for it (up to `retries` seconds)."""
+    con = store.connect(db_path(), read_only=True, retries=retries)
     try:
         yield con
     finally:
@@ -41,7 +58,13 @@ def connection():
 @st.cache_resource(show_spinner=False)
 def ensure_database(path: str) -> bool:
     """Create the database and load the demo ledgers when nothing was ever loaded. scripts/start.sh has done this
-    before the server listens (so the first visit does not wait for it); this covers `streamlit run` by hand."""
+    before the server listens (so the first visit does not wait for it); this covers `streamlit run` by hand.
+    Looked at read-only first: with several processes serving (scripts/serve.sh), each one's first visit would
+    otherwise take the file for writing while the others read."""
+    if Path(path).exists():
+        with reading() as con:
+            if store.schema_current(con) and store.one(con, "SELECT count(*) FROM loads")[0]:
+                return True  # nothing to create, migrate or load
     with connection() as con:
         load_demo_if_empty(con)
     return True
@@ -77,7 +100,7 @@ _last_version: dict[str, tuple[str, bool]] = {}  # per database file, shared by 
 # at once; a load from the command line shows within two seconds.
 @st.cache_data(ttl=2, show_spinner=False, max_entries=4)
 def _data_version(path: str) -> tuple[str, bool]:
-    con = store.connect(path, retries=0)  # busy: raise at once (data_version keeps the last version)
+    con = store.connect(path, read_only=True, retries=0)  # busy: raise at once (data_version keeps the last)
     try:
         return f"{path}#{store.data_version(con)}", store.demo_loaded(con)
     finally:
@@ -91,20 +114,20 @@ def data_changed() -> None:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def latest_data_date(version: str) -> dt.date:
-    with connection() as con:
+    with reading() as con:
         return scorecard_module.latest_data_date(con)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def scorecard(as_of: dt.date, lang: str, version: str, with_forecast: bool = True) -> list:
     """with_forecast=False for a date only compared with (its forecasts are a third of the queries, unused)."""
-    with connection() as con:
+    with reading() as con:
         return scorecard_module.scorecard(con, as_of, lang=lang, with_forecast=with_forecast)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def history(kpi_id: str, as_of: dt.date, version: str) -> list[dict]:
-    with connection() as con:
+    with reading() as con:
         return scorecard_module.history(con, kpi_id, as_of)
 
 
@@ -118,7 +141,7 @@ def view(function, version: str, *args):
 
 @st.cache_data(show_spinner=False, max_entries=1024)
 def _view(name: str, version: str, *args):
-    with connection() as con:
+    with reading() as con:
         return getattr(views, name)(con, *args)
 
 
@@ -127,7 +150,7 @@ def acceptance_preview(as_of: dt.date, lang: str, version: str):
     """What the acceptance pack shows at as-of (metrics.acceptance.collect), without the evidence files' bytes."""
     from metrics.acceptance import collect
 
-    with connection() as con:
+    with reading() as con:
         return collect(con, as_of, lang, contents=False)
 
 
@@ -135,7 +158,7 @@ def acceptance_data(as_of: dt.date, lang: str, progress=None):
     """The same with the evidence files, for building the pack (not cached: it may hold hundreds of MB)."""
     from metrics.acceptance import collect
 
-    with connection() as con:
+    with reading() as con:
         return collect(con, as_of, lang, progress=progress)
 
 
@@ -177,8 +200,10 @@ def config():
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def sandbox(version: str):
-    """The locked SQL sandbox for this data version (rebuilt after every load or undo)."""
+    """The locked SQL sandbox for this data version (rebuilt after every load or undo); its queries share the
+    query slots of every process serving this database (`<database>.sql-slot-N`)."""
     from metrics.sandbox import build_sandbox
 
-    with connection() as con:
-        return build_sandbox(con)
+    path = Path(db_path())
+    with reading() as con:
+        return build_sandbox(con, slots=path.with_name(path.name + ".sql-slot"))

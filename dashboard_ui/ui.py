@@ -73,8 +73,18 @@ CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "la
 
 def chart(fig: go.Figure, key: str, **kwargs) -> None:
     """Every chart of the dashboard goes through here: metrics.charts.finish (escaped ledger text, axes that tell
-    the truth, room for labels), then Streamlit."""
-    st.plotly_chart(charts.finish(fig), key=key, config=CHART_CONFIG, **kwargs)
+    the truth, room for labels), then Streamlit. A figure shared by every viewer (bullet_chart, history_chart) was
+    finished once when it was made: finishing it here would change it from several viewers' threads at once, and
+    Plotly's batch update raised in one of two viewers arriving together."""
+    shared = getattr(fig, "_kpi_shared", False)
+    st.plotly_chart(fig if shared else charts.finish(fig), key=key, config=CHART_CONFIG, **kwargs)
+
+
+def _shared(fig: go.Figure) -> go.Figure:
+    """A figure every viewer will draw: finished now, once, and from then on only read (see chart)."""
+    charts.finish(fig)
+    fig._kpi_shared = True  # plotly keeps attributes starting with "_" (a copy does not carry it: finished again)
+    return fig
 
 
 def progress_bar(result) -> str:
@@ -230,7 +240,7 @@ def bullet_chart(results) -> go.Figure:
 # Keyed by the results' repr (every field; 0.2 ms) rather than by Streamlit hashing the objects (13 ms a chart).
 @st.cache_resource(show_spinner=False, max_entries=128)
 def _bullet_figure(key: str, _results, lang: str) -> go.Figure:
-    return charts.bullet_chart(_results, lang)
+    return _shared(charts.bullet_chart(_results, lang))
 
 
 def history_chart(result, points: list[dict]) -> go.Figure:
@@ -256,7 +266,7 @@ def _history_figure(key: str, _result, _points: list[dict], lang: str) -> go.Fig
     charts.add_reference_lines(fig, state.config().references_for(result.id), lang, scale)  # issue 19
     unit = "%" if kpi.is_fraction else kpi.unit(lang)
     # The unit alone: the KPI's name stands above the chart, and a long name turned on its side ran off a phone.
-    return layout(fig, state.t("month"), unit, dates=True)
+    return _shared(layout(fig, state.t("month"), unit, dates=True))
 
 
 @st.fragment

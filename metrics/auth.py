@@ -19,6 +19,7 @@ import threading
 import time
 import tomllib
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -198,30 +199,66 @@ log = logging.getLogger("metrics.auth")
 
 
 class LoginThrottle:
-    """Backoff after failed sign-ins, per account and per client (an address), in this process.
+    """Backoff after failed sign-ins, per account and per client (an address).
 
     FREE_FAILURES wrong passwords in a row cost nothing; each one after doubles the wait before the next attempt
     is even checked (2 s, 4 s, ... up to MAX_WAIT_S). Each backoff is logged. A success clears the account's and
     the client's count; a quiet FORGET_S clears it too.
+
+    With `path`, the counts live in that file (JSON, under an exclusive flock for each read-and-update), so every
+    dashboard process serving one database (scripts/serve.sh) counts the same failures: otherwise N processes
+    behind nginx would give a guesser N times the attempts (dropping the stickiness cookie picks another
+    process). At most MAX_ENTRIES keys are kept (the oldest dropped), so the file stays small whatever is tried.
+    Without `path` (tests, one process), a dict in memory.
     """
 
     FREE_FAILURES = 5
     MAX_WAIT_S = 15 * 60
     FORGET_S = 60 * 60
+    MAX_ENTRIES = 10_000
 
-    def __init__(self, clock=time.monotonic):
-        self.clock = clock
+    def __init__(self, clock=time.time, path: Path | None = None):
+        self.clock = clock  # wall clock: the file is read by other processes
+        self.path = Path(path) if path else None
         self._lock = threading.Lock()
         self._failures: dict[tuple[str, str], tuple[int, float]] = {}  # key -> (count, time of the last)
 
+    @contextmanager
+    def _counts(self):
+        """The failure counts, for reading and updating (written back when changed)."""
+        with self._lock:
+            if self.path is None:
+                yield self._failures
+                return
+            import fcntl
+            import json
+
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            with os.fdopen(fd, "r+", encoding="utf-8") as f:
+                fcntl.flock(f, fcntl.LOCK_EX)  # released when the file is closed
+                try:
+                    stored = json.loads(f.read() or "{}")
+                    counts = {(kind, value): (int(c), float(t)) for kind, value, c, t in stored}
+                except (ValueError, TypeError):  # damaged: start counting again rather than lock everyone out
+                    counts = {}
+                before = dict(counts)
+                yield counts
+                if counts != before:
+                    now = self.clock()
+                    kept = sorted(((k, v) for k, v in counts.items() if now - v[1] <= self.FORGET_S),
+                                  key=lambda item: item[1][1])[-self.MAX_ENTRIES:]
+                    f.seek(0)
+                    f.truncate()
+                    json.dump([[k[0], k[1], c, t] for k, (c, t) in kept], f)
+
     def _keys(self, login: str, client: str | None) -> list[tuple[str, str]]:
-        # No address (Streamlit gives None for connections from localhost, which is every visitor behind a proxy
-        # on the same machine): per account only, or one guesser would lock everyone out.
+        # No address (Streamlit gives None for connections from localhost; behind deploy/nginx.conf it sees the
+        # visitor's address): per account only, or one guesser would lock everyone out.
         account = ("account", login.strip().lower())
         return [account, ("client", client)] if client else [account]
 
-    def _wait_for(self, key) -> float:
-        count, last = self._failures.get(key, (0, 0.0))
+    def _wait_for(self, counts, key) -> float:
+        count, last = counts.get(key, (0, 0.0))
         now = self.clock()
         if count <= self.FREE_FAILURES or now - last > self.FORGET_S:
             return 0.0
@@ -230,34 +267,49 @@ class LoginThrottle:
 
     def wait(self, login: str, client: str | None) -> float:
         """Seconds before this account may be tried again from this client (0: go ahead)."""
-        with self._lock:
-            return max(self._wait_for(k) for k in self._keys(login, client))
+        with self._counts() as counts:
+            return max(self._wait_for(counts, k) for k in self._keys(login, client))
 
     def failed(self, login: str, client: str | None) -> None:
-        with self._lock:
+        with self._counts() as counts:
             now = self.clock()
             for key in self._keys(login, client):
-                count, last = self._failures.get(key, (0, 0.0))
+                count, last = counts.get(key, (0, 0.0))
                 count = 1 if now - last > self.FORGET_S else count + 1
-                self._failures[key] = (count, now)
+                counts[key] = (count, now)
                 if count > self.FREE_FAILURES:
                     log.warning("sign-in backoff: %s %r has failed %d times; next attempt in %.0f s",
                                 key[0], key[1], count, min(2.0 ** (count - self.FREE_FAILURES), self.MAX_WAIT_S))
 
     def succeeded(self, login: str, client: str | None) -> None:
-        with self._lock:
+        with self._counts() as counts:
             for key in self._keys(login, client):
-                self._failures.pop(key, None)
+                counts.pop(key, None)
 
 
-THROTTLE = LoginThrottle()
+_throttles: dict[str, LoginThrottle] = {}
+
+
+def shared_throttle(db_path: Path | str | None = None) -> LoginThrottle:
+    """The throttle of the dashboard serving `db_path` (default: the database in use): its counts are in
+    `<database>.login-failures` beside it, shared by every process serving that database."""
+    from .store import default_db_path
+
+    db = Path(db_path or default_db_path())
+    if str(db) == ":memory:":
+        return _throttles.setdefault(":memory:", LoginThrottle())
+    path = db.with_name(db.name + ".login-failures")
+    if str(path) not in _throttles:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _throttles[str(path)] = LoginThrottle(path=path)
+    return _throttles[str(path)]
 
 
 def sign_in(login: str, password: str, client: str | None, path: Path | None = None,
             throttle: LoginThrottle | None = None) -> tuple[User | None, float]:
     """(the user, 0) on success; (None, seconds to wait) when refused. During a backoff the password is not
     even checked, so guessing on costs the guesser time, not the server."""
-    throttle = throttle or THROTTLE
+    throttle = throttle or shared_throttle()
     wait = throttle.wait(login, client)
     if wait > 0:
         return None, wait

@@ -5,7 +5,8 @@ Rendering (kaleido, then Chromium printing the PDF) takes seconds and has hung f
 asked at once (kaleido's global server is not safe across threads). So:
 - the data is read with a short read-only connection and the file is closed *before* anything is rendered, so a
   command-line load never waits on a renderer;
-- one render runs at a time (a lock); a second request waits up to `wait_s` and is then told to come back in N s;
+- one render runs at a time (a lock in the process, and a file lock beside the database for the other processes
+  serving it: scripts/serve.sh); a second request waits up to `wait_s` and is then told to come back in N s;
 - the render runs in a child process of its own session; past `timeout_s` the whole process group (kaleido's
   Chromium included) is killed, so a hang costs one request, not the server;
 - the files are cached per (database, data version, as-of, compare, language): ten clicks cost one render.
@@ -13,6 +14,7 @@ asked at once (kaleido's global server is not safe across threads). So:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import pickle
@@ -59,10 +61,15 @@ def _cached(key: tuple) -> dict[str, bytes] | None:
     return None
 
 
-def _retry_after() -> int:
+def _retry_after(other_started: float | None = None) -> int:
+    """Seconds until the render in progress should be done: this process's, or another's that began at
+    `other_started` (time.time())."""
     typical = _last_render_s or TYPICAL_RENDER_S
     started = _running_since
-    left = typical - (time.monotonic() - started) if started else typical
+    if other_started is not None and other_started == other_started:  # not NaN
+        left = typical - (time.time() - other_started)
+    else:
+        left = typical - (time.monotonic() - started) if started else typical
     return max(5, int(left + 0.999))
 
 
@@ -83,16 +90,20 @@ def make(db_path: Path | str, as_of: dt.date | None, compare: dt.date | None, la
         brief = build(con, as_of, compare, lang, with_charts=False)
     finally:
         con.close()  # nothing below touches the database
+    deadline = time.monotonic() + wait_s
     if not _render_lock.acquire(timeout=wait_s):
         raise RendererBusy(_retry_after())
     try:
-        hit = _cached(key)  # made by the request this one waited for
-        if hit is not None:
-            return hit
-        _running_since = time.monotonic()
-        renders += 1
-        files = render_in_child(brief, timeout_s)
-        _last_render_s = time.monotonic() - _running_since
+        with _machine_turn(db_path, deadline) as other_started:
+            if other_started is not None:  # another dashboard process is rendering
+                raise RendererBusy(_retry_after(other_started))
+            hit = _cached(key)  # made by the request this one waited for
+            if hit is not None:
+                return hit
+            _running_since = time.monotonic()
+            renders += 1
+            files = render_in_child(brief, timeout_s)
+            _last_render_s = time.monotonic() - _running_since
         with _cache_lock:
             _cache[key] = files
             while len(_cache) > CACHE_ENTRIES:
@@ -101,6 +112,46 @@ def make(db_path: Path | str, as_of: dt.date | None, compare: dt.date | None, la
     finally:
         _running_since = None
         _render_lock.release()
+
+
+def lock_path(db_path: Path | str) -> Path:
+    """The file whose lock is the renderer's turn, beside the database: every process serving it shares it."""
+    db = Path(db_path)
+    return db.with_name(db.name + ".briefing-lock")
+
+
+@contextlib.contextmanager
+def _machine_turn(db_path: Path | str, deadline: float):
+    """The renderer's turn across processes (scripts/serve.sh runs several dashboards on one database): an
+    exclusive flock on lock_path(), waited for until `deadline`. Yields None when this process has the turn, else
+    when the other render started (time.time(), from the lock file), having not taken the turn. One Chromium
+    render at a time on the machine, not one per process."""
+    import fcntl
+
+    if str(db_path) == ":memory:":
+        yield None
+        return
+    path = lock_path(db_path)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    try:
+                        started = float(os.pread(fd, 32, 0).decode() or "nan")
+                    except ValueError:
+                        started = float("nan")
+                    yield started
+                    return
+                time.sleep(0.1)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{time.time():.3f}".encode(), 0)  # when this render started, for the others' estimate
+        yield None
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def render_in_child(brief, timeout_s: float = RENDER_TIMEOUT_S) -> dict[str, bytes]:

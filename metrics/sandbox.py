@@ -29,7 +29,9 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -46,6 +48,8 @@ TIME_LIMIT_S = 10.0
 MEMORY_LIMIT = "512MB"  # DuckDB's own limit, inside the child
 CHILD_COMMAND = [sys.executable, "-m", "metrics.sandbox"]
 ADDRESS_SPACE_BYTES = 1536 * 2**20  # the child's hard cap: Python, DuckDB, the data copy and the query together
+SLOTS = 2  # query children at once per database, over all the dashboard's processes (query_slot)
+SLOT_WAIT_S = 5.0
 
 
 class SandboxError(DashboardError):
@@ -60,17 +64,50 @@ class SandboxResult:
 
 @dataclass
 class Sandbox:
-    """The ledger copies a query child is given (Arrow tables, without bookkeeping or personal columns)."""
+    """The ledger copies a query child is given (Arrow tables, without bookkeeping or personal columns), and where
+    the query slots' lock files are (None: no limit, e.g. the command line's one query)."""
     tables: dict[str, pa.Table]
+    slots: Path | None = None
 
 
-def build_sandbox(source: duckdb.DuckDBPyConnection) -> Sandbox:
+def build_sandbox(source: duckdb.DuckDBPyConnection, slots: Path | None = None) -> Sandbox:
     tables = {}
     for name, ds in DATASETS.items():
         # Hashed ID numbers and masked phones stay out: nothing an analyst needs, one less thing to leak.
         cols = ", ".join(f'"{c.stored_as}"' for c in ds.columns if c.personal is None)
         tables[name] = source.sql(f'SELECT {cols} FROM "{name}"').to_arrow_table()
-    return Sandbox(tables)
+    return Sandbox(tables, slots)
+
+
+@contextmanager
+def query_slot(prefix: Path | None, wait_s: float = SLOT_WAIT_S):
+    """One of SLOTS query children at a time, across every dashboard process serving a database (scripts/serve.sh
+    runs several): an exclusive flock on one of the files `<prefix>-0` … `<prefix>-{SLOTS-1}`. Each child may use
+    ADDRESS_SPACE_BYTES, so without a shared limit N processes would allow N times the queries' memory. Waits up to
+    `wait_s`, then refuses with SandboxError."""
+    if prefix is None:
+        yield
+        return
+    import fcntl
+
+    deadline = time.monotonic() + wait_s
+    fds = [os.open(f"{prefix}-{i}", os.O_RDWR | os.O_CREAT, 0o600) for i in range(SLOTS)]
+    try:
+        while True:
+            for fd in fds:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue
+                yield  # the lock goes with the descriptor, closed below
+                return
+            if time.monotonic() >= deadline:
+                raise SandboxError(f"已有 {SLOTS} 个查询正在运行，请稍后再试",
+                                   f"{SLOTS} queries are running already; try again shortly")
+            time.sleep(0.1)
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 def check_statement(sql: str) -> None:
@@ -90,8 +127,15 @@ def answer_cap(result_cap: int) -> int:
 
 
 def run_query(sandbox: Sandbox, sql: str, row_cap: int = ROW_CAP, time_limit_s: float = TIME_LIMIT_S,
-              address_space: int = ADDRESS_SPACE_BYTES, result_cap: int = RESULT_CAP_BYTES) -> SandboxResult:
+              address_space: int = ADDRESS_SPACE_BYTES, result_cap: int = RESULT_CAP_BYTES,
+              slot_wait_s: float = SLOT_WAIT_S) -> SandboxResult:
     check_statement(sql)
+    with query_slot(sandbox.slots, slot_wait_s):
+        return _run_in_child(sandbox, sql, row_cap, time_limit_s, address_space, result_cap)
+
+
+def _run_in_child(sandbox: Sandbox, sql: str, row_cap: int, time_limit_s: float, address_space: int,
+                  result_cap: int) -> SandboxResult:
     job = pickle.dumps({"sql": sql, "row_cap": row_cap, "tables": sandbox.tables, "address_space": address_space,
                         "result_cap": result_cap, "answer_cap": answer_cap(result_cap)})
     with tempfile.TemporaryDirectory(prefix="kpi-sql-") as empty:

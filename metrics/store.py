@@ -121,14 +121,34 @@ def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
                 [_schema_fingerprint()])
 
 
+def schema_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Every table and column _create_schema makes is there (checked read-only: a reader cannot migrate)."""
+    present = set(con.execute("SELECT table_name, column_name FROM information_schema.columns").fetchall())
+    return _expected_columns() <= present
+
+
+_expected: set[tuple[str, str]] = set()
+
+
+def _expected_columns() -> set[tuple[str, str]]:
+    """(table, column) of a new database: _create_schema run once in memory, so this list is never a second copy."""
+    if not _expected:
+        con = duckdb.connect(":memory:")
+        _create_schema(con)
+        _expected.update(con.execute("SELECT table_name, column_name FROM information_schema.columns").fetchall())
+        con.close()
+    return _expected
+
+
 _migrated: set[str] = set()  # database files whose schema this process has already created or migrated
 
 
 def connect(path: Path | str | None = None, read_only: bool = False, retries: float = 0.0) -> duckdb.DuckDBPyConnection:
     """Open the database, creating and migrating the schema when writable.
 
-    DuckDB lets one process write a file at a time; when another holds it, wait up to `retries` seconds, then
-    raise StoreBusy with a message a user can act on.
+    DuckDB lets one process write a file, or many read it (read_only=True), not both; when another holds it the
+    other way, wait up to `retries` seconds, then raise StoreBusy with a message a user can act on. A read-only
+    connection neither creates nor migrates the schema: whoever starts the dashboard has done that (start.sh).
     """
     path = Path(path or default_db_path())
     if str(path) != ":memory:":
@@ -146,6 +166,20 @@ def connect(path: Path | str | None = None, read_only: bool = False, retries: fl
                     raise StoreBusy(str(exc).splitlines()[0]) from None
                 raise
             time.sleep(0.2)
+        except duckdb.ConnectionException as exc:
+            # This process has the file open the other way: DuckDB refuses a second configuration of one file in a
+            # process. The dashboard reads read-only and writes read-write from different sessions' threads. A
+            # reader joins this process's read-write connection (one DuckDB instance: it reads committed data, as
+            # before read-only reads existed); a writer waits for the read-only ones to close, as for another
+            # process's lock.
+            if read_only and "different configuration" in str(exc):
+                read_only = False
+                continue
+            if "different configuration" not in str(exc) or time.monotonic() >= deadline:
+                if "different configuration" in str(exc):
+                    raise StoreBusy(str(exc).splitlines()[0]) from None
+                raise
+            time.sleep(0.02)
     if str(path) != ":memory:" and not read_only:
         make_private(path)
     if not read_only and str(path) not in _migrated:

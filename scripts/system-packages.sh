@@ -2,7 +2,10 @@
 # Debian packages the browser tests and chart exports need: chromium (headless) and a CJK font so Chinese renders;
 # and, for the acceptance test that opens the Word and Excel files in a program nobody here wrote, LibreOffice
 # without its GUI (writer, calc) and poppler-utils (pdftotext). Set KPI_SKIP_LIBREOFFICE=1 to leave LibreOffice
-# out (about 300 MB; that test then skips, saying why).
+# out (about 300 MB; that test then skips, saying why). nginx, for serving from several processes (scripts/serve.sh,
+# deploy/nginx.conf) and its tests; KPI_SKIP_NGINX=1 leaves it out (those tests then skip, saying why). Installing
+# Debian's nginx does not start it here (no init system in a container; elsewhere `systemctl disable --now nginx`
+# if the machine serves nothing else): scripts/serve.sh runs its own nginx as the invoking user.
 # Installs them when missing and this is root on a Debian-like system; otherwise says what is missing and goes on
 # (the browser tests then skip with that reason).
 set -euo pipefail
@@ -13,6 +16,9 @@ if [ "${KPI_SKIP_LIBREOFFICE:-0}" != 1 ] && ! command -v soffice >/dev/null 2>&1
   need+=(libreoffice-writer-nogui libreoffice-calc-nogui)
 fi
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+if [ "${KPI_SKIP_NGINX:-0}" != 1 ] && ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  need+=(nginx)
+fi
 if command -v dpkg-query >/dev/null 2>&1; then
   installed fonts-noto-cjk || need+=(fonts-noto-cjk)
 else

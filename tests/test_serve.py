@@ -1,0 +1,521 @@
+"""Serving from several processes (issue 17): nginx in front of N Streamlit processes, sticky by a cookie, and what
+must be shared between the processes (the database read-only, the sign-in backoff, the briefing renderer's turn).
+
+Tests that start nginx skip, saying why, where it is not installed or KPI_SKIP_NGINX=1 (scripts/system-packages.sh
+installs it)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from deploy import serve
+from metrics.config import PROJECT_ROOT
+
+needs_nginx = pytest.mark.skipif(os.environ.get("KPI_SKIP_NGINX") == "1" or serve.nginx_binary() is None,
+                                 reason="nginx is not installed (scripts/system-packages.sh installs it; "
+                                        "KPI_SKIP_NGINX=1 skips it)")
+
+
+# ------------------------------------------------------------------------------------------ nginx config
+
+@needs_nginx
+def test_the_generated_nginx_config_passes_nginx_t(tmp_path):
+    run_dir = tmp_path / "运行 目录"  # a space: the paths are quoted (an unquoted one broke the pid line)
+    run_dir.mkdir()
+    config = serve.write_config(run_dir, "127.0.0.1:18080", [18081, 18082, 18083])
+    checked = serve.check_config(config)
+    assert checked.returncode == 0, checked.stderr
+    text = config.read_text(encoding="utf-8")
+    assert text.count("server 127.0.0.1:1808") == 3 and "{{" not in text
+    assert f"client_max_body_size {serve.max_upload_mb() + 1}m" in text  # an upload of maxUploadSize gets through
+    for blocked in ("/_stcore/metrics", "/_stcore/script-health-check", "/_stcore/agent/", "/component/"):
+        assert re.search(rf"location [=^~]+ {re.escape(blocked)} {{ return 404; }}", text), blocked
+    # A broken template is caught by nginx -t, which is what serve() runs before starting nginx.
+    config.write_text(text.replace("hash $kpi_backend consistent;", "hash;"), encoding="utf-8")
+    assert serve.check_config(config).returncode != 0
+    with pytest.raises(serve.ServeError):  # a path that would end the quote or start a variable is refused
+        serve.nginx_config(tmp_path / "a$b", "127.0.0.1:18080", [18081])
+
+
+# --------------------------------------------------------------------------------- a viewer, as a browser
+
+def _cookies(headers, jar: dict) -> dict:
+    for value in headers.get_all("Set-Cookie") or []:
+        name, _, rest = value.partition("=")
+        jar[name.strip()] = rest.split(";", 1)[0]
+    return jar
+
+
+def _get(url: str, jar: dict) -> None:
+    request = urllib.request.Request(url, headers={"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
+        _cookies(response.headers, jar)
+
+
+def browser_like_visit(base: str) -> dict:
+    """What a browser tab does, in order, carrying the cookies it is given: the page, /_stcore/health (which sets
+    Streamlit's XSRF cookie), the websocket (a session starts in one process), then an st.file_uploader PUT to
+    that session. Returns the cookies, the session id and the upload's HTTP status (204: the upload reached the
+    process holding the session; 400 "Invalid session_id": another process)."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from websockets.asyncio.client import connect
+
+    jar: dict = {}
+    _get(base + "/", jar)
+    _get(base + "/_stcore/health", jar)
+    cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
+
+    async def session_and_upload() -> tuple[str, int]:
+        ws_url = base.replace("http://", "ws://") + "/_stcore/stream"
+        async with connect(ws_url, subprotocols=["streamlit", jar.get("_streamlit_xsrf", "")],
+                           additional_headers={"Cookie": cookie, "Origin": base}, max_size=None,
+                           open_timeout=30) as ws:
+            from benchmarks.crowd import _rerun_message
+
+            await ws.send(_rerun_message())
+            session_id = ""
+            deadline = time.monotonic() + 60
+            while not session_id and time.monotonic() < deadline:
+                msg = ForwardMsg()
+                msg.ParseFromString(await asyncio.wait_for(ws.recv(), timeout=60))
+                if msg.WhichOneof("type") == "new_session":
+                    session_id = msg.new_session.initialize.session_id
+            boundary = "kpitestboundary"
+            body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n"
+                    f"Content-Type: text/csv\r\n\r\n场次编号,日期\r\nPX1,2024-01-02\r\n--{boundary}--\r\n").encode()
+            request = urllib.request.Request(
+                f"{base}/_stcore/upload_file/{session_id}/file-1", data=body, method="PUT",
+                headers={"Cookie": cookie, "X-Xsrftoken": jar.get("_streamlit_xsrf", ""),
+                         "Content-Type": f"multipart/form-data; boundary={boundary}"})
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    status = response.status
+            except urllib.error.HTTPError as exc:
+                status = exc.code
+            return session_id, status
+
+    session_id, status = asyncio.run(session_and_upload())
+    return {"cookies": jar, "session_id": session_id, "upload_status": status}
+
+
+def _upstreams(log: list[str], key: str) -> dict[str, set[str]]:
+    """Request path -> the backends that answered it, for the requests carrying stickiness key `key`."""
+    seen: dict[str, set[str]] = {}
+    for line in log:
+        if f"key={key} " in line:
+            path = line.split('"')[1].split()[1].split("?")[0]
+            path = "/_stcore/upload_file/" if path.startswith("/_stcore/upload_file/") else path
+            seen.setdefault(path, set()).add(re.search(r"upstream=(\S+)", line).group(1))
+    return seen
+
+
+@pytest.mark.slow
+@needs_nginx
+def test_two_processes_behind_nginx_keep_each_viewer_on_one_process(demo_db_fresh, tmp_path):
+    """Each viewer's page, websocket and upload reach the same process (the access log names it), the upload is
+    accepted there, and viewers are spread over both processes. With the `hash` line dropped, nginx takes turns:
+    the upload lands on the other process and is refused (400)."""
+    from benchmarks import crowd
+
+    with serve.served(2, env={"KPI_DB": str(demo_db_fresh)}, run_dir=tmp_path / "run") as served:
+        two = crowd.crowd(int(served.url.rsplit(":", 1)[1]), 2, window=0.5, timeout=120)
+        assert two.errors == 0 and len(two.times) == 2  # two viewers both ran the overview to its end
+        backends_used = set()
+        for _ in range(30):  # new viewers until both processes have had one (each is 1/2; 30 is plenty)
+            visit = browser_like_visit(served.url)
+            key = visit["cookies"]["kpi_backend"]
+            assert re.fullmatch(r"[0-9a-f]{32}", key) and visit["session_id"]
+            assert visit["upload_status"] == 204, visit
+            time.sleep(0.3)  # the log line of the upload is written when the response ends
+            upstreams = _upstreams(served.access_log(), key)
+            assert {"/", "/_stcore/health", "/_stcore/stream", "/_stcore/upload_file/"} <= set(upstreams), upstreams
+            answered = set().union(*upstreams.values())
+            assert len(answered) == 1, upstreams  # one process for all of this viewer's requests
+            backends_used |= answered
+            if len(backends_used) == 2:
+                break
+        assert len(backends_used) == 2
+        blocked = urllib.request.Request(served.url + "/_stcore/metrics")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(blocked, timeout=10)
+        assert refused.value.code == 404
+
+
+# ----------------------------------------------------------------- several processes on one DuckDB file
+
+READER = textwrap.dedent("""
+    import json, sys, time
+    from dashboard_ui import state
+    from metrics import store
+    hold, seconds = float(sys.argv[1]), float(sys.argv[2])
+    seen, errors, end = [], [], time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            with state.reading(retries=10) as con:
+                seen.append([store.data_version(con),
+                             store.one(con, "SELECT count(*) FROM logistics_subsidies")[0]])
+                time.sleep(hold)
+        except Exception as exc:
+            errors.append(f"{type(exc).__name__}: {exc}"[:200])
+        time.sleep(0.02)
+    print(json.dumps({"seen": seen, "errors": errors}))
+""")
+
+
+def _reader(db: Path, hold: float, seconds: float) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", READER, str(hold), str(seconds)], cwd=PROJECT_ROOT,
+                            env={**os.environ, "KPI_DB": str(db)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+@pytest.mark.slow
+def test_dashboard_processes_read_at_once_while_a_third_loads(demo_db_fresh, tmp_path):
+    """Two dashboard processes read the database through state.reading() in a loop while a third loads a file
+    from the command line: both keep reading (neither is refused), the load commits, and both then see it. Also:
+    while one process holds a read connection, another opens its own at once (no wait), which a read-write
+    reading() cannot do."""
+    from benchmarks.bench import subsidy_csv
+    from metrics import store
+
+    con = store.connect(demo_db_fresh, read_only=True)
+    before = (store.data_version(con), store.one(con, "SELECT count(*) FROM logistics_subsidies")[0])
+    con.close()
+    # At once: a process holding a read connection for 3 s does not keep another from opening one (retries=0).
+    holder = _reader(demo_db_fresh, 3.0, 0.5)
+    time.sleep(1.5)  # the holder has started and opened the file
+    at_once = subprocess.run(
+        [sys.executable, "-c", "from dashboard_ui import state\nwith state.reading(retries=0) as con: pass"],
+        cwd=PROJECT_ROOT, env={**os.environ, "KPI_DB": str(demo_db_fresh)}, capture_output=True, text=True)
+    holder.communicate(timeout=60)
+    assert at_once.returncode == 0, at_once.stderr[-500:]
+
+    csv_file = subsidy_csv(tmp_path / "subsidies.csv", 20_000)
+    readers = [_reader(demo_db_fresh, 0.05, 12.0) for _ in range(2)]
+    time.sleep(2.0)  # both are reading
+    load = subprocess.run([sys.executable, "-m", "metrics", "--db", str(demo_db_fresh), "ingest",
+                           "logistics_subsidies", str(csv_file)], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert load.returncode == 0, load.stdout[-1000:] + load.stderr[-1000:]
+    results = [json.loads(r.communicate(timeout=120)[0]) for r in readers]
+    for result in results:
+        assert result["errors"] == []
+        assert result["seen"][0] == list(before)
+        # The new data version and the 20,000 new rows, seen by each reader after the load.
+        assert result["seen"][-1] == [before[0] + 1, before[1] + 20_000]
+
+
+def test_a_write_in_this_process_waits_for_its_own_readers(tmp_path):
+    """DuckDB refuses a read-write connection to a file this process has open read-only (and the reverse): the
+    dashboard's reads (read-only) and an editor's load (read-write) run in different sessions' threads of one
+    process, so a writer waits for the readers to close, as for another process's lock, and a reader joins the
+    writer's connection."""
+    import threading
+
+    from metrics import store
+
+    db = tmp_path / "kpi.duckdb"
+    store.connect(db).close()
+    reader = store.connect(db, read_only=True)
+    threading.Timer(0.5, reader.close).start()
+    t0 = time.monotonic()
+    writer = store.connect(db, retries=5)  # waits for the reader to close
+    assert time.monotonic() - t0 >= 0.4
+    writer.execute("SELECT 1")
+    # A reader while this process writes reads through the writer's instance, at once (as a test holding a
+    # connection while the app under test reads, or a page reading while another session loads).
+    joined = store.connect(db, read_only=True, retries=0)
+    assert joined.execute("SELECT count(*) FROM loads").fetchall() == [(0,)]
+    joined.close()
+    writer.close()
+
+
+# ------------------------------------------------------------------------ shared by every process
+
+THROTTLE_CHILD = textwrap.dedent("""
+    import sys
+    from metrics import auth
+    for _ in range(int(sys.argv[2])):
+        auth.sign_in("zhangsan", "guess", None, path=__import__("pathlib").Path(sys.argv[1]))
+""")
+
+
+def test_the_sign_in_backoff_counts_failures_from_every_process(tmp_path):
+    """Three wrong passwords in each of two dashboard processes (serving one database) are six failures: the
+    account waits, whichever process is asked next. A per-process count would let each process allow five."""
+    from metrics import auth
+
+    secrets = tmp_path / "secrets.toml"
+    auth.add_local_account("zhangsan", "the right password", "editor", path=secrets)
+    db = tmp_path / "kpi.duckdb"
+    env = {**os.environ, "KPI_DB": str(db)}
+    children = [subprocess.Popen([sys.executable, "-c", THROTTLE_CHILD, str(secrets), "3"], cwd=PROJECT_ROOT, env=env)
+                for _ in range(2)]
+    assert [c.wait(timeout=120) for c in children] == [0, 0]
+    throttle = auth.shared_throttle(db)
+    wait = throttle.wait("zhangsan", None)
+    assert 0 < wait <= 2.0  # the 6th failure: 2 s before the next attempt
+    assert throttle.path == tmp_path / "kpi.duckdb.login-failures"
+    assert throttle.path.stat().st_mode & 0o077 == 0  # only the server's user reads it
+    user, refused_for = auth.sign_in("zhangsan", "the right password", None, secrets, throttle)
+    assert user is None and refused_for > 0  # even the right password waits its turn
+
+
+def test_the_backoff_file_stays_small_and_survives_damage(tmp_path):
+    from metrics.auth import LoginThrottle
+
+    now = [1_000_000.0]
+    throttle = LoginThrottle(clock=lambda: now[0], path=tmp_path / "f")
+    throttle.MAX_ENTRIES = 5
+    for i in range(20):
+        now[0] += 1
+        throttle.failed(f"user{i}", None)
+    assert len(json.loads((tmp_path / "f").read_text())) == 5  # the newest five kept
+    (tmp_path / "f").write_text("{not json")
+    assert throttle.wait("user19", None) == 0.0  # counting starts again rather than failing every sign-in
+    throttle.failed("user19", None)
+    assert len(json.loads((tmp_path / "f").read_text())) == 1
+
+
+def test_one_briefing_render_at_a_time_across_processes(demo_db_fresh, monkeypatch):
+    """While another process renders a briefing for the same database (it holds the renderer's file lock), a
+    request here waits, then is told to come back, and renders nothing. With the lock only in this process,
+    two processes would run two Chromium renders at once."""
+    from metrics import briefing_jobs
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent("""
+            import fcntl, os, sys, time
+            fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.pwrite(fd, str(time.time()).encode(), 0)
+            print("held", flush=True)
+            time.sleep(30)
+        """), str(briefing_jobs.lock_path(demo_db_fresh))], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        rendered = []
+        monkeypatch.setattr(briefing_jobs, "render_in_child", lambda brief, timeout_s: rendered.append(1) or {})
+        t0 = time.monotonic()
+        with pytest.raises(briefing_jobs.RendererBusy) as busy:
+            briefing_jobs.make(demo_db_fresh, None, None, "zh", wait_s=1.0)
+        assert rendered == [] and time.monotonic() - t0 >= 1.0
+        assert 5 <= busy.value.retry_after_s <= briefing_jobs.TYPICAL_RENDER_S
+    finally:
+        holder.kill()
+        holder.wait()
+    files = briefing_jobs.make(demo_db_fresh, None, None, "zh", wait_s=5.0)  # the turn is free again
+    assert files == {} and rendered == [1]
+
+
+def test_a_figure_shared_by_every_viewer_is_never_changed_while_drawn(monkeypatch):
+    """The overview's bullet and history figures are cached for all viewers; chart() finished them on every draw,
+    so two viewers' threads changed one figure at once (Plotly's batch update raised for one of two viewers
+    arriving together behind nginx). Shared figures are finished once when made; chart() only reads them."""
+    import plotly.graph_objects as go
+
+    from dashboard_ui import ui
+
+    finished = []
+    shared = ui._shared(go.Figure(go.Bar(x=["禾木乡"], y=[3])))
+    assert shared.layout.xaxis.type == "category"  # finished when made
+    monkeypatch.setattr(ui.charts, "finish", lambda fig: finished.append(fig) or fig)
+    monkeypatch.setattr(ui.st, "plotly_chart", lambda fig, **kwargs: None)
+    ui.chart(shared, key="shared")
+    assert finished == []
+    own = go.Figure(go.Bar(x=["a"], y=[1]))
+    ui.chart(own, key="own")
+    assert finished == [own]  # a page's own figure is still finished on its way out
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+@needs_nginx
+def test_nginx_and_the_processes_stop_together(demo_db_fresh, tmp_path):
+    """`python -m deploy.serve` (what scripts/serve.sh runs): SIGTERM stops nginx and every Streamlit process; and
+    when one process dies, the others and nginx are stopped and the exit status is 1. No process is left behind."""
+    env = {**os.environ, "KPI_DB": str(demo_db_fresh)}
+    for ending in ("sigterm", "a process dies"):
+        port = serve.free_port()
+        server = subprocess.Popen([sys.executable, "-m", "deploy.serve", "--processes", "2", "--port", str(port),
+                                   "--address", "127.0.0.1", "--run-dir", str(tmp_path / ending)],
+                                  cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  text=True)
+        try:
+            assert "serving" in server.stdout.readline()  # printed once nginx answers
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=10) as response:
+                assert response.status == 200
+            children = _children(server.pid)
+            assert len(children) == 3  # two Streamlit processes and nginx's master
+            pids = children + [c for child in children for c in _children(child)]  # nginx's worker too
+            if ending == "sigterm":
+                server.send_signal(15)
+                assert server.wait(timeout=60) == 0
+            else:
+                os.kill(children[0], 9)
+                assert server.wait(timeout=60) == 1
+            deadline = time.monotonic() + 10
+            while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert [p for p in pids if _alive(p)] == []
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+
+
+def test_a_database_made_by_an_older_version_is_migrated_before_it_is_read_only(tmp_path, monkeypatch):
+    """Reads are read-only and cannot add a column; the dashboard's first run looks (read-only) whether the schema is
+    current and only then skips the read-write migration. A column missing (an older version's file) is seen."""
+    from metrics import store
+
+    db = tmp_path / "kpi.duckdb"
+    con = store.connect(db)
+    con.execute('ALTER TABLE training_sessions DROP COLUMN "_extra"')
+    con.close()
+    con = store.connect(db, read_only=True)
+    assert not store.schema_current(con)
+    con.close()
+    store._migrated.discard(str(db))  # a new process
+    con = store.connect(db)
+    con.execute("INSERT INTO loads (load_id, dataset) VALUES (1, 'training_sessions')")  # something was loaded
+    con.execute('ALTER TABLE training_sessions DROP COLUMN "_extra"')
+    con.close()
+    store._migrated.discard(str(db))
+    from dashboard_ui import state
+
+    monkeypatch.setenv("KPI_DB", str(db))
+    state.ensure_database.clear()
+    assert state.ensure_database(str(db))  # what dashboard.py runs first in each process
+    con = store.connect(db, read_only=True)
+    assert store.schema_current(con)
+    assert store.one(con, "SELECT count(*) FROM loads")[0] == 1  # migrated; no demo loaded on top
+    con.close()
+
+
+PROBE_APP = """
+import streamlit as st
+from dashboard_ui import state
+st.markdown(f"version={state.data_version()[0].rsplit('#', 1)[1]}")
+"""
+
+
+def _shown_version(port: int) -> str:
+    """The data version a page of the process on `port` shows (a new session: its own run)."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from websockets.asyncio.client import connect
+
+    from benchmarks.crowd import _rerun_message
+
+    async def visit() -> str:
+        async with connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"],
+                           open_timeout=30) as ws:
+            await ws.send(_rerun_message())
+            while True:
+                msg = ForwardMsg()
+                msg.ParseFromString(await asyncio.wait_for(ws.recv(), timeout=60))
+                if msg.WhichOneof("type") == "delta" and msg.delta.new_element.WhichOneof("type") == "markdown":
+                    return msg.delta.new_element.markdown.body
+                if msg.WhichOneof("type") == "script_finished":
+                    return "no version shown"
+
+    return asyncio.run(visit())
+
+
+@pytest.mark.slow
+@needs_nginx
+def test_every_serving_process_shows_a_command_line_load_within_two_seconds(demo_db_fresh, tmp_path):
+    """Two served processes read the data version (read-only, cached 2 s); a command-line load commits while they
+    serve; within the cache's 2 s both show the new version."""
+    from metrics import store
+
+    probe = tmp_path / "probe.py"
+    probe.write_text(PROBE_APP, encoding="utf-8")
+    con = store.connect(demo_db_fresh, read_only=True)
+    before = store.data_version(con)
+    con.close()
+    env = {"KPI_DB": str(demo_db_fresh), "PYTHONPATH": str(PROJECT_ROOT)}
+    with serve.served(2, env=env, script=probe) as served:
+        ports = [port for port, _ in served.backends]
+        assert [_shown_version(p) for p in ports] == [f"version={before}"] * 2
+        from benchmarks.bench import subsidy_csv
+
+        load = subprocess.run([sys.executable, "-m", "metrics", "--db", str(demo_db_fresh), "ingest",
+                               "logistics_subsidies", str(subsidy_csv(tmp_path / "s.csv", 1000))],
+                              cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+        assert load.returncode == 0, load.stderr[-500:]
+        time.sleep(2.5)  # the data version's cache lives 2 s
+        assert [_shown_version(p) for p in ports] == [f"version={before + 1}"] * 2
+
+
+def test_sql_queries_share_two_slots_across_processes(tmp_path):
+    """Each SQL query runs in a child allowed 1.5 GB; with several processes serving, the limit on how many run
+    at once must be shared too: while another process holds both slots, a query here waits, then is refused
+    (bilingual), and runs once a slot is free."""
+    from metrics import sandbox, store
+
+    prefix = tmp_path / "kpi.duckdb.sql-slot"
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import fcntl, os, sys, time
+        fds = [os.open(f"{sys.argv[1]}-{i}", os.O_RDWR | os.O_CREAT, 0o600) for i in range(int(sys.argv[2]))]
+        for fd in fds:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        print("held", flush=True)
+        time.sleep(30)
+    """), str(prefix), str(sandbox.SLOTS)], stdout=subprocess.PIPE, text=True)
+    con = store.connect(":memory:")
+    box = sandbox.build_sandbox(con, slots=prefix)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        t0 = time.monotonic()
+        with pytest.raises(sandbox.SandboxError) as refused:
+            sandbox.run_query(box, "SELECT 1 AS n", slot_wait_s=0.5)
+        assert time.monotonic() - t0 >= 0.5
+        assert "查询正在运行" in refused.value.zh and "queries are running" in refused.value.en
+    finally:
+        holder.kill()
+        holder.wait()
+    assert sandbox.run_query(box, "SELECT 1 AS n", slot_wait_s=5).frame["n"].tolist() == [1]
+
+
+@pytest.mark.slow
+@needs_nginx
+def test_a_port_in_use_is_said_plainly(demo_db_fresh, tmp_path):
+    """nginx cannot listen (the port is taken): serving stops with nginx's own reason, every process stopped."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "deploy.serve", "--processes", "1", "--port", str(port),
+                               "--address", "127.0.0.1"], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                              env={**os.environ, "KPI_DB": str(demo_db_fresh)}, timeout=180)
+    assert done.returncode == 1
+    assert "nginx 启动失败" in done.stderr and "Address already in use" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
