@@ -102,8 +102,7 @@ def query_slot(prefix: Path | None, wait_s: float = SLOT_WAIT_S):
                 yield  # the lock goes with the descriptor, closed below
                 return
             if time.monotonic() >= deadline:
-                raise SandboxError(f"已有 {SLOTS} 个查询正在运行，请稍后再试",
-                                   f"{SLOTS} queries are running already; try again shortly")
+                raise SandboxError("sandbox_slots_busy", slots=SLOTS)
             time.sleep(0.1)
     finally:
         for fd in fds:

@@ -122,22 +122,12 @@ def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def schema_current(con: duckdb.DuckDBPyConnection) -> bool:
-    """Every table and column _create_schema makes is there (checked read-only: a reader cannot migrate)."""
-    present = set(con.execute("SELECT table_name, column_name FROM information_schema.columns").fetchall())
-    return _expected_columns() <= present
-
-
-_expected: set[tuple[str, str]] = set()
-
-
-def _expected_columns() -> set[tuple[str, str]]:
-    """(table, column) of a new database: _create_schema run once in memory, so this list is never a second copy."""
-    if not _expected:
-        con = duckdb.connect(":memory:")
-        _create_schema(con)
-        _expected.update(con.execute("SELECT table_name, column_name FROM information_schema.columns").fetchall())
-        con.close()
-    return _expected
+    """The database was made or migrated by this very schema (its fingerprint in meta, written by _create_schema):
+    checked read-only, since a reader cannot migrate. A file of an older version has another or no fingerprint."""
+    try:
+        return one(con, "SELECT value FROM meta WHERE key = 'schema_fingerprint'") == (_schema_fingerprint(),)
+    except duckdb.CatalogException:  # not even a meta table
+        return False
 
 
 _migrated: set[str] = set()  # database files whose schema this process has already created or migrated

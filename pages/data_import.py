@@ -38,7 +38,7 @@ def dataset_name(name: str | None) -> str:
 
 def evidence_bytes(sha256: str) -> bytes:
     """One evidence file's content, read when its download button is clicked (not when the list is drawn)."""
-    with state.connection() as con:
+    with state.reading() as con:
         return actions.evidence_content(con, sha256) or b""
 
 
@@ -150,7 +150,7 @@ with tabs[0]:
 
 # ----------------------------------------------------------------------------------------- load history
 with tabs[1]:
-    with state.connection() as con:
+    with state.reading() as con:
         log = ingest.load_log(con)
         evidence = actions.evidence_list(con)
     if log.empty:
@@ -260,7 +260,7 @@ with tabs[4]:
         st.dataframe(pd.DataFrame([{state.t("import_account"): login, state.t("import_name"): a.get("name", login),
                                     state.t("import_role_column"): shown_role(a.get("role", "viewer"))}
                                    for login, a in accounts.items()]), hide_index=True, width="stretch")
-        with state.connection() as con:
+        with state.reading() as con:
             assigned = actions.role_assignments(con, user)
         st.dataframe(assigned, hide_index=True, width="stretch")
         login = st.text_input(state.t("import_account_or_email"), key="role_login")

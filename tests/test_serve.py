@@ -391,12 +391,14 @@ def test_nginx_and_the_processes_stop_together(demo_db_fresh, tmp_path):
 
 def test_a_database_made_by_an_older_version_is_migrated_before_it_is_read_only(tmp_path, monkeypatch):
     """Reads are read-only and cannot add a column; the dashboard's first run looks (read-only) whether the schema is
-    current and only then skips the read-write migration. A column missing (an older version's file) is seen."""
+    current and only then skips the read-write migration. An older version's file (a column it did not have yet, and
+    no fingerprint of this schema) is seen."""
     from metrics import store
 
     db = tmp_path / "kpi.duckdb"
     con = store.connect(db)
     con.execute('ALTER TABLE training_sessions DROP COLUMN "_extra"')
+    con.execute("DELETE FROM meta WHERE key = 'schema_fingerprint'")
     con.close()
     con = store.connect(db, read_only=True)
     assert not store.schema_current(con)
@@ -405,6 +407,7 @@ def test_a_database_made_by_an_older_version_is_migrated_before_it_is_read_only(
     con = store.connect(db)
     con.execute("INSERT INTO loads (load_id, dataset) VALUES (1, 'training_sessions')")  # something was loaded
     con.execute('ALTER TABLE training_sessions DROP COLUMN "_extra"')
+    con.execute("DELETE FROM meta WHERE key = 'schema_fingerprint'")
     con.close()
     store._migrated.discard(str(db))
     from dashboard_ui import state
@@ -496,7 +499,7 @@ def test_sql_queries_share_two_slots_across_processes(tmp_path):
         with pytest.raises(sandbox.SandboxError) as refused:
             sandbox.run_query(box, "SELECT 1 AS n", slot_wait_s=0.5)
         assert time.monotonic() - t0 >= 0.5
-        assert "查询正在运行" in refused.value.zh and "queries are running" in refused.value.en
+        assert "查询正在运行" in refused.value.message("zh") and "queries are running" in refused.value.message("en")
     finally:
         holder.kill()
         holder.wait()

@@ -243,6 +243,7 @@ MESSAGES: dict[str, str] = {
     "auth_bad_role": "role must be one of {roles}",
     "auth_bad_login": "login must be a simple name (letters, digits, - _ . or @)",
     "auth_not_written": "the secrets file would not read back as written; nothing was changed",
+    "sandbox_slots_busy": "{slots} queries are running already; try again shortly",
 
     # === KPIs and ledgers: names, units, descriptions (metrics: registry, datasets) ===
     "area_training": "Training and conversion",

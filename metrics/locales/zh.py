@@ -188,6 +188,7 @@ MESSAGES: dict[str, str] = {
     "auth_bad_role": "角色必须是以下之一：{roles}",
     "auth_bad_login": "账号只能由字母、数字和 - _ . @ 组成",
     "auth_not_written": "密钥文件写入后读回不一致，未做更改",
+    "sandbox_slots_busy": "已有 {slots} 个查询正在运行，请稍后再试",
 
     # === KPIs and ledgers: names, units, descriptions (metrics: registry, datasets) ===
     "area_training": "培训与转化",
