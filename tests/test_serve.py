@@ -251,6 +251,7 @@ THROTTLE_CHILD = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_the_sign_in_backoff_counts_failures_from_every_process(tmp_path):
     """Three wrong passwords in each of two dashboard processes (serving one database) are six failures: the
     account waits, whichever process is asked next. A per-process count would let each process allow five."""
@@ -288,6 +289,7 @@ def test_the_backoff_file_stays_small_and_survives_damage(tmp_path):
     assert len(json.loads((tmp_path / "f").read_text())) == 1
 
 
+@pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_one_briefing_render_at_a_time_across_processes(demo_db_fresh, monkeypatch):
     """While another process renders a briefing for the same database (it holds the renderer's file lock), a
     request here waits, then is told to come back, and renders nothing. With the lock only in this process,
@@ -476,6 +478,7 @@ def test_every_serving_process_shows_a_command_line_load_within_two_seconds(demo
         assert [_shown_version(p) for p in ports] == [f"version={before + 1}"] * 2
 
 
+@pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_sql_queries_share_two_slots_across_processes(tmp_path):
     """Each SQL query runs in a child allowed 1.5 GB; with several processes serving, the limit on how many run
     at once must be shared too: while another process holds both slots, a query here waits, then is refused
