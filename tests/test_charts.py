@@ -98,3 +98,60 @@ def test_english_counts_agree_with_their_number():
     assert format_value("training_people", 1, "en") == "1 person"
     assert format_target("startup_contests", 1, None, "en") == "≥ 1 contest"
     assert format_target("industry_brands", 2, 3, "en") == "2–3 brands"
+
+
+def _bullet_built_up(results, lang="zh", font_size=14, label_width=22):
+    """The bullet chart as it was built before (add_trace, add_vline, update_*): the reference for the figure the
+    faster declaration must equal."""
+    from metrics.charts import FONT, STATUS_COLORS, format_target, format_value, t, word, wrap
+
+    results = list(reversed(results))
+    labels = [f"{wrap(r.name, label_width)}<br><b>{word(r.status, lang)}</b><br>"
+              + wrap(f"{format_value(r.id, r.value, lang)} / {format_target(r.id, r.target, r.target_max, lang)}",
+                     label_width) for r in results]
+    positions = list(range(len(results)))
+    fig = go.Figure(go.Bar(x=[min(150.0, (r.progress or 0) * 100) for r in results], y=positions, orientation="h",
+                           width=0.6, marker_color=[STATUS_COLORS[r.status] for r in results],
+                           name=t("chart_value", lang),
+                           customdata=[f"{r.name} · {word(r.status, lang)} · {format_value(r.id, r.value, lang)} / "
+                                       f"{format_target(r.id, r.target, r.target_max, lang)}" for r in results],
+                           hovertemplate="%{customdata}<extra></extra>"))
+    paced = [(min(150.0, r.expected / r.target * 100), i) for i, r in enumerate(results)
+             if r.expected is not None and r.target]
+    if paced:
+        fig.add_trace(go.Scatter(x=[p for p, _ in paced], y=[i for _, i in paced], mode="markers",
+                                 marker=dict(symbol="line-ns", size=font_size * 2.2, line=dict(width=3, color="#222")),
+                                 name=t("chart_pace", lang), hovertemplate="%{x:.0f}%<extra></extra>"))
+    fig.add_vline(x=100, line_dash="dash", line_color="#444")
+    tallest = max(label.count("<br>") + 1 for label in labels) if labels else 1
+    fig.update_yaxes(tickmode="array", tickvals=positions, ticktext=labels, range=[-0.6, len(results) - 0.4],
+                     automargin=True, ticklabelstandoff=6)
+    fig.update_xaxes(range=[0, 152], ticksuffix="%", tickvals=[0, 50, 100, 150], gridcolor="#e5e5e5",
+                     automargin=True, fixedrange=True)
+    fig.update_yaxes(fixedrange=True)
+    fig.update_layout(height=int(110 + len(results) * (font_size * 1.45 * tallest + 16)),
+                      margin=dict(l=10, r=16, t=40, b=10), font=dict(family=FONT, size=font_size),
+                      xaxis_title=t("chart_share", lang), bargap=0.35,
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), plot_bgcolor="white")
+    return fig
+
+
+def test_the_bullet_chart_declared_whole_is_the_figure_it_was(demo_db):
+    # issue 17: the bullet chart is declared as one dict (4 ms) instead of being built up call by call (28 ms); a
+    # viewer must see exactly the same figure, in both languages, with and without a pace marker.
+    import datetime as dt
+    import json
+
+    from metrics import store
+    from metrics.scorecard import scorecard
+
+    con = store.connect(demo_db, read_only=True)
+    try:
+        results = scorecard(con, dt.date(2024, 6, 30))
+    finally:
+        con.close()
+    for lang in ("zh", "en"):
+        for chosen in (results[:3], results[3:5], [r for r in results if r.expected is None][:2] or results[:1]):
+            ours, theirs = (json.loads(f.to_json()) for f in (charts.bullet_chart(chosen, lang),
+                                                              _bullet_built_up(chosen, lang)))
+            assert ours == theirs
