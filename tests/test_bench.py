@@ -28,7 +28,8 @@ def test_benchmark_smoke(capsys):
         expected += ["3 viewers x1 behind nginx: skipped (nginx not installed or KPI_SKIP_NGINX=1)"]
     if _can_paint():
         expected += ["overview first paint x1", "overview complete x1", "overview first paint x1, 1st visit",
-                     "first visit after start.sh, first paint"]
+                     "first visit after start.sh, first paint", "page change in Chromium x1: training",
+                     "as-of switch in Chromium x1 (overview)", "township switch in Chromium x1 (training)"]
     for measure in expected:
         assert measure in names
     assert any(name.startswith("slowest page x1, warm") for name in names)
