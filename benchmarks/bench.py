@@ -332,21 +332,25 @@ def _apptest(script: str, page: str | None) -> dict:
             "switch_township_s": switch_township, "maxrss_mb": _maxrss_mb(), "error": error}
 
 
-# Settled: the script run that the action started has ended (the app's script state went to running and back) and
-# every Plotly chart on the page has drawn its SVG. Polled in the page on each animation frame, timed from the
+# Settled: a script run that started after the action has ended and every Plotly chart on the page has drawn its SVG.
+# Runs are counted by an observer installed once per page load (_COUNT_RUNS): a fast page's run can start and end
+# before a second script, attached after the action, would see it. Polled on each animation frame, timed from the
 # action with the page's own clock (Playwright's polling is starved while charts render).
-_SETTLED = """(start) => new Promise((resolve, reject) => {
+_COUNT_RUNS = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
-    let ran = app.dataset.testScriptState === 'running';
-    new MutationObserver(() => { if (app.dataset.testScriptState === 'running') ran = true; })
-        .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+    window.__runsEnded = 0;
+    new MutationObserver(records => {
+        for (const r of records) if (r.oldValue === 'running') window.__runsEnded += 1;
+    }).observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
+}"""
+_SETTLED = """([start, before]) => new Promise((resolve, reject) => {
+    const app = document.querySelector('[data-testid="stApp"]');
     const limit = start + 60000;
     const check = () => {
         const charts = document.querySelectorAll('[data-testid="stMain"] [data-testid="stPlotlyChart"]');
-        const drawn = document.querySelectorAll('[data-testid="stMain"] [data-testid="stPlotlyChart"] .main-svg');
         const idle = app.dataset.testScriptState === 'notRunning';
-        if (ran && idle && [...charts].every(c => c.querySelector('.main-svg'))) {
-            resolve([performance.now() - start, charts.length, drawn.length]);
+        if (window.__runsEnded > before && idle && [...charts].every(c => c.querySelector('.main-svg'))) {
+            resolve(performance.now() - start);
         } else if (performance.now() > limit) {
             reject(new Error('not settled in 60 s'));
         } else {
@@ -370,10 +374,9 @@ def _browse(script: str, db: str, pages: list[str], rounds: int = 3) -> dict:
     from dashboard_ui.navigation import url_path
 
     def settle(page, action) -> float:
-        start = page.evaluate("performance.now()")
+        start, before = page.evaluate("[performance.now(), window.__runsEnded]")
         action()
-        seconds, _, _ = page.evaluate(_SETTLED, start)
-        return seconds / 1000
+        return page.evaluate(_SETTLED, [start, before]) / 1000
 
     times: dict[str, list[float]] = {}
     with streamlit_server(script, {"KPI_DB": db}, start_timeout=120) as (url, server), sync_playwright() as p:
@@ -384,6 +387,8 @@ def _browse(script: str, db: str, pages: list[str], rounds: int = 3) -> dict:
         page.wait_for_function("""() => document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState
                                   === 'notRunning' && document.querySelector('[data-testid="stSidebarNav"]')""",
                                timeout=120_000)
+        page.evaluate(_COUNT_RUNS)
+
         def menu(name: str):  # a click on the menu entry (by script: the sidebar's header may cover it)
             return lambda: page.evaluate(
                 "(href) => [...document.querySelectorAll('[data-testid=stSidebarNav] a')]"

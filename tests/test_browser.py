@@ -51,6 +51,10 @@ def site(tmp_path_factory):
         store.bump_data_version(con)
         ledger = ledger_values(con)
         con.close()
+        # The region page names each county's snapshot file (data, like a ledger value: altay.duckdb).
+        from dashboard_ui.region_state import region_dir
+
+        ledger = sorted({*ledger, *(path.name for path in region_dir().glob("*.duckdb"))}, key=len, reverse=True)
         yield {"url": url, "browser": browser, "db": db, "ledger": ledger}
         browser.close()
 

@@ -1019,7 +1019,7 @@ MESSAGES: dict[str, str] = {
     "region_league_table_per_kpi": "League table per KPI",
     "region_one_county": "One county",
     "region_county": "County",
-    "region_demo_note": "演示数据 Demo data: the county snapshots are made from synthetic ledgers, not the counties' figures.",
+    "region_demo_note": "Demo data: the county snapshots are made from synthetic ledgers, not the counties' figures.",
     "region_snapshot_problem": "{name} ({file}): {problem}",
     "region_no_snapshots": "No readable county snapshot yet. Put each county's backup (python -m metrics backup) in the folder above, or run python -m metrics region DIR --demo for seven demo counties.",
     "region_county_caption": "{name}: as of {as_of}, snapshot {file}",
