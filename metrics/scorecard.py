@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass, field
 import duckdb
 
 from . import status as rules
-from . import store
 from .config import ConfigError, CountyConfig, default_config
 from .datasets import DATASETS
 from .formatting import format_value
@@ -154,10 +153,6 @@ def _latest_sql(dataset: str) -> str:
         return (f"SELECT '{dataset}', max(loaded_at)::DATE FROM loads "
                 f"WHERE dataset = '{dataset}' AND status = 'active' AND $as_of IS NOT NULL")
     return f'SELECT \'{dataset}\', max("{column}")::DATE FROM "{dataset}" WHERE "{column}" <= $as_of'
-
-
-def latest_record(con, dataset: str, as_of: dt.date) -> dt.date | None:
-    return store.one(con, _latest_sql(dataset), {"as_of": as_of})[1]
 
 
 def latest_data_date(con: duckdb.DuckDBPyConnection, today: dt.date | None = None) -> dt.date:

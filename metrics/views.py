@@ -259,13 +259,14 @@ def data_quality(con, as_of: dt.date) -> pd.DataFrame:
     import json
 
     from .datasets import DATASETS
-    from .scorecard import latest_record
+    from .scorecard import LedgerFacts
 
     loads = store.query(con, """
         SELECT dataset, max(load_id) AS last_load, max(loaded_at) AS last_loaded_at, count(*) AS loads,
                list(warnings) AS warnings
         FROM loads WHERE status = 'active' GROUP BY 1""")
     by_dataset = {row.dataset: row for row in loads.itertuples()}
+    latest = LedgerFacts.read(con, as_of).latest  # every ledger's latest record, one query
     rows = []
     for name in DATASETS:
         info = by_dataset.get(name)
@@ -275,7 +276,7 @@ def data_quality(con, as_of: dt.date) -> pd.DataFrame:
             "loads": int(info.loads) if info is not None else 0,
             "last_load": int(info.last_load) if info is not None else None,
             "last_loaded_at": info.last_loaded_at if info is not None else None,
-            "latest_record": latest_record(con, name, as_of), "warnings": warnings,
+            "latest_record": latest[name], "warnings": warnings,
         })
     return pd.DataFrame(rows)
 
