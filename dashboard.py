@@ -14,7 +14,7 @@ import streamlit as st
 from dashboard_ui import session, state, ui
 from dashboard_ui.navigation import DEFAULT_PAGE, NAVIGATION, PAGES_DIR
 from dashboard_ui.state import Frame
-from metrics import i18n
+from metrics.core import i18n
 
 
 def draw_frame() -> Frame:

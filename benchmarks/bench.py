@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from metrics.config import PROJECT_ROOT
+from metrics.core.config import PROJECT_ROOT
 
 TARGETS = {"csv": 3.0, "xlsx": 2.0, "scorecard_warm_ms": 100.0, "scorecard_growth": 10.0, "paint": 1.5,
            "memory_mb": 1024.0, "acceptance_s": 30.0, "crowd_p95_s": 3.0, "crowd_memory_mb": 1536.0, "busy_ratio": 2.0}
@@ -61,8 +61,8 @@ def scaled_demo(scale: int, out: Path) -> Path:
     import csv
 
     from metrics.demo import demo_files
-    from metrics.parsing import parse_number
-    from metrics.reader import read_file
+    from metrics.load.parsing import parse_number
+    from metrics.load.reader import read_file
 
     out.mkdir(parents=True, exist_ok=True)
     key_like = ("编号", "运单号", "凭证号", "名称", "标题", "品牌名称", "单品名称", "企业名称")
@@ -103,7 +103,8 @@ def _worker(task: str, args: list[str]) -> dict:
 
     import duckdb
 
-    from metrics import ingest, store
+    from metrics.load import ingest
+    from metrics.platform import store
 
     if task in ("ingest", "load_dir"):
         store.connect(args[1]).close()  # the schema of a new database is made before the clock starts
@@ -128,7 +129,7 @@ def _worker(task: str, args: list[str]) -> dict:
         assert result.committed, [e.as_text() for e in result.errors[:3]]
         rows = sum(o.added for o in result.outcomes)
     elif task == "scorecard":
-        from metrics.scorecard import scorecard
+        from metrics.kpi.scorecard import scorecard
 
         con = store.connect(args[0], read_only=True)
         as_of = dt.date.fromisoformat(args[1])
@@ -142,7 +143,7 @@ def _worker(task: str, args: list[str]) -> dict:
             warm_runs.append(time.perf_counter() - t0)
         return {"cold_s": cold, "warm_s": sorted(warm_runs)[2], "maxrss_mb": _maxrss_mb()}
     elif task == "acceptance":  # the three acceptance files, from reading the data to the last byte
-        from metrics.acceptance import build, collect
+        from metrics.outputs.acceptance import build, collect
 
         con = store.connect(args[0], read_only=True)
         data = collect(con, dt.date.fromisoformat(args[1]))
@@ -287,7 +288,7 @@ def _apptest(script: str, page: str | None) -> dict:
     from streamlit.testing.v1 import AppTest
 
     import dashboard_ui.ui  # noqa: F401
-    import metrics.views  # noqa: F401
+    import metrics.kpi.views  # noqa: F401
 
     def visit(settings: dict | None = None) -> tuple[float, AppTest]:
         # A new session each time: AppTest's own rerun of a session runs the page file alone, without the frame.
@@ -324,7 +325,7 @@ def _apptest(script: str, page: str | None) -> dict:
     error = error or bool(at.exception)
     switch_township = None
     if Path(script).name == "dashboard.py":  # the frame's township selectbox (Chinese UI)
-        from metrics.config import default_config
+        from metrics.core.config import default_config
 
         switch_township, at = visit({"township_zh": default_config().townships[0].name})
         error = error or bool(at.exception)
@@ -682,8 +683,8 @@ def synthetic_region(directory: Path, counties: int, templates: int = 7) -> Path
     sessions, attendance, payments and 36 months of retail), made with plain SQL; copies keep the set-up quick."""
     import shutil
 
-    from metrics import store
-    from metrics.config import DEFAULT_CONFIG
+    from metrics.core.config import DEFAULT_CONFIG
+    from metrics.platform import store
 
     directory.mkdir(parents=True, exist_ok=True)
     config_text = DEFAULT_CONFIG.read_text(encoding="utf-8")
@@ -699,7 +700,7 @@ def synthetic_region(directory: Path, counties: int, templates: int = 7) -> Path
                     "'1.1', 3 + i % 5 FROM range(?) t(i)", [10 + 3 * k])
         con.execute("INSERT INTO online_retail (month, total, agri) SELECT (DATE '2021-01-01' + to_months(i::INTEGER))::DATE, "
                     "1000 + i * ?, 300 + i * 3 FROM range(36) t(i)", [10 + 4 * k])
-        store.bump_data_version(con)  # rows written directly: the derived tables follow (metrics/derived.py)
+        store.bump_data_version(con)  # rows written directly: the derived tables follow (metrics/platform/derived.py)
         con.execute("CHECKPOINT")
         con.close()
         made.append(path)
@@ -715,8 +716,8 @@ def synthetic_region(directory: Path, counties: int, templates: int = 7) -> Path
 
 def _region_worker(directory: Path, cache: Path) -> dict:
     """What the 地区汇总 page computes: every county read and scored, status counts, budget, every league table."""
-    from metrics.region import read_region
-    from metrics.registry import KPIS
+    from metrics.core.registry import KPIS
+    from metrics.outputs.region import read_region
 
     start = time.perf_counter()
     view = read_region(directory, cache_dir=cache)
@@ -845,7 +846,7 @@ def _served_rows(add, tmp: Path, db: Path, s: int, viewers: int, processes: tupl
 def _copy_database(source: Path, target: Path) -> None:
     import shutil
 
-    from metrics import store
+    from metrics.platform import store
 
     store.connect(source).execute("CHECKPOINT").close()  # everything in the file itself, not its WAL
     shutil.copyfile(source, target)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from metrics import digest
-from metrics.auth import can
+from metrics.outputs import digest
+from metrics.platform.auth import can
 
 from . import state
 
@@ -51,7 +51,7 @@ def draw(user) -> None:
 def _channel_form(user) -> None:
     """Admins set a channel; the secrets are written to the server's secrets file and never shown again."""
     from metrics import actions
-    from metrics.auth import PermissionDenied
+    from metrics.platform.auth import PermissionDenied
 
     with st.expander(state.t("digest_panel_configure")):
         channel = st.selectbox(state.t("digest_panel_channel"), digest.CHANNELS, key="digest_channel",

@@ -1,4 +1,4 @@
-"""The region page's data: the county snapshots of one folder, read by metrics.region and cached (issue 19).
+"""The region page's data: the county snapshots of one folder, read by metrics.outputs.region and cached (issue 19).
 
 The cache key includes every snapshot's name, size and modification time, so a snapshot replaced in the folder is
 read again, and nothing else is.
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from metrics.config import PROJECT_ROOT
-from metrics.region import Region, default_cache_dir, read_region
+from metrics.core.config import PROJECT_ROOT
+from metrics.outputs.region import Region, default_cache_dir, read_region
 
 DEFAULT_REGION_DIR = PROJECT_ROOT / "data" / "region"
 

@@ -11,7 +11,7 @@ import time
 
 import streamlit as st
 
-from metrics.auth import ANONYMOUS, User, role_name, sign_in
+from metrics.platform.auth import ANONYMOUS, User, role_name, sign_in
 
 from . import state
 
@@ -45,7 +45,7 @@ def current_user() -> User:
 
 
 def _sign_in() -> None:
-    # Backoff per account and per client address (metrics.auth.LoginThrottle), logged when it starts.
+    # Backoff per account and per client address (metrics.platform.auth.LoginThrottle), logged when it starts.
     user, wait = sign_in(st.session_state.get("login_name", ""), st.session_state.get("login_password", ""),
                          getattr(st.context, "ip_address", None))
     if user is None:

@@ -18,10 +18,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from metrics import i18n, store, views
-from metrics import scorecard as scorecard_module
-from metrics.config import default_config
+from metrics.core import i18n
+from metrics.core.config import default_config
 from metrics.demo import load_demo_if_empty
+from metrics.kpi import scorecard as scorecard_module
+from metrics.kpi import views
+from metrics.platform import store
 
 
 @dataclass(frozen=True)
@@ -132,10 +134,10 @@ def history(kpi_id: str, as_of: dt.date, version: str) -> list[dict]:
 
 
 def view(function, version: str, *args):
-    """A function of metrics.views, passed itself (so a reader or a tool sees which page uses which view), called
+    """A function of metrics.kpi.views, passed itself (so a reader or a tool sees which page uses which view), called
     with a fresh connection and cached by its arguments and the data version."""
     if getattr(views, function.__name__, None) is not function:
-        raise ValueError(f"{function.__name__} is not a function of metrics.views")
+        raise ValueError(f"{function.__name__} is not a function of metrics.kpi.views")
     return _view(function.__name__, version, *args)
 
 
@@ -147,8 +149,8 @@ def _view(name: str, version: str, *args):
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def acceptance_preview(as_of: dt.date, lang: str, version: str):
-    """What the acceptance pack shows at as-of (metrics.acceptance.collect), without the evidence files' bytes."""
-    from metrics.acceptance import collect
+    """What the acceptance pack shows at as-of (metrics.outputs.acceptance.collect), without the evidence files' bytes."""
+    from metrics.outputs.acceptance import collect
 
     with reading() as con:
         return collect(con, as_of, lang, contents=False)
@@ -156,7 +158,7 @@ def acceptance_preview(as_of: dt.date, lang: str, version: str):
 
 def acceptance_data(as_of: dt.date, lang: str, progress=None):
     """The same with the evidence files, for building the pack (not cached: it may hold hundreds of MB)."""
-    from metrics.acceptance import collect
+    from metrics.outputs.acceptance import collect
 
     with reading() as con:
         return collect(con, as_of, lang, progress=progress)
@@ -202,7 +204,7 @@ def config():
 def sandbox(version: str):
     """The locked SQL sandbox for this data version (rebuilt after every load or undo); its queries share the
     query slots of every process serving this database (`<database>.sql-slot-N`)."""
-    from metrics.sandbox import build_sandbox
+    from metrics.platform.sandbox import build_sandbox
 
     path = Path(db_path())
     with reading() as con:

@@ -1,6 +1,6 @@
 """Shared UI pieces: status colours, KPI cards, the target/pace charts, labelled tables.
 
-Status colours come from metrics.charts (Okabe-Ito, colour-blind safe); a status is always shown with its word as
+Status colours come from metrics.outputs.charts (Okabe-Ito, colour-blind safe); a status is always shown with its word as
 well, never by colour alone.
 """
 
@@ -15,10 +15,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from metrics import charts, views
-from metrics.datasets import DATASETS
-from metrics.formatting import format_date, format_month, format_target, format_value
-from metrics.registry import KPI_BY_ID, area_name
+from metrics.core.datasets import DATASETS
+from metrics.core.registry import KPI_BY_ID, area_name
+from metrics.kpi import views
+from metrics.kpi.formatting import format_date, format_month, format_target, format_value
+from metrics.outputs import charts
 
 from . import state
 
@@ -72,7 +73,7 @@ CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "la
 
 
 def chart(fig: go.Figure, key: str, **kwargs) -> None:
-    """Every chart of the dashboard goes through here: metrics.charts.finish (escaped ledger text, axes that tell
+    """Every chart of the dashboard goes through here: metrics.outputs.charts.finish (escaped ledger text, axes that tell
     the truth, room for labels), then Streamlit. A figure shared by every viewer (bullet_chart, history_chart) was
     finished once when it was made: finishing it here would change it from several viewers' threads at once, and
     Plotly's batch update raised in one of two viewers arriving together."""
@@ -229,7 +230,7 @@ def area_results(area: str):
 
 
 def bullet_chart(results) -> go.Figure:
-    """Each KPI as a bar of its share of target, coloured by status, with the pace marker (metrics.charts).
+    """Each KPI as a bar of its share of target, coloured by status, with the pace marker (metrics.outputs.charts).
 
     Building a Plotly figure costs 40-60 ms (its validation), seven of them most of a warm overview run; the
     figure depends only on the results and the language, so every viewer shares one (st.plotly_chart only reads it).

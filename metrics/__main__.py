@@ -11,11 +11,13 @@ import re
 import sys
 from pathlib import Path
 
-from . import actions, ingest, store
-from .auth import command_line_user
-from .datasets import DATASETS
-from .errors import DashboardError
-from .i18n import t
+from metrics import actions
+from metrics.core.datasets import DATASETS
+from metrics.core.errors import DashboardError
+from metrics.core.i18n import t
+from metrics.load import ingest
+from metrics.platform import store
+from metrics.platform.auth import command_line_user
 
 # Control characters a terminal would act on (ESC sequences retitle the window, clear the screen, fake output; bidi
 # overrides reorder what is read): C0 but newline and tab, DEL, C1, and the bidi controls.
@@ -85,7 +87,7 @@ def cmd_undo(args, con) -> int:
 
 
 def cmd_templates(args, con) -> int:
-    from .templates import write_templates
+    from metrics.load.templates import write_templates
 
     for path in write_templates(Path(args.dir)):
         _print(str(path))
@@ -93,7 +95,7 @@ def cmd_templates(args, con) -> int:
 
 
 def cmd_demo(args, con) -> int:
-    from .demo import load_demo, load_demo_if_empty
+    from metrics.demo import load_demo, load_demo_if_empty
 
     result = load_demo_if_empty(con) if args.if_empty else load_demo(con)
     if result is None:  # --if-empty on a database that has loads: nothing to do
@@ -119,8 +121,8 @@ def _parse_date(text: str):
 def cmd_scorecard(args, con) -> int:
     import json
 
-    from .config import ConfigError
-    from .scorecard import scorecard
+    from metrics.core.config import ConfigError
+    from metrics.kpi.scorecard import scorecard
 
     try:
         results = scorecard(con, args.as_of, lang=args.lang)
@@ -128,13 +130,13 @@ def cmd_scorecard(args, con) -> int:
         _err(_both("cli_config_problems", " ") + ":\n  " + "\n  ".join(exc.problems))
         return 1
     if args.json:
-        from .config import default_config
+        from metrics.core.config import default_config
 
         config = default_config()  # each KPI carries its reference series (value, year, source)
         _print(json.dumps([{**r.as_json(), "references": [ref.as_json() for ref in config.references_for(r.id)]}
                            for r in results], ensure_ascii=False, indent=2))
         return 0
-    from .formatting import scorecard_table
+    from metrics.kpi.formatting import scorecard_table
 
     _print(scorecard_table(results, args.lang))
     return 0
@@ -154,7 +156,7 @@ def _new_password() -> str | None:
 
 
 def cmd_user_add(args, con) -> int:
-    from .auth import add_local_account, secrets_path
+    from metrics.platform.auth import add_local_account, secrets_path
 
     password = _new_password()
     if password is None:
@@ -173,7 +175,7 @@ def cmd_user_add(args, con) -> int:
 
 
 def cmd_sql(args, con) -> int:
-    from .sandbox import SandboxError, build_sandbox, run_query
+    from metrics.platform.sandbox import SandboxError, build_sandbox, run_query
 
     try:
         result = run_query(build_sandbox(con), args.query)
@@ -181,7 +183,7 @@ def cmd_sql(args, con) -> int:
         _err(exc.message(args.lang))
         return 1
     if args.csv:
-        from .explore import neutralised
+        from metrics.kpi.explore import neutralised
 
         # Formulas neutralised as in the dashboard's downloads; control characters escaped as in every message.
         sys.stdout.write(terminal_safe(neutralised(result.frame).to_csv(index=False)))
@@ -193,7 +195,7 @@ def cmd_sql(args, con) -> int:
 
 
 def cmd_report(args, con) -> int:
-    from .briefing import export
+    from metrics.outputs.briefing import export
 
     try:
         content = export(con, args.format, args.as_of, args.compare, args.lang)
@@ -208,8 +210,8 @@ def cmd_report(args, con) -> int:
 def cmd_acceptance(args, con) -> int:
     import time
 
-    from .acceptance import PackTooLarge, build, collect
-    from .config import ConfigError
+    from metrics.core.config import ConfigError
+    from metrics.outputs.acceptance import PackTooLarge, build, collect
 
     started = time.perf_counter()
     try:
@@ -230,7 +232,7 @@ def cmd_acceptance(args, con) -> int:
 
 
 def cmd_backup(args) -> int:
-    from .maintenance import MaintenanceError, backup
+    from metrics.platform.maintenance import MaintenanceError, backup
 
     try:
         target = backup(store.default_db_path() if not args.db else Path(args.db), Path(args.dir))
@@ -242,7 +244,7 @@ def cmd_backup(args) -> int:
 
 
 def cmd_restore(args) -> int:
-    from .maintenance import MaintenanceError, restore
+    from metrics.platform.maintenance import MaintenanceError, restore
 
     try:
         kept = restore(Path(args.file), store.default_db_path() if not args.db else Path(args.db))
@@ -254,7 +256,7 @@ def cmd_restore(args) -> int:
 
 
 def cmd_rotate_key(args, con) -> int:
-    from .maintenance import MaintenanceError, rotate_key
+    from metrics.platform.maintenance import MaintenanceError, rotate_key
 
     try:
         count = rotate_key(con)
@@ -266,8 +268,8 @@ def cmd_rotate_key(args, con) -> int:
 
 
 def cmd_digest(args) -> int:
-    from . import digest
-    from .config import ConfigError
+    from metrics.core.config import ConfigError
+    from metrics.outputs import digest
 
     if not args.send:  # print only: nothing recorded, so the next sent digest still covers these changes
         try:
@@ -306,7 +308,8 @@ def cmd_digest(args) -> int:
 
 
 def cmd_region(args) -> int:
-    from .region import RegionError, default_cache_dir, demo_needs_writing, read_region, region_text, write_demo
+    from metrics.demo import demo_needs_writing, write_demo
+    from metrics.outputs.region import RegionError, default_cache_dir, read_region, region_text
 
     directory = Path(args.dir)
     if args.demo_if_needed:  # scripts/start.sh: the demo counties on the first start, again after an upgrade
@@ -424,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["bench"]:  # the benchmark drives the whole dashboard, so it lives outside the library
         import subprocess
 
-        from .config import PROJECT_ROOT
+        from metrics.core.config import PROJECT_ROOT
 
         return subprocess.call([sys.executable, "-m", "benchmarks", *argv[1:]], cwd=PROJECT_ROOT)
     parser = build_parser()

@@ -9,12 +9,14 @@ from dataclasses import dataclass
 
 import duckdb
 
-from . import ingest, scorecard, store
-from .auth import ROLES, User, require
-from .config import default_config
-from .errors import DashboardError
-from .i18n import t
-from .registry import KPIS
+from metrics.core.config import default_config
+from metrics.core.errors import DashboardError
+from metrics.core.i18n import t
+from metrics.core.registry import KPIS
+from metrics.kpi import scorecard
+from metrics.load import ingest
+from metrics.platform import store
+from metrics.platform.auth import ROLES, User, require
 
 EVIDENCE_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
@@ -109,7 +111,7 @@ def acceptance_files(user: User, data, progress=None) -> dict[str, bytes]:
     same figures in the page's preview. Built without a database connection (collect has read everything).
     """
     require(user, "acceptance")
-    from .acceptance import build
+    from metrics.outputs.acceptance import build
 
     return build(data, progress)
 
@@ -138,7 +140,7 @@ def assigned_role(con, login: str) -> str | None:
 
 def configure_digest_channel(user: User, channel: str, settings: dict) -> None:
     """Set a digest channel (企业微信, 钉钉, e-mail) in the secrets file: admins only (issue 19)."""
-    from .digest import write_channel
+    from metrics.outputs.digest import write_channel
 
     require(user, "manage_users")
     write_channel(channel, settings)
@@ -146,7 +148,7 @@ def configure_digest_channel(user: User, channel: str, settings: dict) -> None:
 
 def write_region_demo(user: User, directory) -> list:
     """Write the seven Altay demo county snapshots (演示数据) for the region page: editors and admins (issue 19)."""
-    from .region import write_demo
+    from metrics.demo import write_demo
 
     require(user, "load")
     return write_demo(directory)

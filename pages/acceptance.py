@@ -1,7 +1,7 @@
 """验收材料 Acceptance pack: at the chosen as-of date, a preview of what the acceptance files say (everyone), and the
 three files themselves (editors): the Word report, the 绩效自评表 and the evidence pack.
 
-The figures are those of the other pages (metrics.acceptance reads the scorecard and the budget views); building
+The figures are those of the other pages (metrics.outputs.acceptance reads the scorecard and the budget views); building
 the files goes through metrics.actions, which checks the role itself.
 """
 
@@ -12,10 +12,10 @@ import streamlit as st
 
 from dashboard_ui import state, ui
 from metrics import actions
-from metrics.acceptance import PackTooLarge, completion, file_names, index_frame, met, stage_frames
-from metrics.auth import PermissionDenied, can
-from metrics.config import EVALUATION_LEVELS, LEVEL2_EN, ConfigError
-from metrics.formatting import format_date, format_target, format_value
+from metrics.core.config import EVALUATION_LEVELS, LEVEL2_EN, ConfigError
+from metrics.kpi.formatting import format_date, format_target, format_value
+from metrics.outputs.acceptance import PackTooLarge, completion, file_names, index_frame, met, stage_frames
+from metrics.platform.auth import PermissionDenied, can
 
 frame = state.current()
 user = st.session_state.get("_user")

@@ -6,7 +6,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard_ui import state, ui
-from metrics import charts, views
+from metrics.kpi import views
+from metrics.outputs import charts
 
 frame = state.current()
 ui.page_header(state.t("page_brands"))

@@ -7,9 +7,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard_ui import state, ui
-from metrics import charts, views
-from metrics.budget import STAGE_EN, STAGES, budget_groups
-from metrics.formatting import format_wan
+from metrics.kpi import views
+from metrics.kpi.budget import STAGE_EN, STAGES, budget_groups
+from metrics.kpi.formatting import format_wan
+from metrics.outputs import charts
 
 frame = state.current()
 en = frame.lang == "en"

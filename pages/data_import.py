@@ -14,14 +14,16 @@ import pandas as pd
 import streamlit as st
 
 from dashboard_ui import digest_panel, state, ui
-from metrics import actions, ingest, views
-from metrics.auth import ROLES, PermissionDenied, can, display_name, local_accounts, role_name
-from metrics.datasets import DATASETS
-from metrics.errors import DashboardError
-from metrics.formatting import format_date, format_value
-from metrics.problem_report import problem_workbook
-from metrics.registry import KPI_BY_ID
-from metrics.templates import template_bytes
+from metrics import actions
+from metrics.core.datasets import DATASETS
+from metrics.core.errors import DashboardError
+from metrics.core.registry import KPI_BY_ID
+from metrics.kpi import views
+from metrics.kpi.formatting import format_date, format_value
+from metrics.load import ingest
+from metrics.load.problem_report import problem_workbook
+from metrics.load.templates import template_bytes
+from metrics.platform.auth import ROLES, PermissionDenied, can, display_name, local_accounts, role_name
 
 frame = state.current()
 user = st.session_state.get("_user")

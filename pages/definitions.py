@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard_ui import state, ui
-from metrics.datasets import DATASETS
-from metrics.formatting import format_date, format_target
-from metrics.registry import KPIS, area_name
+from metrics.core.datasets import DATASETS
+from metrics.core.registry import KPIS, area_name
+from metrics.kpi.formatting import format_date, format_target
 
 frame = state.current()
 en = frame.lang == "en"

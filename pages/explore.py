@@ -10,11 +10,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard_ui import state, ui
-from metrics import charts, explore, views
-from metrics.auth import can
-from metrics.datasets import DATASETS
-from metrics.errors import DashboardError
-from metrics.explore import Filter, Spec
+from metrics.core.datasets import DATASETS
+from metrics.core.errors import DashboardError
+from metrics.kpi import explore, views
+from metrics.kpi.explore import Filter, Spec
+from metrics.outputs import charts
+from metrics.platform.auth import can
 
 frame = state.current()
 user = st.session_state.get("_user")
@@ -212,8 +213,8 @@ else:
     query = st.text_area("SELECT …", key="ex_sql", height=120,
                          placeholder="SELECT township, count(*) FROM training_sessions GROUP BY 1")
     if st.button(state.t("explore_run"), key="ex_sql_run") and query.strip():
-        from metrics.auth import require
-        from metrics.sandbox import run_query
+        from metrics.platform.auth import require
+        from metrics.platform.sandbox import run_query
 
         try:
             require(user, "sql")  # checked where the query runs, not only by hiding the box

@@ -10,9 +10,9 @@ import time
 import streamlit as st
 
 from dashboard_ui import state, ui
-from metrics import charts
-from metrics.formatting import format_change, format_date, format_target, format_value
-from metrics.registry import AREAS
+from metrics.core.registry import AREAS
+from metrics.kpi.formatting import format_change, format_date, format_target, format_value
+from metrics.outputs import charts
 
 frame = state.current()
 en = frame.lang == "en"
@@ -67,7 +67,7 @@ auto = controls[4].toggle(state.t("meeting_auto_advance", seconds=AUTO_SECONDS),
                           on_change=restart_timer)
 with controls[5]:
     if st.button(state.t("meeting_make_briefing"), key="make_briefing"):
-        from metrics import briefing_jobs
+        from metrics.outputs import briefing_jobs
 
         # Data read and the database closed before rendering; one render at a time; cached per data version.
         with st.spinner(state.t("meeting_rendering")):

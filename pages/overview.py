@@ -9,9 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard_ui import state, ui
-from metrics.formatting import format_date, format_value, format_wan
-from metrics.registry import AREAS
-from metrics.status import STATUSES
+from metrics.core.registry import AREAS
+from metrics.kpi.formatting import format_date, format_value, format_wan
+from metrics.kpi.status import STATUSES
 
 frame = state.current()
 results = state.scorecard(frame.as_of, frame.lang, frame.version)

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard_ui import state, ui
-from metrics import views
+from metrics.kpi import views
 
 frame = state.current()
 ui.page_header(state.t("page_publicity"))

@@ -1,5 +1,5 @@
 """地区汇总 Region: county snapshots side by side, each against its own plan; league tables, status counts, budget
-execution, a drill into one county (issue 19). The data comes from metrics.region through dashboard_ui."""
+execution, a drill into one county (issue 19). The data comes from metrics.outputs.region through dashboard_ui."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard_ui import region_state, state, ui
-from metrics import charts
-from metrics.formatting import format_target, format_value
-from metrics.region import RegionError
-from metrics.registry import KPIS
-from metrics.status import STATUSES, status_name
+from metrics.core.registry import KPIS
+from metrics.kpi.formatting import format_target, format_value
+from metrics.kpi.status import STATUSES, status_name
+from metrics.outputs import charts
+from metrics.outputs.region import RegionError
 
 CHART_COUNTIES = 40
 frame = state.current()
@@ -39,7 +39,7 @@ for county in view.readable:
         st.info(state.t("region_config_note", name=county.name, note=county.config_note))
 if not view.readable:
     from metrics import actions
-    from metrics.auth import can
+    from metrics.platform.auth import can
 
     user = st.session_state.get("_user")
     if user is not None and can(user, "load") and st.button(state.t("region_make_demo"),

@@ -8,8 +8,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard_ui import state, ui
-from metrics import charts, views
-from metrics.formatting import format_wan
+from metrics.kpi import views
+from metrics.kpi.formatting import format_wan
+from metrics.outputs import charts
 
 frame = state.current()
 ui.page_header(state.t("page_retail"))

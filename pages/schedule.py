@@ -6,7 +6,8 @@ import pandas as pd
 import plotly.express as px
 
 from dashboard_ui import state, ui
-from metrics import charts, views
+from metrics.kpi import views
+from metrics.outputs import charts
 
 frame = state.current()
 en = frame.lang == "en"

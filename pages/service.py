@@ -8,7 +8,8 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from dashboard_ui import state, ui
-from metrics import charts, views
+from metrics.kpi import views
+from metrics.outputs import charts
 
 frame = state.current()
 # The ledger's place types (its values: data) and their names in the viewer's language.

@@ -7,9 +7,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard_ui import state, ui
-from metrics import charts, i18n, views
-from metrics.datasets import DATASETS
-from metrics.scorecard import follower_threshold
+from metrics.core import i18n
+from metrics.core.datasets import DATASETS
+from metrics.kpi import views
+from metrics.kpi.scorecard import follower_threshold
+from metrics.outputs import charts
 
 frame = state.current()
 ui.page_header(state.t("page_talent"))

@@ -8,8 +8,9 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from dashboard_ui import state, ui
-from metrics import charts, views
-from metrics.formatting import format_value
+from metrics.kpi import views
+from metrics.kpi.formatting import format_value
+from metrics.outputs import charts
 
 frame = state.current()
 ui.page_header(state.t("page_training"))

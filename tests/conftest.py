@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from metrics import store
+from metrics.platform import store
 
 from .ledgers import TEST_KEY
 

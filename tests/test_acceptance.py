@@ -20,13 +20,16 @@ import docx
 import openpyxl
 import pytest
 
-from metrics import acceptance, actions, budget, ingest
+from metrics import actions
 from metrics.__main__ import main
-from metrics.auth import PermissionDenied, User
-from metrics.config import DEFAULT_CONFIG, ConfigError, load_config
-from metrics.formatting import format_target, format_value
-from metrics.registry import KPIS
-from metrics.scorecard import scorecard
+from metrics.core.config import DEFAULT_CONFIG, ConfigError, load_config
+from metrics.core.registry import KPIS
+from metrics.kpi import budget
+from metrics.kpi.formatting import format_target, format_value
+from metrics.kpi.scorecard import scorecard
+from metrics.load import ingest
+from metrics.outputs import acceptance
+from metrics.platform.auth import PermissionDenied, User
 
 from .ledgers import csv_bytes
 
@@ -322,12 +325,12 @@ def test_english_pack_is_complete(con, config, pack):
 
 def test_cli_writes_the_three_files(tmp_path, config, monkeypatch):
     monkeypatch.setenv("KPI_CONFIG", str(config.path))
-    from metrics.config import default_config
+    from metrics.core.config import default_config
 
     default_config.cache_clear()
     try:
         db = tmp_path / "cli.duckdb"
-        from metrics import store
+        from metrics.platform import store
 
         con = store.connect(db)
         assert ingest.ingest_files(con, [("e.csv", csv_bytes(EXPENDITURES))]).committed
@@ -399,7 +402,7 @@ def _page(user: User | None):
 
 
 def test_page_viewer_previews_and_editor_downloads(tmp_path, monkeypatch):
-    from metrics import store
+    from metrics.platform import store
 
     path = tmp_path / "page.duckdb"
     monkeypatch.setenv("KPI_DB", str(path))
@@ -430,7 +433,7 @@ def test_cli_refuses_a_pack_over_the_evidence_limit_and_a_config_without_evaluat
     path = tmp_path / "no-evaluation.toml"
     path.write_text(text.split("[evaluation.indicators]")[0], encoding="utf-8")
     monkeypatch.setenv("KPI_CONFIG", str(path))
-    from metrics.config import default_config
+    from metrics.core.config import default_config
 
     default_config.cache_clear()
     try:

@@ -54,7 +54,7 @@ def test_scaled_demo_keeps_the_spending_total(tmp_path):
     (the ×100 benchmark's database failed to load on that check)."""
     import csv
 
-    from metrics.parsing import parse_number
+    from metrics.load.parsing import parse_number
 
     def total(directory):
         with open(directory / "资金支出_expenditures.csv", encoding="utf-8") as f:

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from metrics import briefing, ingest, store
+from metrics.load import ingest
+from metrics.outputs import briefing
+from metrics.platform import store
 
 from .browser import chromium_available
 from .ledgers import csv_bytes

@@ -29,7 +29,7 @@ def site(tmp_path_factory):
     demo), then given ledger text with HTML in it, as a clerk's file could bring."""
     from playwright.sync_api import sync_playwright
 
-    from metrics import store
+    from metrics.platform import store
 
     from .browser import CHROMIUM, CHROMIUM_ARGS, running_dashboard, wait_until_rendered
     from .language_check import ledger_values
@@ -159,7 +159,8 @@ def test_the_briefing_charts_are_whole_and_truthful(site):
     (SVG), measured in Chromium; axis ranges from Plotly's full layout of each figure."""
     import kaleido
 
-    from metrics import briefing, store
+    from metrics.outputs import briefing
+    from metrics.platform import store
 
     from .chart_check import STATIC_COLLECT, problems, static_axes, svg_page
 
@@ -189,8 +190,8 @@ def test_the_briefing_charts_are_whole_and_truthful(site):
 def test_a_clerk_uploads_an_xlsx_through_the_page(tmp_path, site):
     """Sign in with a local account, upload a real .xlsx on 数据导入, preview, commit, and see it in the history."""
 
-    from metrics import store
-    from metrics.auth import add_local_account
+    from metrics.platform import store
+    from metrics.platform.auth import add_local_account
 
     from .browser import dashboard_page, wait_until_rendered
     from .ledgers import xlsx_bytes

@@ -1,10 +1,10 @@
-"""metrics.charts.finish and the chart check's rules on tiny hand-made inputs (no browser)."""
+"""metrics.outputs.charts.finish and the chart check's rules on tiny hand-made inputs (no browser)."""
 
 from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from metrics import charts
+from metrics.outputs import charts
 
 from .chart_check import problems
 from .language_check import chinese_in_english, english_in_chinese
@@ -91,7 +91,7 @@ def test_the_language_check():
 
 
 def test_english_counts_agree_with_their_number():
-    from metrics.formatting import format_target, format_value
+    from metrics.kpi.formatting import format_target, format_value
 
     assert format_value("startup_contests", 1, "en") == "1 contest"
     assert format_value("startup_contests", 2, "en") == "2 contests"
@@ -103,7 +103,7 @@ def test_english_counts_agree_with_their_number():
 def _bullet_built_up(results, lang="zh", font_size=14, label_width=22):
     """The bullet chart as it was built before (add_trace, add_vline, update_*): the reference for the figure the
     faster declaration must equal."""
-    from metrics.charts import FONT, STATUS_COLORS, format_target, format_value, t, word, wrap
+    from metrics.outputs.charts import FONT, STATUS_COLORS, format_target, format_value, t, word, wrap
 
     results = list(reversed(results))
     labels = [f"{wrap(r.name, label_width)}<br><b>{word(r.status, lang)}</b><br>"
@@ -142,8 +142,8 @@ def test_the_bullet_chart_declared_whole_is_the_figure_it_was(demo_db):
     import datetime as dt
     import json
 
-    from metrics import store
-    from metrics.scorecard import scorecard
+    from metrics.kpi.scorecard import scorecard
+    from metrics.platform import store
 
     con = store.connect(demo_db, read_only=True)
     try:

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics import store
+from metrics.platform import store
 
 from .language_check import CJK, ENGLISH_WORD, LATIN_IN_CHINESE, ledger_values
 

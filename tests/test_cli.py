@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from metrics import ingest, store
 from metrics.__main__ import main
-from metrics.datasets import DATASETS
+from metrics.core.datasets import DATASETS
 from metrics.demo import demo_files
+from metrics.load import ingest
+from metrics.platform import store
 
 from .ledgers import FIXTURES, TEST_KEY
 

@@ -1,4 +1,4 @@
-"""The column-wise CSV path (metrics.columnar) gives exactly what the row-by-row path (validate.py) gives.
+"""The column-wise CSV path (metrics.load.columnar) gives exactly what the row-by-row path (validate.py) gives.
 
 Every file here is checked twice: as it is (CSV goes through Arrow and DuckDB) and with ROW_BY_ROW_ONLY set (the
 reference path). The stored table and the problem list must be the same, cell for cell and problem for problem.
@@ -16,10 +16,10 @@ import random
 
 import pytest
 
-from metrics import columnar, validate
-from metrics.config import default_config
-from metrics.datasets import DATASETS
-from metrics.validate import ROW_BY_ROW_ONLY, parse_file
+from metrics.core.config import default_config
+from metrics.core.datasets import DATASETS
+from metrics.load import columnar, validate
+from metrics.load.validate import ROW_BY_ROW_ONLY, parse_file
 
 TODAY = dt.date(2024, 6, 30)
 KEY = b"test-key"
@@ -117,7 +117,7 @@ def both_paths(name: str, content: bytes, dataset: str | None = None, monkeypatc
 def test_every_ledger_same_answer_both_ways(dataset, monkeypatch):
     content = random_csv(dataset, rows=300, seed=len(dataset), title_rows=len(dataset) % 3)
     fast, slow, taken = both_paths(f"{dataset}.csv", content, dataset, monkeypatch)
-    assert taken == [True], "the file should have gone through metrics.columnar"
+    assert taken == [True], "the file should have gone through metrics.load.columnar"
     assert fast.problems, "the random file holds mistakes, so both paths must find some"
     assert _problems(fast) == _problems(slow)
     assert _rows(fast) == _rows(slow)

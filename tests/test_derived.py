@@ -1,4 +1,4 @@
-"""The training KPIs read tables derived from the ledgers (metrics/derived.py), and every KPI's values at several
+"""The training KPIs read tables derived from the ledgers (metrics/platform/derived.py), and every KPI's values at several
 dates are read in one LATERAL query (scorecard.values_at). Both are speed-ups (issue 17) that must never change a
 figure: here each is checked against the plain computation from the ledgers, date by date, including after an
 undo, a re-key, and on a database made before the derived tables existed.
@@ -11,10 +11,11 @@ import random
 
 import pytest
 
-from metrics import derived, ingest, maintenance, store
-from metrics.config import default_config
-from metrics.registry import KPI_BY_ID, KPIS
-from metrics.scorecard import compute_value, history, month_ends, query_params, values_at
+from metrics.core.config import default_config
+from metrics.core.registry import KPI_BY_ID, KPIS
+from metrics.kpi.scorecard import compute_value, history, month_ends, query_params, values_at
+from metrics.load import ingest
+from metrics.platform import derived, maintenance, store
 
 from .ledgers import csv_bytes
 
@@ -174,7 +175,7 @@ def test_a_column_added_to_the_contract_reaches_a_database_made_before_it(tmp_pa
     # a column the contract gains later changes the schema fingerprint, so the next opening adds it.
     from dataclasses import replace
 
-    from metrics import datasets
+    from metrics.core import datasets
 
     path = tmp_path / "before.duckdb"
     store.connect(path).close()

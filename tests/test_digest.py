@@ -26,7 +26,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from metrics import __main__ as cli
-from metrics import digest, ingest, store
+from metrics.load import ingest
+from metrics.outputs import digest
+from metrics.platform import store
 
 from .ledgers import csv_bytes
 
@@ -310,7 +312,7 @@ def test_the_data_page_shows_the_last_digests_and_admins_see_the_channels(county
 
     from streamlit.testing.v1 import AppTest
 
-    from metrics.auth import ANONYMOUS, User
+    from metrics.platform.auth import ANONYMOUS, User
 
     wecom, dingtalk, smtp = servers
     dingtalk.answers = [(200, '{"errcode":310000,"errmsg":"sign not match"}')]  # 钉钉 answers 200 with an error
@@ -345,7 +347,7 @@ def test_the_data_page_shows_the_last_digests_and_admins_see_the_channels(county
 
 def test_only_admins_configure_a_channel_and_a_bad_one_changes_nothing(tmp_path, monkeypatch):
     from metrics import actions
-    from metrics.auth import ANONYMOUS, PermissionDenied, User
+    from metrics.platform.auth import ANONYMOUS, PermissionDenied, User
 
     secrets = tmp_path / "secrets.toml"
     original = '[local_users.li]\nname = "李"\nrole = "admin"\npassword_hash = "x"\n'
@@ -433,7 +435,7 @@ def test_the_secrets_file_and_its_temporaries_are_never_readable_by_others(tmp_p
     import stat
     import tomllib
 
-    from metrics import auth
+    from metrics.platform import auth
 
     secrets = tmp_path / "secrets.toml"
     fd = os.open(secrets, os.O_WRONLY | os.O_CREAT, 0o600)

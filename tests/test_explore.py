@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from metrics import explore, ingest, store
-from metrics.explore import Filter, Spec
-from metrics.sandbox import SandboxError, build_sandbox, run_query
+from metrics.kpi import explore
+from metrics.kpi.explore import Filter, Spec
+from metrics.load import ingest
+from metrics.platform import store
+from metrics.platform.sandbox import SandboxError, build_sandbox, run_query
 
 from .ledgers import csv_bytes
 
@@ -193,7 +195,7 @@ def test_the_dashboard_reads_no_more_than_an_answer_can_be(sandbox, monkeypatch)
     import sys
     import time
 
-    from metrics import sandbox as sandbox_module
+    from metrics.platform import sandbox as sandbox_module
 
     flood = "import sys\nsys.stdin.buffer.read()\nwhile True: sys.stdout.buffer.write(b'x' * 2**20)"
     monkeypatch.setattr(sandbox_module, "CHILD_COMMAND", [sys.executable, "-c", flood])
@@ -248,7 +250,7 @@ def test_explore_page_reads_its_view_from_the_url(loaded, tmp_path, monkeypatch)
 
     from streamlit.testing.v1 import AppTest
 
-    from metrics.auth import User
+    from metrics.platform.auth import User
 
     db = tmp_path / "test.duckdb"
     monkeypatch.setenv("KPI_DB", str(db))

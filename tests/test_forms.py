@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from metrics import ingest, store
-from metrics.config import default_config
-from metrics.registry import KPI_BY_ID
-from metrics.scorecard import evaluate
+from metrics.core.config import default_config
+from metrics.core.registry import KPI_BY_ID
+from metrics.kpi.scorecard import evaluate
+from metrics.load import ingest
+from metrics.platform import store
 
 from .ledgers import csv_bytes
 
@@ -186,14 +187,14 @@ def test_skipped_rows_are_named_in_words_a_clerk_knows(con):
 
 @pytest.mark.parametrize("path", [p for p in corpus() if p.name.endswith(".csv")], ids=lambda p: p.name)
 def test_both_readers_agree_on_every_csv_form(path, monkeypatch):
-    """metrics.columnar and the row-by-row reference give the same rows and problems for every CSV form."""
+    """metrics.load.columnar and the row-by-row reference give the same rows and problems for every CSV form."""
     from .test_columnar import _problems, _rows, both_paths
 
     fast, slow, taken = both_paths(path.name, path.read_bytes(), DATASET_GIVEN.get(form_of(path)), monkeypatch)
     assert _problems(fast) == _problems(slow)
     assert _rows(fast) == _rows(slow)
     if fast.table is not None or any(p.row for p in fast.problems):
-        assert taken == [True], "the form should have gone through metrics.columnar"
+        assert taken == [True], "the form should have gone through metrics.load.columnar"
 
 
 # ---------------------------------------------------------------------------------------- corrected ledger
@@ -385,7 +386,7 @@ def test_random_ledgers_with_form_rows_same_answer_both_ways(dataset, monkeypatc
         cells = (cells + [""] * 40)[:width or len(cells)]
         lines.insert(rng.randrange(2, len(lines) + 1), ",".join(cells))
     fast, slow, taken = both_paths(f"{dataset}.csv", "\n".join(lines).encode("utf-8"), dataset, monkeypatch)
-    assert taken == [True], "the file should have gone through metrics.columnar"
+    assert taken == [True], "the file should have gone through metrics.load.columnar"
     assert _problems(fast) == _problems(slow)
     assert _rows(fast) == _rows(slow)
     assert any(p.code == "w_skipped_row" for p in fast.problems)

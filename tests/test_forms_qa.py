@@ -1,14 +1,14 @@
 """Defects a QA pass over real county forms found (issue 13, second round): each form is the smallest one that
-showed the defect, with its stored figures computed by hand. CSV forms go through both readers (metrics.columnar
+showed the defect, with its stored figures computed by hand. CSV forms go through both readers (metrics.load.columnar
 and the row-by-row reference), which must agree; workbooks through the row-by-row reader."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from metrics import ingest
-from metrics.config import default_config
-from metrics.validate import parse_upload
+from metrics.core.config import default_config
+from metrics.load import ingest
+from metrics.load.validate import parse_upload
 
 from .test_columnar import _problems, _rows, both_paths
 from .test_forms import workbook

@@ -13,7 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from metrics import briefing_jobs, ingest, store
+from metrics.load import ingest
+from metrics.outputs import briefing_jobs
+from metrics.platform import store
 
 from .browser import chromium_available
 from .ledgers import TEST_KEY, csv_bytes
@@ -106,8 +108,9 @@ GIGABYTES = "SELECT length(repeat('x',1000000000)||repeat('y',1000000000))"
 def test_3_a_query_asking_for_gigabytes_cannot_take_the_dashboards_memory(tmp_path):
     peak, out = peak_rss_mb_of(f"""
 import threading, time
-from metrics import store, ingest
-from metrics.sandbox import SandboxError, build_sandbox, run_query
+from metrics.platform import store
+from metrics.load import ingest
+from metrics.platform.sandbox import SandboxError, build_sandbox, run_query
 con = store.connect({str(tmp_path / 'k.duckdb')!r}); sandbox = build_sandbox(con); con.close()
 answers = []
 def attack():
@@ -136,8 +139,8 @@ def test_3_a_result_of_a_gigabyte_is_refused_in_the_child_and_never_reaches_the_
     """Rows are capped, and now bytes too: the child counts the result as it fetches it and stops at 50 MB, so the
     dashboard's process neither reads nor unpickles a gigabyte. Its own peak memory is measured (~160 MB at rest)."""
     peak, out = peak_rss_mb_of(f"""
-from metrics import store
-from metrics.sandbox import SandboxError, build_sandbox, run_query
+from metrics.platform import store
+from metrics.platform.sandbox import SandboxError, build_sandbox, run_query
 con = store.connect({str(tmp_path / 'k.duckdb')!r}); sandbox = build_sandbox(con); con.close()
 try:
     run_query(sandbox, {WIDE_RESULT!r})
@@ -165,7 +168,7 @@ def children_of(pid: int) -> list[int]:
 
 @pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_3_a_query_over_the_time_limit_does_not_outlive_it(tmp_path):
-    from metrics.sandbox import SandboxError, build_sandbox, run_query
+    from metrics.platform.sandbox import SandboxError, build_sandbox, run_query
 
     con = store.connect(tmp_path / "k.duckdb")
     sandbox = build_sandbox(con)
@@ -180,7 +183,7 @@ def test_3_a_query_over_the_time_limit_does_not_outlive_it(tmp_path):
 @pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_12_the_sandbox_has_no_temp_folder_to_read(tmp_path, monkeypatch):
     """DuckDB auto-allows its temp directory (.tmp under the working directory): it was readable."""
-    from metrics.sandbox import SandboxError, build_sandbox, run_query
+    from metrics.platform.sandbox import SandboxError, build_sandbox, run_query
 
     con = store.connect(tmp_path / "k.duckdb")
     sandbox = build_sandbox(con)
@@ -263,7 +266,7 @@ SESSION = "场次编号,培训日期,乡镇,培训主题,培训形式\nPX1,2023-
 
 def _ledger_both_ways(tmp_path, files, path: str):
     """Load `files` through the column-wise CSV path, the row-by-row path, or as .xlsx; (result, db bytes)."""
-    from metrics.validate import ROW_BY_ROW_ONLY
+    from metrics.load.validate import ROW_BY_ROW_ONLY
 
     from .ledgers import xlsx_bytes
 
@@ -339,7 +342,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 
 @pytest.fixture
 def import_db(tmp_path, monkeypatch):
-    from metrics.auth import add_local_account
+    from metrics.platform.auth import add_local_account
 
     path = tmp_path / "import.duckdb"
     monkeypatch.setenv("KPI_DB", str(path))
@@ -365,7 +368,7 @@ def viewer_import_page():
 
 def test_6_9_and_7_the_import_page_shows_evidence_as_plain_metadata_and_no_login_names(import_db, monkeypatch):
     from metrics import actions
-    from metrics.auth import User
+    from metrics.platform.auth import User
 
     editor = User("clerk", "李会计", "editor", "local")
     con = store.connect(import_db)
@@ -390,7 +393,7 @@ def test_6_9_and_7_the_import_page_shows_evidence_as_plain_metadata_and_no_login
 
 @pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_7_an_unknown_login_costs_as_much_as_a_wrong_password(tmp_path):
-    from metrics.auth import add_local_account, authenticate
+    from metrics.platform.auth import add_local_account, authenticate
 
     secrets = tmp_path / "secrets.toml"
     add_local_account("zhangsan", "the right password", "editor", "张三", secrets)
@@ -410,13 +413,13 @@ def test_7_an_unknown_login_costs_as_much_as_a_wrong_password(tmp_path):
 def test_7_repeated_failures_back_off_per_account_and_per_client_and_are_logged(tmp_path, caplog):
     import logging
 
-    from metrics.auth import LoginThrottle, add_local_account, sign_in
+    from metrics.platform.auth import LoginThrottle, add_local_account, sign_in
 
     secrets = tmp_path / "secrets.toml"
     add_local_account("zhangsan", "the right password", "editor", "张三", secrets)
     now = [1000.0]
     throttle = LoginThrottle(clock=lambda: now[0])
-    caplog.set_level(logging.WARNING, logger="metrics.auth")
+    caplog.set_level(logging.WARNING, logger="metrics.platform.auth")
     waits = []
     for _ in range(LoginThrottle.FREE_FAILURES + 1):
         user, wait = sign_in("zhangsan", "guess", "10.0.0.9", secrets, throttle)
@@ -437,7 +440,7 @@ def test_7_repeated_failures_back_off_per_account_and_per_client_and_are_logged(
 
 @pytest.mark.slow  # a child process or a server (README: the fast part runs none)
 def test_10_sql_csv_neutralises_formulas_as_the_dashboard_does(tmp_path):
-    from metrics.explore import csv_bytes as dashboard_csv
+    from metrics.kpi.explore import csv_bytes as dashboard_csv
 
     cells = ["=HYPERLINK(\"http://127.0.0.1:9/x\",\"点这里\")", "@SUM(1+1)*cmd|' /C calc'!A0", "+cmd|' /C calc'!A0",
              "-2+3", "平常的单位"]
@@ -482,7 +485,7 @@ def test_11_control_characters_in_a_cell_are_printed_escaped(tmp_path):
 def test_13_a_name_cannot_break_the_secrets_file_and_the_password_is_asked_twice(tmp_path, monkeypatch):
     import tomllib
 
-    from metrics.auth import authenticate
+    from metrics.platform.auth import authenticate
 
     secrets = tmp_path / ".streamlit" / "secrets.toml"
     secrets.parent.mkdir()
@@ -514,7 +517,7 @@ def test_13_a_name_cannot_break_the_secrets_file_and_the_password_is_asked_twice
 def test_13_a_write_that_would_not_read_back_leaves_the_old_file(tmp_path, monkeypatch):
     import tomli_w
 
-    from metrics.auth import add_local_account
+    from metrics.platform.auth import add_local_account
 
     secrets = tmp_path / "secrets.toml"
     add_local_account("bob", "long password 1", "editor", "Bob", secrets)

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics import actions, ingest, store
-from metrics.auth import ANONYMOUS, PermissionDenied, User
+from metrics import actions
+from metrics.load import ingest
+from metrics.platform import store
+from metrics.platform.auth import ANONYMOUS, PermissionDenied, User
 
 from .ledgers import csv_bytes, snapshot
 
@@ -138,7 +140,7 @@ def test_evidence_is_stored_by_hash_and_listed(db):
 
 
 def test_local_accounts_sign_in(tmp_path):
-    from metrics.auth import add_local_account, authenticate
+    from metrics.platform.auth import add_local_account, authenticate
 
     path = tmp_path / "secrets.toml"
     add_local_account("clerk", "correct horse", "editor", "李会计", path)

@@ -7,8 +7,9 @@ import datetime as dt
 
 import pytest
 
-from metrics import ingest, store
-from metrics.datasets import DATASETS
+from metrics.core.datasets import DATASETS
+from metrics.load import ingest
+from metrics.platform import store
 
 from .ledgers import FIXTURES, TEST_KEY, csv_bytes, snapshot, xlsx_bytes
 

@@ -11,10 +11,11 @@ import json
 import pandas as pd
 import pytest
 
-from metrics import budget, ingest
-from metrics.config import ConfigError, load_config
-from metrics.registry import KPI_BY_ID, KPIS
-from metrics.scorecard import evaluate, gap_text, history, scorecard
+from metrics.core.config import ConfigError, load_config
+from metrics.core.registry import KPI_BY_ID, KPIS
+from metrics.kpi import budget
+from metrics.kpi.scorecard import evaluate, gap_text, history, scorecard
+from metrics.load import ingest
 
 from .ledgers import csv_bytes
 
@@ -27,7 +28,7 @@ def ledger(con, *texts):
 
 
 def kpi(con, kpi_id, as_of):
-    from metrics.config import default_config
+    from metrics.core.config import default_config
 
     return evaluate(con, KPI_BY_ID[kpi_id], as_of, default_config())
 
@@ -348,7 +349,7 @@ def test_scorecard_cli_json(tmp_path, capsys):
     from metrics.__main__ import main
 
     db = str(tmp_path / "k.duckdb")
-    from metrics import store
+    from metrics.platform import store
 
     con = store.connect(db)
     ledger(con, SESSIONS, ATTENDANCE)

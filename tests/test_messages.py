@@ -38,7 +38,7 @@ def chinese_left(english: str) -> list[str]:
 
 def catalogues() -> dict[str, dict[str, tuple[str, str]]]:
     """Each key with its (中文, English) texts, from the one catalogue per language (metrics/locales)."""
-    from metrics.locales import CATALOGUES
+    from metrics.core.locales import CATALOGUES
 
     zh, en = CATALOGUES["zh"], CATALOGUES["en"]
     return {"metrics/locales": {key: (zh[key], en.get(key, "")) for key in zh}}
@@ -47,7 +47,7 @@ def catalogues() -> dict[str, dict[str, tuple[str, str]]]:
 def test_every_language_has_exactly_the_source_languages_keys():
     """A key missing in English (or a stale key only English has) fails here: adding a language = one module with
     every key."""
-    from metrics.locales import CATALOGUES, SOURCE_LANGUAGE
+    from metrics.core.locales import CATALOGUES, SOURCE_LANGUAGE
 
     source = set(CATALOGUES[SOURCE_LANGUAGE])
     for lang, catalogue in CATALOGUES.items():
@@ -77,7 +77,7 @@ CHINESE_ALLOWED = {
     ("pages/service.py", "社区"): "the ledger's place type for a community (the communities ledger's value)",
     ("pages/service.py", "村"): "the ledger's place type for a village",
     ("pages/brands.py", "推介活动"): "the events ledger's type for a promotion event",
-    ("pages/budget.py", "未注明"): "metrics.budget's stage value for a payment with no stage",
+    ("pages/budget.py", "未注明"): "metrics.kpi.budget's stage value for a payment with no stage",
 }
 # Keys passed as a variable: the wrapper itself, and the router's list (its keys are checked below).
 DYNAMIC_KEYS_ALLOWED = {("dashboard_ui/state.py", "key"), ("dashboard.py", "section"), ("dashboard.py", "title")}
@@ -161,7 +161,7 @@ def test_the_dashboards_code_translates_only_through_the_catalogue():
 def test_every_key_the_dashboard_uses_is_in_every_catalogue():
     """A misspelt key would show as the key itself (i18n.t falls back to it): it fails here instead."""
     from dashboard_ui.navigation import NAVIGATION
-    from metrics.locales import CATALOGUES
+    from metrics.core.locales import CATALOGUES
 
     used, dynamic = [], []
     for name, tree in dashboard_trees():
@@ -203,7 +203,7 @@ def test_the_check_catches_half_translated_text():
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Every string a person reads under metrics/ comes from the catalogues: no Chinese literal outside metrics/locales/
+# Every string a person reads under metrics/ comes from the catalogues: no Chinese literal outside metrics/core/locales/
 # but the data contract's own words, no `"中文" if zh else "English"` choice, and every key used exists with the
 # values its text needs. (The library once translated five ways; these fail on a sixth.)
 
@@ -213,13 +213,13 @@ METRICS = ROOT / "metrics"
 NOT_YET_CONVERTED: dict[str, str] = {}
 # Modules whose Chinese literals are the data contract or data, not translations.
 CONTRACT_MODULES = {
-    "datasets.py": "the data contract itself: canonical Chinese headers, aliases and enum values (datasets.md)",
-    "parsing.py": "what a clerk writes in a cell and parsing must recognise: 是/否, 万, 2023年5月12日, 元/万元",
-    "forms.py": "marks of the county's paper forms read from a sheet: 合计, 小计, 填表人, ✓ …",
-    "reader.py": "reads headers as the contract writes them (a unit in （）) and dates as a clerk writes them (年月日)",
-    "rules.py": "marks a row rule recognises in a ledger (合计/小计 rows, 单位：元 title units) and unit names",
+    "core/datasets.py": "the data contract itself: canonical Chinese headers, aliases and enum values (datasets.md)",
+    "load/parsing.py": "what a clerk writes in a cell and parsing must recognise: 是/否, 万, 2023年5月12日, 元/万元",
+    "load/forms.py": "marks of the county's paper forms read from a sheet: 合计, 小计, 填表人, ✓ …",
+    "load/reader.py": "reads headers as the contract writes them (a unit in （）) and dates as a clerk writes them (年月日)",
+    "load/rules.py": "marks a row rule recognises in a ledger (合计/小计 rows, 单位：元 title units) and unit names",
     "demo.py": "the demo ledgers' data",
-    "config.py": "defaults of the county's own configuration (names, townships, budget lines), which is county data",
+    "core/config.py": "defaults of the county's own configuration (names, townships, budget lines), which is county data",
 }
 # Words allowed in any literal besides the contract's headers, aliases, enum values and townships (computed below).
 ALLOWED_WORDS = {
@@ -236,9 +236,9 @@ LITERAL_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff01-\uff60]")
 
 
 def _contract_words() -> list[str]:
-    from metrics.config import default_config
-    from metrics.datasets import DATASETS
-    from metrics.explore import JOINED
+    from metrics.core.config import default_config
+    from metrics.core.datasets import DATASETS
+    from metrics.kpi.explore import JOINED
 
     words = set(ALLOWED_WORDS)
     joined = [col for _, extra in JOINED.values() for col in extra]  # columns a joined ledger adds, declared alike
@@ -248,7 +248,7 @@ def _contract_words() -> list[str]:
     words.add(config.name_zh)
     for township in config.townships:
         words.update((township.name, *township.aliases))
-    from metrics.region import DEMO_COUNTIES
+    from metrics.demo import DEMO_COUNTIES
 
     words.update(zh for _, zh, *_ in DEMO_COUNTIES)  # the demo region's county names (demo data)
     return sorted(words, key=len, reverse=True)  # longest first, so a word inside another goes with it
@@ -293,7 +293,7 @@ def test_no_chinese_text_in_the_library_outside_the_catalogues():
             continue
         problems += [f"metrics/{name}:{line}: {text!r}" for line, text in
                      chinese_literals_left(path.read_text(encoding="utf-8"), words)]
-    assert problems == [], "Chinese text outside metrics/locales: give it a key (metrics.i18n.t)"
+    assert problems == [], "Chinese text outside metrics/locales: give it a key (metrics.core.i18n.t)"
 
 
 def _language_test(test) -> bool:
@@ -342,12 +342,12 @@ def test_the_checks_catch_a_translation_put_back():
 
 
 def _error_classes() -> set[str]:
-    """Names of the error classes that take a message key (metrics.errors.DashboardError and its subclasses)."""
+    """Names of the error classes that take a message key (metrics.core.errors.DashboardError and its subclasses)."""
     import importlib
     import pkgutil
 
     import metrics
-    from metrics.errors import DashboardError
+    from metrics.core.errors import DashboardError
 
     for module in pkgutil.iter_modules(metrics.__path__):
         if module.name != "__main__":
@@ -377,7 +377,7 @@ def message_calls(source: str, error_classes: set[str]) -> list[tuple[int, str, 
 
 def message_problems(where: str, source: str, error_classes: set[str]) -> tuple[int, list[str]]:
     """(calls read, problems) for one file: a key missing from a catalogue, or a {placeholder} given no value."""
-    from metrics.locales import CATALOGUES
+    from metrics.core.locales import CATALOGUES
 
     problems = []
     calls = message_calls(source, error_classes)
@@ -434,7 +434,7 @@ def test_no_two_language_helpers_in_the_library():
 
 def test_a_value_kept_before_its_english_form_existed_still_renders():
     """A warning kept in the load log with {sheets} only renders {sheets_en} from it rather than showing the braces."""
-    from metrics.i18n import t
+    from metrics.core.i18n import t
 
     assert t("w_sheets_combined", "en", sheets="「一月」", dataset="培训场次", dataset_en="Training sessions") \
         == "sheets 「一月」 are all Training sessions; loaded together"
@@ -444,9 +444,13 @@ def test_every_declared_thing_has_its_words_in_every_catalogue():
     """Texts looked up by a key made from an id (`kpi_<id>_name` …) escape the literal-key check above: a KPI, ledger,
     area, status, role or grade declared without its words would show the bare key. Adding one fails here until
     every catalogue has them."""
-    from metrics import acceptance, auth, digest, registry, status, templates
-    from metrics.datasets import DATASETS
-    from metrics.locales import CATALOGUES
+    from metrics.core import registry
+    from metrics.core.datasets import DATASETS
+    from metrics.core.locales import CATALOGUES
+    from metrics.kpi import status
+    from metrics.load import templates
+    from metrics.outputs import acceptance, digest
+    from metrics.platform import auth
 
     wanted = [f"kpi_{k.id}_{part}" for k in registry.KPIS for part in ("name", "unit", "unit_one", "description")]
     wanted += [f"dataset_{name}_name" for name in DATASETS]
@@ -466,7 +470,7 @@ def test_every_declared_thing_has_its_words_in_every_catalogue():
 def test_configuration_problems_read_in_either_language(tmp_path):
     """Each problem of data/county.toml is a key and values: listed in Chinese in the Chinese UI, in English (the
     words it had before) in the English UI, the log and the command line."""
-    from metrics.config import ConfigError, load_config
+    from metrics.core.config import ConfigError, load_config
 
     path = tmp_path / "county.toml"
     path.write_text("[calendar]\nstatus_threshold = 2\n", encoding="utf-8")

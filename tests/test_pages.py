@@ -9,7 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard_ui.navigation import page_names
-from metrics import ingest, store
+from metrics.load import ingest
+from metrics.platform import store
 
 from .ledgers import csv_bytes
 

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from metrics import parsing
+from metrics.load import parsing
 
 
 @pytest.mark.parametrize("raw", ["2023-05-12", "2023/5/12", "2023.5.12", "2023年5月12日", "20230512", " 2023-05-12 ",
@@ -83,7 +83,7 @@ def test_bad_bool():
 
 
 def test_township_aliases():
-    from metrics.config import default_config
+    from metrics.core.config import default_config
 
     lookup = default_config().township_lookup()
     for spelling in ["禾木哈纳斯蒙古族乡", "禾木乡", "禾木", " 禾木 "]:

@@ -2,8 +2,8 @@
 
 import pytest
 
-from metrics.datasets import DATASETS
-from metrics.reader import FileProblem, match_header, read_file, recognise, split_header
+from metrics.core.datasets import DATASETS
+from metrics.load.reader import FileProblem, match_header, read_file, recognise, split_header
 
 from .ledgers import xlsx_bytes
 
@@ -55,7 +55,7 @@ def test_header_spellings(cell, expected):
 
 
 def test_header_below_title_rows_and_english_keys():
-    from metrics.reader import Sheet
+    from metrics.load.reader import Sheet
 
     sheet = Sheet(None, [["布尔津县电商培训场次台账"], [], [], ["session_id", "Date", "township", "topic", "mode", "备注"]])
     match = match_header(sheet, DATASETS["training_sessions"])
@@ -65,21 +65,21 @@ def test_header_below_title_rows_and_english_keys():
 
 
 def test_header_more_than_five_rows_down_is_not_found():
-    from metrics.reader import Sheet
+    from metrics.load.reader import Sheet
 
     sheet = Sheet(None, [["标题"]] * 6 + [["场次编号", "培训日期", "乡镇", "培训主题", "培训形式"]])
     assert match_header(sheet, DATASETS["training_sessions"]) is None
 
 
 def test_recognise_dataset_from_headers():
-    from metrics.reader import Sheet
+    from metrics.load.reader import Sheet
 
     assert recognise([Sheet(None, [["运单号", "发货日期", "企业", "补贴金额（元）"]])]).dataset == "logistics_subsidies"
     assert recognise([Sheet(None, [["场次编号", "身份证号"]])]).dataset == "training_attendance"
 
 
 def test_recognise_refuses_a_tie_naming_both():
-    from metrics.reader import Sheet
+    from metrics.load.reader import Sheet
 
     # Fits both follower_snapshots (达人编号 平台 日期 粉丝数) and events (活动编号 活动名称 类型 日期): 4 columns each.
     sheet = Sheet(None, [["达人编号", "平台", "日期", "粉丝数", "活动编号", "活动名称", "类型"]])
@@ -92,7 +92,7 @@ def test_recognise_refuses_a_tie_naming_both():
 def test_an_oversized_workbook_is_refused_with_the_guards_own_reason_also_as_et(suffix, monkeypatch):
     """WPS often saves .et as an .xlsx container: the size guard's refusal must reach the user as it is, not
     "save it as .xlsx" (which would not help)."""
-    from metrics import xlsx_guard
+    from metrics.load import xlsx_guard
 
     # xlsxwriter will not write a cell over Excel's 32,767 characters: lower the limit instead of growing the cell.
     monkeypatch.setattr(xlsx_guard, "MAX_CELL_CHARS", 1000)

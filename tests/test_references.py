@@ -10,9 +10,9 @@ from pathlib import Path
 import plotly.graph_objects as go
 import pytest
 
-from metrics import briefing, charts
 from metrics.__main__ import main
-from metrics.config import DEFAULT_CONFIG, ConfigError, load_config
+from metrics.core.config import DEFAULT_CONFIG, ConfigError, load_config
+from metrics.outputs import briefing, charts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -114,7 +114,8 @@ def test_retail_page_and_kpi_detail_draw_the_lines(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("KPI_DB", str(tmp_path / "retail.duckdb"))
-    from metrics import ingest, store
+    from metrics.load import ingest
+    from metrics.platform import store
 
     from .ledgers import csv_bytes
 

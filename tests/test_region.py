@@ -20,9 +20,12 @@ import hashlib
 import duckdb
 import pytest
 
-from metrics import derived, ingest, region, store
+from metrics import demo
 from metrics.__main__ import main
-from metrics.config import DEFAULT_CONFIG
+from metrics.core.config import DEFAULT_CONFIG
+from metrics.load import ingest
+from metrics.outputs import region
+from metrics.platform import derived, store
 
 from .ledgers import csv_bytes
 
@@ -269,7 +272,7 @@ def test_region_benchmark_rows_smoke():
 
 def test_the_demo_writes_seven_altay_counties_with_their_own_targets(tmp_path):
     from metrics import actions
-    from metrics.auth import ANONYMOUS, PermissionDenied, User
+    from metrics.platform.auth import ANONYMOUS, PermissionDenied, User
 
     with pytest.raises(PermissionDenied):
         actions.write_region_demo(ANONYMOUS, tmp_path)
@@ -332,13 +335,13 @@ def test_every_county_is_ranked_as_of_one_shared_date(tmp_path):
 
 def test_the_demo_counties_are_written_on_the_first_start_and_again_after_an_upgrade(tmp_path):
     folder = tmp_path / "region"
-    assert region.demo_needs_writing(folder)  # first start: no folder
+    assert demo.demo_needs_writing(folder)  # first start: no folder
     for stem in ("burqin", "altay"):  # demo counties of this version (empty databases are enough here)
         store.connect(folder / f"{stem}.duckdb").close()
-    assert not region.demo_needs_writing(folder)
+    assert not demo.demo_needs_writing(folder)
     con = store.connect(folder / "altay.duckdb")  # as an earlier version wrote it
     con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     con.close()
-    assert region.demo_needs_writing(folder)
+    assert demo.demo_needs_writing(folder)
     store.connect(folder / "our_county.duckdb").close()  # the county's own snapshot beside them: never rewritten
-    assert not region.demo_needs_writing(folder)
+    assert not demo.demo_needs_writing(folder)

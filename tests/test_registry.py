@@ -6,9 +6,9 @@ import datetime as dt
 
 import duckdb
 
-from metrics import store
-from metrics.registry import KPIS
-from metrics.scorecard import compute_value, query_params
+from metrics.core.registry import KPIS
+from metrics.kpi.scorecard import compute_value, query_params
+from metrics.platform import store
 
 AS_OF = dt.date(2024, 6, 30)
 
@@ -19,7 +19,7 @@ COUNTED_ROWS = {"training_person_times", "tourism_hit_products", "industry_brand
 
 
 def test_every_kpi_declares_its_rows_and_they_agree_with_its_value(demo_db):
-    from metrics.config import default_config
+    from metrics.core.config import default_config
 
     config = default_config()
     con = duckdb.connect(str(demo_db), read_only=True)

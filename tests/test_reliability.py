@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from metrics import ingest, maintenance, privacy, reader, store
-from metrics.scorecard import scorecard
+from metrics.kpi.scorecard import scorecard
+from metrics.load import ingest, reader
+from metrics.platform import maintenance, privacy, store
 
 from .ledgers import TEST_KEY, csv_bytes, snapshot
 
@@ -149,7 +150,7 @@ def test_an_xlsx_that_expands_to_gigabytes_is_refused_without_reading_it(con, mo
 
 
 def test_a_file_over_the_size_limit_is_refused(con, monkeypatch):
-    from metrics import validate
+    from metrics.load import validate
 
     monkeypatch.setattr(validate, "MAX_FILE_BYTES", 1000)
     result = ingest.ingest_files(con, [("big.csv", csv_bytes("运单号,发货日期,企业,补贴金额\n" + "W1,2023-01-01,甲,1\n" * 100))])
@@ -217,7 +218,7 @@ def test_rotating_the_key_rekeys_hashes_and_keeps_people_matched(tmp_path, monke
 
 
 def test_problem_report_workbook_masks_personal_data(con):
-    from metrics.problem_report import problem_workbook
+    from metrics.load.problem_report import problem_workbook
 
     content = csv_bytes(f"场次编号,身份证号,手机号\nS9,{RAW_ID},13812340119\n")
     result = ingest.ingest_files(con, [("a.csv", content)])

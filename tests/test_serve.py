@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from deploy import serve
-from metrics.config import PROJECT_ROOT
+from metrics.core.config import PROJECT_ROOT
 
 needs_nginx = pytest.mark.skipif(os.environ.get("KPI_SKIP_NGINX") == "1" or serve.nginx_binary() is None,
                                  reason="nginx is not installed (scripts/system-packages.sh installs it; "
@@ -158,7 +158,7 @@ def test_two_processes_behind_nginx_keep_each_viewer_on_one_process(demo_db_fres
 READER = textwrap.dedent("""
     import json, sys, time
     from dashboard_ui import state
-    from metrics import store
+    from metrics.platform import store
     hold, seconds = float(sys.argv[1]), float(sys.argv[2])
     seen, errors, end = [], [], time.monotonic() + seconds
     while time.monotonic() < end:
@@ -187,7 +187,7 @@ def test_dashboard_processes_read_at_once_while_a_third_loads(demo_db_fresh, tmp
     while one process holds a read connection, another opens its own at once (no wait), which a read-write
     reading() cannot do."""
     from benchmarks.bench import subsidy_csv
-    from metrics import store
+    from metrics.platform import store
 
     con = store.connect(demo_db_fresh, read_only=True)
     before = (store.data_version(con), store.one(con, "SELECT count(*) FROM logistics_subsidies")[0])
@@ -223,7 +223,7 @@ def test_a_write_in_this_process_waits_for_its_own_readers(tmp_path):
     writer's connection."""
     import threading
 
-    from metrics import store
+    from metrics.platform import store
 
     db = tmp_path / "kpi.duckdb"
     store.connect(db).close()
@@ -245,7 +245,7 @@ def test_a_write_in_this_process_waits_for_its_own_readers(tmp_path):
 
 THROTTLE_CHILD = textwrap.dedent("""
     import sys
-    from metrics import auth
+    from metrics.platform import auth
     for _ in range(int(sys.argv[2])):
         auth.sign_in("zhangsan", "guess", None, path=__import__("pathlib").Path(sys.argv[1]))
 """)
@@ -255,7 +255,7 @@ THROTTLE_CHILD = textwrap.dedent("""
 def test_the_sign_in_backoff_counts_failures_from_every_process(tmp_path):
     """Three wrong passwords in each of two dashboard processes (serving one database) are six failures: the
     account waits, whichever process is asked next. A per-process count would let each process allow five."""
-    from metrics import auth
+    from metrics.platform import auth
 
     secrets = tmp_path / "secrets.toml"
     auth.add_local_account("zhangsan", "the right password", "editor", path=secrets)
@@ -274,7 +274,7 @@ def test_the_sign_in_backoff_counts_failures_from_every_process(tmp_path):
 
 
 def test_the_backoff_file_stays_small_and_survives_damage(tmp_path):
-    from metrics.auth import LoginThrottle
+    from metrics.platform.auth import LoginThrottle
 
     now = [1_000_000.0]
     throttle = LoginThrottle(clock=lambda: now[0], path=tmp_path / "f")
@@ -294,7 +294,7 @@ def test_one_briefing_render_at_a_time_across_processes(demo_db_fresh, monkeypat
     """While another process renders a briefing for the same database (it holds the renderer's file lock), a
     request here waits, then is told to come back, and renders nothing. With the lock only in this process,
     two processes would run two Chromium renders at once."""
-    from metrics import briefing_jobs
+    from metrics.outputs import briefing_jobs
 
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent("""
@@ -395,7 +395,7 @@ def test_a_database_made_by_an_older_version_is_migrated_before_it_is_read_only(
     """Reads are read-only and cannot add a column; the dashboard's first run looks (read-only) whether the schema is
     current and only then skips the read-write migration. An older version's file (a column it did not have yet, and
     no fingerprint of this schema) is seen."""
-    from metrics import store
+    from metrics.platform import store
 
     db = tmp_path / "kpi.duckdb"
     con = store.connect(db)
@@ -457,7 +457,7 @@ def _shown_version(port: int) -> str:
 def test_every_serving_process_shows_a_command_line_load_within_two_seconds(demo_db_fresh, tmp_path):
     """Two served processes read the data version (read-only, cached 2 s); a command-line load commits while they
     serve; within the cache's 2 s both show the new version."""
-    from metrics import store
+    from metrics.platform import store
 
     probe = tmp_path / "probe.py"
     probe.write_text(PROBE_APP, encoding="utf-8")
@@ -483,7 +483,7 @@ def test_sql_queries_share_two_slots_across_processes(tmp_path):
     """Each SQL query runs in a child allowed 1.5 GB; with several processes serving, the limit on how many run
     at once must be shared too: while another process holds both slots, a query here waits, then is refused
     (bilingual), and runs once a slot is free."""
-    from metrics import sandbox, store
+    from metrics.platform import sandbox, store
 
     prefix = tmp_path / "kpi.duckdb.sql-slot"
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""

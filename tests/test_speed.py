@@ -7,7 +7,9 @@ import datetime as dt
 
 import pytest
 
-from metrics import ingest, store, views
+from metrics.kpi import views
+from metrics.load import ingest
+from metrics.platform import store
 
 from .ledgers import FIXTURES
 
@@ -35,7 +37,7 @@ def test_kpi_rows_shown_counts_all_rows_and_keeps_the_first_ones(con):
 
 def test_kpi_rows_shown_has_every_kpi(con):
     """Every KPI of the registry can be traced to its rows through the bounded query (none left to the full one)."""
-    from metrics.registry import KPIS
+    from metrics.core.registry import KPIS
 
     _training(con)
     for kpi in KPIS:
@@ -97,7 +99,7 @@ def test_the_benchmarks_scaled_demo_loads_at_any_scale(tmp_path):
     # load's over-budget check (issue 13) refused the whole batch, so the ×100 benchmark stopped at its first step.
     # Three whole copies already exceed the 500-万元 budget (the demo pays about 462 万元).
     from benchmarks.bench import scaled_demo
-    from metrics import ingest
+    from metrics.load import ingest
 
     folder = scaled_demo(3, tmp_path / "x3")
     con = store.connect(tmp_path / "x3.duckdb")

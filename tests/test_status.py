@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from metrics.status import expected_value, pace_fraction, status
+from metrics.kpi.status import expected_value, pace_fraction, status
 
 START, DEADLINE = dt.date(2022, 10, 1), dt.date(2024, 10, 31)
 MID = dt.date(2023, 10, 16)  # 380 of the 761 days from START to DEADLINE

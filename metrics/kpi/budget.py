@@ -1,0 +1,131 @@
+"""Budget execution: spent per plan line and group, against plan and against pace, by disbursement stage.
+
+Kept as the plan has it: group 2 does not exist and line 5.2 has no amount (plan_wan None): its spending is shown,
+its execution rate is not invented.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+
+from metrics.core.config import CountyConfig, default_config
+from metrics.kpi.status import pace_fraction
+from metrics.platform import store
+
+STAGES = ("预拨", "阶段拨付", "尾款")
+NOT_STATED = "未注明"  # the stage or payee of a payment that left it blank, written as a ledger value would be
+# The contract's English names of the stage values (datasets.md: each allowed value has one).
+STAGE_EN = {"预拨": "advance", "阶段拨付": "stage payment", "尾款": "final payment", NOT_STATED: "not stated"}
+
+
+def budget_lines(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: CountyConfig | None = None) -> pd.DataFrame:
+    """One row per plan line: plan, spent, spent by stage, execution, expected by pace, over-plan flag."""
+    config = config or default_config()
+    spent = store.query(con, """
+        SELECT line, coalesce(stage, ?) AS stage, sum(amount) AS amount
+        FROM expenditures WHERE date <= ? GROUP BY ALL""", [NOT_STATED, as_of])
+    pace = pace_fraction(as_of, config.start, config.targets["budget_execution_rate"].deadline_for(as_of))
+    groups = {g.id: g for g in config.budget_groups}
+    rows = []
+    for line in config.budget_lines:
+        mine = spent[spent["line"] == line.id]
+        by_stage = {stage: float(mine.loc[mine["stage"] == stage, "amount"].sum()) for stage in (*STAGES, NOT_STATED)}
+        total = float(mine["amount"].sum())
+        plan = line.plan_wan
+        rows.append({
+            "line_id": line.id, "group_id": line.group, "group_zh": groups[line.group].zh,
+            "group_en": groups[line.group].en, "name_zh": line.zh, "name_en": line.en,
+            "plan_wan": plan, "spent_wan": total,
+            "execution": total / plan if plan else None,
+            "expected_wan": plan * pace if plan is not None else None,
+            "over_plan": bool(plan is not None and total > plan + 1e-9),
+            "plan_blank": plan is None,
+            **{f"stage_{stage}": amount for stage, amount in by_stage.items()},
+        })
+    return pd.DataFrame(rows)
+
+
+def budget_groups(lines: pd.DataFrame, config: CountyConfig | None = None) -> pd.DataFrame:
+    config = config or default_config()
+    out = []
+    for group in config.budget_groups:
+        mine = lines[lines["group_id"] == group.id]
+        spent = float(mine["spent_wan"].sum())
+        out.append({"group_id": group.id, "group_zh": group.zh, "group_en": group.en, "plan_wan": group.plan_wan,
+                    "spent_wan": spent, "execution": spent / group.plan_wan if group.plan_wan else None,
+                    "over_plan": spent > group.plan_wan + 1e-9})
+    return pd.DataFrame(out)
+
+
+def spending_by_month(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: CountyConfig | None = None) -> pd.DataFrame:
+    """Cumulative spending at each month end against the pace line (budget x elapsed share of the period)."""
+    config = config or default_config()
+    monthly = store.query(con, """
+        SELECT date_trunc('month', date)::DATE AS month, sum(amount) AS amount
+        FROM expenditures WHERE date <= ? GROUP BY 1 ORDER BY 1""", [as_of])
+    from metrics.kpi.scorecard import month_ends
+
+    deadline = config.targets["budget_execution_rate"].deadline_for(as_of)
+    rows = []
+    by_month = {pd.Timestamp(m).date(): float(a) for m, a in zip(monthly["month"], monthly["amount"])}
+    # Spending before the project start is part of the first month's running total.
+    running = sum(a for m, a in by_month.items() if m < config.start.replace(day=1))
+    for end in month_ends(config.start, as_of):
+        running += by_month.get(end.replace(day=1), 0.0)
+        rows.append({"month_end": end, "spent_wan": running,
+                     "pace_wan": config.budget_wan * pace_fraction(end, config.start, deadline)})
+    return pd.DataFrame(rows)
+
+
+def payments_by_payee(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
+    """Paid to each payee up to as-of: payments, amount, the plan lines paid from (for the acceptance report)."""
+    return store.query(con, """
+        SELECT coalesce(payee, ?) AS payee, count(*) AS payments, sum(amount) AS spent_wan,
+               string_agg(DISTINCT line, '、' ORDER BY line) AS lines
+        FROM expenditures WHERE date <= ? GROUP BY 1 ORDER BY spent_wan DESC, payee""", [NOT_STATED, as_of])
+
+
+def stage_acceptance(con: duckdb.DuckDBPyConnection, as_of: dt.date,
+                     config: CountyConfig | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per payment stage, what was paid against what had been accepted; and the payments made too early.
+
+    The plan (资金拨付): 预拨 may be paid after the start; 阶段拨付 only after a stage acceptance (阶段审核验收);
+    尾款 only after the final acceptance. A payment of a stage dated before the first acceptance of that stage
+    (config `acceptance.stages`) is early. Acceptances after as-of had not happened at as-of.
+    Returns (stages: stage, paid_wan, payments, accepted_on, acceptance_zh/en, early_wan, early_payments;
+             early: voucher, date, line, amount, payee, stage, needs_acceptance_on).
+    """
+    config = config or default_config()
+    paid = store.query(con, """
+        SELECT voucher, date, line, amount, payee, coalesce(stage, ?) AS stage
+        FROM expenditures WHERE date <= ? ORDER BY date, voucher""", [NOT_STATED, as_of])
+    known = [a for a in config.stage_acceptances if a.accepted_on <= as_of]
+    stages, early_rows = [], []
+    for stage in (*STAGES, NOT_STATED):
+        mine = paid[paid["stage"] == stage]
+        first = next((a for a in config.stage_acceptances if a.stage == stage), None)
+        latest = [a for a in known if a.stage == stage]
+        early = mine.iloc[0:0]
+        if stage in ("阶段拨付", "尾款"):
+            dates = pd.to_datetime(mine["date"]).dt.date
+            # A boolean Series, not a list: an empty list would select columns, not rows.
+            early = mine[pd.Series([first is None or d < first.accepted_on for d in dates], index=mine.index,
+                                   dtype=bool)]
+            for row in early.itertuples():
+                early_rows.append({"voucher": row.voucher, "date": row.date, "line": row.line, "amount": row.amount,
+                                   "payee": row.payee, "stage": stage,
+                                   "needs_acceptance_on": first.accepted_on if first else None})
+        stages.append({
+            "stage": stage, "stage_en": STAGE_EN[stage], "paid_wan": float(mine["amount"].sum()),
+            "payments": len(mine),
+            "accepted_on": latest[-1].accepted_on if latest else None,
+            "acceptance_zh": latest[-1].zh if latest else "", "acceptance_en": latest[-1].en if latest else "",
+            "needs_acceptance": stage in ("阶段拨付", "尾款"),
+            "early_wan": float(early["amount"].sum()), "early_payments": len(early),
+        })
+    early_frame = pd.DataFrame(early_rows, columns=["voucher", "date", "line", "amount", "payee", "stage",
+                                                    "needs_acceptance_on"])
+    return pd.DataFrame(stages), early_frame

@@ -1,0 +1,336 @@
+"""The rules of datasets.md shared by both ways of reading a ledger: how one cell is parsed, and the row rules.
+
+metrics.load.validate (rows held as Python lists: Excel, and the reference path for CSV) and metrics.load.columnar (a CSV's
+columns read by Arrow) both build a table d of parsed values and hand it to `Checks`; both parse each cell with
+`cell_parser`. One implementation of each rule, and no import between the two readers' modules in both directions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from metrics.core.config import CountyConfig
+from metrics.core.datasets import ONE_OF_REQUIRED, Column, Dataset
+from metrics.load import parsing
+from metrics.load.problems import show_value
+from metrics.platform import privacy
+
+# How a spreadsheet writes a long number it shows in scientific notation (7.53123E+13): its last digits are gone.
+_SCIENTIFIC = re.compile(r"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$")
+SCIENTIFIC_RE2 = r"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$"
+ARROW_TYPES = {
+    "DATE": pa.date32(),
+    "BIGINT": pa.int64(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "VARCHAR[]": pa.list_(pa.string()),
+    "VARCHAR": pa.string(),
+}
+# Money units a header or title may state, in 元. A money column (unit 元 or 万元) written in any of them is
+# converted to the column's unit; any other unit written on a money column is refused (metrics.load.validate._header).
+MONEY_UNITS = {"元": 1, "千元": 1000, "万元": 10000, "亿元": 100_000_000}
+_MONEY_SPELLINGS = {"万": "万元", "千": "千元", "亿": "亿元", "人民币元": "元", "人民币万元": "万元", "rmb": "元"}
+OUTLIER_FACTOR = 10
+OUTLIER_MIN_VALUES = 5
+# Columns that refer to another ledger's key (metrics.load.ingest.REFERENCES); keys and these are NFKC-folded alike.
+REFERENCE_COLUMNS = {"session_id", "trainee_id", "talent_id"}
+# Amount columns in 万元 paid out of the project budget: their sum can never exceed it (datasets.md, "Forms"). The
+# mistake this catches is 元 typed into a 万元 column; 物流补贴 is kept in 元, where that mistake cannot happen
+# (and a county's waybills may also be paid from other funds).
+BUDGET_AMOUNTS = {("expenditures", "amount")}
+
+
+@dataclass
+class Context:
+    """What parsing needs besides the cell: the county (townships, budget lines), the ID-hash key, today."""
+
+    config: CountyConfig
+    hash_key: bytes
+    today: dt.date
+
+
+def money_unit(text: str | None) -> str | None:
+    """元, 千元, 万元 or 亿元 as a header or title writes it (`万`, `人民币元` ...), or None for any other unit."""
+    if text is None:
+        return None
+    text = text.strip().lower()
+    text = _MONEY_SPELLINGS.get(text, text)
+    return text if text in MONEY_UNITS else None
+
+
+def is_money(col: Column) -> bool:
+    return col.unit in ("元", "万元")
+
+
+def unit_factor(col: Column, header_unit: str | None) -> tuple[str | None, float]:
+    """(the unit the cells are written in, the factor turning them into the column's unit). A money column
+    whose header names no money unit is read in its own unit (an unknown one is refused before parsing)."""
+    if not is_money(col):
+        return col.unit, 1
+    written = money_unit(header_unit) or col.unit
+    return written, MONEY_UNITS[written] / MONEY_UNITS[col.unit]
+
+
+def cell_parser(col: Column, header_unit: str | None, ctx: Context):
+    """The function turning one raw cell of this column into its stored value (or raising ValueError(code))."""
+    if col.type == "date":
+        return parsing.parse_date
+    if col.type == "month":
+        return parsing.parse_month
+    if col.type in ("number", "int"):
+        written_unit, factor = unit_factor(col, header_unit)
+        base = parsing.parse_int if col.type == "int" and factor == 1 else parsing.parse_number
+
+        def parse_amount(value):
+            number = base(value, written_unit)
+            return None if number is None else number * factor if factor != 1 else number
+
+        return parse_amount
+    if col.type == "bool":
+        return parsing.parse_bool
+    if col.type == "enum":
+        return lambda v: parsing.parse_enum(v, col.choices)
+    if col.type == "township":
+        lookup = ctx.config.township_lookup()
+        return lambda v: parsing.parse_lookup(v, lookup, "bad_township")
+    if col.type == "budget_line":
+        lookup = ctx.config.budget_line_lookup()
+        return lambda v: parsing.parse_lookup(v, lookup, "bad_budget_line")
+    if col.type == "list":
+        return parsing.parse_list
+    if col.personal == "phone":
+        return lambda v: None if parsing.is_empty(v) else privacy.mask_phone(v)
+    if col.is_key or col.key in REFERENCE_COLUMNS:
+        return parse_key_cell
+    return parsing.parse_text
+
+
+def parse_key_cell(raw) -> str | None:
+    """A key or reference: refused when a spreadsheet has turned it into a number that lost digits, typed as
+    `7.53123E+13` or a number cell of 16 digits or more (a number cell keeps 15): storing what is left would
+    merge two waybills, or make one session two."""
+    if (isinstance(raw, float) and abs(raw) >= 1e15) or (isinstance(raw, str) and _SCIENTIFIC.match(raw.strip())):
+        raise ValueError("key_as_number")
+    return parsing.parse_key(raw)
+
+
+def error_params(col: Column, code: str, ctx: Context) -> dict:
+    if code == "bad_enum":
+        return {"allowed": "、".join(col.choices)}
+    if code == "bad_township":
+        return {"allowed": "、".join(t.name for t in ctx.config.townships)}
+    if code == "bad_budget_line":
+        return {"allowed": "、".join(f"{line.id} {line.zh}" for line in ctx.config.budget_lines)}
+    return {}
+
+
+def masked_value(col: Column, raw) -> str | None:
+    if col.personal == "id_number":
+        return privacy.mask_id_number(raw)
+    if col.personal == "phone":
+        return privacy.mask_phone(raw)
+    return show_value(raw)
+
+
+
+
+def id_number_cell(raw, hash_key: bytes) -> tuple[str | None, str | None, str | None]:
+    """One ID-number cell: (keyed hash, error code, masked value to report). The raw value goes no further than
+    this function; a checksum that does not add up is reported (masked) but the number is kept."""
+    if parsing.is_empty(raw):
+        return None, None, None
+    if (isinstance(raw, (int, float)) and not isinstance(raw, bool)) or (
+            isinstance(raw, str) and _SCIENTIFIC.match(raw.strip())):
+        # A number cell keeps 15 significant digits: the rest of the ID is gone, and hashing what is left would
+        # make one person two (or two people one). Refused, never hashed.
+        return None, "id_number_as_number", privacy.mask_id_number(str(raw))
+    text = privacy.normalise_id_number(parsing.parse_text(raw) or "")
+    if not privacy.id_number_is_well_formed(text):
+        return None, "bad_id_number", privacy.mask_id_number(text)
+    shown = None if privacy.id_number_checksum_ok(text) else privacy.mask_id_number(text)
+    return privacy.hash_id_number(text, hash_key), None, shown
+
+
+def stored_table(d: pa.Table, ds: Dataset, extra) -> pa.Table:
+    """The rows as they will be stored: the contract's columns, the spreadsheet row, the extra columns' JSON."""
+    columns = {c.stored_as: d[f"v_{c.key}"].cast(ARROW_TYPES[c.sql_type]) for c in ds.columns}
+    columns["_source_row"] = d["_row"].cast(pa.int32())
+    columns["_extra"] = extra
+    return pa.table(columns)
+
+
+def complete(d: dict, ds: Dataset, n: int) -> dict:
+    """Columns the file lacks (all empty), and the trainee rule of ONE_OF_REQUIRED: `_no_trainee` marks rows with
+    neither 学员编号 nor 身份证号; a person known only by an ID number gets a trainee_id made from its hash
+    (privacy.trainee_id_from_hash: "H" and the hash's first 16 characters)."""
+    for col in ds.columns:
+        d.setdefault(f"v_{col.key}", pa.nulls(n, ARROW_TYPES[col.sql_type]))
+    one_of = ONE_OF_REQUIRED.get(ds.name)
+    if one_of:
+        tid, idn = (d[f"v_{k}"] for k in one_of)
+        made = pc.binary_join_element_wise("H", pc.utf8_slice_codeunits(idn, 0, 16), "")
+        d[f"v_{one_of[0]}"] = pc.if_else(pc.and_(pc.is_null(tid), pc.is_valid(idn)), made, tid)
+        d["_no_trainee"] = pc.and_(pc.is_null(tid), pc.is_null(idn))
+    return d
+
+
+class Checks:
+    """The row rules of datasets.md over the columns of table d, each a few Arrow kernels; only the rows that
+    break a rule come back to Python. Both paths use it: d holds per column of the contract v_<key> (the value)
+    and x_<key> (the cell was empty), and from metrics.load.columnar also e_/s_/w_<key> (parse error, shown value,
+    ID-checksum warning); validate.py reports parse problems itself and passes its bad rows in."""
+
+    def __init__(self, d: pa.Table, ds: Dataset, header_text: dict[str, str], add, ctx, raw_value,
+                 bad: set[int] | None = None):
+        self.d, self.ds, self.header_text, self.add, self.ctx = d, ds, header_text, add, ctx
+        self.raw_value = raw_value  # (key, row) -> the cell as written, for reports
+        self.bad: set[int] = bad if bad is not None else set()
+
+    def where(self, mask, *names: str) -> list[tuple]:
+        """(row, values of `names`) of the rows where mask holds, in file order."""
+        mask = pc.fill_null(mask, False)
+        if not pc.any(mask).as_py():
+            return []
+        index = pc.indices_nonzero(mask)
+        return list(zip(*(self.d[n].take(index).to_pylist() for n in ("_row", *names))))
+
+    def present(self):
+        """The contract's columns this file has, with their header as written."""
+        return [(col, self.header_text[col.key]) for col in self.ds.columns if col.key in self.header_text]
+
+    def error(self, code, row, column, value, **params):
+        self.add("error", code, row, column, value, **params)
+        self.bad.add(row)
+
+    def run(self, parse_problems: bool = True) -> None:
+        if parse_problems:
+            self.parse_problems()
+        self.required()
+        self.one_of()
+        self.bounds_dates_outliers()
+        self.between_columns()
+        self.plausible_amounts()
+        self.keys()
+
+    def parse_problems(self) -> None:
+        for col, header in self.present():
+            e, w = self.d[f"e_{col.key}"], self.d[f"w_{col.key}"]
+            if e.null_count == len(e) and not pc.any(w).as_py():
+                continue
+            for row, code, shown, warn in self.where(pc.or_(pc.is_valid(e), w), f"e_{col.key}", f"s_{col.key}",
+                                                     f"w_{col.key}"):
+                if code is not None:
+                    self.error(code, row, header, shown, **error_params(col, code, self.ctx))
+                elif warn:
+                    self.add("warning", "w_id_checksum", row, header, shown)
+
+    def required(self) -> None:
+        for col, header in self.present():
+            if col.required:
+                for (row,) in self.where(pc.and_(pc.is_null(self.d[f"v_{col.key}"]), self.d[f"x_{col.key}"])):
+                    self.error("required", row, header, None)
+
+    def one_of(self) -> None:
+        one_of = ONE_OF_REQUIRED.get(self.ds.name)
+        if not one_of:
+            return
+        tid, idn = one_of
+        header = self.header_text.get(tid) or self.header_text.get(idn)
+        for (row,) in self.where(self.d["_no_trainee"]):
+            if row not in self.bad:
+                self.error("missing_trainee", row, header, None)
+
+    def bounds_dates_outliers(self) -> None:
+        for col, header in self.present():
+            name = f"v_{col.key}"
+            v = self.d[name]
+            if col.minimum is not None:
+                for row, value in self.where(pc.less_equal(v, col.minimum), name):
+                    if col.exclusive_minimum and value <= col.minimum:
+                        self.error("not_positive", row, header, show_value(self.raw_value(col.key, row)))
+                    elif value < col.minimum:
+                        self.error("negative", row, header, show_value(self.raw_value(col.key, row)))
+            if col.type == "date":
+                today = self.ctx.today
+                for row, value in self.where(pc.greater(v, pa.scalar(today, pa.date32())), name):
+                    self.add("warning", "w_future_date", row, header, value.isoformat(), today=today.isoformat())
+            if col.type in ("number", "int"):
+                median = column_median(pc.filter(v, pc.fill_null(pc.greater(v, 0), False)).to_numpy())
+                if median is None or median <= 0:
+                    continue
+                for row, value in self.where(pc.greater(v, OUTLIER_FACTOR * median), name):
+                    self.add("warning", "w_outlier", row, header, show_value(value), median=f"{median:g}")
+
+    def between_columns(self) -> None:
+        h, d = self.header_text, self.d
+        if self.ds.name == "online_retail":
+            for row, agri, total in self.where(pc.greater(d["v_agri"], pc.add(d["v_total"], 1e-9)),
+                                               "v_agri", "v_total"):
+                self.error("agri_above_total", row, h["agri"], show_value(agri), agri=f"{agri:g}",
+                           total=f"{total:g}")
+        if self.ds.name == "milestones":
+            for row, end in self.where(pc.less(d["v_planned_end"], d["v_planned_start"]), "v_planned_end"):
+                self.error("planned_end_before_start", row, h["planned_end"], end.isoformat())
+
+    def plausible_amounts(self) -> None:
+        """Amounts that cannot be right whatever the cause (most often 元 read as 万元): a ledger paying out more
+        than the whole project budget, or one payment above the whole plan of its budget line."""
+        config = self.ctx.config
+        for col, header in self.present():
+            if (self.ds.name, col.key) not in BUDGET_AMOUNTS:
+                continue
+            in_wan = 1 if col.unit == "万元" else 1 / 10000
+            total = pc.sum(self.d[f"v_{col.key}"]).as_py() or 0
+            if total * in_wan > config.budget_wan + 1e-9:
+                self.add("error", "amount_over_budget", None, header, f"{total:g}", column=header,
+                         total=f"{total * in_wan:g}", budget=f"{config.budget_wan:g}")
+            if self.ds.name == "expenditures" and "line" in self.header_text:
+                plans = {line.id: line.plan_wan for line in config.budget_lines if line.plan_wan is not None}
+                plan = pa.array([plans.get(v) for v in self.d["v_line"].to_pylist()], pa.float64())
+                for row, amount, line in self.where(pc.greater(self.d["v_amount"], plan), "v_amount", "v_line"):
+                    self.error("amount_over_line", row, header, show_value(self.raw_value("amount", row)),
+                               amount=f"{amount:g}", line=line, plan=f"{plans[line]:g}")
+
+    def keys(self) -> None:
+        """Two rows with the same key: an error on every later one, naming the first (rows with errors aside)."""
+        keys = [f"v_{c.key}" for c in self.ds.key_columns]
+        key_header = "、".join(self.header_text.get(k, self.ds.column(k).zh)
+                              for k in (c.key for c in self.ds.key_columns) if k in self.header_text)
+        cols = ", ".join(f'"{k}"' for k in keys)
+        not_null = " AND ".join(f'"{k}" IS NOT NULL' for k in keys)
+        con = duckdb.connect(config={"threads": 2})  # DuckDB's parallel hash aggregate beats Arrow's count_distinct
+        try:
+            con.register("d", self.d.select(["_row", *keys]))
+            if not con.execute(f"SELECT 1 FROM d WHERE {not_null} GROUP BY {cols} HAVING count(*) > 1 LIMIT 1"
+                               ).fetchall():
+                return  # the usual case: no key twice
+            con.register("bad", pa.table({"_row": pa.array(sorted(self.bad), pa.int64())}))
+            found = con.execute(
+                f"SELECT _row, first_row, {cols} FROM (SELECT _row, {cols}, min(_row) OVER (PARTITION BY {cols}) "
+                f"AS first_row FROM d WHERE {not_null} AND _row NOT IN (SELECT _row FROM bad)) "
+                f"WHERE _row > first_row ORDER BY _row").fetchall()
+        finally:
+            con.close()
+        for row, first_row, *key in found:
+            shown = " / ".join(str(v) for v in key)
+            self.add("error", "duplicate_key", row, key_header, shown, other=first_row, key=shown)
+
+
+def column_median(values: np.ndarray):
+    """statistics.median's answer and arithmetic (the middle value, or the mean of the two middle values), without
+    sorting everything; None below the count at which outliers are looked for."""
+    n = len(values)
+    if n < OUTLIER_MIN_VALUES:
+        return None
+    k = n // 2
+    if n % 2:
+        return np.partition(values, k)[k].item()
+    part = np.partition(values, [k - 1, k])
+    return (part[k - 1].item() + part[k].item()) / 2

@@ -1,0 +1,239 @@
+"""The DuckDB file: connect, create and migrate the schema, run parameterised queries.
+
+One table per dataset holds the current rows (contract columns, plus `_load_id`, `_source_row` and `_extra` for
+columns kept aside). `<dataset>__replaced` keeps every row version a later load replaced, so a load can be undone.
+`loads` is the load log; it is only ever appended to or marked undone, never deleted from.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from metrics.core.config import PROJECT_ROOT
+from metrics.core.datasets import DATASETS, Dataset
+from metrics.core.errors import DashboardError
+from metrics.platform import derived
+
+DEFAULT_DB = PROJECT_ROOT / "data" / "kpi.duckdb"
+SCHEMA_VERSION = 2  # 2: the derived tables the training KPIs read (metrics/platform/derived.py)
+# What a reader of another database file (a region's county snapshot) must match: the ledgers' schema and the
+# definitions of the derived tables the KPIs read.
+STRUCTURE_VERSION = f"{SCHEMA_VERSION}.{derived.DERIVED_VERSION}"
+
+
+def structure_version(con: duckdb.DuckDBPyConnection, database: str | None = None) -> str | None:
+    """The structure version of a database (`database`: an attached one's name); None when it has no meta table."""
+    meta = f"{database}.meta" if database else "meta"
+    try:
+        schema, built = con.execute(f"SELECT (SELECT value FROM {meta} WHERE key = 'schema_version'), "
+                                    f"(SELECT value FROM {meta} WHERE key = 'derived_version')").fetchall()[0]
+    except duckdb.CatalogException:
+        return None
+    return f"{schema}.{built or 0}"
+META_COLUMNS = (("_load_id", "BIGINT"), ("_source_row", "INTEGER"), ("_extra", "VARCHAR"))
+
+
+class StoreBusy(DashboardError):
+    """Another process holds the database file for writing."""
+
+    code = "db_busy"
+
+    def __init__(self, detail: str):
+        super().__init__(detail=detail)
+
+
+def default_db_path() -> Path:
+    return Path(os.environ.get("KPI_DB") or DEFAULT_DB)
+
+
+def stored_columns(ds: Dataset) -> list[tuple[str, str]]:
+    return [(c.stored_as, c.sql_type) for c in ds.columns]
+
+
+def _schema_fingerprint() -> str:
+    """Changes whenever what _create_schema makes would change (the contract's columns, the versions)."""
+    import hashlib
+
+    text = repr([(ds.table, stored_columns(ds)) for ds in DATASETS.values()]) + STRUCTURE_VERSION
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    # A database already made by this very schema: nothing to create or migrate (one query instead of ~40
+    # statements: a process's first write, and every test's copied database, open in milliseconds).
+    if one(con, "SELECT value FROM meta WHERE key = 'schema_fingerprint'") == (_schema_fingerprint(),):
+        return
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS loads (
+            load_id BIGINT PRIMARY KEY, batch_id BIGINT, dataset VARCHAR NOT NULL, file_name VARCHAR,
+            sha256 VARCHAR, rows_added BIGINT, rows_replaced BIGINT, rows_unchanged BIGINT,
+            loaded_by VARCHAR, loaded_at TIMESTAMP, warnings VARCHAR,
+            status VARCHAR NOT NULL DEFAULT 'active', undone_at TIMESTAMP, undone_by VARCHAR,
+            is_demo BOOLEAN DEFAULT FALSE)"""
+    )
+    # Evidence for acceptance: files stored once by content hash, linked to the loads they support.
+    con.execute("CREATE TABLE IF NOT EXISTS evidence_files (sha256 VARCHAR PRIMARY KEY, content BLOB, size BIGINT, "
+                "mime VARCHAR)")
+    con.execute("CREATE TABLE IF NOT EXISTS evidence (load_id BIGINT, sha256 VARCHAR, file_name VARCHAR, "
+                "added_by VARCHAR, added_at TIMESTAMP, PRIMARY KEY (load_id, sha256))")
+    con.execute("CREATE TABLE IF NOT EXISTS user_roles (login VARCHAR PRIMARY KEY, role VARCHAR NOT NULL, "
+                "updated_by VARCHAR, updated_at TIMESTAMP)")
+    # The digest (metrics/outputs/digest.py): each composed and sent digest, and every attempt to deliver it per channel.
+    # Only aggregates and KPI names are stored here, never ledger rows or personal data.
+    con.execute("CREATE TABLE IF NOT EXISTS digests (digest_id BIGINT PRIMARY KEY, created_at TIMESTAMP, "
+                "since TIMESTAMP, as_of DATE, lang VARCHAR, change_key VARCHAR, statuses VARCHAR, spent_wan DOUBLE, "
+                "last_load_id BIGINT, subject VARCHAR, markdown VARCHAR, text VARCHAR, html VARCHAR, "
+                "attach_briefing BOOLEAN)")
+    con.execute("CREATE TABLE IF NOT EXISTS digest_sends (digest_id BIGINT, channel VARCHAR, attempted_at TIMESTAMP, "
+                "ok BOOLEAN, answer VARCHAR)")
+    # One statement for all ledger tables and one catalogue read for the migration below: table by table this
+    # cost 0.4 s per new database (every test's fresh database paid it, and so did each process's first write).
+    statements = []
+    for ds in DATASETS.values():
+        ddl = ", ".join(f'"{name}" {sql_type}' for name, sql_type in stored_columns(ds) + list(META_COLUMNS))
+        statements.append(f'CREATE TABLE IF NOT EXISTS "{ds.table}" ({ddl})')
+        statements.append(f'CREATE TABLE IF NOT EXISTS "{ds.table}__replaced" ({ddl}, "_replaced_by" BIGINT)')
+    con.execute(";\n".join(statements))
+    # Migration: a column added to the contract later is added to existing tables.
+    existing: dict[str, set[str]] = {}
+    for table, column in con.execute("SELECT table_name, column_name FROM duckdb_columns() "
+                                     "WHERE schema_name = current_schema() AND database_name = current_database()"
+                                     ).fetchall():
+        existing.setdefault(table, set()).add(column)
+    for ds in DATASETS.values():
+        for table in (ds.table, f"{ds.table}__replaced"):
+            for name, sql_type in stored_columns(ds) + list(META_COLUMNS):
+                if name not in existing.get(table, set()):
+                    con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {sql_type}')
+    con.execute(
+        "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [str(SCHEMA_VERSION)],
+    )
+    con.execute("INSERT INTO meta VALUES ('data_version', '0') ON CONFLICT (key) DO NOTHING")
+    derived.ensure(con)
+    con.execute("INSERT INTO meta VALUES ('schema_fingerprint', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [_schema_fingerprint()])
+
+
+def schema_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """The database was made or migrated by this very schema (its fingerprint in meta, written by _create_schema):
+    checked read-only, since a reader cannot migrate. A file of an older version has another or no fingerprint."""
+    try:
+        return one(con, "SELECT value FROM meta WHERE key = 'schema_fingerprint'") == (_schema_fingerprint(),)
+    except duckdb.CatalogException:  # not even a meta table
+        return False
+
+
+_migrated: set[str] = set()  # database files whose schema this process has already created or migrated
+
+
+def connect(path: Path | str | None = None, read_only: bool = False, retries: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """Open the database, creating and migrating the schema when writable.
+
+    DuckDB lets one process write a file, or many read it (read_only=True), not both; when another holds it the
+    other way, wait up to `retries` seconds, then raise StoreBusy with a message a user can act on. A read-only
+    connection neither creates nor migrates the schema: whoever starts the dashboard has done that (start.sh).
+    """
+    path = Path(path or default_db_path())
+    if str(path) != ":memory:":
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + retries
+    while True:
+        try:
+            if read_only and not path.exists():
+                read_only = False  # nothing to read yet: create it
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                if "lock" in str(exc).lower():
+                    raise StoreBusy(str(exc).splitlines()[0]) from None
+                raise
+            time.sleep(0.2)
+        except duckdb.ConnectionException as exc:
+            # This process has the file open the other way: DuckDB refuses a second configuration of one file in a
+            # process. The dashboard reads read-only and writes read-write from different sessions' threads. A
+            # reader joins this process's read-write connection (one DuckDB instance: it reads committed data, as
+            # before read-only reads existed); a writer waits for the read-only ones to close, as for another
+            # process's lock.
+            if read_only and "different configuration" in str(exc):
+                read_only = False
+                continue
+            if "different configuration" not in str(exc) or time.monotonic() >= deadline:
+                if "different configuration" in str(exc):
+                    raise StoreBusy(str(exc).splitlines()[0]) from None
+                raise
+            time.sleep(0.02)
+    if str(path) != ":memory:" and not read_only:
+        make_private(path)
+    if not read_only and str(path) not in _migrated:
+        _create_schema(con)
+        if str(path) != ":memory:":
+            _migrated.add(str(path))
+    return con
+
+
+def make_private(path: Path) -> None:
+    """The database holds ledgers, hashes and evidence: owner-only (0600), its WAL too, and so is every file this
+    process creates from now on (umask), such as a WAL DuckDB writes later or a backup."""
+    os.umask(os.umask(0o077) | 0o077)
+    for file in (Path(path), Path(f"{path}.wal")):
+        try:
+            if file.exists() and file.stat().st_mode & 0o077:
+                os.chmod(file, 0o600)
+        except PermissionError:  # not ours to change (a shared install): leave it to its owner
+            pass
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection):
+    """All or nothing: any exception rolls the whole block back."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def bump_data_version(con: duckdb.DuckDBPyConnection) -> None:
+    """Every load or undo changes the data version, which keys the dashboard's caches; the derived tables the KPIs
+    read are rebuilt here, in the same transaction (metrics/platform/derived.py)."""
+    derived.refresh(con)
+    con.execute("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) WHERE key = 'data_version'")
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> int:
+    row = one(con, "SELECT value FROM meta WHERE key = 'data_version'")
+    return int(row[0]) if row else 0
+
+
+def one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
+    """The first row of a query, with the result read to the end.
+
+    DuckDB 2.0 streams results: a result left half-read (fetchone) owns the connection, and register() on it
+    fails. Reading everything keeps the connection free for the next statement.
+    """
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
+def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None):
+    """A parameterised query returning a pandas DataFrame (the result is fully read before returning)."""
+    return con.execute(sql, params or []).df()
+
+
+def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return {name: one(con, f'SELECT count(*) FROM "{name}"')[0] for name in DATASETS}
+
+
+def demo_loaded(con: duckdb.DuckDBPyConnection) -> bool:
+    row = one(con, "SELECT count(*) FROM loads WHERE status = 'active' AND is_demo")
+    return bool(row and row[0])
