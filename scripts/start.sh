@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements.txt
-# The database and the demo before the server listens: the first visit then only reads (README, Performance).
+# The database and the demo before the server listens: the first visit then only reads (docs/performance.md).
 .venv/bin/python -m metrics demo --if-empty
 # The 地区汇总 page's seven demo counties (演示数据): on the first start, and again after an upgrade changed the
 # database's structure (only while the default folder holds nothing but the demo counties).

@@ -235,7 +235,7 @@ def kpi_rows(con, kpi_id: str, as_of: dt.date) -> pd.DataFrame:
 
 
 # Rows of a KPI's ledger shown under its card. At region scale the training KPIs rest on ~450,000 attendance rows:
-# fetching, caching and sending them all cost a viewer 2-3 s per run (profile in README, Performance), and
+# fetching, caching and sending them all cost a viewer 2-3 s per run (profile in docs/performance.md), and
 # nobody reads them on screen; the count is exact and the explore page filters and downloads them all.
 KPI_ROWS_SHOWN = 1000
 

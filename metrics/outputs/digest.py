@@ -4,7 +4,7 @@ What it says comes from the scorecard, the budget and the load log, never from a
 status changed, new loads (ledger, rows, who), budget paid, deadlines within 60 days, KPIs without data for 90 days.
 
 Delivery rules:
-- channels are configured in the secrets file (`[digest.wecom]`, `[digest.dingtalk]`, `[digest.email]`; see README);
+- channels are configured in the secrets file (`[digest.wecom]`, `[digest.dingtalk]`, `[digest.email]`; see docs/deploy.md);
 - every digest sent and every attempt per channel, with the answer, is recorded (`digests`, `digest_sends`);
 - a channel that failed is retried on the next run, before anything new, and reported until it succeeds;
 - a digest with no change is not sent, and a set of changes already delivered to a channel is never sent there again;

@@ -3,7 +3,7 @@
 A prefecture collects each county's `backup` file in one folder. Each snapshot is attached read-only
 (`ATTACH … (READ_ONLY)`: nothing is copied, nothing can be written) into an in-memory DuckDB and scored by the
 ordinary scorecard with that county's own configuration, so targets may differ from county to county. Which
-configuration: `<snapshot stem>.toml` beside the snapshot, or what `region.toml` names (see README), else the
+configuration: `<snapshot stem>.toml` beside the snapshot, or what `region.toml` names (docs/deploy.md), else the
 default county file (said so). A snapshot that is missing, unreadable or from another schema version is listed
 with the reason; the rest still show.
 
