@@ -23,9 +23,24 @@ def area_name(area: str, lang: str = SOURCE_LANGUAGE) -> str:
 
 
 @dataclass(frozen=True)
+class RowsMeasure:
+    """How the rows behind a KPI give back its value, so a test can hold every rows query against its value:
+    `agg` over the rows ("count" rows, "sum" or "distinct" of `column`), keeping only rows whose `flag` column is
+    true when one is named, compared with the value query's column `against` ("value", or a detail column)."""
+
+    agg: str  # "count", "sum" or "distinct"
+    column: str | None = None
+    flag: str | None = None
+    against: str = "value"
+
+
+@dataclass(frozen=True)
 class Kpi:
     """One KPI. Its texts (name, unit, description) live in the catalogues under `kpi_<id>_name`, `kpi_<id>_unit`
-    (`kpi_<id>_unit_one` for a count of one: "1 contest"), `kpi_<id>_description`."""
+    (`kpi_<id>_unit_one` for a count of one: "1 contest"), `kpi_<id>_description`.
+
+    A plain count or sum over one ledger is declared with `Kpi.count` / `Kpi.total`, which make its value SQL, its
+    rows SQL and how the two agree from one line; only a KPI whose computation is truly special spells out its SQL."""
 
     id: str
     area: str
@@ -35,6 +50,23 @@ class Kpi:
     rows_sql: str  # the ledger rows behind the value at $as_of (same parameters), for tracing a figure to its rows
     # Shown as a percentage of a fraction (rates, and the budget execution rate which is paced like a count).
     is_fraction: bool = False
+    # How the rows give the value back (None: the KPI's test reconciles them by hand; see tests/test_registry.py).
+    rows_measure: RowsMeasure | None = None
+
+    @classmethod
+    def count(cls, id: str, area: str, table: str, date_column: str, where: str = "TRUE", order: str = "") -> Kpi:
+        """The number of `table`'s rows matching `where` dated on or before the as-of date."""
+        rows_where = f"{where} AND {date_column} <= $as_of"
+        return cls(id, area, "count", (table,), _count(table, date_column, where),
+                   rows_sql=_rows(table, rows_where, order or date_column), rows_measure=RowsMeasure("count"))
+
+    @classmethod
+    def total(cls, id: str, area: str, table: str, column: str, date_column: str, where: str = "TRUE",
+              order: str = "") -> Kpi:
+        """The sum of `column` over `table`'s rows matching `where` dated on or before the as-of date."""
+        rows_where = f"{where} AND {date_column} <= $as_of"
+        return cls(id, area, "count", (table,), _sum(table, column, date_column, where),
+                   rows_sql=_rows(table, rows_where, order or date_column), rows_measure=RowsMeasure("sum", column))
 
     def name(self, lang: str = SOURCE_LANGUAGE) -> str:
         return t(f"kpi_{self.id}_name", lang)
@@ -164,70 +196,56 @@ _MEDIA_ROWS = """SELECT date, channel, title, url FROM publicity
 KPIS: list[Kpi] = [
     Kpi("training_person_times", "training", "count", ("training_sessions", "training_attendance"),
         "SELECT coalesce(sum(attendances), 0) AS value FROM derived_attendance_by_date WHERE date <= $as_of",
-        rows_sql=_ATTENDANCE_ROWS),
+        rows_sql=_ATTENDANCE_ROWS, rows_measure=RowsMeasure("count")),
     Kpi("training_people", "training", "count", ("training_sessions", "training_attendance"),
         "SELECT count(trainee_id) AS value FROM (" + _TRAINEES + ")",
-        rows_sql=_ATTENDANCE_ROWS),
+        rows_sql=_ATTENDANCE_ROWS, rows_measure=RowsMeasure("distinct", "trainee_id")),
     Kpi("training_conversion_rate", "training", "rate", ("conversions", "training_attendance", "training_sessions"),
         _CONVERSION_RATE,
-        rows_sql=_CONVERSION_ROWS, is_fraction=True),
+        rows_sql=_CONVERSION_ROWS, is_fraction=True,
+        rows_measure=RowsMeasure("distinct", "trainee_id", flag="counted", against="numerator")),
     Kpi("online_retail_growth", "retail", "rate", ("online_retail",),
         _RETAIL_GROWTH,
         rows_sql=_RETAIL_ROWS, is_fraction=True),
     Kpi("agri_online_retail_yoy", "retail", "rate", ("online_retail",),
         _AGRI_YOY,
         rows_sql=_RETAIL_ROWS, is_fraction=True),
-    Kpi("tourism_hit_products", "brands", "count", ("products",),
-        _count("products", "launched_on", "type = '旅游网红单品'"),
-        rows_sql=_rows("products", "type = '旅游网红单品' AND launched_on <= $as_of", "launched_on")),
-    Kpi("industry_brands", "brands", "count", ("brands",),
-        _count("brands", "completed_on", "kind = '特色产业品牌'"),
-        rows_sql=_rows("brands", "kind = '特色产业品牌' AND completed_on <= $as_of", "completed_on")),
-    Kpi("online_brands", "brands", "count", ("brands",),
-        _count("brands", "completed_on", "kind = '网销品牌'"),
-        rows_sql=_rows("brands", "kind = '网销品牌' AND completed_on <= $as_of", "completed_on")),
-    Kpi("promotion_events", "brands", "count", ("events",),
-        _count("events", "date", "type = '推介活动'"),
-        rows_sql=_rows("events", "type = '推介活动' AND date <= $as_of", "date")),
+    Kpi.count("tourism_hit_products", "brands", "products", "launched_on", "type = '旅游网红单品'"),
+    Kpi.count("industry_brands", "brands", "brands", "completed_on", "kind = '特色产业品牌'"),
+    Kpi.count("online_brands", "brands", "brands", "completed_on", "kind = '网销品牌'"),
+    Kpi.count("promotion_events", "brands", "events", "date", "type = '推介活动'"),
     Kpi("promotion_participants", "brands", "count", ("events",),
         _PARTICIPANTS,
-        rows_sql=_PARTICIPANT_ROWS),
-    Kpi("local_talents", "talent", "count", ("talents",),
-        _count("talents", "incubated_on"),
-        rows_sql=_rows("talents", "incubated_on <= $as_of", "incubated_on")),
+        rows_sql=_PARTICIPANT_ROWS, rows_measure=RowsMeasure("count")),
+    Kpi.count("local_talents", "talent", "talents", "incubated_on"),
     Kpi("streamers_10k", "talent", "count", ("follower_snapshots", "talents"),
         _STREAMERS,
-        rows_sql=_STREAMER_ROWS),
-    Kpi("startup_contests", "talent", "count", ("events",),
-        _count("events", "date", "type = '电商创业大赛'"),
-        rows_sql=_rows("events", "type = '电商创业大赛' AND date <= $as_of", "date")),
-    Kpi("station_skill_contests", "service", "count", ("events",),
-        _count("events", "date", "type = '站点技能比赛'"),
-        rows_sql=_rows("events", "type = '站点技能比赛' AND date <= $as_of", "date")),
-    Kpi("livestream_rooms", "service", "count", ("assets",),
-        _sum("assets", "quantity", "accepted_on", "type = '直播间'"),
-        rows_sql=_rows("assets", "type = '直播间' AND accepted_on <= $as_of")),
-    Kpi("livestream_kits", "service", "count", ("assets",),
-        _sum("assets", "quantity", "accepted_on", "type = '直播设备'"),
-        rows_sql=_rows("assets", "type = '直播设备' AND accepted_on <= $as_of")),
+        rows_sql=_STREAMER_ROWS, rows_measure=RowsMeasure("count", flag="counts")),
+    Kpi.count("startup_contests", "talent", "events", "date", "type = '电商创业大赛'"),
+    Kpi.count("station_skill_contests", "service", "events", "date", "type = '站点技能比赛'"),
+    Kpi.total("livestream_rooms", "service", "assets", "quantity", "accepted_on", "type = '直播间'"),
+    Kpi.total("livestream_kits", "service", "assets", "quantity", "accepted_on", "type = '直播设备'"),
     Kpi("digital_enterprises", "service", "count", ("enterprise_upgrades",),
         _DIGITAL,
         rows_sql=_rows("enterprise_upgrades", "completed_on <= $as_of OR completed_on IS NULL", "enterprise, item")),
     Kpi("group_buying_coverage", "service", "rate", ("communities",),
         _GROUP_BUYING,
-        rows_sql=_rows("communities", "type = '社区' AND ($as_of IS NOT NULL)", "township, name"), is_fraction=True),
+        rows_sql=_rows("communities", "type = '社区' AND ($as_of IS NOT NULL)", "township, name"), is_fraction=True,
+        rows_measure=RowsMeasure("count", against="denominator")),
     Kpi("pickup_coverage", "service", "rate", ("stations",),
         _PICKUP,
         rows_sql=_rows("stations", "level = '乡镇站' AND ($as_of IS NOT NULL)", "township"), is_fraction=True),
+    # The year's articles: a count whose rows show the columns a reader checks an article by.
     Kpi("wechat_articles", "publicity", "count", ("publicity",),
         _count("publicity", "date", "channel = '本县公众号' AND year(date) = year($as_of)"),
-        rows_sql=_WECHAT_ROWS),
+        rows_sql=_WECHAT_ROWS, rows_measure=RowsMeasure("count")),
     Kpi("mainstream_media_reports", "publicity", "count", ("publicity",),
         _MEDIA,
-        rows_sql=_MEDIA_ROWS),
+        rows_sql=_MEDIA_ROWS, rows_measure=RowsMeasure("count")),
     Kpi("budget_execution_rate", "budget", "count", ("expenditures",),
         _BUDGET,
-        rows_sql=_rows("expenditures", "date <= $as_of", "date"), is_fraction=True),
+        rows_sql=_rows("expenditures", "date <= $as_of", "date"), is_fraction=True,
+        rows_measure=RowsMeasure("sum", "amount", against="spent_wan")),
 ]
 
 KPI_BY_ID: dict[str, Kpi] = {k.id: k for k in KPIS}
