@@ -49,6 +49,11 @@ def draw_frame() -> Frame:
 
 def run() -> None:
     st.set_page_config(page_title=state.t("browser_title"), page_icon=":material/analytics:", layout="wide")
+    path, problems = state.config_problems()
+    if problems:  # plain text: the file's words are shown, never rendered
+        st.error(state.t("config_unusable", path=path), icon=":material/settings_alert:")
+        st.code("\n".join(problems), language=None, wrap_lines=True)
+        st.stop()
     state.ensure_database(str(state.db_path()))
     frame = draw_frame()
     ui.frame_extras()

@@ -19,7 +19,7 @@ from pathlib import Path
 import streamlit as st
 
 from metrics.core import i18n
-from metrics.core.config import default_config
+from metrics.core.config import ConfigError, default_config
 from metrics.demo import load_demo_if_empty
 from metrics.kpi import scorecard as scorecard_module
 from metrics.kpi import views
@@ -198,6 +198,16 @@ def current() -> Frame:
 
 def config():
     return default_config()
+
+
+def config_problems() -> tuple[str, list[str]]:
+    """(the configuration file, its problems in the viewer's language): every problem at once, read before any
+    page runs, so a broken county.toml stops the dashboard with a list instead of a traceback on one page."""
+    try:
+        default_config()
+    except ConfigError as exc:
+        return str(exc.path), exc.problem_texts(lang())
+    return "", []
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)

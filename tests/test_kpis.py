@@ -387,3 +387,20 @@ max = 3
     text = " | ".join(exc.value.problems)
     for expected in ("start must be before end", "townships", "no group '9'", "status_threshold", "missing 'min'"):
         assert expected in text
+
+
+def test_targets_are_checked_against_the_registry_when_the_configuration_loads(tmp_path):
+    """A target naming no KPI and a KPI without a target are problems of the file, reported with all the others
+    when it loads (before, the second surfaced only when a scorecard ran, in English whatever the reader's language)."""
+    from metrics.core.config import DEFAULT_CONFIG
+
+    text = DEFAULT_CONFIG.read_text(encoding="utf-8")
+    assert "[targets.local_talents]" in text
+    bad = tmp_path / "county.toml"
+    bad.write_text(text.replace("[targets.local_talents]", "[targets.local_talent]", 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        load_config(bad)
+    problems = exc.value.problems
+    assert "targets.local_talent: no such KPI" in problems
+    assert "targets: no target for KPI 'local_talents'" in problems
+    assert "targets：指标「local_talents」没有目标值" in exc.value.message("zh")

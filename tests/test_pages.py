@@ -122,3 +122,31 @@ def test_the_talent_page_says_why_each_talent_counts_or_not(demo_db, monkeypatch
         assert row["说明"] == expected, row
         seen.add(expected[:2])
     assert {"计入", "单平", "不具"} <= seen  # the demo has talents of three of the four kinds at this date
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_broken_configuration_stops_the_dashboard_with_every_problem(demo_db, monkeypatch, tmp_path, lang):
+    """Before any page runs: the list of the county file's problems in the viewer's language, as plain text (a
+    name from the file is shown, never rendered), and no traceback."""
+    from metrics.core.config import DEFAULT_CONFIG, default_config
+
+    text = DEFAULT_CONFIG.read_text(encoding="utf-8").replace("[targets.local_talents]", "[targets.local_talent]", 1)
+    text = text.replace("status_threshold = 0.7", "status_threshold = 7", 1)
+    bad = tmp_path / "county.toml"
+    bad.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("KPI_DB", str(demo_db))
+    monkeypatch.setenv("KPI_CONFIG", str(bad))
+    default_config.cache_clear()
+    try:
+        at = app(demo_db, lang)
+    finally:
+        default_config.cache_clear()
+    assert not at.exception, [e.value for e in at.exception]
+    assert str(bad) in at.error[0].value
+    shown = at.code[0].value.splitlines()
+    if lang == "zh":
+        assert "targets：指标「local_talents」没有目标值" in shown and "targets.local_talent：没有这个指标" in shown
+    else:
+        assert "targets: no target for KPI 'local_talents'" in shown and "targets.local_talent: no such KPI" in shown
+    assert len(shown) == 3  # the threshold too: every problem at once
+    assert not at.get("plotly_chart")  # no page ran

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from metrics.core import i18n
 from metrics.core.errors import DashboardError
+from metrics.core.registry import KPI_BY_ID, KPIS  # the KPI contract the targets and evaluation points refer to
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]  # metrics/core/config.py -> the project folder
 DEFAULT_CONFIG = PROJECT_ROOT / "data" / "county.toml"
@@ -275,6 +276,8 @@ def load_config(path: Path | str | None = None) -> CountyConfig:
     targets: dict[str, Target] = {}
     for kpi_id, t in raw.get("targets", {}).items():
         where = f"targets.{kpi_id}"
+        if kpi_id not in KPI_BY_ID:
+            problems.append(ConfigProblem("config_no_such_kpi", where=where))
         tmin = _require(t, "min", where, problems)
         tmax = t.get("max")
         if tmin is not None and tmax is not None and tmax < tmin:
@@ -285,6 +288,9 @@ def load_config(path: Path | str | None = None) -> CountyConfig:
         targets[kpi_id] = Target(kpi_id, float(tmin or 0), None if tmax is None else float(tmax),
                                  deadline, t.get("clause", ""), extra)
 
+    # Every KPI of the registry has its target: checked here, with every other problem, rather than when a
+    # scorecard first runs.
+    problems += [ConfigProblem("config_no_target", kpi=k.id) for k in KPIS if k.id not in targets]
     references = _references(raw.get("references", []), problems)
 
     threshold = cal.get("status_threshold", 0.7)
@@ -321,8 +327,6 @@ def _evaluation(section: dict | None, problems: list[str]) -> tuple[Indicator, .
     """[evaluation.indicators]: every KPI once, under an allowed 一级/二级, points > 0, adding up to 100."""
     if section is None:
         return ()
-    from metrics.core.registry import KPI_BY_ID  # the registry imports nothing from here
-
     entries = section.get("indicators", {})
     out = []
     for kpi_id, entry in entries.items():

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 
 import duckdb
 
-from metrics.core.config import ConfigError, CountyConfig, default_config
+from metrics.core.config import CountyConfig, default_config
 from metrics.core.datasets import DATASETS
 from metrics.core.i18n import t
 from metrics.core.registry import KPI_BY_ID, KPIS, Kpi
@@ -47,14 +47,6 @@ class KpiResult:
         data["latest_record"] = self.latest_record.isoformat() if self.latest_record else None
         data["detail"] = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in self.detail.items()}
         return data
-
-
-def check_targets(config: CountyConfig) -> None:
-    """Every KPI of the registry has a target and every target names a KPI; else a ConfigError listing all."""
-    problems = [f"targets: no target for KPI '{k.id}'" for k in KPIS if k.id not in config.targets]
-    problems += [f"targets.{t}: no such KPI" for t in config.targets if t not in KPI_BY_ID]
-    if problems:
-        raise ConfigError(config.path, problems)
 
 
 def follower_threshold(config: CountyConfig) -> int:
@@ -227,7 +219,6 @@ def evaluate(con, kpi: Kpi, as_of: dt.date, config: CountyConfig, lang: str = "z
 def scorecard(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, config: CountyConfig | None = None,
               lang: str = "zh", with_forecast: bool = True) -> list[KpiResult]:
     config = config or default_config()
-    check_targets(config)
     as_of = as_of or latest_data_date(con)
     facts = LedgerFacts.read(con, as_of)
     return [evaluate(con, kpi, as_of, config, lang, with_forecast, facts) for kpi in KPIS]
