@@ -10,5 +10,5 @@ if [ $# -gt 0 ]; then
 fi
 # The whole suite (CI): the fast part on both cores, then the slow part (browser, benchmark, LibreOffice, child
 # processes and servers) one test at a time, since those measure or share the machine.
-.venv/bin/python -m pytest -n 2 -m "not slow"
+.venv/bin/python -m pytest -n 2 --dist loadgroup -m "not slow"
 exec .venv/bin/python -m pytest -m slow

@@ -72,3 +72,45 @@ def demo_db(demo_template, tmp_path_factory):
 @pytest.fixture
 def demo_db_fresh(demo_template, tmp_path):
     return copy_demo(demo_template, tmp_path / "demo.duckdb")
+
+
+# ----------------------------------------------------------------------------------- one AppTest run per page
+
+@pytest.fixture(scope="session")
+def pages_db(demo_template, tmp_path_factory):
+    """The demo database the page runs read (one per worker, never written by a page run)."""
+    return copy_demo(demo_template, tmp_path_factory.mktemp("pages") / "demo.duckdb")
+
+
+@pytest.fixture(scope="session")
+def rendered_page(pages_db):
+    """page, lang -> the AppTest of that page run once on the demo data, cached for the session: every check that
+    needs a page's elements reads this one run instead of running the page again."""
+    import os
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parent.parent
+    runs: dict[tuple[str, str], AppTest] = {}
+
+    def render(page: str, lang: str) -> AppTest:
+        if (page, lang) not in runs:
+            saved = {k: os.environ.get(k) for k in ("KPI_DB", "KPI_HASH_KEY")}
+            os.environ.update(KPI_DB=str(pages_db), KPI_HASH_KEY=TEST_KEY)
+            try:
+                at = AppTest.from_file(str(root / "dashboard.py"), default_timeout=90)
+                at.session_state["lang"] = lang
+                at.run()
+                if page != "overview":
+                    at.switch_page(f"pages/{page}.py").run()
+            finally:
+                for key, value in saved.items():
+                    if value is None:
+                        os.environ.pop(key, None)
+                    else:
+                        os.environ[key] = value
+            runs[page, lang] = at
+        return runs[page, lang]
+
+    return render

@@ -6,70 +6,24 @@ column headers follow the chosen language (ledger values aside)."""
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-import re
-from pathlib import Path
-
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from metrics.platform import store
 
-from .language_check import CJK, ENGLISH_WORD, LATIN_IN_CHINESE, ledger_values
-
-ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["overview", "training", "retail", "talent", "brands", "service", "publicity", "budget", "schedule",
-         "definitions", "explore", "data_import", "meeting"]
-MISSING = {"None", "none", "nan", "NaN", "NaT", "<NA>", "null"}
-RAW_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}")
-RATE_HEADER = re.compile(r"率|同比|增长|占比|rate|growth|YoY|execution|share|coverage", re.IGNORECASE)
-
-
-def cell_problems(frame: pd.DataFrame, where: str) -> list[str]:
-    found = []
-    for column in frame.columns:
-        values = frame[column]
-        if RATE_HEADER.search(str(column)) and pd.api.types.is_float_dtype(values):
-            found.append(f"{where}: column '{column}' shows rates as fractions ({values.dropna().head(2).tolist()})")
-        if pd.api.types.is_datetime64_any_dtype(values):
-            found.append(f"{where}: column '{column}' shows raw timestamps")
-        for row, value in enumerate(values):
-            text = str(value)
-            if value is None or text in MISSING or (not isinstance(value, str) and pd.isna(value)):
-                found.append(f"{where}: row {row + 1}, column '{column}' shows '{text}'")
-            elif isinstance(value, (pd.Timestamp, dt.datetime)) or RAW_TIMESTAMP.fullmatch(text):
-                found.append(f"{where}: row {row + 1}, column '{column}' shows the raw timestamp '{text}'")
-    return found
-
-
-def header_problems(frame: pd.DataFrame, lang: str, ledger: list[str], where: str) -> list[str]:
-    found = []
-    for column in [*frame.columns, *(frame.index.names or [])]:  # (a columns-axis name is not shown)
-        if column is None:
-            continue
-        text = str(column)
-        for value in ledger:
-            text = text.replace(value, " ")
-        if lang == "en" and CJK.search(text):
-            found.append(f"{where}: header '{column}' is Chinese in the English UI")
-        if lang == "zh" and [w for w in ENGLISH_WORD.findall(text) if w not in LATIN_IN_CHINESE]:
-            found.append(f"{where}: header '{column}' is English in the Chinese UI")
-    return found
+from .language_check import ledger_values
+from .page_runs import page_params
+from .table_check import cell_problems, header_problems
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    os.environ["KPI_HASH_KEY"] = "test-hash-key-not-secret"
-    path = tmp_path_factory.mktemp("tables") / "demo.duckdb"
-    from metrics.demo import load_demo
-
-    con = store.connect(path)
-    assert load_demo(con).committed
-    ledger = ledger_values(con)
-    con.close()
-    return path, ledger
+def ledger(pages_db):
+    """The ledger values of the demo database the pages ran on (values may stay in their own language)."""
+    con = store.connect(pages_db)
+    try:
+        return ledger_values(con)
+    finally:
+        con.close()
 
 
 def test_the_checks_catch_what_they_are_for():
@@ -85,20 +39,14 @@ def test_the_checks_catch_what_they_are_for():
     assert not header_problems(pd.DataFrame(columns=["KPI", "指标"]), "zh", [], "t")
 
 
-@pytest.mark.parametrize("lang", ["zh", "en"])
-def test_every_table_reads_cleanly(demo_db, monkeypatch, lang):
-    db, ledger = demo_db
-    monkeypatch.setenv("KPI_DB", str(db))
+@pytest.mark.parametrize(("page", "lang"), page_params())
+def test_every_table_reads_cleanly(rendered_page, ledger, page, lang):
+    """Every page of the router (acceptance and region included), from the same run test_pages checks."""
+    at = rendered_page(page, lang)
+    assert not at.exception, (page, [e.value for e in at.exception])
     found = []
-    for page in PAGES:
-        at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
-        at.session_state["lang"] = lang
-        at.run()
-        if page != "overview":
-            at.switch_page(f"pages/{page}.py").run()
-        assert not at.exception, (page, [e.value for e in at.exception])
-        for i, element in enumerate(at.dataframe):
-            frame = element.value
-            found += cell_problems(frame, f"{page} {lang} table {i + 1}")
-            found += header_problems(frame, lang, ledger, f"{page} {lang} table {i + 1}")
+    for i, element in enumerate(at.dataframe):
+        frame = element.value
+        found += cell_problems(frame, f"{page} {lang} table {i + 1}")
+        found += header_problems(frame, lang, ledger, f"{page} {lang} table {i + 1}")
     assert found == [], "\n".join(found[:40])

@@ -13,6 +13,7 @@ from metrics.load import ingest
 from metrics.platform import store
 
 from .ledgers import csv_bytes
+from .page_runs import page_params
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = page_names()  # the router's list
@@ -30,11 +31,9 @@ def app(db: Path, lang: str = "zh", page: str | None = None, as_of: dt.date | No
     return at
 
 
-@pytest.mark.parametrize("lang", ["zh", "en"])
-@pytest.mark.parametrize("page", PAGES)
-def test_every_page_renders_without_error(demo_db, monkeypatch, page, lang):
-    monkeypatch.setenv("KPI_DB", str(demo_db))
-    at = app(demo_db, lang, page)
+@pytest.mark.parametrize(("page", "lang"), page_params())
+def test_every_page_renders_without_error(rendered_page, page, lang):
+    at = rendered_page(page, lang)  # the run test_charts_tables reads too
     assert not at.exception, [e.value for e in at.exception]
     # Every page but the definitions table draws charts.
     if page not in NO_CHARTS:
