@@ -6,7 +6,8 @@ query batch opens a short-lived connection and closes it, leaving the file free 
 read-only (`reading()`), so several dashboard processes behind nginx (deploy/serve.py) read at once; only a
 change (a load, an undo, evidence, roles: `connection()`) opens it for writing. Query results are cached by
 st.cache_data, keyed by the arguments and the data version, which every load and undo changes, so a page shows
-new data at once.
+new data at once; behind it, each result is computed once per data version for every session and process
+(`shared`, metrics.platform.results), so a crowd arriving after a load does not compute it fifty times.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from metrics.demo import load_demo_if_empty
 from metrics.kpi import scorecard as scorecard_module
 from metrics.kpi import views
 from metrics.platform import store
+from metrics.platform.results import SharedResults
 
 
 @dataclass(frozen=True)
@@ -114,23 +116,37 @@ def data_changed() -> None:
     _data_version.clear()
 
 
+@st.cache_resource(show_spinner=False)
+def _shared_results(path: str) -> SharedResults:
+    return SharedResults(Path(path).with_name(Path(path).name + ".results"))
+
+
+def shared(version: str, key: tuple, read):
+    """`read(con)` on a read-only connection, computed once per data version for every session and every serving
+    process (metrics.platform.results: the others wait for the first instead of computing it too). Streamlit's
+    caches in front keep each process's copy; a visitor's clear_cache empties those, never this store."""
+    def compute():
+        with reading() as con:
+            return read(con)
+
+    return _shared_results(str(db_path())).get(version, key, compute)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def latest_data_date(version: str) -> dt.date:
-    with reading() as con:
-        return scorecard_module.latest_data_date(con)
+    return shared(version, ("latest_data_date",), scorecard_module.latest_data_date)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def scorecard(as_of: dt.date, lang: str, version: str, with_forecast: bool = True) -> list:
     """with_forecast=False for a date only compared with (its forecasts are a third of the queries, unused)."""
-    with reading() as con:
-        return scorecard_module.scorecard(con, as_of, lang=lang, with_forecast=with_forecast)
+    return shared(version, ("scorecard", as_of, lang, with_forecast),
+                  lambda con: scorecard_module.scorecard(con, as_of, lang=lang, with_forecast=with_forecast))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def history(kpi_id: str, as_of: dt.date, version: str) -> list[dict]:
-    with reading() as con:
-        return scorecard_module.history(con, kpi_id, as_of)
+    return shared(version, ("history", kpi_id, as_of), lambda con: scorecard_module.history(con, kpi_id, as_of))
 
 
 def view(function, version: str, *args):
@@ -143,8 +159,7 @@ def view(function, version: str, *args):
 
 @st.cache_data(show_spinner=False, max_entries=1024)
 def _view(name: str, version: str, *args):
-    with reading() as con:
-        return getattr(views, name)(con, *args)
+    return shared(version, ("view", name, *args), lambda con: getattr(views, name)(con, *args))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
