@@ -166,6 +166,8 @@ READER = textwrap.dedent("""
             with state.reading(retries=10) as con:
                 seen.append([store.data_version(con),
                              store.one(con, "SELECT count(*) FROM logistics_subsidies")[0]])
+                if len(seen) == 1:
+                    print("reading", file=sys.stderr, flush=True)  # the test starts the load after this
                 time.sleep(hold)
         except Exception as exc:
             errors.append(f"{type(exc).__name__}: {exc}"[:200])
@@ -178,6 +180,14 @@ def _reader(db: Path, hold: float, seconds: float) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", READER, str(hold), str(seconds)], cwd=PROJECT_ROOT,
                             env={**os.environ, "KPI_DB": str(db)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
+
+
+def _wait_until_reading(reader: subprocess.Popen) -> None:
+    """Until the reader's first read (its stderr also carries Streamlit's warnings)."""
+    for line in reader.stderr:
+        if line.strip() == "reading":
+            return
+    raise AssertionError("the reader ended before its first read")
 
 
 @pytest.mark.slow
@@ -194,7 +204,7 @@ def test_dashboard_processes_read_at_once_while_a_third_loads(demo_db_fresh, tmp
     con.close()
     # At once: a process holding a read connection for 3 s does not keep another from opening one (retries=0).
     holder = _reader(demo_db_fresh, 3.0, 0.5)
-    time.sleep(1.5)  # the holder has started and opened the file
+    _wait_until_reading(holder)  # the holder has the file open, for 3 s more
     at_once = subprocess.run(
         [sys.executable, "-c", "from dashboard_ui import state\nwith state.reading(retries=0) as con: pass"],
         cwd=PROJECT_ROOT, env={**os.environ, "KPI_DB": str(demo_db_fresh)}, capture_output=True, text=True)
@@ -203,7 +213,8 @@ def test_dashboard_processes_read_at_once_while_a_third_loads(demo_db_fresh, tmp
 
     csv_file = subsidy_csv(tmp_path / "subsidies.csv", 20_000)
     readers = [_reader(demo_db_fresh, 0.05, 12.0) for _ in range(2)]
-    time.sleep(2.0)  # both are reading
+    for reader in readers:  # both have read once (a fixed sleep was too short on a busy machine)
+        _wait_until_reading(reader)
     load = subprocess.run([sys.executable, "-m", "metrics", "--db", str(demo_db_fresh), "ingest",
                            "logistics_subsidies", str(csv_file)], cwd=PROJECT_ROOT, capture_output=True, text=True,
                           timeout=120)
@@ -309,6 +320,7 @@ def test_one_briefing_render_at_a_time_across_processes(demo_db_fresh, monkeypat
         assert holder.stdout.readline().strip() == "held"
         rendered = []
         monkeypatch.setattr(briefing_jobs, "render_in_child", lambda brief, timeout_s: rendered.append(1) or {})
+        monkeypatch.setattr(briefing_jobs, "_last_render_s", None)  # a render timed earlier in this process
         t0 = time.monotonic()
         with pytest.raises(briefing_jobs.RendererBusy) as busy:
             briefing_jobs.make(demo_db_fresh, None, None, "zh", wait_s=1.0)
