@@ -28,7 +28,7 @@ def build(dataset: str, fmt: str, names: list[str], seed: int) -> Build:
     b = clean_build(LEDGERS[dataset], fmt, seed)
     chosen = sorted((TRANSFORMS[n] for n in names), key=lambda t: (t.phase, t.name))
     for t in chosen:
-        if t.phase == 1 and not getattr(b, "_scaled", False):
+        if t.phase >= 1 and not getattr(b, "_scaled", False):
             _scale(b)
         t.apply(b)
     if not getattr(b, "_scaled", False):
@@ -157,9 +157,10 @@ def _sheet(b: Build, name: str, data: list[dict]) -> Sheet:
             grid.append(line)
     if b.subtotals or b.totals:
         line = [None] * width
-        line[cols.index(b.ledger.group) if b.subtotals else 0] = "总计" if b.subtotals else "合计"
+        label = cols.index(b.ledger.group) if b.subtotals else 0
         for k, v in _sums(b, data, cols).items():
             line[cols.index(k)] = v
+        line[label] = "总计" if b.subtotals else "合计"  # in the first column, over its figure if it has one
         grid.append(line)
     for f in b.footer:
         grid.append(list(f) + [None] * (width - len(f)))
