@@ -14,6 +14,7 @@ import datetime as dt
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -69,19 +70,37 @@ FAST = settings(max_examples=int(os.environ.get("FORMS_FAST_EXAMPLES", "20")), d
                 suppress_health_check=list(HealthCheck), derandomize=True)
 
 
+@contextmanager
+def _test_key():
+    """The autouse fixture's key, also when hypothesis or a script calls in from outside a test; put back after."""
+    previous = os.environ.get("KPI_HASH_KEY")
+    os.environ["KPI_HASH_KEY"] = TEST_KEY
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("KPI_HASH_KEY", None)
+        else:
+            os.environ["KPI_HASH_KEY"] = previous
+
+
 @lru_cache(maxsize=1)
 def _template() -> Path:
-    os.environ["KPI_HASH_KEY"] = TEST_KEY  # the same key as the autouse fixture: hashes must match
     path = Path(tempfile.mkdtemp(prefix="formgen-")) / "empty.duckdb"
-    store.connect(path).close()
+    with _test_key():
+        store.connect(path).close()
     return path
 
 
 def _load(files: list[tuple[str, bytes]]):
     """Load the ledger's prerequisites (clean) and then `files` into a fresh database: (result, stored rows)."""
-    os.environ["KPI_HASH_KEY"] = TEST_KEY
     folder = Path(tempfile.mkdtemp(prefix="formgen-"))
     shutil.copyfile(_template(), folder / "db.duckdb")
+    with _test_key():
+        return _load_into(folder, files)
+
+
+def _load_into(folder: Path, files: list[tuple[str, bytes]]):
     con = store.connect(folder / "db.duckdb")
     try:
         dataset = files[0][0].split(".")[0]
@@ -200,6 +219,11 @@ def test_clean_form_stores_the_hand_truth(dataset):
 
 
 def _query(dataset: str, columns: str) -> list[tuple]:
+    with _test_key():
+        return _query_clean(dataset, columns)
+
+
+def _query_clean(dataset: str, columns: str) -> list[tuple]:
     folder = Path(tempfile.mkdtemp(prefix="formgen-"))
     shutil.copyfile(_template(), folder / "db.duckdb")
     con = store.connect(folder / "db.duckdb")
