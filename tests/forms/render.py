@@ -252,6 +252,8 @@ def write_xlsxwriter(sheets: list[Sheet]) -> bytes:
                 v = value(cell)
                 if isinstance(cell, Cell) and cell.formula:
                     ws.write_formula(r, c, cell.formula, None, v)
+                elif isinstance(v, dt.datetime):
+                    ws.write_datetime(r, c, v, book.add_format({"num_format": cell.number_format}))
                 elif isinstance(v, dt.date):
                     ws.write_datetime(r, c, dt.datetime(v.year, v.month, v.day), dates)
                 elif isinstance(v, str):

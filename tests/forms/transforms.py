@@ -190,6 +190,25 @@ def dates_excel_serial(b):
                 row[c.key] = serial if b.workbook else str(serial)
 
 
+@transform(1, "dates with a time of day (2023-05-12 09:30, a date-time cell)", effect="either", slots=("dates",),
+           when=has("date"))
+def dates_with_time(b):
+    for row in b.data:
+        for c in b.ledger.kinds("date"):
+            d = b.ledger.rows[row["_i"]][c.key]
+            if d is not None:
+                at = dt.datetime(d.year, d.month, d.day, 9, 30)
+                row[c.key] = Cell(at, number_format="yyyy-mm-dd hh:mm") if b.workbook else f"{at:%Y-%m-%d %H:%M}"
+
+
+@transform(1, "amounts typed with 万: `12.5万` in a 万元 column, `0.12万` in a 元 column", slots=("unit", "numtext"),
+           when=has("wan", "yuan"))
+def wan_suffix(b):
+    for row, key, v in cells(b, "wan", "yuan"):
+        wan = v if b.ledger.col(key).kind == "wan" else v / 10000
+        row[key] = number_text(round(wan, 6)) + "万"
+
+
 @transform(1, "empty optional dates written as 进行中 / 未完成 / —",
            when=lambda ledger, fmt: any(r[c.key] is None for r in ledger.rows for c in ledger.kinds("date")))
 def empty_date_words(b):
@@ -321,6 +340,13 @@ def columns_reordered(b):
 def extra_columns(b):
     b.extra.append(("经办人", [b.rng.choice(["王芳", "刘强"]) for _ in b.data]))
     b.extra.append(("备注2", [b.rng.choice(["", "已核对", "发票后补"]) or None for _ in b.data]))
+
+
+@transform(3, "a second small table beside the data, after a blank column (乡镇 | 人数)", effect="either")
+def side_table(b):
+    b.extra.append(("", [None for _ in b.data]))
+    b.extra.append(("乡镇", ["禾木乡", "冲乎尔镇"] + [None] * (len(b.data) - 2)))
+    b.extra.append(("人数", [12, 8] + [None] * (len(b.data) - 2)))
 
 
 @transform(3, "a 序号 column 1, 2, 3…", slots=("seq",))
