@@ -175,9 +175,8 @@ def render(b: Build) -> list[Sheet]:
         sheets = [_sheet(b, f"{y}年", rows) for y, rows in sorted(years.items())]
     else:
         sheets = [_sheet(b, b.ledger.title, b.data)]
-    if b.hidden_old:  # last year's version: one amount different, one key more; hidden, never to be read
+    if b.hidden_old:  # the version before the corrections, kept hidden: read, its rows would count twice
         old = _sheet(b, "旧版（作废）", b.data)
-        old.grid.append(["OLD-0001"] + [None] * (len(old.grid[-1]) - 1))
         old.hidden = True
         sheets.append(old)
     return sheets
