@@ -60,6 +60,10 @@ KNOWN_OPEN: dict[str, tuple[str, str, str]] = {
     "repeated_header": ("logistics_subsidies", "csv_utf8", "the header repeated mid-table read as a data row"),
     "dates_with_spaces": ("conversions", "csv_utf8", "'2023年 5月 12日', '2023 - 05 - 12' refused: 不是有效日期"),
     "empty_date_words": ("assets", "csv_utf8", "进行中 / 未完成 / — in an optional date column refused: 不是有效日期"),
+    "header_unit_spelled": ("expenditures", "csv_utf8", "金额（单位：万元） refused: 「表头单位「单位:万元」不是金额单位」 "
+                            "(found by this generator, not in the issue)"),
+    "bilingual_header": ("expenditures", "csv_utf8", "the template's row of English keys under the Chinese header read as "
+                         "a data row and refused (found by this generator, not in the issue)"),
     "hidden_old_sheet": ("expenditures", "xlsx_openpyxl", "the hidden sheet 旧版（作废） is read and combined: its rows "
                          "refused as duplicates of the visible sheet (had they differed, counted twice)"),
 }

@@ -58,6 +58,9 @@ def _columns(b: Build) -> list[str]:
 
 def _header_rows(b: Build, cols: list[str], top: int) -> tuple[list[list], list[tuple]]:
     names = {"_seq": "序号"} | b.headers | {f"_x{i}": h for i, (h, _) in enumerate(b.extra)}
+    if b.english_row:  # the template's two header rows: 中文 over English keys
+        english = {"_seq": "No."} | {c.key: c.key for c in b.ledger.cols} | {f"_x{i}": None for i in range(len(b.extra))}
+        return [[names[k] for k in cols], [english[k] for k in cols]], []
     if not b.two_row:
         return [[names[k] for k in cols]], []
     first, second, merges = [], [], []
@@ -175,6 +178,8 @@ def render(b: Build) -> list[Sheet]:
         sheets = [_sheet(b, f"{y}年", rows) for y, rows in sorted(years.items())]
     else:
         sheets = [_sheet(b, b.ledger.title, b.data)]
+    if b.notes_first:
+        sheets.insert(0, Sheet("填表说明", [["填表说明"], ["1. 金额以表头所示单位填写。"], ["2. 日期写作 2023-05-12。"]]))
     if b.hidden_old:  # the version before the corrections, kept hidden: read, its rows would count twice
         old = _sheet(b, "旧版（作废）", b.data)
         old.hidden = True

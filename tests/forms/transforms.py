@@ -103,6 +103,15 @@ def unit_header_yuan(b):
     _units(b, 10000, "（元）")
 
 
+@transform(0, "the unit inside the title's own words: 「…台账（单位：元）」, amounts ×10000", slots=("title", "unit"),
+           when=has("wan"))
+def unit_in_title_text(b):
+    for c in b.ledger.kinds("wan"):
+        b.factor[c.key] = 10000
+        b.headers[c.key] = c.header
+    b.title[:0] = [("title", f"{b.ledger.title}（单位：元）")]
+
+
 @transform(0, "网络零售额（万元） merged over 全县 | 农产品", slots=("unit", "header"),
            when=lambda ledger, fmt: ledger.dataset == "online_retail")
 def two_row_header(b):
@@ -331,6 +340,20 @@ def header_line_breaks(b):
             b.headers[c.key] = h.replace("（", "\n（")
 
 
+@transform(3, "units spelled out in the header: 金额（单位：万元）", slots=("header",),
+           when=lambda ledger, fmt: any(c.unit for c in ledger.cols))
+def header_unit_spelled(b):
+    for c in b.ledger.cols:
+        h = b.headers[c.key]
+        if "（" in h and "单位" not in h:
+            b.headers[c.key] = h.replace("（", "（单位：")
+
+
+@transform(3, "the template's bilingual header: the Chinese row, then a row of the English keys", slots=("header",))
+def bilingual_header(b):
+    b.english_row = True
+
+
 @transform(3, "columns in another order")
 def columns_reordered(b):
     b.rng.shuffle(b.order)
@@ -361,9 +384,15 @@ def seq_restart(b):
 
 # --------------------------------------------------------------------------------------------------- 4: rows
 
-@transform(4, "title rows above the header (merged across in a workbook)")
+@transform(4, "title rows above the header (merged across in a workbook)", slots=("title",))
 def title_rows(b):
     b.title[:0] = [("title", b.ledger.title), ["填报单位：布尔津县商务局"]]
+
+
+@transform(4, "five title and blank rows above the header, the most the contract allows", slots=("title", "unit"))
+def many_title_rows(b):
+    b.title[:0] = [("title", b.ledger.title), [], ["填报单位：布尔津县商务局", None, "填报时间：2024年1月5日"], [],
+                   ["（本表由承办企业填报）"]]
 
 
 @transform(4, "a 合计 row under the data, figures in the written unit", slots=("totals",), when=has(*NUMERIC))
@@ -414,6 +443,11 @@ def hidden_old_sheet(b):
 @transform(5, "one sheet per year (2023年, 2024年)", when=workbook_and(lambda ledger, f: bool(ledger.year_col)))
 def sheet_per_year(b):
     b.by_year = True
+
+
+@transform(5, "a 填表说明 sheet before the data sheet", when=workbook_and())
+def notes_sheet_first(b):
+    b.notes_first = True
 
 
 @transform(5, "notes in cell comments", when=workbook_and())
