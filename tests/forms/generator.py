@@ -191,7 +191,7 @@ class Build:
     two_row: bool = False
     seq: str | None = None  # None, "run", "restart"
     captions = blank_rows = repeat_header = totals = subtotals = vmerge = by_year = hidden_old = comments = False
-    english_row = notes_first = False
+    english_row = notes_first = xiaoji = False
     expect: str = "load"  # load, refuse, either
 
     @property

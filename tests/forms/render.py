@@ -152,6 +152,12 @@ def _sheet(b: Build, name: str, data: list[dict]) -> Sheet:
             sheet.merges.append((start, c, start + len(run) - 1, c))
             for r in range(start + 1, start + len(run)):
                 grid[r][c] = None
+        if b.xiaoji:
+            line = [None] * width
+            for k, v in _sums(b, run, cols).items():
+                line[cols.index(k)] = v
+            line[0] = "小计"
+            grid.append(line)
         if b.subtotals:
             line = [None] * width
             line[cols.index(b.ledger.group)] = f"{value(run[0][b.ledger.group])} 汇总"

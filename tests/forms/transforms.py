@@ -141,6 +141,12 @@ def numbers_quote_prefix(b):
         row[key] = Cell(number_text(v), quote=True)
 
 
+@transform(1, "amounts with a currency sign (¥12.5, ￥1,200)", slots=("numtext",), when=has("wan", "yuan"))
+def currency_sign(b):
+    for row, key, v in cells(b, "wan", "yuan"):
+        row[key] = b.rng.choice(["¥", "￥"]) + with_commas(v)
+
+
 @transform(1, "numbers in full-width digits (`１５２０．５`)", slots=("numtext",), when=has(*NUMERIC))
 def fullwidth_numbers(b):
     for row, key, v in cells(b, *NUMERIC):
@@ -354,6 +360,15 @@ def bilingual_header(b):
     b.english_row = True
 
 
+@transform(3, "headers padded with spaces between the characters, as clerks align them (姓  名, 凭 证 号)",
+           slots=("header",))
+def header_inner_spaces(b):
+    for c in b.ledger.cols:
+        h = b.headers[c.key]
+        name, unit = h[:len(c.header)], h[len(c.header):]
+        b.headers[c.key] = (" " if len(name) > 2 else "  ").join(name) + unit
+
+
 @transform(3, "columns in another order")
 def columns_reordered(b):
     b.rng.shuffle(b.order)
@@ -404,6 +419,12 @@ def totals_row(b):
            when=lambda ledger, fmt: bool(ledger.kinds(*NUMERIC)) and ledger.group is not None)
 def subtotal_rows(b):
     b.subtotals = True
+
+
+@transform(4, "a 小计 row after each group, in the first column", slots=("totals",),
+           when=lambda ledger, fmt: bool(ledger.kinds(*NUMERIC)) and ledger.group is not None)
+def group_xiaoji_rows(b):
+    b.xiaoji = True
 
 
 @transform(4, "a footer: 填表人 / 审核人 / 填报日期 spread over the row")
