@@ -144,7 +144,8 @@ def numbers_quote_prefix(b):
 @transform(1, "amounts with a currency sign (¥12.5, ￥1,200)", slots=("numtext",), when=has("wan", "yuan"))
 def currency_sign(b):
     for row, key, v in cells(b, "wan", "yuan"):
-        row[key] = b.rng.choice(["¥", "￥"]) + with_commas(v)
+        signs = ["￥"] if b.fmt == "csv_gbk" else ["¥", "￥"]  # GBK has only the full-width sign
+        row[key] = b.rng.choice(signs) + with_commas(v)
 
 
 @transform(1, "numbers in full-width digits (`１５２０．５`)", slots=("numtext",), when=has(*NUMERIC))
