@@ -71,7 +71,7 @@ KNOWN_OPEN: dict[str, tuple[str, str, str]] = {
 
 settings.register_profile("forms-slow", max_examples=int(os.environ.get("FORMS_EXAMPLES", "2000")), deadline=None,
                           suppress_health_check=list(HealthCheck))
-FAST = settings(max_examples=int(os.environ.get("FORMS_FAST_EXAMPLES", "20")), deadline=None,
+FAST = settings(max_examples=int(os.environ.get("FORMS_FAST_EXAMPLES", "30")), deadline=None,
                 suppress_health_check=list(HealthCheck), derandomize=True)
 
 
