@@ -99,6 +99,10 @@ MESSAGES: dict[str, str] = {
         "{accepted}"
     ),
     "pii_in_key": "{column} must not be a {kind_en} (use an identifier; personal data is never stored as one)",
+    "cell_ambiguous_month": "reads as {a} or {b} (a spreadsheet saves 2023.10 as 2023.1): write it as {a} or {b}",
+    "cell_ambiguous_date": "reads as {a} or {b} (day and month order unclear): write it year first, like {a}",
+    "cell_date_pending": "not a date: this column is required, enter the actual date (leave out rows not finished yet)",
+    "cell_void_row": "「{column}」 says 「{word}」: a voided, returned or reversed row cannot be counted; delete it (for a reversal, together with the row it reverses) and upload again",
     # warnings (do not block)
     "w_pii_masked": "holds a {kind_en}: stored masked",
     "w_extra_column": "extra column '{column}' is not used; kept aside",
@@ -124,6 +128,7 @@ MESSAGES: dict[str, str] = {
         "{count} stored rows are not in this file: {examples}. If the file is the whole ledger, choose 'the file "
         "is the whole ledger' (--replace on the command line)"
     ),
+    "w_cell_date_pending": "not a date, meaning no date yet: loaded as empty",
     # outcomes
     "loaded": "loaded {file} ({dataset}): {added} added, {replaced} replaced, {unchanged} unchanged, load {load_id}",
     "noop": "{file} ({dataset}) is identical to the stored data; nothing changed ({unchanged} rows)",

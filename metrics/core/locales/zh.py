@@ -57,6 +57,10 @@ MESSAGES: dict[str, str] = {
     "duplicate_key_sheet": "与工作表「{other_sheet}」第 {other} 行重复（{key}）",
     "save_as_xlsx": "无法读取这个 WPS 表格（.et）：请在 WPS 中另存为 .xlsx 后再上传。可上传的类型：{accepted}",
     "pii_in_key": "{column}不能使用{kind_zh}（请改用编号，个人信息不得作为编号保存）",
+    "cell_ambiguous_month": "可读作 {a} 或 {b}（表格软件会把 2023.10 存成 2023.1）：请写成 {a} 或 {b} 这样的格式",
+    "cell_ambiguous_date": "可读作 {a} 或 {b}（日、月先后不明）：请写成 {a} 这样年在前的格式",
+    "cell_date_pending": "不是日期：该列必填，请填写实际日期（尚未完成的行请暂不录入）",
+    "cell_void_row": "「{column}」写着「{word}」：作废、退回或冲销的行不能计入，请删除该行（冲销的，连同被冲销的原行一并删除）后重新导入",
     # warnings (do not block)
     "w_pii_masked": "此处含{kind_zh}，已打码保存",
     "w_extra_column": "多出的列「{column}」未使用，已另行保存",
@@ -76,6 +80,7 @@ MESSAGES: dict[str, str] = {
     "w_sheets_combined": "工作表 {sheets} 都是「{dataset}」，已合并导入",
     "w_sheet_skipped": "这个工作表不是可识别的台账（最接近：{closest}），已跳过",
     "w_stored_not_in_file": "库中有 {count} 行不在本文件中：{examples}。如本文件就是完整台账，请选择「以本文件为准」（命令行 --replace）",
+    "w_cell_date_pending": "不是日期，表示尚无日期：按空白导入",
     # outcomes
     "loaded": "已导入 {file}（{dataset}）：新增 {added} 行，替换 {replaced} 行，未变 {unchanged} 行，导入编号 {load_id}",
     "noop": "{file}（{dataset}）与已入库数据完全相同，未做任何更改（{unchanged} 行）",
