@@ -104,10 +104,12 @@ def _stored_values(con: duckdb.DuckDBPyConnection, table: str, column: str) -> s
 
 # (ledger, column, the ledger it must be found in, severity, message): attendance needs its session; a conversion
 # or a follower count for someone unknown is only worth a warning (it simply will not count).
+# A conversion naming its trainee only by 身份证号 is found through the hashed ID number (the 6th item: the other key
+# that may match; metrics.platform.derived.PERSON_SQL matches people the same way), and the report says so.
 REFERENCES = (
-    ("training_attendance", "session_id", "training_sessions", "error", "unknown_session"),
-    ("conversions", "trainee_id", "training_attendance", "warning", "w_unknown_trainee"),
-    ("follower_snapshots", "talent_id", "talents", "warning", "w_unknown_talent"),
+    ("training_attendance", "session_id", "training_sessions", "error", "unknown_session", None),
+    ("conversions", "trainee_id", "training_attendance", "warning", "w_unknown_trainee", "id_hash"),
+    ("follower_snapshots", "talent_id", "talents", "warning", "w_unknown_talent", None),
 )
 
 
@@ -124,15 +126,25 @@ def _check_references(con: duckdb.DuckDBPyConnection, parsed: list[ParsedFile]) 
             values.update(p.column_values(column))
         return values
 
-    for dataset, column, refers_to, severity, code in REFERENCES:
+    for dataset, column, refers_to, severity, code, other_key in REFERENCES:
         if dataset not in in_batch:
             continue
         targets = known(refers_to, column)
+        others = known(refers_to, other_key) - {None} if other_key else set()
         header = DATASETS[dataset].column(column).zh
         for p in in_batch[dataset]:
-            for row, value in zip(p.source_rows(), p.column_values(column)):
+            alternates = p.column_values(other_key) if other_key else [None] * len(p.source_rows())
+            matched_other = 0
+            for row, value, other in zip(p.source_rows(), p.column_values(column), alternates):
                 if value is not None and value not in targets:
-                    p.problems.append(Problem(severity, code, p.file_name, p.sheet_name, row, header, value))
+                    if other is not None and other in others:
+                        matched_other += 1
+                    else:
+                        p.problems.append(Problem(severity, code, p.file_name, p.sheet_name, row, header, value))
+            if matched_other:
+                p.problems.append(Problem("warning", "w_cell_matched_by_id", p.file_name, p.sheet_name,
+                                          params={"count": matched_other, "ledger": DATASETS[refers_to].label("zh"),
+                                                  "ledger_en": DATASETS[refers_to].label("en")}))
 
 
 def _merge(con: duckdb.DuckDBPyConnection, ds: Dataset, parsed: ParsedFile, load_id: int) -> tuple[int, int, int]:

@@ -129,6 +129,7 @@ MESSAGES: dict[str, str] = {
         "is the whole ledger' (--replace on the command line)"
     ),
     "w_cell_date_pending": "not a date, meaning no date yet: loaded as empty",
+    "w_cell_matched_by_id": "{count} rows have no trainee id and were matched to trainees of '{ledger_en}' by their (hashed) ID number",
     # outcomes
     "loaded": "loaded {file} ({dataset}): {added} added, {replaced} replaced, {unchanged} unchanged, load {load_id}",
     "noop": "{file} ({dataset}) is identical to the stored data; nothing changed ({unchanged} rows)",
