@@ -280,3 +280,10 @@ def test_both_paths_take_the_columnar_reader_for_these_forms(monkeypatch):
     fast, slow, taken = both_paths("f.csv", RETAIL.format(m1="2023.1", m2="2023.2").encode(), None, monkeypatch)
     assert taken == [True]
     assert isinstance(fast.problems, list) and pa is not None
+
+
+def test_a_header_with_an_invisible_character_is_recognised(monkeypatch):
+    # 培训日期 pasted with a zero-width space, 乡镇 with a word joiner: still the contract's columns.
+    text = "场次编号,\u200b培训日期,乡镇\u2060,培训主题,培训形式\nPX-1,2023-05-12,布尔津镇,直播带货,线下\n"
+    parsed = csv_both(text, monkeypatch)
+    assert not parsed.errors and column(parsed, "date") == [D(2023, 5, 12)]
