@@ -22,6 +22,11 @@ D = dt.date
 WIDE = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
 
 
+def problem_at(parsed, code: str, row: int):
+    (found,) = [p for p in parsed.problems if p.code == code and p.row == row]
+    return found
+
+
 def problem(parsed, code: str):
     (found,) = [p for p in parsed.problems if p.code == code]
     return found
@@ -214,6 +219,11 @@ def test_every_separator_a_clerk_uses_splits_a_list(monkeypatch):
     # "Zhang San" one name (a space between Latin letters does not split).
     assert column(parsed, "participants") == [two, two, two, [*two, "王五"], two, ["王五", "赵六"],
                                               ["和平村合作社"], ["Zhang San", "Li Si"]]
+    # The preview says how a cell split on a separator other than 、 , ; was read: rows 2, 3, 4, 6, 7 (a slash, a
+    # space, 及, a line break, 和); row 5 (；;) and row 9 (,) used the usual ones.
+    assert [(c, r) for c, r in codes(parsed, "warning") if c == "w_cell_list_split"] == [
+        ("w_cell_list_split", r) for r in (2, 3, 4, 6, 7)]
+    assert problem_at(parsed, "w_cell_list_split", 2).message() == "读作 2 项：张三、李四"
 
 
 def test_he_inside_a_long_name_does_not_split():

@@ -281,6 +281,15 @@ _LIST_SPLIT = re.compile(r"[、,，;；/／|｜\n\r\t]+|(?<=[^\x00-\x7f])[ \u300
 _JOINED_NAMES = re.compile(r"[\u4e00-\u9fff]{2,4}(?:[及和][\u4e00-\u9fff]{2,4})+")
 
 
+_USUAL_LIST = re.compile(r"[、,，;；]")
+
+
+def unusual_list_separator(text: str) -> bool:
+    """Whether parse_list split this cell on something other than 、 , ; (the preview then says how it read it)."""
+    parts = parse_list(text) or []
+    return len(parts) >= 2 and len(parts) != len([p for p in _USUAL_LIST.split(text) if p.strip()])
+
+
 def parse_list(value) -> list[str] | None:
     text = parse_text(value)
     if text is None:

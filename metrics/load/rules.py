@@ -242,6 +242,7 @@ class Checks:
         self.between_columns()
         self.plausible_amounts()
         self.keys()
+        self.list_counts()
 
     def parse_problems(self) -> None:
         for col, header in self.present():
@@ -347,6 +348,19 @@ class Checks:
         for row, first_row, *key in found:
             shown = " / ".join(str(v) for v in key)
             self.add("error", "duplicate_key", row, key_header, shown, other=first_row, key=shown)
+
+    def list_counts(self) -> None:
+        """A list cell split on a separator other than 、 , ; (a slash, a space, 及/和, a line break): a warning per row
+        saying how many items were read, and which, so the preview shows the count the clerk can compare."""
+        for col, header in self.present():
+            if col.type != "list":
+                continue
+            name = f"v_{col.key}"
+            for row, items in self.where(pc.greater_equal(pc.list_value_length(self.d[name]), 2), name):
+                raw = self.raw_value(col.key, row)
+                if isinstance(raw, str) and parsing.unusual_list_separator(raw):
+                    self.add("warning", "w_cell_list_split", row, header, show_value(raw), count=len(items),
+                             items="、".join(items))
 
 
 def void_rows(table: pa.Table | None, ds: Dataset, header_text: dict[str, str], extras: dict[int, str],

@@ -130,6 +130,7 @@ MESSAGES: dict[str, str] = {
     ),
     "w_cell_date_pending": "not a date, meaning no date yet: loaded as empty",
     "w_cell_matched_by_id": "{count} rows have no trainee id and were matched to trainees of '{ledger_en}' by their (hashed) ID number",
+    "w_cell_list_split": "read as {count} items: {items}",
     # outcomes
     "loaded": "loaded {file} ({dataset}): {added} added, {replaced} replaced, {unchanged} unchanged, load {load_id}",
     "noop": "{file} ({dataset}) is identical to the stored data; nothing changed ({unchanged} rows)",

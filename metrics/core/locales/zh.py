@@ -82,6 +82,7 @@ MESSAGES: dict[str, str] = {
     "w_stored_not_in_file": "库中有 {count} 行不在本文件中：{examples}。如本文件就是完整台账，请选择「以本文件为准」（命令行 --replace）",
     "w_cell_date_pending": "不是日期，表示尚无日期：按空白导入",
     "w_cell_matched_by_id": "{count} 行没有学员编号，已按身份证号（加密后）与「{ledger}」中的学员匹配",
+    "w_cell_list_split": "读作 {count} 项：{items}",
     # outcomes
     "loaded": "已导入 {file}（{dataset}）：新增 {added} 行，替换 {replaced} 行，未变 {unchanged} 行，导入编号 {load_id}",
     "noop": "{file}（{dataset}）与已入库数据完全相同，未做任何更改（{unchanged} 行）",
