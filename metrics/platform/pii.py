@@ -157,10 +157,8 @@ def _screen_lists(table: pa.Table, col, header: str, add) -> pa.Table:
     return table.set_column(table.schema.get_field_index(col.stored_as), col.stored_as, pa.array(lists, values.type))
 
 
-def _digit_counts(values, other_digits: bool = False) -> np.ndarray:
-    """How many ASCII digits each cell holds, read from Arrow's buffers with numpy (no Python per cell).
-    other_digits: count every character that is not ASCII too (its lead byte), as it may be a digit of another
-    form (full-width ６): an upper bound of the digits a cell may hold."""
+def _digit_counts(values) -> np.ndarray:
+    """How many ASCII digits each cell holds, read from Arrow's buffers with numpy (no Python per cell)."""
     counts = []
     for chunk in (values.chunks if isinstance(values, pa.ChunkedArray) else [values]):
         if not len(chunk):
@@ -174,8 +172,6 @@ def _digit_counts(values, other_digits: bool = False) -> np.ndarray:
         data = chunk.buffers()[2]
         raw = np.frombuffer(data, np.uint8)[offsets[0]:offsets[-1]] if data is not None else np.zeros(0, np.uint8)
         digit = (raw - 48) < 10  # uint8 wraps below "0"
-        if other_digits:
-            digit |= raw >= 0xC0  # the first byte of each character outside ASCII
         if digit.sum() < 11:  # the usual text column: no cell can hold a number
             counts.append(np.zeros(len(chunk), np.int64))
             continue
@@ -188,12 +184,14 @@ def _digit_counts(values, other_digits: bool = False) -> np.ndarray:
 
 
 def _may_hold_number(values) -> np.ndarray:
-    """Per cell, whether it may hold an ID or phone number: eleven ASCII digits, or a digit that is not ASCII among
-    eleven characters that may be digits (looked for only when some cell is not ASCII)."""
+    """Per cell, whether it may hold an ID or phone number: eleven ASCII digits, or a digit that is not ASCII in a
+    cell of eleven characters or more (looked for only when some cell is not ASCII)."""
     many = _digit_counts(values) >= 11
     if len(values) and not pc.all(pc.string_is_ascii(values)).as_py():
-        # Only cells with eleven characters that are digits or not ASCII can hold such a number: RE2 reads those.
-        maybe = np.flatnonzero((_digit_counts(values, other_digits=True) >= 11) & ~many)
+        # Only a cell of eleven characters or more can hold such a number (names, towns and carriers are shorter):
+        # RE2 reads those the ASCII count did not already pick.
+        maybe = np.flatnonzero(np.asarray(pc.fill_null(pc.greater_equal(pc.utf8_length(values), 11), False),
+                                          dtype=bool) & ~many)
         if len(maybe):
             hit = pc.fill_null(pc.match_substring_regex(values.take(pa.array(maybe)), OTHER_DIGIT_RE2), False)
             many[maybe[np.asarray(hit, dtype=bool)]] = True
