@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from metrics.core.config import default_config
 from metrics.core.registry import KPI_BY_ID
+from metrics.kpi import views
 from metrics.kpi.scorecard import compute_value
 from metrics.load import ingest, parsing
 from metrics.platform import pii, privacy
@@ -183,6 +184,9 @@ def test_conversions_naming_trainees_only_by_id_number_match_the_sign_in_sheet(c
     (matched,) = [p for p in found if p.code == "w_cell_matched_by_id"]
     assert matched.params["count"] == 1
     assert con.execute("SELECT matched_by FROM derived_person WHERE trainee_id LIKE 'H%'").fetchall() == [("id_hash",)]
+    # The KPI's rows (what the dashboard lists under the rate) count the conversion too.
+    rows = views.kpi_rows(con, "training_conversion_rate", D(2023, 12, 31))
+    assert rows["counted"].tolist() == [True] and rows["first_session"].astype(str).tolist() == ["2023-05-12"]
 
 
 def test_one_person_signed_in_under_two_keys_is_one_person(con):

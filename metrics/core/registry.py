@@ -152,7 +152,7 @@ _CONVERSION_ROWS = """
                     JOIN derived_person p USING (trainee_id)
                     WHERE s.date <= $as_of GROUP BY 1)
     SELECT c.trainee_id, c.date, c.type, c.shop, c.platform, f.first_session,
-           (f.first_session IS NOT NULL AND c.date >= f.first_session) AS counted, p.matched_by
+           (f.first_session IS NOT NULL AND c.date >= f.first_session) AS counted
     FROM conversions c LEFT JOIN derived_person p USING (trainee_id) LEFT JOIN firsts f ON f.person = p.person
     WHERE c.date <= $as_of ORDER BY c.date"""
 _RETAIL_ROWS = "SELECT month, total, agri, source FROM online_retail WHERE month <= $as_of ORDER BY month"
