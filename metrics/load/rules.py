@@ -131,10 +131,14 @@ def parse_key_cell(raw) -> str | None:
     return parsing.parse_key(raw)
 
 
-def is_warning(code: str) -> bool:
-    """A parser's ValueError whose code is a warning (w_…): the cell is stored empty and the load goes on
-    (进行中 in a date column that may be empty). Both paths ask this before counting a cell as refused."""
-    return code.startswith("w_")
+def report_cell(add, code: str, row: int, header: str, shown, col: Column, ctx: Context, bad: set[int]) -> None:
+    """A parser's ValueError for one cell, reported: an error (the row is refused), or, for a code w_…, a warning
+    (the cell is stored empty and the load goes on: 进行中 in a date column that may be empty). Both paths."""
+    if code.startswith("w_"):
+        add("warning", code, row, header, shown)
+        return
+    add("error", code, row, header, shown, **error_params(col, code, ctx, shown))
+    bad.add(row)
 
 
 def error_params(col: Column, code: str, ctx: Context, shown: str | None = None) -> dict:
@@ -251,10 +255,8 @@ class Checks:
                 continue
             for row, code, shown, warn in self.where(pc.or_(pc.is_valid(e), w), f"e_{col.key}", f"s_{col.key}",
                                                      f"w_{col.key}"):
-                if code is not None and is_warning(code):
-                    self.add("warning", code, row, header, shown)
-                elif code is not None:
-                    self.error(code, row, header, shown, **error_params(col, code, self.ctx, shown))
+                if code is not None:
+                    report_cell(self.add, code, row, header, shown, col, self.ctx, self.bad)
                 elif warn:
                     self.add("warning", "w_id_checksum", row, header, shown)
 

@@ -42,13 +42,12 @@ from metrics.load.rules import (
     Context,
     cell_parser,
     complete,
-    error_params,
     id_number_cell,
     is_money,
-    is_warning,
     kept_value,
     masked_value,
     money_unit,
+    report_cell,
     stored_table,
     void_rows,
 )
@@ -513,12 +512,7 @@ def _parse_column(parse, raws: list, row_numbers: list[int], col: Column, header
         parsed[-1] = parse(None)  # code -1: an empty cell
         for u, code, _ in failed:
             for index in np.flatnonzero(codes == u):  # shown as that row wrote it (1.0, not the 1 parsed for it)
-                shown = masked_value(col, raws[index])
-                if is_warning(code):
-                    add("warning", code, row_numbers[index], header, shown)
-                    continue
-                add("error", code, row_numbers[index], header, shown, **error_params(col, code, ctx, shown))
-                bad_rows.add(row_numbers[index])
+                report_cell(add, code, row_numbers[index], header, masked_value(col, raws[index]), col, ctx, bad_rows)
         return parsed[codes].tolist()
     cache: dict = {}
     out = []
@@ -538,12 +532,7 @@ def _parse_column(parse, raws: list, row_numbers: list[int], col: Column, header
             if cache_key is not None:
                 cache[cache_key] = result
         if isinstance(result, ValueError):
-            code, shown = result.args[0], masked_value(col, raw)
-            if is_warning(code):
-                add("warning", code, n, header, shown)
-            else:
-                add("error", code, n, header, shown, **error_params(col, code, ctx, shown))
-                bad_rows.add(n)
+            report_cell(add, result.args[0], n, header, masked_value(col, raw), col, ctx, bad_rows)
             out.append(None)
         else:
             out.append(result)
