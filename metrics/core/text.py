@@ -39,20 +39,14 @@ def fold(text: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _digit_table() -> dict[int, str]:
-    """Every non-ASCII character that is a digit to Python (`\\d`, int()) or becomes one under NFKC, to its ASCII
-    digit: full-width ６, Arabic-Indic ٦, circled ⑥, superscript ⁶ ... Built once, on the first text that needs it."""
-    table = {}
-    for code in range(0x80, 0x20000):
-        ch = chr(code)
-        folded = unicodedata.normalize("NFKC", ch)
-        if len(folded) == 1 and "0" <= folded <= "9":
-            table[code] = folded
-        elif unicodedata.category(ch) == "Nd":
-            table[code] = str(unicodedata.digit(ch))
-    return table
+    """Every non-ASCII character that is a digit to Python (`\\d`, int(), str.isdigit: full-width ６, Arabic-Indic ٦,
+    circled ⑥, superscript ⁶ ...) to its ASCII digit. Built once, on the first text that needs it."""
+    return {code: str(unicodedata.digit(chr(code))) for code in range(0x80, 0x20000) if chr(code).isdigit()}
 
 
 def ascii_digits(text: str) -> str:
     """The text with every digit of any script written as ASCII, for the personal-data screen: a phone number typed
     in full-width or Arabic-Indic digits is still a phone number."""
-    return text if text.isascii() else text.translate(_digit_table())
+    if text.isascii() or not any(ch.isdigit() and not ch.isascii() for ch in text):
+        return text
+    return text.translate(_digit_table())
