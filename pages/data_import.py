@@ -122,9 +122,24 @@ with tabs[0]:
                 st.info(state.t("import_nothing_new"))
             # A corrected ledger re-uploaded whole: the stored rows it no longer holds are listed in its warnings;
             # the clerk may make the file the whole ledger (undoable like any load).
-            stale = any(p.code == "w_stored_not_in_file" for p in result.problems) or any(
-                o.removed for o in result.outcomes)
-            replace = stale and st.checkbox(state.t("import_replace_whole_ledger"), key="import_replace")
+            # Offered only when every such file looks like the whole ledger (ingest.FileOutcome.looks_whole): adding
+            # 3 new rows must not invite deleting 83 stored ones.
+            stale = [o for o in result.outcomes if o.stale_count]
+            whole = bool(stale) and all(o.looks_whole() for o in stale)
+            for o in stale:
+                if not o.looks_whole():
+                    st.caption(state.t("import_replace_not_offered", held=o.stored_before - o.stale_count,
+                                       stored=o.stored_before, share=f"{ingest.WHOLE_LEDGER_SHARE:.0%}"))
+            replace = whole and st.checkbox(state.t("import_replace_whole_ledger"), key="import_replace")
+            confirmed = True
+            if replace:  # what would be deleted, listed, and a second confirmation
+                count = sum(o.stale_count for o in stale)
+                st.warning(state.t("import_replace_will_delete", count=count))
+                st.dataframe(pd.DataFrame({state.t("import_dataset"): [dataset_name(o.dataset) for o in stale
+                                                                        for _ in o.stale],
+                                           state.t("import_replace_deleted_key"): [k for o in stale for k in o.stale]}),
+                             hide_index=True, width="stretch", height=min(300, 40 + 35 * count))
+                confirmed = st.checkbox(state.t("import_replace_confirm", count=count), key="import_replace_confirm")
             if replace != preview.get("replace", False):  # preview again, so the KPI table shows the removal
                 with state.connection() as con:
                     result = actions.load_files(con, user, files, None if chosen == "*" else chosen, dry_run=True,
@@ -132,7 +147,8 @@ with tabs[0]:
                 st.session_state["import_preview"] = {"key": batch_key, "result": result, "replace": replace}
                 st.rerun()
             left, right = st.columns(2)
-            if left.button(state.t("import_commit"), key="commit", type="primary", disabled=nothing_new and not replace):
+            if left.button(state.t("import_commit"), key="commit", type="primary",
+                           disabled=(nothing_new and not replace) or not confirmed):
                 try:
                     with state.connection() as con:
                         done = actions.load_files(con, user, files, None if chosen == "*" else chosen,
@@ -152,6 +168,9 @@ with tabs[0]:
 
 # ----------------------------------------------------------------------------------------- load history
 with tabs[1]:
+    if "undo_flash" in st.session_state:
+        ok, message = st.session_state.pop("undo_flash")
+        (st.success if ok else st.error)(message)
     with state.reading() as con:
         log = ingest.load_log(con)
         evidence = actions.evidence_list(con)
@@ -164,7 +183,7 @@ with tabs[1]:
         shown["evidence"] = shown["load_id"].map(evidence.groupby("load_id").size()).fillna(0).astype(int)
         if not can(user, "manage_users"):  # account names tell a guesser which logins exist: viewers see names
             for who in ("loaded_by", "undone_by"):
-                shown[who] = shown[who].map(display_name)
+                shown[who] = shown[who].map(display_name, na_action="ignore")  # not undone: no undone_by
         # The file's fingerprint last and short (its first 12 characters identify it): the 64 characters pushed
         # the useful columns off the screen.
         shown["sha256"] = shown["sha256"].str.slice(0, 12)
@@ -189,7 +208,12 @@ with tabs[1]:
                     with state.connection() as con:
                         outcome = actions.undo_load(con, user, int(target))
                     state.data_changed()
-                    (st.success if outcome.ok else st.error)(outcome.message(frame.lang))
+                    # Drawn again from the start: the history shows the load as undone, the box is unticked and
+                    # the list of loads to undo no longer offers it.
+                    st.session_state["undo_flash"] = (outcome.ok, outcome.message(frame.lang))
+                    st.session_state.pop("undo_confirm", None)
+                    st.session_state.pop("undo_target", None)
+                    st.rerun()
                 except PermissionDenied as exc:
                     show_refusal(exc)
         elif not can(user, "undo"):

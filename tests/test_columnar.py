@@ -27,10 +27,13 @@ CONFIG = default_config()
 
 EMPTY_LIKE = ["", " ", "-", "—", "无数据", "N/A", "ＮＵＬＬ", "\u3000", "nan"]
 TEXT = ["合作社", " 合作社 ", "布尔津县渔业合作社", "a\u3000b", "\xa0禾木\xa0", "x,y", 'say "hi"', "第一行\n第二行",
-        "13912345678", "某某某某某某某某某某", "Ｂ１２３４５６７", "  long value here  "]
+        "13912345678", "某某某某某某某某某某", "Ｂ１２３４５６７", "  long value here  ",
+        # issue 23: invisible characters, full-width digits of a phone, a void word
+        "K1\u200b", "\ufeff合作社", "王五１３９１２３４５６７８", "作废"]
 DATES = ["2023-05-01", "2023/5/1", "2023年5月1日", "20230501", "45000", "2023-02-30", "2030-01-01",
-         "2023-5-1 10:00", "abc", "2023-05-01 ", "１９９９-01-01", "2023-00-10", "2023.12.31"]
-MONTHS = ["2023-05", "2023年5月", "202305", "2023-13", "2023-05-01", "2023/1", "bad"]
+         "2023-5-1 10:00", "abc", "2023-05-01 ", "１９９９-01-01", "2023-00-10", "2023.12.31",
+         "2023年 5月 12日", "2023 - 05 - 12", "05/06/2023", "进行中", "未完成"]
+MONTHS = ["2023-05", "2023年5月", "202305", "2023-13", "2023-05-01", "2023/1", "bad", "2023.1", "2023.10", "2023.2"]
 NUMBERS = ["12.5", "1.2万", "125000元", "-3", "0", "1,234.5", "１２", "abc", "12.5%", "1e5", "99999", "3", "4", "5",
            "6", "7", "0.5", "12.50", "¥8", "8元", "3万元"]
 INTS = ["3", "3.0", "3.5", "-1", "1万", "40", "7", "8", "9", "x"]
@@ -50,7 +53,8 @@ def _values(col, rng: random.Random) -> list[str]:
     if col.personal == "phone":
         return ["13912345678", "139 1234 5678", "123", "+86 13912345678"]
     pools = {"date": DATES, "month": MONTHS, "number": NUMBERS, "int": INTS, "bool": BOOLS,
-             "enum": list(col.choices or ()) + ["bad"], "list": ["a、b", "a,b", "、、", "甲；乙"],
+             "enum": list(col.choices or ()) + ["bad"], "list": ["a、b", "a,b", "、、", "甲；乙",
+                                                                "张三/李四", "张三 李四", "王五和赵六", "和平村合作社"],
              "township": [t.name for t in CONFIG.townships] + ["火星", " 禾木 "],
              "budget_line": ["3.2", "1.1", "9.9", "bad"]}
     pool = pools.get(col.type, TEXT)
@@ -79,7 +83,8 @@ def random_csv(dataset: str, rows: int, seed: int, title_rows: int = 0, extras: 
             continue
         cells = [rng.choice(pool) if rng.random() < 0.85 else rng.choice(EMPTY_LIKE) for pool in pools]
         if extras:
-            cells = [str(i + 1), *cells, rng.choice(["", "电话 13912345678", "好", "-"]), rng.choice(["", "", "x"])]
+            note = rng.choice(["", "电话 13912345678", "好", "-", "已退回", "电话１３９１２３４５６７８"])
+            cells = [str(i + 1), *cells, note, rng.choice(["", "", "x"])]
         writer.writerow(cells)
     return out.getvalue().encode("utf-8")
 

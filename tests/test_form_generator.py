@@ -43,24 +43,16 @@ KNOWN_OPEN: dict[str, tuple[str, str, str]] = {
     "unit_footer_note": ("events", "csv_utf8", "注：金额单位为元 under the table ignored: events stored 1,200,000 万元 "
                          "instead of 120, online retail 15,205,000 instead of 1520.5 (expenditures refused by the "
                          "budget check instead)"),
-    "zero_width_keys": ("expenditures", "csv_utf8", "U+200B/U+200C/U+200D/U+2060 kept inside keys: 'PZ202\u200c3-001' "
-                        "stored, matching nothing"),
     "list_separators": ("events", "xlsx_openpyxl", "参与主体 split only on 、，,；; '禾木蜂业合作社及冲乎尔乳业' and "
                         "'张三和李四和王五' stored as one name each"),
-    "fullwidth_id_numbers": ("training_attendance", "csv_utf8", "full-width ID numbers all hash alike (four people, one "
-                             "id_hash); phones stored '１３８****０１０１', not '138****0101'"),
     "vmerge_group": ("assets", "xlsx_openpyxl", "a vertical merge fills only its first row: 存放地点 stored empty under a "
                      "merge; in required columns (预算科目, 企业名称, 类型) refused 必填项为空"),
-    "void_row": ("expenditures", "csv_utf8", "a row marked 作废 / 已退回 / 冲销 / 撤销 in 说明 or 备注 is stored and counted"),
-    "ambiguous_month": ("online_retail", "csv_utf8", "2023.1 (October typed as a number) stored as January 2023"),
     "formula_error": ("logistics_subsidies", "csv_utf8", "#VALUE! / #N/A in a text column (企业, 姓名) stored as text; "
                       "in a workbook a formula error can be read as an empty cell"),
     # --- refused, though a clerk would expect it to load
     "unit_units_row": ("expenditures", "csv_utf8", "a units row (元) under the header read as data: 「值「元」：不是有效数字」"),
     "subtotal_rows": ("expenditures", "xlsx_openpyxl", "Excel 分类汇总 rows ('3.2 汇总', '推介活动 汇总', 总计) read as data"),
     "repeated_header": ("logistics_subsidies", "csv_utf8", "the header repeated mid-table read as a data row"),
-    "dates_with_spaces": ("conversions", "csv_utf8", "'2023年 5月 12日', '2023 - 05 - 12' refused: 不是有效日期"),
-    "empty_date_words": ("assets", "csv_utf8", "进行中 / 未完成 / — in an optional date column refused: 不是有效日期"),
     "header_unit_spelled": ("expenditures", "csv_utf8", "金额（单位：万元） refused: 「表头单位「单位:万元」不是金额单位」 "
                             "(found by this generator, not in the issue)"),
     "bilingual_header": ("expenditures", "csv_utf8", "the template's row of English keys under the Chinese header read as "

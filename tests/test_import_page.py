@@ -166,20 +166,57 @@ def test_sessions_expire(db, monkeypatch):
 
 
 def test_a_corrected_ledger_can_be_made_the_whole_ledger_in_the_preview(db):
+    con = store.connect(db)
+    assert ingest.ingest_files(con, [("more.csv", csv_bytes(MORE))]).committed  # stored: A, B, C, D, E
+    con.close()
     at = import_page(EDITOR)
-    # The clerk's corrected sign-in sheet: A and B only (C was entered by mistake).
-    at.file_uploader(key="uploads").set_value(("a2.csv", csv_bytes("场次编号,学员编号\nS1,A\nS1,B\n"), "text/csv")).run()
+    # The clerk's corrected sign-in sheet: A to D (E was entered by mistake). It holds 4 of the 5 stored keys
+    # (80 %, the least that looks like the whole ledger), so 「以本文件为准」 is offered.
+    at.file_uploader(key="uploads").set_value(("a2.csv", csv_bytes("场次编号,学员编号\nS1,A\nS1,B\nS1,C\nS1,D\n"),
+                                                "text/csv")).run()
     at.button(key="check").click().run()
     report = next(d.value for d in at.dataframe if "原因" in d.value.columns)
-    assert any(r.startswith("库中有 1 行不在本文件中：S1 / C") for r in report["原因"])
+    assert any(r.startswith("库中有 1 行不在本文件中：S1 / E") for r in report["原因"])
     at.checkbox(key="import_replace").check().run()
     assert [m.value for m in at.metric if m.label == "删除行（不在文件中）"] == ["1"]
+    # What would be deleted is listed, and the commit waits for the second confirmation.
+    deleted = next(d.value for d in at.dataframe if "将删除的行（编号）" in d.value.columns)
+    assert deleted["将删除的行（编号）"].tolist() == ["S1 / E"]
+    assert at.button(key="commit").disabled
     kpis = next(d.value for d in at.dataframe if "指标" in d.value.columns)
     row = kpis[kpis["指标"] == "电商培训人次"].iloc[0]
-    assert (row["导入前"], row["导入后"]) == ("3 人次", "2 人次")  # the preview counts the removal: 3 - 1
-    assert person_times(db) == 3  # still a preview
+    assert (row["导入前"], row["导入后"]) == ("5 人次", "4 人次")  # the preview counts the removal: 5 - 1
+    assert person_times(db) == 5  # still a preview
+    at.checkbox(key="import_replace_confirm").check().run()
     at.button(key="commit").click().run()
     assert not at.exception, [e.value for e in at.exception]
     # file names are shown markdown-escaped (ui.plain): compare the text a person reads
     assert any("已删除库中不在 a2.csv（培训签到）中的 1 行" in s.value.replace("\\", "") for s in at.success)
-    assert person_times(db) == 2  # A, B: 3 - 1
+    assert person_times(db) == 4  # A, B, C, D: 5 - 1
+
+
+def test_a_file_of_a_few_rows_is_not_offered_as_the_whole_ledger(db):
+    at = import_page(EDITOR)
+    # 3 stored rows (A, B, C); the file adds F and holds A only: 1 of 3 stored keys (33 % < 80 %). Deleting B and
+    # C is not offered; the caption says why.
+    at.file_uploader(key="uploads").set_value(("a3.csv", csv_bytes("场次编号,学员编号\nS1,A\nS1,F\n"),
+                                                "text/csv")).run()
+    at.button(key="check").click().run()
+    assert not [c for c in at.checkbox if c.key == "import_replace"]
+    assert any("1/3" in c.value and "不像完整台账" in c.value for c in at.caption)
+
+
+def test_after_an_undo_the_history_and_the_confirm_box_refresh(db):
+    con = store.connect(db)
+    assert ingest.ingest_files(con, [("more.csv", csv_bytes(MORE))]).committed
+    con.close()
+    at = import_page(EDITOR)
+    at.selectbox(key="undo_target").set_value(3).run()
+    at.checkbox(key="undo_confirm").check().run()
+    at.button(key="undo").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("已撤销导入 3" in s.value for s in at.success)
+    history = next(d.value for d in at.dataframe if "导入编号" in d.value.columns)
+    assert history.set_index("导入编号").loc[3, "状态"] == "已撤销"
+    assert not at.checkbox(key="undo_confirm").value  # unticked: the next undo needs its own confirmation
+    assert "3" not in at.selectbox(key="undo_target").options and "2" in at.selectbox(key="undo_target").options

@@ -177,13 +177,16 @@ _ATTENDANCE_ROWS = """SELECT s.session_id, s.date, s.township, s.topic, s.mode, 
 
 # The rows behind the KPIs whose rows are not a plain filter of one ledger. ($as_of IS NOT NULL): undated ledgers
 # take the parameter all the same, so every rows query is called alike.
+# People are matched through derived_person (by 学员编号, or by the hashed ID number where a ledger names them only so).
 _CONVERSION_ROWS = """
-    WITH firsts AS (SELECT a.trainee_id, min(s.date) AS first_session
+    WITH firsts AS (SELECT p.person, min(s.date) AS first_session
                     FROM training_attendance a JOIN training_sessions s USING (session_id)
+                    JOIN derived_person p USING (trainee_id)
                     WHERE s.date <= $as_of GROUP BY 1)
     SELECT c.trainee_id, c.date, c.type, c.shop, c.platform, f.first_session,
            (f.first_session IS NOT NULL AND c.date >= f.first_session) AS counted
-    FROM conversions c LEFT JOIN firsts f USING (trainee_id) WHERE c.date <= $as_of ORDER BY c.date"""
+    FROM conversions c LEFT JOIN derived_person p USING (trainee_id) LEFT JOIN firsts f ON f.person = p.person
+    WHERE c.date <= $as_of ORDER BY c.date"""
 _RETAIL_ROWS = "SELECT month, total, agri, source FROM online_retail WHERE month <= $as_of ORDER BY month"
 _PARTICIPANT_ROWS = """SELECT name AS participant, count(*) AS events, min(date) AS first_event FROM
     (SELECT unnest(participants) AS name, date FROM events WHERE type = '推介活动' AND date <= $as_of)

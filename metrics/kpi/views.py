@@ -29,8 +29,10 @@ def training_monthly(con: duckdb.DuckDBPyConnection, as_of: dt.date, township: s
     """Per month: sessions, person-times, new trainees, and the running totals of person-times and people."""
     where, params = _township("s", township)
     return store.query(con, f"""
-        WITH att AS (SELECT a.trainee_id, s.session_id, date_trunc('month', s.date)::DATE AS month
+        WITH att AS (SELECT coalesce(p.person, a.trainee_id) AS trainee_id, s.session_id,
+                            date_trunc('month', s.date)::DATE AS month
                      FROM training_attendance a JOIN training_sessions s USING (session_id)
+                     LEFT JOIN derived_person p USING (trainee_id)
                      WHERE s.date <= ? AND {where}),
              firsts AS (SELECT trainee_id, min(month) AS month FROM att GROUP BY 1),
              monthly AS (SELECT month, count(DISTINCT session_id) AS sessions, count(*) AS person_times
@@ -56,12 +58,13 @@ def sessions_by(con, as_of: dt.date, dimension: str, township: str | None = None
 def conversions_by_type(con, as_of: dt.date) -> pd.DataFrame:
     """Conversions by type; `counted` are those on or after the trainee's first session (the KPI's rule)."""
     return store.query(con, """
-        WITH firsts AS (SELECT a.trainee_id, min(s.date) AS first_session
+        WITH firsts AS (SELECT p.person, min(s.date) AS first_session
                         FROM training_attendance a JOIN training_sessions s USING (session_id)
+                        JOIN derived_person p USING (trainee_id)
                         WHERE s.date <= $as_of GROUP BY 1)
         SELECT c.type, count(*) AS conversions,
                count(*) FILTER (WHERE f.first_session IS NOT NULL AND c.date >= f.first_session) AS counted
-        FROM conversions c LEFT JOIN firsts f USING (trainee_id)
+        FROM conversions c LEFT JOIN derived_person p USING (trainee_id) LEFT JOIN firsts f ON f.person = p.person
         WHERE c.date <= $as_of GROUP BY 1 ORDER BY conversions DESC""", {"as_of": as_of})
 
 

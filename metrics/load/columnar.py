@@ -40,12 +40,12 @@ from metrics.load.rules import (
     cell_parser,
     complete,
     id_number_cell,
+    kept_value,
     masked_value,
     parse_key_cell,
     stored_table,
     unit_factor,
 )
-from metrics.platform import pii
 
 # Above this many distinct values a column is worth its Arrow fast path; below it, Python parsing every distinct
 # value costs less than the regular expression over every row.
@@ -205,7 +205,7 @@ def _extra_plan(i: int, name: str) -> _Plan:
     def cell(raw):
         if parsing.is_empty(raw):
             return None, None, True, None, False
-        shown = pii.scrub(show_value(raw))
+        shown = kept_value(raw)
         return f"{key}: {json.dumps(shown, ensure_ascii=False, default=str)}", None, False, None, False
 
     # Up to six digits (a 序号 column): nothing to mask or escape.

@@ -29,6 +29,10 @@ from metrics.platform import privacy, store
 MAX_WARNINGS_KEPT = 200  # per load, in the load log; the full list is in the report shown at load time
 
 
+WHOLE_LEDGER_SHARE = 0.8  # the share of the stored rows' keys a file must hold to be offered as the whole ledger
+MAX_STALE = 1000  # stored rows the file lacks listed by key in the preview (the count is always exact)
+
+
 @dataclass
 class FileOutcome:
     file_name: str
@@ -39,6 +43,9 @@ class FileOutcome:
     replaced: int = 0
     unchanged: int = 0
     removed: int = 0  # stored rows not in the file, removed because the file is the whole ledger (replace)
+    stale: list[str] = field(default_factory=list)  # keys (as shown) of stored rows the file lacks, first MAX_STALE
+    stale_count: int = 0  # how many stored rows the file lacks
+    stored_before: int = 0  # rows of this ledger stored before the batch
     sheets: str | None = None  # the sheets of a workbook of several this ledger was read from
 
     def _file(self, lang: str) -> str:
@@ -48,6 +55,13 @@ class FileOutcome:
         return t("ingest_dataset_sheets", lang, name=name, sheets=self.sheets)
     previous_load: int | None = None  # an active load of the very same file, if any
     problems: list[Problem] = field(default_factory=list)
+
+    def looks_whole(self) -> bool:
+        """Whether the file may be the whole ledger: it holds at least WHOLE_LEDGER_SHARE of the stored rows' keys.
+        Adding 3 new rows to 86 stored must not invite deleting 83 of them (「以本文件为准」 is offered only then)."""
+        if not self.stored_before:
+            return False
+        return (self.stored_before - self.stale_count) / self.stored_before >= WHOLE_LEDGER_SHARE
 
     def summary(self, lang: str = "zh") -> str:
         ds = DATASETS[self.dataset] if self.dataset else None
@@ -104,10 +118,12 @@ def _stored_values(con: duckdb.DuckDBPyConnection, table: str, column: str) -> s
 
 # (ledger, column, the ledger it must be found in, severity, message): attendance needs its session; a conversion
 # or a follower count for someone unknown is only worth a warning (it simply will not count).
+# A conversion naming its trainee only by 身份证号 is found through the hashed ID number (the 6th item: the other key
+# that may match; metrics.platform.derived.PERSON_SQL matches people the same way), and the report says so.
 REFERENCES = (
-    ("training_attendance", "session_id", "training_sessions", "error", "unknown_session"),
-    ("conversions", "trainee_id", "training_attendance", "warning", "w_unknown_trainee"),
-    ("follower_snapshots", "talent_id", "talents", "warning", "w_unknown_talent"),
+    ("training_attendance", "session_id", "training_sessions", "error", "unknown_session", None),
+    ("conversions", "trainee_id", "training_attendance", "warning", "w_unknown_trainee", "id_hash"),
+    ("follower_snapshots", "talent_id", "talents", "warning", "w_unknown_talent", None),
 )
 
 
@@ -124,15 +140,25 @@ def _check_references(con: duckdb.DuckDBPyConnection, parsed: list[ParsedFile]) 
             values.update(p.column_values(column))
         return values
 
-    for dataset, column, refers_to, severity, code in REFERENCES:
+    for dataset, column, refers_to, severity, code, other_key in REFERENCES:
         if dataset not in in_batch:
             continue
         targets = known(refers_to, column)
+        others = known(refers_to, other_key) - {None} if other_key else set()
         header = DATASETS[dataset].column(column).zh
         for p in in_batch[dataset]:
-            for row, value in zip(p.source_rows(), p.column_values(column)):
+            alternates = p.column_values(other_key) if other_key else [None] * len(p.source_rows())
+            matched_other = 0
+            for row, value, other in zip(p.source_rows(), p.column_values(column), alternates):
                 if value is not None and value not in targets:
-                    p.problems.append(Problem(severity, code, p.file_name, p.sheet_name, row, header, value))
+                    if other is not None and other in others:
+                        matched_other += 1
+                    else:
+                        p.problems.append(Problem(severity, code, p.file_name, p.sheet_name, row, header, value))
+            if matched_other:
+                p.problems.append(Problem("warning", "w_cell_matched_by_id", p.file_name, p.sheet_name,
+                                          params={"count": matched_other, "ledger": DATASETS[refers_to].label("zh"),
+                                                  "ledger_en": DATASETS[refers_to].label("en")}))
 
 
 def _merge(con: duckdb.DuckDBPyConnection, ds: Dataset, parsed: ParsedFile, load_id: int) -> tuple[int, int, int]:
@@ -259,6 +285,9 @@ def _load_batch(con, by_order: list[ParsedFile], outcomes: dict[int, FileOutcome
         missing = _stored_not_in(con, ds, files)
         if not missing:
             continue
+        added = sum(outcomes[id(q)].added for q in files if id(q) in outcomes)
+        outcome.stored_before = store.one(con, f'SELECT count(*) FROM "{ds.table}"')[0] - added
+        outcome.stale, outcome.stale_count = missing[:MAX_STALE], len(missing)
         if not replace:
             shown = "、".join(missing[:5]) + ("…" if len(missing) > 5 else "")
             outcome.problems.append(Problem("warning", "w_stored_not_in_file", p.file_name, p.sheet_name,

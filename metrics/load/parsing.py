@@ -12,6 +12,8 @@ import math
 import re
 import unicodedata
 
+from metrics.core.text import strip_invisible, visible  # noqa: F401  (visible: for reports)
+
 EMPTY = {"", "-", "—", "/", "无数据", "null", "none", "nan", "n/a", "#n/a"}
 
 # Excel stores a date as days since 1899-12-30 (with the 1900 leap-year bug already folded into that origin).
@@ -20,8 +22,9 @@ EXCEL_SERIAL_RANGE = (20000, 80000)  # 1954 .. 2119: a bare number in this range
 
 
 def normalise_text(value) -> str:
-    """Full-width forms to half-width (NFKC), trimmed, with non-breaking and ideographic spaces removed."""
-    text = unicodedata.normalize("NFKC", str(value))
+    """Full-width forms to half-width (NFKC), trimmed, with non-breaking and ideographic spaces and invisible
+    characters removed."""
+    text = unicodedata.normalize("NFKC", strip_invisible(str(value)))
     return text.replace("\u3000", " ").replace("\xa0", " ").strip()
 
 
@@ -32,14 +35,14 @@ def is_empty(value) -> bool:
         return True
     if isinstance(value, str):
         if len(value) > 6:  # longer than every EMPTY spelling even after folding: the common case, decided fast
-            return not value.strip()
+            return not strip_invisible(value).strip()
         return normalise_text(value).lower() in EMPTY
     return False
 
 
 def parse_text(value) -> str | None:
     if isinstance(value, str):  # the common case (every CSV cell), without the NFKC fold of is_empty
-        text = value.strip()
+        text = strip_invisible(value).strip()
         if not text or (len(text) <= 6 and normalise_text(text).lower() in EMPTY):
             return None
         if "\u3000" in text or "\xa0" in text:
@@ -50,30 +53,65 @@ def parse_text(value) -> str | None:
     if isinstance(value, float) and value.is_integer():
         # Excel turns a code typed as 1001 into 1001.0; the clerk meant "1001".
         return str(int(value))
-    text = str(value).replace("\u3000", " ").replace("\xa0", " ").strip()
+    text = strip_invisible(str(value)).replace("\u3000", " ").replace("\xa0", " ").strip()
     return text or None
+
+
+def parse_folded(value) -> str | None:
+    """Text folded with NFKC (full-width letters and digits to ASCII), for identifiers and personal data: the
+    full-width `６５４３２１…` an input method types is the same person as `654321…` in every check and hash."""
+    text = parse_text(value)
+    return None if text is None else unicodedata.normalize("NFKC", text).strip() or None
 
 
 def parse_key(value) -> str | None:
     """A code that identifies a row or refers to one (场次编号, 学员编号 ...): text folded with NFKC, so the full-width
     `ＰＸ２０２３－００１` a Chinese input method types matches `PX2023-001` in every file and every check."""
-    text = parse_text(value)
-    return None if text is None else unicodedata.normalize("NFKC", text).strip() or None
+    return parse_folded(value)
 
 
+# re.ASCII throughout: `\d` must mean 0-9 (full-width digits are folded by NFKC first; any other script's digits
+# are refused, never read by int()).
 _DATE_PATTERNS = [
-    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})[日号]?$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$", re.ASCII),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})[日号]?$", re.ASCII),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$", re.ASCII),
 ]
 _MONTH_PATTERNS = [
-    re.compile(r"^(\d{4})[-/.](\d{1,2})$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月份?$"),
-    re.compile(r"^(\d{4})(\d{2})$"),
+    re.compile(r"^(\d{4})[-/.](\d{1,2})$", re.ASCII),
+    re.compile(r"^(\d{4})年(\d{1,2})月份?$", re.ASCII),
+    re.compile(r"^(\d{4})(\d{2})$", re.ASCII),
 ]
+# Spaces a clerk types around a date's separators: `2023年 5月 12日`, `2023 - 05 - 12`.
+_SPACED_SEPARATOR = re.compile(r"\s*([-/.年月日号])\s*")
+# A month written as a decimal number whose trailing zero a spreadsheet may have dropped: 2023.1 is January, or
+# October typed 2023.10 and saved as a number. Nothing tells which: refused naming both (datasets.md, "Nothing guessed").
+_MONTH_AS_DECIMAL_ONE = re.compile(r"^(\d{4})\.1$", re.ASCII)
+# A day and a month before the year, 05/06/2023: day-month or month-day, refused naming both when both are dates.
+_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$", re.ASCII)
+# Words a clerk writes in a date column for "no date yet". In a column that may be empty they mean empty (with a
+# warning, code w_cell_date_pending); in a required one they are refused (cell_date_pending), never read as a date.
+DATE_PENDING = {"进行中", "未完成", "尚未完成", "待定", "未定", "暂无", "在建", "-", "—", "--", "——", "－"}
 
 
-def parse_date(value) -> dt.date | None:
+def ambiguous_readings(code: str, shown: str | None) -> dict:
+    """The two readings of a value refused as cell_ambiguous_month / cell_ambiguous_date, for the message."""
+    text = normalise_text(shown or "")
+    if code == "cell_ambiguous_month" and (m := _MONTH_AS_DECIMAL_ONE.match(text)):
+        return {"a": f"{m.group(1)}-01", "b": f"{m.group(1)}-10"}
+    if code == "cell_ambiguous_date" and (m := _DAY_MONTH_YEAR.match(text)):
+        first, second, year = (int(g) for g in m.groups())
+        return {"a": dt.date(year, second, first).isoformat(), "b": dt.date(year, first, second).isoformat()}
+    return {}
+
+
+def parse_date(value, may_be_empty: bool = False) -> dt.date | None:
+    """A date. `may_be_empty`: the contract allows the column empty, so 进行中 / 未完成 / — mean empty (warned)."""
+    if isinstance(value, str) and (word := normalise_text(value)) in DATE_PENDING:
+        if may_be_empty:
+            raise ValueError("w_cell_date_pending")
+        if word not in EMPTY:  # a dash in a required column is 必填项为空 (the required rule)
+            raise ValueError("cell_date_pending")
     if is_empty(value):
         return None
     if isinstance(value, dt.datetime):
@@ -87,7 +125,7 @@ def parse_date(value) -> dt.date | None:
             value = str(int(value))  # 20230512 typed as a number
         else:
             raise ValueError("bad_date")
-    text = normalise_text(value).replace(" 00:00:00", "")
+    text = _SPACED_SEPARATOR.sub(r"\1", normalise_text(value).replace(" 00:00:00", ""))
     for pattern in _DATE_PATTERNS:
         m = pattern.match(text)
         if m:
@@ -96,17 +134,33 @@ def parse_date(value) -> dt.date | None:
                 return dt.date(y, mo, d)
             except ValueError:
                 raise ValueError("bad_date") from None
-    if text.isdigit() and EXCEL_SERIAL_RANGE[0] <= int(text) <= EXCEL_SERIAL_RANGE[1]:
+    if text.isascii() and text.isdigit() and EXCEL_SERIAL_RANGE[0] <= int(text) <= EXCEL_SERIAL_RANGE[1]:
         return EXCEL_EPOCH + dt.timedelta(days=int(text))
+    if (m := _DAY_MONTH_YEAR.match(text)) and len(_readings(*(int(g) for g in m.groups()))) == 2:
+        raise ValueError("cell_ambiguous_date")
     raise ValueError("bad_date")
+
+
+def _readings(first: int, second: int, year: int) -> set[dt.date]:
+    out = set()
+    for day, month in ((first, second), (second, first)):
+        try:
+            out.add(dt.date(year, month, day))
+        except ValueError:
+            pass
+    return out
 
 
 def parse_month(value) -> dt.date | None:
     """A month, stored as its first day. A full date is accepted and its month taken."""
     if is_empty(value):
         return None
+    if isinstance(value, float) and not value.is_integer() and 1900 <= value < 2101:
+        value = repr(value)  # 2023.12 typed as a number: December (2023.1 is refused below)
     if not isinstance(value, (dt.date, dt.datetime, int, float)) or isinstance(value, bool):
-        text = normalise_text(value)
+        text = _SPACED_SEPARATOR.sub(r"\1", normalise_text(value))
+        if _MONTH_AS_DECIMAL_ONE.match(text):
+            raise ValueError("cell_ambiguous_month")
         for pattern in _MONTH_PATTERNS:
             m = pattern.match(text)
             if m:
@@ -118,12 +172,14 @@ def parse_month(value) -> dt.date | None:
         return parse_month(str(int(value)))
     try:
         day = parse_date(value)
-    except ValueError:
+    except ValueError as exc:
+        if exc.args[0] == "cell_ambiguous_date":
+            raise
         raise ValueError("bad_month") from None
     return day.replace(day=1)
 
 
-_NUMBER = re.compile(r"^([+-]?\d+(?:\.\d*)?|[+-]?\.\d+)(万元|万|元|%|千克|公斤|kg)?$", re.IGNORECASE)
+_NUMBER = re.compile(r"^([+-]?\d+(?:\.\d*)?|[+-]?\.\d+)(万元|万|元|%|千克|公斤|kg)?$", re.IGNORECASE | re.ASCII)
 
 
 def parse_number(value, unit: str | None = None) -> float | None:
@@ -201,6 +257,9 @@ def parse_enum(value, choices: tuple[str, ...]) -> str | None:
         return None
     if text in choices:
         return text
+    folded = normalise_text(text)  # full-width letters (ＬＯＧＯ), spaces an input method put in
+    if folded in choices:
+        return folded
     raise ValueError("bad_enum")
 
 
@@ -215,12 +274,31 @@ def parse_lookup(value, lookup: dict[str, str], error: str) -> str | None:
     raise ValueError(error)
 
 
-_LIST_SPLIT = re.compile(r"[、，,；;\n\r]+")
+# Every separator clerks put between names in one cell: 、 ， , ； ; / ／ | line breaks, and spaces (a space only beside
+# a Chinese character: `Zhang San` is one name). 及 and 和 join two names too, but also start or sit inside names (和平村, 禾木乡和…): they
+# split a part only when every piece is a short run of Chinese characters, as names of people are (张三和李四).
+_LIST_SPLIT = re.compile(r"[、,，;；/／|｜\n\r\t]+|(?<=[^\x00-\x7f])[ \u3000\xa0]+|[ \u3000\xa0]+(?=[^\x00-\x7f])")
+_JOINED_NAMES = re.compile(r"[\u4e00-\u9fff]{2,4}(?:[及和][\u4e00-\u9fff]{2,4})+")
+
+
+_USUAL_LIST = re.compile(r"[、,，;；]")
+
+
+def unusual_list_separator(text: str) -> bool:
+    """Whether parse_list split this cell on something other than 、 , ; (the preview then says how it read it)."""
+    parts = parse_list(text) or []
+    return len(parts) >= 2 and len(parts) != len([p for p in _USUAL_LIST.split(text) if p.strip()])
 
 
 def parse_list(value) -> list[str] | None:
     text = parse_text(value)
     if text is None:
         return None
-    names = [part.strip() for part in _LIST_SPLIT.split(text)]
-    return [n for n in names if n] or None
+    names = []
+    for part in _LIST_SPLIT.split(text):
+        part = part.strip()
+        if _JOINED_NAMES.fullmatch(part):
+            names.extend(re.split("[及和]", part))
+        elif part:
+            names.append(part)
+    return names or None

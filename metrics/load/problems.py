@@ -61,10 +61,12 @@ class Problem:
 
 
 def show_value(raw) -> str | None:
-    """A cell as shown in a report or kept aside: shortened, with anything that looks like an ID or phone masked."""
+    """A cell as shown in a report or kept aside: shortened, with anything that looks like an ID or phone masked and
+    invisible characters written out (metrics.load.rules.kept_value strips them from what is kept)."""
     if raw is None:
         return None
+    from metrics.core.text import visible
     from metrics.platform.pii import scrub
 
-    text = scrub(str(raw))
+    text = visible(scrub(str(raw)))  # PXB-2303⟨U+200B⟩: what makes a value differ from the one it looks like
     return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"

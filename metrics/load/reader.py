@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from metrics.core.datasets import DATASETS, ONE_OF_REQUIRED, Dataset
 from metrics.core.errors import FileProblem
+from metrics.core.text import fold
 from metrics.load import xlsx_guard
 from metrics.load.forms import read_title
 
@@ -291,7 +292,7 @@ _UNIT = re.compile(r"\(([^()]*)\)$")
 
 def split_header(cell) -> tuple[str, str | None]:
     """`金额（万元）` -> ('金额', '万元'): full-width folded, spaces and required-marks dropped, unit split off."""
-    text = unicodedata.normalize("NFKC", str(cell or "")).strip().replace("*", "").replace("\n", "")
+    text = fold(str(cell or "")).strip().replace("*", "").replace("\n", "")  # NFKC, invisible characters out
     unit = None
     m = _UNIT.search(text)
     if m and m.start() > 0:

@@ -8,6 +8,7 @@ columns read by Arrow) both build a table d of parsed values and hand it to `Che
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ from metrics.core.config import CountyConfig
 from metrics.core.datasets import ONE_OF_REQUIRED, Column, Dataset
 from metrics.load import parsing
 from metrics.load.problems import show_value
-from metrics.platform import privacy
+from metrics.platform import pii, privacy
 
 # How a spreadsheet writes a long number it shows in scientific notation (7.53123E+13): its last digits are gone.
 _SCIENTIFIC = re.compile(r"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$")
@@ -45,6 +46,13 @@ REFERENCE_COLUMNS = {"session_id", "trainee_id", "talent_id"}
 # mistake this catches is 元 typed into a 万元 column; 物流补贴 is kept in 元, where that mistake cannot happen
 # (and a county's waybills may also be paid from other funds).
 BUDGET_AMOUNTS = {("expenditures", "amount")}
+# Words in a note that void a row: a payment voided, returned or reversed, a record withdrawn. Such a row is kept on
+# paper for the trail but must not be counted; counting it silently is a wrong figure (datasets.md, "Nothing
+# guessed"), so the upload is refused naming the row and the word. Looked for in the contract's note columns and in
+# columns kept aside whose header names a note.
+VOID_WORDS = ("作废", "退回", "冲销", "冲红", "红冲", "撤销", "撤回")
+NOTE_HEADERS = ("说明", "备注", "摘要", "情况")
+_VOID = re.compile("|".join(VOID_WORDS))
 
 
 @dataclass
@@ -81,7 +89,9 @@ def unit_factor(col: Column, header_unit: str | None) -> tuple[str | None, float
 def cell_parser(col: Column, header_unit: str | None, ctx: Context):
     """The function turning one raw cell of this column into its stored value (or raising ValueError(code))."""
     if col.type == "date":
-        return parsing.parse_date
+        if col.required:
+            return parsing.parse_date
+        return lambda v: parsing.parse_date(v, may_be_empty=True)
     if col.type == "month":
         return parsing.parse_month
     if col.type in ("number", "int"):
@@ -121,7 +131,19 @@ def parse_key_cell(raw) -> str | None:
     return parsing.parse_key(raw)
 
 
-def error_params(col: Column, code: str, ctx: Context) -> dict:
+def report_cell(add, code: str, row: int, header: str, shown, col: Column, ctx: Context, bad: set[int]) -> None:
+    """A parser's ValueError for one cell, reported: an error (the row is refused), or, for a code w_…, a warning
+    (the cell is stored empty and the load goes on: 进行中 in a date column that may be empty). Both paths."""
+    if code.startswith("w_"):
+        add("warning", code, row, header, shown)
+        return
+    add("error", code, row, header, shown, **error_params(col, code, ctx, shown))
+    bad.add(row)
+
+
+def error_params(col: Column, code: str, ctx: Context, shown: str | None = None) -> dict:
+    if code in ("cell_ambiguous_month", "cell_ambiguous_date"):
+        return parsing.ambiguous_readings(code, shown)
     if code == "bad_enum":
         return {"allowed": "、".join(col.choices)}
     if code == "bad_township":
@@ -129,6 +151,12 @@ def error_params(col: Column, code: str, ctx: Context) -> dict:
     if code == "bad_budget_line":
         return {"allowed": "、".join(f"{line.id} {line.zh}" for line in ctx.config.budget_lines)}
     return {}
+
+
+def kept_value(raw) -> str | None:
+    """A cell of a column outside the contract as it is kept aside (extra JSON): invisible characters removed,
+    personal numbers masked, shortened."""
+    return pii.scrub(show_value(parsing.strip_invisible(raw) if isinstance(raw, str) else raw))
 
 
 def masked_value(col: Column, raw) -> str | None:
@@ -218,6 +246,7 @@ class Checks:
         self.between_columns()
         self.plausible_amounts()
         self.keys()
+        self.list_counts()
 
     def parse_problems(self) -> None:
         for col, header in self.present():
@@ -227,7 +256,7 @@ class Checks:
             for row, code, shown, warn in self.where(pc.or_(pc.is_valid(e), w), f"e_{col.key}", f"s_{col.key}",
                                                      f"w_{col.key}"):
                 if code is not None:
-                    self.error(code, row, header, shown, **error_params(col, code, self.ctx))
+                    report_cell(self.add, code, row, header, shown, col, self.ctx, self.bad)
                 elif warn:
                     self.add("warning", "w_id_checksum", row, header, shown)
 
@@ -321,6 +350,47 @@ class Checks:
         for row, first_row, *key in found:
             shown = " / ".join(str(v) for v in key)
             self.add("error", "duplicate_key", row, key_header, shown, other=first_row, key=shown)
+
+    def list_counts(self) -> None:
+        """A list cell split on a separator other than 、 , ; (a slash, a space, 及/和, a line break): a warning per row
+        saying how many items were read, and which, so the preview shows the count the clerk can compare."""
+        for col, header in self.present():
+            if col.type != "list":
+                continue
+            name = f"v_{col.key}"
+            for row, items in self.where(pc.greater_equal(pc.list_value_length(self.d[name]), 2), name):
+                raw = self.raw_value(col.key, row)
+                if isinstance(raw, str) and parsing.unusual_list_separator(raw):
+                    self.add("warning", "w_cell_list_split", row, header, show_value(raw), count=len(items),
+                             items="、".join(items))
+
+
+def void_rows(table: pa.Table | None, ds: Dataset, header_text: dict[str, str], extras: dict[int, str],
+              add) -> None:
+    """An error on every row whose note says it is void (作废, 已退回, 冲销, 撤销 …), naming the column and the word.
+    Runs on the table either path made: one RE2 test per note column, Python only for the rows it flags."""
+    if table is None or not table.num_rows:
+        return
+    pattern = _VOID.pattern
+    notes = [(c.stored_as, header_text[c.key]) for c in ds.columns if c.sql_type == "VARCHAR" and c.personal is None
+             and c.key in header_text and any(w in header_text[c.key] or w in c.zh for w in NOTE_HEADERS)]
+    found: list[tuple[int, str, str]] = []
+    for stored, header in notes:
+        hit = pc.fill_null(pc.match_substring_regex(table[stored], pattern), False)
+        if pc.any(hit).as_py():
+            index = pc.indices_nonzero(hit)
+            for row, text in zip(table["_source_row"].take(index).to_pylist(), table[stored].take(index).to_pylist()):
+                found.append((row, header, text))
+    if any(w in name for name in extras.values() for w in NOTE_HEADERS):
+        hit = pc.fill_null(pc.match_substring_regex(table["_extra"], pattern), False)
+        if pc.any(hit).as_py():
+            index = pc.indices_nonzero(hit)
+            for row, text in zip(table["_source_row"].take(index).to_pylist(), table["_extra"].take(index).to_pylist()):
+                for name, value in json.loads(text).items():
+                    if any(w in name for w in NOTE_HEADERS) and _VOID.search(str(value)):
+                        found.append((row, name, str(value)))
+    for row, header, text in sorted(found):
+        add("error", "cell_void_row", row, header, show_value(text), column=header, word=_VOID.search(text).group(0))
 
 
 def column_median(values: np.ndarray):

@@ -42,12 +42,14 @@ from metrics.load.rules import (
     Context,
     cell_parser,
     complete,
-    error_params,
     id_number_cell,
     is_money,
+    kept_value,
     masked_value,
     money_unit,
+    report_cell,
     stored_table,
+    void_rows,
 )
 from metrics.platform import pii
 
@@ -354,6 +356,7 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
     if not (isinstance(sheet, CsvSheet) and ROW_BY_ROW_ONLY.get() is False
             and columnar.validate(parsed, sheet, match, ds, ctx, add, header_text)):
         _rows_in_python(parsed, sheet, match, ds, ctx, add, header_text)
+    void_rows(parsed.table, ds, header_text, match.extras, add)  # rows marked 作废/冲销 …: both paths, once
     # Every table either path makes, from a CSV, one sheet or each sheet of a workbook: no raw ID or phone number.
     pii.screen(parsed, _header_text(sheet, match), match.extras, add)
 
@@ -509,9 +512,7 @@ def _parse_column(parse, raws: list, row_numbers: list[int], col: Column, header
         parsed[-1] = parse(None)  # code -1: an empty cell
         for u, code, _ in failed:
             for index in np.flatnonzero(codes == u):  # shown as that row wrote it (1.0, not the 1 parsed for it)
-                add("error", code, row_numbers[index], header, masked_value(col, raws[index]),
-                    **error_params(col, code, ctx))
-                bad_rows.add(row_numbers[index])
+                report_cell(add, code, row_numbers[index], header, masked_value(col, raws[index]), col, ctx, bad_rows)
         return parsed[codes].tolist()
     cache: dict = {}
     out = []
@@ -531,9 +532,7 @@ def _parse_column(parse, raws: list, row_numbers: list[int], col: Column, header
             if cache_key is not None:
                 cache[cache_key] = result
         if isinstance(result, ValueError):
-            code = result.args[0]
-            add("error", code, n, header, masked_value(col, raw), **error_params(col, code, ctx))
-            bad_rows.add(n)
+            report_cell(add, result.args[0], n, header, masked_value(col, raw), col, ctx, bad_rows)
             out.append(None)
         else:
             out.append(result)
@@ -557,7 +556,7 @@ def _extras_json(data: list[tuple[int, list]], match: HeaderMatch, n_rows: int) 
     """Per row, the cells of columns outside the contract as JSON (masked), or None."""
     extras = [None] * n_rows
     for r, (_, row) in enumerate(data) if match.extras else ():  # only when there are any
-        kept = {name: pii.scrub(show_value(row[i])) for i, name in match.extras.items()
+        kept = {name: kept_value(row[i]) for i, name in match.extras.items()
                 if i < len(row) and not parsing.is_empty(row[i])}
         extras[r] = json.dumps(kept, ensure_ascii=False, default=str) if kept else None
     return pa.array(extras, type=pa.string())

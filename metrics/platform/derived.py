@@ -6,7 +6,8 @@ history (27 month ends) cost seconds. What they need changes only when the ledge
 per change instead (issue 17):
 
 - `derived_attendance_by_date`: attendance rows per session date (training person-times = their sum up to as-of);
-- `derived_trainee_first_session`: each trainee's first session date and first conversion on or after it (people
+- `derived_person`: each trainee_id's person (people matched by the hashed ID number where the ledgers carry it);
+- `derived_trainee_first_session`: each person's first session date and first conversion on or after it (people
   trained = trainees whose first session is on or before as-of; the conversion rate = those whose first
   conversion is on or before as-of, over them).
 
@@ -23,23 +24,41 @@ import duckdb
 
 # Bump when a derived table's definition changes: connecting read-write to a database made by another version
 # rebuilds them (store._create_schema calls ensure).
-DERIVED_VERSION = 2
+DERIVED_VERSION = 3
+
+# One person, whatever key a ledger names them by (datasets.md, "People matched"): a ledger may name a trainee by 学员编号,
+# by 身份证号 only (trainee_id 'H' + the hash's first 16 characters, rules.complete), or by both. Every trainee_id is
+# mapped to a person: where its rows carry a hashed ID number, the person of that hash (the smallest 学员编号 seen
+# with it in either ledger, or the hash's own 'H…' id when none was); otherwise itself. `matched_by` says which key
+# joined it: 'id_hash' when the person came through the hashed ID number under another id, else 'trainee_id'.
+PERSON_SQL = """
+    WITH ids AS (SELECT DISTINCT trainee_id, id_hash FROM training_attendance WHERE trainee_id IS NOT NULL
+                 UNION SELECT DISTINCT trainee_id, id_hash FROM conversions WHERE trainee_id IS NOT NULL),
+         by_hash AS (SELECT id_hash, coalesce(min(trainee_id) FILTER (WHERE trainee_id <> 'H' || left(id_hash, 16)),
+                                              min(trainee_id)) AS person
+                     FROM ids WHERE id_hash IS NOT NULL GROUP BY id_hash)
+    SELECT i.trainee_id, coalesce(min(b.person), i.trainee_id) AS person,
+           CASE WHEN coalesce(min(b.person), i.trainee_id) <> i.trainee_id THEN 'id_hash' ELSE 'trainee_id' END
+    FROM ids i LEFT JOIN by_hash b USING (id_hash) GROUP BY i.trainee_id"""
 
 _TABLES = {
     "derived_attendance_by_date": (
         "date DATE, attendances BIGINT",
         """SELECT s.date, count(*) FROM training_attendance a JOIN training_sessions s USING (session_id)
            GROUP BY s.date"""),
+    "derived_person": ("trainee_id VARCHAR, person VARCHAR, matched_by VARCHAR", PERSON_SQL),
     # A trainee converts (kpis.md) with a start-up or job dated on or after their first session: the first such date
-    # is kept, so "converted by as-of" is one comparison.
+    # is kept, so "converted by as-of" is one comparison. One row per person (derived_person, built just before).
     "derived_trainee_first_session": (
         "trainee_id VARCHAR, first_session DATE, first_conversion DATE",
-        """WITH firsts AS (SELECT a.trainee_id, min(s.date) AS first_session
+        """WITH firsts AS (SELECT p.person, min(s.date) AS first_session
                            FROM training_attendance a JOIN training_sessions s USING (session_id)
-                           GROUP BY a.trainee_id)
-           SELECT f.trainee_id, f.first_session, min(c.date)
-           FROM firsts f LEFT JOIN conversions c ON c.trainee_id = f.trainee_id AND c.date >= f.first_session
-           GROUP BY f.trainee_id, f.first_session"""),
+                           JOIN derived_person p USING (trainee_id)
+                           GROUP BY p.person),
+                conv AS (SELECT p.person, c.date FROM conversions c JOIN derived_person p USING (trainee_id))
+           SELECT f.person, f.first_session, min(c.date)
+           FROM firsts f LEFT JOIN conv c ON c.person = f.person AND c.date >= f.first_session
+           GROUP BY f.person, f.first_session"""),
 }
 
 

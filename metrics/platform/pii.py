@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from metrics.core.text import ascii_digits, strip_invisible
 from metrics.platform import privacy
 
 _SEP = r"[ \-\u00a0\u3000]?"
@@ -33,11 +34,20 @@ _RE2_SEP = r"[ \-\x{a0}\x{3000}]?"
 PREFILTER = (rf"(?:^|[^0-9])(?:1[3-9][0-9](?:{_RE2_SEP}[0-9]){{8}}|[0-9](?:{_RE2_SEP}[0-9]){{16}}{_RE2_SEP}[0-9Xx])"
              r"(?:[^0-9]|$)")
 _DERIVED_TRAINEE = re.compile(r"H[0-9a-f]{16}")  # privacy.trainee_id_from_hash: a hash, not a number
+# RE2: a digit that is not ASCII (full-width ６, Arabic-Indic ٦) or a character NFKC makes one (⑥, ⁶): a number
+# typed with them is still an ID or phone number (never trust `\d`, or a byte count of 0-9, to see every digit).
+OTHER_DIGIT_RE2 = r"[^\P{Nd}0-9]|\p{No}"
 _MASKED = re.compile(r"[0-9]{4}\*{10}[0-9]{3}[0-9X]|1[3-9][0-9]\*{4}[0-9]{4}")  # what mask() leaves
+
+
+def _prepare(text: str) -> str:
+    """The text as the patterns read it: invisible characters out, every digit ASCII."""
+    return ascii_digits(strip_invisible(text))
 
 
 def find(text: str) -> list[str]:
     """The kinds found in the text ("id_number", "phone"), in order, each once."""
+    text = _prepare(text)
     kinds = []
     if any(_valid_id(m.group(1)) for m in _ID.finditer(text)):
         kinds.append("id_number")
@@ -47,10 +57,13 @@ def find(text: str) -> list[str]:
 
 
 def mask(text: str) -> str:
-    """The text with every ID number and mobile number masked (138****0119; 6543**********4445)."""
+    """The text with every ID number and mobile number masked (138****0119; 6543**********4445); unchanged, as
+    written, when it holds none."""
+    original, text = text, _prepare(text)
     text = _ID.sub(lambda m: privacy.mask_id_number(_digits(m.group(1))) if _valid_id(m.group(1)) else m.group(0),
                    text)
-    return _PHONE.sub(lambda m: privacy.mask_phone(_digits(m.group(1))), text)
+    text = _PHONE.sub(lambda m: privacy.mask_phone(_digits(m.group(1))), text)
+    return original if text == _prepare(original) else text
 
 
 def _digits(text: str) -> str:
@@ -121,7 +134,7 @@ def _screen_lists(table: pa.Table, col, header: str, add) -> pa.Table:
     flat = pc.list_flatten(values)
     if not len(flat):
         return table
-    many = np.flatnonzero(_digit_counts(flat) >= 11)
+    many = np.flatnonzero(_may_hold_number(flat))
     if not len(many):
         return table
     parents = pc.list_parent_indices(values).to_numpy()
@@ -170,6 +183,21 @@ def _digit_counts(values) -> np.ndarray:
     return np.concatenate(counts) if counts else np.zeros(0, np.int64)
 
 
+def _may_hold_number(values) -> np.ndarray:
+    """Per cell, whether it may hold an ID or phone number: eleven ASCII digits, or a digit that is not ASCII in a
+    cell of eleven characters or more (looked for only when some cell is not ASCII)."""
+    many = _digit_counts(values) >= 11
+    if len(values) and not pc.all(pc.string_is_ascii(values)).as_py():
+        # Only a cell of eleven characters or more can hold such a number (names, towns and carriers are shorter):
+        # RE2 reads those the ASCII count did not already pick.
+        maybe = np.flatnonzero(np.asarray(pc.fill_null(pc.greater_equal(pc.utf8_length(values), 11), False),
+                                          dtype=bool) & ~many)
+        if len(maybe):
+            hit = pc.fill_null(pc.match_substring_regex(values.take(pa.array(maybe)), OTHER_DIGIT_RE2), False)
+            many[maybe[np.asarray(hit, dtype=bool)]] = True
+    return many
+
+
 def _candidates(table: pa.Table, values):
     """(positions, spreadsheet rows, texts) of the cells that may hold a number, or None when none may.
 
@@ -177,11 +205,14 @@ def _candidates(table: pa.Table, values):
     ID-shaped run with its boundaries (RE2, over those cells only); then Python on what is left."""
     if values.type != pa.string() and values.type != pa.large_string():
         values = values.cast(pa.string())
-    many = np.flatnonzero(_digit_counts(values) >= 11)
+    many = np.flatnonzero(_may_hold_number(values))
     if not len(many):
         return None
     index = pa.array(many, pa.int64())
-    shaped = pc.fill_null(pc.match_substring_regex(values.take(index), PREFILTER), False)
+    taken = values.take(index)
+    shaped = pc.fill_null(pc.match_substring_regex(taken, PREFILTER), False)
+    if not pc.all(pc.string_is_ascii(taken)).as_py():  # other digits: the prefilter is ASCII, Python decides
+        shaped = pc.or_(shaped, pc.fill_null(pc.match_substring_regex(taken, OTHER_DIGIT_RE2), False))
     if not pc.any(shaped).as_py():
         return None
     index = index.filter(shaped)
@@ -212,14 +243,17 @@ def _screen_extras(parsed, add) -> None:
                 add("warning", "w_pii_masked", row, name, str(value), kind_zh=zh, kind_en=en)
 
 
-_ID_LIKE = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
-_PHONE_LIKE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+_ID_LIKE = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
+_PHONE_LIKE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
 
 
 def scrub(text: str | None) -> str | None:
-    """Mask ID- and phone-like numbers wherever they stand (a phone typed into a name column, an extra column)."""
+    """Mask ID- and phone-like numbers wherever they stand (a phone typed into a name column, an extra column), in
+    any digits (full-width ones read as ASCII); text holding none is returned as written."""
     if not text:
         return text
-    text = mask(text)  # written with spaces or dashes, checksum checked
-    text = _ID_LIKE.sub(lambda m: privacy.mask_id_number(m.group(0)), text)  # any 18-digit one, checksum or not
-    return _PHONE_LIKE.sub(lambda m: privacy.mask_phone(m.group(0)), text)
+    masked = mask(text)  # written with spaces or dashes, checksum checked
+    prepared = _prepare(masked)
+    out = _ID_LIKE.sub(lambda m: privacy.mask_id_number(m.group(0)), prepared)  # any 18-digit one, checksum or not
+    out = _PHONE_LIKE.sub(lambda m: privacy.mask_phone(m.group(0)), out)
+    return masked if out == prepared else out

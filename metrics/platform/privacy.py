@@ -15,9 +15,10 @@ import secrets
 from pathlib import Path
 
 from metrics.core.config import PROJECT_ROOT
+from metrics.core.text import fold
 
 DEFAULT_KEY_FILE = PROJECT_ROOT / "data" / ".hash_key"
-_ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
+_ID_PATTERN = re.compile(r"^[0-9]{17}[0-9X]$")  # ASCII only: \d would take ６ or ٦ as a digit
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
@@ -43,7 +44,8 @@ def key_fingerprint(key: bytes) -> str:
 
 
 def normalise_id_number(raw: str) -> str:
-    return re.sub(r"\s", "", raw).upper()
+    """Folded (NFKC: full-width `６５４３…` is `6543…`; invisible characters removed), spaces out, upper case."""
+    return re.sub(r"\s", "", fold(raw)).upper()
 
 
 def id_number_is_well_formed(id_number: str) -> bool:
@@ -60,7 +62,9 @@ def hash_id_number(id_number: str, key: bytes) -> str:
 
     With keys k1, k2 the hash is HMAC(k2, HMAC(k1, id)): what rotate-key turned the stored hashes into.
     """
-    value = normalise_id_number(id_number).encode("ascii", "ignore")
+    # Strict: a character left that is not ASCII is an error, never dropped (dropping the full-width digits of
+    # three people's ID numbers once made them one person).
+    value = normalise_id_number(id_number).encode("ascii")
     digest = ""
     for link in [k for k in key.split(b"\n") if k.strip()] or [key]:
         digest = hmac.new(link.strip(), value, hashlib.sha256).hexdigest()
@@ -82,7 +86,7 @@ def mask_id_number(raw: str) -> str:
 
 
 def mask_phone(raw: str) -> str:
-    digits = re.sub(r"\D", "", str(raw))
+    digits = re.sub(r"[^0-9]", "", fold(str(raw)))  # not \D: a full-width digit is not kept raw in the mask
     if len(digits) >= 11:
         digits = digits[-11:]
         return f"{digits[:3]}****{digits[-4:]}"

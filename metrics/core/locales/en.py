@@ -99,6 +99,10 @@ MESSAGES: dict[str, str] = {
         "{accepted}"
     ),
     "pii_in_key": "{column} must not be a {kind_en} (use an identifier; personal data is never stored as one)",
+    "cell_ambiguous_month": "reads as {a} or {b} (a spreadsheet saves 2023.10 as 2023.1): write it as {a} or {b}",
+    "cell_ambiguous_date": "reads as {a} or {b} (day and month order unclear): write it year first, like {a}",
+    "cell_date_pending": "not a date: this column is required, enter the actual date (leave out rows not finished yet)",
+    "cell_void_row": "「{column}」 says 「{word}」: a voided, returned or reversed row cannot be counted; delete it (for a reversal, together with the row it reverses) and upload again",
     # warnings (do not block)
     "w_pii_masked": "holds a {kind_en}: stored masked",
     "w_extra_column": "extra column '{column}' is not used; kept aside",
@@ -124,6 +128,9 @@ MESSAGES: dict[str, str] = {
         "{count} stored rows are not in this file: {examples}. If the file is the whole ledger, choose 'the file "
         "is the whole ledger' (--replace on the command line)"
     ),
+    "w_cell_date_pending": "not a date, meaning no date yet: loaded as empty",
+    "w_cell_matched_by_id": "{count} rows have no trainee id and were matched to trainees of '{ledger_en}' by their (hashed) ID number",
+    "w_cell_list_split": "read as {count} items: {items}",
     # outcomes
     "loaded": "loaded {file} ({dataset}): {added} added, {replaced} replaced, {unchanged} unchanged, load {load_id}",
     "noop": "{file} ({dataset}) is identical to the stored data; nothing changed ({unchanged} rows)",
@@ -955,6 +962,10 @@ MESSAGES: dict[str, str] = {
     "import_after": "after",
     "import_status_change": "status",
     "import_attached_files": "attached ",
+    "import_replace_not_offered": "This file holds the keys of only {held} of the {stored} stored rows (under {share}): it does not look like the whole ledger, so 'make this file the whole ledger' is not offered. To delete stored rows, upload the whole ledger",
+    "import_replace_will_delete": "Making this file the whole ledger deletes these {count} stored rows (not in the file):",
+    "import_replace_deleted_key": "rows to delete (key)",
+    "import_replace_confirm": "I have checked: delete the {count} rows above (undoable in the load history)",
     "definitions_status_rule": "Status: achieved at the target; missed once the deadline has passed; a count on or above its pace is on track, at {status_threshold:.0%} of pace at risk, below that behind; a rate at {status_threshold:.0%} of its target is at risk.",
     "definitions_each_year_end": "Dec 31 each year",
     "explore_filter_on": "Filter on",
