@@ -21,7 +21,7 @@ import pyarrow as pa
 from metrics.core.config import CountyConfig
 from metrics.core.datasets import DATASETS, Column, Dataset
 from metrics.core.i18n import t
-from metrics.load import columnar, forms, parsing
+from metrics.load import columnar, forms, parsing, workbook
 from metrics.load.problems import Problem, show_value
 from metrics.load.reader import (
     MAX_TITLE_ROWS,
@@ -124,11 +124,10 @@ def parse_upload(file_name: str, content: bytes, dataset: str | None, config: Co
     except FileProblem as exc:
         return [file_error(exc.code, **exc.params)]
     try:
-        if len(sheets) > 1:
-            ledgers = _parse_workbook(file_name, sha256, sheets, dataset, ctx)
-            if ledgers:
-                return ledgers
-        return [_parse_sheets(parsed, sheets, dataset, ctx, file_error)]
+        ledgers = _parse_workbook(file_name, sha256, sheets, dataset, ctx) if len(sheets) > 1 else []
+        ledgers = ledgers or [_parse_sheets(parsed, sheets, dataset, ctx, file_error)]
+        ledgers[0].problems[:0] = workbook.sheet_notes(file_name, sheets)
+        return ledgers
     except FileProblem as exc:  # a CSV the csv module gives up on half-way (reading its rows is lazy)
         parsed.problems = [p for p in parsed.problems if not p.is_error]
         parsed.table = None
@@ -351,6 +350,8 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
         problems.append(Problem(severity, code, file_name, sheet_name, row, column, value, params))
 
     header_text = _header(sheet, match, ds, add)
+    if isinstance(sheet, Sheet):  # a workbook's sheet: merged ranges, error cells, hidden columns (never a CSV)
+        workbook.apply(sheet, match, ds, add)
     if not (isinstance(sheet, CsvSheet) and ROW_BY_ROW_ONLY.get() is False
             and columnar.validate(parsed, sheet, match, ds, ctx, add, header_text)):
         _rows_in_python(parsed, sheet, match, ds, ctx, add, header_text)

@@ -99,6 +99,8 @@ MESSAGES: dict[str, str] = {
         "{accepted}"
     ),
     "pii_in_key": "{column} must not be a {kind_en} (use an identifier; personal data is never stored as one)",
+    "formula_error": "cell {cell} holds the formula error {error}, neither a value nor blank: correct the formula or type the value, then upload again",
+    "merged_figure": "rows {first}–{last} of '{column}' are one merged cell: one figure cannot be split between rows; unmerge and give each row its own figure",
     # warnings (do not block)
     "w_pii_masked": "holds a {kind_en}: stored masked",
     "w_extra_column": "extra column '{column}' is not used; kept aside",
@@ -124,6 +126,10 @@ MESSAGES: dict[str, str] = {
         "{count} stored rows are not in this file: {examples}. If the file is the whole ledger, choose 'the file "
         "is the whole ledger' (--replace on the command line)"
     ),
+    "w_merged_filled": "rows {first}–{last} of '{column}' are one merged cell: its value was given to each of them",
+    "w_hidden_column": "column {col} is hidden in the spreadsheet but was loaded: unhide it to check, or delete it",
+    "w_hidden_sheet": "this sheet is hidden: skipped, not loaded; if it holds valid data, unhide it and upload again",
+    "w_structure_unseen": "hidden rows and formula errors cannot be seen in this format: save it as .xlsx and upload that, or check them yourself",
     # outcomes
     "loaded": "loaded {file} ({dataset}): {added} added, {replaced} replaced, {unchanged} unchanged, load {load_id}",
     "noop": "{file} ({dataset}) is identical to the stored data; nothing changed ({unchanged} rows)",

@@ -57,6 +57,8 @@ MESSAGES: dict[str, str] = {
     "duplicate_key_sheet": "与工作表「{other_sheet}」第 {other} 行重复（{key}）",
     "save_as_xlsx": "无法读取这个 WPS 表格（.et）：请在 WPS 中另存为 .xlsx 后再上传。可上传的类型：{accepted}",
     "pii_in_key": "{column}不能使用{kind_zh}（请改用编号，个人信息不得作为编号保存）",
+    "formula_error": "单元格 {cell} 是公式错误「{error}」，不是数值也不是空白：请改正公式，或直接填入数值后重新导入",
+    "merged_figure": "第 {first}–{last} 行「{column}」为合并单元格：一个数额不能分给几行，请取消合并，在每一行填写各自的数额",
     # warnings (do not block)
     "w_pii_masked": "此处含{kind_zh}，已打码保存",
     "w_extra_column": "多出的列「{column}」未使用，已另行保存",
@@ -76,6 +78,10 @@ MESSAGES: dict[str, str] = {
     "w_sheets_combined": "工作表 {sheets} 都是「{dataset}」，已合并导入",
     "w_sheet_skipped": "这个工作表不是可识别的台账（最接近：{closest}），已跳过",
     "w_stored_not_in_file": "库中有 {count} 行不在本文件中：{examples}。如本文件就是完整台账，请选择「以本文件为准」（命令行 --replace）",
+    "w_merged_filled": "第 {first}–{last} 行「{column}」为合并单元格，已按合并值填入",
+    "w_hidden_column": "第 {col} 列在表格中被隐藏，仍按数据导入：请取消隐藏核对，或删去这一列",
+    "w_hidden_sheet": "这个工作表被隐藏，已跳过，不导入：如它是有效数据，请取消隐藏后重新导入",
+    "w_structure_unseen": "这种格式看不到隐藏行和公式错误：请另存为 .xlsx 后上传，或自行核对",
     # outcomes
     "loaded": "已导入 {file}（{dataset}）：新增 {added} 行，替换 {replaced} 行，未变 {unchanged} 行，导入编号 {load_id}",
     "noop": "{file}（{dataset}）与已入库数据完全相同，未做任何更改（{unchanged} 行）",
