@@ -44,6 +44,10 @@ class Sheet:
     def head(self, n: int) -> list[list]:
         return self.rows[:n]
 
+    def tail(self, n: int, after: int) -> list[list]:
+        """The last n rows below row index `after`."""
+        return self.rows[max(after + 1, len(self.rows) - n):]
+
 
 class Sheets(list):
     """A file's visible sheets, and what was left out: hidden sheets (a 旧版（作废） kept out of sight must not
@@ -117,6 +121,21 @@ class CsvSheet:
             if len(head) > n or len(text) < size:
                 return head[:n]
             size *= 8
+
+    def tail(self, n: int, after: int) -> list[list]:
+        """The last n rows below row index `after`; of a large file read from its last bytes only (its footer,
+        far below the header, not its million rows)."""
+        if self._rows is not None or len(self.content) < LAZY_FROM_BYTES:
+            return self.rows[max(after + 1, len(self.rows) - n):]
+        if self.encoding is not None:
+            end = self.content[-16384:].decode(self.encoding, errors="ignore")
+        else:
+            end = self.text[-16384:]
+        lines = re.split(r"\r\n|\n|\r", end)[1:]  # the first is cut
+        try:
+            return list(csv.reader(lines, self.dialect))[-n:]
+        except csv.Error:
+            return []
 
     def arrow_source(self, chars: int) -> tuple[memoryview, str]:
         """The bytes after the first `chars` characters, and the encoding Arrow is to read them in."""
@@ -298,6 +317,9 @@ class HeaderMatch:
     duplicates: list[tuple[int, str, int]] = field(default_factory=list)  # (cell index, header, index it repeats)
     texts: dict[int, str] = field(default_factory=dict)  # cell index -> header as written ("金额（万元）/实际")
     first_row: int | None = None  # index of the first header row when the header takes two rows
+    units_row: int | None = None  # index of a row of units right under the header (`元 | 万元 | 人`), then row_index
+    # (key, unit the units row writes) where the header itself names another unit
+    units_row_conflicts: list[tuple[str, str]] = field(default_factory=list)
     width: int = 0  # cells in the header row(s): the table's width
     # column key -> (the title cell, its value, its row): a column the table lacks, given once above it (场次编号：PX2023-001)
     constants: dict[str, tuple[str, str, int]] = field(default_factory=dict)
@@ -305,7 +327,9 @@ class HeaderMatch:
     @property
     def top(self) -> int:
         """Index of the header's first row: the rows above it are title rows."""
-        return self.first_row if self.first_row is not None else self.row_index
+        if self.first_row is not None:
+            return self.first_row
+        return self.units_row - 1 if self.units_row is not None else self.row_index
 
     def missing_required(self) -> list[str]:
         present = set(self.columns.values()) | set(self.constants)
@@ -418,9 +442,40 @@ def match_header(sheet: Sheet, dataset: Dataset) -> HeaderMatch | None:
             pair.first_row = top
             best = pair
             break
+    if best.row_index + 1 < len(head):
+        _units_row(best, head[best.row_index + 1])
     best.constants = read_title(head[:best.top], lambda name: lookup.get(split_header(name)[0]),
                                 set(best.columns.values())).values
     return best
+
+
+# What a row of units under the header writes per column: money units and the counting words of the contract.
+_UNIT_WORDS = re.compile(r"^[(（\[【]?(元|千元|万元|亿元|万|人民币元|人|人次|名|个|家|户|场|场次|次|件|单|笔|项|条|"
+                         r"千克|公斤|kg|吨|%|％|个数|天|小时)[)）\]】]?$", re.IGNORECASE)
+
+
+def _units_row(match: HeaderMatch, row: list) -> None:
+    """A row right under the header whose every filled cell is a unit (`元`, `（万元）`, `人`), under at least one
+    column of the contract, is part of the header: each unit applies to its column as if the header wrote it."""
+    from metrics.load.rules import money_unit
+
+    filled = {i: unicodedata.normalize("NFKC", str(c)).strip() for i, c in enumerate(row)
+              if c is not None and str(c).strip() != ""}
+    if not filled or not all(isinstance(row[i], str) and _UNIT_WORDS.match(text) for i, text in filled.items()):
+        return
+    if not any(i in match.columns for i in filled):
+        return
+    for i, text in filled.items():
+        key = match.columns.get(i)
+        unit = text.strip("()（）[]【】")
+        if key is None:
+            continue
+        if match.units.get(key) is None:
+            match.units[key] = unit
+        elif money_unit(match.units[key]) != money_unit(unit):
+            match.units_row_conflicts.append((key, unit))
+    match.units_row = match.row_index + 1
+    match.row_index += 1
 
 
 @dataclass

@@ -307,6 +307,12 @@ def _header(sheet, match: HeaderMatch, ds: Dataset, add) -> dict[str, str]:
 
     lookup = header_lookup(ds)
     title = forms.read_title(sheet.head(top), lambda name: lookup.get(split_header(name)[0]), set(match.columns.values()))
+    forms.read_footer_unit(title, sheet.tail(forms.FOOTER_ROWS, after=match.row_index))
+    if match.units_row is not None:
+        add("warning", "w_units_row", match.units_row + 1)
+    for key, unit in match.units_row_conflicts:
+        add("error", "units_row_conflict", header_row, header_text[key], unit, header_unit=match.units[key],
+            unit=unit)
     if title.units_conflict:
         add("error", "title_units_conflict", None, None, None, a=title.units_conflict[0], b=title.units_conflict[1])
     for key, unit in list(match.units.items()):
@@ -367,7 +373,7 @@ def _rows_in_python(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Da
     body = sheet.rows[match.row_index + 1:]
     columns = [np.array(c, dtype=object) for c in itertools.zip_longest(*body)]
     has_data = _rows_with_data(columns, len(body))
-    kinds = _form_rows(columns, *forms.label_columns(match, ds))
+    kinds = _form_rows(columns, *forms.label_columns(match, ds), texts=match.texts)
     first_row = match.row_index + 2  # body[0] is spreadsheet row match.row_index + 2
     skipped = [] if kinds is None else [
         (int(i) + first_row, int(kinds[i]), show_value(next(c for c in body[i] if not parsing.is_empty(c))))
@@ -384,8 +390,9 @@ def _rows_in_python(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Da
         # A payment hidden rather than deleted (voided?) would be counted without anyone seeing it.
         add("warning", "w_hidden_row", row)
     transposed = [cells[at] for cells in columns]
-    no_header = [i for i in range(min(len(transposed), match.width))
-                 if i not in match.texts]
+    # Every filled cell of a data row is under a header: a cell right of the table (a note, a second table side
+    # by side) is refused like one under a blank header cell, never passed over.
+    no_header = [i for i in range(len(transposed)) if i not in match.texts]
     _data_without_header(match, [(i, next((row_numbers[k] for k, c in enumerate(transposed[i])
                                            if not parsing.is_empty(c)), None)) for i in no_header],
                          lambda i, row: transposed[i][row_numbers.index(row)], add)
@@ -438,19 +445,21 @@ def _rows_in_python(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Da
 
 
 def _form_rows(columns: list[np.ndarray], labels: list[int], keys: list[int],
-               numbers: list[int]) -> np.ndarray | None:
-    """Per body row its kind (forms.DATA, TOTAL, FOOTER, CAPTION), or None when no cell marks any row (the usual
-    case, decided from each column's distinct values)."""
-    marks, filled = [], []
-    for cells in columns:
+               numbers: list[int], texts: dict[int, str]) -> np.ndarray | None:
+    """Per body row its kind (forms.DATA, TOTAL, FOOTER, CAPTION, HEADER), or None when no cell marks any row (the
+    usual case, decided from each column's distinct values)."""
+    marks, filled, repeats = [], [], []
+    for i, cells in enumerate(columns):
         codes, uniques = pd.factorize(cells, use_na_sentinel=True)
         mark = np.array([forms.cell_mark(u) for u in uniques] + [forms.DATA], dtype=np.int8)
         full = np.array([not parsing.is_empty(u) for u in uniques] + [False], dtype=bool)
         marks.append(mark[codes])
         filled.append(full[codes])
-    if not numbers and not any(m.any() for m in marks):
+        same = forms.header_repeats(np.append(np.asarray(uniques, dtype=object), None), texts.get(i))
+        repeats.append(same[codes] if same is not None else np.zeros(len(cells), dtype=bool))
+    if not numbers and not any(m.any() for m in marks) and not any(r.any() for r in repeats):
         return None
-    return forms.row_kinds(marks, filled, labels, keys, numbers)
+    return forms.row_kinds(marks, filled, labels, keys, numbers, repeats)
 
 
 def _data_without_header(match: HeaderMatch, first_filled: list[tuple[int, int | None]], cell_at, add) -> None:

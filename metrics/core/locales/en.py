@@ -63,7 +63,7 @@ MESSAGES: dict[str, str] = {
         "the header's unit '{found}' is not a money unit: amount columns take {allowed}; rewrite the header, "
         "e.g. '金额（{unit}）'"
     ),
-    "title_units_conflict": "the title rows give two different units ('{a}' and '{b}'): keep the right one",
+    "title_units_conflict": "the sheet gives two different units ('{a}' and '{b}'): keep the right one",
     "key_as_number": (
         "the number was stored in scientific notation and its last digits are lost: format the column as text "
         "and type the numbers again"
@@ -101,6 +101,8 @@ MESSAGES: dict[str, str] = {
     "pii_in_key": "{column} must not be a {kind_en} (use an identifier; personal data is never stored as one)",
     "formula_error": "cell {cell} holds the formula error {error}, neither a value nor blank: correct the formula or type the value, then upload again",
     "merged_figure": "rows {first}–{last} of '{column}' are one merged cell: one figure cannot be split between rows; unmerge and give each row its own figure",
+    "total_mismatch": "the totals row says {stated} {unit}, the rows above add up to {summed} {unit}: they must agree; correct the rows or the total and upload again",
+    "units_row_conflict": "the header says '{header_unit}' but the units row under it says '{unit}': use one unit and upload again",
     # warnings (do not block)
     "w_pii_masked": "holds a {kind_en}: stored masked",
     "w_extra_column": "extra column '{column}' is not used; kept aside",
@@ -116,9 +118,8 @@ MESSAGES: dict[str, str] = {
         "again"
     ),
     "w_skipped_row": "is a {kind_en}; skipped",
-    "w_total_mismatch": "the totals row says {stated}, the rows above add up to {summed}: check them",
     "w_two_row_header": "the header takes two rows ({first}–{last}); group and sub-headers read together",
-    "w_title_unit": "the header names no unit; read in {found} as the title row '{title}' says, converted to {unit}",
+    "w_title_unit": "the header names no unit; read in {found} as '{title}' on the sheet says, converted to {unit}",
     "w_title_value": "no '{column}' column; every row takes it from the title row '{cell}'",
     "w_sheets_combined": "sheets {sheets_en} are all {dataset_en}; loaded together",
     "w_sheet_skipped": "this sheet is not a ledger the dashboard knows (closest: {closest}); skipped",
@@ -130,6 +131,7 @@ MESSAGES: dict[str, str] = {
     "w_hidden_column": "column {col} is hidden in the spreadsheet but was loaded: unhide it to check, or delete it",
     "w_hidden_sheet": "this sheet is hidden: skipped, not loaded; if it holds valid data, unhide it and upload again",
     "w_structure_unseen": "hidden rows and formula errors cannot be seen in this format: save it as .xlsx and upload that, or check them yourself",
+    "w_units_row": "the row under the header gives units; each column read in its unit",
     # outcomes
     "loaded": "loaded {file} ({dataset}): {added} added, {replaced} replaced, {unchanged} unchanged, load {load_id}",
     "noop": "{file} ({dataset}) is identical to the stored data; nothing changed ({unchanged} rows)",

@@ -43,7 +43,7 @@ MESSAGES: dict[str, str] = {
     "data_without_header": "第 {col} 列有数据但没有表头（左边一列是「{left}」）：请补上表头，或删去这一列",
     "unit_conflict": "表头单位「{header_unit}」与标题行「{title}」不一致：请改成同一单位后再导入",
     "unknown_unit": "表头单位「{found}」不是金额单位：金额列只接受 {allowed}，请改写表头，如「金额（{unit}）」",
-    "title_units_conflict": "标题行写了两个不同的单位（「{a}」和「{b}」）：请只保留正确的一个",
+    "title_units_conflict": "表中写了两个不同的单位（「{a}」和「{b}」）：请只保留正确的一个",
     "key_as_number": "数字被存成了科学计数法，后几位已丢失：请把该列设为文本格式后重新录入",
     "id_number_as_number": "身份证号被存成了数字，后几位已丢失：请把该列设为文本格式后重新录入",
     "amount_over_budget": (
@@ -59,6 +59,8 @@ MESSAGES: dict[str, str] = {
     "pii_in_key": "{column}不能使用{kind_zh}（请改用编号，个人信息不得作为编号保存）",
     "formula_error": "单元格 {cell} 是公式错误「{error}」，不是数值也不是空白：请改正公式，或直接填入数值后重新导入",
     "merged_figure": "第 {first}–{last} 行「{column}」为合并单元格：一个数额不能分给几行，请取消合并，在每一行填写各自的数额",
+    "total_mismatch": "合计行写的是 {stated}{unit}，上方各行相加为 {summed}{unit}，两者不符：请核对明细与合计，改正后重新导入",
+    "units_row_conflict": "表头单位「{header_unit}」与表头下方单位行写的「{unit}」不一致：请改成同一单位后再导入",
     # warnings (do not block)
     "w_pii_masked": "此处含{kind_zh}，已打码保存",
     "w_extra_column": "多出的列「{column}」未使用，已另行保存",
@@ -71,9 +73,8 @@ MESSAGES: dict[str, str] = {
     "w_title_rows": "表头在第 {header_row} 行，上方的标题行已跳过",
     "w_hidden_row": "这一行在表格中被隐藏，仍按数据导入：如它已作废，请删除这一行后重新导入",
     "w_skipped_row": "是{kind_zh}，已跳过",
-    "w_total_mismatch": "合计行写的是 {stated}，上方各行相加为 {summed}，请核对",
     "w_two_row_header": "表头占两行（第 {first}–{last} 行），已把分组表头与下面的小表头合并读取",
-    "w_title_unit": "表头未写单位，按标题行「{title}」以{found}读取，已换算为{unit}",
+    "w_title_unit": "表头未写单位，按表中「{title}」以{found}读取，已换算为{unit}",
     "w_title_value": "表中没有「{column}」列，按标题行「{cell}」给每一行填入 {column}",
     "w_sheets_combined": "工作表 {sheets} 都是「{dataset}」，已合并导入",
     "w_sheet_skipped": "这个工作表不是可识别的台账（最接近：{closest}），已跳过",
@@ -82,6 +83,7 @@ MESSAGES: dict[str, str] = {
     "w_hidden_column": "第 {col} 列在表格中被隐藏，仍按数据导入：请取消隐藏核对，或删去这一列",
     "w_hidden_sheet": "这个工作表被隐藏，已跳过，不导入：如它是有效数据，请取消隐藏后重新导入",
     "w_structure_unseen": "这种格式看不到隐藏行和公式错误：请另存为 .xlsx 后上传，或自行核对",
+    "w_units_row": "表头下方是单位行，已按各列单位读取",
     # outcomes
     "loaded": "已导入 {file}（{dataset}）：新增 {added} 行，替换 {replaced} 行，未变 {unchanged} 行，导入编号 {load_id}",
     "noop": "{file}（{dataset}）与已入库数据完全相同，未做任何更改（{unchanged} 行）",
