@@ -129,3 +129,12 @@ def test_data_right_of_the_table_is_refused_naming_the_cell():
                     ["PZ1", dt.date(2023, 4, 1), "3.2", 1.5, None, "PZ9"]])
     parsed = parse_file("a.xlsx", content, None, default_config(), b"k" * 32, dt.date(2024, 6, 30))
     assert [(e.code, e.row, e.column, e.value) for e in parsed.errors] == [("data_without_header", 2, "F", "PZ9")]
+
+
+def test_a_cell_right_of_a_csv_table_is_refused_naming_it(monkeypatch):
+    # A CSV row longer than its header (a second table pasted beside, a remark typed past the last column): Arrow
+    # refuses the ragged row, the row-by-row reader names the cell.
+    text = SPENDING + "PZ1,2023-04-01,3.2,1.5,甲\nPZ2,2023-04-02,3.2,2,乙,,PZ9\n"
+    fast, slow, taken = both_paths("form.csv", text.encode("utf-8"), None, monkeypatch)
+    assert taken == [False] and _problems(fast) == _problems(slow)
+    assert [(e.code, e.row, e.column, e.value) for e in fast.errors] == [("data_without_header", 3, "G", "PZ9")]
