@@ -138,3 +138,23 @@ def test_a_cell_right_of_a_csv_table_is_refused_naming_it(monkeypatch):
     fast, slow, taken = both_paths("form.csv", text.encode("utf-8"), None, monkeypatch)
     assert taken == [False] and _problems(fast) == _problems(slow)
     assert [(e.code, e.row, e.column, e.value) for e in fast.errors] == [("data_without_header", 3, "G", "PZ9")]
+
+
+def test_the_preview_says_what_was_understood_beside_the_forms_own_totals(con):
+    from metrics.load import ingest, understood
+
+    from .ledgers import csv_bytes
+
+    # 125000 + 50000 + 498300 = 673300 元 = 67.33 万元; the form's 合计 says the same
+    text = ("单位：元\n" + SPENDING + "PZ1,2023-04-01,3.2,125000,甲\nPZ2,2023-05-02,3.2,50000,乙\n"
+            "PZ3,2023-06-30,1.1,498300,丙\n合计,,,673300,\n")
+    result = ingest.ingest_files(con, [("支出.csv", csv_bytes(text))], dry_run=True, today=dt.date(2024, 6, 30))
+    (outcome,) = result.outcomes
+    assert understood.describe(outcome.understood) == (
+        "3 行 · 金额合计 67.33 万元 = 表内合计 67.33 万元 ✓ · 日期 2023年4月1日 至 2023年6月30日")
+    assert understood.describe(outcome.understood, "en") == (
+        "3 rows · amount total 67.33 万元 = the form's total 67.33 万元 ✓ · dates 2023-04-01 to 2023-06-30")
+    # Without a totals row: the sum alone, nothing claimed about the form
+    plain = ingest.ingest_files(con, [("支出.csv", csv_bytes(text.replace("合计,,,673300,\n", "")))], dry_run=True,
+                                today=dt.date(2024, 6, 30)).outcomes[0]
+    assert understood.describe(plain.understood).startswith("3 行 · 金额合计 67.33 万元 · 日期")

@@ -275,6 +275,7 @@ def validate(parsed, sheet, match, ds: Dataset, ctx, add, header_text: dict[str,
     totals = [(row, forms.stated_totals(ds, match, [cell(i, row) for i in range(width)], ctx))
               for row, kind in skipped if kind == forms.TOTAL]
     forms.check_totals(totals, d, ds, header_text, add)
+    parsed.form_totals = totals
     parsed.table = stored_table(d, ds, _extra_json(d, [p for p in plans if p.kind == "extra"]))
     return True
 

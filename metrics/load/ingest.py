@@ -23,6 +23,7 @@ from metrics.core.config import CountyConfig, default_config
 from metrics.core.datasets import DATASETS, Dataset, load_order
 from metrics.core.i18n import t
 from metrics.load.problems import Problem
+from metrics.load.understood import Understood, summarise
 from metrics.load.validate import ParsedFile, parse_upload
 from metrics.platform import privacy, store
 
@@ -48,6 +49,7 @@ class FileOutcome:
         return t("ingest_dataset_sheets", lang, name=name, sheets=self.sheets)
     previous_load: int | None = None  # an active load of the very same file, if any
     problems: list[Problem] = field(default_factory=list)
+    understood: Understood | None = None  # rows, sums, dates and the form's totals, for the preview
 
     def summary(self, lang: str = "zh") -> str:
         ds = DATASETS[self.dataset] if self.dataset else None
@@ -245,7 +247,8 @@ def _load_batch(con, by_order: list[ParsedFile], outcomes: dict[int, FileOutcome
         batch_id = batch_id or load_id
         added, replaced, unchanged = _merge(con, ds, p, load_id)
         outcome = FileOutcome(p.file_name, ds.name, "unchanged", added=added, replaced=replaced,
-                              unchanged=unchanged, previous_load=previous, problems=p.problems, sheets=p.from_sheets)
+                              unchanged=unchanged, previous_load=previous, problems=p.problems, sheets=p.from_sheets,
+                              understood=summarise(p))
         if added or replaced:
             outcome.status, outcome.load_id, outcome.previous_load = "loaded", load_id, None
             _record_load(con, load_id, batch_id, p, outcome, user, now, is_demo)

@@ -65,6 +65,7 @@ class ParsedFile:
     table: pa.Table | None = None  # the rows as they will be stored
     problems: list[Problem] = field(default_factory=list)
     from_sheets: str | None = None  # in a workbook of several sheets: the ones this ledger was read from
+    form_totals: list = field(default_factory=list)  # the form's totals rows: (row, {column key: value stated})
 
     @property
     def errors(self) -> list[Problem]:
@@ -441,6 +442,7 @@ def _rows_in_python(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Da
     totals = [(row, forms.stated_totals(ds, match, body[row - first_row], ctx)) for row, kind, _ in skipped
               if kind == forms.TOTAL]
     forms.check_totals(totals, table, ds, header_text, add)
+    parsed.form_totals = totals
     parsed.table = stored_table(table, ds, _extras_json(data, match, n_rows))
 
 

@@ -253,6 +253,11 @@ MESSAGES: dict[str, str] = {
     "auth_not_written": "the secrets file would not read back as written; nothing was changed",
     "sandbox_slots_busy": "{slots} queries are running already; try again shortly",
 
+    "understood_rows": "{rows} rows",
+    "understood_sum": "{column} total {total} {unit}",
+    "understood_sum_checked": "{column} total {total} {unit} = the form's total {stated} {unit} ✓",
+    "understood_dates": "dates {first} to {last}",
+    "understood_separator": " · ",
     # === KPIs and ledgers: names, units, descriptions (metrics: registry, datasets) ===
     "area_training": "Training and conversion",
     "area_retail": "Online retail",

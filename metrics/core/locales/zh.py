@@ -198,6 +198,11 @@ MESSAGES: dict[str, str] = {
     "auth_not_written": "密钥文件写入后读回不一致，未做更改",
     "sandbox_slots_busy": "已有 {slots} 个查询正在运行，请稍后再试",
 
+    "understood_rows": "{rows} 行",
+    "understood_sum": "{column}合计 {total} {unit}",
+    "understood_sum_checked": "{column}合计 {total} {unit} = 表内合计 {stated} {unit} ✓",
+    "understood_dates": "日期 {first} 至 {last}",
+    "understood_separator": " · ",
     # === KPIs and ledgers: names, units, descriptions (metrics: registry, datasets) ===
     "area_training": "培训与转化",
     "area_retail": "网络零售",
