@@ -22,6 +22,7 @@ import pyarrow as pa
 from metrics.core.config import CountyConfig, default_config
 from metrics.core.datasets import DATASETS, Dataset, load_order
 from metrics.core.i18n import t
+from metrics.load import plausible
 from metrics.load.problems import Problem
 from metrics.load.understood import Understood, summarise
 from metrics.load.validate import ParsedFile, parse_upload
@@ -200,6 +201,7 @@ def ingest_files(con: duckdb.DuckDBPyConnection, files: list[tuple[str, bytes]],
         for p in parsed:
             p.problems.insert(0, Problem("error", "key_mismatch", p.file_name))
     _check_references(con, parsed)
+    plausible.check(con, parsed)
 
     if any(p.errors for p in parsed):
         outcomes = [FileOutcome(p.file_name, p.dataset.name if p.dataset else None,

@@ -44,7 +44,8 @@ REFERENCE_COLUMNS = {"session_id", "trainee_id", "talent_id"}
 # Amount columns in 万元 paid out of the project budget: their sum can never exceed it (datasets.md, "Forms"). The
 # mistake this catches is 元 typed into a 万元 column; 物流补贴 is kept in 元, where that mistake cannot happen
 # (and a county's waybills may also be paid from other funds).
-BUDGET_AMOUNTS = {("expenditures", "amount")}
+# Money paid out of the project budget: a ledger of it cannot add up to more than the whole budget.
+BUDGET_AMOUNTS = {("expenditures", "amount"), ("logistics_subsidies", "amount")}
 
 
 @dataclass

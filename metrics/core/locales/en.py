@@ -103,6 +103,9 @@ MESSAGES: dict[str, str] = {
     "merged_figure": "rows {first}–{last} of '{column}' are one merged cell: one figure cannot be split between rows; unmerge and give each row its own figure",
     "total_mismatch": "the totals row says {stated} {unit}, the rows above add up to {summed} {unit}: they must agree; correct the rows or the total and upload again",
     "units_row_conflict": "the header says '{header_unit}' but the units row under it says '{unit}': use one unit and upload again",
+    "over_retail_year": "{column} of {value} 万元 is more than the county's whole online retail of {year} ({retail} 万元): it cannot be right; most often 元 figures read as 万元: name the unit in the header, e.g. {column}（元）",
+    "over_retail_largest_year": "{column} of {value} 万元 is more than the county's largest yearly online retail loaded ({retail} 万元): it cannot be right; most often 元 figures read as 万元: name the unit in the header, e.g. {column}（元）",
+    "over_retail_all": "{column} of {value} 万元 is more than all of the county's online retail loaded ({retail} 万元): it cannot be right; most often 元 figures read as 万元: name the unit in the header, e.g. {column}（元）",
     # warnings (do not block)
     "w_pii_masked": "holds a {kind_en}: stored masked",
     "w_extra_column": "extra column '{column}' is not used; kept aside",

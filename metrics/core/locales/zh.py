@@ -61,6 +61,9 @@ MESSAGES: dict[str, str] = {
     "merged_figure": "第 {first}–{last} 行「{column}」为合并单元格：一个数额不能分给几行，请取消合并，在每一行填写各自的数额",
     "total_mismatch": "合计行写的是 {stated}{unit}，上方各行相加为 {summed}{unit}，两者不符：请核对明细与合计，改正后重新导入",
     "units_row_conflict": "表头单位「{header_unit}」与表头下方单位行写的「{unit}」不一致：请改成同一单位后再导入",
+    "over_retail_year": "「{column}」{value} 万元超过全县 {year} 年全年网络零售额 {retail} 万元，不可能正确：多半是单位填错了（以元填写却按万元读取），请在表头写明单位，如「{column}（元）」",
+    "over_retail_largest_year": "「{column}」{value} 万元超过全县已导入年份中最高的全年网络零售额 {retail} 万元，不可能正确：多半是单位填错了（以元填写却按万元读取），请在表头写明单位，如「{column}（元）」",
+    "over_retail_all": "「{column}」{value} 万元超过全县已导入的全部网络零售额 {retail} 万元，不可能正确：多半是单位填错了（以元填写却按万元读取），请在表头写明单位，如「{column}（元）」",
     # warnings (do not block)
     "w_pii_masked": "此处含{kind_zh}，已打码保存",
     "w_extra_column": "多出的列「{column}」未使用，已另行保存",
