@@ -122,3 +122,23 @@ def test_the_csv_path_never_reads_workbook_structure(con, monkeypatch):
     monkeypatch.setattr(reader, "read_structure", fail)
     text = "凭证号,支付日期,预算科目,金额（万元）\nPZ1,2023-04-01,3.2,1.5\n"
     assert ingest.ingest_files(con, [("a.csv", csv_bytes(text))], today=TODAY).committed
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_units_row_subtotals_repeated_header_and_footer_all_accounted_for(con, fmt):
+    result = load(con, "p06_units_row_subtotals", fmt)
+    assert result.committed, [e.as_text() for e in result.errors]
+    # 元 in the units row: 125000 元 = 12.5 万元, 50000 元 = 5 万元, 8000 元 = 0.8 万元
+    assert stored(con) == [("PZ1", "3.2", 12.5, "甲公司"), ("PZ2", "3.2", 5.0, "甲公司"), ("PZ3", "1.1", 0.8, "乙公司")]
+    # 甲公司 汇总 175000 = 125000 + 50000; 乙公司 汇总 8000; 总计 183000 = 175000 + 8000: all checked, all add up
+    skipped = [(p.row, p.params["kind_zh"]) for p in result.problems if p.code == "w_skipped_row"]
+    assert skipped == [(5, "合计行"), (6, "重复的表头行"), (8, "合计行"), (9, "合计行"), (10, "表尾")]
+    assert ("w_units_row", 2) in [(p.code, p.row) for p in result.problems]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_unit_in_a_note_below_the_table_applies(con, fmt):
+    result = load(con, "p07_unit_in_note", fmt)
+    assert result.committed, [e.as_text() for e in result.errors]
+    # 注：金额单位为元: 800000 元 = 80 万元 (not 800,000 万元), 8000 元 = 0.8 万元
+    assert stored(con) == [("PZ1", "3.2", 80.0, "甲公司"), ("PZ2", "1.1", 0.8, "乙公司")]

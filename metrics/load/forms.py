@@ -23,6 +23,9 @@ import pyarrow.compute as pc
 from metrics.core.datasets import Dataset
 
 DATA, TOTAL, FOOTER, CAPTION, NUMBERED, HEADER = 0, 1, 2, 3, 4, 5
+# A cell mark only (no row kind of its own): a cell that is wholly a group's total label (`中国邮政 汇总`, `总计`,
+# `合计`), as Excel's and Calc's 分类汇总 write it in the grouped column, wherever that column stands.
+GROUP_TOTAL = 6
 KIND_NAMES = {TOTAL: ("合计行", "totals row"), FOOTER: ("表尾", "footer"), CAPTION: ("分组标题", "section caption"),
               NUMBERED: ("只有序号的空行", "blank row with only its number"),
               HEADER: ("重复的表头行", "repeated header row")}
@@ -36,6 +39,7 @@ _FOOTER = re.compile(r"^(填表人|填报人|审核人|复核人|制表人|经�
                      r"|填报单位|制表单位|(制表|审核|备注|说明|注|附注|填表说明)([:：]|$)|[(（]?(金额)?单位([:：]|为))")
 # Excel's and Calc's 分类汇总 (Data > Subtotals) write `中国邮政 汇总` under each group: a subtotal.
 _SUBTOTAL = re.compile(r"^\S{1,30}汇总$")
+_GROUP_TOTALS = {"合计", "小计", "总计", "总合计", "汇总", "总汇总"}
 _CAPTION = re.compile(r"^(\d{4}年\S{0,15}|[一二三四五六七八九十]+[、.．]\S*|[（(][一二三四五六七八九十\d]+[)）]\S*"
                       r"|第[一二三四五六七八九十\d]+(季度|批|期|部分)\S*)$")
 # A cell that can carry a mark starts with one of these (after NFKC and trimming). metrics.load.columnar's fast text
@@ -55,8 +59,8 @@ def cell_mark(raw) -> int:
     if not isinstance(raw, str):
         return DATA
     text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", raw))
-    if text.endswith("汇总") and not _CAPTION.match(text) and _SUBTOTAL.match(text):
-        return TOTAL
+    if text.endswith("汇总") and not _CAPTION.match(text) and _SUBTOTAL.match(text) or text in _GROUP_TOTALS:
+        return GROUP_TOTAL
     if not text or (text[0] not in MARK_FIRST_CHARS and not text[0].isdigit()):
         return DATA
     if _TOTAL.match(text) or _COUNT_TOTAL.match(text):
@@ -82,7 +86,8 @@ def row_kinds(marks: list[np.ndarray], filled: list[np.ndarray], labels: list[in
     `labels` and `keys` are the positions of the label columns (序号, the key, month, township) and of the key.
 
     A totals mark makes a totals row where it stands in the row's first filled cell or in a label column (合计 is
-    often in the 序号 or the month column), and only when the row's key is empty or is the mark itself: a 说明 of
+    often in the 序号 or the month column), or anywhere when the whole cell is a group's total label
+    (GROUP_TOTAL: `中国邮政 汇总`, `总计`), and only when the row's key is empty or is the mark itself: a 说明 of
     「累计拨付第二期」 beside a voucher number is data. A footer mark in the row's first filled cell makes a footer,
     and so does a single-cell row anywhere below a footer (the notes go on over several lines); a caption is a row
     whose only filled cell reads like one (`2023年`, `一、禾木乡`). A row with nothing but its 序号 (`numbers`: a
@@ -95,6 +100,8 @@ def row_kinds(marks: list[np.ndarray], filled: list[np.ndarray], labels: list[in
     if not n:
         return kinds
     mark = np.stack(marks).astype(np.int8)
+    group_total = (mark == GROUP_TOTAL).any(axis=0)  # a 分类汇总 label anywhere in the row
+    mark[mark == GROUP_TOTAL] = TOTAL
     full = np.stack(filled)
     count = full.sum(axis=0)
     first = np.argmax(full, axis=0)
@@ -107,7 +114,7 @@ def row_kinds(marks: list[np.ndarray], filled: list[np.ndarray], labels: list[in
     total_at = mark == TOTAL
     labels = [i for i in labels if i < len(marks)]
     keys = [i for i in keys if i < len(marks)]
-    total = first_mark == TOTAL
+    total = (first_mark == TOTAL) | group_total
     if labels:
         total |= total_at[labels].any(axis=0)
     if keys:

@@ -126,7 +126,10 @@ class CsvSheet:
         """The last n rows below row index `after`; of a large file read from its last bytes only (its footer,
         far below the header, not its million rows)."""
         if self._rows is not None or len(self.content) < LAZY_FROM_BYTES:
-            return self.rows[max(after + 1, len(self.rows) - n):]
+            try:
+                return self.rows[max(after + 1, len(self.rows) - n):]
+            except FileProblem:
+                return []  # rows the csv module gives up on: Arrow may still read them, or refuses them itself
         if self.encoding is not None:
             end = self.content[-16384:].decode(self.encoding, errors="ignore")
         else:

@@ -292,7 +292,7 @@ def _header(sheet, match: HeaderMatch, ds: Dataset, add) -> dict[str, str]:
     """What the header and the title rows above it say: problems and warnings, the unit declared in the title
     applied to amount columns whose header names none, and title `名称：值` pairs as match.constants.
     Returns the header as written of each contract column the file has (or that its title gives)."""
-    header_row = match.row_index + 1
+    header_row = match.row_index + (0 if match.units_row is not None else 1)  # a units row is below the header
     top = match.top
     header_text = {key: match.texts[i] for i, key in match.columns.items()}
     for i, written, first in match.duplicates:

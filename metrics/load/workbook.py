@@ -202,8 +202,14 @@ def _ods(archive: zipfile.ZipFile) -> Structure:
 
 # -------------------------------------------------------------------------------------------------------- .xls
 
+XLS_MAX_BYTES = 32 * 1024 * 1024  # xlrd holds a whole .xls with its formatting in Python objects: bounded
+
+
 def _xls(content: bytes) -> Structure:
-    """xlrd reads what calamine does not say of an Excel 97 file: row and column visibility, and error cells."""
+    """xlrd reads what calamine does not say of an Excel 97 file: row and column visibility, and error cells.
+    A larger file than any ledger (an .xls holds at most 65,536 rows) is not given to it: then unseen."""
+    if len(content) > XLS_MAX_BYTES:
+        return Structure(seen=False)
     try:
         import xlrd
 

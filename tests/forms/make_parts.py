@@ -73,8 +73,33 @@ def p05(ws) -> None:
     ws.merge_cells("D2:D3")
 
 
+def p06(ws) -> None:
+    """A units row under the header, Calc's 分类汇总 rows, a header repeated after a page break, a footer."""
+    for row in (["凭证号", "支付日期", "预算科目", "金额", "收款单位"],
+                [None, None, None, "元", None],
+                ["PZ1", D(2023, 4, 1), "3.2", 125000, "甲公司"],
+                ["PZ2", D(2023, 4, 2), "3.2", 50000, "甲公司"],
+                [None, None, None, 175000, "甲公司 汇总"],
+                ["凭证号", "支付日期", "预算科目", "金额", "收款单位"],
+                ["PZ3", D(2023, 5, 3), "1.1", 8000, "乙公司"],
+                [None, None, None, 8000, "乙公司 汇总"],
+                [None, None, None, 183000, "总计"],
+                ["填表人：张三", None, None, None, None]):
+        ws.append(row)
+
+
+def p07(ws) -> None:
+    """单位 stated only in a note below the table."""
+    for row in (["凭证号", "支付日期", "预算科目", "金额", "收款单位"],
+                ["PZ1", D(2023, 4, 1), "3.2", 800000, "甲公司"],
+                ["PZ2", D(2023, 4, 2), "1.1", 8000, "乙公司"],
+                ["注：金额单位为元", None, None, None, None]):
+        ws.append(row)
+    ws.merge_cells("A4:E4")
+
+
 FORMS = {"p01_merged_down": p01, "p02_hidden_sheet": p02, "p03_formula_errors": p03, "p04_hidden_row_column": p04,
-         "p05_merged_amount": p05}
+         "p05_merged_amount": p05, "p06_units_row_subtotals": p06, "p07_unit_in_note": p07}
 
 
 def main() -> int:
