@@ -26,6 +26,7 @@ from metrics.core.datasets import Dataset
 # Every error value Excel or LibreOffice Calc writes into a cell.
 FORMULA_ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!",
                   "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "Err:502", "Err:504", "Err:508", "Err:511")
+ODS_MAX_BYTES = 128 * 1024 * 1024  # content.xml streamed through Python callbacks: bounded in time
 _MAX_SPAN = 1 << 20  # rows or columns a repeated/hidden range may name: a sheet's whole height, never more
 
 
@@ -59,7 +60,9 @@ def read_structure(content: bytes) -> Structure:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             names = set(archive.namelist())
             if "content.xml" in names:
-                return _ods(archive)
+                if archive.getinfo("content.xml").file_size > ODS_MAX_BYTES:
+                    return Structure(seen=False)
+                return _ods(archive) if _ods_has_parts(archive) else Structure()
             if "xl/workbook.xml" in names:
                 return _xlsx(archive, names)
     except (zipfile.BadZipFile, KeyError, ValueError, UnicodeDecodeError, expat.ExpatError):
@@ -134,6 +137,23 @@ _CALCEXT = "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0
 _TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 
 
+# What makes an .ods sheet worth walking cell by cell: a cell spanning rows, a hidden row or column, an error.
+_ODS_SPAN = re.compile(rb'number-rows-spanned="(?!1")\d')
+_ODS_MARKS = (b'table:visibility="collapse"', b'table:visibility="filter"', b'value-type="error"')
+
+
+def _ods_has_parts(archive: zipfile.ZipFile) -> bool:
+    """A quick pass in C over content.xml: most workbooks have none of these, and need no walk in Python."""
+    tail = b""
+    with archive.open("content.xml") as stream:
+        while chunk := stream.read(1 << 20):
+            piece = tail + chunk
+            if any(mark in piece for mark in _ODS_MARKS) or _ODS_SPAN.search(piece):
+                return True
+            tail = chunk[-64:]
+    return False
+
+
 def _ods(archive: zipfile.ZipFile) -> Structure:
     """content.xml streamed: positions follow table:number-rows-repeated and number-columns-repeated."""
     out = Structure()
@@ -170,6 +190,7 @@ def _ods(archive: zipfile.ZipFile) -> Structure:
                 parts.merges.append((state["row"], state["col"], state["row"] + rows - 1, state["col"] + cols - 1))
             if attrs.get(f"{_CALCEXT} value-type") == "error":
                 state["error"] = ""
+                parser.CharacterDataHandler = text  # text matters only inside an error cell
         elif name == f"{_TEXT} p" and state["error"] is not None and state["error"]:
             state["error"] += " "
 
@@ -185,6 +206,7 @@ def _ods(archive: zipfile.ZipFile) -> Structure:
                 for k in range(min(state["cell_repeat"], 1024)):
                     state["parts"].errors[(state["row"], state["col"] + k)] = state["error"].strip() or "#VALUE!"
                 state["error"] = None
+                parser.CharacterDataHandler = None
             state["col"] += state["cell_repeat"]
 
     def text(data):
@@ -192,7 +214,7 @@ def _ods(archive: zipfile.ZipFile) -> Structure:
             state["error"] += data
 
     parser = expat.ParserCreate(namespace_separator=" ")
-    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
+    parser.StartElementHandler, parser.EndElementHandler = start, end
     with archive.open("content.xml") as stream:
         while chunk := stream.read(1 << 20):
             parser.Parse(chunk, False)
