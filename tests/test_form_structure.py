@@ -158,3 +158,15 @@ def test_the_preview_says_what_was_understood_beside_the_forms_own_totals(con):
     plain = ingest.ingest_files(con, [("支出.csv", csv_bytes(text.replace("合计,,,673300,\n", "")))], dry_run=True,
                                 today=dt.date(2024, 6, 30)).outcomes[0]
     assert understood.describe(plain.understood).startswith("3 行 · 金额合计 67.33 万元 · 日期")
+
+
+@pytest.mark.parametrize("error", ["#DIV/0!", "#N/A", "#REF!", " #VALUE! "])
+def test_a_formula_error_saved_as_text_in_a_csv_is_refused_in_every_column(error, monkeypatch):
+    # Excel writes error values into a CSV as text: in the amount (required), the payee (optional text) and the
+    # voucher (the key), each is refused naming its row and column, never stored as a name or read as empty.
+    text = SPENDING + f"PZ1,2023-04-01,3.2,{error},甲\nPZ2,2023-04-02,3.2,2,{error}\n{error},2023-04-03,3.2,3,丙\n"
+    parsed = both(text, monkeypatch)
+    assert [(e.code, e.row, e.column) for e in parsed.errors if e.code == "formula_error_text"] == [
+        ("formula_error_text", 4, "凭证号"), ("formula_error_text", 2, "金额"), ("formula_error_text", 3, "收款单位")]
+    # (metrics.load.parsing counts `#N/A` among the empty spellings, so a required cell also says 必填项为空.)
+    assert {e.code for e in parsed.errors} <= {"formula_error_text", "required"}

@@ -113,7 +113,8 @@ def _class(ranges: list[tuple[int, int]], without: str) -> str:
 # Text the fast path may keep as written: printable ASCII and CJK ideographs, which NFKC (keys) leaves alone, with
 # nothing that could mark a totals row, footer or caption (metrics.load.forms): no mark character first, no 年 at all.
 _ASCII, _CJK = (0x21, 0x7E), (0x4E00, 0x9FFF)
-_TEXT_FIRST = _class([_ASCII, _CJK], forms.MARK_FIRST_CHARS + forms.MARK_INNER_CHARS)
+# `#` first: a spreadsheet error value as text (#DIV/0!), refused by rules.cell_parser, is left to Python too.
+_TEXT_FIRST = _class([_ASCII, _CJK], forms.MARK_FIRST_CHARS + forms.MARK_INNER_CHARS + "#")
 _TEXT_INNER = _class([(0x20, 0x7E), _CJK], forms.MARK_INNER_CHARS)
 _TEXT_LAST = _class([_ASCII, _CJK], forms.MARK_INNER_CHARS)
 

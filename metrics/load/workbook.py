@@ -23,9 +23,6 @@ from xml.parsers import expat
 
 from metrics.core.datasets import Dataset
 
-# Every error value Excel or LibreOffice Calc writes into a cell.
-FORMULA_ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!",
-                  "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "Err:502", "Err:504", "Err:508", "Err:511")
 ODS_MAX_BYTES = 128 * 1024 * 1024  # content.xml streamed through Python callbacks: bounded in time
 _MAX_SPAN = 1 << 20  # rows or columns a repeated/hidden range may name: a sheet's whole height, never more
 
