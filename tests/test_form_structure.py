@@ -170,3 +170,12 @@ def test_a_formula_error_saved_as_text_in_a_csv_is_refused_in_every_column(error
         ("formula_error_text", 4, "凭证号"), ("formula_error_text", 2, "金额"), ("formula_error_text", 3, "收款单位")]
     # (metrics.load.parsing counts `#N/A` among the empty spellings, so a required cell also says 必填项为空.)
     assert {e.code for e in parsed.errors} <= {"formula_error_text", "required"}
+
+
+def test_an_error_text_among_many_distinct_values_is_not_taken_by_the_fast_text_path(monkeypatch):
+    # 25,000 distinct waybills take Arrow's fast text path (metrics.load.columnar, over 20,000 distinct values):
+    # `#DIV/0!` has the shape of a waybill, so the path must leave it to Python, which refuses it.
+    lines = [LOGISTICS.strip(), *(f"YT{i:010d},2023-10-08,合作社,1" for i in range(25_000)),
+             "#DIV/0!,2023-10-08,合作社,1"]
+    parsed = both("\n".join(lines) + "\n", monkeypatch)
+    assert [(e.code, e.row) for e in parsed.errors] == [("formula_error_text", 25_002)]
