@@ -142,3 +142,12 @@ def test_a_unit_in_a_note_below_the_table_applies(con, fmt):
     assert result.committed, [e.as_text() for e in result.errors]
     # 注：金额单位为元: 800000 元 = 80 万元 (not 800,000 万元), 8000 元 = 0.8 万元
     assert stored(con) == [("PZ1", "3.2", 80.0, "甲公司"), ("PZ2", "1.1", 0.8, "乙公司")]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_cell_comment_is_named_never_passed_over(con, fmt):
+    result = load(con, "p08_comment", fmt)
+    assert result.committed
+    (comment,) = [p for p in result.problems if p.code == "w_cell_comment"]
+    assert (comment.row, comment.column, comment.value) == (3, "金额（万元）", "已作废，退回财政")
+    assert comment.message().startswith("单元格 D3 有批注")

@@ -40,6 +40,7 @@ class Sheet:
     hidden_columns: frozenset[int] = frozenset()
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # (first row, first col, last row, last col)
     errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) -> "#DIV/0!"
+    comments: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) -> a cell's comment (批注)
 
     def head(self, n: int) -> list[list]:
         return self.rows[:n]
@@ -255,7 +256,7 @@ def _read_excel(content: bytes) -> Sheets:
             merges = parts.merges or [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or ()]
             sheets.append(Sheet(meta.name, rows, hidden_rows=frozenset(r + 1 for r in expand(parts.hidden_rows, len(rows))),
                                 hidden_columns=expand(parts.hidden_columns, max(map(len, rows), default=0)),
-                                merges=merges, errors=parts.errors))
+                                merges=merges, errors=parts.errors, comments=parts.comments))
         sheets.hidden_sheets, sheets.structure_seen = tuple(hidden), structure.seen
         return sheets
     except Exception as exc:  # calamine raises several error types for a broken file

@@ -35,6 +35,7 @@ class Parts:
     hidden_columns: list[tuple[int, int]] = field(default_factory=list)
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # (first row, first col, last row, last col)
     errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) -> "#DIV/0!"
+    comments: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) -> a cell's comment (批注)
 
 
 _NO_PARTS = Parts()
@@ -123,7 +124,40 @@ def _xlsx(archive: zipfile.ZipFile, names: set[str]) -> Structure:
                 if ref:
                     shown = html.unescape(value.group(1).decode()) if value else "#VALUE!"
                     parts.errors[(int(ref.group(2)) - 1, _column_index(ref.group(1)))] = shown
+        parts.comments = _xlsx_comments(archive, names, path)
         out.parts[html.unescape(m.group(1).decode())] = parts
+    return out
+
+
+_XML_COMMENT = re.compile(rb'<(?:\w+:)?comment\b[^>]*?\bref="([A-Z]{1,3}\d{1,7})"[^>]*>(.*?)</(?:\w+:)?comment>', re.S)
+_XML_TEXT = re.compile(rb'<(?:\w+:)?t(?:\s[^>]*)?>([^<]*)</(?:\w+:)?t>')
+
+
+def _xlsx_comments(archive: zipfile.ZipFile, names: set[str], sheet_path: str) -> dict[tuple[int, int], str]:
+    """The comments (批注) of one sheet: its rels name the comments part."""
+    import html
+    import posixpath
+
+    folder, base = posixpath.split(sheet_path)
+    rels_path = f"{folder}/_rels/{base}.rels"
+    if rels_path not in names:
+        return {}
+    out = {}
+    for m in re.finditer(rb'<(?:\w+:)?Relationship\b[^>]*>', archive.read(rels_path)):
+        if b"/comments" not in m.group(0):
+            continue
+        target = _attr(m.group(0), b"Target")
+        if not target:
+            continue
+        target = target.decode()
+        path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+        if path not in names:
+            continue
+        for c in _XML_COMMENT.finditer(archive.read(path)):
+            ref = _REF.match(c.group(1).decode())
+            text = html.unescape(b"".join(_XML_TEXT.findall(c.group(2))).decode("utf-8", "replace")).strip()
+            if ref and text:
+                out[(int(ref.group(2)) - 1, _column_index(ref.group(1)))] = text
     return out
 
 
@@ -136,7 +170,9 @@ _TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 
 # What makes an .ods sheet worth walking cell by cell: a cell spanning rows, a hidden row or column, an error.
 _ODS_SPAN = re.compile(rb'number-rows-spanned="(?!1")\d')
-_ODS_MARKS = (b'table:visibility="collapse"', b'table:visibility="filter"', b'value-type="error"')
+_ODS_MARKS = (b'table:visibility="collapse"', b'table:visibility="filter"', b'value-type="error"',
+              b"<office:annotation")
+_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 
 
 def _ods_has_parts(archive: zipfile.ZipFile) -> bool:
@@ -155,7 +191,7 @@ def _ods(archive: zipfile.ZipFile) -> Structure:
     """content.xml streamed: positions follow table:number-rows-repeated and number-columns-repeated."""
     out = Structure()
     state = {"parts": None, "row": 0, "col": 0, "row_repeat": 1, "cell_repeat": 1, "error": None, "depth": 0,
-             "colpos": 0}
+             "colpos": 0, "note": None, "in_p": False}
 
     def number(attrs, name, default=1):
         try:
@@ -171,7 +207,14 @@ def _ods(archive: zipfile.ZipFile) -> Structure:
             return
         if parts is None or state["depth"] != 1:
             return
-        if name == f"{_TABLE} table-column":
+        if state["note"] is not None:  # inside a cell's annotation (批注): only its paragraphs are its text
+            if name == f"{_TEXT} p":
+                state.update(in_p=True, note=state["note"] + " ")
+            return
+        if name == f"{_OFFICE} annotation":
+            state.update(note="", in_p=False)
+            parser.CharacterDataHandler = note_text
+        elif name == f"{_TABLE} table-column":
             repeat = number(attrs, "number-columns-repeated")
             if attrs.get(f"{_TABLE} visibility", "visible") != "visible":
                 parts.hidden_columns.append((state["colpos"], state["colpos"] + repeat - 1))
@@ -196,6 +239,14 @@ def _ods(archive: zipfile.ZipFile) -> Structure:
             state.update(parts=None, depth=state["depth"] - 1)
         elif state["parts"] is None or state["depth"] != 1:
             return
+        elif state["note"] is not None:
+            if name == f"{_TEXT} p":
+                state["in_p"] = False
+            elif name == f"{_OFFICE} annotation":
+                if state["note"].strip():
+                    state["parts"].comments[(state["row"], state["col"])] = state["note"].strip()
+                state["note"] = None
+                parser.CharacterDataHandler = text if state["error"] is not None else None
         elif name == f"{_TABLE} table-row":
             state["row"] += state["row_repeat"]
         elif name in (f"{_TABLE} table-cell", f"{_TABLE} covered-table-cell"):
@@ -209,6 +260,10 @@ def _ods(archive: zipfile.ZipFile) -> Structure:
     def text(data):
         if state["error"] is not None:
             state["error"] += data
+
+    def note_text(data):  # inside an annotation: its text:p, not its dc:creator or dc:date
+        if state["in_p"]:
+            state["note"] += data
 
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.StartElementHandler, parser.EndElementHandler = start, end
@@ -249,6 +304,7 @@ def _xls(content: bytes) -> Structure:
                         if kind == xlrd.XL_CELL_ERROR:
                             code = sheet.cell_value(r, c)
                             parts.errors[(r, c)] = xlrd.error_text_from_code.get(code, "#VALUE!")
+            parts.comments = {rc: note.text.strip() for rc, note in sheet.cell_note_map.items() if note.text.strip()}
             out.parts[sheet.name] = parts
             book.unload_sheet(index)
     except Exception:
@@ -273,6 +329,7 @@ def apply(sheet, match, ds: Dataset, add) -> None:
     - a hidden column holding data below the header is named (its figures load although nobody sees them).
     """
     from metrics.load.forms import column_letter
+    from metrics.load.problems import show_value
 
     header = match.row_index
     rows = sheet.rows
@@ -300,6 +357,10 @@ def apply(sheet, match, ds: Dataset, add) -> None:
                 row.extend([None] * (c0 + 1 - len(row)))
             row[c0] = value
         add("warning", "w_merged_filled", r0 + 1, column, None, first=r0 + 1, last=r1 + 1, column=column)
+    for (r, c), text in sorted(sheet.comments.items()):
+        # A comment is no cell value and is not stored; one that changes its row (「已作废」) must not pass unseen.
+        add("warning", "w_cell_comment", r + 1, texts.get(c, column_letter(c)) if r > header else column_letter(c),
+            show_value(text), cell=f"{column_letter(c)}{r + 1}")
     if sheet.hidden_columns:
         for c in sorted(sheet.hidden_columns):
             if any(c < len(row) and row[c] not in (None, "") for row in rows[header:]):

@@ -98,8 +98,20 @@ def p07(ws) -> None:
     ws.merge_cells("A4:E4")
 
 
+def p08(ws) -> None:
+    """A comment (批注) on a row's amount saying the payment was voided."""
+    from openpyxl.comments import Comment
+
+    for row in (HEADER,
+                ["PZ1", D(2023, 4, 1), "3.2", 1.5, "甲公司", None],
+                ["PZ2", D(2023, 4, 2), "3.2", 2, "乙公司", None]):
+        ws.append(row)
+    ws["D3"].comment = Comment("已作废，退回财政", "县商务局")
+
+
 FORMS = {"p01_merged_down": p01, "p02_hidden_sheet": p02, "p03_formula_errors": p03, "p04_hidden_row_column": p04,
-         "p05_merged_amount": p05, "p06_units_row_subtotals": p06, "p07_unit_in_note": p07}
+         "p05_merged_amount": p05, "p06_units_row_subtotals": p06, "p07_unit_in_note": p07,
+         "p08_comment": p08}
 
 
 def main() -> int:
