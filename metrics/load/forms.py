@@ -287,3 +287,33 @@ def stated_totals(ds: Dataset, match, cells: list, ctx) -> dict:
             stated["_count"] = n
             break
     return stated
+
+
+# What a row of units under the header writes per column: money units and the counting words of the contract.
+_UNIT_WORDS = re.compile(r"^[(（\[【]?(元|千元|万元|亿元|万|人民币元|人|人次|名|个|家|户|场|场次|次|件|单|笔|项|条|"
+                         r"千克|公斤|kg|吨|%|％|个数|天|小时)[)）\]】]?$", re.IGNORECASE)
+
+
+def units_row(match, row: list) -> None:
+    """A row right under the header whose every filled cell is a unit (`元`, `（万元）`, `人`), under at least one
+    column of the contract, is part of the header: each unit applies to its column as if the header wrote it.
+    `match` (a metrics.load.reader.HeaderMatch) then ends below it: both readers start the data there."""
+    from metrics.load.rules import money_unit
+
+    filled = {i: unicodedata.normalize("NFKC", str(c)).strip() for i, c in enumerate(row)
+              if c is not None and str(c).strip() != ""}
+    if not filled or not all(isinstance(row[i], str) and _UNIT_WORDS.match(text) for i, text in filled.items()):
+        return
+    if not any(i in match.columns for i in filled):
+        return
+    for i, text in filled.items():
+        key = match.columns.get(i)
+        unit = text.strip("()（）[]【】")
+        if key is None:
+            continue
+        if match.units.get(key) is None:
+            match.units[key] = unit
+        elif money_unit(match.units[key]) != money_unit(unit):
+            match.units_row_conflicts.append((key, unit))
+    match.units_row = match.row_index + 1
+    match.row_index += 1

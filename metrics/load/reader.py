@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from metrics.core.datasets import DATASETS, ONE_OF_REQUIRED, Dataset
 from metrics.core.errors import FileProblem
 from metrics.load import xlsx_guard
-from metrics.load.forms import read_title
+from metrics.load.forms import read_title, units_row
 from metrics.load.workbook import expand, read_structure
 
 MAX_TITLE_ROWS = 5  # title or blank rows allowed above the header (datasets.md)
@@ -447,39 +447,10 @@ def match_header(sheet: Sheet, dataset: Dataset) -> HeaderMatch | None:
             best = pair
             break
     if best.row_index + 1 < len(head):
-        _units_row(best, head[best.row_index + 1])
+        units_row(best, head[best.row_index + 1])
     best.constants = read_title(head[:best.top], lambda name: lookup.get(split_header(name)[0]),
                                 set(best.columns.values())).values
     return best
-
-
-# What a row of units under the header writes per column: money units and the counting words of the contract.
-_UNIT_WORDS = re.compile(r"^[(（\[【]?(元|千元|万元|亿元|万|人民币元|人|人次|名|个|家|户|场|场次|次|件|单|笔|项|条|"
-                         r"千克|公斤|kg|吨|%|％|个数|天|小时)[)）\]】]?$", re.IGNORECASE)
-
-
-def _units_row(match: HeaderMatch, row: list) -> None:
-    """A row right under the header whose every filled cell is a unit (`元`, `（万元）`, `人`), under at least one
-    column of the contract, is part of the header: each unit applies to its column as if the header wrote it."""
-    from metrics.load.rules import money_unit
-
-    filled = {i: unicodedata.normalize("NFKC", str(c)).strip() for i, c in enumerate(row)
-              if c is not None and str(c).strip() != ""}
-    if not filled or not all(isinstance(row[i], str) and _UNIT_WORDS.match(text) for i, text in filled.items()):
-        return
-    if not any(i in match.columns for i in filled):
-        return
-    for i, text in filled.items():
-        key = match.columns.get(i)
-        unit = text.strip("()（）[]【】")
-        if key is None:
-            continue
-        if match.units.get(key) is None:
-            match.units[key] = unit
-        elif money_unit(match.units[key]) != money_unit(unit):
-            match.units_row_conflicts.append((key, unit))
-    match.units_row = match.row_index + 1
-    match.row_index += 1
 
 
 @dataclass

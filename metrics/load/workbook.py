@@ -51,7 +51,15 @@ class Structure:
 
 
 def read_structure(content: bytes) -> Structure:
-    """The structure of every sheet of a workbook (by its name); `seen` False when it could not be read."""
+    """The structure of every sheet of a workbook (by its name); `seen` False when it could not be read (then
+    the values still load, with a warning that hidden rows and errors could not be checked)."""
+    try:
+        return _read_structure(content)
+    except Exception:  # a part this reader does not expect: calamine still decides whether the file reads at all
+        return Structure(seen=False)
+
+
+def _read_structure(content: bytes) -> Structure:
     if content[:4] == b"\xd0\xcf\x11\xe0":
         return _xls(content)
     try:
@@ -75,7 +83,7 @@ _XML_REL = re.compile(rb'<(?:\w+:)?Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTar
                       rb'<(?:\w+:)?Relationship\b[^>]*?\bTarget="([^"]*)"[^>]*?\bId="([^"]*)"')
 _XML_ROW = re.compile(rb'<(?:\w+:)?row\b([^>]*)>')
 _XML_COL = re.compile(rb'<(?:\w+:)?col\b([^>]*)/?>')
-_XML_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b([^>]*\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>', re.S)
+_XML_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b([^>]*\bt="e"[^>/]*)>(.*?)</(?:\w+:)?c>', re.S)
 _XML_VALUE = re.compile(rb'<(?:\w+:)?v>([^<]*)</')
 _HIDDEN = re.compile(rb'\bhidden="(1|true)"')
 _REF = re.compile(r"([A-Z]{1,3})(\d{1,7})$")
