@@ -151,3 +151,15 @@ def test_a_cell_comment_is_named_never_passed_over(con, fmt):
     (comment,) = [p for p in result.problems if p.code == "w_cell_comment"]
     assert (comment.row, comment.column, comment.value) == (3, "金额（万元）", "已作废，退回财政")
     assert comment.message().startswith("单元格 D3 有批注")
+
+
+def test_a_cell_merged_down_and_across_two_fields_is_refused(con):
+    def build(ws):
+        ws.append(["凭证号", "支付日期", "预算科目", "金额（万元）", "收款单位", "说明"])
+        ws.append(["PZ1", dt.date(2023, 4, 1), "3.2", 1.5, "甲公司", None])
+        ws.append(["PZ2", dt.date(2023, 4, 2), "3.2", 2, None, None])
+        ws.merge_cells("E2:F3")  # 收款单位 or 说明? nothing says
+
+    result = ingest.ingest_files(con, [("支出.xlsx", openpyxl_book(build))], today=TODAY)
+    assert [(e.code, e.row, e.column) for e in result.errors] == [("merged_across_fields", 2, "收款单位")]
+    assert "「收款单位」与「说明」合并为一格" in result.errors[0].message()

@@ -347,11 +347,16 @@ def apply(sheet, match, ds: Dataset, add) -> None:
             column = texts.get(c) if r > header else None
             add("error", "formula_error", r + 1, column or column_letter(c), error,
                 cell=f"{column_letter(c)}{r + 1}", error=error)
-    for r0, c0, r1, _ in sorted(sheet.merges):
+    for r0, c0, r1, c1 in sorted(sheet.merges):
         if r1 <= r0 or r0 <= header or r0 >= len(rows):
             continue  # one row (a header group, a caption across the table), or within the header
         column = texts.get(c0, column_letter(c0))
         key = match.columns.get(c0)
+        other = next((texts[c] for c in range(c0 + 1, c1 + 1) if c in match.columns), None)
+        if other is not None:  # down and across two fields: which one the value is, nothing says
+            add("error", "merged_across_fields", r0 + 1, column, None, first=r0 + 1, last=r1 + 1, column=column,
+                other=other)
+            continue
         if key is not None and ds.column(key).type in ("number", "int"):
             add("error", "merged_figure", r0 + 1, column, None, first=r0 + 1, last=r1 + 1, column=column)
             continue

@@ -107,6 +107,7 @@ MESSAGES: dict[str, str] = {
     "over_retail_largest_year": "{column} of {value} 万元 is more than the county's largest yearly online retail loaded ({retail} 万元): it cannot be right; most often 元 figures read as 万元: name the unit in the header, e.g. {column}（元）",
     "over_retail_all": "{column} of {value} 万元 is more than all of the county's online retail loaded ({retail} 万元): it cannot be right; most often 元 figures read as 万元: name the unit in the header, e.g. {column}（元）",
     "formula_error_text": "is a spreadsheet formula error, neither a value nor blank: correct the formula in the original workbook, or type the value, and export again",
+    "merged_across_fields": "rows {first}–{last} of '{column}' and '{other}' are one merged cell: which column the value belongs to cannot be told; unmerge and fill each",
     # warnings (do not block)
     "w_pii_masked": "holds a {kind_en}: stored masked",
     "w_extra_column": "extra column '{column}' is not used; kept aside",

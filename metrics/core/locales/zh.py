@@ -65,6 +65,7 @@ MESSAGES: dict[str, str] = {
     "over_retail_largest_year": "「{column}」{value} 万元超过全县已导入年份中最高的全年网络零售额 {retail} 万元，不可能正确：多半是单位填错了（以元填写却按万元读取），请在表头写明单位，如「{column}（元）」",
     "over_retail_all": "「{column}」{value} 万元超过全县已导入的全部网络零售额 {retail} 万元，不可能正确：多半是单位填错了（以元填写却按万元读取），请在表头写明单位，如「{column}（元）」",
     "formula_error_text": "是电子表格的公式错误值，不是数值也不是空白：请在原表中改正公式，或直接填入数值后重新导出",
+    "merged_across_fields": "第 {first}–{last} 行「{column}」与「{other}」合并为一格：无法确定这个值属于哪一列，请取消合并，分别填写",
     # warnings (do not block)
     "w_pii_masked": "此处含{kind_zh}，已打码保存",
     "w_extra_column": "多出的列「{column}」未使用，已另行保存",
