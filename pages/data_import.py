@@ -20,7 +20,7 @@ from metrics.core.errors import DashboardError
 from metrics.core.registry import KPI_BY_ID
 from metrics.kpi import views
 from metrics.kpi.formatting import format_date, format_value
-from metrics.load import ingest
+from metrics.load import ingest, understood
 from metrics.load.problem_report import problem_workbook
 from metrics.load.templates import template_bytes
 from metrics.platform.auth import ROLES, PermissionDenied, can, display_name, local_accounts, role_name
@@ -100,6 +100,8 @@ with tabs[0]:
                     cols[2].metric(state.t("import_rows_unchanged"), outcome.unchanged)
                     if outcome.removed:
                         cols[3].metric(state.t("import_rows_removed"), outcome.removed)
+                    # What was understood, to compare with the paper: rows, sums, dates, the form's own totals.
+                    st.caption(ui.plain(understood.describe(outcome.understood, frame.lang)))
                 if outcome.problems:
                     st.dataframe(pd.DataFrame([p.as_row(frame.lang) for p in outcome.problems]), hide_index=True,
                                  width="stretch", height=min(400, 40 + 35 * len(outcome.problems)))

@@ -42,14 +42,14 @@ LOADS = {
             (D(2023, 1, 1), 1520.5, 410.2), (D(2023, 2, 1), 1380.0, 395.8), (D(2023, 3, 1), 1610.25, 430.0),
         ])},
         # 合计 4510.75 = 1520.5 + 1380 + 1610.25 and 1236 = 410.2 + 395.8 + 430: it adds up, so no mismatch warning
-        warnings=[("w_two_row_header", 3), ("w_skipped_row", 7)], absent=["w_total_mismatch"]),
+        warnings=[("w_two_row_header", 3), ("w_skipped_row", 7)], absent=["total_mismatch"]),
     "f06_retail_year_captions": dict(
         stored={"online_retail": (("month", "total", "agri"), [
             (D(2023, 11, 1), 1000.0, 300.0), (D(2023, 12, 1), 1200.0, 350.0), (D(2024, 1, 1), 900.0, 250.0),
         ])},
         # 累计 3100 = 1000 + 1200 + 900 (all rows above, across the 2024年 caption); 900 = 300 + 350 + 250
         warnings=[("w_skipped_row", 2), ("w_skipped_row", 5), ("w_skipped_row", 7), ("w_skipped_row", 8),
-                  ("w_skipped_row", 9)], absent=["w_total_mismatch"]),
+                  ("w_skipped_row", 9)], absent=["total_mismatch"]),
     "f07_attendance_session_in_title": dict(
         before=[SESSION_001],
         stored={"training_attendance": (("session_id", "trainee_id", "township"), [
@@ -57,7 +57,7 @@ LOADS = {
             ("PX2023-001", "XY0002", "禾木哈纳斯蒙古族乡"),  # ＸＹ０００２ folded; 禾木 is the short form
             ("PX2023-001", "XY0003", "布尔津镇"),  # session from the title ＰＸ２０２３－００１, NFKC-folded
         ])},
-        warnings=[("w_title_value", 2), ("w_skipped_row", 7), ("w_skipped_row", 8)], absent=["w_total_mismatch"],
+        warnings=[("w_title_value", 2), ("w_skipped_row", 7), ("w_skipped_row", 8)], absent=["total_mismatch"],
         kpis={("training_person_times", D(2023, 12, 31)): 3}),  # 3 rows, the session (2023-03-15) is before
     "f09_workbook_sessions_attendance": dict(
         stored={"training_sessions": (("session_id", "township"), [
@@ -75,7 +75,7 @@ LOADS = {
         ])},
         # 小计 26.75 = 20 + 6.75 (its sheet's rows)
         warnings=[("w_sheets_combined", None), ("w_sheet_skipped", None), ("w_skipped_row", 4)],
-        absent=["w_total_mismatch"]),
+        absent=["total_mismatch"]),
     "f13_followers_fullwidth": dict(
         before=[TALENTS],
         stored={"follower_snapshots": (("talent_id", "platform", "followers"), [
@@ -84,11 +84,6 @@ LOADS = {
         ])},
         absent=["w_unknown_talent"],
         kpis={("streamers_10k", D(2024, 6, 30)): 1}),  # DR001: 12000 >= 10000 and sells live; DR002 3500
-    "f14_logistics_total_mismatch": dict(
-        stored={"logistics_subsidies": (("waybill", "amount"), [
-            ("YT0000000001", 8.0), ("YT0000000002", 12.5), ("YT0000000003", 6.0),
-        ])},
-        warnings=[("w_skipped_row", 5), ("w_total_mismatch", 5)]),  # 合计 30, rows add up to 8 + 12.5 + 6 = 26.5
     "f16_sessions_township_captions": dict(
         stored={"training_sessions": (("session_id", "township", "mode"), [
             ("PX2023-301", "禾木哈纳斯蒙古族乡", "线下"), ("PX2023-302", "禾木哈纳斯蒙古族乡", "线下"),
@@ -101,7 +96,7 @@ LOADS = {
             ("HD2023-02", 35.0),  # 350000 元 = 35 万元
         ])},
         # 总计 1550000 元 = 155 万元 = 120 + 35: no mismatch
-        warnings=[("w_title_unit", 3), ("w_skipped_row", 6), ("w_skipped_row", 7)], absent=["w_total_mismatch"],
+        warnings=[("w_title_unit", 3), ("w_skipped_row", 6), ("w_skipped_row", 7)], absent=["total_mismatch"],
         kpis={("promotion_events", D(2023, 12, 31)): 1}),  # HD2023-01 is the only 推介活动
     "f18_attendance_total_in_township": dict(
         before=[SESSION_001],
@@ -122,6 +117,8 @@ REFUSALS = {
     "f11_workbook_year_missing_column": ([("sheet_missing_columns", None)], "预算科目"),
     "f12_sessions_as_talents": ([("wrong_ledger", None)], "培训场次"),
     "f15_expenditures_unit_conflict": ([("unit_conflict", 2)], "同一单位"),
+    # 合计 30 元, the rows add up to 8 + 12.5 + 6 = 26.5 元: the form's own total is a check (issue 23)
+    "f14_logistics_total_mismatch": ([("total_mismatch", 5)], "合计行写的是 30元，上方各行相加为 26.5元"),
 }
 DATASET_GIVEN = {"f12_sessions_as_talents": "talents"}
 PRELOAD = {"f08_attendance_id_as_number": [SESSION_001]}
@@ -308,11 +305,11 @@ def test_marked_rows_inside_a_big_csv_take_no_fast_path(monkeypatch):
     # Rows: header 1, waybills from 2, the caption at 10,002, the totals row at 25,003 and the footer at 25,004.
     assert [(p.code, p.row) for p in fast.problems if p.code.startswith("w_skipped")] == [
         ("w_skipped_row", 10_002), ("w_skipped_row", 25_003), ("w_skipped_row", 25_004)]
-    assert fast.table.num_rows == 25_000 and not fast.errors
+    assert fast.table.num_rows == 25_000
     # sum of 1 + i % 7 over 25,000 rows = 3,571 full cycles of 28 (= 99,988) + i = 24,997..24,999 -> 1+2+3 = 6
-    # -> 99,994, not the 100,000 the totals row states
-    (mismatch,) = [p for p in fast.problems if p.code == "w_total_mismatch"]
-    assert mismatch.params == {"stated": "100000", "summed": "99994"}
+    # -> 99,994, not the 100,000 the totals row states: refused, showing both
+    (mismatch,) = fast.errors
+    assert mismatch.code == "total_mismatch" and mismatch.params == {"stated": "100000", "summed": "99994", "unit": "元"}
 
 
 def workbook(sheets: dict[str, list[list]]) -> bytes:
@@ -357,10 +354,14 @@ def test_a_workbook_says_which_sheets_each_ledger_came_from(con):
 
 def test_a_first_data_row_of_words_is_not_taken_for_sub_headers(con):
     """Only a group header merged over blank cells makes the row below sub-headers: a CSV data row of plain
-    words with one cell more than its header row is data (the header row ends before it: nothing is merged)."""
+    words with one cell more than its header row is data (the header row ends before it: nothing is merged).
+    That extra cell is right of the table, under no header: refused naming it (issue 23, every cell accounted for),
+    on row 2, which shows row 2 was read as data."""
     text = "名称,乡镇,类型,社区团购覆盖\n友谊峰社区,布尔津镇,社区,是,已核实\n河堤村,冲乎尔,村,否\n"
     result = ingest.ingest_files(con, [("c.csv", csv_bytes(text))])
-    assert result.committed, [e.as_text() for e in result.errors]
+    assert [(e.code, e.row, e.column, e.value) for e in result.errors] == [("data_without_header", 2, "E", "已核实")]
+    without = text.replace(",已核实", "")
+    assert ingest.ingest_files(con, [("c.csv", csv_bytes(without))]).committed
     assert con.execute("SELECT name, covered FROM communities ORDER BY name").fetchall() == [
         ("友谊峰社区", True), ("河堤村", False)]
 

@@ -131,7 +131,7 @@ def test_a_note_starting_like_a_total_is_data_and_totals_labels_are_skipped(monk
     assert column(parsed, "note") == ["累计拨付第二期", "总计划内调整", None]
     # 以上合计 (row 4) = 10 + 4 = 14, and each later total 16 = 10 + 4 + 2: all add up.
     assert [r for c, r in codes(parsed) if c == "w_skipped_row"] == [4, 6, 7, 8, 9]
-    assert "w_total_mismatch" not in {c for c, _ in codes(parsed)}
+    assert "total_mismatch" not in {c for c, _ in codes(parsed)}
 
 
 def test_a_total_with_its_key_filled_is_data(monkeypatch):

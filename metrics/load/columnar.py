@@ -113,7 +113,8 @@ def _class(ranges: list[tuple[int, int]], without: str) -> str:
 # Text the fast path may keep as written: printable ASCII and CJK ideographs, which NFKC (keys) leaves alone, with
 # nothing that could mark a totals row, footer or caption (metrics.load.forms): no mark character first, no 年 at all.
 _ASCII, _CJK = (0x21, 0x7E), (0x4E00, 0x9FFF)
-_TEXT_FIRST = _class([_ASCII, _CJK], forms.MARK_FIRST_CHARS + forms.MARK_INNER_CHARS)
+# `#` first: a spreadsheet error value as text (#DIV/0!), refused by rules.cell_parser, is left to Python too.
+_TEXT_FIRST = _class([_ASCII, _CJK], forms.MARK_FIRST_CHARS + forms.MARK_INNER_CHARS + "#")
 _TEXT_INNER = _class([(0x20, 0x7E), _CJK], forms.MARK_INNER_CHARS)
 _TEXT_LAST = _class([_ASCII, _CJK], forms.MARK_INNER_CHARS)
 
@@ -247,7 +248,7 @@ def validate(parsed, sheet, match, ds: Dataset, ctx, add, header_text: dict[str,
         plans.append(_contract_plan(width + k, ds.column(key), header_text[key], match.units.get(key), ctx))
         plans[-1].virtual = True
 
-    d, skipped = _parse(raw, plans, ds, *forms.label_columns(match, ds))
+    d, skipped = _parse(raw, plans, ds, *forms.label_columns(match, ds), texts=match.texts)
 
     def cell(i: int, row: int):
         return raw[f"c{i}"][row - first_row].as_py()
@@ -275,12 +276,13 @@ def validate(parsed, sheet, match, ds: Dataset, ctx, add, header_text: dict[str,
     totals = [(row, forms.stated_totals(ds, match, [cell(i, row) for i in range(width)], ctx))
               for row, kind in skipped if kind == forms.TOTAL]
     forms.check_totals(totals, d, ds, header_text, add)
+    parsed.form_totals = totals
     parsed.table = stored_table(d, ds, _extra_json(d, [p for p in plans if p.kind == "extra"]))
     return True
 
 
 def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset, labels: list[int] = (), keys: list[int] = (),
-           numbers: list[int] = ()) -> tuple[pa.Table, list[tuple[int, int]]]:
+           numbers: list[int] = (), texts: dict[int, str] | None = None) -> tuple[pa.Table, list[tuple[int, int]]]:
     """Table d: one row per data row of the file, with per column its value (v_<key>, or v<i> outside the
     contract) and e/x/s/w<i>: error code, empty, shown value, warning; and the rows that are not data but a
     totals row, footer or caption (metrics.load.forms), as (spreadsheet row, kind)."""
@@ -294,11 +296,17 @@ def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset, labels: list[int] = (
         x = d[f"x_{p.name}"]
         empty_row = x if empty_row is None else pc.and_(empty_row, x)
     drop, skipped = empty_row, []
-    if numbers or any(f"m_{p.name}" in d for p in cells):  # a cell reads 合计, 填表人 ...; or only 序号 filled
+    # Cells that repeat their column's header (a header row again, mid-table): Arrow compares whole columns.
+    repeats = {p.index: pc.equal(raw[f"c{p.index}"], texts[p.index])
+               for p in cells if texts and p.index in texts}
+    repeats = {i: r for i, r in repeats.items() if pc.any(r).as_py()}
+    if numbers or repeats or any(f"m_{p.name}" in d for p in cells):  # 合计, 填表人 ...; only 序号; a header
         zeros = np.zeros(n, dtype=np.int8)
         kinds = forms.row_kinds(
             [np.asarray(d[f"m_{p.name}"]) if f"m_{p.name}" in d else zeros for p in cells],
-            [~np.asarray(d[f"x_{p.name}"], dtype=bool) for p in cells], labels, keys, numbers)
+            [~np.asarray(d[f"x_{p.name}"], dtype=bool) for p in cells], labels, keys, numbers,
+            [np.asarray(pc.fill_null(repeats[p.index], False)) if p.index in repeats else np.zeros(n, bool)
+             for p in cells] if repeats else ())
         form_row = kinds != forms.DATA
         rows = np.asarray(d["_row"])
         skipped = [(int(rows[i]), int(kinds[i])) for i in np.flatnonzero(form_row)]

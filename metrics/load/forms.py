@@ -22,9 +22,13 @@ import pyarrow.compute as pc
 
 from metrics.core.datasets import Dataset
 
-DATA, TOTAL, FOOTER, CAPTION, NUMBERED = 0, 1, 2, 3, 4
+DATA, TOTAL, FOOTER, CAPTION, NUMBERED, HEADER = 0, 1, 2, 3, 4, 5
+# A cell mark only (no row kind of its own): a cell that is wholly a group's total label (`中国邮政 汇总`, `总计`,
+# `合计`), as Excel's and Calc's 分类汇总 write it in the grouped column, wherever that column stands.
+GROUP_TOTAL = 6
 KIND_NAMES = {TOTAL: ("合计行", "totals row"), FOOTER: ("表尾", "footer"), CAPTION: ("分组标题", "section caption"),
-              NUMBERED: ("只有序号的空行", "blank row with only its number")}
+              NUMBERED: ("只有序号的空行", "blank row with only its number"),
+              HEADER: ("重复的表头行", "repeated header row")}
 
 # 合计, 小计 ..., also with what they total in front: 2023年合计, 全年总计, 以上合计, 全县合计, 本年累计. A cell
 # starting so marks a totals row only where a label stands (row_kinds): 「累计拨付第二期」 in a 说明 is data.
@@ -32,14 +36,17 @@ _TOTAL = re.compile(r"^[(（]?(\d{4}年度?|全年|以上|全县|全乡|全镇|�
 _COUNT_TOTAL = re.compile(r"^共(\d+)(人次|人|场次|场|条|笔|项|个|户|家|次|行)$")
 _FOOTER = re.compile(r"^(填表人|填报人|审核人|复核人|制表人|经办人|负责人|单位负责人|分管领导|填报日期|填表日期|制表日期"
                      r"|报送日期|报送单位|联系人|联系电话|联系方式"
-                     r"|填报单位|制表单位|(制表|审核|备注|说明|注|附注|填表说明)([:：]|$))")
+                     r"|填报单位|制表单位|(制表|审核|备注|说明|注|附注|填表说明)([:：]|$)|[(（]?(金额)?单位([:：]|为))")
+# Excel's and Calc's 分类汇总 (Data > Subtotals) write `中国邮政 汇总` under each group: a subtotal.
+_SUBTOTAL = re.compile(r"^\S{1,30}汇总$")
+_GROUP_TOTALS = {"合计", "小计", "总计", "总合计", "汇总", "总汇总"}
 _CAPTION = re.compile(r"^(\d{4}年\S{0,15}|[一二三四五六七八九十]+[、.．]\S*|[（(][一二三四五六七八九十\d]+[)）]\S*"
                       r"|第[一二三四五六七八九十\d]+(季度|批|期|部分)\S*)$")
 # A cell that can carry a mark starts with one of these (after NFKC and trimming). metrics.load.columnar's fast text
 # patterns exclude them so that every marked cell goes through cell_mark.
 MARK_FIRST_CHARS = "合小总累共填审复制经负单分备说注附一二三四五六七八九十第（(本全以联报"
-# ... or holds 年 (a caption such as 2023年度 or 2023年5月).
-MARK_INNER_CHARS = "年"
+# ... or holds 年 (a caption such as 2023年度 or 2023年5月) or 总 (a subtotal `中国邮政 汇总`).
+MARK_INNER_CHARS = "年总"
 
 # `单位：元`, `金额单位：千元`, `单位：个、万元` (a list: the money unit among them is the amounts' unit).
 _TITLE_UNIT = re.compile(r"单位[:：]\s*([^\s:：;；]+)")
@@ -52,6 +59,8 @@ def cell_mark(raw) -> int:
     if not isinstance(raw, str):
         return DATA
     text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", raw))
+    if text.endswith("汇总") and not _CAPTION.match(text) and _SUBTOTAL.match(text) or text in _GROUP_TOTALS:
+        return GROUP_TOTAL
     if not text or (text[0] not in MARK_FIRST_CHARS and not text[0].isdigit()):
         return DATA
     if _TOTAL.match(text) or _COUNT_TOTAL.match(text):
@@ -72,22 +81,27 @@ def count_total(raw) -> int | None:
 
 
 def row_kinds(marks: list[np.ndarray], filled: list[np.ndarray], labels: list[int] = (),
-              keys: list[int] = (), numbers: list[int] = ()) -> np.ndarray:
+              keys: list[int] = (), numbers: list[int] = (), repeats: list[np.ndarray] = ()) -> np.ndarray:
     """Per row DATA, TOTAL, FOOTER or CAPTION, from per column the cells' marks and whether they hold anything;
     `labels` and `keys` are the positions of the label columns (序号, the key, month, township) and of the key.
 
     A totals mark makes a totals row where it stands in the row's first filled cell or in a label column (合计 is
-    often in the 序号 or the month column), and only when the row's key is empty or is the mark itself: a 说明 of
+    often in the 序号 or the month column), or anywhere when the whole cell is a group's total label
+    (GROUP_TOTAL: `中国邮政 汇总`, `总计`), and only when the row's key is empty or is the mark itself: a 说明 of
     「累计拨付第二期」 beside a voucher number is data. A footer mark in the row's first filled cell makes a footer,
     and so does a single-cell row anywhere below a footer (the notes go on over several lines); a caption is a row
     whose only filled cell reads like one (`2023年`, `一、禾木乡`). A row with nothing but its 序号 (`numbers`: a
-    sign-in sheet numbered in advance) is NUMBERED.
+    sign-in sheet numbered in advance) is NUMBERED. A row whose filled cells, two or more, each repeat their
+    column's header exactly (`repeats`, per column: the cell equals its header) is the header again (HEADER: a
+    page break printed in, a block pasted with its header).
     """
     n = len(marks[0]) if marks else 0
     kinds = np.zeros(n, dtype=np.int8)
     if not n:
         return kinds
     mark = np.stack(marks).astype(np.int8)
+    group_total = (mark == GROUP_TOTAL).any(axis=0)  # a 分类汇总 label anywhere in the row
+    mark[mark == GROUP_TOTAL] = TOTAL
     full = np.stack(filled)
     count = full.sum(axis=0)
     first = np.argmax(full, axis=0)
@@ -100,7 +114,7 @@ def row_kinds(marks: list[np.ndarray], filled: list[np.ndarray], labels: list[in
     total_at = mark == TOTAL
     labels = [i for i in labels if i < len(marks)]
     keys = [i for i in keys if i < len(marks)]
-    total = first_mark == TOTAL
+    total = (first_mark == TOTAL) | group_total
     if labels:
         total |= total_at[labels].any(axis=0)
     if keys:
@@ -111,7 +125,20 @@ def row_kinds(marks: list[np.ndarray], filled: list[np.ndarray], labels: list[in
     kinds[caption] = CAPTION
     kinds[footer] = FOOTER
     kinds[total] = TOTAL
+    if len(repeats):
+        same = np.stack(repeats).sum(axis=0)
+        kinds[(same >= 2) & (same == count)] = HEADER
     return kinds
+
+
+def header_repeats(cells: np.ndarray, header: str | None) -> np.ndarray | None:
+    """Per cell whether it is exactly its column's header as the header row writes it (trimmed there), or None
+    when no cell is. Exactly, as metrics.load.columnar compares whole columns: a header pasted with stray spaces
+    is not recognised, and its words then fail as values (refused, never stored)."""
+    if header is None:
+        return None
+    same = np.array([isinstance(c, str) and c == header for c in cells], dtype=bool)
+    return same if same.any() else None
 
 
 _NUMBER_COLUMN = re.compile(r"^(序号|序|编号|no\.?|#)$", re.IGNORECASE)
@@ -147,9 +174,11 @@ def report_skipped(skipped: list[tuple[int, int, str | None]], add) -> None:
 
 
 def check_totals(totals: list[tuple[int, dict]], d: pa.Table, ds: Dataset, header_text: dict[str, str], add) -> None:
-    """Each totals row against the data rows it sums: those since the previous totals row (小计) or all above it
-    (合计, 累计). `totals`: (spreadsheet row, {column key: the value it states, or ("count", N) for 共N人次}).
-    A warning when it matches neither: the clerk's figure or a row is wrong, and only they can tell which."""
+    """Each totals row against the data rows it sums: those since the previous totals row (小计, an Excel
+    分类汇总 `中国邮政 汇总`) or all above it (合计, 总计, 累计), in the stored unit. `totals`: (spreadsheet row,
+    {column key: the value it states, or ("count", N) for 共N人次}).
+    An error when it matches neither, showing both figures: the form's own total is the clerk's checksum, and a
+    figure or a row that does not add up is wrong somewhere only they can tell."""
     if not totals or not d.num_rows:
         return
     rows = d["_row"].to_numpy()
@@ -170,8 +199,9 @@ def check_totals(totals: list[tuple[int, dict]], d: pa.Table, ds: Dataset, heade
             if any(abs(value - s) <= 0.005 + 1e-9 * abs(s) for s in sums):
                 continue
             column = header_text.get(key) or ("行数" if key == "_count" else key)
-            add("warning", "w_total_mismatch", row, column, f"{value:g}", stated=f"{value:g}",
-                summed=f"{shown_sum:g}")
+            unit = "" if key == "_count" else (ds.column(key).unit or "")
+            add("error", "total_mismatch", row, column, f"{value:g}", stated=f"{value:g}",
+                summed=f"{shown_sum:g}", unit=unit)
 
 
 @dataclass
@@ -180,6 +210,7 @@ class Title:
 
     unit: str | None = None  # 元, 千元, 万元 or 亿元, from 单位：元 (or 单位：个、元)
     unit_cell: str | None = None
+    unit_row: int | None = None  # the sheet row (1-based) of a unit stated above the table, so a conflict names it
     units_conflict: list[str] = field(default_factory=list)  # two different units declared
     values: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # key -> (the cell, its value, row)
 
@@ -199,7 +230,7 @@ def read_title(title_rows: list[list], key_of, present: set[str]) -> Title:
                 for unit in {u for part in _UNIT_LIST_SEP.split(m.group(1))
                              if (u := money_unit(part.strip("。.()（）"))) is not None}:
                     if title.unit is None:
-                        title.unit, title.unit_cell = unit, cell.strip()
+                        title.unit, title.unit_cell, title.unit_row = unit, cell.strip(), number
                     elif unit != title.unit:
                         title.units_conflict = [title.unit_cell, cell.strip()]
             # A cell may hold several pairs: `场次编号：PX2023-001  培训主题：直播带货`.
@@ -211,6 +242,28 @@ def read_title(title_rows: list[list], key_of, present: set[str]) -> Title:
                 if key is not None and key not in present and key not in title.values:
                     title.values[key] = (part.strip(), m.group(2), number)
     return title
+
+
+FOOTER_ROWS = 15  # rows at the end of a sheet looked at for a unit stated below the table
+# `注：金额单位为元`, `单位：万元`, `（金额单位：元）` written below the table.
+_FOOTER_UNIT = re.compile(r"单位\s*(?:[:：]|为|是)\s*(人民币)?(元|千元|万元|亿元)")
+
+
+def read_footer_unit(title: Title, tail: list[list]) -> None:
+    """A money unit stated in a row of one cell at the end of the sheet (a footer or a note) counts as one stated
+    in the title: `title` takes it, or notes the conflict with the title's own. `tail`: the sheet's last rows
+    below the header."""
+    for row in tail:
+        cells = [c for c in row if c is not None and str(c).strip() != ""]
+        if len(cells) != 1 or not isinstance(cells[0], str):
+            continue
+        m = _FOOTER_UNIT.search(unicodedata.normalize("NFKC", cells[0]))
+        if not m:
+            continue
+        if title.unit is None:
+            title.unit, title.unit_cell = m.group(2), cells[0].strip()
+        elif m.group(2) != title.unit and not title.units_conflict:
+            title.units_conflict = [title.unit_cell, cells[0].strip()]
 
 
 def stated_totals(ds: Dataset, match, cells: list, ctx) -> dict:
@@ -235,3 +288,33 @@ def stated_totals(ds: Dataset, match, cells: list, ctx) -> dict:
             stated["_count"] = n
             break
     return stated
+
+
+# What a row of units under the header writes per column: money units and the counting words of the contract.
+_UNIT_WORDS = re.compile(r"^[(（\[【]?(元|千元|万元|亿元|万|人民币元|人|人次|名|个|家|户|场|场次|次|件|单|笔|项|条|"
+                         r"千克|公斤|kg|吨|%|％|个数|天|小时)[)）\]】]?$", re.IGNORECASE)
+
+
+def units_row(match, row: list) -> None:
+    """A row right under the header whose every filled cell is a unit (`元`, `（万元）`, `人`), under at least one
+    column of the contract, is part of the header: each unit applies to its column as if the header wrote it.
+    `match` (a metrics.load.reader.HeaderMatch) then ends below it: both readers start the data there."""
+    from metrics.load.rules import money_unit
+
+    filled = {i: unicodedata.normalize("NFKC", str(c)).strip() for i, c in enumerate(row)
+              if c is not None and str(c).strip() != ""}
+    if not filled or not all(isinstance(row[i], str) and _UNIT_WORDS.match(text) for i, text in filled.items()):
+        return
+    if not any(i in match.columns for i in filled):
+        return
+    for i, text in filled.items():
+        key = match.columns.get(i)
+        unit = text.strip("()（）[]【】")
+        if key is None:
+            continue
+        if match.units.get(key) is None:
+            match.units[key] = unit
+        elif money_unit(match.units[key]) != money_unit(unit):
+            match.units_row_conflicts.append((key, unit))
+    match.units_row = match.row_index + 1
+    match.row_index += 1

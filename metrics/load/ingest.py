@@ -22,7 +22,9 @@ import pyarrow as pa
 from metrics.core.config import CountyConfig, default_config
 from metrics.core.datasets import DATASETS, Dataset, load_order
 from metrics.core.i18n import t
+from metrics.load import plausible
 from metrics.load.problems import Problem
+from metrics.load.understood import Understood, summarise
 from metrics.load.validate import ParsedFile, parse_upload
 from metrics.platform import privacy, store
 
@@ -55,6 +57,7 @@ class FileOutcome:
         return t("ingest_dataset_sheets", lang, name=name, sheets=self.sheets)
     previous_load: int | None = None  # an active load of the very same file, if any
     problems: list[Problem] = field(default_factory=list)
+    understood: Understood | None = None  # rows, sums, dates and the form's totals, for the preview
 
     def looks_whole(self) -> bool:
         """Whether the file may be the whole ledger: it holds at least WHOLE_LEDGER_SHARE of the stored rows' keys.
@@ -224,6 +227,7 @@ def ingest_files(con: duckdb.DuckDBPyConnection, files: list[tuple[str, bytes]],
         for p in parsed:
             p.problems.insert(0, Problem("error", "key_mismatch", p.file_name))
     _check_references(con, parsed)
+    plausible.check(con, parsed)
 
     if any(p.errors for p in parsed):
         outcomes = [FileOutcome(p.file_name, p.dataset.name if p.dataset else None,
@@ -271,7 +275,8 @@ def _load_batch(con, by_order: list[ParsedFile], outcomes: dict[int, FileOutcome
         batch_id = batch_id or load_id
         added, replaced, unchanged = _merge(con, ds, p, load_id)
         outcome = FileOutcome(p.file_name, ds.name, "unchanged", added=added, replaced=replaced,
-                              unchanged=unchanged, previous_load=previous, problems=p.problems, sheets=p.from_sheets)
+                              unchanged=unchanged, previous_load=previous, problems=p.problems, sheets=p.from_sheets,
+                              understood=summarise(p))
         if added or replaced:
             outcome.status, outcome.load_id, outcome.previous_load = "loaded", load_id, None
             _record_load(con, load_id, batch_id, p, outcome, user, now, is_demo)

@@ -21,7 +21,8 @@ from metrics.core.datasets import DATASETS, ONE_OF_REQUIRED, Dataset
 from metrics.core.errors import FileProblem
 from metrics.core.text import fold
 from metrics.load import xlsx_guard
-from metrics.load.forms import read_title
+from metrics.load.forms import read_title, units_row
+from metrics.load.workbook import expand, read_structure
 
 MAX_TITLE_ROWS = 5  # title or blank rows allowed above the header (datasets.md)
 ACCEPTED_TYPES = ".xlsx、.xlsm、.xlsb、.xls、.ods、.et、.csv"
@@ -35,10 +36,27 @@ class Sheet:
     name: str | None  # None for CSV
     rows: list[list]  # rows[i] is spreadsheet row i + 1
     text_only: bool = False  # every cell a str (CSV): lets validation take its vectorised paths
-    hidden_rows: frozenset[int] = frozenset()  # spreadsheet rows hidden in an .xlsx (calamine does not say)
+    hidden_rows: frozenset[int] = frozenset()  # spreadsheet rows (1-based) hidden in the workbook
+    # What else a workbook sheet holds (metrics.load.workbook), all 0-based positions; a CSV has none of it.
+    hidden_columns: frozenset[int] = frozenset()
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # (first row, first col, last row, last col)
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) -> "#DIV/0!"
+    comments: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) -> a cell's comment (批注)
 
     def head(self, n: int) -> list[list]:
         return self.rows[:n]
+
+    def tail(self, n: int, after: int) -> list[list]:
+        """The last n rows below row index `after`."""
+        return self.rows[max(after + 1, len(self.rows) - n):]
+
+
+class Sheets(list):
+    """A file's visible sheets, and what was left out: hidden sheets (a 旧版（作废） kept out of sight must not
+    count twice) and whether the format's hidden rows and error cells could be seen at all."""
+
+    hidden_sheets: tuple[str, ...] = ()
+    structure_seen: bool = True
 
 
 class CsvSheet:
@@ -105,6 +123,24 @@ class CsvSheet:
             if len(head) > n or len(text) < size:
                 return head[:n]
             size *= 8
+
+    def tail(self, n: int, after: int) -> list[list]:
+        """The last n rows below row index `after`; of a large file read from its last bytes only (its footer,
+        far below the header, not its million rows)."""
+        if self._rows is not None or len(self.content) < LAZY_FROM_BYTES:
+            try:
+                return self.rows[max(after + 1, len(self.rows) - n):]
+            except FileProblem:
+                return []  # rows the csv module gives up on: Arrow may still read them, or refuses them itself
+        if self.encoding is not None:
+            end = self.content[-16384:].decode(self.encoding, errors="ignore")
+        else:
+            end = self.text[-16384:]
+        lines = re.split(r"\r\n|\n|\r", end)[1:]  # the first is cut
+        try:
+            return list(csv.reader(lines, self.dialect))[-n:]
+        except csv.Error:
+            return []
 
     def arrow_source(self, chars: int) -> tuple[memoryview, str]:
         """The bytes after the first `chars` characters, and the encoding Arrow is to read them in."""
@@ -200,49 +236,7 @@ def _check_zip(content: bytes) -> None:
                           limit=f"{MAX_UNZIPPED_BYTES // 2**20} MB")
 
 
-_XML_SHEET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"')
-_XML_REL = re.compile(rb'<(?:\w+:)?Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"|'
-                      rb'<(?:\w+:)?Relationship\b[^>]*?\bTarget="([^"]*)"[^>]*?\bId="([^"]*)"')
-_XML_ROW = re.compile(rb'<(?:\w+:)?row\b([^>]*)>')
-
-
-def _hidden_rows(content: bytes) -> dict[str, frozenset[int]]:
-    """Per sheet name of an .xlsx, the rows hidden in it (a voided payment a clerk hid rather than deleted),
-    read from the sheet XML; {} for anything else or anything unexpected (then no row is known hidden)."""
-    import html
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            names = set(archive.namelist())
-            if "xl/workbook.xml" not in names or "xl/_rels/workbook.xml.rels" not in names:
-                return {}
-            rels = {}
-            for m in _XML_REL.finditer(archive.read("xl/_rels/workbook.xml.rels")):
-                rid, target = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
-                target = target.decode().lstrip("/")
-                rels[rid] = target if target.startswith("xl/") else "xl/" + target
-            out = {}
-            for m in _XML_SHEET.finditer(archive.read("xl/workbook.xml")):
-                path = rels.get(m.group(2))
-                if path not in names:
-                    continue
-                xml = archive.read(path)
-                if b'hidden="1"' not in xml and b'hidden="true"' not in xml:
-                    continue
-                rows = set()
-                for row in _XML_ROW.finditer(xml):
-                    attrs = row.group(1)
-                    number = re.search(rb'\br="(\d+)"', attrs)
-                    if number and re.search(rb'\bhidden="(1|true)"', attrs):
-                        rows.add(int(number.group(1)))
-                if rows:
-                    out[html.unescape(m.group(1).decode())] = frozenset(rows)
-            return out
-    except (zipfile.BadZipFile, KeyError, ValueError, UnicodeDecodeError):
-        return {}
-
-
-def _read_excel(content: bytes) -> list[Sheet]:
+def _read_excel(content: bytes) -> Sheets:
     import python_calamine
 
     if content[:2] == b"PK":
@@ -250,13 +244,21 @@ def _read_excel(content: bytes) -> list[Sheet]:
         xlsx_guard.check(content)  # every cell's length and the text in all, before any cell is made
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
-        hidden = _hidden_rows(content) if content[:2] == b"PK" else {}
-        sheets = []
-        for index, name in enumerate(workbook.sheet_names):
+        structure = read_structure(content)
+        sheets, hidden = Sheets(), []
+        for index, meta in enumerate(workbook.sheets_metadata):
+            if meta.visible != python_calamine.SheetVisibleEnum.Visible:
+                hidden.append(meta.name)
+                continue
             sheet = workbook.get_sheet_by_index(index)
             rows = sheet.to_python(skip_empty_area=False)
-            sheets.append(Sheet(name, rows if all(type(r) is list for r in rows) else [list(r) for r in rows],
-                                hidden_rows=hidden.get(name, frozenset())))
+            rows = rows if all(type(r) is list for r in rows) else [list(r) for r in rows]
+            parts = structure.of(meta.name)
+            merges = parts.merges or [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or ()]
+            sheets.append(Sheet(meta.name, rows, hidden_rows=frozenset(r + 1 for r in expand(parts.hidden_rows, len(rows))),
+                                hidden_columns=expand(parts.hidden_columns, max(map(len, rows), default=0)),
+                                merges=merges, errors=parts.errors, comments=parts.comments))
+        sheets.hidden_sheets, sheets.structure_seen = tuple(hidden), structure.seen
         return sheets
     except Exception as exc:  # calamine raises several error types for a broken file
         raise FileProblem("not_a_spreadsheet", detail=type(exc).__name__) from None
@@ -320,6 +322,9 @@ class HeaderMatch:
     duplicates: list[tuple[int, str, int]] = field(default_factory=list)  # (cell index, header, index it repeats)
     texts: dict[int, str] = field(default_factory=dict)  # cell index -> header as written ("金额（万元）/实际")
     first_row: int | None = None  # index of the first header row when the header takes two rows
+    units_row: int | None = None  # index of a row of units right under the header (`元 | 万元 | 人`), then row_index
+    # (key, unit the units row writes) where the header itself names another unit
+    units_row_conflicts: list[tuple[str, str]] = field(default_factory=list)
     width: int = 0  # cells in the header row(s): the table's width
     # column key -> (the title cell, its value, its row): a column the table lacks, given once above it (场次编号：PX2023-001)
     constants: dict[str, tuple[str, str, int]] = field(default_factory=dict)
@@ -327,7 +332,9 @@ class HeaderMatch:
     @property
     def top(self) -> int:
         """Index of the header's first row: the rows above it are title rows."""
-        return self.first_row if self.first_row is not None else self.row_index
+        if self.first_row is not None:
+            return self.first_row
+        return self.units_row - 1 if self.units_row is not None else self.row_index
 
     def missing_required(self) -> list[str]:
         present = set(self.columns.values()) | set(self.constants)
@@ -440,6 +447,8 @@ def match_header(sheet: Sheet, dataset: Dataset) -> HeaderMatch | None:
             pair.first_row = top
             best = pair
             break
+    if best.row_index + 1 < len(head):
+        units_row(best, head[best.row_index + 1])
     best.constants = read_title(head[:best.top], lambda name: lookup.get(split_header(name)[0]),
                                 set(best.columns.values())).values
     return best

@@ -8,6 +8,7 @@ columns read by Arrow) both build a table d of parsed values and hand it to `Che
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -36,16 +37,19 @@ ARROW_TYPES = {
 }
 # Money units a header or title may state, in 元. A money column (unit 元 or 万元) written in any of them is
 # converted to the column's unit; any other unit written on a money column is refused (metrics.load.validate._header).
+# Every error value Excel or LibreOffice Calc writes into a cell (an error cell, or its text in a saved CSV).
+FORMULA_ERRORS = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+                            "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "Err:502", "Err:504", "Err:508",
+                            "Err:511"))
 MONEY_UNITS = {"元": 1, "千元": 1000, "万元": 10000, "亿元": 100_000_000}
 _MONEY_SPELLINGS = {"万": "万元", "千": "千元", "亿": "亿元", "人民币元": "元", "人民币万元": "万元", "rmb": "元"}
 OUTLIER_FACTOR = 10
 OUTLIER_MIN_VALUES = 5
 # Columns that refer to another ledger's key (metrics.load.ingest.REFERENCES); keys and these are NFKC-folded alike.
 REFERENCE_COLUMNS = {"session_id", "trainee_id", "talent_id"}
-# Amount columns in 万元 paid out of the project budget: their sum can never exceed it (datasets.md, "Forms"). The
-# mistake this catches is 元 typed into a 万元 column; 物流补贴 is kept in 元, where that mistake cannot happen
-# (and a county's waybills may also be paid from other funds).
-BUDGET_AMOUNTS = {("expenditures", "amount")}
+# Amount columns paid out of the project budget: their sum, in 万元, can never exceed it (datasets.md, "Forms"). The
+# mistake this catches is 元 typed into a 万元 column (or 万元 into 物流补贴's 元: a total 10,000 times too large).
+BUDGET_AMOUNTS = {("expenditures", "amount"), ("logistics_subsidies", "amount")}
 # Words in a note that void a row: a payment voided, returned or reversed, a record withdrawn. Such a row is kept on
 # paper for the trail but must not be counted; counting it silently is a wrong figure (datasets.md, "Nothing
 # guessed"), so the upload is refused naming the row and the word. Looked for in the contract's note columns and in
@@ -87,7 +91,22 @@ def unit_factor(col: Column, header_unit: str | None) -> tuple[str | None, float
 
 
 def cell_parser(col: Column, header_unit: str | None, ctx: Context):
-    """The function turning one raw cell of this column into its stored value (or raising ValueError(code))."""
+    """The function turning one raw cell of this column into its stored value (or raising ValueError(code)).
+    A spreadsheet's error value written as text (`#DIV/0!`, `#N/A` in a CSV saved by Excel) is refused in every
+    column, as an error cell of a workbook is (metrics.load.workbook): it is neither a value nor blank."""
+    parse = _cell_parser(col, header_unit, ctx)
+    if parse is parse_key_cell:
+        return parse  # checks it itself; metrics.load.columnar recognises it by identity
+    return functools.partial(_no_error_text, parse)
+
+
+def _no_error_text(parse, raw):
+    if isinstance(raw, str) and raw.strip() in FORMULA_ERRORS:
+        raise ValueError("formula_error_text")
+    return parse(raw)
+
+
+def _cell_parser(col: Column, header_unit: str | None, ctx: Context):
     if col.type == "date":
         if col.required:
             return parsing.parse_date
@@ -128,6 +147,8 @@ def parse_key_cell(raw) -> str | None:
     merge two waybills, or make one session two."""
     if (isinstance(raw, float) and abs(raw) >= 1e15) or (isinstance(raw, str) and _SCIENTIFIC.match(raw.strip())):
         raise ValueError("key_as_number")
+    if isinstance(raw, str) and raw.strip() in FORMULA_ERRORS:
+        raise ValueError("formula_error_text")
     return parsing.parse_key(raw)
 
 

@@ -21,7 +21,7 @@ import pyarrow as pa
 from metrics.core.config import CountyConfig
 from metrics.core.datasets import DATASETS, Column, Dataset
 from metrics.core.i18n import t
-from metrics.load import columnar, forms, parsing
+from metrics.load import columnar, forms, parsing, workbook
 from metrics.load.problems import Problem, show_value
 from metrics.load.reader import (
     MAX_TITLE_ROWS,
@@ -67,6 +67,7 @@ class ParsedFile:
     table: pa.Table | None = None  # the rows as they will be stored
     problems: list[Problem] = field(default_factory=list)
     from_sheets: str | None = None  # in a workbook of several sheets: the ones this ledger was read from
+    form_totals: list = field(default_factory=list)  # the form's totals rows: (row, {column key: value stated})
 
     @property
     def errors(self) -> list[Problem]:
@@ -126,11 +127,10 @@ def parse_upload(file_name: str, content: bytes, dataset: str | None, config: Co
     except FileProblem as exc:
         return [file_error(exc.code, **exc.params)]
     try:
-        if len(sheets) > 1:
-            ledgers = _parse_workbook(file_name, sha256, sheets, dataset, ctx)
-            if ledgers:
-                return ledgers
-        return [_parse_sheets(parsed, sheets, dataset, ctx, file_error)]
+        ledgers = _parse_workbook(file_name, sha256, sheets, dataset, ctx) if len(sheets) > 1 else []
+        ledgers = ledgers or [_parse_sheets(parsed, sheets, dataset, ctx, file_error)]
+        ledgers[0].problems[:0] = workbook.sheet_notes(file_name, sheets)
+        return ledgers
     except FileProblem as exc:  # a CSV the csv module gives up on half-way (reading its rows is lazy)
         parsed.problems = [p for p in parsed.problems if not p.is_error]
         parsed.table = None
@@ -294,7 +294,7 @@ def _header(sheet, match: HeaderMatch, ds: Dataset, add) -> dict[str, str]:
     """What the header and the title rows above it say: problems and warnings, the unit declared in the title
     applied to amount columns whose header names none, and title `名称：值` pairs as match.constants.
     Returns the header as written of each contract column the file has (or that its title gives)."""
-    header_row = match.row_index + 1
+    header_row = match.row_index + (0 if match.units_row is not None else 1)  # a units row is below the header
     top = match.top
     header_text = {key: match.texts[i] for i, key in match.columns.items()}
     for i, written, first in match.duplicates:
@@ -310,8 +310,15 @@ def _header(sheet, match: HeaderMatch, ds: Dataset, add) -> dict[str, str]:
 
     lookup = header_lookup(ds)
     title = forms.read_title(sheet.head(top), lambda name: lookup.get(split_header(name)[0]), set(match.columns.values()))
+    forms.read_footer_unit(title, sheet.tail(forms.FOOTER_ROWS, after=match.row_index))
+    if match.units_row is not None:
+        add("warning", "w_units_row", match.units_row + 1)
+    for key, unit in match.units_row_conflicts:
+        add("error", "units_row_conflict", header_row, header_text[key], unit, header_unit=match.units[key],
+            unit=unit)
     if title.units_conflict:
-        add("error", "title_units_conflict", None, None, None, a=title.units_conflict[0], b=title.units_conflict[1])
+        add("error", "title_units_conflict", title.unit_row, None, None, a=title.units_conflict[0],
+            b=title.units_conflict[1])
     for key, unit in list(match.units.items()):
         col = ds.column(key)
         if not is_money(col):
@@ -353,6 +360,8 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
         problems.append(Problem(severity, code, file_name, sheet_name, row, column, value, params))
 
     header_text = _header(sheet, match, ds, add)
+    if isinstance(sheet, Sheet):  # a workbook's sheet: merged ranges, error cells, hidden columns (never a CSV)
+        workbook.apply(sheet, match, ds, add)
     if not (isinstance(sheet, CsvSheet) and ROW_BY_ROW_ONLY.get() is False
             and columnar.validate(parsed, sheet, match, ds, ctx, add, header_text)):
         _rows_in_python(parsed, sheet, match, ds, ctx, add, header_text)
@@ -369,7 +378,7 @@ def _rows_in_python(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Da
     body = sheet.rows[match.row_index + 1:]
     columns = [np.array(c, dtype=object) for c in itertools.zip_longest(*body)]
     has_data = _rows_with_data(columns, len(body))
-    kinds = _form_rows(columns, *forms.label_columns(match, ds))
+    kinds = _form_rows(columns, *forms.label_columns(match, ds), texts=match.texts)
     first_row = match.row_index + 2  # body[0] is spreadsheet row match.row_index + 2
     skipped = [] if kinds is None else [
         (int(i) + first_row, int(kinds[i]), show_value(next(c for c in body[i] if not parsing.is_empty(c))))
@@ -386,8 +395,9 @@ def _rows_in_python(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Da
         # A payment hidden rather than deleted (voided?) would be counted without anyone seeing it.
         add("warning", "w_hidden_row", row)
     transposed = [cells[at] for cells in columns]
-    no_header = [i for i in range(min(len(transposed), match.width))
-                 if i not in match.texts]
+    # Every filled cell of a data row is under a header: a cell right of the table (a note, a second table side
+    # by side) is refused like one under a blank header cell, never passed over.
+    no_header = [i for i in range(len(transposed)) if i not in match.texts]
     _data_without_header(match, [(i, next((row_numbers[k] for k, c in enumerate(transposed[i])
                                            if not parsing.is_empty(c)), None)) for i in no_header],
                          lambda i, row: transposed[i][row_numbers.index(row)], add)
@@ -436,23 +446,26 @@ def _rows_in_python(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Da
     totals = [(row, forms.stated_totals(ds, match, body[row - first_row], ctx)) for row, kind, _ in skipped
               if kind == forms.TOTAL]
     forms.check_totals(totals, table, ds, header_text, add)
+    parsed.form_totals = totals
     parsed.table = stored_table(table, ds, _extras_json(data, match, n_rows))
 
 
 def _form_rows(columns: list[np.ndarray], labels: list[int], keys: list[int],
-               numbers: list[int]) -> np.ndarray | None:
-    """Per body row its kind (forms.DATA, TOTAL, FOOTER, CAPTION), or None when no cell marks any row (the usual
-    case, decided from each column's distinct values)."""
-    marks, filled = [], []
-    for cells in columns:
+               numbers: list[int], texts: dict[int, str]) -> np.ndarray | None:
+    """Per body row its kind (forms.DATA, TOTAL, FOOTER, CAPTION, HEADER), or None when no cell marks any row (the
+    usual case, decided from each column's distinct values)."""
+    marks, filled, repeats = [], [], []
+    for i, cells in enumerate(columns):
         codes, uniques = pd.factorize(cells, use_na_sentinel=True)
         mark = np.array([forms.cell_mark(u) for u in uniques] + [forms.DATA], dtype=np.int8)
         full = np.array([not parsing.is_empty(u) for u in uniques] + [False], dtype=bool)
         marks.append(mark[codes])
         filled.append(full[codes])
-    if not numbers and not any(m.any() for m in marks):
+        same = forms.header_repeats(np.append(np.asarray(uniques, dtype=object), None), texts.get(i))
+        repeats.append(same[codes] if same is not None else np.zeros(len(cells), dtype=bool))
+    if not numbers and not any(m.any() for m in marks) and not any(r.any() for r in repeats):
         return None
-    return forms.row_kinds(marks, filled, labels, keys, numbers)
+    return forms.row_kinds(marks, filled, labels, keys, numbers, repeats)
 
 
 def _data_without_header(match: HeaderMatch, first_filled: list[tuple[int, int | None]], cell_at, add) -> None:

@@ -63,7 +63,7 @@ MESSAGES: dict[str, str] = {
         "the header's unit '{found}' is not a money unit: amount columns take {allowed}; rewrite the header, "
         "e.g. '金额（{unit}）'"
     ),
-    "title_units_conflict": "the title rows give two different units ('{a}' and '{b}'): keep the right one",
+    "title_units_conflict": "the sheet gives two different units ('{a}' and '{b}'): keep the right one",
     "key_as_number": (
         "the number was stored in scientific notation and its last digits are lost: format the column as text "
         "and type the numbers again"
@@ -103,6 +103,15 @@ MESSAGES: dict[str, str] = {
     "cell_ambiguous_date": "reads as {a} or {b} (day and month order unclear): write it year first, like {a}",
     "cell_date_pending": "not a date: this column is required, enter the actual date (leave out rows not finished yet)",
     "cell_void_row": "「{column}」 says 「{word}」: a voided, returned or reversed row cannot be counted; delete it (for a reversal, together with the row it reverses) and upload again",
+    "formula_error": "cell {cell} holds the formula error {error}, neither a value nor blank: correct the formula or type the value, then upload again",
+    "merged_figure": "rows {first}–{last} of '{column}' are one merged cell: one figure cannot be split between rows; unmerge and give each row its own figure",
+    "total_mismatch": "the totals row says {stated} {unit}, the rows above add up to {summed} {unit}: they must agree; correct the rows or the total and upload again",
+    "units_row_conflict": "the header says '{header_unit}' but the units row under it says '{unit}': use one unit and upload again",
+    "over_retail_year": "{column} of {value} 万元 is more than the county's whole online retail of {year} ({retail} 万元): it cannot be right; most often 元 figures read as 万元: name the unit in the header, e.g. {column}（元）",
+    "over_retail_largest_year": "{column} of {value} 万元 is more than the county's largest yearly online retail loaded ({retail} 万元): it cannot be right; most often 元 figures read as 万元: name the unit in the header, e.g. {column}（元）",
+    "over_retail_all": "{column} of {value} 万元 is more than all of the county's online retail loaded ({retail} 万元): it cannot be right; most often 元 figures read as 万元: name the unit in the header, e.g. {column}（元）",
+    "formula_error_text": "is a spreadsheet formula error, neither a value nor blank: correct the formula in the original workbook, or type the value, and export again",
+    "merged_across_fields": "rows {first}–{last} of '{column}' and '{other}' are one merged cell: which column the value belongs to cannot be told; unmerge and fill each",
     # warnings (do not block)
     "w_pii_masked": "holds a {kind_en}: stored masked",
     "w_extra_column": "extra column '{column}' is not used; kept aside",
@@ -118,9 +127,8 @@ MESSAGES: dict[str, str] = {
         "again"
     ),
     "w_skipped_row": "is a {kind_en}; skipped",
-    "w_total_mismatch": "the totals row says {stated}, the rows above add up to {summed}: check them",
     "w_two_row_header": "the header takes two rows ({first}–{last}); group and sub-headers read together",
-    "w_title_unit": "the header names no unit; read in {found} as the title row '{title}' says, converted to {unit}",
+    "w_title_unit": "the header names no unit; read in {found} as '{title}' on the sheet says, converted to {unit}",
     "w_title_value": "no '{column}' column; every row takes it from the title row '{cell}'",
     "w_sheets_combined": "sheets {sheets_en} are all {dataset_en}; loaded together",
     "w_sheet_skipped": "this sheet is not a ledger the dashboard knows (closest: {closest}); skipped",
@@ -131,6 +139,12 @@ MESSAGES: dict[str, str] = {
     "w_cell_date_pending": "not a date, meaning no date yet: loaded as empty",
     "w_cell_matched_by_id": "{count} rows have no trainee id and were matched to trainees of '{ledger_en}' by their (hashed) ID number",
     "w_cell_list_split": "read as {count} items: {items}",
+    "w_merged_filled": "rows {first}–{last} of '{column}' are one merged cell: its value was given to each of them",
+    "w_hidden_column": "column {col} is hidden in the spreadsheet but was loaded: unhide it to check, or delete it",
+    "w_hidden_sheet": "this sheet is hidden: skipped, not loaded; if it holds valid data, unhide it and upload again",
+    "w_structure_unseen": "hidden rows and formula errors cannot be seen in this format: save it as .xlsx and upload that, or check them yourself",
+    "w_units_row": "the row under the header gives units; each column read in its unit",
+    "w_cell_comment": "cell {cell} has a comment, which is not loaded: if it changes the row (e.g. void), say so in the sheet itself and upload again",
     # outcomes
     "loaded": "loaded {file} ({dataset}): {added} added, {replaced} replaced, {unchanged} unchanged, load {load_id}",
     "noop": "{file} ({dataset}) is identical to the stored data; nothing changed ({unchanged} rows)",
@@ -253,6 +267,11 @@ MESSAGES: dict[str, str] = {
     "auth_not_written": "the secrets file would not read back as written; nothing was changed",
     "sandbox_slots_busy": "{slots} queries are running already; try again shortly",
 
+    "understood_rows": "{rows} rows",
+    "understood_sum": "{column} total {total} {unit}",
+    "understood_sum_checked": "{column} total {total} {unit} = the form's total {stated} {unit} ✓",
+    "understood_dates": "dates {first} to {last}",
+    "understood_separator": " · ",
     # === KPIs and ledgers: names, units, descriptions (metrics: registry, datasets) ===
     "area_training": "Training and conversion",
     "area_retail": "Online retail",

@@ -40,8 +40,10 @@ EXPECT = {
     # 2023.1 is January or October (2023.10 with its zero dropped): nothing can tell
     "g04_retail_month_numbers": REFUSE("2023.1 can be January or October"),
     # 合计 = 980.5 + 1020 + 1105.25 = 3105.75; 260 + 275.5 + 301 = 836.5; １０２０ = 1020
-    "g05_retail_formula_total": LOAD(q=(RETAIL, [("2024-01", 980.5, 260.0), ("2024-02", 1020.0, 275.5),
-                                                 ("2024-03", 1105.25, 301.0)])),
+    # The 合计 row's SUM(B3:B5) skips 1020 typed as full-width text (spreadsheets sum numbers only): the form says
+    # 980.5 + 1105.25 = 2085.75 while its rows add up to 980.5 + 1020 + 1105.25 = 3105.75. The form's own total is a
+    # check (datasets.md): refused, showing both figures, rather than loading rows the paper's total contradicts.
+    "g05_retail_formula_total": REFUSE("合计 2085.75 (the SUM left out 1020 typed as text) against rows adding to 3105.75"),
     # 乡镇 禾木乡 merged over PX2023-201/202; 场次编号 merged over its trainees: 3 + 2 sign-ins
     "g06_sessions_attendance_merged": LOAD(
         s=("SELECT session_id, township FROM training_sessions ORDER BY 1", [
