@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import streamlit as st
 
 from dashboard_ui import session, state, ui
 from dashboard_ui.navigation import DEFAULT_PAGE, NAVIGATION, PAGES_DIR
 from dashboard_ui.state import Frame
 from metrics.core import i18n
+from metrics.platform import faults
+from metrics.platform.faults import DatabaseDamaged
 
 
 def draw_frame() -> Frame:
@@ -65,4 +68,19 @@ def run() -> None:
     page.run()
 
 
-run()
+def maintenance(exc) -> None:
+    """The page shown instead of any page while the database file is damaged: what happened and how to restore,
+    never DuckDB's traceback."""
+    st.title(state.t("fault_maintenance_title"))
+    st.warning(state.t("fault_maintenance_body"), icon=":material/construction:")
+    st.code(exc.message(state.lang()), language=None, wrap_lines=True)  # plain text: a path is not markdown
+
+
+try:
+    run()
+except DatabaseDamaged as exc:
+    maintenance(exc)
+except duckdb.Error as exc:
+    if not faults.is_damage(exc):  # a bad block found by a page's query, after the file opened
+        raise
+    maintenance(DatabaseDamaged(state.db_path(), faults.first_line(exc)))

@@ -15,7 +15,7 @@ from metrics.core.i18n import t
 from metrics.core.registry import KPIS
 from metrics.kpi import scorecard
 from metrics.load import ingest
-from metrics.platform import store
+from metrics.platform import faults, store
 from metrics.platform.auth import ROLES, User, require
 
 EVIDENCE_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
@@ -83,7 +83,7 @@ def attach_evidence(con: duckdb.DuckDBPyConnection, user: User, load_id: int, fi
     if not store.one(con, "SELECT count(*) FROM loads WHERE load_id = ?", [load_id])[0]:
         raise ActionRefused("undo_unknown", load_id=load_id)
     digest = hashlib.sha256(content).hexdigest()
-    with store.transaction(con):
+    with store.transaction(con, faults.write_estimate(len(content))):
         con.execute("INSERT INTO evidence_files VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     [digest, content, len(content), EVIDENCE_TYPES[suffix]])
         con.execute("INSERT INTO evidence VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",

@@ -78,7 +78,7 @@ with tabs[0]:
                                                 preview_as_of=frame.as_of)
                 status.update(label=state.t("import_checked"), state="complete")
             preview = st.session_state["import_preview"] = {"key": batch_key, "result": result}
-        except PermissionDenied as exc:
+        except DashboardError as exc:  # no permission, a busy database, a full disk (the check writes and rolls back)
             show_refusal(exc)
 
     if preview:
@@ -143,7 +143,7 @@ with tabs[0]:
                     st.session_state["import_flash"] = ([o.summary(frame.lang) for o in done.outcomes] if done.committed
                                                         else [ingest.t("refused_batch", frame.lang)])
                     st.rerun()
-                except PermissionDenied as exc:
+                except DashboardError as exc:  # no permission, a busy database, a full disk: nothing was saved
                     show_refusal(exc)
             if right.button(state.t("import_cancel"), key="cancel"):
                 st.session_state["import_preview"] = None
@@ -190,7 +190,7 @@ with tabs[1]:
                         outcome = actions.undo_load(con, user, int(target))
                     state.data_changed()
                     (st.success if outcome.ok else st.error)(outcome.message(frame.lang))
-                except PermissionDenied as exc:
+                except DashboardError as exc:  # no permission, a busy database, a full disk
                     show_refusal(exc)
         elif not can(user, "undo"):
             st.caption(state.t("import_undo_needs_role"))
@@ -207,7 +207,7 @@ with tabs[1]:
                         try:
                             actions.attach_evidence(con, user, int(load_for), f.name, f.getvalue())
                             st.success(state.t("import_attached_files") + ui.plain(f.name))
-                        except (actions.ActionRefused, PermissionDenied) as exc:
+                        except DashboardError as exc:  # refused, no permission, a full disk
                             show_refusal(exc)
                 with state.connection() as con:
                     evidence = actions.evidence_list(con)
