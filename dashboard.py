@@ -51,7 +51,10 @@ def draw_frame() -> Frame:
 
 
 def run() -> None:
-    st.set_page_config(page_title=state.t("browser_title"), page_icon=":material/analytics:", layout="wide")
+    # An emoji favicon: Streamlit draws it as an inline SVG. A material icon (here or a page's) makes every browser
+    # fetch the favicon from fonts.gstatic.com, another host, unreachable from many county networks
+    # (tests/test_browser_plain_text.py).
+    st.set_page_config(page_title=state.t("browser_title"), page_icon="📊", layout="wide")
     state.ensure_database(str(state.db_path()))
     frame = draw_frame()
     ui.frame_extras()

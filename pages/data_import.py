@@ -92,7 +92,7 @@ with tabs[0]:
                 if outcome.status == "refused":
                     st.caption(state.t("import_file_refused"))
                 elif outcome.status == "not_loaded":
-                    st.caption(outcome.summary(frame.lang))
+                    st.caption(ui.plain(outcome.summary(frame.lang)))  # it names the file
                 else:
                     cols = st.columns(4 if outcome.removed else 3)
                     cols[0].metric(state.t("import_rows_added"), outcome.added)
@@ -189,7 +189,7 @@ with tabs[1]:
                     with state.connection() as con:
                         outcome = actions.undo_load(con, user, int(target))
                     state.data_changed()
-                    (st.success if outcome.ok else st.error)(outcome.message(frame.lang))
+                    (st.success if outcome.ok else st.error)(ui.plain(outcome.message(frame.lang)))
                 except DashboardError as exc:  # no permission, a busy database, a full disk
                     show_refusal(exc)
         elif not can(user, "undo"):
@@ -271,7 +271,7 @@ with tabs[4]:
             try:
                 with state.connection() as con:
                     actions.set_role(con, user, login, role)
-                st.success(state.t("import_role_saved", login=login, role_name=shown_role(role)))
+                st.success(ui.say("import_role_saved", login=login, role_name=shown_role(role)))
             except (actions.ActionRefused, PermissionDenied) as exc:
                 show_refusal(exc)
         st.caption(state.t("import_password_note"))

@@ -216,3 +216,41 @@ def test_restore_drill_backup_damage_restore_gives_the_same_scorecard(tmp_path, 
     assert restored.returncode == 0, restored.stderr
     again = cli(demo_db_fresh, "scorecard", "--json", env=env)
     assert again.returncode == 0 and again.stdout == original.stdout
+
+
+# -------------------------------------------------------------------------------- sign-in, all at once
+
+def test_twelve_sign_ins_sent_at_once_get_one_check_per_wait(tmp_path, monkeypatch):
+    """Twelve passwords sent together over twelve sessions, served by two processes (two throttles on one file:
+    only the file lock is shared, as between processes): five free failures, then one check per wait. Checking
+    the wait and counting the failure in two steps let all twelve be checked within one 2 s wait (issue 25)."""
+    import threading
+
+    from metrics.platform import auth
+
+    checked = []
+
+    def slow_check(login, password, path=None):  # a check takes time (PBKDF2), so all twelve overlap it
+        checked.append(password)
+        time.sleep(0.2)
+        return auth.User(login, login, "editor", "local") if password == "right" else None
+
+    monkeypatch.setattr(auth, "authenticate", slow_check)
+    throttles = [auth.LoginThrottle(path=tmp_path / "kpi.duckdb.login-failures") for _ in range(2)]
+    start = threading.Barrier(12)
+    answers = {}
+
+    def attempt(n: int) -> None:
+        start.wait()
+        answers[n] = auth.sign_in("zhangsan", "right" if n == 11 else f"guess{n}", "10.0.0.9", None,
+                                  throttles[n % 2])
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(checked) == auth.LoginThrottle.FREE_FAILURES + 1  # five free, then the one the 2 s wait allows
+    refused = [wait for user, wait in answers.values() if user is None and wait > 0]
+    assert len(refused) >= 12 - len(checked)
+    assert all(0 < wait <= 2.0 for wait in refused)
