@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from metrics.core import filenames
 from metrics.core.config import default_config
 from metrics.core.errors import DashboardError
 from metrics.core.i18n import t
@@ -75,6 +76,9 @@ def undo_load(con, user: User, load_id: int) -> ingest.UndoResult:
 def attach_evidence(con: duckdb.DuckDBPyConnection, user: User, load_id: int, file_name: str, content: bytes) -> str:
     """Store a supporting file (scan, photo, invoice) for a load, by content hash; returns the hash."""
     require(user, "attach")
+    refused_name = filenames.problem(file_name)  # a name unzip cannot create, or a terminal would act on
+    if refused_name:
+        raise ActionRefused(refused_name, file_name=filenames.shown(file_name), limit=filenames.MAX_NAME_BYTES)
     suffix = "." + file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
     if suffix not in EVIDENCE_TYPES:
         raise ActionRefused("action_evidence_type", file_name=file_name)

@@ -254,3 +254,43 @@ def test_twelve_sign_ins_sent_at_once_get_one_check_per_wait(tmp_path, monkeypat
     refused = [wait for user, wait in answers.values() if user is None and wait > 0]
     assert len(refused) >= 12 - len(checked)
     assert all(0 < wait <= 2.0 for wait in refused)
+
+
+# ------------------------------------------------------------------------------------ evidence file names
+
+def test_evidence_names_unzip_cannot_create_are_refused_at_upload_and_shortened_in_the_pack(demo_db_fresh, tmp_path):
+    import datetime as dt
+    import io
+    import zipfile
+
+    from metrics import actions
+    from metrics.core import filenames
+    from metrics.outputs.acceptance import collect, evidence_zip
+    from metrics.platform.auth import User
+
+    editor = User("clerk", "李会计", "editor", "local")
+    con = store.connect(demo_db_fresh)
+    load_id = store.one(con, "SELECT min(_load_id) FROM training_sessions")[0]  # a load the training KPIs count
+    long_name = "验收" * 48 + ".pdf"  # 96 characters, 292 bytes of UTF-8: over the 255 of every filesystem
+    assert len(long_name.encode()) == 292
+    for name, refused in ((long_name, "filename_too_long"), ("签到\x1b[2J表.pdf", "filename_control_characters")):
+        with pytest.raises(actions.ActionRefused) as caught:
+            actions.attach_evidence(con, editor, load_id, name, b"%PDF-1.4 x")
+        assert caught.value.code == refused
+    assert "\\x1b[2J" in caught.value.message("zh")  # quoted escaped, never acted on by a terminal
+    assert store.one(con, "SELECT count(*) FROM evidence")[0] == 0  # nothing stored
+    # Names stored before the cap: two of 292 bytes sharing their beginning, written into the pack.
+    twin = "验收" * 48 + "乙.pdf"
+    for sha, name in (("a" * 64, long_name), ("b" * 64, twin)):
+        con.execute("INSERT INTO evidence_files VALUES (?, ?, 10, 'application/pdf')", [sha, b"%PDF-1.4 " + sha[:1].encode()])
+        con.execute("INSERT INTO evidence VALUES (?, ?, ?, 'clerk', ?)", [load_id, sha, name, dt.datetime(2024, 1, 2)])
+    data = collect(con, dt.date(2024, 10, 31), "zh")
+    con.close()
+    pack = zipfile.ZipFile(io.BytesIO(evidence_zip(data)))
+    pack.extractall(tmp_path / "unpacked")  # raised OSError "File name too long" before
+    written = [p for p in (tmp_path / "unpacked").rglob("*.pdf")]
+    assert written and all(len(p.name.encode()) <= filenames.MAX_NAME_BYTES for p in written)
+    # Under each KPI the load counts for, two files, both kept (the hash of the whole name tells them apart).
+    assert {p.read_bytes() for p in written} == {b"%PDF-1.4 a", b"%PDF-1.4 b"}
+    assert len(written) == 2 * len({p.parent for p in written})
+    assert all(p.name.endswith(".pdf") for p in written)

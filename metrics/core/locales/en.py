@@ -249,6 +249,8 @@ MESSAGES: dict[str, str] = {
     "fault_db_damaged_no_backup": "The database file is damaged ({path}: {reason}) and {directory} holds no backup. Restore another copy: python -m metrics restore BACKUP_FILE",
     "fault_maintenance_title": "Under maintenance",
     "fault_maintenance_body": "The database file cannot be read, so the dashboard is paused until it is restored. For the administrator:",
+    "filename_too_long": "The file name is too long (over {limit} bytes: about {limit} Latin letters or 66 Chinese characters); shorten it and upload again: {file_name}",
+    "filename_control_characters": "The file name holds control characters; rename it and upload again: {file_name}",
 
     # === KPIs and ledgers: names, units, descriptions (metrics: registry, datasets) ===
     "area_training": "Training and conversion",

@@ -194,6 +194,8 @@ MESSAGES: dict[str, str] = {
     "fault_db_damaged_no_backup": "数据库文件已损坏（{path}：{reason}），且 {directory} 中没有备份。请从其他副本恢复：python -m metrics restore 备份文件",
     "fault_maintenance_title": "系统维护中",
     "fault_maintenance_body": "数据库文件无法读取，看板暂停服务，恢复后即可使用。请管理员处理：",
+    "filename_too_long": "文件名太长（超过 {limit} 字节，约 {limit} 个英文字母或 66 个汉字），请改短后再上传：{file_name}",
+    "filename_control_characters": "文件名含有控制字符，请改名后再上传：{file_name}",
 
     # === KPIs and ledgers: names, units, descriptions (metrics: registry, datasets) ===
     "area_training": "培训与转化",
