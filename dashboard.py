@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import streamlit as st
 
 from dashboard_ui import session, state, ui
 from dashboard_ui.navigation import DEFAULT_PAGE, NAVIGATION, PAGES_DIR
 from dashboard_ui.state import Frame
 from metrics.core import i18n
+from metrics.platform import faults
+from metrics.platform.faults import DatabaseDamaged
 
 
 def draw_frame() -> Frame:
@@ -48,10 +51,13 @@ def draw_frame() -> Frame:
 
 
 def run() -> None:
-    st.set_page_config(page_title=state.t("browser_title"), page_icon=":material/analytics:", layout="wide")
+    # An emoji favicon: Streamlit draws it as an inline SVG. A material icon (here or a page's) makes every browser
+    # fetch the favicon from fonts.gstatic.com, another host, unreachable from many county networks
+    # (tests/test_browser_plain_text.py).
+    st.set_page_config(page_title=state.t("browser_title"), page_icon="📊", layout="wide")
     path, problems = state.config_problems()
     if problems:  # plain text: the file's words are shown, never rendered
-        st.error(state.t("config_unusable", path=path), icon=":material/settings_alert:")
+        st.error(state.t("config_unusable", path=path), icon="⚠️")
         st.code("\n".join(problems), language=None, wrap_lines=True)
         st.stop()
     state.ensure_database(str(state.db_path()))
@@ -70,4 +76,19 @@ def run() -> None:
     page.run()
 
 
-run()
+def maintenance(exc) -> None:
+    """The page shown instead of any page while the database file is damaged: what happened and how to restore,
+    never DuckDB's traceback."""
+    st.title(state.t("fault_maintenance_title"))
+    st.warning(state.t("fault_maintenance_body"), icon=":material/construction:")
+    st.code(exc.message(state.lang()), language=None, wrap_lines=True)  # plain text: a path is not markdown
+
+
+try:
+    run()
+except DatabaseDamaged as exc:
+    maintenance(exc)
+except duckdb.Error as exc:
+    if not faults.is_damage(exc):  # a bad block found by a page's query, after the file opened
+        raise
+    maintenance(DatabaseDamaged(state.db_path(), faults.first_line(exc)))

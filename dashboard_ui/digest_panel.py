@@ -10,7 +10,7 @@ import streamlit as st
 from metrics.outputs import digest
 from metrics.platform.auth import can
 
-from . import state
+from . import state, ui
 
 
 @st.cache_data(ttl=10, show_spinner=False, max_entries=8)
@@ -26,6 +26,9 @@ def draw(user) -> None:
     if history.empty:
         st.caption(state.t("digest_panel_none_sent"))
     else:
+        if user is None or not can(user, "manage_users"):
+            # A channel's answer may name refused recipients or quote another service: for administrators only.
+            history = history.drop(columns=["answer"])
         shown = history.assign(
             channel=history["channel"].map(lambda c: digest.channel_name(c, frame.lang) if isinstance(c, str) else "—"),
             ok=history["ok"].map(lambda ok: state.t("digest_panel_delivered") if ok is True
@@ -44,7 +47,7 @@ def draw(user) -> None:
         names = state.t("list_separator").join(digest.channel_name(c, frame.lang) for c in channels) or state.t("digest_panel_none")
         st.caption(state.t("digest_panel_channels_note", names=names))
         if problem:
-            st.error(problem)
+            st.error(ui.plain(problem))  # it quotes the secrets file
         _channel_form(user)
 
 

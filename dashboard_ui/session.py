@@ -13,7 +13,7 @@ import streamlit as st
 
 from metrics.platform.auth import ANONYMOUS, User, role_name, sign_in
 
-from . import state
+from . import state, ui
 
 IDLE_LIMIT_S = int(os.environ.get("KPI_SESSION_MINUTES", "60")) * 60
 
@@ -64,7 +64,7 @@ def draw_login(sidebar) -> User:
     user = current_user()
     role = role_name(user.role, state.lang())
     if user is not ANONYMOUS:
-        sidebar.caption(state.t("session_user_role", name=user.name, role=role))
+        sidebar.caption(ui.say("session_user_role", name=user.name, role=role))  # a name from OIDC or the secrets file
         if user.source == "oidc":
             sidebar.button(state.t("logout"), key="logout_oidc", on_click=st.logout)
         else:

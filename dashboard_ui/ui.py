@@ -36,6 +36,14 @@ def plain(text) -> str:
     return "".join("\\" + c if c in _MARKDOWN_PUNCTUATION else c for c in str(text))
 
 
+def say(key: str, /, **values) -> str:
+    """A catalogue message (trusted words, which may use markdown) carrying values from outside (a county or plan
+    name, a ledger value, a file or snapshot name, a person's name, a network answer): each text value made plain
+    text. Every such message shown by st.markdown, a caption, a heading or an alert goes through here or `plain`:
+    `![n](http://host/p)` in a county's name would otherwise make every viewer's browser fetch it."""
+    return state.t(key, **{name: plain(value) if isinstance(value, str) else value for name, value in values.items()})
+
+
 def status_word(status: str) -> str:
     return charts.word(status, state.lang())
 

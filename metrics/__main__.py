@@ -11,6 +11,8 @@ import re
 import sys
 from pathlib import Path
 
+import duckdb
+
 from metrics import actions
 from metrics.core.datasets import DATASETS
 from metrics.core.errors import DashboardError
@@ -235,7 +237,8 @@ def cmd_backup(args) -> int:
     from metrics.platform.maintenance import MaintenanceError, backup
 
     try:
-        target = backup(store.default_db_path() if not args.db else Path(args.db), Path(args.dir))
+        target = backup(store.default_db_path() if not args.db else Path(args.db), args.dir and Path(args.dir),
+                        keep=args.keep or None)
     except (MaintenanceError, store.StoreBusy) as exc:
         _err(exc.message(args.lang))
         return 1
@@ -388,8 +391,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder for the three files")
     p.add_argument("--lang", choices=["zh", "en"], default=None, dest="sub_lang")
     p.set_defaults(func=cmd_acceptance)
-    p = sub.add_parser("backup", help="a consistent copy of the database into DIR (safe while the dashboard runs)")
-    p.add_argument("dir")
+    p = sub.add_parser("backup", help="a consistent copy of the database into DIR (default: $KPI_BACKUP_DIR, else "
+                       "data/backups; safe while the dashboard runs), keeping the newest --keep copies")
+    p.add_argument("dir", nargs="?", default=None)
+    p.add_argument("--keep", type=int, default=14, help="copies kept (default 14; 0: keep all)")
     p.set_defaults(func=cmd_backup, no_connection=True)
     p = sub.add_parser("restore", help="replace the database with a backup (the current one is kept beside it)")
     p.add_argument("file")
@@ -434,19 +439,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "sub_lang", None):
         args.lang = args.sub_lang  # --lang accepted after the command too
-    if getattr(args, "no_connection", False):  # these manage the database file itself
-        return args.func(args)
     try:
+        if getattr(args, "no_connection", False):  # these manage the database file itself
+            return args.func(args)
         con = store.connect(args.db, retries=5)
-    except store.StoreBusy as exc:
-        _err(exc.message(args.lang))
-        return 1
-    try:
-        return args.func(args, con)
+        try:
+            return args.func(args, con)
+        finally:
+            con.close()
     except BrokenPipeError:  # output piped into head: not an error of ours
         return 0
-    finally:
-        con.close()
+    except DashboardError as exc:  # a busy or damaged database, a full disk, a refusal: one sentence, no traceback
+        _err(exc.message(args.lang))
+        return 1
+    except duckdb.Error as exc:
+        from metrics.platform import faults
+
+        if not faults.is_damage(exc):  # a bad block found mid-query: the file is damaged, not the command
+            raise
+        _err(faults.DatabaseDamaged(args.db or store.default_db_path(), faults.first_line(exc)).message(args.lang))
+        return 1
 
 
 if __name__ == "__main__":

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 
 import duckdb
 
+from metrics.core import filenames
 from metrics.core.config import default_config
 from metrics.core.errors import DashboardError
 from metrics.core.i18n import t
 from metrics.core.registry import KPIS
 from metrics.kpi import scorecard
 from metrics.load import ingest
-from metrics.platform import store
+from metrics.platform import faults, store
 from metrics.platform.auth import ROLES, User, require
 
 EVIDENCE_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
@@ -75,6 +76,9 @@ def undo_load(con, user: User, load_id: int) -> ingest.UndoResult:
 def attach_evidence(con: duckdb.DuckDBPyConnection, user: User, load_id: int, file_name: str, content: bytes) -> str:
     """Store a supporting file (scan, photo, invoice) for a load, by content hash; returns the hash."""
     require(user, "attach")
+    refused_name = filenames.problem(file_name)  # a name unzip cannot create, or a terminal would act on
+    if refused_name:
+        raise ActionRefused(refused_name, file_name=filenames.shown(file_name), limit=filenames.MAX_NAME_BYTES)
     suffix = "." + file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
     if suffix not in EVIDENCE_TYPES:
         raise ActionRefused("action_evidence_type", file_name=file_name)
@@ -83,7 +87,7 @@ def attach_evidence(con: duckdb.DuckDBPyConnection, user: User, load_id: int, fi
     if not store.one(con, "SELECT count(*) FROM loads WHERE load_id = ?", [load_id])[0]:
         raise ActionRefused("undo_unknown", load_id=load_id)
     digest = hashlib.sha256(content).hexdigest()
-    with store.transaction(con):
+    with store.transaction(con, faults.write_estimate(len(content))):
         con.execute("INSERT INTO evidence_files VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     [digest, content, len(content), EVIDENCE_TYPES[suffix]])
         con.execute("INSERT INTO evidence VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",

@@ -70,10 +70,10 @@ missing = [r for r in data.results if not data.evidence[r.id].files]
 if missing and len(missing) == len(data.results):
     st.warning(state.t("acceptance_page_no_evidence_yet"), icon=":material/attach_file:")
 elif missing:
-    st.warning(state.t("acceptance_page_missing_evidence", n=len(missing)) + state.t("list_separator").join(r.name for r in missing), icon=":material/attach_file:")
+    st.warning(state.t("acceptance_page_missing_evidence", n=len(missing)) + ui.plain(state.t("list_separator").join(r.name for r in missing)), icon=":material/attach_file:")
 if not data.early.empty:
     vouchers = ", ".join(map(str, data.early["voucher"]))
-    st.error(state.t("acceptance_page_paid_early", n=len(data.early), vouchers=vouchers), icon=":material/warning:")
+    st.error(ui.say("acceptance_page_paid_early", n=len(data.early), vouchers=vouchers), icon=":material/warning:")
 
 tabs = st.tabs([state.t("acceptance_page_results"), state.t("acceptance_page_self_evaluation"), state.t("acceptance_page_funds_stages"),
                 state.t("acceptance_page_evidence_index")])

@@ -31,7 +31,7 @@ st.caption(state.t("budget_numbering_note"))
 
 over = lines[lines["over_plan"]]
 for _, row in over.iterrows():
-    st.error(state.t("budget_over_plan", line=row["line_id"], name=row["name_en" if en else "name_zh"],
+    st.error(ui.say("budget_over_plan", line=row["line_id"], name=row["name_en" if en else "name_zh"],
                      spent=row["spent_wan"], over=row["spent_wan"] - row["plan_wan"]), icon=":material/warning:")
 
 st.subheader(state.t("budget_per_line"))
@@ -81,7 +81,7 @@ ui.table(stages.assign(stage=stages["stage_en" if en else "stage"])[
         "accepted_on": state.t("budget_accepted_by_as_of"),
         "early_wan": state.t("budget_paid_early_wan")}))
 for row in early.itertuples():
-    st.error(state.t("budget_paid_before_acceptance", voucher=row.voucher,
-                     stage=STAGE_EN[row.stage] if en else row.stage, amount=row.amount, date=row.date,
+    st.error(ui.say("budget_paid_before_acceptance", voucher=str(row.voucher),
+                     stage=STAGE_EN.get(row.stage, str(row.stage)) if en else str(row.stage), amount=row.amount, date=row.date,
                      accepted=row.needs_acceptance_on or state.t("budget_not_yet_accepted")), icon=":material/gpp_maybe:")
 st.caption(state.t("budget_disbursement_rule"))

@@ -78,7 +78,7 @@ with tabs[0]:
                                                 preview_as_of=frame.as_of)
                 status.update(label=state.t("import_checked"), state="complete")
             preview = st.session_state["import_preview"] = {"key": batch_key, "result": result}
-        except PermissionDenied as exc:
+        except DashboardError as exc:  # no permission, a busy database, a full disk (the check writes and rolls back)
             show_refusal(exc)
 
     if preview:
@@ -92,7 +92,7 @@ with tabs[0]:
                 if outcome.status == "refused":
                     st.caption(state.t("import_file_refused"))
                 elif outcome.status == "not_loaded":
-                    st.caption(outcome.summary(frame.lang))
+                    st.caption(ui.plain(outcome.summary(frame.lang)))  # it names the file
                 else:
                     cols = st.columns(4 if outcome.removed else 3)
                     cols[0].metric(state.t("import_rows_added"), outcome.added)
@@ -161,7 +161,7 @@ with tabs[0]:
                     st.session_state["import_flash"] = ([o.summary(frame.lang) for o in done.outcomes] if done.committed
                                                         else [ingest.t("refused_batch", frame.lang)])
                     st.rerun()
-                except PermissionDenied as exc:
+                except DashboardError as exc:  # no permission, a busy database, a full disk: nothing was saved
                     show_refusal(exc)
             if right.button(state.t("import_cancel"), key="cancel"):
                 st.session_state["import_preview"] = None
@@ -172,7 +172,7 @@ with tabs[0]:
 with tabs[1]:
     if "undo_flash" in st.session_state:
         ok, message = st.session_state.pop("undo_flash")
-        (st.success if ok else st.error)(message)
+        (st.success if ok else st.error)(ui.plain(message))
     with state.reading() as con:
         log = ingest.load_log(con)
         evidence = actions.evidence_list(con)
@@ -216,7 +216,7 @@ with tabs[1]:
                     st.session_state.pop("undo_confirm", None)
                     st.session_state.pop("undo_target", None)
                     st.rerun()
-                except PermissionDenied as exc:
+                except DashboardError as exc:  # no permission, a busy database, a full disk
                     show_refusal(exc)
         elif not can(user, "undo"):
             st.caption(state.t("import_undo_needs_role"))
@@ -233,7 +233,7 @@ with tabs[1]:
                         try:
                             actions.attach_evidence(con, user, int(load_for), f.name, f.getvalue())
                             st.success(state.t("import_attached_files") + ui.plain(f.name))
-                        except (actions.ActionRefused, PermissionDenied) as exc:
+                        except DashboardError as exc:  # refused, no permission, a full disk
                             show_refusal(exc)
                 with state.connection() as con:
                     evidence = actions.evidence_list(con)
@@ -297,7 +297,7 @@ with tabs[4]:
             try:
                 with state.connection() as con:
                     actions.set_role(con, user, login, role)
-                st.success(state.t("import_role_saved", login=login, role_name=shown_role(role)))
+                st.success(ui.say("import_role_saved", login=login, role_name=shown_role(role)))
             except (actions.ActionRefused, PermissionDenied) as exc:
                 show_refusal(exc)
         st.caption(state.t("import_password_note"))

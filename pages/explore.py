@@ -149,7 +149,7 @@ def group_value(value) -> str:
 try:
     result = state.view(views.explore_run, frame.version, spec, frame.as_of)
 except explore.ExploreError as exc:
-    st.error(str(exc))
+    st.error(ui.plain(str(exc)))
     st.stop()
 
 value_label = (state.t("explore_measure_of", measure=measure_names[measure], column=label(dataset, measure_col))

@@ -3,8 +3,6 @@ execution, a drill into one county (issue 19). The data comes from metrics.outpu
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -28,15 +26,15 @@ try:
 except RegionError as exc:  # an unusable region.toml: said, not a traceback
     st.error(exc.message(frame.lang))
     st.stop()
-st.caption(state.t("region_folder_note", folder=folder))
+st.caption(ui.say("region_folder_note", folder=str(folder)))
 if any(c.demo for c in view.readable):
     st.warning(state.t("region_demo_note"),
                icon=":material/science:")
 for county in view.unreadable:
-    st.error(state.t("region_snapshot_problem", name=county.name, file=county.snapshot.name, problem=county.problem(frame.lang)))
+    st.error(ui.say("region_snapshot_problem", name=county.name, file=county.snapshot.name, problem=county.problem(frame.lang)))
 for county in view.readable:
     if county.config_note:
-        st.info(state.t("region_config_note", name=county.name, note=county.config_note))
+        st.info(ui.say("region_config_note", name=county.name, note=county.config_note))
 if not view.readable:
     from metrics import actions
     from metrics.platform.auth import can
@@ -90,7 +88,7 @@ st.dataframe(pd.DataFrame({
 st.subheader(state.t("region_one_county"))
 choice = st.selectbox(state.t("region_county"), [c.name for c in view.readable], key="region_county")
 county = view.county(choice)
-st.markdown(html.escape(state.t("region_county_caption", name=county.name, as_of=county.as_of, file=county.snapshot.name)))
+st.markdown(ui.say("region_county_caption", name=county.name, as_of=county.as_of, file=county.snapshot.name))
 st.plotly_chart(charts.bullet_chart(county.results, frame.lang), key="region_drill")
 st.dataframe(pd.DataFrame({
     state.t("kpi"): [r.name for r in county.results],

@@ -26,7 +26,7 @@ from metrics.load import plausible
 from metrics.load.problems import Problem
 from metrics.load.understood import Understood, summarise
 from metrics.load.validate import ParsedFile, parse_upload
-from metrics.platform import privacy, store
+from metrics.platform import faults, privacy, store
 
 MAX_WARNINGS_KEPT = 200  # per load, in the load log; the full list is in the report shown at load time
 
@@ -242,7 +242,8 @@ def ingest_files(con: duckdb.DuckDBPyConnection, files: list[tuple[str, bytes]],
     outcomes: dict[int, FileOutcome] = {}
     probed = None
     try:
-        with store.transaction(con):
+        # A full disk ends in faults.DiskFull (rolled back, with the room still missing), raised to the caller.
+        with store.transaction(con, faults.write_estimate(sum(p.table.nbytes for p in parsed if p.table is not None))):
             _load_batch(con, by_order, outcomes, user, is_demo, key, replace)
             if dry_run:
                 probed = (before, probe(con, touched)) if probe else None
@@ -393,7 +394,7 @@ def undo(con: duckdb.DuckDBPyConnection, load_id: int, user: str | None = None) 
         return UndoResult(False, "undo_blocked_later", {"load_id": load_id, "later": ", ".join(map(str, later))})
     stored = [c for c, _ in store.stored_columns(ds)] + ["_load_id", "_source_row", "_extra"]
     cols = ", ".join(f'"{c}"' for c in stored)
-    with store.transaction(con):
+    with store.transaction(con, faults.write_estimate(0)):
         removed = store.one(con, f"DELETE FROM {table} WHERE _load_id = ?", [load_id])[0]
         restored = store.one(con,
             f'INSERT INTO {table} ({cols}) SELECT {cols} FROM "{ds.table}__replaced" WHERE _replaced_by = ?',

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
+from metrics.core import filenames
 from metrics.core.config import (
     BUDGET_KPI,
     EVALUATION_LEVELS,
@@ -865,7 +866,8 @@ def _folder(ev: KpiEvidence, r: KpiResult) -> str:
 
 
 def _evidence_name(f: dict) -> str:
-    return _safe(f"{f['code']}_{f['file_name']}")
+    # Shortened to what unzip can create: a stored name may predate the cap at upload (metrics/core/filenames.py).
+    return filenames.fit(_safe(f"{f['code']}_{f['file_name']}"))
 
 
 def stage_frames(data: AcceptanceData) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -22,13 +22,9 @@ import hashlib
 import hmac
 import html
 import json
-import smtplib
-import ssl
 import time
 import tomllib
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -44,12 +40,12 @@ from metrics.kpi import budget
 from metrics.kpi.formatting import format_value
 from metrics.kpi.scorecard import latest_data_date, scorecard
 from metrics.kpi.status import status_name
+from metrics.outputs import transport
 from metrics.platform import pii, store
 from metrics.platform.auth import secrets_path, update_secrets
 
 DEADLINE_DAYS = 60  # deadlines this close are listed
 STALE_DAYS = 90  # a KPI whose newest record is older than this is listed as without data
-HTTP_TIMEOUT = 15
 WECOM_MAX_BYTES = 4096  # 企业微信 refuses a markdown message longer than this
 CHANNELS = ("wecom", "dingtalk", "email")
 
@@ -317,24 +313,6 @@ def dingtalk_payload(title: str, markdown: str) -> dict:
     return {"msgtype": "markdown", "markdown": {"title": title, "text": markdown}}
 
 
-def _post_json(url: str, payload: dict) -> tuple[bool, str]:
-    """POST the payload; (ok, answer). Both robots answer HTTP 200 with {"errcode": 0} on success."""
-    request = urllib.request.Request(url, data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
-                                     headers={"Content-Type": "application/json; charset=utf-8"}, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:
-            body = response.read(4096).decode("utf-8", "replace")
-    except urllib.error.HTTPError as exc:
-        return False, f"HTTP {exc.code} {exc.reason}"
-    except (urllib.error.URLError, OSError) as exc:
-        return False, f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
-    try:
-        ok = json.loads(body).get("errcode") == 0
-    except (ValueError, AttributeError):
-        ok = False
-    return ok, body[:500]
-
-
 def email_message(record: dict, config: dict, pdf: bytes | None) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = record["subject"]
@@ -348,37 +326,14 @@ def email_message(record: dict, config: dict, pdf: bytes | None) -> EmailMessage
     return message
 
 
-def _send_email(message: EmailMessage, config: dict) -> tuple[bool, str]:
-    host, port = config["host"], int(config["port"])
-    security = config.get("security", "starttls")
-    try:
-        # The server's certificate is always verified; `cafile` adds the CA of an office's own mail server.
-        context = ssl.create_default_context(cafile=config.get("cafile")) if security != "none" else None
-        if security == "ssl":
-            server = smtplib.SMTP_SSL(host, port, timeout=HTTP_TIMEOUT, context=context)
-        else:
-            server = smtplib.SMTP(host, port, timeout=HTTP_TIMEOUT)
-        with server:
-            if security == "starttls":
-                server.starttls(context=context)
-            if config.get("user"):
-                server.login(config["user"], config.get("password", ""))
-            refused = server.send_message(message)
-    except (smtplib.SMTPException, OSError) as exc:
-        return False, f"{type(exc).__name__}: {exc}"[:500]
-    if refused:
-        return False, f"{len(refused)} recipient(s) refused"
-    return True, f"250 accepted for {len(config['recipients'])} recipient(s)"
-
-
 def deliver(channel: str, record: dict, config: dict, pdf: bytes | None = None) -> tuple[bool, str]:
     """Send one stored digest to one channel; (ok, answer). Never raises for a network failure."""
     if channel == "wecom":
-        return _post_json(config["webhook"], wecom_payload(record["markdown"]))
+        return transport.post_json(config["webhook"], wecom_payload(record["markdown"]))
     if channel == "dingtalk":
-        return _post_json(dingtalk_url(config["webhook"], config["secret"]),
+        return transport.post_json(dingtalk_url(config["webhook"], config["secret"]),
                           dingtalk_payload(record["subject"], record["markdown"]))
-    return _send_email(email_message(record, config, pdf), config)
+    return transport.send_email(email_message(record, config, pdf), config)
 
 
 # ------------------------------------------------------------------------------------------------ running

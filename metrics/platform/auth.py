@@ -270,16 +270,30 @@ class LoginThrottle:
         with self._counts() as counts:
             return max(self._wait_for(counts, k) for k in self._keys(login, client))
 
+    def reserve(self, login: str, client: str | None) -> float:
+        """Check the wait and take the attempt in one step under the lock (0: go ahead, counted as a failure until
+        `succeeded` clears it), else the seconds to wait. Checking first and counting after the password was
+        checked let twelve attempts sent at once all pass one 2 s wait (issue 25): each read the count before
+        any of them wrote it. Now, once backoff starts, one attempt per wait is checked, across processes."""
+        with self._counts() as counts:
+            wait = max(self._wait_for(counts, k) for k in self._keys(login, client))
+            if wait == 0:
+                self._count(counts, login, client)
+            return wait
+
     def failed(self, login: str, client: str | None) -> None:
         with self._counts() as counts:
-            now = self.clock()
-            for key in self._keys(login, client):
-                count, last = counts.get(key, (0, 0.0))
-                count = 1 if now - last > self.FORGET_S else count + 1
-                counts[key] = (count, now)
-                if count > self.FREE_FAILURES:
-                    log.warning("sign-in backoff: %s %r has failed %d times; next attempt in %.0f s",
-                                key[0], key[1], count, min(2.0 ** (count - self.FREE_FAILURES), self.MAX_WAIT_S))
+            self._count(counts, login, client)
+
+    def _count(self, counts, login: str, client: str | None) -> None:
+        now = self.clock()
+        for key in self._keys(login, client):
+            count, last = counts.get(key, (0, 0.0))
+            count = 1 if now - last > self.FORGET_S else count + 1
+            counts[key] = (count, now)
+            if count > self.FREE_FAILURES:
+                log.warning("sign-in backoff: %s %r has failed %d times; next attempt in %.0f s",
+                            key[0], key[1], count, min(2.0 ** (count - self.FREE_FAILURES), self.MAX_WAIT_S))
 
     def succeeded(self, login: str, client: str | None) -> None:
         with self._counts() as counts:
@@ -310,12 +324,11 @@ def sign_in(login: str, password: str, client: str | None, path: Path | None = N
     """(the user, 0) on success; (None, seconds to wait) when refused. During a backoff the password is not
     even checked, so guessing on costs the guesser time, not the server."""
     throttle = throttle or shared_throttle()
-    wait = throttle.wait(login, client)
+    wait = throttle.reserve(login, client)  # counted as a failure now: concurrent attempts see it at once
     if wait > 0:
         return None, wait
     user = authenticate(login, password, path)
     if user is None:
-        throttle.failed(login, client)
         return None, throttle.wait(login, client)
     throttle.succeeded(login, client)
     return user, 0.0

@@ -19,17 +19,23 @@ import duckdb
 
 from metrics.core.datasets import DATASETS
 from metrics.core.errors import DashboardError
-from metrics.platform import privacy, store
+from metrics.platform import faults, privacy, store
 
 
 class MaintenanceError(DashboardError):
     """A backup, restore or key rotation refused: its code (a message key) and values say why."""
 
 
-def backup(db_path: Path, directory: Path) -> Path:
+DEFAULT_KEEP = 14  # copies kept by `metrics backup`: two weeks of the nightly timer (docs/deploy.md)
+
+
+def backup(db_path: Path, directory: Path | None = None, keep: int | None = DEFAULT_KEEP) -> Path:
+    """A consistent, verified copy of the database in `directory` (default: faults.backup_dir()), named by time;
+    then only the newest `keep` copies are kept (None: all). Older copies go only once the new one reads back."""
+    directory = Path(directory or faults.backup_dir())
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    target = directory / f"kpi-backup-{stamp}.duckdb"
+    # To the microsecond: names sort by time (faults.backups) and two backups in one second never collide.
+    target = directory / f"kpi-backup-{dt.datetime.now():%Y%m%d-%H%M%S-%f}.duckdb"
     con = store.connect(db_path, retries=30)
     try:
         con.execute("CHECKPOINT")
@@ -40,7 +46,17 @@ def backup(db_path: Path, directory: Path) -> Path:
     finally:
         con.close()
     verify(target)
+    if keep is not None:
+        prune(directory, keep)
     return target
+
+
+def prune(directory: Path, keep: int) -> list[Path]:
+    """Remove all but the newest `keep` backups (at least one is always kept); returns what was removed."""
+    old = faults.backups(directory)[:-max(1, keep)]
+    for path in old:
+        path.unlink()
+    return old
 
 
 def verify(path: Path) -> dict[str, int]:
@@ -62,14 +78,18 @@ def restore(backup_path: Path, db_path: Path) -> Path | None:
     """Replace the database with a backup; the current file is kept beside it. Returns where it was kept."""
     verify(backup_path)
     kept = None
-    con = store.connect(db_path, retries=30) if db_path.exists() else None  # wait until no one else holds it
+    try:
+        con = store.connect(db_path, retries=30) if db_path.exists() else None  # wait until no one else holds it
+    except faults.DatabaseDamaged:
+        con = None  # the reason for this restore: nobody can open it, so nobody holds it; kept as it is
     try:
         staged = db_path.with_suffix(".restoring")
         shutil.copyfile(backup_path, staged)
         os.chmod(staged, 0o600)
         if db_path.exists():
             kept = db_path.with_name(f"{db_path.stem}.before-restore-{dt.datetime.now():%Y%m%d-%H%M%S}.duckdb")
-            con.execute("CHECKPOINT")
+            if con is not None:
+                con.execute("CHECKPOINT")
             shutil.copyfile(db_path, kept)
             os.chmod(kept, 0o600)
     finally:

@@ -17,7 +17,7 @@ import duckdb
 from metrics.core.config import PROJECT_ROOT
 from metrics.core.datasets import DATASETS, Dataset
 from metrics.core.errors import DashboardError
-from metrics.platform import derived
+from metrics.platform import derived, faults
 
 DEFAULT_DB = PROJECT_ROOT / "data" / "kpi.duckdb"
 SCHEMA_VERSION = 2  # 2: the derived tables the training KPIs read (metrics/platform/derived.py)
@@ -154,6 +154,8 @@ def connect(path: Path | str | None = None, read_only: bool = False, retries: fl
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                 if "lock" in str(exc).lower():
                     raise StoreBusy(str(exc).splitlines()[0]) from None
+                if faults.is_damage(exc):  # cut short or bad blocks: say so, with the backup to restore
+                    raise faults.DatabaseDamaged(path, faults.first_line(exc)) from None
                 raise
             time.sleep(0.2)
         except duckdb.ConnectionException as exc:
@@ -170,10 +172,20 @@ def connect(path: Path | str | None = None, read_only: bool = False, retries: fl
                     raise StoreBusy(str(exc).splitlines()[0]) from None
                 raise
             time.sleep(0.02)
+        except duckdb.Error as exc:  # a serialization error, a bad header: the file is not what it should be
+            if faults.is_damage(exc) or "serializ" in type(exc).__name__.lower():
+                raise faults.DatabaseDamaged(path, faults.first_line(exc)) from None
+            raise
     if str(path) != ":memory:" and not read_only:
         make_private(path)
     if not read_only and str(path) not in _migrated:
-        _create_schema(con)
+        try:
+            _create_schema(con)
+        except duckdb.Error as exc:  # a file cut short opens, then fails on its first read
+            con.close()
+            if faults.is_damage(exc):
+                raise faults.DatabaseDamaged(path, faults.first_line(exc)) from None
+            raise
         if str(path) != ":memory:":
             _migrated.add(str(path))
     return con
@@ -192,15 +204,38 @@ def make_private(path: Path) -> None:
 
 
 @contextmanager
-def transaction(con: duckdb.DuckDBPyConnection):
-    """All or nothing: any exception rolls the whole block back."""
+def transaction(con: duckdb.DuckDBPyConnection, needs_bytes: int = 0):
+    """All or nothing: any exception rolls the whole block back. A disk that fills up during the block (or its
+    commit) ends in `faults.DiskFull`, saying how much room is missing for a write of about `needs_bytes`; the
+    database keeps its state before the block (DuckDB's own error, `Current transaction is aborted`, was shown as
+    a traceback)."""
     con.execute("BEGIN TRANSACTION")
     try:
         yield con
-    except BaseException:
+    except BaseException as exc:
         con.execute("ROLLBACK")
+        if faults.is_disk_full(exc):
+            raise faults.disk_full(_directory(con), needs_bytes) from exc
         raise
-    con.execute("COMMIT")
+    try:
+        con.execute("COMMIT")
+    except duckdb.Error as exc:
+        if not faults.is_disk_full(exc):
+            raise
+        try:
+            con.execute("ROLLBACK")  # a commit that failed may leave the transaction open
+        except duckdb.Error:
+            pass
+        raise faults.disk_full(_directory(con), needs_bytes) from exc
+
+
+def _directory(con: duckdb.DuckDBPyConnection) -> Path:
+    """The folder of the connection's database file (where a write needs room)."""
+    try:
+        row = one(con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
+    except duckdb.Error:
+        row = None
+    return Path(row[0]).parent if row and row[0] else Path(".")
 
 
 def bump_data_version(con: duckdb.DuckDBPyConnection) -> None:

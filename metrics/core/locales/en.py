@@ -266,6 +266,13 @@ MESSAGES: dict[str, str] = {
     "auth_bad_login": "login must be a simple name (letters, digits, - _ . or @)",
     "auth_not_written": "the secrets file would not read back as written; nothing was changed",
     "sandbox_slots_busy": "{slots} queries are running already; try again shortly",
+    "fault_disk_full": "The disk is full: this load was not saved and the database is unchanged; about {mb} MB more is needed",
+    "fault_db_damaged": "The database file is damaged ({path}: {reason}). The latest backup is {backup}; restore it with: {command}",
+    "fault_db_damaged_no_backup": "The database file is damaged ({path}: {reason}) and {directory} holds no backup. Restore another copy: python -m metrics restore BACKUP_FILE",
+    "fault_maintenance_title": "Under maintenance",
+    "fault_maintenance_body": "The database file cannot be read, so the dashboard is paused until it is restored. For the administrator:",
+    "filename_too_long": "The file name is too long (over {limit} bytes: about {limit} Latin letters or 66 Chinese characters); shorten it and upload again: {file_name}",
+    "filename_control_characters": "The file name holds control characters; rename it and upload again: {file_name}",
 
     "understood_rows": "{rows} rows",
     "understood_sum": "{column} total {total} {unit}",

@@ -211,6 +211,13 @@ MESSAGES: dict[str, str] = {
     "auth_bad_login": "账号只能由字母、数字和 - _ . @ 组成",
     "auth_not_written": "密钥文件写入后读回不一致，未做更改",
     "sandbox_slots_busy": "已有 {slots} 个查询正在运行，请稍后再试",
+    "fault_disk_full": "磁盘空间不足：本次导入未保存，数据库保持不变；还需约 {mb} MB",
+    "fault_db_damaged": "数据库文件已损坏（{path}：{reason}）。最近的备份是 {backup}；恢复命令：{command}",
+    "fault_db_damaged_no_backup": "数据库文件已损坏（{path}：{reason}），且 {directory} 中没有备份。请从其他副本恢复：python -m metrics restore 备份文件",
+    "fault_maintenance_title": "系统维护中",
+    "fault_maintenance_body": "数据库文件无法读取，看板暂停服务，恢复后即可使用。请管理员处理：",
+    "filename_too_long": "文件名太长（超过 {limit} 字节，约 {limit} 个英文字母或 66 个汉字），请改短后再上传：{file_name}",
+    "filename_control_characters": "文件名含有控制字符，请改名后再上传：{file_name}",
 
     "understood_rows": "{rows} 行",
     "understood_sum": "{column}合计 {total} {unit}",
