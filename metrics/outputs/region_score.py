@@ -1,0 +1,195 @@
+"""Scoring county snapshots: each in a capped child process, several per child, cached by file content (issues 25, 26).
+
+A snapshot is someone else's file. It is opened locked down and its catalogue checked (snapshot_check.py), in a child
+process (`python -m metrics.outputs.region_score`, started like the SQL sandbox's: its own session, an empty folder,
+none of the dashboard's KPI_* settings) whose address space is capped before it reads anything. A child takes a
+batch of snapshots and answers each on its own as soon as it is scored (a length-prefixed pickle), so the parent
+gives every snapshot its own time limit: a snapshot that runs past it, or kills its child (memory), becomes that
+county's row with the reason, the child is killed with its work, and the rest of the batch goes to a fresh child.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import duckdb
+
+from metrics.core.config import ConfigError, default_config, load_config
+from metrics.core.i18n import t
+from metrics.kpi.scorecard import latest_data_date, scorecard
+from metrics.outputs import snapshot_check
+from metrics.platform import sandbox, store
+
+TIME_LIMIT_S = 20.0  # per snapshot; the demo's counties take ~0.1 s
+START_S = 10.0  # a child's own start (Python, DuckDB and the KPI code imported) on a loaded machine
+ADDRESS_SPACE_BYTES = 1024 * 2**20  # a scoring child: Python, DuckDB and one snapshot's queries
+ANSWER_CAP = 2 * 2**20  # one scored county's pickle is a few kB
+PER_CHILD_FROM = 16  # fewer snapshots than this share one child: a child's start (~0.5 s) costs more than they do
+CHILD_COMMAND = [sys.executable, "-m", "metrics.outputs.region_score"]
+_LENGTH = struct.Struct(">Q")
+
+
+@dataclass
+class Job:
+    """Score `county` as of `as_of` (None: as of its own latest data date)."""
+    county: object  # metrics.outputs.region.County (not imported: region imports this module)
+    as_of: dt.date | None
+    lang: str
+
+
+def fail(county, key: str, **values):
+    county.problem_key, county.problem_values = key, values
+    return county
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:160] if text else type(exc).__name__
+
+
+def score(job: Job):
+    """Open the snapshot locked down, check its catalogue, find its latest data date, score it with its own
+    configuration. Never raises for a bad file: every failure is the county's problem (key and values)."""
+    county = job.county
+    try:
+        config = load_config(county.config_path) if county.config_path else default_config()
+    except ConfigError as exc:
+        return fail(county, "region_config_problems",
+                    problems_zh=t("semicolon_separator", "zh").join(exc.problem_texts("zh")),
+                    problems_en=t("semicolon_separator", "en").join(exc.problems))
+    if county.config_path is None:
+        county.config_note = t("region_no_configuration_of_its_own", job.lang)
+    if county.name == county.snapshot.stem and config.name_zh and county.config_path is not None:
+        county.name = config.name_en if job.lang == "en" and config.name_en else config.name_zh
+    try:
+        con = snapshot_check.open_snapshot(county.snapshot)
+    except duckdb.Error as exc:
+        return fail(county, "region_unreadable", detail=_first_line(exc))
+    try:
+        reason = snapshot_check.catalog_problem(con) or _version_problem(con)
+        if reason:
+            return fail(county, reason[0], **reason[1])
+        county.latest = latest_data_date(con)
+        county.as_of = job.as_of or county.latest
+        county.results = scorecard(con, county.as_of, config, job.lang, with_forecast=False)
+        county.demo = store.demo_loaded(con)
+    except duckdb.CatalogException as exc:
+        return fail(county, "region_tables_missing", detail=_first_line(exc))
+    except (duckdb.Error, ConfigError, ValueError, TypeError, ArithmeticError) as exc:  # a bad value in a ledger
+        return fail(county, "region_not_scored", detail=_first_line(exc))
+    finally:
+        con.close()
+    # Spent to date is the budget KPI's own figure (registry: sum of expenditures up to as-of).
+    budget_kpi = next(r for r in county.results if r.id == "budget_execution_rate")
+    county.plan_wan = config.budget_wan
+    county.spent_wan = float(budget_kpi.detail.get("spent_wan") or 0.0)
+    return county
+
+
+def _version_problem(con: duckdb.DuckDBPyConnection) -> tuple[str, dict] | None:
+    """None when the snapshot is of this dashboard's schema version, else the reason (key, values)."""
+    version = store.structure_version(con)
+    if version is None:
+        return "region_no_meta", {}
+    if version != store.STRUCTURE_VERSION:
+        return "region_schema_version", {"version": version[:40], "ours": store.STRUCTURE_VERSION}
+    return None
+
+
+# ------------------------------------------------------------------------------------------------ parent
+
+def score_all(jobs: list[Job], workers: int = 2, isolate: bool = True, time_limit_s: float = TIME_LIMIT_S,
+              address_space: int = ADDRESS_SPACE_BYTES) -> list:
+    """Every job's county, scored or with its problem, in the jobs' order. `isolate=False` scores here, with the
+    same locked-down reading but without the child's time and memory caps (fast tests only)."""
+    if not jobs:
+        return []
+    if not isolate:
+        return [score(job) for job in jobs]
+    shares = max(1, min(workers, len(jobs) // PER_CHILD_FROM))
+    parts = [jobs[k::shares] for k in range(shares)]
+    with ThreadPoolExecutor(shares) as pool:  # each thread waits on its own child
+        answers = list(pool.map(lambda part: _score_share(part, time_limit_s, address_space), parts))
+    done = [None] * len(jobs)
+    for k, answer in enumerate(answers):
+        done[k::shares] = answer
+    return done
+
+
+def _score_share(jobs: list[Job], time_limit_s: float, address_space: int) -> list:
+    """A share of the jobs through as many children as it takes: each failure costs its child, not the rest."""
+    done: list = []
+    while len(done) < len(jobs):
+        done += _score_in_child(jobs[len(done):], time_limit_s, address_space)
+    return done
+
+
+def _score_in_child(jobs: list[Job], time_limit_s: float, address_space: int) -> list:
+    """As many of the jobs as one child scores before it ends, plus the one it failed on (with the reason)."""
+    payload = pickle.dumps({"jobs": jobs, "address_space": address_space})
+    frames: list[bytes] = []
+    read = [0]
+
+    def progress(out: bytearray) -> float | None:  # each county answered: the next one gets its own time limit
+        before = len(frames)
+        while len(out) - read[0] >= _LENGTH.size:
+            (size,) = _LENGTH.unpack_from(out, read[0])
+            if len(out) - read[0] - _LENGTH.size < size:
+                break
+            frames.append(bytes(out[read[0] + _LENGTH.size:read[0] + _LENGTH.size + size]))
+            read[0] += _LENGTH.size + size
+        return time.monotonic() + time_limit_s if len(frames) > before else None
+
+    failure: tuple[str, dict] = ("region_child_ended", {})
+    with tempfile.TemporaryDirectory(prefix="kpi-region-") as empty:
+        child = sandbox.start_child(CHILD_COMMAND, empty)
+        try:
+            out = sandbox.exchange(child, payload, time.monotonic() + START_S + time_limit_s,
+                                   ANSWER_CAP * len(jobs), progress)
+            if out is None:
+                failure = ("region_answer_too_large", {"mb": ANSWER_CAP // 2**20})
+        except subprocess.TimeoutExpired:
+            failure = ("region_timeout", {"seconds": f"{time_limit_s:g}"})
+        finally:
+            sandbox.stop_child(child)
+    done = []
+    for frame in frames:
+        try:
+            done.append(pickle.loads(frame))  # noqa: S301 -- our own child's answer, over a pipe
+        except Exception:  # a frame cut by the memory cap
+            break
+    if len(done) < len(jobs):
+        if failure[0] == "region_child_ended":
+            failure = ("region_child_ended", {"mb": address_space // 2**20})
+        done.append(fail(jobs[len(done)].county, failure[0], **failure[1]))
+    return done
+
+
+# ------------------------------------------------------------------------------------------------- child
+
+def _child() -> None:
+    """In the child: cap memory first, then score each snapshot of the batch and answer it at once."""
+    job = pickle.load(sys.stdin.buffer)  # noqa: S301 -- written by _score_in_child in the parent
+    sandbox.cap_address_space(job["address_space"])
+    for one in job["jobs"]:
+        try:
+            county = score(one)
+        except MemoryError:
+            county = fail(one.county, "region_child_ended", mb=job["address_space"] // 2**20)
+        except Exception as exc:  # anything else a file could provoke: that county's row, the batch goes on
+            county = fail(one.county, "region_not_scored", detail=_first_line(exc))
+        frame = pickle.dumps(county)
+        sys.stdout.buffer.write(_LENGTH.pack(len(frame)) + frame)
+        sys.stdout.buffer.flush()
+
+
+if __name__ == "__main__":
+    _child()
