@@ -170,13 +170,15 @@ def test_symlinks_out_of_the_folder_and_dangling_ones_are_reported_not_followed(
     (folder / "gone.duckdb").symlink_to(tmp_path / "nowhere.duckdb")
     shutil.copyfile(folder / "b.duckdb", folder / "c.duckdb")
     (folder / "c.toml").symlink_to(tmp_path / "secrets.toml")  # a "configuration" that is the secrets file
+    (folder / "loop.duckdb").symlink_to(folder / "loop.duckdb")  # a link to itself: never resolves
     assert region_state._signature(folder)  # the page's signature step: no exception for the dangling link
     view = region.read_region(folder, AS_OF, isolate=False)
     problems = {c.snapshot.name: c.problem("en") for c in view.unreadable}
     assert problems == {"out.duckdb": "out.duckdb leads out of the region folder; not read",
                         "gone.duckdb": f"gone.duckdb is a symbolic link to nothing ({tmp_path / 'nowhere.duckdb'});"
                                        " not read",
-                        "c.duckdb": "c.toml leads out of the region folder; not read"}
+                        "c.duckdb": "c.toml leads out of the region folder; not read",
+                        "loop.duckdb": f"loop.duckdb is a symbolic link to nothing ({folder / 'loop.duckdb'}); not read"}
     assert "S3CRET" not in everything_shown(view)
     assert sorted(c.name for c in view.readable) == ["乙县", "阿县"]
 
