@@ -182,8 +182,10 @@ def read_region(directory: Path | str, as_of: dt.date | None = None, lang: str =
     for fast tests), shared among `workers` children (default: one per CPU, up to 8). With `cache_dir`, a county
     whose snapshot (by content) and configuration are unchanged since it was last scored is taken from there.
 
-    Scoring asks each snapshot for its latest date and, in the same visit, scores it as of the asked date or its
-    own latest; only a county whose own latest is after the shared date is scored a second time."""
+    With a date asked for, one visit per snapshot finds its latest data date and scores it. Without, the shared
+    date needs every county's latest first: a first visit reads only that (a third of a scoring), then each county
+    is scored as of the earliest. (Scoring each at its own latest in the first visit wastes it: the earliest date is
+    the stalest county's, so nearly every other county would be scored twice.)"""
     import os
 
     directory = Path(directory)
@@ -194,46 +196,41 @@ def read_region(directory: Path | str, as_of: dt.date | None = None, lang: str =
     limit = {"time_limit_s": time_limit_s} if time_limit_s else {}
     hashes = _ContentHashes(cache_dir) if cache_dir else None
     contents = [_content_key(c, hashes) if hashes and c.ok else None for c in counties]
-    names = [c.name for c in counties]  # as discovered (scoring may name a county from its configuration)
+    asked = as_of is not None
     latest: list[dt.date | None] = [None] * len(counties)
     done: list[County | None] = [c if not c.ok else None for c in counties]
-    first: list[County | None] = [None] * len(counties)  # scored at the asked date or the county's own latest
-    todo = []
-    for i, county in enumerate(counties):
+
+    def cached_score(i: int, when: dt.date | None) -> County | None:
+        return _cache_get(cache_dir, _score_key(contents[i], counties[i].name, when, lang), counties[i]) \
+            if contents[i] else None
+
+    for i in range(len(counties)):  # what the cache already has
+        cached = _cache_read(cache_dir, _latest_key(contents[i])) if contents[i] else None
+        if cached and cached.get("latest"):
+            latest[i] = dt.date.fromisoformat(cached["latest"])
+            done[i] = done[i] or (cached_score(i, as_of) if asked else None)
+    todo = [i for i in range(len(counties)) if done[i] is None and (asked or latest[i] is None)]
+    jobs = [Job(_fresh(counties[i]), as_of, lang, latest_only=not asked) for i in todo]
+    for i, county in zip(todo, score_all(jobs, workers, isolate, **limit)):
         if county.ok:
-            cached = _cache_read(cache_dir, _latest_key(contents[i])) if contents[i] else None
-            if cached and cached.get("latest"):
-                latest[i] = dt.date.fromisoformat(cached["latest"])
-            else:
-                todo.append(i)
-    jobs = [Job(counties[i], as_of, lang) for i in todo]
-    for i, county in zip(todo, score_all(jobs, workers, isolate, **limit)):
-        first[i] = county
-        if not county.ok:
+            latest[i] = county.latest
+            if contents[i]:
+                _cache_write(cache_dir, _latest_key(contents[i]), {"latest": county.latest.isoformat()})
+        if not county.ok or asked:
             done[i] = county
-            continue
-        latest[i] = county.latest
-        if contents[i]:
-            _cache_write(cache_dir, _latest_key(contents[i]), {"latest": county.latest.isoformat()})
-            _cache_put(cache_dir, _score_key(contents[i], names[i], county.as_of, lang), county)
-    asked = as_of is not None
-    known = [d for d, c in zip(latest, done) if d and c is None]
-    as_of = as_of or (min(known) if known else None)
-    todo = []
-    for i, county in enumerate(counties):
-        if done[i] is not None:
-            continue
-        if first[i] is not None and first[i].as_of == as_of:
-            done[i] = first[i]
-        elif contents[i] and (hit := _cache_get(cache_dir, _score_key(contents[i], names[i], as_of, lang), county)):
-            done[i] = hit
-        else:
-            todo.append(i)
-    jobs = [Job(first[i] and _fresh(first[i]) or counties[i], as_of, lang) for i in todo]
-    for i, county in zip(todo, score_all(jobs, workers, isolate, **limit)):
-        done[i] = county
-        if contents[i] and county.ok:
-            _cache_put(cache_dir, _score_key(contents[i], names[i], as_of, lang), county)
+            if contents[i] and county.ok:
+                _cache_put(cache_dir, _score_key(contents[i], counties[i].name, as_of, lang), county)
+    if not asked:
+        known = [d for d, c in zip(latest, done) if d and c is None]
+        as_of = min(known) if known else None
+        for i in range(len(counties)):
+            done[i] = done[i] or cached_score(i, as_of)
+        todo = [i for i in range(len(counties)) if done[i] is None]
+        for i, county in zip(todo, score_all([Job(_fresh(counties[i]), as_of, lang) for i in todo], workers,
+                                             isolate, **limit)):
+            done[i] = county
+            if contents[i] and county.ok:
+                _cache_put(cache_dir, _score_key(contents[i], counties[i].name, as_of, lang), county)
     for county, own_latest in zip(done, latest):
         county.latest = own_latest or county.latest
     if hashes:

@@ -39,10 +39,11 @@ _LENGTH = struct.Struct(">Q")
 
 @dataclass
 class Job:
-    """Score `county` as of `as_of` (None: as of its own latest data date)."""
+    """Score `county` as of `as_of` (None: as of its own latest data date), or only find its latest data date."""
     county: object  # metrics.outputs.region.County (not imported: region imports this module)
     as_of: dt.date | None
     lang: str
+    latest_only: bool = False
 
 
 def fail(county, key: str, **values):
@@ -57,18 +58,21 @@ def _first_line(exc: BaseException) -> str:
 
 def score(job: Job):
     """Open the snapshot locked down, check its catalogue, find its latest data date, score it with its own
-    configuration. Never raises for a bad file: every failure is the county's problem (key and values)."""
+    configuration (or stop at the date: `latest_only`). Never raises for a bad file: every failure is the county's
+    problem (key and values)."""
     county = job.county
-    try:
-        config = load_config(county.config_path) if county.config_path else default_config()
-    except ConfigError as exc:
-        return fail(county, "region_config_problems",
-                    problems_zh=t("semicolon_separator", "zh").join(exc.problem_texts("zh")),
-                    problems_en=t("semicolon_separator", "en").join(exc.problems))
-    if county.config_path is None:
-        county.config_note = t("region_no_configuration_of_its_own", job.lang)
-    if county.name == county.snapshot.stem and config.name_zh and county.config_path is not None:
-        county.name = config.name_en if job.lang == "en" and config.name_en else config.name_zh
+    config = None
+    if not job.latest_only:
+        try:
+            config = load_config(county.config_path) if county.config_path else default_config()
+        except ConfigError as exc:
+            return fail(county, "region_config_problems",
+                        problems_zh=t("semicolon_separator", "zh").join(exc.problem_texts("zh")),
+                        problems_en=t("semicolon_separator", "en").join(exc.problems))
+        if county.config_path is None:
+            county.config_note = t("region_no_configuration_of_its_own", job.lang)
+        if county.name == county.snapshot.stem and config.name_zh and county.config_path is not None:
+            county.name = config.name_en if job.lang == "en" and config.name_en else config.name_zh
     try:
         con = snapshot_check.open_snapshot(county.snapshot)
     except duckdb.Error as exc:
@@ -78,6 +82,8 @@ def score(job: Job):
         if reason:
             return fail(county, reason[0], **reason[1])
         county.latest = latest_data_date(con)
+        if job.latest_only:
+            return county
         county.as_of = job.as_of or county.latest
         county.results = scorecard(con, county.as_of, config, job.lang, with_forecast=False)
         county.demo = store.demo_loaded(con)
