@@ -233,10 +233,10 @@ def test_a_snapshot_touched_but_unchanged_is_not_scored_again(folder, tmp_path, 
 def patched_child(tmp_path, body: str) -> list[str]:
     """The scoring child, with `score` made to misbehave for one snapshot (a runaway, a memory hog) as a snapshot
     past the catalogue check could in the scorecard's own queries; it writes its pid first."""
-    code = (f"import os\nfrom metrics.outputs import region_score as r\nreal = r.score\n"
-            f"def score(job):\n    if job.county.snapshot.name == 'bad.duckdb':\n"
+    code = (f"import os\nfrom metrics.outputs import region_score as r\nreal = r.score_attached\n"
+            f"def score(con, database, job, problem):\n    if job.county.snapshot.name == 'bad.duckdb':\n"
             f"        open({str(tmp_path / 'pid')!r}, 'w').write(str(os.getpid()))\n        {body}\n"
-            f"    return real(job)\nr.score = score\nr._child()\n")
+            f"    return real(con, database, job, problem)\nr.score_attached = score\nr._child()\n")
     return [sys.executable, "-c", code]
 
 

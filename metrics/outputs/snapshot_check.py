@@ -1,11 +1,11 @@
 """Opening a county's snapshot, someone else's DuckDB file, so that it can do nothing but be read (issue 25).
 
 A snapshot's catalogue is the sender's to write: its "ledger table" may be a view calling read_text('…secrets.toml'),
-glob('*') or a macro, a generated column computing anything, a sequence. So a snapshot is opened
-- read-only, with the SQL sandbox's settings (metrics/platform/sandbox.py: no extension autoloaded or installed, no
-  spill folder, bounded memory and threads), then locked down as the sandbox does (no file system or network, the
-  configuration locked) before any query;
-- and then its catalogue is compared with the one this dashboard makes (`store._create_schema` on an empty in-memory
+glob('*') or a macro, a generated column computing anything, a sequence. So snapshots are
+- attached read-only to an in-memory DuckDB opened with the SQL sandbox's settings (metrics/platform/sandbox.py: no
+  extension autoloaded or installed, no spill folder, bounded memory and threads), then locked down as the sandbox
+  does (no file system or network, the configuration locked) before any query touches them;
+- and each catalogue is compared with the one this dashboard makes (`store._create_schema` on an empty in-memory
   database): only base tables of the expected names and column definitions; any view, macro, sequence, index,
   type, schema or unknown table is refused, named. A table whose columns differ (a generated column, a DEFAULT
   expression, a missing or extra column) is refused naming its first differing definition.
@@ -24,15 +24,34 @@ from metrics.platform import sandbox, store
 SNAPSHOT_MEMORY_LIMIT = "256MB"  # DuckDB's own limit per snapshot; the child's address space is capped too
 
 
-def open_snapshot(path: Path | str, memory_limit: str = SNAPSHOT_MEMORY_LIMIT) -> duckdb.DuckDBPyConnection:
-    """The snapshot, read-only and locked down before any query touches it (raises duckdb.Error if unreadable).
-    Opening reads only the catalogue's definitions; a view or macro runs when queried, by then without access."""
-    con = duckdb.connect(str(path), read_only=True, config=sandbox.open_settings(memory_limit, threads=1))
+def open_snapshots(paths: list[Path]) -> tuple[duckdb.DuckDBPyConnection, dict[int, str], dict[int, duckdb.Error]]:
+    """An in-memory DuckDB with the SQL sandbox's settings, each snapshot attached read-only (as `snapshot<k>`),
+    then locked down before any query touches them. Attaching reads the catalogue's definitions only: a view or
+    macro runs when queried, by then without access. Returns the connection, the attached names by index, and the
+    error of each snapshot that could not be attached (corrupt, not DuckDB)."""
+    con = duckdb.connect(":memory:", config=sandbox.open_settings(SNAPSHOT_MEMORY_LIMIT, threads=1))
+    attached, errors = {}, {}
     try:
+        for k, path in enumerate(paths):
+            try:
+                con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS snapshot{k} (READ_ONLY)")
+                attached[k] = f"snapshot{k}"
+            except duckdb.Error as exc:
+                errors[k] = exc
         sandbox.lock_down(con)
     except BaseException:
         con.close()
         raise
+    return con, attached, errors
+
+
+def open_snapshot(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """One snapshot, as `open_snapshots` opens them, made the current database (raises duckdb.Error if unreadable)."""
+    con, attached, errors = open_snapshots([Path(path)])
+    if errors:
+        con.close()
+        raise errors[0]
+    con.execute(f"USE {attached[0]}")
     return con
 
 
@@ -54,9 +73,17 @@ def _columns(create_sql: str) -> list[str]:
     return parts
 
 
-def _table_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
-    return con.execute("SELECT schema_name, table_name, sql FROM duckdb_tables() "
-                       "WHERE database_name = current_database()").fetchall()
+def _table_rows(con: duckdb.DuckDBPyConnection, databases: list[str] | None = None) -> list[tuple[str, ...]]:
+    """(database, schema, table, CREATE statement) of each table in `databases` (None: the current one)."""
+    where, params = _where(databases)
+    return con.execute("SELECT database_name, schema_name, table_name, sql FROM duckdb_tables() WHERE " + where,
+                       params).fetchall()
+
+
+def _where(databases: list[str] | None) -> tuple[str, list]:
+    if databases is None:
+        return "database_name = current_database()", []
+    return "list_contains(?, database_name)", [databases]
 
 
 @functools.lru_cache(maxsize=1)
@@ -65,22 +92,21 @@ def expected_tables() -> dict[str, set[str]]:
     con = duckdb.connect(":memory:")
     try:
         store._create_schema(con)  # the one definition of the schema; an empty in-memory database costs ~60 ms
-        return {name: set(_columns(sql)) for _, name, sql in _table_rows(con)}
+        return {name: set(_columns(sql)) for _, _, name, sql in _table_rows(con)}
     finally:
         con.close()
 
 
-# Every other kind of object a DuckDB catalogue can hold, with how to list the snapshot's own. Our schema has none
-# of them, so any one found is refused.
+# Every other kind of object a DuckDB catalogue can hold, with how to list a snapshot's own. Our schema has none of
+# them, so any one found is refused. (Listing macros costs ~15 ms a query, whatever the number of databases: the
+# built-in functions are listed too. The region's children attach several snapshots and ask once for them all.)
 _OTHER_OBJECTS = """
-SELECT 'view', schema_name, view_name FROM duckdb_views() WHERE database_name = current_database() AND NOT internal
-UNION ALL SELECT 'macro', schema_name, function_name FROM duckdb_functions()
-    WHERE database_name = current_database() AND NOT internal
-UNION ALL SELECT 'sequence', schema_name, sequence_name FROM duckdb_sequences() WHERE database_name = current_database()
-UNION ALL SELECT 'index', schema_name, index_name FROM duckdb_indexes() WHERE database_name = current_database()
-UNION ALL SELECT 'type', schema_name, type_name FROM duckdb_types() WHERE database_name = current_database()
-    AND NOT internal
-UNION ALL SELECT 'schema', 'main', schema_name FROM duckdb_schemas() WHERE database_name = current_database()
+SELECT database_name, 'view', schema_name, view_name FROM duckdb_views() WHERE {where} AND NOT internal
+UNION ALL SELECT database_name, 'macro', schema_name, function_name FROM duckdb_functions() WHERE {where} AND NOT internal
+UNION ALL SELECT database_name, 'sequence', schema_name, sequence_name FROM duckdb_sequences() WHERE {where}
+UNION ALL SELECT database_name, 'index', schema_name, index_name FROM duckdb_indexes() WHERE {where}
+UNION ALL SELECT database_name, 'type', schema_name, type_name FROM duckdb_types() WHERE {where} AND NOT internal
+UNION ALL SELECT database_name, 'schema', 'main', schema_name FROM duckdb_schemas() WHERE {where}
     AND NOT internal AND schema_name <> 'main'
 """
 
@@ -90,18 +116,31 @@ def _qualified(schema: str, name: str) -> str:
 
 
 def catalog_problem(con: duckdb.DuckDBPyConnection) -> tuple[str, dict] | None:
-    """None when the snapshot holds only base tables of this dashboard's schema, else the reason (key, values) naming
-    the first object refused. A missing table is not refused here: scoring says which (region_tables_missing)."""
-    other = con.execute(_OTHER_OBJECTS).fetchall()
-    if other:
-        kind, schema, name = sorted(other)[0]
-        return "region_object_refused", {"kind": kind, "object": _qualified(schema, name)}
+    """None when the snapshot (the connection's own database) holds only base tables of this dashboard's schema,
+    else the reason (key, values) naming the first object refused."""
+    current = con.execute("SELECT current_database()").fetchall()[0][0]
+    return catalog_problems(con, [current])[current]
+
+
+def catalog_problems(con: duckdb.DuckDBPyConnection, databases: list[str]) -> dict[str, tuple[str, dict] | None]:
+    """For each of the attached `databases`: None when it holds only base tables of this dashboard's schema, else
+    the reason (key, values) naming the first object refused. A missing table is not refused here: scoring says
+    which (region_tables_missing)."""
+    where, params = _where(databases)
+    found: dict[str, tuple[str, dict] | None] = dict.fromkeys(databases)
+    for database, kind, schema, name in sorted(con.execute(_OTHER_OBJECTS.format(where=where),
+                                                           params * 6).fetchall()):
+        if found[database] is None:
+            found[database] = ("region_object_refused", {"kind": kind, "object": _qualified(schema, name)})
     expected = expected_tables()
-    for schema, name, sql in sorted(_table_rows(con)):
+    for database, schema, name, sql in sorted(_table_rows(con, databases)):
+        if found[database] is not None:
+            continue
         if schema != "main" or name not in expected:
-            return "region_object_refused", {"kind": "table", "object": _qualified(schema, name)}
+            found[database] = ("region_object_refused", {"kind": "table", "object": _qualified(schema, name)})
+            continue
         columns = set(_columns(sql))
         if columns != expected[name]:
             odd = sorted(columns - expected[name]) or sorted(expected[name] - columns)
-            return "region_table_refused", {"table": name, "column": odd[0][:120]}
-    return None
+            found[database] = ("region_table_refused", {"table": name, "column": odd[0][:120]})
+    return found
