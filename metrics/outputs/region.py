@@ -226,8 +226,8 @@ def read_region(directory: Path | str, as_of: dt.date | None = None, lang: str =
         for i in range(len(counties)):
             done[i] = done[i] or cached_score(i, as_of)
         todo = [i for i in range(len(counties)) if done[i] is None]
-        for i, county in zip(todo, score_all([Job(_fresh(counties[i]), as_of, lang) for i in todo], workers,
-                                             isolate, **limit)):
+        jobs = [Job(_fresh(counties[i], latest[i]), as_of, lang) for i in todo]
+        for i, county in zip(todo, score_all(jobs, workers, isolate, **limit)):
             done[i] = county
             if contents[i] and county.ok:
                 _cache_put(cache_dir, _score_key(contents[i], counties[i].name, as_of, lang), county)
@@ -239,9 +239,9 @@ def read_region(directory: Path | str, as_of: dt.date | None = None, lang: str =
     return Region(done, as_of, asked)
 
 
-def _fresh(county: County) -> County:
-    """The county as discovered, to be scored again at another date."""
-    return County(county.name, county.snapshot, county.config_path)
+def _fresh(county: County, latest: dt.date | None = None) -> County:
+    """The county as discovered (with its latest data date when the first visit found it), to be scored."""
+    return County(county.name, county.snapshot, county.config_path, latest=latest)
 
 
 def _flag_duplicates(counties: list[County], lang: str) -> None:

@@ -100,7 +100,8 @@ def score_attached(con: duckdb.DuckDBPyConnection, database: str, job: Job, prob
         return fail(county, reason[0], **reason[1])
     try:
         con.execute(f"USE {database}")  # the scorecard's queries name tables unqualified
-        county.latest = latest_data_date(con)
+        if county.latest is None:  # known from the first visit when scoring at the shared date
+            county.latest = latest_data_date(con)
         if job.latest_only:
             return county
         county.as_of = job.as_of or county.latest
