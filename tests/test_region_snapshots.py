@@ -195,6 +195,16 @@ def test_a_manifest_path_out_of_the_folder_is_refused(folder, template):
     assert [c.name for c in view.readable] == ["阿县"]
 
 
+def test_a_binary_or_missing_configuration_is_its_countys_row(folder):
+    (folder / "b.toml").write_bytes(b"\xff\xfe\x00binary")
+    (folder / "region.toml").write_text('[[counties]]\nsnapshot = "a.duckdb"\nconfig = "gone.toml"\n'
+                                        '[[counties]]\nsnapshot = "b.duckdb"\nconfig = "b.toml"\n', encoding="utf-8")
+    view = region.read_region(folder, AS_OF, isolate=False)
+    assert [(c.snapshot.name, c.ok) for c in view.counties] == [("a.duckdb", False), ("b.duckdb", False)]
+    assert view.counties[0].problem("en").startswith("configuration problems:")
+    assert view.counties[1].problem("en").startswith("could not be scored: 'utf-8' codec can't decode")
+
+
 # ----------------------------------------------------------------------------------- 8: two claim one county
 
 def test_two_snapshots_claiming_one_county_are_flagged_and_both_shown_with_their_files(folder):

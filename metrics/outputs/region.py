@@ -164,9 +164,13 @@ def _check_paths(county: County, directory: Path) -> County:
             continue
         if path.is_symlink() and not path.exists():
             return fail(county, "region_symlink_dangling", file=path.name, target=os.readlink(path)[:200])
-        if not path.resolve().is_relative_to(inside):
+        try:
+            outside = not path.resolve().is_relative_to(inside)
+        except (OSError, RuntimeError):  # a loop further up the path
+            return fail(county, "region_symlink_dangling", file=path.name, target=str(path)[:200])
+        if outside:
             return fail(county, "region_path_outside", file=path.name)
-        if not path.is_file():
+        if path == county.snapshot and not path.is_file():  # a missing configuration: load_config says so
             return fail(county, "region_snapshot_not_found", file=path.name)
     # Absolute (the child runs in an empty folder), not resolved: the name shown stays the one in the folder.
     county.snapshot = Path(os.path.abspath(county.snapshot))

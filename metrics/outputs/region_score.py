@@ -91,6 +91,8 @@ def score_attached(con: duckdb.DuckDBPyConnection, database: str, job: Job, prob
             return fail(county, "region_config_problems",
                         problems_zh=t("semicolon_separator", "zh").join(exc.problem_texts("zh")),
                         problems_en=t("semicolon_separator", "en").join(exc.problems))
+        except (OSError, ValueError) as exc:  # unreadable, or not text (UnicodeDecodeError)
+            return fail(county, "region_not_scored", detail=_first_line(exc))
         if county.config_path is None:
             county.config_note = t("region_no_configuration_of_its_own", job.lang)
         if county.name == county.snapshot.stem and config.name_zh and county.config_path is not None:
