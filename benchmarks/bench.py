@@ -680,8 +680,13 @@ REGION_COUNTIES = 1489  # demonstration counties nationally
 
 def synthetic_region(directory: Path, counties: int, templates: int = 7) -> Path:
     """`counties` snapshots with their configurations: copies of a few small county databases (each with its own
-    sessions, attendance, payments and 36 months of retail), made with plain SQL; copies keep the set-up quick."""
+    sessions, attendance, payments and 36 months of retail), made with plain SQL; copies keep the set-up quick.
+    Every copy then gets a payment of its own (its amount and voucher differ), so each county is a distinct file
+    with its own budget figure: the score cache keys on the file's content, and copies of 7 files would be scored
+    as 7 (issue 26)."""
     import shutil
+
+    import duckdb
 
     from metrics.core.config import DEFAULT_CONFIG
     from metrics.platform import store
@@ -707,6 +712,10 @@ def synthetic_region(directory: Path, counties: int, templates: int = 7) -> Path
     for i in range(counties):
         target = directory / f"county{i:04d}.duckdb"
         shutil.copyfile(made[i % templates], target)
+        con = duckdb.connect(str(target))
+        con.execute("INSERT INTO expenditures (voucher, date, line, amount) VALUES (?, DATE '2023-06-30', '1.1', ?)",
+                    [f"PZ-county{i:04d}", 1 + i / 100])
+        con.close()
         target.with_suffix(".toml").write_text(
             config_text.replace('name_zh = "布尔津县"', f'name_zh = "示例县{i:04d}"', 1), encoding="utf-8")
     for path in made:

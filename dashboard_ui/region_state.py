@@ -23,10 +23,20 @@ def region_dir() -> Path:
 
 
 def _signature(directory: Path) -> tuple:
+    """What the folder holds, cheaply: each snapshot's and configuration's name, size and modification time (of the
+    file a symlink points to; a dangling symlink or a file gone meanwhile counts by its own entry, never raises)."""
     if not directory.is_dir():
         return ()
-    return tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(directory.iterdir())
-                 if p.suffix in (".duckdb", ".toml"))
+    entries = []
+    for p in sorted(directory.iterdir()):
+        if p.suffix not in (".duckdb", ".toml"):
+            continue
+        try:
+            stat = p.stat() if p.exists() else p.lstat()
+        except OSError:  # removed between the listing and now
+            continue
+        entries.append((p.name, stat.st_size, stat.st_mtime_ns))
+    return tuple(entries)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

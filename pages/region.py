@@ -30,11 +30,21 @@ st.caption(ui.say("region_folder_note", folder=str(folder)))
 if any(c.demo for c in view.readable):
     st.warning(state.t("region_demo_note"),
                icon=":material/science:")
-for county in view.unreadable:
-    st.error(ui.say("region_snapshot_problem", name=county.name, file=county.snapshot.name, problem=county.problem(frame.lang)))
-for county in view.readable:
-    if county.config_note:
-        st.info(ui.say("region_config_note", name=county.name, note=county.config_note))
+# Everything below that comes from a snapshot, its file name or its configuration (county names, reasons, notes) is
+# someone else's text: shown with st.code / st.text, never as markdown (issue 25: a name like ![x](http://host/)
+# made every viewer's browser fetch it).
+if view.unreadable:
+    st.error(state.t("region_unreadable_heading"), icon=":material/block:")
+    st.code("\n".join(state.t("region_snapshot_problem", name=c.name, file=c.snapshot.name,
+                               problem=c.problem(frame.lang)) for c in view.unreadable),
+            language=None, wrap_lines=True)
+duplicates = sorted({c.duplicate_note for c in view.counties if c.duplicate_note})
+if duplicates:
+    st.warning(state.t("region_duplicates_heading"), icon=":material/content_copy:")
+    st.code("\n".join(duplicates), language=None, wrap_lines=True)
+notes = [state.t("region_config_note", name=c.name, note=c.config_note) for c in view.readable if c.config_note]
+if notes:
+    st.code("\n".join(notes), language=None, wrap_lines=True)
 if not view.readable:
     from metrics import actions
     from metrics.platform.auth import can
@@ -72,8 +82,8 @@ names = {k.id: k.name(frame.lang) for k in KPIS}
 kpi_id = st.selectbox(state.t("choose_kpi"), list(names), format_func=names.get, key=state.lang_key("region_kpi"))
 league = view.league(kpi_id)
 st.caption(view.as_of_note(frame.lang))
-for warning in view.warnings(frame.lang):
-    st.warning(warning)
+if view.warnings(frame.lang):
+    st.code("\n".join(view.warnings(frame.lang)), language=None, wrap_lines=True)
 st.dataframe(pd.DataFrame({
     state.t("region_rank"): league["rank"].map(lambda r: "—" if pd.isna(r) else int(r)),
     state.t("region_county_column"): league["county"],
@@ -88,7 +98,7 @@ st.dataframe(pd.DataFrame({
 st.subheader(state.t("region_one_county"))
 choice = st.selectbox(state.t("region_county"), [c.name for c in view.readable], key="region_county")
 county = view.county(choice)
-st.markdown(ui.say("region_county_caption", name=county.name, as_of=county.as_of, file=county.snapshot.name))
+st.text(state.t("region_county_caption", name=county.name, as_of=county.as_of, file=county.snapshot.name))
 st.plotly_chart(charts.bullet_chart(county.results, frame.lang), key="region_drill")
 st.dataframe(pd.DataFrame({
     state.t("kpi"): [r.name for r in county.results],

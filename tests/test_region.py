@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 
 import duckdb
 import pytest
@@ -25,7 +24,7 @@ from metrics import demo
 from metrics.__main__ import main
 from metrics.core.config import DEFAULT_CONFIG
 from metrics.load import ingest
-from metrics.outputs import region
+from metrics.outputs import region, region_score
 from metrics.platform import derived, store
 
 from .ledgers import csv_bytes
@@ -103,7 +102,7 @@ def digest_of(directory) -> dict[str, str]:
 
 def test_league_table_ranks_by_each_countys_own_target(folder):
     before = digest_of(folder)
-    view = region.read_region(folder, AS_OF)
+    view = region.read_region(folder, AS_OF, isolate=False)
     league = view.league("training_person_times")
     assert league[["county", "value", "target", "status", "rank"]].values.tolist() == [
         ["丙县", 6.0, 6.0, "achieved", 1], ["乙县", 3.0, 4.0, "on_track", 2], ["阿县", 6.0, 10.0, "on_track", 3]]
@@ -113,7 +112,7 @@ def test_league_table_ranks_by_each_countys_own_target(folder):
 
 
 def test_status_counts_and_budget_per_county(folder):
-    view = region.read_region(folder, AS_OF)
+    view = region.read_region(folder, AS_OF, isolate=False)
     counts = {row["county"]: {k: v for k, v in row.items() if k != "county" and v}
               for row in view.status_counts().to_dict("records")}
     assert counts == {"阿县": {"on_track": 1, "behind": 2, "no_data": 19},
@@ -128,7 +127,7 @@ def test_status_counts_and_budget_per_county(folder):
 
 
 def test_unreadable_snapshots_are_listed_with_the_reason_and_the_rest_show(folder):
-    view = region.read_region(folder, AS_OF)
+    view = region.read_region(folder, AS_OF, isolate=False)
     assert [c.name for c in view.readable] == ["阿县", "乙县", "丙县"]
     problems = {c.name: c.problem("zh") for c in view.unreadable}
     assert problems["缺县"] == "找不到快照文件 missing.duckdb"
@@ -139,6 +138,7 @@ def test_unreadable_snapshots_are_listed_with_the_reason_and_the_rest_show(folde
         "坏县": "unreadable (corrupt, o", "缺县": "snapshot file missing.", "旧县": f"schema version 0.{derived.DERIVED_VERSION}, this"[:22]}
 
 
+@pytest.mark.slow  # scores in child processes
 def test_region_command_prints_the_tables_and_the_unreadable(folder, capsys):
     assert main(["region", str(folder), "--as-of", "2023-03-31", "--kpi", "training_person_times"]) == 0
     out = capsys.readouterr().out.splitlines()
@@ -156,7 +156,7 @@ def test_region_command_prints_the_tables_and_the_unreadable(folder, capsys):
 def test_a_folder_without_manifest_reads_every_snapshot_and_its_toml(tmp_path):
     make_county(tmp_path, "b", "乙县", 4, ["S1"], "B")
     (tmp_path / "x.duckdb").write_bytes(b"\0" * 10)
-    view = region.read_region(tmp_path, AS_OF)
+    view = region.read_region(tmp_path, AS_OF, isolate=False)
     assert [(c.name, c.ok) for c in view.counties] == [("乙县", True), ("x", False)]
 
 
@@ -178,6 +178,7 @@ def test_snapshots_are_attached_read_only_beside_another_reader(folder):
         holder.wait()
 
 
+@pytest.mark.slow  # the page scores in child processes
 def test_region_page_shows_the_league_the_unreadable_and_a_drill(folder, tmp_path, monkeypatch):
     from pathlib import Path
 
@@ -189,18 +190,18 @@ def test_region_page_shows_the_league_the_unreadable_and_a_drill(folder, tmp_pat
     at.run()
     at.switch_page("pages/region.py").run()
     assert not at.exception, [e.value for e in at.exception]
-    # Names from outside are markdown-escaped on the page (ui.say): read as a person sees them.
-    errors = sorted(re.sub(r"\\(.)", r"\1", e.value).split("：")[0] for e in at.error)
-    assert errors == ["坏县（corrupt.duckdb）", "旧县（old.duckdb）", "缺县（missing.duckdb）"]
+    assert [e.value for e in at.error] == ["以下快照未能读取或被拒绝，其余县照常显示："]
+    problems = sorted(line.split("：")[0] for line in at.code[0].value.splitlines())  # plain text, not markdown
+    assert problems == ["坏县（corrupt.duckdb）", "旧县（old.duckdb）", "缺县（missing.duckdb）"]
     league = at.dataframe[2].value  # status counts, budget, then the league of the first KPI (person-times)
     assert league[["排名", "县", "本县目标", "状态"]].values.tolist() == [
         [1, "丙县", "≥ 6 人次", "已达标"], [2, "乙县", "≥ 4 人次", "进度正常"], [3, "阿县", "≥ 10 人次", "进度正常"]]
     # By default every county is ranked as of the earliest latest data date (A and C end 2023-03-05, B 03-10).
     assert "各县统一截至 2023-03-05 计算排名（各县最新数据日期中最早的一个）" in [c.value for c in at.caption]
-    assert set(league["排名截至"]) == {dt.date(2023, 3, 5)} and not at.warning
+    assert set(league["排名截至"]) == {dt.date(2023, 3, 5)} and len(at.code) == 1  # the problems; no warning
     at.date_input(key="region_as_of").set_value(dt.date(2023, 3, 31)).run()  # a later date picked: all end before
     assert "各县统一截至 2023-03-31 计算排名（所选日期）" in [c.value for c in at.caption]
-    assert sorted(w.value.split("的数据")[0] for w in at.warning) == ["丙县", "乙县", "阿县"]
+    assert sorted(line.split("的数据")[0] for line in at.code[-1].value.splitlines()) == ["丙县", "乙县", "阿县"]
     at.selectbox(key="region_county").set_value("乙县").run()
     import json
 
@@ -219,21 +220,22 @@ def test_the_score_cache_rereads_only_a_replaced_snapshot(folder, tmp_path, monk
     for name in ("a.duckdb", "a.toml", "b.duckdb", "b.toml"):
         shutil.copyfile(folder / name, directory / name)
     scored = []
-    original = region.scorecard
-    monkeypatch.setattr(region, "scorecard", lambda con, *a, **k: scored.append(1) or original(con, *a, **k))
+    original = region_score.scorecard
+    monkeypatch.setattr(region_score, "scorecard", lambda con, *a, **k: scored.append(1) or original(con, *a, **k))
     cache = tmp_path / "cache"
-    first = region.read_region(directory, AS_OF, cache_dir=cache)
+    first = region.read_region(directory, AS_OF, cache_dir=cache, isolate=False)
     assert len(scored) == 2
-    again = region.read_region(directory, AS_OF, cache_dir=cache)
+    again = region.read_region(directory, AS_OF, cache_dir=cache, isolate=False)
     assert len(scored) == 2  # nothing changed: both from the cache, with the same tables
     assert again.league("training_person_times").equals(first.league("training_person_times"))
     assert again.budget().equals(first.budget())
     # B sends a new snapshot with a 20 万元 payment: only B is scored again; 50 + 20 = 70 万元 of 500 = 14 %.
     con = store.connect(directory / "b.duckdb")
-    assert ingest.ingest_files(con, [("e2.csv", csv_bytes("凭证号,支付日期,预算科目,金额（万元）\n"
-                                                          "PZ2,2023-03-20,1.1,20\n"))]).committed
+    result = ingest.ingest_files(con, [("e2.csv", csv_bytes("凭证号,支付日期,预算科目,金额（万元）\n"
+                                                          "PZ2,2023-03-20,1.1,20\n"))])
+    assert result.committed, [(p.code, p.params) for o in result.outcomes for p in o.problems]
     con.close()
-    third = region.read_region(directory, AS_OF, cache_dir=cache)
+    third = region.read_region(directory, AS_OF, cache_dir=cache, isolate=False)
     assert len(scored) == 3
     assert third.budget().values.tolist() == [["阿县", 500.0, 0.0, 0.0], ["乙县", 500.0, 70.0, 0.14]]
 
@@ -248,18 +250,19 @@ def test_a_bad_manifest_is_refused_with_the_reason(tmp_path, capsys):
 
 
 @pytest.mark.slow  # a child process or a server (README: the fast part runs none)
-def test_scoring_in_worker_processes_gives_the_same_region(folder, monkeypatch):
-    monkeypatch.setattr(region, "PARALLEL_FROM", 1)  # the six snapshots shared among two processes
-    alone = region.read_region(folder, AS_OF, workers=1)
+def test_scoring_in_child_processes_gives_the_same_region(folder, monkeypatch):
+    here = region.read_region(folder, AS_OF, isolate=False)
+    alone = region.read_region(folder, AS_OF, workers=1)  # one child for the six snapshots
+    monkeypatch.setattr(region_score, "PER_CHILD_FROM", 1)  # the six snapshots shared among two children
     shared = region.read_region(folder, AS_OF, workers=2)
-    assert [(c.name, c.ok, c.problem("zh")) for c in shared.counties] == \
-        [(c.name, c.ok, c.problem("zh")) for c in alone.counties]
-    assert shared.league("training_person_times").equals(alone.league("training_person_times"))
-    assert shared.status_counts().equals(alone.status_counts())
-    # The latest data dates too were found in the worker processes: A and C end 2023-03-05, B 2023-03-10.
-    assert [c.latest for c in shared.readable] == [c.latest for c in alone.readable] == [
-        dt.date(2023, 3, 5), dt.date(2023, 3, 10), dt.date(2023, 3, 5)]
-    assert shared.budget().equals(alone.budget())
+    for view in (alone, shared):
+        assert [(c.name, c.ok, c.problem("zh")) for c in view.counties] == \
+            [(c.name, c.ok, c.problem("zh")) for c in here.counties]
+        assert view.league("training_person_times").equals(here.league("training_person_times"))
+        assert view.status_counts().equals(here.status_counts())
+        assert view.budget().equals(here.budget())
+        # The latest data dates too were found in the children: A and C end 2023-03-05, B 2023-03-10.
+        assert [c.latest for c in view.readable] == [dt.date(2023, 3, 5), dt.date(2023, 3, 10), dt.date(2023, 3, 5)]
 
 
 @pytest.mark.slow  # a child process or a server (README: the fast part runs none)
@@ -280,7 +283,7 @@ def test_the_demo_writes_seven_altay_counties_with_their_own_targets(tmp_path):
         actions.write_region_demo(ANONYMOUS, tmp_path)
     assert list(tmp_path.iterdir()) == []
     actions.write_region_demo(User("ed", "编辑", "editor", "local"), tmp_path)
-    view = region.read_region(tmp_path)
+    view = region.read_region(tmp_path, isolate=False)
     assert sorted(c.name for c in view.readable) == sorted(["布尔津县", "阿勒泰市", "哈巴河县", "吉木乃县", "福海县",
                                                             "富蕴县", "青河县"])
     assert all(c.demo for c in view.readable)  # labelled 演示数据 wherever shown
@@ -314,7 +317,7 @@ def test_every_county_is_ranked_as_of_one_shared_date(tmp_path):
             "[targets.training_person_times]\nmin = 4000", f"[targets.training_person_times]\nmin = {target}", 1),
             encoding="utf-8")
     cache = tmp_path / "cache"
-    view = region.read_region(tmp_path, cache_dir=cache)
+    view = region.read_region(tmp_path, cache_dir=cache, isolate=False)
     assert view.as_of == dt.date(2023, 3, 5) and not view.as_of_asked
     league = view.league("training_person_times")
     assert league[["county", "value", "target", "progress", "rank"]].values.tolist() == [
@@ -323,10 +326,10 @@ def test_every_county_is_ranked_as_of_one_shared_date(tmp_path):
     assert league["latest"].tolist() == [dt.date(2023, 3, 5), dt.date(2023, 6, 30)]
     assert view.as_of_note("zh") == "各县统一截至 2023-03-05 计算排名（各县最新数据日期中最早的一个）"
     assert view.warnings("zh") == []  # nobody's data ends before the earliest latest date
-    again = region.read_region(tmp_path, cache_dir=cache)  # the same from the cache
+    again = region.read_region(tmp_path, cache_dir=cache, isolate=False)  # the same from the cache
     assert again.as_of == view.as_of and again.league("training_person_times").equals(league)
 
-    asked = region.read_region(tmp_path, dt.date(2023, 6, 30), cache_dir=cache)
+    asked = region.read_region(tmp_path, dt.date(2023, 6, 30), cache_dir=cache, isolate=False)
     assert asked.league("training_person_times")[["county", "progress", "rank"]].values.tolist() == [
         ["乙县", 0.75, 1], ["甲县", 0.6, 2]]
     assert asked.as_of_note("en") == "Ranks as of 2023-06-30 for every county (the date chosen)"

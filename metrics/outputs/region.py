@@ -1,11 +1,12 @@
 """The region view (地区汇总): many counties' database snapshots side by side, each against its own plan.
 
-A prefecture collects each county's `backup` file in one folder. Each snapshot is attached read-only
-(`ATTACH … (READ_ONLY)`: nothing is copied, nothing can be written) into an in-memory DuckDB and scored by the
-ordinary scorecard with that county's own configuration, so targets may differ from county to county. Which
+A prefecture collects each county's `backup` file in one folder. A snapshot is someone else's file: each is opened
+read-only and locked down, its catalogue checked (only base tables of this dashboard's schema), and scored by the
+ordinary scorecard with that county's own configuration in a capped child process (region_score.py), so targets
+may differ from county to county and one bad snapshot is that county's row, never the view's end. Which
 configuration: `<snapshot stem>.toml` beside the snapshot, or what `region.toml` names (docs/deploy.md), else the
-default county file (said so). A snapshot that is missing, unreadable or from another schema version is listed
-with the reason; the rest still show.
+default county file (said so). A snapshot that is missing, unreadable, from another schema version, refused
+(a view, a macro, a path out of the folder), too slow or too big is listed with the reason; the rest still show.
 
 Ranks compare progress against each county's own target (value ÷ target), the one fair comparison when targets
 differ; ties share a rank (1, 2, 2, 4); a county without data has no rank. Every county is scored as of one shared
@@ -22,15 +23,14 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
-from metrics.core.config import ConfigError, default_config, load_config
 from metrics.core.errors import DashboardError
 from metrics.core.i18n import t
 from metrics.core.registry import KPI_BY_ID, KPIS
-from metrics.kpi.scorecard import KpiResult, latest_data_date, scorecard
+from metrics.kpi.scorecard import KpiResult
 from metrics.kpi.status import STATUSES, status_name
+from metrics.outputs.region_score import Job, fail, score_all
 from metrics.platform import store
 
 MANIFEST = "region.toml"
@@ -54,6 +54,7 @@ class County:
     results: list[KpiResult] = field(default_factory=list)
     plan_wan: float | None = None
     spent_wan: float | None = None
+    duplicate_note: str = ""  # set when another snapshot claims the same county (both are shown, with their files)
 
     @property
     def ok(self) -> bool:
@@ -126,7 +127,9 @@ class Region:
 
 
 def discover(directory: Path) -> list[County]:
-    """The counties of a region folder: region.toml's list when there is one, else every *.duckdb in it."""
+    """The counties of a region folder: region.toml's list when there is one, else every *.duckdb in it. A snapshot
+    or configuration that is a dangling symlink, or whose path leads out of the folder (a symlink, `../`, an absolute
+    path), is that county's problem: it is not followed."""
     manifest = directory / MANIFEST
     if manifest.exists():
         try:
@@ -138,200 +141,55 @@ def discover(directory: Path) -> list[County]:
             if not isinstance(entry, dict) or not isinstance(entry.get("snapshot"), str):
                 raise RegionError("region_counties_number_has_no_snapshot", manifest=manifest, i=i + 1)
             config = entry.get("config")
-            counties.append(County(entry.get("name") or Path(entry["snapshot"]).stem, directory / entry["snapshot"],
-                                   directory / config if config else None))
+            name = entry.get("name")
+            county = County(str(name) if name else Path(entry["snapshot"]).stem, directory / entry["snapshot"],
+                            directory / str(config) if config else None)
+            counties.append(_check_paths(county, directory))
         return counties
     counties = []
     for path in sorted(directory.glob("*.duckdb")):
         beside = path.with_suffix(".toml")
-        counties.append(County(path.stem, path, beside if beside.exists() else None))
+        counties.append(_check_paths(County(path.stem, path, beside if beside.is_symlink() or beside.exists()
+                                            else None), directory))
     return counties
 
 
-def _fail(county: County, key: str, **values) -> County:
-    county.problem_key, county.problem_values = key, values
+def _check_paths(county: County, directory: Path) -> County:
+    """The county, with a problem if its snapshot or configuration is not a file inside the folder."""
+    import os
+
+    inside = directory.resolve()
+    for path in (county.snapshot, county.config_path):
+        if path is None:
+            continue
+        if path.is_symlink() and not path.exists():
+            return fail(county, "region_symlink_dangling", file=path.name, target=os.readlink(path)[:200])
+        try:
+            outside = not path.resolve().is_relative_to(inside)
+        except (OSError, RuntimeError):  # a loop further up the path
+            return fail(county, "region_symlink_dangling", file=path.name, target=str(path)[:200])
+        if outside:
+            return fail(county, "region_path_outside", file=path.name)
+        if path == county.snapshot and not path.is_file():  # a missing configuration: load_config says so
+            return fail(county, "region_snapshot_not_found", file=path.name)
+    # Absolute (the child runs in an empty folder), not resolved: the name shown stays the one in the folder.
+    county.snapshot = Path(os.path.abspath(county.snapshot))
+    county.config_path = Path(os.path.abspath(county.config_path)) if county.config_path else None
     return county
 
 
-def _check_schema(con: duckdb.DuckDBPyConnection) -> tuple[str, dict] | None:
-    """None when the attached snapshot is of this dashboard's schema version, else the reason (key, values). A missing
-    ledger table is found when the snapshot is scored (a catalog error), which costs nothing up front."""
-    version = store.structure_version(con, "county")
-    if version is None:
-        return "region_no_meta", {}
-    if version != store.STRUCTURE_VERSION:
-        return "region_schema_version", {"version": version, "ours": store.STRUCTURE_VERSION}
-    return None
-
-
-def read_county(county: County, as_of: dt.date | None = None, lang: str = "zh",
-                con: duckdb.DuckDBPyConnection | None = None) -> County:
-    """Attach one snapshot read-only, score it with its own configuration, detach. Never raises for a bad file.
-
-    `con`: an in-memory DuckDB to attach into (opening one costs ~40 ms, so a region shares one)."""
-    if not county.snapshot.is_file():
-        return _fail(county, "region_snapshot_not_found", file=county.snapshot.name)
-    try:
-        config = load_config(county.config_path) if county.config_path else default_config()
-    except ConfigError as exc:
-        return _fail(county, "region_config_problems", problems_zh=t("semicolon_separator", "zh").join(exc.problem_texts("zh")),
-                     problems_en=t("semicolon_separator", "en").join(exc.problems))
-    if county.config_path is None:
-        county.config_note = t("region_no_configuration_of_its_own", lang)
-    if county.name == county.snapshot.stem and config.name_zh and county.config_path is not None:
-        county.name = config.name_en if lang == "en" and config.name_en else config.name_zh
-    own = con is None
-    con = duckdb.connect(":memory:") if own else con
-    attached = False
-    try:
-        path = str(county.snapshot.resolve()).replace("'", "''")
-        try:
-            con.execute(f"ATTACH '{path}' AS county (READ_ONLY)")
-            attached = True
-        except duckdb.Error as exc:
-            return _fail(county, "region_unreadable", detail=str(exc).splitlines()[0][:160])
-        reason = _check_schema(con)
-        if reason:
-            return _fail(county, reason[0], **reason[1])
-        con.execute("USE county")  # the scorecard's queries name tables unqualified
-        try:
-            county.as_of = as_of or latest_data_date(con)
-            county.results = scorecard(con, county.as_of, config, lang, with_forecast=False)
-            county.demo = store.demo_loaded(con)
-        except duckdb.CatalogException as exc:
-            return _fail(county, "region_tables_missing", detail=str(exc).splitlines()[0][:160])
-        except (duckdb.Error, ConfigError) as exc:
-            return _fail(county, "region_not_scored", detail=str(exc).splitlines()[0][:160])
-        # Spent to date is the budget KPI's own figure (registry: sum of expenditures up to as-of).
-        budget_kpi = next(r for r in county.results if r.id == "budget_execution_rate")
-        county.plan_wan = config.budget_wan
-        county.spent_wan = float(budget_kpi.detail.get("spent_wan") or 0.0)
-        return county
-    finally:
-        if attached:
-            con.execute("USE memory")
-            con.execute("DETACH county")
-        if own:
-            con.close()
-
-
-PARALLEL_FROM = 64  # snapshots to score before a pool of processes pays for its start (~1 s each)
-
-
-def _score_chunk(job: tuple[list[County], dt.date | None, str]) -> list[County]:
-    """Score a share of the counties in a worker process, through one in-memory DuckDB."""
-    counties, as_of, lang = job
-    con = duckdb.connect(":memory:")
-    try:
-        return [read_county(c, as_of, lang, con) for c in counties]
-    finally:
-        con.close()
-
-
-def _score_in_processes(jobs: list, kind: str = "score") -> list[list]:
-    """Each job in its own `python -c` process (not multiprocessing: it would re-run the parent's main script,
-    which under Streamlit is the server). A process that fails has its share scored here instead."""
-    import pickle
-    import subprocess
-    import sys
-
-    from metrics.core.config import PROJECT_ROOT
-
-    command = [sys.executable, "-c", f"from metrics.outputs.region import _worker_main; _worker_main({kind!r})"]
-    processes = [subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL, cwd=PROJECT_ROOT) for _ in jobs]
-    for process, job in zip(processes, jobs):  # every input first, so all run while the outputs are read
-        process.stdin.write(pickle.dumps(job))
-        process.stdin.close()
-    results = []
-    for process, job in zip(processes, jobs):
-        output = process.stdout.read()
-        process.wait()
-        results.append(pickle.loads(output) if process.returncode == 0 and output else _CHUNKS[kind](job))
-    return results
-
-
-def _worker_main(kind: str = "score") -> None:
-    """A scoring process: a pickled job on stdin, the scored counties (or their latest dates) pickled on stdout
-    (own processes only)."""
-    import pickle
-    import sys
-
-    job = pickle.loads(sys.stdin.buffer.read())
-    sys.stdout.buffer.write(pickle.dumps(_CHUNKS[kind](job)))
-    sys.stdout.buffer.flush()
-
-
-def latest_dates(counties: list[County], cache_dir: Path | None = None, workers: int = 1) -> list[dt.date | None]:
-    """Each county's own latest data date (None for a snapshot that cannot be read: scoring says why). One
-    attach per snapshot (~20 ms; shared among `workers` processes from PARALLEL_FROM on), or none when the cache
-    has it for this very snapshot."""
-    import json
-
-    keys = [_cache_key(c, "latest", "") if cache_dir else None for c in counties]
-    dates: list[dt.date | None] = [None] * len(counties)
-    todo = []
-    for i, key in enumerate(keys):
-        try:
-            cached = json.loads((cache_dir / f"{key}.json").read_text(encoding="utf-8")) if key else None
-        except (OSError, ValueError):
-            cached = None
-        if cached and cached.get("latest"):
-            dates[i] = dt.date.fromisoformat(cached["latest"])
-        else:
-            todo.append(i)
-    if workers > 1 and len(todo) >= PARALLEL_FROM:
-        shares = [todo[k::workers] for k in range(workers)]
-        found = _score_in_processes([[counties[i] for i in share] for share in shares], "latest")
-        for share, share_dates in zip(shares, found):
-            for i, latest in zip(share, share_dates):
-                dates[i] = latest
-    else:
-        for i, latest in zip(todo, _latest_chunk([counties[i] for i in todo])):
-            dates[i] = latest
-    for i in todo:
-        if keys[i] and dates[i]:
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            (cache_dir / f"{keys[i]}.json").write_text(json.dumps({"latest": dates[i].isoformat()}), encoding="utf-8")
-    return dates
-
-
-def _latest_chunk(counties: list[County]) -> list[dt.date | None]:
-    if not counties:
-        return []
-    con = duckdb.connect(":memory:")
-    try:
-        return [_latest_of(c, con) for c in counties]
-    finally:
-        con.close()
-
-
-def _latest_of(county: County, con: duckdb.DuckDBPyConnection) -> dt.date | None:
-    if not county.snapshot.is_file():
-        return None
-    path = str(county.snapshot.resolve()).replace("'", "''")
-    try:
-        con.execute(f"ATTACH '{path}' AS county (READ_ONLY)")
-    except duckdb.Error:
-        return None
-    try:
-        if _check_schema(con):
-            return None
-        con.execute("USE county")
-        return latest_data_date(con)
-    except duckdb.Error:
-        return None
-    finally:
-        con.execute("USE memory")
-        con.execute("DETACH county")
-
-
 def read_region(directory: Path | str, as_of: dt.date | None = None, lang: str = "zh",
-                cache_dir: Path | None = None, workers: int | None = None) -> Region:
+                cache_dir: Path | None = None, workers: int | None = None, isolate: bool = True,
+                time_limit_s: float | None = None) -> Region:
     """Every county of the folder, scored as of one shared date: `as_of`, else the earliest of the counties'
-    latest data dates. With `cache_dir`, a county whose snapshot and configuration are unchanged since it was
-    last scored is taken from there (a snapshot is re-read only when replaced). Many snapshots to score are shared
-    among `workers` processes (default: one per CPU, up to 8)."""
+    latest data dates. Each snapshot is scored in a capped child process (region_score.py; `isolate=False`: here,
+    for fast tests), shared among `workers` children (default: one per CPU, up to 8). With `cache_dir`, a county
+    whose snapshot (by content) and configuration are unchanged since it was last scored is taken from there.
+
+    With a date asked for, one visit per snapshot finds its latest data date and scores it. Without, the shared
+    date needs every county's latest first: a first visit reads only that (a third of a scoring), then each county
+    is scored as of the earliest. (Scoring each at its own latest in the first visit wastes it: the earliest date is
+    the stalest county's, so nearly every other county would be scored twice.)"""
     import os
 
     directory = Path(directory)
@@ -339,36 +197,74 @@ def read_region(directory: Path | str, as_of: dt.date | None = None, lang: str =
         return Region([])
     counties = discover(directory)
     workers = workers or min(os.cpu_count() or 1, 8)
-    latest = latest_dates(counties, cache_dir, workers)
+    limit = {"time_limit_s": time_limit_s} if time_limit_s else {}
+    hashes = _ContentHashes(cache_dir) if cache_dir else None
+    contents = [_content_key(c, hashes) if hashes and c.ok else None for c in counties]
     asked = as_of is not None
-    known = [d for d in latest if d]
-    as_of = as_of or (min(known) if known else None)
-    keys = [_cache_key(c, as_of, lang) if cache_dir else None for c in counties]
-    done: list[County | None] = [_cache_get(cache_dir, k, c) if k else None for c, k in zip(counties, keys)]
-    todo = [i for i, c in enumerate(done) if c is None]
-    if workers > 1 and len(todo) >= PARALLEL_FROM:
-        shares = [todo[k::workers] for k in range(workers)]
-        jobs = [([counties[i] for i in share], as_of, lang) for share in shares]
-        for share, scored in zip(shares, _score_in_processes(jobs)):
-            for i, county in zip(share, scored):
-                done[i] = county
-    else:
-        for i, county in zip(todo, _score_chunk(([counties[i] for i in todo], as_of, lang))):
+    latest: list[dt.date | None] = [None] * len(counties)
+    done: list[County | None] = [c if not c.ok else None for c in counties]
+
+    def cached_score(i: int, when: dt.date | None) -> County | None:
+        return _cache_get(cache_dir, _score_key(contents[i], counties[i].name, when, lang), counties[i]) \
+            if contents[i] else None
+
+    for i in range(len(counties)):  # what the cache already has
+        cached = _cache_read(cache_dir, _latest_key(contents[i])) if contents[i] else None
+        if cached and cached.get("latest"):
+            latest[i] = dt.date.fromisoformat(cached["latest"])
+            done[i] = done[i] or (cached_score(i, as_of) if asked else None)
+    todo = [i for i in range(len(counties)) if done[i] is None and (asked or latest[i] is None)]
+    jobs = [Job(_fresh(counties[i]), as_of, lang, latest_only=not asked) for i in todo]
+    for i, county in zip(todo, score_all(jobs, workers, isolate, **limit)):
+        if county.ok:
+            latest[i] = county.latest
+            if contents[i]:
+                _cache_write(cache_dir, _latest_key(contents[i]), {"latest": county.latest.isoformat()})
+        if not county.ok or asked:
             done[i] = county
-    for i in todo:
-        if keys[i] and done[i].ok:
-            _cache_put(cache_dir, keys[i], done[i])
+            if contents[i] and county.ok:
+                _cache_put(cache_dir, _score_key(contents[i], counties[i].name, as_of, lang), county)
+    if not asked:
+        known = [d for d, c in zip(latest, done) if d and c is None]
+        as_of = min(known) if known else None
+        for i in range(len(counties)):
+            done[i] = done[i] or cached_score(i, as_of)
+        todo = [i for i in range(len(counties)) if done[i] is None]
+        jobs = [Job(_fresh(counties[i], latest[i]), as_of, lang) for i in todo]
+        for i, county in zip(todo, score_all(jobs, workers, isolate, **limit)):
+            done[i] = county
+            if contents[i] and county.ok:
+                _cache_put(cache_dir, _score_key(contents[i], counties[i].name, as_of, lang), county)
     for county, own_latest in zip(done, latest):
-        county.latest = own_latest
+        county.latest = own_latest or county.latest
+    if hashes:
+        hashes.save()
+    _flag_duplicates(done, lang)
     return Region(done, as_of, asked)
 
 
-_CHUNKS = {"score": _score_chunk, "latest": _latest_chunk}
+def _fresh(county: County, latest: dt.date | None = None) -> County:
+    """The county as discovered (with its latest data date when the first visit found it), to be scored."""
+    return County(county.name, county.snapshot, county.config_path, latest=latest)
+
+
+def _flag_duplicates(counties: list[County], lang: str) -> None:
+    """Two snapshots claiming one county: both are kept, each named with its file, and flagged (issue 25, item 8)."""
+    by_name: dict[str, list[County]] = {}
+    for county in counties:
+        by_name.setdefault(county.name, []).append(county)
+    for name, same in by_name.items():
+        if len(same) < 2:
+            continue
+        files = t("region_list_separator", lang).join(c.snapshot.name for c in same)
+        for county in same:
+            county.name = t("region_duplicate_name", lang, name=name, file=county.snapshot.name)
+            county.duplicate_note = t("region_duplicate_county", lang, name=name, files=files)
 
 
 # ------------------------------------------------------------------------------------------------ cache
 
-CACHE_VERSION = 1  # bump when what is cached changes shape
+CACHE_VERSION = 2  # bump when what is cached changes shape (2: keyed by the snapshot's content)
 
 
 def default_cache_dir() -> Path:
@@ -393,30 +289,96 @@ def _code_fingerprint() -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _cache_key(county: County, as_of: dt.date | str | None, lang: str) -> str | None:
+class _ContentHashes:
+    """Each snapshot's SHA-256, remembered under its size, modification time and inode (hashing 1,489 files of
+    2 MB costs seconds; a file is hashed again only when one of those changed)."""
+
+    FILE = "content-hashes.json"
+
+    def __init__(self, cache_dir: Path):
+        import json
+
+        self.path = cache_dir / self.FILE
+        try:
+            self.known = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.known = {}
+        self.changed = False
+
+    def of(self, path: Path) -> str:
+        import hashlib
+
+        stat = path.stat()
+        key, seen = str(path), [stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns]
+        entry = self.known.get(key)
+        if isinstance(entry, list) and entry[:4] == seen:
+            return entry[4]
+        with open(path, "rb") as f:
+            digest = hashlib.file_digest(f, "sha256").hexdigest()
+        self.known[key], self.changed = [*seen, digest], True
+        return digest
+
+    def save(self) -> None:
+        import json
+
+        if self.changed:
+            _write_atomically(self.path, json.dumps(self.known))
+
+
+def _content_key(county: County, hashes: _ContentHashes) -> str | None:
+    """The snapshot's content and its configuration's, under this code and schema: what a score depends on."""
     import hashlib
 
-    if not county.snapshot.is_file():
-        return None
-    stat = county.snapshot.stat()
-    config = county.config_path.read_bytes() if county.config_path and county.config_path.is_file() else b"default"
-    if config == b"default":
-        from metrics.core.config import DEFAULT_CONFIG
+    from metrics.core.config import DEFAULT_CONFIG
 
-        config += DEFAULT_CONFIG.read_bytes()
-    parts = [str(county.snapshot.resolve()), str(stat.st_size), str(stat.st_mtime_ns), county.name,
-             hashlib.sha256(config).hexdigest(), str(as_of), lang, store.STRUCTURE_VERSION, str(CACHE_VERSION),
+    try:
+        snapshot = hashes.of(county.snapshot)
+        config = county.config_path.read_bytes() if county.config_path else b"default" + DEFAULT_CONFIG.read_bytes()
+    except OSError:
+        return None  # scoring says why
+    parts = [snapshot, hashlib.sha256(config).hexdigest(), store.STRUCTURE_VERSION, str(CACHE_VERSION),
              _code_fingerprint()]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def _cache_get(cache_dir: Path, key: str, county: County) -> County | None:
+def _latest_key(content: str) -> str:
+    return f"latest-{content}"
+
+
+def _score_key(content: str, name: str, as_of: dt.date | None, lang: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(f"{content}\n{name}\n{as_of}\n{lang}".encode()).hexdigest()
+
+
+def _cache_read(cache_dir: Path, key: str) -> dict | None:
     import json
 
-    path = cache_dir / f"{key}.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads((cache_dir / f"{key}.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    import os
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)  # a reader never sees half a file
+
+
+def _cache_write(cache_dir: Path, key: str, data: dict) -> None:
+    import json
+
+    _write_atomically(cache_dir / f"{key}.json", json.dumps(data, ensure_ascii=False, default=str))
+
+
+def _cache_get(cache_dir: Path, key: str, county: County) -> County | None:
+    data = _cache_read(cache_dir, key)
+    if not data or "results" not in data:
         return None
     results = []
     for r in data["results"]:
@@ -428,16 +390,10 @@ def _cache_get(cache_dir: Path, key: str, county: County) -> County | None:
 
 
 def _cache_put(cache_dir: Path, key: str, county: County) -> None:
-    import json
-    import os
-
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    data = {"name": county.name, "config_note": county.config_note, "as_of": county.as_of.isoformat(),
-            "demo": county.demo, "plan_wan": county.plan_wan, "spent_wan": county.spent_wan,
-            "results": [r.as_json() for r in county.results]}
-    partial = cache_dir / f"{key}.partial"
-    partial.write_text(json.dumps(data, ensure_ascii=False, default=str), encoding="utf-8")
-    os.replace(partial, cache_dir / f"{key}.json")  # a reader never sees half a file
+    _cache_write(cache_dir, key, {
+        "name": county.name, "config_note": county.config_note, "as_of": county.as_of.isoformat(),
+        "demo": county.demo, "plan_wan": county.plan_wan, "spent_wan": county.spent_wan,
+        "results": [r.as_json() for r in county.results]})
 
 
 # ------------------------------------------------------------------------------------------------- text
@@ -471,6 +427,8 @@ def region_text(region: Region, lang: str = "zh", kpis: list[str] | None = None)
     for county in region.readable:
         if county.config_note:
             out.append(f"  ! {county.name}: {county.config_note}")
+    for note in sorted({c.duplicate_note for c in region.counties if c.duplicate_note}):
+        out.append(f"  ! {note}")
     out.append("")
     out.append(t("region_status_count", lang))
     for row in region.status_counts().itertuples(index=False):

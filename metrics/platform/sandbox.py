@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,23 +139,13 @@ def _run_in_child(sandbox: Sandbox, sql: str, row_cap: int, time_limit_s: float,
     job = pickle.dumps({"sql": sql, "row_cap": row_cap, "tables": sandbox.tables, "address_space": address_space,
                         "result_cap": result_cap, "answer_cap": answer_cap(result_cap)})
     with tempfile.TemporaryDirectory(prefix="kpi-sql-") as empty:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KPI_")}
-        env["PYTHONPATH"] = str(PROJECT_ROOT)
-        # glibc reserves 64 MB of address space per thread's arena; under RLIMIT_AS those reservations, not data,
-        # ran out first (a 1 GB result failed on its first 16 MB block instead of reaching the result cap).
-        env["MALLOC_ARENA_MAX"] = "2"
-        child = subprocess.Popen(CHILD_COMMAND, cwd=empty, env=env,
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                 start_new_session=True)
+        child = start_child(CHILD_COMMAND, empty)
         try:
-            out = _exchange(child, job, time.monotonic() + time_limit_s, answer_cap(result_cap))
+            out = exchange(child, job, time.monotonic() + time_limit_s, answer_cap(result_cap))
         except subprocess.TimeoutExpired:
             raise SandboxError("sandbox_timeout", time_limit_s=time_limit_s) from None
         finally:
-            if child.poll() is None:
-                os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
-            child.stdout.close()
+            stop_child(child)
     if out is None:  # the child sent more than any allowed answer: refused without reading the rest
         raise _refusal({"error": "result_size", "result_cap": result_cap})
     try:
@@ -166,10 +157,60 @@ def _run_in_child(sandbox: Sandbox, sql: str, row_cap: int, time_limit_s: float,
     return SandboxResult(answer["frame"], answer["truncated"])
 
 
-def _exchange(child: subprocess.Popen, job: bytes, deadline: float, cap: int) -> bytearray | None:
+# ------------------------------------------------------------------ the capped child, shared with the region view
+# metrics/outputs/region_score.py scores county snapshots (someone else's files) with these same mechanisms.
+
+def open_settings(memory_limit: str = MEMORY_LIMIT, threads: int = 2) -> dict:
+    """DuckDB settings given to `duckdb.connect(config=...)` for untrusted SQL or an untrusted database file: bounded
+    memory and threads, no extension autoloaded or installed behind our back, and no temp directory (DuckDB lets a
+    query read its own spill folder even with external access off; for a file opened read-only that folder would be
+    `<file>.tmp` beside it). Then `lock_down`, before anything untrusted runs: DuckDB refuses `temp_directory` once
+    external access is off, so the two cannot be given to connect() together."""
+    return {"memory_limit": memory_limit, "threads": threads, "temp_directory": "",
+            "autoload_known_extensions": False, "autoinstall_known_extensions": False}
+
+
+def lock_down(con: duckdb.DuckDBPyConnection) -> None:
+    """No file system or network from here on (read_text, glob, read_csv, COPY, ATTACH, INSTALL, LOAD), and the
+    configuration locked so that SET or PRAGMA cannot undo it."""
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+
+
+def cap_address_space(cap: int) -> None:
+    """In a child, before it reads anything untrusted: an allocation past `cap` fails there (DuckDB's own
+    memory_limit does not cover every allocation)."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+
+def start_child(command: list[str], cwd: str) -> subprocess.Popen:
+    """A child in its own session (killed with all it starts), in `cwd` (an empty folder), without the dashboard's
+    KPI_* settings, pipes on stdin and stdout."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KPI_")}
+    env["PYTHONPATH"] = str(PROJECT_ROOT)
+    # glibc reserves 64 MB of address space per thread's arena; under RLIMIT_AS those reservations, not data,
+    # ran out first (a 1 GB result failed on its first 16 MB block instead of reaching the result cap).
+    env["MALLOC_ARENA_MAX"] = "2"
+    return subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def stop_child(child: subprocess.Popen) -> None:
+    """Kill the child and everything in its session if it still runs (SIGKILL: its work stops with it)."""
+    if child.poll() is None:
+        os.killpg(child.pid, signal.SIGKILL)
+    child.wait()
+    child.stdout.close()
+
+
+def exchange(child: subprocess.Popen, job: bytes, deadline: float, cap: int,
+             progress: Callable[[bytearray], float | None] | None = None) -> bytearray | None:
     """Send the job and read the answer, at most `cap` bytes of it (None when the child sends more); raise
-    TimeoutExpired at the deadline. The job is written from a thread so a child that answers before reading it all
-    cannot deadlock us."""
+    TimeoutExpired at the deadline. `progress(answer so far)`, called after each read, may move the deadline (a
+    child answering item by item gets a limit per item). The job is written from a thread so a child that answers
+    before reading it all cannot deadlock us."""
     def feed():
         try:
             child.stdin.write(job)
@@ -192,6 +233,8 @@ def _exchange(child: subprocess.Popen, job: bytes, deadline: float, cap: int) ->
             if len(out) + len(chunk) > cap:
                 return None
             out += chunk
+            if progress is not None:
+                deadline = progress(out) or deadline
     writer.join(timeout=1)
     return out
 
@@ -218,11 +261,8 @@ def _first_line(exc: BaseException) -> str:
 
 def _child() -> None:
     """In the child: cap memory first, then load the copies, lock DuckDB, run the one query, answer on stdout."""
-    import resource
-
     job = pickle.load(sys.stdin.buffer)  # noqa: S301 -- written by run_query in the parent
-    cap = job["address_space"]
-    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    cap_address_space(job["address_space"])
     try:
         answer = _run(job)
         out = pickle.dumps(answer)
@@ -236,13 +276,10 @@ def _child() -> None:
 
 
 def _run(job: dict) -> dict:
-    con = duckdb.connect(":memory:", config={"temp_directory": ""})  # no spill folder: nothing to read there
+    con = duckdb.connect(":memory:", config=open_settings())  # no spill folder: nothing to read there
     for name, table in job.pop("tables").items():
         con.register(name, table)  # a view over the Arrow table: no second copy
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    con.execute("SET threads = 2")
-    con.execute("SET enable_external_access = false")
-    con.execute("SET lock_configuration = true")
+    lock_down(con)
     try:
         result = con.execute(job["sql"])
         names = [d[0] for d in result.description]

@@ -1,0 +1,255 @@
+"""Scoring county snapshots: each in a capped child process, several per child, cached by file content (issues 25, 26).
+
+A snapshot is someone else's file. It is opened locked down and its catalogue checked (snapshot_check.py), in a child
+process (`python -m metrics.outputs.region_score`, started like the SQL sandbox's: its own session, an empty folder,
+none of the dashboard's KPI_* settings) whose address space is capped before it reads anything. A child takes a
+batch of snapshots, attaches them GROUP at a time to one locked-down connection (one catalogue check for the group),
+and answers each county as soon as it is scored (a length-prefixed pickle), so the parent gives every snapshot its
+own time limit: a snapshot that runs past it, or kills its child (memory), becomes that county's row with the
+reason, the child is killed with its work, and the rest of the batch goes to a fresh child (which takes the next
+GROUP one by one first, so a failure inside a group is charged to the snapshot that caused it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import duckdb
+
+from metrics.core.config import ConfigError, default_config, load_config
+from metrics.core.i18n import t
+from metrics.kpi.scorecard import latest_data_date, scorecard
+from metrics.outputs import snapshot_check
+from metrics.platform import sandbox, store
+
+TIME_LIMIT_S = 20.0  # per snapshot; the demo's counties take ~0.1 s
+START_S = 10.0  # a child's own start (Python, DuckDB and the KPI code imported) on a loaded machine
+ADDRESS_SPACE_BYTES = 1024 * 2**20  # a scoring child: Python, DuckDB and one snapshot's queries
+ANSWER_CAP = 2 * 2**20  # one scored county's pickle is a few kB
+PER_CHILD_FROM = 16  # fewer snapshots than this share one child: a child's start (~0.5 s) costs more than they do
+GROUP = 16  # snapshots attached to one connection and checked together (score_group)
+CHILD_COMMAND = [sys.executable, "-m", "metrics.outputs.region_score"]
+_LENGTH = struct.Struct(">Q")
+
+
+@dataclass
+class Job:
+    """Score `county` as of `as_of` (None: as of its own latest data date), or only find its latest data date."""
+    county: object  # metrics.outputs.region.County (not imported: region imports this module)
+    as_of: dt.date | None
+    lang: str
+    latest_only: bool = False
+
+
+def fail(county, key: str, **values):
+    county.problem_key, county.problem_values = key, values
+    return county
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:160] if text else type(exc).__name__
+
+
+def score_group(jobs: list[Job]) -> Iterator:
+    """Attach the group's snapshots read-only to one in-memory DuckDB, lock it down (snapshot_check: the SQL
+    sandbox's settings), check every catalogue in one go, then score each in turn, yielding each county as it is
+    done. One connection and one catalogue check for several snapshots: each costs ~15 ms whatever their number."""
+    con, attached, errors = snapshot_check.open_snapshots([job.county.snapshot for job in jobs])
+    try:
+        unreadable = {k: fail(jobs[k].county, "region_unreadable", detail=_first_line(exc)) for k, exc in errors.items()}
+        problems = snapshot_check.catalog_problems(con, list(attached.values())) if attached else {}
+        for k, job in enumerate(jobs):
+            if k in unreadable:
+                yield unreadable[k]
+                continue
+            yield score_attached(con, attached[k], job, problems[attached[k]])
+            con.execute("USE memory")
+            con.execute(f"DETACH {attached[k]}")
+    finally:
+        con.close()
+
+
+def score_attached(con: duckdb.DuckDBPyConnection, database: str, job: Job, problem: tuple[str, dict] | None):
+    """Find the attached snapshot's latest data date and score it with its own configuration (or stop at the date:
+    `latest_only`). Never raises for a bad file: every failure is the county's problem (key and values)."""
+    county = job.county
+    config = None
+    if not job.latest_only:
+        try:
+            config = load_config(county.config_path) if county.config_path else default_config()
+        except ConfigError as exc:
+            return fail(county, "region_config_problems",
+                        problems_zh=t("semicolon_separator", "zh").join(exc.problem_texts("zh")),
+                        problems_en=t("semicolon_separator", "en").join(exc.problems))
+        except (OSError, ValueError) as exc:  # unreadable, or not text (UnicodeDecodeError)
+            return fail(county, "region_not_scored", detail=_first_line(exc))
+        if county.config_path is None:
+            county.config_note = t("region_no_configuration_of_its_own", job.lang)
+        if county.name == county.snapshot.stem and config.name_zh and county.config_path is not None:
+            county.name = config.name_en if job.lang == "en" and config.name_en else config.name_zh
+    reason = problem or _version_problem(con, database)
+    if reason:
+        return fail(county, reason[0], **reason[1])
+    try:
+        con.execute(f"USE {database}")  # the scorecard's queries name tables unqualified
+        if county.latest is None:  # known from the first visit when scoring at the shared date
+            county.latest = latest_data_date(con)
+        if job.latest_only:
+            return county
+        county.as_of = job.as_of or county.latest
+        county.results = scorecard(con, county.as_of, config, job.lang, with_forecast=False)
+        county.demo = store.demo_loaded(con)
+    except duckdb.CatalogException as exc:
+        return fail(county, "region_tables_missing", detail=_first_line(exc))
+    except (duckdb.Error, ConfigError, ValueError, TypeError, ArithmeticError) as exc:  # a bad value in a ledger
+        return fail(county, "region_not_scored", detail=_first_line(exc))
+    # Spent to date is the budget KPI's own figure (registry: sum of expenditures up to as-of).
+    budget_kpi = next(r for r in county.results if r.id == "budget_execution_rate")
+    county.plan_wan = config.budget_wan
+    county.spent_wan = float(budget_kpi.detail.get("spent_wan") or 0.0)
+    return county
+
+
+def _version_problem(con: duckdb.DuckDBPyConnection, database: str) -> tuple[str, dict] | None:
+    """None when the attached snapshot is of this dashboard's schema version, else the reason (key, values)."""
+    version = store.structure_version(con, database)
+    if version is None:
+        return "region_no_meta", {}
+    if version != store.STRUCTURE_VERSION:
+        return "region_schema_version", {"version": version[:40], "ours": store.STRUCTURE_VERSION}
+    return None
+
+
+# ------------------------------------------------------------------------------------------------ parent
+
+def score_all(jobs: list[Job], workers: int = 2, isolate: bool = True, time_limit_s: float = TIME_LIMIT_S,
+              address_space: int = ADDRESS_SPACE_BYTES) -> list:
+    """Every job's county, scored or with its problem, in the jobs' order. `isolate=False` scores here, with the
+    same locked-down reading but without the child's time and memory caps (fast tests only)."""
+    if not jobs:
+        return []
+    if not isolate:
+        return [county for group in _groups(jobs, 0) for county in score_group(group)]
+    shares = max(1, min(workers, len(jobs) // PER_CHILD_FROM))
+    parts = [jobs[k::shares] for k in range(shares)]
+    with ThreadPoolExecutor(shares) as pool:  # each thread waits on its own child
+        answers = list(pool.map(lambda part: _score_share(part, time_limit_s, address_space), parts))
+    done = [None] * len(jobs)
+    for k, answer in enumerate(answers):
+        done[k::shares] = answer
+    return done
+
+
+def _groups(jobs: list[Job], single_first: int) -> list[list[Job]]:
+    """The first `single_first` jobs one by one, then groups of GROUP."""
+    return [[job] for job in jobs[:single_first]] + \
+        [jobs[k:k + GROUP] for k in range(single_first, len(jobs), GROUP)]
+
+
+def _score_share(jobs: list[Job], time_limit_s: float, address_space: int) -> list:
+    """A share of the jobs through as many children as it takes: each failure costs its child, not the rest. A
+    child that fails in a group (the culprit could be any snapshot of it) is followed by one that takes the next
+    GROUP snapshots one by one, so the failure is charged to the snapshot that caused it."""
+    done: list = []
+    single_first = 0
+    while len(done) < len(jobs):
+        answered, failure = _score_in_child(jobs[len(done):], single_first, time_limit_s, address_space)
+        done += answered
+        if failure is None:
+            continue
+        if len(answered) < single_first or GROUP == 1:  # it was alone: its own failure
+            done.append(fail(jobs[len(done)].county, failure[0], **failure[1]))
+            single_first = 0
+        else:
+            single_first = GROUP
+    return done
+
+
+def _score_in_child(jobs: list[Job], single_first: int, time_limit_s: float,
+                    address_space: int) -> tuple[list, tuple[str, dict] | None]:
+    """The counties one child answered before it ended, and why it ended early (None: it did not)."""
+    payload = pickle.dumps({"jobs": jobs, "single_first": single_first, "address_space": address_space})
+    frames: list[bytes] = []
+    read = [0]
+
+    def progress(out: bytearray) -> float | None:  # each county answered: the next one gets its own time limit
+        before = len(frames)
+        while len(out) - read[0] >= _LENGTH.size:
+            (size,) = _LENGTH.unpack_from(out, read[0])
+            if len(out) - read[0] - _LENGTH.size < size:
+                break
+            frames.append(bytes(out[read[0] + _LENGTH.size:read[0] + _LENGTH.size + size]))
+            read[0] += _LENGTH.size + size
+        return time.monotonic() + time_limit_s if len(frames) > before else None
+
+    failure: tuple[str, dict] | None = None
+    with tempfile.TemporaryDirectory(prefix="kpi-region-") as empty:
+        child = sandbox.start_child(CHILD_COMMAND, empty)
+        try:
+            out = sandbox.exchange(child, payload, time.monotonic() + START_S + time_limit_s,
+                                   ANSWER_CAP * len(jobs), progress)
+            if out is None:
+                failure = ("region_answer_too_large", {"mb": ANSWER_CAP // 2**20})
+        except subprocess.TimeoutExpired:
+            failure = ("region_timeout", {"seconds": f"{time_limit_s:g}"})
+        finally:
+            sandbox.stop_child(child)
+    done = []
+    for frame in frames:
+        try:
+            done.append(pickle.loads(frame))  # noqa: S301 -- our own child's answer, over a pipe
+        except Exception:  # a frame cut by the memory cap
+            break
+    if len(done) < len(jobs) and failure is None:
+        failure = ("region_child_ended", {"mb": address_space // 2**20})
+    return done, failure
+
+
+# ------------------------------------------------------------------------------------------------- child
+
+def _child() -> None:
+    """In the child: cap memory first, then score the snapshots group by group, answering each county at once."""
+    job = pickle.load(sys.stdin.buffer)  # noqa: S301 -- written by _score_in_child in the parent
+    sandbox.cap_address_space(job["address_space"])
+    for group in _groups(job["jobs"], job["single_first"]):
+        _answer_group(group, job["address_space"] // 2**20)
+
+
+def _answer_group(group: list[Job], mb: int) -> None:
+    """Score a group and answer each county; if something raises, the unanswered ones again one by one, so the
+    failure is charged to the snapshot that caused it."""
+    answered = 0
+    try:
+        for county in score_group(group):
+            _answer(county)
+            answered += 1
+        return
+    except MemoryError:
+        reason: tuple[str, dict] = ("region_child_ended", {"mb": mb})
+    except Exception as exc:  # anything else a file could provoke: that county's row, the rest go on
+        reason = ("region_not_scored", {"detail": _first_line(exc)})
+    if len(group) == 1:
+        _answer(fail(group[0].county, reason[0], **reason[1]))
+        return
+    for rest in group[answered:]:
+        _answer_group([rest], mb)
+
+
+def _answer(county) -> None:
+    frame = pickle.dumps(county)
+    sys.stdout.buffer.write(_LENGTH.pack(len(frame)) + frame)
+    sys.stdout.buffer.flush()
+
+
+if __name__ == "__main__":
+    _child()
