@@ -251,6 +251,7 @@ def cmd_publish(args, con) -> int:
         target = out / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
+        target.chmod(0o644)  # public by design: the webmaster's server must read it (the process umask is 077)
         _print(f"{target} ({len(content):,} bytes)")
     _print(t("cli_publish_recorded", args.lang, number=number, digest=files_digest(files)[:12]))
     return 0

@@ -303,3 +303,54 @@ def test_an_older_database_gets_the_publications_table(tmp_path, monkeypatch):
     con = store.connect(path)
     assert store.one(con, "SELECT count(*) FROM publications")[0] == 0
     con.close()
+
+
+# ---------------------------------------------------------------------------------- the tables, the command
+
+MISSING = {"None", "none", "nan", "NaN", "NaT", "<NA>", "null", ""}
+RAW_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_table_cell_is_filled_dated_in_words_and_rates_are_percentages(demo, lang):
+    """Issue 15's table rules on the site's tables: no empty or missing-value cell, no raw timestamp, every rate a
+    percentage (or — where the plan gives no amount)."""
+    _, files = _build(demo, None, lang)
+    found = tables(files["index.html"])
+    assert len(found) >= 10
+    for caption, rows in found.items():
+        head = rows[0]
+        rates = [i for i, h in enumerate(head) if h in ("执行率", "Execution")]
+        for row in rows[1:]:
+            assert len(row) == len(head), caption
+            assert [c for c in row if c.strip() in MISSING or RAW_TIMESTAMP.search(c)] == [], (caption, row)
+            assert all(re.fullmatch(r"\d+\.\d%|—", row[i]) for i in rates), (caption, row)
+
+
+def test_the_command_writes_the_folder_readable_by_the_web_server_and_records_it(demo_template, tmp_path,
+                                                                                 monkeypatch):
+    from metrics.__main__ import main
+
+    db = copy_demo(demo_template, tmp_path / "demo.duckdb")
+    monkeypatch.setattr(publish_site, "render_svgs", _named_svgs)
+    assert main(["--db", str(db), "publish", "--as-of", "2024-06-30", "--out", str(tmp_path / "site"),
+                 "--no-pdf", "--lang", "en"]) == 0
+    index = tmp_path / "site" / "index.html"
+    assert index.stat().st_mode & 0o777 == 0o644
+    assert "Data as of 2024-06-30" in index.read_text()
+    con = store.connect(db)
+    record = publish_record.publications(con).iloc[0]
+    con.close()
+    assert (record.lang, str(record.as_of)[:10], record.approved_by) == ("en", "2024-06-30", None)
+
+
+def test_the_command_refuses_personal_data_in_words_and_writes_nothing(demo_template, tmp_path, monkeypatch, capsys):
+    from metrics.__main__ import main
+
+    db = copy_demo(demo_template, tmp_path / "demo.duckdb")
+    con = store.connect(db)
+    con.execute("UPDATE milestones SET phase = '654321 19600202 4445' WHERE milestone_id = 'M01'")  # a valid ID number
+    con.close()
+    monkeypatch.setattr(publish_site, "render_svgs", _named_svgs)
+    assert main(["--db", str(db), "publish", "--out", str(tmp_path / "site"), "--no-pdf"]) == 1
+    assert "milestones.phase" in capsys.readouterr().err and not (tmp_path / "site").exists()

@@ -42,7 +42,14 @@ th, td { border: 1px solid #ccc; padding: 4px 6px; text-align: left; vertical-al
 th { background: #f2f2f2; } td.num { text-align: right; white-space: nowrap; }
 td.status { border-left-width: 6px; } .note { font-size: 0.875rem; color: #444; }
 footer { margin-top: 32px; padding-bottom: 32px; color: #444; font-size: 0.875rem; }
-@media (max-width: 480px) { td.num { white-space: normal; } th, td { padding: 3px 4px; } }
+/* A phone: each row a card, each cell labelled with its column (the roles keep it a table for screen readers). */
+@media (max-width: 600px) {
+  table, tbody, tr, td, caption { display: block; width: 100%; } thead { display: none; }
+  tr { border: 1px solid #ccc; margin-bottom: 8px; } th, td { border: 0; border-bottom: 1px solid #eee; }
+  td { display: grid; grid-template-columns: 7.5em 1fr; gap: 8px; text-align: left; }
+  td.num { text-align: left; white-space: normal; } td.status { border-left: 6px solid; }
+  td::before { content: attr(data-label); font-weight: bold; color: #444; }
+}
 @media print {
   body { font-size: 10.5pt; } nav, .screen-only { display: none; }
   .pair { display: block; } figure, table, tr { break-inside: avoid; }
@@ -78,11 +85,18 @@ def _rate(rate) -> str:
 
 
 def _table(caption: str, head: list[str], rows: list[list[tuple[str, str]]]) -> str:
-    """A table; each cell is (text, css class) and the text is escaped here."""
-    body = "".join("<tr>" + "".join(f'<td class="{cls}">{e(text)}</td>' if cls else f"<td>{e(text)}</td>"
-                                    for text, cls in row) + "</tr>" for row in rows)
-    heads = "".join(f'<th scope="col">{e(h)}</th>' for h in head)
-    return f"<table><caption>{e(caption)}</caption><thead><tr>{heads}</tr></thead><tbody>{body}</tbody></table>"
+    """A table; each cell is (text, css class) and the text is escaped here. Each cell carries its column's name
+    (data-label), which a phone shows beside it; the ARIA roles keep the table a table when a phone's stylesheet
+    lays its rows out as cards."""
+    def cell(text: str, cls: str, label: str) -> str:
+        css = f' class="{cls}"' if cls else ""
+        return f'<td role="cell" data-label="{e(label)}"{css}>{e(text)}</td>'
+
+    body = "".join('<tr role="row">' + "".join(cell(text, cls, label) for (text, cls), label in zip(row, head))
+                   + "</tr>" for row in rows)
+    heads = "".join(f'<th scope="col" role="columnheader">{e(h)}</th>' for h in head)
+    return (f'<table role="table"><caption>{e(caption)}</caption><thead><tr role="row">{heads}</tr></thead>'
+            f"<tbody>{body}</tbody></table>")
 
 
 def _figure(name: str, alt: str, caption: str, chart) -> str:

@@ -79,17 +79,20 @@ def print_pdf(page_html: bytes, as_of: dt.date) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         page, out = Path(tmp) / "print.html", Path(tmp) / "print.pdf"
         page.write_bytes(page_html)
-        subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                        f"--user-data-dir={tmp}/profile", "--no-pdf-header-footer", f"--print-to-pdf={out}",
-                        page.as_uri()], check=True, capture_output=True, timeout=120)
+        try:
+            subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                            f"--user-data-dir={tmp}/profile", "--no-pdf-header-footer", f"--print-to-pdf={out}",
+                            page.as_uri()], check=True, capture_output=True, timeout=120)
+        except (subprocess.SubprocessError, OSError) as exc:
+            raise PublicationRefused("publish_pdf_failed", detail=str(exc).splitlines()[0][:200]) from None
         return stable_pdf(out.read_bytes(), as_of)
 
 
-def build(pub: Publication, names: dict[str, str], svgs=render_svgs, pdf=print_pdf) -> dict[str, bytes]:
-    """The folder's files (path -> bytes), screened. `svgs` draws the figures; `pdf` prints print.html (None: no
-    PDF, for a machine without Chromium)."""
-    files = publish_html.site(pub, svgs(publish_html.figures(pub)))
+def build(pub: Publication, names: dict[str, str], svgs=None, pdf=print_pdf) -> dict[str, bytes]:
+    """The folder's files (path -> bytes), screened. `svgs` draws the figures (default: render_svgs); `pdf` prints
+    print.html (None: no PDF, for a machine without Chromium)."""
+    files = publish_html.site(pub, (svgs or render_svgs)(publish_html.figures(pub)))
     screen_files(files, names)
     if pdf is not None:
         files["print.pdf"] = pdf(files["print.html"], pub.as_of)
