@@ -23,6 +23,7 @@ pytestmark = [pytest.mark.slow,
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 EDITOR = User("clerk", "clerk", "editor", "local")
 WIDTHS = (390, 1440)
+NARROW_PX = 96  # a text of more than 12 characters in a box narrower than this is read a letter per line
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +79,11 @@ def open_from_file(browser, index: Path, width: int, shot: Path) -> dict:
     page.wait_for_load_state("load")
     measured = page.evaluate("""() => ({
         scroll: document.documentElement.scrollWidth, inner: window.innerWidth,
-        images: Array.from(document.images).map((i) => [i.getAttribute('src'), i.naturalWidth])})""")
+        images: Array.from(document.images).map((i) => [i.getAttribute('src'), i.naturalWidth]),
+        narrow: Array.from(document.querySelectorAll('dt, dd, td, th, p, li')).filter((e) =>
+            e.offsetParent !== null && e.getBoundingClientRect().width < NARROW_PX
+            && e.textContent.trim().length > 12).map((e) => e.textContent.trim().slice(0, 40)).slice(0, 5)})"""
+        .replace("NARROW_PX", str(NARROW_PX)))
     page.screenshot(path=str(shot), full_page=True)
     page.close()
     return {"asked": asked, "errors": errors, **measured}
@@ -101,6 +106,7 @@ def test_the_site_opens_from_file_with_nothing_fetched_no_error_and_no_sideways_
                 assert seen["errors"] == [], f"{width}px console errors: {seen['errors']}"
                 assert seen["scroll"] <= seen["inner"], f"{width}px scrolls sideways: {seen}"
                 assert seen["images"] and all(w > 0 for _, w in seen["images"]), seen["images"]
+                assert seen["narrow"] == [], f"{width}px squeezes text into a narrow column: {seen['narrow']}"
         finally:
             browser.close()
 

@@ -30,7 +30,7 @@ h1 { font-size: 1.5rem; margin: 16px 0 4px; } h2 { font-size: 1.25rem; margin: 3
 .as-of { color: #444; margin: 0 0 8px; }
 nav ul { list-style: none; padding: 0; margin: 8px 0; display: flex; flex-wrap: wrap; gap: 4px 16px; }
 nav a, footer a { color: #0050a0; }
-dl { display: grid; grid-template-columns: minmax(6em, max-content) 1fr; gap: 4px 16px; margin: 0; }
+dl { display: grid; grid-template-columns: minmax(6em, 14em) 1fr; gap: 4px 16px; margin: 0; }
 dt { font-weight: bold; } dd { margin: 0; overflow-wrap: anywhere; }
 .pair { display: grid; grid-template-columns: 1fr; gap: 16px; align-items: start; margin-bottom: 24px; }
 @media (min-width: 1100px) { .pair { grid-template-columns: minmax(0, 640px) minmax(0, 1fr); } }
@@ -44,6 +44,7 @@ td.status { border-left-width: 6px; } .note { font-size: 0.875rem; color: #444; 
 footer { margin-top: 32px; padding-bottom: 32px; color: #444; font-size: 0.875rem; }
 /* A phone: each row a card, each cell labelled with its column (the roles keep it a table for screen readers). */
 @media (max-width: 600px) {
+  dl { grid-template-columns: 1fr; gap: 0; } dd { margin-bottom: 8px; }
   table, tbody, tr, td, caption { display: block; width: 100%; } thead { display: none; }
   tr { border: 1px solid #ccc; margin-bottom: 8px; } th, td { border: 0; border-bottom: 1px solid #eee; }
   td { display: grid; grid-template-columns: 7.5em 1fr; gap: 8px; text-align: left; }
