@@ -29,7 +29,7 @@ from metrics.platform import store
 from metrics.platform.auth import PermissionDenied, User
 
 from .conftest import copy_demo
-from .language_check import chinese_in_english, ledger_values
+from .language_check import chinese_in_english, english_in_chinese, ledger_values
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "data" / "demo"
@@ -39,7 +39,7 @@ VIEWER = User("citizen", "citizen", "viewer", "local")
 
 
 def _named_svgs(figures: dict) -> dict[str, bytes]:
-    return {name: f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><title>{name}</title></svg>'.encode()
+    return {name: f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" data-chart="{name}"></svg>'.encode()
             for name in figures}
 
 
@@ -95,6 +95,12 @@ def text_of(page: bytes) -> str:
     """What a reader reads: the page without its tags and the stylesheet."""
     body = re.sub(r"<style>.*?</style>", " ", page.decode(), flags=re.S)
     return re.sub(r"<[^>]+>", "\n", body)
+
+
+@pytest.fixture(autouse=True)
+def _no_kaleido(monkeypatch):
+    """The actions draw through publish_site.render_svgs: here the named SVGs (kaleido is the slow tests')."""
+    monkeypatch.setattr(publish_site, "render_svgs", _named_svgs)
 
 
 @pytest.fixture
@@ -227,6 +233,13 @@ def test_the_english_site_holds_no_chinese_outside_ledger_values_and_names(demo)
     assert '<html lang="en">' in files["index.html"].decode()
 
 
+def test_the_chinese_site_holds_no_english_words_outside_ledger_values(demo):
+    _, files = _build(demo)
+    for path in ("index.html", "print.html"):
+        assert english_in_chinese(text_of(files[path]), ledger_values(demo)) == [], path
+    assert '<html lang="zh-CN">' in files["index.html"].decode()
+
+
 def test_every_page_says_demo_data_when_the_data_are_the_demos(demo, con):
     _, files = _build(demo)
     for path in ("index.html", "print.html"):
@@ -332,7 +345,6 @@ def test_the_command_writes_the_folder_readable_by_the_web_server_and_records_it
     from metrics.__main__ import main
 
     db = copy_demo(demo_template, tmp_path / "demo.duckdb")
-    monkeypatch.setattr(publish_site, "render_svgs", _named_svgs)
     assert main(["--db", str(db), "publish", "--as-of", "2024-06-30", "--out", str(tmp_path / "site"),
                  "--no-pdf", "--lang", "en"]) == 0
     index = tmp_path / "site" / "index.html"
@@ -351,6 +363,5 @@ def test_the_command_refuses_personal_data_in_words_and_writes_nothing(demo_temp
     con = store.connect(db)
     con.execute("UPDATE milestones SET phase = '654321 19600202 4445' WHERE milestone_id = 'M01'")  # a valid ID number
     con.close()
-    monkeypatch.setattr(publish_site, "render_svgs", _named_svgs)
     assert main(["--db", str(db), "publish", "--out", str(tmp_path / "site"), "--no-pdf"]) == 1
     assert "milestones.phase" in capsys.readouterr().err and not (tmp_path / "site").exists()
