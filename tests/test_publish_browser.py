@@ -52,12 +52,28 @@ def test_the_same_data_give_the_same_bytes_charts_and_pdf_included(sites):
     assert b"D:20241231000000" in first["print.pdf"]  # the data date, not the print time
 
 
-def test_the_pdf_holds_the_page_in_chinese(sites):
+def test_the_pdf_holds_the_page_in_chinese_and_no_demo_person(sites):
+    import re
     import subprocess
+
+    from .test_publish import _demo_personal_values
 
     pdf = sites["zh"][0] / "print.pdf"
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, timeout=60).stdout
     assert "演示数据" in text and "资金使用" in text and "其他收款方" in text
+    people, digits = _demo_personal_values(), re.sub(r"\D", "", text)
+    assert [n for n in people["name"] if n in text] == []
+    assert [p for p in people["phone"] | people["id"] if len(p) >= 11 and p in digits] == []
+
+
+def test_the_real_charts_hold_no_demo_person(sites):
+    from .test_publish import _demo_personal_values
+
+    people = _demo_personal_values()
+    for lang in ("zh", "en"):
+        for path, content in sites[lang][1].items():
+            if path.endswith(".svg"):
+                assert [n for n in people["name"] if n in content.decode()] == [], path
 
 
 def open_from_file(browser, index: Path, width: int, shot: Path) -> dict:
