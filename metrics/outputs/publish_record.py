@@ -23,7 +23,7 @@ def add_changes(con: duckdb.DuckDBPyConnection, pub: Publication) -> None:
     """Fill `pub.changes` (None for the first publication) and `pub.earlier` from the approved records."""
     approved = store.query(con, """
         SELECT publication_id, approved_at, as_of, statuses, spent_wan, last_load_id FROM publications
-        WHERE approved_at IS NOT NULL AND data_key <> ? ORDER BY approved_at, publication_id""", [_key(pub)])
+        WHERE approved_at IS NOT NULL AND data_key <> ? ORDER BY approved_at, publication_id""", [pub.data_key])
     pub.earlier = sorted({pd.Timestamp(day).date() for day in approved["as_of"]})
     if approved.empty:
         pub.changes = None
@@ -37,10 +37,6 @@ def add_changes(con: duckdb.DuckDBPyConnection, pub: Publication) -> None:
                               "rows_replaced": int(item["rows_replaced"]), "undone": bool(item["undone"])}
                              for item in news.loads],
                    "paid_wan": news.paid_wan}
-
-
-def _key(pub: Publication) -> str:
-    return pub.data_key
 
 
 def record(con: duckdb.DuckDBPyConnection, pub: Publication, files: dict[str, bytes], prepared_by: str) -> int:
