@@ -233,6 +233,32 @@ def cmd_acceptance(args, con) -> int:
     return 0
 
 
+def cmd_publish(args, con) -> int:
+    """政务公开: write the public site into --out and record it as prepared (an administrator approves it in the
+    dashboard before the zip can be downloaded there)."""
+    from metrics.core.config import ConfigError
+    from metrics.outputs.publish import PublicationRefused, files_digest
+
+    try:
+        number, files = actions.prepare_publication(con, command_line_user(args.user), args.as_of, args.lang,
+                                                    with_pdf=not args.no_pdf)
+    except ConfigError as exc:
+        _err(_both("cli_config_problems", " ") + ":\n  " + "\n  ".join(exc.problem_texts(args.lang)))
+        return 1
+    except PublicationRefused as exc:
+        _err(exc.message(args.lang))
+        return 1
+    out = Path(args.out)
+    for name, content in files.items():
+        target = out / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+        target.chmod(0o644)  # public by design: the webmaster's server must read it (the process umask is 077)
+        _print(f"{target} ({len(content):,} bytes)")
+    _print(t("cli_publish_recorded", args.lang, number=number, digest=files_digest(files)[:12]))
+    return 0
+
+
 def cmd_backup(args) -> int:
     from metrics.platform.maintenance import MaintenanceError, backup
 
@@ -391,6 +417,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder for the three files")
     p.add_argument("--lang", choices=["zh", "en"], default=None, dest="sub_lang")
     p.set_defaults(func=cmd_acceptance)
+    p = sub.add_parser("publish", help="the public static site of progress and spending for the county website, into a folder")
+    p.add_argument("--as-of", type=_parse_date, default=None, help="YYYY-MM-DD (default: the latest data date)")
+    p.add_argument("--out", required=True, help="folder for index.html, style.css, charts/, print.html, print.pdf")
+    p.add_argument("--no-pdf", action="store_true", help="without print.pdf (a machine without Chromium)")
+    p.add_argument("--lang", choices=["zh", "en"], default=None, dest="sub_lang")
+    p.set_defaults(func=cmd_publish)
     p = sub.add_parser("backup", help="a consistent copy of the database into DIR (default: $KPI_BACKUP_DIR, else "
                        "data/backups; safe while the dashboard runs), keeping the newest --keep copies")
     p.add_argument("dir", nargs="?", default=None)

@@ -156,3 +156,31 @@ def write_region_demo(user: User, directory) -> list:
 
     require(user, "load")
     return write_demo(directory)
+
+
+def prepare_publication(con, user: User, as_of: dt.date | None = None, lang: str = "zh",
+                        with_pdf: bool = True) -> tuple[int, dict[str, bytes]]:
+    """政务公开 (issue 28): an editor prepares the public site at `as_of`; it is recorded (not yet approved) and its
+    files returned for the preview. Refused (PublicationRefused, naming the field) when it would carry personal data."""
+    require(user, "publish")
+    from metrics.outputs import publish, publish_record, publish_site
+
+    pub = publish_site.content(con, as_of, lang)
+    files = publish_site.build(pub, publish.person_names(con), pdf=publish_site.print_pdf if with_pdf else None)
+    return publish_record.record(con, pub, files, user.login), files
+
+
+def approve_publication(con, user: User, publication_id: int) -> None:
+    """An administrator other than the one who prepared it approves a publication (信息公开审核)."""
+    require(user, "approve_publication")
+    from metrics.outputs import publish_record
+
+    publish_record.approve(con, publication_id, user.login)
+
+
+def publication_zip(con, user: User, publication_id: int) -> bytes:
+    """The site of an approved publication as a zip, for the county's webmaster; refused before approval."""
+    require(user, "publish")
+    from metrics.outputs import publish_record
+
+    return publish_record.approved_zip(con, publication_id)

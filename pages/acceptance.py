@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard_ui import state, ui
+from dashboard_ui import publication_panel, state, ui
 from metrics import actions
 from metrics.core.config import EVALUATION_LEVELS, LEVEL2_EN, ConfigError
 from metrics.kpi.formatting import format_date, format_target, format_value
@@ -105,3 +105,5 @@ with tabs[2]:
 with tabs[3]:
     index, _ = index_frame(data)
     ui.table(index)
+
+publication_panel.draw(user)  # 政务公开 (issue 28): editors prepare, another admin approves

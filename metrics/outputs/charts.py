@@ -248,3 +248,22 @@ def add_reference_marks(fig: go.Figure, results, references, lang: str = "zh") -
                           line=dict(color=REFERENCE_COLOR, dash="dash", width=2), name=f"reference:{ref.id}")
             _reference_legend(fig, ref, reference_text(ref, lang), [share], [index])
     return fig
+
+
+# ------------------------------------------------------------------------------------ budget lines (issue 28)
+
+def budget_lines_figure(lines, lang: str = "zh", font_size: int = 14, label_width: int = 28) -> go.Figure:
+    """Plan and paid per plan line (万元), a line paid over its plan in the warning colour, the plan's first line on
+    top: the public site's chart (metrics/outputs/publish_html.py), drawn as the budget page and the briefing draw
+    theirs. `lines`: metrics.kpi.budget.budget_lines."""
+    ordered = lines[::-1]  # plotly draws the first category at the bottom
+    names = [wrap(f"{row.line_id} {row.name_en if lang == 'en' else row.name_zh}", label_width)
+             for row in ordered.itertuples()]
+    fig = go.Figure([go.Bar(y=names, x=ordered["plan_wan"], name=t("briefing_plan", lang), orientation="h",
+                            marker_color="#bbbbbb"),
+                     go.Bar(y=names, x=ordered["spent_wan"], name=t("briefing_spent", lang), orientation="h",
+                            marker_color=["#D55E00" if o else "#0072B2" for o in ordered["over_plan"]])])
+    fig.update_layout(height=bar_height(names, 2, font_size), margin=dict(l=10, r=16, t=40, b=10),
+                      font=dict(family=FONT, size=font_size), xaxis_title=t("briefing_10k_yuan", lang),
+                      plot_bgcolor="white", legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+    return finish(fig)

@@ -167,12 +167,16 @@ def last_digest(con: duckdb.DuckDBPyConnection) -> dict | None:
 
 
 def compose(con: duckdb.DuckDBPyConnection, since: dt.date | None = None, as_of: dt.date | None = None,
-            lang: str = "zh", config: CountyConfig | None = None) -> Digest:
-    """What changed since the last digest (or since `since`), and what is due or silent at `as_of`."""
+            lang: str = "zh", config: CountyConfig | None = None, previous: dict | None = None) -> Digest:
+    """What changed since the last digest (or since `since`), and what is due or silent at `as_of`.
+
+    `previous`: another record to compare with, holding a digest record's created_at, statuses, spent_wan and
+    last_load_id (the public site compares with its last approved publication: metrics/outputs/publish_record.py)."""
     config = config or default_config()
     as_of = as_of or latest_data_date(con)
     results = scorecard(con, as_of, config, lang, with_forecast=False)
-    previous = None if since else last_digest(con)
+    if previous is None:
+        previous = None if since else last_digest(con)
     if previous is not None:
         start = previous["created_at"].to_pydatetime() if hasattr(previous["created_at"], "to_pydatetime") \
             else previous["created_at"]

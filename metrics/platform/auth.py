@@ -31,6 +31,7 @@ ROLES = ("viewer", "editor", "admin")
 PERMISSIONS = {  # action -> the lowest role allowed
     "load": "editor", "undo": "editor", "attach": "editor", "sql": "editor", "acceptance": "editor",
     "manage_users": "admin",
+    "publish": "editor", "approve_publication": "admin",  # 政务公开: an editor prepares, an administrator approves
 }
 DEFAULT_SECRETS = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 PBKDF2_ROUNDS = 600_000

@@ -55,11 +55,43 @@ def stored_columns(ds: Dataset) -> list[tuple[str, str]]:
     return [(c.stored_as, c.sql_type) for c in ds.columns]
 
 
+# The system's own tables (not ledgers), created when missing. They are part of the schema fingerprint, so a table
+# added here is created in a database made before it (the fingerprint shortcut would otherwise skip the creation).
+SYSTEM_TABLES = (
+    """CREATE TABLE IF NOT EXISTS loads (
+        load_id BIGINT PRIMARY KEY, batch_id BIGINT, dataset VARCHAR NOT NULL, file_name VARCHAR,
+        sha256 VARCHAR, rows_added BIGINT, rows_replaced BIGINT, rows_unchanged BIGINT,
+        loaded_by VARCHAR, loaded_at TIMESTAMP, warnings VARCHAR,
+        status VARCHAR NOT NULL DEFAULT 'active', undone_at TIMESTAMP, undone_by VARCHAR,
+        is_demo BOOLEAN DEFAULT FALSE)""",
+    # Evidence for acceptance: files stored once by content hash, linked to the loads they support.
+    "CREATE TABLE IF NOT EXISTS evidence_files (sha256 VARCHAR PRIMARY KEY, content BLOB, size BIGINT, mime VARCHAR)",
+    "CREATE TABLE IF NOT EXISTS evidence (load_id BIGINT, sha256 VARCHAR, file_name VARCHAR, "
+    "added_by VARCHAR, added_at TIMESTAMP, PRIMARY KEY (load_id, sha256))",
+    "CREATE TABLE IF NOT EXISTS user_roles (login VARCHAR PRIMARY KEY, role VARCHAR NOT NULL, "
+    "updated_by VARCHAR, updated_at TIMESTAMP)",
+    # The digest (metrics/outputs/digest.py): each composed and sent digest, and every attempt to deliver it per
+    # channel. Only aggregates and KPI names are stored here, never ledger rows or personal data.
+    "CREATE TABLE IF NOT EXISTS digests (digest_id BIGINT PRIMARY KEY, created_at TIMESTAMP, "
+    "since TIMESTAMP, as_of DATE, lang VARCHAR, change_key VARCHAR, statuses VARCHAR, spent_wan DOUBLE, "
+    "last_load_id BIGINT, subject VARCHAR, markdown VARCHAR, text VARCHAR, html VARCHAR, attach_briefing BOOLEAN)",
+    "CREATE TABLE IF NOT EXISTS digest_sends (digest_id BIGINT, channel VARCHAR, attempted_at TIMESTAMP, "
+    "ok BOOLEAN, answer VARCHAR)",
+    # 政务公开 (metrics/outputs/publish_record.py): each prepared publication, its files as a zip, who prepared and
+    # who approved it. Only what the public site says is stored (screened for personal data before).
+    "CREATE TABLE IF NOT EXISTS publications (publication_id BIGINT PRIMARY KEY, prepared_at TIMESTAMP, "
+    "prepared_by VARCHAR, as_of DATE, lang VARCHAR, data_key VARCHAR, files_digest VARCHAR, file_count INTEGER, "
+    "statuses VARCHAR, spent_wan DOUBLE, last_load_id BIGINT, demo BOOLEAN, site_zip BLOB, "
+    "approved_by VARCHAR, approved_at TIMESTAMP)",
+)
+
+
 def _schema_fingerprint() -> str:
-    """Changes whenever what _create_schema makes would change (the contract's columns, the versions)."""
+    """Changes whenever what _create_schema makes would change (the contract's columns, the system's tables, the
+    versions)."""
     import hashlib
 
-    text = repr([(ds.table, stored_columns(ds)) for ds in DATASETS.values()]) + STRUCTURE_VERSION
+    text = repr([(ds.table, stored_columns(ds)) for ds in DATASETS.values()]) + repr(SYSTEM_TABLES) + STRUCTURE_VERSION
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -69,29 +101,8 @@ def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
     # statements: a process's first write, and every test's copied database, open in milliseconds).
     if one(con, "SELECT value FROM meta WHERE key = 'schema_fingerprint'") == (_schema_fingerprint(),):
         return
-    con.execute(
-        """CREATE TABLE IF NOT EXISTS loads (
-            load_id BIGINT PRIMARY KEY, batch_id BIGINT, dataset VARCHAR NOT NULL, file_name VARCHAR,
-            sha256 VARCHAR, rows_added BIGINT, rows_replaced BIGINT, rows_unchanged BIGINT,
-            loaded_by VARCHAR, loaded_at TIMESTAMP, warnings VARCHAR,
-            status VARCHAR NOT NULL DEFAULT 'active', undone_at TIMESTAMP, undone_by VARCHAR,
-            is_demo BOOLEAN DEFAULT FALSE)"""
-    )
-    # Evidence for acceptance: files stored once by content hash, linked to the loads they support.
-    con.execute("CREATE TABLE IF NOT EXISTS evidence_files (sha256 VARCHAR PRIMARY KEY, content BLOB, size BIGINT, "
-                "mime VARCHAR)")
-    con.execute("CREATE TABLE IF NOT EXISTS evidence (load_id BIGINT, sha256 VARCHAR, file_name VARCHAR, "
-                "added_by VARCHAR, added_at TIMESTAMP, PRIMARY KEY (load_id, sha256))")
-    con.execute("CREATE TABLE IF NOT EXISTS user_roles (login VARCHAR PRIMARY KEY, role VARCHAR NOT NULL, "
-                "updated_by VARCHAR, updated_at TIMESTAMP)")
-    # The digest (metrics/outputs/digest.py): each composed and sent digest, and every attempt to deliver it per channel.
-    # Only aggregates and KPI names are stored here, never ledger rows or personal data.
-    con.execute("CREATE TABLE IF NOT EXISTS digests (digest_id BIGINT PRIMARY KEY, created_at TIMESTAMP, "
-                "since TIMESTAMP, as_of DATE, lang VARCHAR, change_key VARCHAR, statuses VARCHAR, spent_wan DOUBLE, "
-                "last_load_id BIGINT, subject VARCHAR, markdown VARCHAR, text VARCHAR, html VARCHAR, "
-                "attach_briefing BOOLEAN)")
-    con.execute("CREATE TABLE IF NOT EXISTS digest_sends (digest_id BIGINT, channel VARCHAR, attempted_at TIMESTAMP, "
-                "ok BOOLEAN, answer VARCHAR)")
+    for ddl in SYSTEM_TABLES:
+        con.execute(ddl)
     # One statement for all ledger tables and one catalogue read for the migration below: table by table this
     # cost 0.4 s per new database (every test's fresh database paid it, and so did each process's first write).
     statements = []
