@@ -12,7 +12,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from benchmarks.bench import streamlit_server
+from benchmarks.harness import streamlit_server
 from dashboard_ui.navigation import page_names, url_path
 
 ROOT = Path(__file__).resolve().parent.parent

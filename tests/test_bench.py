@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.bench import _can_paint, bench, render, scaled_demo
+from benchmarks.bench import bench, render
+from benchmarks.fixtures import scaled_demo
+from benchmarks.harness import can_paint
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +28,7 @@ def test_benchmark_smoke(capsys):
                      "CLI load 2,000 rows, 10 viewers on 2 processes x1"]
     else:
         expected += ["3 viewers x1 behind nginx: skipped (nginx not installed or KPI_SKIP_NGINX=1)"]
-    if _can_paint():
+    if can_paint():
         expected += ["overview first paint x1", "overview complete x1", "overview first paint x1, 1st visit",
                      "first visit after start.sh, first paint", "page change in Chromium x1: training",
                      "as-of switch in Chromium x1 (overview)", "township switch in Chromium x1 (training)"]

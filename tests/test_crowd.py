@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks import crowd
-from benchmarks.bench import streamlit_server
+from benchmarks.harness import streamlit_server
 
 
 @pytest.mark.slow  # a child process or a server (README: the fast part runs none)

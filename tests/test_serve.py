@@ -196,7 +196,7 @@ def test_dashboard_processes_read_at_once_while_a_third_loads(demo_db_fresh, tmp
     from the command line: both keep reading (neither is refused), the load commits, and both then see it. Also:
     while one process holds a read connection, another opens its own at once (no wait), which a read-write
     reading() cannot do."""
-    from benchmarks.bench import subsidy_csv
+    from benchmarks.fixtures import subsidy_csv
     from metrics.platform import store
 
     con = store.connect(demo_db_fresh, read_only=True)
@@ -480,7 +480,7 @@ def test_every_serving_process_shows_a_command_line_load_within_two_seconds(demo
     with serve.served(2, env=env, script=probe) as served:
         ports = [port for port, _ in served.backends]
         assert [_shown_version(p) for p in ports] == [f"version={before}"] * 2
-        from benchmarks.bench import subsidy_csv
+        from benchmarks.fixtures import subsidy_csv
 
         load = subprocess.run([sys.executable, "-m", "metrics", "--db", str(demo_db_fresh), "ingest",
                                "logistics_subsidies", str(subsidy_csv(tmp_path / "s.csv", 1000))],

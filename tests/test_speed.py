@@ -98,7 +98,7 @@ def test_the_benchmarks_scaled_demo_loads_at_any_scale(tmp_path):
     # `bench --scale 100` loads the demo ledgers copied 100 times; the payments were copied whole too, and the
     # load's over-budget check (issue 13) refused the whole batch, so the ×100 benchmark stopped at its first step.
     # Three whole copies already exceed the 500-万元 budget (the demo pays about 462 万元).
-    from benchmarks.bench import scaled_demo
+    from benchmarks.fixtures import scaled_demo
     from metrics.load import ingest
 
     folder = scaled_demo(3, tmp_path / "x3")

@@ -1,0 +1,466 @@
+"""The measurements, each in the fresh process harness.run_task starts (`python -m benchmarks.measure TASK ARGS`
+prints one JSON line): loads and their DuckDB floor, scorecards, the acceptance pack, first paint and page switches
+in Chromium, AppTest runs, crowds of light clients against one process or several behind nginx, the region."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.harness import maxrss_mb, peak_mb_of, streamlit_server
+from metrics.core.config import PROJECT_ROOT
+
+
+def worker(task: str, args: list[str]) -> dict:
+    """One measurement, in this (fresh) process."""
+    import datetime as dt
+
+    import duckdb
+
+    from metrics.load import ingest
+    from metrics.platform import store
+
+    if task in ("ingest", "load_dir"):
+        store.connect(args[1]).close()  # the schema of a new database is made before the clock starts
+    start = time.perf_counter()
+    if task == "duckdb_csv":
+        con = duckdb.connect(args[1])
+        con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{args[0]}')")
+        rows = con.execute("SELECT count(*) FROM t").fetchall()[0][0]
+    elif task == "ingest":
+        con = store.connect(args[1])
+        result = ingest.ingest_paths(con, [Path(args[0])], "logistics_subsidies")
+        assert result.committed, [e.as_text() for e in result.errors[:3]]
+        rows = result.outcomes[0].added
+    elif task == "calamine":
+        from python_calamine import CalamineWorkbook
+
+        rows = len(CalamineWorkbook.from_path(args[0]).get_sheet_by_index(0).to_python()) - 1
+    elif task == "load_dir":
+        con = store.connect(args[1])
+        paths = sorted(Path(args[0]).glob("*.csv"))
+        result = ingest.ingest_paths(con, paths)
+        assert result.committed, [e.as_text() for e in result.errors[:3]]
+        rows = sum(o.added for o in result.outcomes)
+    elif task == "scorecard":
+        from metrics.kpi.scorecard import scorecard
+
+        con = store.connect(args[0], read_only=True)
+        as_of = dt.date.fromisoformat(args[1])
+        cold_start = time.perf_counter()
+        scorecard(con, as_of)
+        cold = time.perf_counter() - cold_start
+        warm_runs = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            scorecard(con, as_of)
+            warm_runs.append(time.perf_counter() - t0)
+        return {"cold_s": cold, "warm_s": sorted(warm_runs)[2], "maxrss_mb": maxrss_mb()}
+    elif task == "acceptance":  # the three acceptance files, from reading the data to the last byte
+        from metrics.outputs.acceptance import build, collect
+
+        con = store.connect(args[0], read_only=True)
+        data = collect(con, dt.date.fromisoformat(args[1]))
+        con.close()
+        rows = sum(len(content) for content in build(data).values())  # bytes written
+    elif task == "browse":
+        return _browse(args[0], args[1], args[2].split(","))
+    elif task == "paint":
+        return _paint(args[0], args[1] or None, int(args[2]))
+    elif task == "region":
+        return _region_worker(Path(args[0]), Path(args[1]))
+    elif task == "apptest":
+        return _apptest(args[0], args[1] if len(args) > 1 else None)
+    elif task == "crowd":
+        return _crowd(args[0], args[1] or None, int(args[2]), float(args[3]))
+    elif task == "crowd_served":
+        return _crowd_served(args[0], int(args[1]), int(args[2]), float(args[3]))
+    elif task == "load_while_served":
+        return _load_while_served(args[0], int(args[1]), int(args[2]), args[3], args[4])
+    elif task == "browse_during_load":
+        return _browse_during_load(args[0], args[1], int(args[2]))
+    elif task == "first_visit":
+        return _first_visit(args[0], args[1])
+    else:
+        raise ValueError(task)
+    return {"seconds": time.perf_counter() - start, "rows": rows, "maxrss_mb": maxrss_mb()}
+
+
+def _paint(script: str, db: str | None, loads: int = 9, count_first: bool = False) -> dict:
+    """A page opened in headless Chromium on a running Streamlit server, as a leader would open it.
+
+    first paint: navigation until the page's first element is on screen; complete: until the script has finished
+    with content drawn. Each load is a new Streamlit session. "cold": a new browser profile each time (a first
+    visit: Streamlit's widget code is fetched before the page shows anything); "warm": the same browser, whose
+    cache already holds that code (a returning visitor). A first load warms the server and is not counted.
+    Medians.
+    """
+    import shutil
+    import statistics
+
+    from playwright.sync_api import sync_playwright
+
+    # Timed inside the page, from navigation start: the frame in which the main area's first element is laid out
+    # with a size (a requestAnimationFrame callback runs just before that frame is painted), and the end of the
+    # script run. Playwright's own polling is starved while the page renders charts, so it would time those too.
+    observer = """
+        window.__paint = {};
+        new MutationObserver(() => {
+          if (window.__paint.first) return;
+          for (const el of document.querySelectorAll('[data-testid="stMain"] [data-testid="stElementContainer"]')) {
+            const box = el.getBoundingClientRect();
+            if (box.width > 0 && box.height > 0) {
+              window.__paint.first = -1;
+              requestAnimationFrame(() => { window.__paint.first = performance.now(); });
+              return;
+            }
+          }
+        }).observe(document, {subtree: true, childList: true, attributes: true});
+    """
+
+    def load(context, url: str) -> tuple[float, float]:
+        page = context.new_page()
+        page.add_init_script(observer)
+        page.goto(url)
+        page.wait_for_function("() => window.__paint && window.__paint.first > 0", timeout=120_000)
+        page.wait_for_function(
+            """() => document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState === 'notRunning'
+                   && document.querySelector('[data-testid="stMain"] [data-testid="stElementContainer"]')""",
+            timeout=120_000)
+        first, complete = page.evaluate("[window.__paint.first, performance.now()]")
+        page.close()
+        return first / 1000, complete / 1000
+
+    with streamlit_server(script, {"KPI_DB": db} if db else None, start_timeout=120) as (url, server), \
+            sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        cold = []
+        for _ in range(loads + 1):
+            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            cold.append(load(context, url + "/"))
+            context.close()
+        warm = cold
+        if not count_first:
+            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            warm = [load(context, url + "/") for _ in range(loads + 1)]
+            context.close()
+        browser.close()
+        server_mb = peak_mb_of(server.pid)
+
+    def median(runs, i):
+        return statistics.median(r[i] for r in (runs if count_first else runs[1:]))
+
+    return {"first_s": median(warm, 0), "complete_s": median(warm, 1), "first_cold_s": median(cold, 0),
+            "complete_cold_s": median(cold, 1), "maxrss_mb": server_mb}
+
+
+def _apptest(script: str, page: str | None) -> dict:
+    """A page's script runs in AppTest: with caches empty (the first viewer after a load, on a server that has
+    drawn pages before), warm (the same viewer again), and after switching the as-of date and (on a page with
+    townships) the township. Modules are imported before the clock starts, as a running server has them. A non-overview page is reached from the overview
+    (whose run is not counted), as a viewer reaches it."""
+    import datetime as dt
+
+    # Imported once by a server, not per run (streamlit.emojis: 0.5 s of regexes, imported by the sidebar's
+    # segmented control at a server's first session).
+    import streamlit.emojis  # noqa: F401
+    from streamlit.testing.v1 import AppTest
+
+    import dashboard_ui.ui  # noqa: F401
+    import metrics.kpi.views  # noqa: F401
+
+    def visit(settings: dict | None = None) -> tuple[float, AppTest]:
+        # A new session each time: AppTest's own rerun of a session runs the page file alone, without the frame.
+        at = AppTest.from_file(script, default_timeout=300)
+        for key, value in (settings or {}).items():
+            at.session_state[key] = value  # as the sidebar's widget sets it
+        if page:
+            at.run()
+        t0 = time.perf_counter()
+        (at.switch_page(page) if page else at).run()
+        return time.perf_counter() - t0, at
+
+    # A running server has drawn pages before the load this run follows: Plotly's validators, Streamlit's element
+    # code and the first figure's templates are loaded once per process (0.3-0.7 s), not per load. One untimed visit
+    # of the same page on a copy of the database (another path: none of its cached results are reused) puts this
+    # process in that state, so "caches empty" is the first viewer after a load, not the server's first viewer.
+    import shutil
+
+    db = os.environ.get("KPI_DB")
+    if db:
+        with tempfile.TemporaryDirectory() as tmp:
+            os.environ["KPI_DB"] = str(shutil.copyfile(db, Path(tmp) / "warm-up.duckdb"))
+            try:
+                visit()
+            finally:
+                os.environ["KPI_DB"] = db
+    cold, at = visit()
+    error = bool(at.exception)
+    as_of = at.session_state["as_of"] if "as_of" in at.session_state else dt.date.today()
+    warm = [visit()[0] for _ in range(3)]
+    switch_date, at = visit({"as_of": as_of - dt.timedelta(days=61)})
+    error = error or bool(at.exception)
+    switch_township = None
+    if Path(script).name == "dashboard.py":  # the frame's township selectbox (Chinese UI)
+        from metrics.core.config import default_config
+
+        switch_township, at = visit({"township_zh": default_config().townships[0].name})
+        error = error or bool(at.exception)
+    return {"seconds": cold, "warm_s": sorted(warm)[1], "switch_date_s": switch_date,
+            "switch_township_s": switch_township, "maxrss_mb": maxrss_mb(), "error": error}
+
+
+# Settled: a script run that started after the action has ended and every Plotly chart on the page has drawn its SVG.
+# Runs are counted by an observer installed once per page load (_COUNT_RUNS): a fast page's run can start and end
+# before a second script, attached after the action, would see it. Polled on each animation frame, timed from the
+# action with the page's own clock (Playwright's polling is starved while charts render).
+_COUNT_RUNS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    window.__runsEnded = 0;
+    new MutationObserver(records => {
+        for (const r of records) if (r.oldValue === 'running') window.__runsEnded += 1;
+    }).observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+
+_SETTLED = """([start, before]) => new Promise((resolve, reject) => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const limit = start + 60000;
+    const check = () => {
+        const charts = document.querySelectorAll('[data-testid="stMain"] [data-testid="stPlotlyChart"]');
+        const idle = app.dataset.testScriptState === 'notRunning';
+        if (window.__runsEnded > before && idle && [...charts].every(c => c.querySelector('.main-svg'))) {
+            resolve(performance.now() - start);
+        } else if (performance.now() > limit) {
+            reject(new Error('not settled in 60 s'));
+        } else {
+            requestAnimationFrame(check);
+        }
+    };
+    requestAnimationFrame(check);
+})"""
+
+
+def _browse(script: str, db: str, pages: list[str], rounds: int = 3) -> dict:
+    """A leader using the dashboard in headless Chromium (1440x900, one session): each page reached from the menu,
+    the as-of date changed on the overview, the township changed on the training page; each timed from the click
+    or the Enter key until the page has settled (_SETTLED). Medians over `rounds`; the first visit of each page
+    is not counted (the server and the browser cache warm up on it)."""
+    import shutil
+    import statistics
+
+    from playwright.sync_api import sync_playwright
+
+    from dashboard_ui.navigation import url_path
+
+    def settle(page, action) -> float:
+        start, before = page.evaluate("[performance.now(), window.__runsEnded]")
+        action()
+        return page.evaluate(_SETTLED, [start, before]) / 1000
+
+    times: dict[str, list[float]] = {}
+    with streamlit_server(script, {"KPI_DB": db}, start_timeout=120) as (url, server), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.goto(url + "/")
+        page.wait_for_function("""() => document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState
+                                  === 'notRunning' && document.querySelector('[data-testid="stSidebarNav"]')""",
+                               timeout=120_000)
+        page.evaluate(_COUNT_RUNS)
+        page.wait_for_timeout(1000)  # a run the first visit still has pending (a fragment) ends before timing starts
+
+        def menu(name: str):  # a person's click on the menu entry, the sidebar scrolled to its top first (else its
+            link = page.locator(f'[data-testid="stSidebarNav"] a[href$="/{url_path(name)}"]').first  # header covers)
+
+            def click():
+                page.evaluate("document.querySelector('[data-testid=stSidebarContent]')?.scrollTo(0, 0)")
+                link.click()
+            return click
+
+        current = "overview"
+        for round_ in range(rounds + 1):
+            for name in pages:
+                if name == current:  # the menu entry of the page on screen starts no run: come from another page
+                    settle(page, menu("definitions" if name != "definitions" else "schedule"))
+                seconds = settle(page, menu(name))
+                current = name
+                if round_:
+                    times.setdefault(f"page:{name}", []).append(seconds)
+            # The as-of date on the overview, picked in the field's calendar as a person does (typed dates are
+            # taken on Enter only in some cases, a Streamlit quirk): the 10th, then the 20th of the month shown.
+            if current != "overview":
+                settle(page, menu("overview"))
+                current = "overview"
+            day = page.locator('[data-testid="stSidebar"] [data-testid="stDateInput"] [data-type="day"]').first
+            for n in (9, 19):
+                day.click()
+                page.keyboard.press("Alt+ArrowDown")
+                cell = page.locator('[data-testid="stDateInputCalendar"] [role="gridcell"]:not([aria-disabled="true"])')
+                seconds = settle(page, cell.nth(n).click)
+                if round_:
+                    times.setdefault("as_of", []).append(seconds)
+            # The township on the training page (a page with township charts), then the whole county again.
+            settle(page, menu("training"))
+            current = "training"
+            select = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first
+            for choice in (1, 0):
+                select.locator("input[role=combobox]").click()
+                if not page.locator("[role=listbox]").count():
+                    page.keyboard.press("ArrowDown")  # a click on a focused combobox may not open it
+                option = page.locator("[role=listbox] [role=option]").nth(choice)
+                seconds = settle(page, option.click)
+                if round_:
+                    times.setdefault("township", []).append(seconds)
+        browser.close()
+        server_mb = peak_mb_of(server.pid)
+    return {"medians": {k: statistics.median(v) for k, v in times.items()}, "maxrss_mb": server_mb}
+
+
+def _crowd(script: str, db: str | None, viewers: int, window: float) -> dict:
+    """`viewers` light clients (benchmarks.crowd) opening the app within `window` seconds, after one viewer has
+    warmed the caches; and one viewer alone (median of five visits), to set beside Chromium's figure."""
+    from benchmarks import crowd
+
+    with streamlit_server(script, {"KPI_DB": db} if db else None, start_timeout=120) as (url, server):
+        port = int(url.rsplit(":", 1)[1])
+        first = crowd.crowd(port, 1, window=0, timeout=300)
+        alone = crowd.CrowdResult([crowd.crowd(port, 1, window=0, timeout=60).visits[0] for _ in range(5)])
+        many = crowd.crowd(port, viewers, window=window, timeout=120)
+        return {"first_s": first.median(), "one_s": alone.median(), "median_s": many.median(),
+                "p95_s": many.percentile(95), "errors": many.errors + first.errors + alone.errors,
+                "error_kinds": sorted({v.error for v in many.visits if v.error})[:3],
+                "maxrss_mb": peak_mb_of(server.pid)}
+
+
+def _served_peak_mb(served) -> float:
+    """The served set's memory: the sum of each process's peak (Streamlit processes and nginx)."""
+    return sum(peak_mb_of(p.pid) or 0.0 for p in served.processes)
+
+
+def _warm_each(served, timeout: float = 300) -> None:
+    """One viewer per process, straight to its port, so every process has its caches warm (as _crowd's first)."""
+    from benchmarks import crowd
+
+    for port, _ in served.backends:
+        crowd.crowd(port, 1, window=0, timeout=timeout)
+
+
+def _crowd_served(db: str, processes: int, viewers: int, window: float) -> dict:
+    """`viewers` light clients within `window` s through nginx to `processes` dashboard processes (deploy/serve.py,
+    as scripts/serve.sh runs it), each process warmed first. A light client carries no cookie, so nginx hashes
+    each one's request id: viewers spread over the processes as new browsers do."""
+    from benchmarks import crowd
+    from deploy import serve
+
+    with serve.served(processes, env={"KPI_DB": db}) as served:
+        _warm_each(served)
+        many = crowd.crowd(int(served.url.rsplit(":", 1)[1]), viewers, window=window, timeout=120)
+        spread = {}
+        for line in served.access_log():
+            if "/_stcore/stream" in line and "upstream=" in line:
+                backend = line.split("upstream=", 1)[1].split()[0]
+                spread[backend] = spread.get(backend, 0) + 1
+        return {"median_s": many.median(), "p95_s": many.percentile(95), "errors": many.errors,
+                "error_kinds": sorted({v.error for v in many.visits if v.error})[:3],
+                "spread": sorted(spread.values()), "maxrss_mb": _served_peak_mb(served)}
+
+
+def _load_while_served(db: str, processes: int, viewers: int, idle_csv: str, busy_csv: str) -> dict:
+    """A command-line load (read-write) into the database `processes` dashboard processes read (read-only): its
+    time with nobody browsing, then with `viewers` light clients rerunning the overview through nginx meanwhile.
+    The load waits for the readers' connections to close (store.connect retries up to 5 s); it must still land."""
+    from benchmarks import crowd
+    from deploy import serve
+
+    def load(path: str) -> tuple[float, int]:
+        t0 = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "metrics", "--db", db, "ingest", "logistics_subsidies", path],
+                              cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
+        return time.perf_counter() - t0, done.returncode
+
+    with serve.served(processes, env={"KPI_DB": db}) as served:
+        _warm_each(served)
+        idle_s, idle_rc = load(idle_csv)
+        port = int(served.url.rsplit(":", 1)[1])
+        result: dict = {}
+
+        def loading() -> None:
+            time.sleep(2)  # the viewers are browsing
+            result["busy_s"], result["busy_rc"] = load(busy_csv)
+
+        import threading
+
+        loader = threading.Thread(target=loading)
+        loader.start()
+        browsing = crowd.browse_while(port, viewers, lambda: loader.is_alive())
+        loader.join()
+        return {"idle_s": idle_s, "busy_s": result["busy_s"], "load_errors": (idle_rc != 0) + (result["busy_rc"] != 0),
+                "viewer_errors": browsing.errors, "p95_s": browsing.percentile(95), "runs": len(browsing.visits),
+                "maxrss_mb": _served_peak_mb(served)}
+
+
+def _browse_during_load(db: str, csv_file: str, viewers: int) -> dict:
+    """`viewers` light clients rerunning the overview for 6 s with the machine idle, then while a command-line
+    load of `csv_file` into the same database runs: p95 of each, and errors."""
+    from benchmarks import crowd
+
+    with streamlit_server(PROJECT_ROOT / "dashboard.py", {"KPI_DB": db}, start_timeout=120) as (url, server):
+        port = int(url.rsplit(":", 1)[1])
+        crowd.crowd(port, 1, window=0, timeout=300)  # caches warm
+        until = time.monotonic() + 6
+        idle = crowd.browse_while(port, viewers, lambda: time.monotonic() < until)
+        load = subprocess.Popen([sys.executable, "-m", "metrics", "--db", db, "ingest", "logistics_subsidies",
+                                 csv_file], cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            busy = crowd.browse_while(port, viewers, lambda: load.poll() is None)
+            load.wait(timeout=600)
+        finally:
+            if load.poll() is None:
+                load.kill()
+        return {"idle_p95_s": idle.percentile(95), "busy_p95_s": busy.percentile(95), "busy_runs": len(busy.visits),
+                "errors": idle.errors + busy.errors, "load_ok": load.returncode == 0,
+                "error_kinds": sorted({v.error for v in busy.visits if v.error})[:3],
+                "maxrss_mb": peak_mb_of(server.pid)}
+
+
+def _first_visit(script: str, db: str) -> dict:
+    """The first visit after `scripts/start.sh`: its steps on a fresh database (`demo --if-empty`, then the server),
+    then one new browser's first paint of the page, counted (not a warm-up). `db` empty: the empty app."""
+    t0 = time.perf_counter()
+    if db:
+        Path(db).unlink(missing_ok=True)
+        subprocess.run([sys.executable, "-m", "metrics", "--db", db, "demo", "--if-empty"], cwd=PROJECT_ROOT,
+                       check=True, stdout=subprocess.DEVNULL, timeout=600)
+    prepare = time.perf_counter() - t0
+    result = _paint(script, db or None, loads=0, count_first=True)
+    return {**result, "prepare_s": prepare}
+
+
+def _region_worker(directory: Path, cache: Path) -> dict:
+    """What the 地区汇总 page computes: every county read and scored, status counts, budget, every league table."""
+    from metrics.core.registry import KPIS
+    from metrics.outputs.region import read_region
+
+    start = time.perf_counter()
+    view = read_region(directory, cache_dir=cache)
+    scored = time.perf_counter() - start
+    view.status_counts()
+    view.budget()
+    for kpi in KPIS:
+        view.league(kpi.id)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest scoring process
+    return {"seconds": time.perf_counter() - start, "scored_s": scored, "counties": len(view.readable),
+            "maxrss_mb": maxrss_mb(), "child_mb": children}
+
+
+
+if __name__ == "__main__":
+    print(json.dumps(worker(sys.argv[1], sys.argv[2:]), default=str))
