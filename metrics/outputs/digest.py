@@ -43,7 +43,7 @@ from metrics.core.i18n import t
 from metrics.kpi import budget
 from metrics.kpi.formatting import format_value
 from metrics.kpi.scorecard import latest_data_date, scorecard
-from metrics.kpi.status import status_name
+from metrics.kpi.status import deadline_passed, status_name
 from metrics.platform import pii, store
 from metrics.platform.auth import secrets_path, update_secrets
 
@@ -219,11 +219,11 @@ def _deadlines(con, results, as_of: dt.date, lang: str) -> list[dict]:
 
     soon = as_of + dt.timedelta(days=DEADLINE_DAYS)
     items = [{"name": r.name, "deadline": r.deadline, "days_left": (r.deadline - as_of).days, "state": r.status_label}
-             for r in results if as_of <= r.deadline <= soon and r.status not in ("achieved",)]
+             for r in results if not deadline_passed(as_of, r.deadline) and r.deadline <= soon and r.status not in ("achieved",)]
     open_milestones = milestones(con, as_of)
     for row in open_milestones.itertuples():
         end = row.planned_end.date() if hasattr(row.planned_end, "date") else row.planned_end
-        if row.state in ("in_progress", "not_started") and as_of <= end <= soon:
+        if row.state in ("in_progress", "not_started") and not deadline_passed(as_of, end) and end <= soon:
             items.append({"name": f"{row.milestone_id} {row.task}", "deadline": end, "days_left": (end - as_of).days,
                           "state": t("digest_open", lang)})
     return sorted(items, key=lambda d: (d["deadline"], d["name"]))
