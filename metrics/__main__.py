@@ -211,7 +211,8 @@ def cmd_acceptance(args, con) -> int:
     import time
 
     from metrics.core.config import ConfigError
-    from metrics.outputs.acceptance import PackTooLarge, build, collect
+    from metrics.outputs.acceptance import PackTooLarge, collect
+    from metrics.outputs.acceptance_pack import build
 
     started = time.perf_counter()
     try:

@@ -111,7 +111,7 @@ def acceptance_files(user: User, data, progress=None) -> dict[str, bytes]:
     same figures in the page's preview. Built without a database connection (collect has read everything).
     """
     require(user, "acceptance")
-    from metrics.outputs.acceptance import build
+    from metrics.outputs.acceptance_pack import build
 
     return build(data, progress)
 

@@ -14,7 +14,9 @@ from dashboard_ui import state, ui
 from metrics import actions
 from metrics.core.config import EVALUATION_LEVELS, LEVEL2_EN, ConfigError
 from metrics.kpi.formatting import format_date, format_target, format_value
-from metrics.outputs.acceptance import PackTooLarge, completion, file_names, index_frame, met, stage_frames
+from metrics.outputs.acceptance import PackTooLarge, file_names
+from metrics.outputs.evidence import index_frame, stage_frames
+from metrics.outputs.words import completion, met
 from metrics.platform.auth import PermissionDenied, can
 
 frame = state.current()

@@ -28,7 +28,7 @@ from metrics.kpi import budget
 from metrics.kpi.formatting import format_target, format_value
 from metrics.kpi.scorecard import scorecard
 from metrics.load import ingest
-from metrics.outputs import acceptance
+from metrics.outputs import acceptance, acceptance_pack, evidence
 from metrics.platform.auth import PermissionDenied, User
 
 from .ledgers import csv_bytes
@@ -85,7 +85,7 @@ def pack(con, config):
     events_load = con.execute("SELECT load_id FROM loads WHERE dataset = 'events'").fetchone()[0]
     actions.attach_evidence(con, EDITOR, events_load, "推介会签到表.pdf", PDF)
     data = acceptance.collect(con, AS_OF, "zh", config)
-    return data, acceptance.build(data)
+    return data, acceptance_pack.build(data)
 
 
 def test_indicator_score_rule():
@@ -297,12 +297,12 @@ def test_viewer_cannot_build_the_files(pack, con, config):
     preview = acceptance.collect(con, AS_OF, "zh", config, contents=False)
     assert preview.blobs is None and preview.evidence["promotion_events"].files == data.evidence["promotion_events"].files
     with pytest.raises(ValueError):
-        acceptance.evidence_zip(preview)
+        evidence.evidence_zip(preview)
 
 
 def test_english_pack_is_complete(con, config, pack):
     data = acceptance.collect(con, AS_OF, "en", config)
-    files = acceptance.build(data)
+    files = acceptance_pack.build(data)
     assert set(files) == {"acceptance-report-2024-10-31.docx", "self-evaluation-2024-10-31.xlsx",
                           "evidence-pack-2024-10-31.zip"}
     document = _docx(files)
@@ -425,7 +425,7 @@ def test_page_viewer_previews_and_editor_downloads(tmp_path, monkeypatch):
 
 def test_cli_refuses_a_pack_over_the_evidence_limit_and_a_config_without_evaluation(pack, con, tmp_path,
                                                                                     monkeypatch, capsys):
-    monkeypatch.setattr(acceptance, "MAX_EVIDENCE_BYTES", len(PDF) - 1)  # the one PDF is one byte too many
+    monkeypatch.setattr(evidence, "MAX_EVIDENCE_BYTES", len(PDF) - 1)  # the one PDF is one byte too many
     with pytest.raises(acceptance.PackTooLarge) as exc:
         acceptance.collect(con, AS_OF)
     assert "超过单个材料包上限" in exc.value.message("zh") and "over the" in exc.value.message("en")

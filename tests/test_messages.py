@@ -449,14 +449,14 @@ def test_every_declared_thing_has_its_words_in_every_catalogue():
     from metrics.core.locales import CATALOGUES
     from metrics.kpi import status
     from metrics.load import templates
-    from metrics.outputs import acceptance, digest
+    from metrics.outputs import acceptance, digest, evidence
     from metrics.platform import auth
 
     wanted = [f"kpi_{k.id}_{part}" for k in registry.KPIS for part in ("name", "unit", "unit_one", "description")]
     wanted += [f"dataset_{name}_name" for name in DATASETS]
     wanted += [f"area_{a}" for a in registry.AREAS] + [f"status_{s}" for s in status.STATUSES]
     wanted += [f"auth_role_{r}" for r in auth.ROLES] + [f"acceptance_grade_{g}" for _, g in acceptance.GRADES]
-    wanted += [f"column_{c}" for c in acceptance._ROW_LABELS] + [f"digest_channel_{c}" for c in digest.CHANNELS]
+    wanted += [f"column_{c}" for c in evidence._ROW_LABELS] + [f"digest_channel_{c}" for c in digest.CHANNELS]
     wanted += [f"template_type_{c}" for c in templates.TEMPLATE_TYPES]
     wanted += [f"briefing_milestone_{s}" for s in ("done", "done_late", "overdue", "in_progress", "not_started")]
     assert {k.area for k in registry.KPIS} <= set(registry.AREAS)
