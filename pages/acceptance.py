@@ -16,6 +16,7 @@ from metrics.core.config import EVALUATION_LEVELS, LEVEL2_EN, ConfigError
 from metrics.kpi.formatting import format_date, format_target, format_value
 from metrics.outputs.acceptance import PackTooLarge, file_names
 from metrics.outputs.evidence import index_frame, stage_frames
+from metrics.outputs.pack_dates import dates_sentence
 from metrics.outputs.words import completion, met
 from metrics.platform.auth import PermissionDenied, can
 
@@ -23,10 +24,16 @@ frame = state.current()
 user = st.session_state.get("_user")
 en = frame.lang == "en"
 ui.page_header(state.t("page_acceptance"))
-st.caption(state.t("acceptance_page_intro", date=format_date(frame.as_of, frame.lang)))
+default_date, _ = state.acceptance_default_date(frame.version)
+# The pack's own date (kpis.md "Acceptance"): by default the latest KPI deadline the data reaches, not the sidebar's
+# as-of date (which opens at the latest data date, after the project's end).
+chosen = st.date_input(state.t("acceptance_page_pack_date"), value=default_date, key="acceptance_pack_date",
+                       help=state.t("acceptance_page_pack_date_help"), format="YYYY-MM-DD")
+pack_as_of = None if chosen == default_date else chosen  # None: the default, with its reason
+st.caption(state.t("acceptance_page_intro", date=format_date(chosen, frame.lang)))
 
 try:
-    data = state.acceptance_preview(frame.as_of, frame.lang, frame.version)
+    data = state.acceptance_preview(pack_as_of, frame.lang, frame.version)
 except ConfigError as exc:
     st.error(state.t("acceptance_page_configuration_problems") + state.t("problem_separator").join(exc.problems))
     st.stop()
@@ -35,11 +42,15 @@ except PackTooLarge as exc:
     st.stop()
 
 # ------------------------------------------------------------------------------------------ generate
-names = file_names(frame.as_of, frame.lang)
+st.info(dates_sentence(data.dates, frame.lang), icon=":material/event:")
+counts = pd.Series(list(data.dates.kpi_dates.values())).value_counts().sort_index()
+st.caption(state.t("acceptance_page_dates_used", dates=state.t("list_separator").join(
+    state.t("acceptance_page_date_count", date=format_date(day, frame.lang), n=int(n)) for day, n in counts.items())))
+names = file_names(data.as_of, frame.lang)
 with st.container(border=True):
     if not can(user, "acceptance"):
         st.info(state.t("acceptance_page_viewer_note"))
-    key = f"acceptance_files|{frame.as_of}|{frame.lang}|{frame.version}"
+    key = f"acceptance_files|{data.as_of}|{frame.lang}|{frame.version}"
     if st.button(state.t("acceptance_page_generate"), type="primary", icon=":material/description:",
                  disabled=not can(user, "acceptance")):
         bar = st.progress(0.0, text=state.t("acceptance_page_building"))
@@ -47,7 +58,7 @@ with st.container(border=True):
         def step(fraction: float, message: str) -> None:
             bar.progress(min(1.0, fraction), text=(state.t("acceptance_page_building_step") + message) if message else None)
         try:
-            full = state.acceptance_data(frame.as_of, frame.lang, step)
+            full = state.acceptance_data(pack_as_of, frame.lang, step)
             st.session_state[key] = actions.acceptance_files(user, full, step)
         except (PermissionDenied, PackTooLarge) as exc:
             st.error(exc.message(frame.lang))

@@ -157,7 +157,8 @@ def test_report_headings_and_kpi_table_equal_the_scorecard(pack, con, config):
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
     assert headings == ["一、项目基本情况", "二、综合示范开展情况", "三、建设成效", "四、资金使用情况", "五、存在问题及整改措施"]
     table = _kpi_table(document, "指标")
-    assert [c.text for c in table.rows[0].cells] == ["指标", "目标值", "完成值", "完成率", "是否达标", "佐证材料编号"]
+    assert [c.text for c in table.rows[0].cells] == ["指标", "目标值", "完成值", "完成率", "是否达标", "评价日期",
+                                                     "佐证材料编号"]
     expected = scorecard(con, AS_OF, config)  # what the dashboard shows at that date
     rows = {r.cells[0].text: [c.text for c in r.cells] for r in table.rows[1:]}
     assert len(rows) == len(KPIS) == 22
@@ -172,15 +173,16 @@ def test_report_headings_and_kpi_table_equal_the_scorecard(pack, con, config):
     assert rows["特色产业品牌"][2:5] == ["4 个", "200.0%", "是"]
     assert rows["资金执行率"][2] == "20.0%"  # 100 of 500 万元
     # The events load carries the evidence: the three KPIs computed from events rows cite it; others say none, red.
-    assert rows["整体推介活动"][5] == "Z09-00；Z09-01" and rows["电商创业大赛"][5] == "Z13-00；Z13-01"
-    skill = next(r for r in table.rows[1:] if r.cells[0].text == "电商站点技能比赛").cells[5]
+    assert rows["整体推介活动"][6] == "Z09-00；Z09-01" and rows["电商创业大赛"][6] == "Z13-00；Z13-01"
+    assert rows["整体推介活动"][5] == "2024年10月31日"  # the pack's date is its deadline
+    skill = next(r for r in table.rows[1:] if r.cells[0].text == "电商站点技能比赛").cells[6]
     assert "无佐证材料" in skill.text
     assert skill.paragraphs[0].runs[0].font.color.rgb == docx.shared.RGBColor.from_string("C00000")
     text = "\n".join(p.text for p in document.paragraphs)
     # 五: every KPI not achieved, with its gap in words; the early payment; the place for the county's words.
     for r in expected:
         if r.status != "achieved":
-            assert f"{r.name}：目标" in text and r.gap in text, r.id
+            assert f"{r.name}（2024年10月31日评价）：目标" in text and r.gap in text, r.id
     assert "V3" in text and "【以下由县级填写" in text
     # 二: sentences from the ledgers — 2 sessions held.
     assert "累计举办电商培训 2 场，培训 3 人次、2 人" in text
@@ -341,6 +343,11 @@ def test_cli_writes_the_three_files(tmp_path, config, monkeypatch):
                                                          "验收报告_2024-10-31.docx"]
         assert main(["--db", str(db), "acceptance", "--as-of", "2024-10-31", "--out", str(out), "--lang", "en"]) == 0
         assert len(list(out.iterdir())) == 6
+        # Without --as-of: the latest KPI deadline the data reaches. Latest payment 2024-05-01 -> 2023-12-31 (the
+        # yearly articles' deadline; the others, 2024-10-31 and 2024-12-31, are not reached).
+        default = tmp_path / "default"
+        assert main(["--db", str(db), "acceptance", "--out", str(default)]) == 0
+        assert "验收报告_2023-12-31.docx" in [p.name for p in default.iterdir()]
     finally:
         default_config.cache_clear()
 
@@ -443,3 +450,32 @@ def test_cli_refuses_a_pack_over_the_evidence_limit_and_a_config_without_evaluat
         default_config.cache_clear()
     assert code == 1 and "evaluation.indicators: missing" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()  # nothing written
+
+
+def test_each_kpi_at_its_own_deadline_and_money_at_the_project_end(pack, con, config):
+    """kpis.md "Acceptance": a pack dated 2024-12-31 shows training at its deadline 2024-10-31 (missed), the
+    tourism products (deadline 2024-12-31) on 2024-12-31, money at the project's end with the later payment apart."""
+    from metrics.outputs.pack_dates import default_pack_date
+
+    # The fixture's latest record is V4 (2024-05-01): the latest deadline reached is the yearly articles' 2023-12-31.
+    assert default_pack_date(con, config) == (D(2023, 12, 31), "latest_deadline")
+    more = [("late.csv", "凭证号,支付日期,预算科目,金额（万元）,收款单位,拨付阶段\nV5,2024-11-15,4.1,10,乙培训学校,尾款\n"),
+            ("products.csv", "单品名称,类型,上线日期\nP1,旅游网红单品,2024-12-20\n")]
+    assert ingest.ingest_files(con, [(n, csv_bytes(x)) for n, x in more]).committed
+    # Latest record now 2024-12-20: 2024-10-31 is the latest deadline it reaches (2024-12-31 is not reached yet).
+    assert default_pack_date(con, config) == (D(2024, 10, 31), "latest_deadline")
+    data = acceptance.collect(con, D(2024, 12, 31), "zh", config, contents=False)
+    assert data.dates.reason == "chosen" and data.dates.money_as_of == D(2024, 10, 31)
+    by_id = data.by_id
+    assert data.dates.kpi_dates["training_person_times"] == D(2024, 10, 31)
+    assert (by_id["training_person_times"].value, by_id["training_person_times"].status) == (3, "missed")
+    assert data.dates.kpi_dates["tourism_hit_products"] == D(2024, 12, 31)
+    assert (by_id["tourism_hit_products"].value, by_id["tourism_hit_products"].status) == (1, "missed")  # 1 < 3
+    # Money at the project's end: 40 + 30 + 10 + 20 = 100 万元 (V5 is after it), 100 / 500 = 20 %.
+    assert float(data.lines["spent_wan"].sum()) == 100 and by_id["budget_execution_rate"].value == 0.2
+    assert list(data.after_end["voucher"]) == ["V5"] and data.paid_after_end_wan == 10
+    text = "\n".join(p.text for p in _docx(acceptance_pack.build(
+        acceptance.collect(con, D(2024, 12, 31), "zh", config))).paragraphs)
+    assert "项目结束（2024年10月31日）后至2024年12月31日支付 1 笔，合计 10.00 万元" in text
+    assert "截至2024年10月31日累计支付 100.00 万元" in text
+    assert "本材料日期为2024年12月31日（所选日期）" in text

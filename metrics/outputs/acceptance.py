@@ -19,10 +19,12 @@ import pandas as pd
 
 from metrics.core.config import BUDGET_KPI, EVALUATION_LEVELS, ConfigError, CountyConfig, default_config
 from metrics.core.i18n import t
+from metrics.core.registry import KPIS
 from metrics.kpi import budget
-from metrics.kpi.scorecard import KpiResult, scorecard
+from metrics.kpi.scorecard import KpiResult, LedgerFacts, evaluate
 from metrics.outputs.activities import activities as _activities
 from metrics.outputs.evidence import MAX_EVIDENCE_BYTES, KpiEvidence, PackTooLarge, collect_evidence
+from metrics.outputs.pack_dates import PackDates, pack_dates
 from metrics.platform import store
 
 __all__ = ["MAX_EVIDENCE_BYTES", "PackTooLarge", "AcceptanceData", "collect", "file_names"]
@@ -74,8 +76,14 @@ class AcceptanceData:
     early: pd.DataFrame
     activities: list[tuple[str, list[str]]]
     evidence: dict[str, KpiEvidence]
+    dates: PackDates  # the pack's date, each KPI's judging date, the money's date
+    after_end: pd.DataFrame  # payments after the money's date up to the pack's date: voucher, date, line, amount, payee
     blobs: dict[str, bytes] | None = None  # evidence contents by sha256; None in a preview (collect(contents=False))
     made_on: dt.date = field(default_factory=dt.date.today)
+
+    @property
+    def paid_after_end_wan(self) -> float:
+        return round(float(self.after_end["amount"].sum()), 6) if not self.after_end.empty else 0.0
 
     @property
     def by_id(self) -> dict[str, KpiResult]:
@@ -95,29 +103,44 @@ class AcceptanceData:
         return others, budget_row
 
 
-def collect(con: duckdb.DuckDBPyConnection, as_of: dt.date, lang: str = "zh", config: CountyConfig | None = None,
-            progress: Progress | None = None, contents: bool = True) -> AcceptanceData:
-    """Everything the three files show, read at as-of. Raises ConfigError when [evaluation] is missing and
-    PackTooLarge when the evidence would not fit. `contents=False` (a preview) leaves the evidence files' bytes
+def collect(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, lang: str = "zh",
+            config: CountyConfig | None = None, progress: Progress | None = None,
+            contents: bool = True) -> AcceptanceData:
+    """Everything the three files show, each KPI read at its own judging date and the money at the project's end
+    (metrics.outputs.pack_dates; as_of None: the default pack date). Raises ConfigError when [evaluation] is missing
+    and PackTooLarge when the evidence would not fit. `contents=False` (a preview) leaves the evidence files' bytes
     in the database."""
     config = config or default_config()
     if not config.evaluation:
         raise ConfigError(config.path, ["evaluation.indicators: missing (the self-evaluation sheet needs each KPI's "
                                         "level-1 and level-2 headings and points)"])
     step = progress or (lambda fraction, message: None)
+    dates = pack_dates(con, as_of, config)
     step(0.05, "scorecard")
-    results = scorecard(con, as_of, config, lang, with_forecast=False)
+    results = judged_results(con, dates, config, lang)
     by_id = {r.id: r for r in results}
     step(0.2, "budget")
-    lines = budget.budget_lines(con, as_of, config)
-    stages, early = budget.stage_acceptance(con, as_of, config)
+    money = dates.money_as_of
+    lines = budget.budget_lines(con, money, config)
+    stages, early = budget.stage_acceptance(con, money, config)
+    after_end = store.query(con, """
+        SELECT voucher, date, line, amount, payee FROM expenditures WHERE date > ? AND date <= ?
+        ORDER BY date, voucher""", [money, dates.as_of])
     step(0.3, "ledgers")
-    activities = _activities(con, by_id, as_of, lang)
+    activities = _activities(con, by_id, money, lang)
     step(0.4, "evidence")
-    evidence, blobs = collect_evidence(con, results, as_of, contents)
-    return AcceptanceData(as_of, lang, config, store.demo_loaded(con), results, lines,
-                          budget.budget_groups(lines, config), budget.payments_by_payee(con, as_of), stages, early,
-                          activities, evidence, blobs)
+    evidence, blobs = collect_evidence(con, results, dates.kpi_dates, contents)
+    return AcceptanceData(dates.as_of, lang, config, store.demo_loaded(con), results, lines,
+                          budget.budget_groups(lines, config), budget.payments_by_payee(con, money), stages, early,
+                          activities, evidence, dates, after_end, blobs)
+
+
+def judged_results(con: duckdb.DuckDBPyConnection, dates: PackDates, config: CountyConfig,
+                   lang: str) -> list[KpiResult]:
+    """Each KPI evaluated at its judging date, in the registry's order (the scorecard's own evaluate: same figures)."""
+    facts = {day: LedgerFacts.read(con, day) for day in dates.distinct_kpi_dates}
+    return [evaluate(con, kpi, dates.kpi_dates[kpi.id], config, lang, with_forecast=False,
+                     facts=facts[dates.kpi_dates[kpi.id]]) for kpi in KPIS]
 
 
 def file_names(as_of: dt.date, lang: str) -> dict[str, str]:

@@ -9,6 +9,7 @@ from metrics.core.i18n import t
 from metrics.kpi import budget
 from metrics.kpi.formatting import format_date, format_month, format_target, format_value, format_wan
 from metrics.outputs.acceptance import RED, AcceptanceData
+from metrics.outputs.pack_dates import dates_sentence
 from metrics.outputs.words import completion, met
 from metrics.outputs.words import million as _million
 from metrics.outputs.words import rate as _rate
@@ -229,7 +230,9 @@ def report_docx(data: AcceptanceData) -> bytes:
           county_en=cfg.name_en, start=format_date(cfg.start, lang), end=format_date(cfg.end, lang),
           budget_zh=cfg.budget_wan, budget_en=_million(cfg.budget_wan)),
         t("acceptance_overview_phases", lang, phases=phases),
-        t("acceptance_overview_kpis", lang, kpis=len(results), as_of=format_date(data.as_of, lang), achieved=achieved,
+        dates_sentence(data.dates, lang),
+        t("acceptance_overview_kpis", lang, kpis=len(results), as_of=format_date(data.dates.money_as_of, lang),
+          achieved=achieved,
           spent_zh=spent, spent_en=_million(spent), execution=format_value(BUDGET_KPI, by_id[BUDGET_KPI].value, lang)),
     ]
     for text in overview:
@@ -250,18 +253,19 @@ def report_docx(data: AcceptanceData) -> bytes:
     for i, r in enumerate(results):
         ev = data.evidence[r.id]
         rows.append([r.name, format_target(r.id, r.target, r.target_max, lang), format_value(r.id, r.value, lang),
-                     completion(r), met(r, lang), ev.citation(lang)])
+                     completion(r), met(r, lang), format_date(data.dates.kpi_dates[r.id], lang), ev.citation(lang)])
         if not ev.files:
-            red.add((i, 5))
+            red.add((i, 6))
         if r.status != "achieved":
             red.add((i, 4))
-    _table(document, [t(f'acceptance_{k}', lang) for k in ("kpi", "target", "value", "rate", "met", "evidence_no")], rows,
-           [4.0, 2.6, 2.2, 1.7, 1.8, 3.3], red)
+    _table(document, [t(f'acceptance_{k}', lang) for k in ("kpi", "target", "value", "rate", "met", "judged_on",
+                                                          "evidence_no")], rows,
+           [3.6, 2.3, 2.0, 1.5, 1.5, 2.4, 2.9], red)
 
     # 四、资金使用情况
     document.add_heading(t("acceptance_h4", lang), 1)
     _para(document, t("acceptance_budget_paid_by", lang,
-                      rate=_rate(spent / cfg.budget_wan if cfg.budget_wan else None), budget_wan_zh=cfg.budget_wan, budget_wan_en=_million(cfg.budget_wan), as_of=format_date(data.as_of, lang), spent_zh=spent, spent_en=_million(spent)))
+                      rate=_rate(spent / cfg.budget_wan if cfg.budget_wan else None), budget_wan_zh=cfg.budget_wan, budget_wan_en=_million(cfg.budget_wan), as_of=format_date(data.dates.money_as_of, lang), spent_zh=spent, spent_en=_million(spent)))
     document.add_heading(t("acceptance_4_1_by_plan_line", lang), 2)
     line_rows = [[f"{row.line_id} {row.name_en if en else row.name_zh}",
                   t("acceptance_blank_plan", lang) if row.plan_blank else _wan(row.plan_wan), _wan(row.spent_wan),
@@ -281,6 +285,7 @@ def report_docx(data: AcceptanceData) -> bytes:
         _para(document, t("acceptance_paid_early_sentence", lang, voucher=row.voucher,
                           format_date=format_date(row.needs_acceptance_on, lang), format_date_zh=format_date(row.date, lang), format_date_en=row.date, stage_zh=row.stage, stage_en=_stage_en(row.stage), wan_zh=_wan(row.amount), wan_en=_million(row.amount)),
               12, color=RED)
+    _paid_after_end(document, data)
     document.add_heading(t("acceptance_4_3_by_payee", lang), 2)
     payee_rows = [[str(row.payee), str(row.payments), _wan(row.spent_wan), str(row.lines)]
                   for row in data.payees.itertuples()]
@@ -290,10 +295,10 @@ def report_docx(data: AcceptanceData) -> bytes:
     document.add_heading(t("acceptance_h5", lang), 1)
     missing = [r for r in results if r.status != "achieved"]
     if missing:
-        _para(document, t("acceptance_missing_intro", lang, n_missing=len(missing),
-                          as_of=format_date(data.as_of, lang)))
+        _para(document, t("acceptance_missing_intro_dated", lang, n_missing=len(missing)))
         for n, r in enumerate(missing, start=1):
-            _para(document, t("acceptance_missing_item", lang, n=n, name=r.name, format_target=format_target(r.id, r.target, r.target_max, lang), format_value=format_value(r.id, r.value, lang), gap=r.gap, status_label=r.status_label))
+            _para(document, t("acceptance_missing_item_dated", lang, n=n, name=r.name,
+                              date=format_date(data.dates.kpi_dates[r.id], lang), format_target=format_target(r.id, r.target, r.target_max, lang), format_value=format_value(r.id, r.value, lang), gap=r.gap, status_label=r.status_label))
     else:
         _para(document, t("acceptance_every_indicator_is_achieved", lang))
     no_evidence = [r.name for r in results if not data.evidence[r.id].files]
@@ -313,6 +318,19 @@ def report_docx(data: AcceptanceData) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def _paid_after_end(document, data: AcceptanceData) -> None:
+    """Payments after the project's end (up to the pack's date): listed on their own, never added to the above."""
+    if data.after_end.empty:
+        return
+    lang = data.lang
+    _para(document, t("acceptance_paid_after_end", lang, money_as_of=format_date(data.dates.money_as_of, lang),
+                      as_of=format_date(data.as_of, lang), n=len(data.after_end), wan=_wan(data.paid_after_end_wan)))
+    for row in data.after_end.itertuples():
+        _para(document, t("acceptance_paid_after_end_item", lang, voucher=row.voucher, date=format_date(row.date, lang),
+                          line=row.line, wan=_wan(row.amount), payee=row.payee if row.payee == row.payee and row.payee
+                          else "—"), 12)
 
 
 def _stage_en(stage: str) -> str:

@@ -127,7 +127,7 @@ def row_load_ids(con: duckdb.DuckDBPyConnection, kpi_id: str, as_of: dt.date) ->
     return sorted(ids)
 
 
-def collect_evidence(con, results: list[KpiResult], as_of: dt.date,
+def collect_evidence(con, results: list[KpiResult], dates: dict[str, dt.date],
               contents: bool) -> tuple[dict[str, KpiEvidence], dict[str, bytes] | None]:
     attached = store.query(con, """
         SELECT e.load_id, e.file_name, e.sha256, e.added_by, e.added_at FROM evidence e
@@ -135,6 +135,7 @@ def collect_evidence(con, results: list[KpiResult], as_of: dt.date,
     evidence, wanted = {}, set()
     for n, r in enumerate(results, start=1):
         code = f"Z{n:02d}"
+        as_of = dates[r.id]  # the KPI's judging date: the rows behind the value the pack shows
         loads = set(row_load_ids(con, r.id, as_of)) if not attached.empty else set()
         mine = attached[attached["load_id"].isin(loads)] if loads else attached.iloc[0:0]
         files = [{"code": f"{code}-{k:02d}", "file_name": row.file_name, "sha256": row.sha256,
@@ -236,7 +237,7 @@ def index_frame(data) -> tuple[pd.DataFrame, set[int]]:
         rows.append({"code": f"{ev.code}-00", "kpi": r.name, "value": format_value(r.id, r.value, lang),
                      "file": f"{folder}/{ev.code}-00_{t('acceptance_ledger', lang)}.xlsx",
                      "about": t("acceptance_rows_about", lang, n_rows=len(ev.rows),
-                                as_of=format_date(data.as_of, lang))})
+                                as_of=format_date(data.dates.kpi_dates[r.id], lang))})
         if not ev.files:
             red.add(len(rows))
             rows.append({"code": ev.code, "kpi": r.name, "value": format_value(r.id, r.value, lang), "file": "",
@@ -280,6 +281,15 @@ def stage_frames(data) -> tuple[pd.DataFrame, pd.DataFrame]:
     return stages, early
 
 
+def after_end_frame(data) -> pd.DataFrame:
+    """Payments after the project's end up to the pack's date, with the amount's unit in its header."""
+    lang = data.lang
+    return data.after_end.rename(columns={"voucher": t("acceptance_voucher", lang), "date": t("acceptance_paid_on", lang),
+                                          "line": t("acceptance_plan_line", lang),
+                                          "amount": t("acceptance_amount_10k_yuan", lang),
+                                          "payee": t("acceptance_payee", lang)})
+
+
 def evidence_zip(data, progress: Progress | None = None) -> bytes:
     if data.blobs is None:
         raise ValueError("the evidence contents were not read: collect(..., contents=True)")
@@ -292,7 +302,8 @@ def evidence_zip(data, progress: Progress | None = None) -> bytes:
                       _frame_xlsx([(t("acceptance_index", lang), index, red),
                                    (t("acceptance_stages_sheet", lang), stages,
                                     set(stages.index[stages[t("acceptance_early", lang)] > 0])),
-                                   (t("acceptance_early_sheet", lang), early, set(range(len(early))))]))
+                                   (t("acceptance_early_sheet", lang), early, set(range(len(early)))),
+                                   (t("acceptance_paid_after_end_sheet", lang), after_end_frame(data), set())]))
         for n, r in enumerate(data.results):
             ev = data.evidence[r.id]
             folder = _folder(ev, r)

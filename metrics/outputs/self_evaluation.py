@@ -6,9 +6,10 @@ import io
 
 from metrics.core.config import EVALUATION_LEVELS, LEVEL2_EN
 from metrics.core.i18n import t
-from metrics.kpi.formatting import format_date, format_target, format_value
+from metrics.kpi.formatting import format_target, format_value
 from metrics.kpi.scorecard import KpiResult
 from metrics.outputs.acceptance import AcceptanceData, grade
+from metrics.outputs.pack_dates import dates_sentence
 from metrics.outputs.words import completion
 
 
@@ -35,7 +36,7 @@ def self_evaluation_xlsx(data: AcceptanceData) -> bytes:
     sheet.set_column(8, 8, 50)
     sheet.merge_range(0, 0, 0, 8, t("acceptance_self_eval", lang), title)
     sheet.set_row(0, 32)
-    sub = t("acceptance_data_as_of", lang, as_of=format_date(data.as_of, lang))
+    sub = dates_sentence(data.dates, lang)
     if data.demo:
         sub += " " + t("acceptance_demo", lang)
     sheet.merge_range(1, 0, 1, 8, sub, book.add_format({"align": "center", "font_color": "#C00000" if data.demo
