@@ -479,3 +479,46 @@ def test_each_kpi_at_its_own_deadline_and_money_at_the_project_end(pack, con, co
     assert "项目结束（2024年10月31日）后至2024年12月31日支付 1 笔，合计 10.00 万元" in text
     assert "截至2024年10月31日累计支付 100.00 万元" in text
     assert "本材料日期为2024年12月31日（所选日期）" in text
+
+
+def test_every_file_clean_no_float_noise_hash_or_full_name(con, config):
+    """issue 24 item 5: two payments whose float sum is noisy (0.1 + 0.7 = 0.7999999999999999 in any order), a
+    talent's full name and a trainee known only by an ID number (B: a derived id, a hash fragment): every cell and
+    text of the three files, the zip's members read in turn, is free of all three."""
+    from . import output_scan
+
+    files = [("sessions.csv", SESSIONS), ("attendance.csv", ATTENDANCE),
+             ("money.csv", "凭证号,支付日期,预算科目,金额（万元）,收款单位,拨付阶段\n"
+                           "V6,2023-06-01,4.1,0.1,丙公司,预拨\nV7,2023-06-02,4.1,0.7,丙公司,预拨\n"),
+             ("talents.csv", "达人编号,姓名,乡镇,类型,孵化日期,具备直播带货能力\n"
+                             "DR1,阿依古丽,禾木哈纳斯蒙古族乡,主播,2023-04-20,是\n")]
+    result = ingest.ingest_files(con, [(n, csv_bytes(x)) for n, x in files])
+    assert result.committed, [e.as_text() for e in result.errors]
+    files = acceptance_pack.build(acceptance.collect(con, AS_OF, "zh", config))
+    assert output_scan.float_noise(files) == []
+    assert output_scan.hash_fragments(files) == []
+    assert output_scan.containing(files, ["阿依古丽", "张三", "李四"]) == []
+    # What stands instead: the masked name, 「编号已脱敏」 for B, 0.8 万元 paid (rounded where summed).
+    assert output_scan.containing(files, ["阿***"]) and output_scan.containing(files, ["编号已脱敏"])
+    assert output_scan.containing(files, ["0.80"])
+
+
+def test_the_scan_finds_what_it_looks_for():
+    """The checks above must be able to fail: noise in a float cell or a text, a hash fragment, a name."""
+    import openpyxl
+
+    from . import output_scan
+
+    book = openpyxl.Workbook()
+    book.active["A1"] = 452.0000000000001  # a number cell, as xlsxwriter wrote the 自评表's 全年执行数
+    book.active["A2"] = "452.0000000000001 万元"
+    book.active["A3"] = "He00acddd37b4e498"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("inner/x.xlsx", buffer.getvalue())
+    files = {"a.zip": archive.getvalue()}
+    assert len(output_scan.float_noise(files)) == 2
+    assert len(output_scan.hash_fragments(files)) == 1
+    assert output_scan.float_noise({"b.xlsx": buffer.getvalue()})  # the same outside a zip

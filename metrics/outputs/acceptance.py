@@ -83,7 +83,7 @@ class AcceptanceData:
 
     @property
     def paid_after_end_wan(self) -> float:
-        return round(float(self.after_end["amount"].sum()), 6) if not self.after_end.empty else 0.0
+        return budget.wan(self.after_end["amount"].sum()) if not self.after_end.empty else 0.0
 
     @property
     def by_id(self) -> dict[str, KpiResult]:
@@ -129,7 +129,7 @@ def collect(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, lang: 
     step(0.3, "ledgers")
     activities = _activities(con, by_id, money, lang)
     step(0.4, "evidence")
-    evidence, blobs = collect_evidence(con, results, dates.kpi_dates, contents)
+    evidence, blobs = collect_evidence(con, results, dates.kpi_dates, lang, contents)
     return AcceptanceData(dates.as_of, lang, config, store.demo_loaded(con), results, lines,
                           budget.budget_groups(lines, config), budget.payments_by_payee(con, money), stages, early,
                           activities, evidence, dates, after_end, blobs)

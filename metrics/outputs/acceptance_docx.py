@@ -218,7 +218,7 @@ def report_docx(data: AcceptanceData) -> bytes:
     # 一、项目基本情况
     document.add_heading(t("acceptance_h1", lang), 1)
     achieved = sum(r.status == "achieved" for r in results)
-    spent = float(data.lines["spent_wan"].sum())
+    spent = budget.wan(data.lines["spent_wan"].sum())
     # The phases' names are the county's own (data/county.toml, in both languages), not catalogue texts.
     phases = t("semicolon_separator", lang).join(
         t("acceptance_phase", lang, name_zh=p.zh, name_en=p.en, start=format_date(p.start, lang),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from metrics.core.i18n import t
-from metrics.kpi import views
+from metrics.kpi import budget, views
 from metrics.kpi.formatting import format_value
 from metrics.kpi.scorecard import KpiResult
 from metrics.outputs.words import million as _million
@@ -31,7 +31,7 @@ def activities(con, results: dict[str, KpiResult], as_of: dt.date, lang: str) ->
     publicity = views.publicity_by_year(con, as_of)
     conv = results["training_conversion_rate"].detail
     promo = events[events["type"] == "推介活动"] if not events.empty else events
-    deals = float(promo["deal_amount"].fillna(0).sum()) if not promo.empty else 0.0
+    deals = budget.wan(promo["deal_amount"].fillna(0).sum()) if not promo.empty else 0.0
     areas: list[tuple[str, list[str]]] = []
 
     township_stations = stations[stations["level"] == "乡镇站"] if not stations.empty else stations
@@ -60,7 +60,7 @@ def activities(con, results: dict[str, KpiResult], as_of: dt.date, lang: str) ->
           startup_contests=v('startup_contests')),
     ]))
     orders = int(logistics["orders"].sum()) if not logistics.empty else 0
-    subsidy = float(logistics["amount_yuan"].sum()) if not logistics.empty else 0.0
+    subsidy = round(float(logistics["amount_yuan"].sum()), 2) if not logistics.empty else 0.0  # 元 to the fen
     areas.append((t("acceptance_4_logistics_and_digital_upgrading", lang), [
         t("acceptance_logistics_sentence", lang, orders=orders, subsidy=subsidy,
           digital_enterprises=v('digital_enterprises'), group_buying_coverage=v('group_buying_coverage')),

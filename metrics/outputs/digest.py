@@ -188,7 +188,7 @@ def compose(con: duckdb.DuckDBPyConnection, since: dt.date | None = None, as_of:
         since = since or as_of - dt.timedelta(days=7)  # the first digest looks back one week
         start = dt.datetime.combine(since, dt.time())
         before = {r.id: r.status for r in scorecard(con, since, config, lang, with_forecast=False)}
-        spent_before = float(budget.budget_lines(con, since, config)["spent_wan"].sum())
+        spent_before = budget.wan(budget.budget_lines(con, since, config)["spent_wan"].sum())
         load_filter, load_params = "loaded_at >= ?", [start]
     changes = [{"kpi_id": r.id, "name": r.name, "before": before[r.id], "after": r.status,
                 "value": format_value(r.id, r.value, lang)}
@@ -196,7 +196,7 @@ def compose(con: duckdb.DuckDBPyConnection, since: dt.date | None = None, as_of:
     loads = store.query(con, f"SELECT load_id, dataset, rows_added, rows_replaced, loaded_by, loaded_at, "
                              f"status = 'undone' AS undone FROM loads WHERE {load_filter} AND "
                              f"(rows_added > 0 OR rows_replaced > 0) ORDER BY load_id", load_params)
-    spent = float(budget.budget_lines(con, as_of, config)["spent_wan"].sum())
+    spent = budget.wan(budget.budget_lines(con, as_of, config)["spent_wan"].sum())
     last_load = store.one(con, "SELECT coalesce(max(load_id), 0) FROM loads")[0]
     return Digest(
         lang=lang, title=config.name_en if lang == "en" else config.name_zh, since=start, as_of=as_of,

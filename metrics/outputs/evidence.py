@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from metrics.core.datasets import DATASETS
@@ -25,7 +26,7 @@ from metrics.kpi import views
 from metrics.kpi.formatting import format_date, format_value
 from metrics.kpi.scorecard import KpiResult
 from metrics.platform import store
-from metrics.platform.pii import scrub
+from metrics.platform.pii import PERSON_NAME_COLUMNS, is_derived_id, mask_name, scrub
 
 Progress = Callable[[float, str], None]
 # `data` below is metrics.outputs.acceptance.AcceptanceData, which imports this module (not named here: one-way imports).
@@ -57,26 +58,20 @@ class KpiEvidence:
 
 
 
-def _mask_name(name) -> str:
-    text = "" if name is None or name != name else str(name)
-    return text[:1] + "*" * (len(text) - 1) if text else text
-
-
-# Columns holding people's names: trainees and station keepers are private persons (talents are public personas).
-_NAME_COLUMNS = {"name": ("training_attendance",), "manager": ("stations",)}
-
-
-def mask_rows(frame: pd.DataFrame, kpi_id: str) -> pd.DataFrame:
-    """The rows as they may leave the office: names of private persons shortened, no ID hash, ID/phone-like
-    numbers masked wherever they stand."""
+def mask_rows(frame: pd.DataFrame, kpi_id: str, lang: str = "zh") -> pd.DataFrame:
+    """The rows as they may leave the office: people's names shortened (pii.mask_name, the one rule), no ID hash nor
+    id derived from one (「编号已脱敏」), ID/phone-like numbers masked wherever they stand."""
     frame = frame.drop(columns=[c for c in frame.columns if c in ("id_hash", "_extra")]).copy()
     datasets = KPI_BY_ID[kpi_id].datasets
-    for column, owners in _NAME_COLUMNS.items():
-        if column in frame.columns and any(d in datasets for d in owners):
-            frame[column] = frame[column].map(_mask_name)
+    for owner, column in PERSON_NAME_COLUMNS.items():
+        if column in frame.columns and owner in datasets:
+            frame[column] = frame[column].map(mask_name)
+    withheld = t("acceptance_id_withheld", lang)
     for column in frame.columns:
-        if frame[column].dtype == object:
-            frame[column] = frame[column].map(lambda v: scrub(v) if isinstance(v, str) else v)
+        # Text columns of any dtype (object, or pandas' string dtype from Arrow): a check on `object` alone missed them.
+        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
+            frame[column] = frame[column].astype(object).map(lambda v: (withheld if is_derived_id(v) else scrub(v))
+                                              if isinstance(v, str) else v)
     return frame
 
 
@@ -94,12 +89,15 @@ def row_labels(frame: pd.DataFrame, kpi_id: str, lang: str) -> pd.DataFrame:
     ledgers = [DATASETS[d] for d in KPI_BY_ID[kpi_id].datasets if d in DATASETS]
     for ds in [*ledgers, *DATASETS.values()]:
         for col in ds.columns:
-            names.setdefault(col.stored_as, col.label(lang))
+            unit = _UNIT_KEYS.get(col.unit)  # an amount says its unit (万元 or 元: two ledgers, two units)
+            names.setdefault(col.stored_as, t("acceptance_header_with_unit", lang, label=col.label(lang),
+                                              unit=t(unit, lang)) if unit else col.label(lang))
     for key in _ROW_LABELS:
         names.setdefault(key, t(f"column_{key}", lang))
     return frame.rename(columns={c: names.get(c, c) for c in frame.columns})
 
 
+_UNIT_KEYS = {"万元": "unit_wan_yuan", "元": "acceptance_unit_yuan", "千克": "acceptance_unit_kg"}
 _ROWS_PREFIX = "SELECT * EXCLUDE (_load_id, _source_row, _extra) FROM"
 
 
@@ -127,7 +125,7 @@ def row_load_ids(con: duckdb.DuckDBPyConnection, kpi_id: str, as_of: dt.date) ->
     return sorted(ids)
 
 
-def collect_evidence(con, results: list[KpiResult], dates: dict[str, dt.date],
+def collect_evidence(con, results: list[KpiResult], dates: dict[str, dt.date], lang: str,
               contents: bool) -> tuple[dict[str, KpiEvidence], dict[str, bytes] | None]:
     attached = store.query(con, """
         SELECT e.load_id, e.file_name, e.sha256, e.added_by, e.added_at FROM evidence e
@@ -142,7 +140,7 @@ def collect_evidence(con, results: list[KpiResult], dates: dict[str, dt.date],
                   "load_id": int(row.load_id), "added_by": row.added_by, "added_at": row.added_at}
                  for k, row in enumerate(mine.itertuples(), start=1)]
         wanted.update(f["sha256"] for f in files)
-        evidence[r.id] = KpiEvidence(code, mask_rows(views.kpi_rows(con, r.id, as_of), r.id), files)
+        evidence[r.id] = KpiEvidence(code, mask_rows(views.kpi_rows(con, r.id, as_of), r.id, lang), files)
     total = sum(int(store.one(con, "SELECT size FROM evidence_files WHERE sha256 = ?", [sha])[0] or 0)
                 for sha in wanted)
     if total > MAX_EVIDENCE_BYTES:
@@ -172,7 +170,7 @@ def _cell_text(value):
     """A value for a spreadsheet cell; text that would start a formula is quoted (formula injection)."""
     if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
         return None
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple, np.ndarray)):  # a list column (参与主体) comes back from DuckDB as an array
         value = "、".join(map(str, value))
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value

@@ -659,6 +659,10 @@ MESSAGES: dict[str, str] = {
     "acceptance_paid_after_end_sheet": "Paid after the end",
     "acceptance_missing_item_dated": "{n}. {name} (judged on {date}): target {format_target}, achieved {format_value}: {gap} ({status_label}).",
     "acceptance_missing_intro_dated": "{n_missing} indicators are not achieved or still under way (each at its judging date):",
+    "acceptance_id_withheld": "(id withheld)",
+    "acceptance_header_with_unit": "{label} ({unit})",
+    "acceptance_unit_yuan": "yuan",
+    "acceptance_unit_kg": "kg",
 
     # === dashboard: sidebar, sign-in, shared words (dashboard.py, dashboard_ui) ===
     "app_title": "Rural E-commerce Demonstration · KPI Dashboard",

@@ -604,6 +604,10 @@ MESSAGES: dict[str, str] = {
     "acceptance_paid_after_end_sheet": "项目结束后支付",
     "acceptance_missing_item_dated": "{n}. {name}（{date}评价）：目标 {format_target}，完成 {format_value}，{gap}（{status_label}）。",
     "acceptance_missing_intro_dated": "以下 {n_missing} 项指标未达标或尚在进行（各按其评价日期）：",
+    "acceptance_id_withheld": "编号已脱敏",
+    "acceptance_header_with_unit": "{label}（{unit}）",
+    "acceptance_unit_yuan": "元",
+    "acceptance_unit_kg": "千克",
 
     # === dashboard: sidebar, sign-in, shared words (dashboard.py, dashboard_ui) ===
     "app_title": "电商进农村综合示范 · 指标看板",
