@@ -97,18 +97,46 @@ with tabs[0]:
         state.t("acceptance_page_met"): met(r, frame.lang), state.t("acceptance_page_evidence"): data.evidence[r.id].citation(frame.lang),
     } for r in data.results]), hide_index=True, width="stretch")
 with tabs[1]:
-    rows, budget_row = data.scores()
+    # The 绩效自评表 sheet by sheet; an editor writes 实际完成情况 and 偏差原因分析及改进措施 in the county's words
+    # (stored with who and when through metrics.actions, kept when the pack is made again).
+    labels = [state.t("selfeval_sheet_year", year=s.year) if s.year else state.t("selfeval_sheet_project")
+              for s in data.sheets]
+    chosen_sheet = st.selectbox(state.t("acceptance_page_sheet"), range(len(data.sheets)),
+                                index=len(data.sheets) - 1, format_func=lambda i: labels[i], key="selfeval_sheet")
+    sheet = data.sheets[chosen_sheet]
+    editor = can(user, "acceptance")
     table = pd.DataFrame([{
-        state.t("acceptance_page_level_1"): (EVALUATION_LEVELS[row.level1][0] if en and row.level1 else row.level1)
-        or state.t("acceptance_page_budget_execution"),
-        state.t("acceptance_page_level_2"): LEVEL2_EN.get(row.level2, row.level2) if en else row.level2,
-        state.t("acceptance_page_level_3"): row.result.name, state.t("acceptance_page_actual"): format_value(row.result.id, row.result.value,
-                                                                                       frame.lang),
-        state.t("acceptance_page_points"): row.points, state.t("acceptance_page_score"): row.score} for row in [*rows, budget_row]])
-    st.dataframe(table, hide_index=True, width="stretch")
-    total = round(sum(r.score for r in rows) + budget_row.score, 2)
-    st.metric(state.t("acceptance_page_total_score"), f"{total:.2f}")
-    st.caption(state.t("acceptance_page_scoring_rule"))
+        state.t("acceptance_page_level_1"): EVALUATION_LEVELS[r.level1][0] if en else r.level1,
+        state.t("acceptance_page_level_2"): LEVEL2_EN.get(r.level2, r.level2) if en else r.level2,
+        state.t("acceptance_page_level_3"): r.level3, state.t("acceptance_page_actual"): r.actual_text,
+        state.t("acceptance_page_points"): r.points, state.t("acceptance_page_score"): r.score,
+        state.t("acceptance_deviation"): r.deviation} for r in sheet.indicators])
+    deviation_column = state.t("acceptance_deviation")
+    edited = st.data_editor(table, hide_index=True, width="stretch", disabled=[c for c in table.columns
+                                                                               if c != deviation_column or not editor],
+                            key=f"selfeval_rows_{sheet.key}")
+    goal = st.text_area(state.t("selfeval_goal_actual_head"), sheet.goal_actual, disabled=not editor,
+                        key=f"selfeval_goal_{sheet.key}")
+    if sheet.edited:
+        st.caption(state.t("acceptance_page_edited_by", items=state.t("list_separator").join(
+            state.t("acceptance_page_edit_item", row=key, who=who, when=when)
+            for key, (_, who, when) in sheet.edited.items())))
+    if editor and st.button(state.t("acceptance_page_save_words"), icon=":material/save:"):
+        changes = [(r.key, text) for r, text in zip(sheet.indicators, edited[deviation_column]) if text != r.deviation]
+        if goal != sheet.goal_actual:
+            changes.append(("goal", goal))
+        try:
+            with state.connection() as con:
+                for row_key, text in changes:
+                    actions.edit_self_evaluation(con, user, sheet.key, row_key, text)
+        except (PermissionDenied, actions.ActionRefused) as exc:
+            st.error(exc.message(frame.lang))
+        else:
+            state.acceptance_preview.clear()
+            st.success(state.t("acceptance_page_words_saved", n=len(changes)))
+            st.rerun()
+    st.metric(state.t("acceptance_page_total_score"), f"{sheet.total:.2f}")
+    st.caption(state.t("selfeval_scoring_note"))
 with tabs[2]:
     stages, early = stage_frames(data)
     ui.table(stages)

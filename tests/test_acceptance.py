@@ -103,13 +103,23 @@ def test_indicator_score_rule():
 def test_default_evaluation_covers_every_kpi_and_adds_up_to_100():
     cfg = load_config()
     assert {i.kpi_id for i in cfg.evaluation} == {k.id for k in KPIS}  # 22 KPIs, budget execution among them
-    assert sum(i.points for i in cfg.evaluation) == 100
+    # The KPIs' 80 and the form's own measures' 20 (时效 5, 成本 5, 满意度 10): 100. By 一级: 产出 40 + 5 + 5 = 50,
+    # 效益 30, 满意度 10, 预算执行率 10.
+    se = cfg.self_evaluation
+    assert sum(i.points for i in cfg.evaluation) + se.extra_points == 100
     assert next(i.points for i in cfg.evaluation if i.kpi_id == "budget_execution_rate") == 10
+    by_level = {}
+    for i in cfg.evaluation:
+        by_level[i.level1] = by_level.get(i.level1, 0) + i.points
+    assert by_level == {"": 10, "产出指标": 40, "效益指标": 30}
+    assert (se.timeliness_points, se.cost_points, se.satisfaction_points) == (5, 5, 10)
 
 
 def test_evaluation_config_problems_are_all_listed(tmp_path):
     text = DEFAULT_CONFIG.read_text(encoding="utf-8")
-    text = text.replace('training_people = { level1 = "产出指标", level2 = "数量指标", points = 5 }\n', "")  # missing
+    text = text.replace('training_people = { level1 = "产出指标", level2 = "数量指标", points = 3 }\n', "")  # missing
+    text = text.replace('source = "上年结转资金"\ninitial_wan = 436.6', 'source = "结转"\ninitial_wan = 436.6')
+    text = text.replace("satisfaction_target = 0.9", "satisfaction_target = 90")
     text = text.replace('level1 = "效益指标", level2 = "社会效益指标", points = 8',
                         'level1 = "效益指标", level2 = "数量指标", points = 8')  # 二级 of another 一级
     text = text.replace("pickup_coverage = { level1", "pickup_coverag = { level1")  # no such KPI
@@ -123,7 +133,8 @@ def test_evaluation_config_problems_are_all_listed(tmp_path):
     problems = "\n".join(exc.value.problems)
     for expected in ("no entry for KPI 'training_people'", "training_conversion_rate.level2",
                      "pickup_coverag: no such KPI", "startup_contests.points", "startup_contests.level1",
-                     "points add up to", "acceptance.stages[1].accepted_on"):
+                     "points add up to", "acceptance.stages[1].accepted_on", "self_evaluation.funds[1].source",
+                     "self_evaluation.satisfaction_target"):
         assert expected in problems, (expected, problems)
 
 
@@ -208,28 +219,66 @@ def test_report_has_toc_page_field_fonts_and_funds_tables(pack):
     assert payees == {"甲公司": "70.00", "乙培训学校": "30.00"}
 
 
-def test_self_evaluation_scores_computed_by_hand(pack):
+def _sheet_rows(files, title: str) -> list[tuple]:
+    name = next(n for n in files if n.endswith(".xlsx"))
+    book = openpyxl.load_workbook(io.BytesIO(files[name]), data_only=True)
+    return [row for row in book[title].iter_rows(values_only=True) if any(v is not None for v in row)]
+
+
+def test_self_evaluation_in_the_official_layout_scores_computed_by_hand(pack):
+    """财预〔2020〕10号 附件's layout; the whole project at 2024-10-31 (the default county.toml: KPI points 80, 时效 5,
+    成本 5, 满意度 10; training targets lowered to 4 in this fixture)."""
     _, files = pack
     name = next(n for n in files if n.endswith(".xlsx"))
-    sheet = openpyxl.load_workbook(io.BytesIO(files[name]), data_only=True).active
-    rows = {row[2]: row for row in sheet.iter_rows(values_only=True) if row[2]}
-    header = next(row for row in sheet.iter_rows(values_only=True) if row[0] == "一级指标")
-    assert list(header) == ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "完成率", "分值", "得分",
-                            "偏差原因分析及改进措施"]
-    score = {name: row[7] for name, row in rows.items()}
-    assert score["电商培训人次"] == 3.75  # 5 x 3/4
-    assert score["电商培训人数"] == 2.5  # 5 x 2/4
-    assert score["特色产业品牌"] == 4  # achieved (4 of 2-3): full marks, not 4 x 200%
-    assert score["整体推介活动"] == 1  # 3 x 1/3
-    assert score["参与推介的市场主体"] == 1.2  # 3 x 2/5 (甲公司, 乙合作社)
+    assert openpyxl.load_workbook(io.BytesIO(files[name])).sheetnames == ["项目整体", "2022年度", "2023年度", "2024年度"]
+    rows = _sheet_rows(files, "项目整体")
+    first = {row[0]: row for row in rows if row[0]}
+    assert first["主管部门"][1] and first["主管部门"][5] == "实施单位"
+    funds = {row[1]: row[1:8] for row in rows if row[0] in ("项目资金（万元）", None) and row[1] and "资金" in str(row[1])
+             or str(row[1]).startswith("其中")}
+    # 年度资金总额: the plan's 500 万元; paid by the project's end 40 + 30 + 10 + 20 = 100; 10 x 100/500 = 2.
+    assert funds["年度资金总额"] == ("年度资金总额", 500, 500, 100, 10, "20.0%", 2)
+    assert funds["其中：本年财政拨款"][1:4] == (500, 500, 100)  # the only source with money: all of it
+    header = next(row for row in rows if row[0] == "一级指标")
+    assert list(header[:8]) == ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分",
+                                "偏差原因分析及改进措施"]
+    by_name = {row[2]: row for row in rows[rows.index(header) + 1:] if row[2]}
+    score = {n: row[6] for n, row in by_name.items()}
+    assert score["电商培训人次"] == 2.25  # 3 x 3/4
+    assert score["电商培训人数"] == 1.5  # 3 x 2/4
+    assert score["特色产业品牌"] == 3  # achieved (4 of 2-3): full marks, not 3 x 200%
+    assert score["整体推介活动"] == 0.67  # 2 x 1/3
+    assert score["参与推介的市场主体"] == 0.8  # 2 x 2/5 (甲公司, 乙合作社)
     assert score["电商创业大赛"] == 2  # 1 of 1: achieved
     assert score["电商站点技能比赛"] == 0 and score["本土电商创业达人"] == 0  # 0 held; no data
-    budget_row = next(row for row in sheet.iter_rows(values_only=True) if row[0] == "预算执行率")
-    assert budget_row[1:7] == (500, 500, 100, 10, "20.0%", 2)  # 10 x 100/500
-    total_row = next(row for row in sheet.iter_rows(values_only=True) if row[0] == "总分")
-    # 3.75 + 2.5 + 4 + 1 + 1.2 + 2 + budget 2 = 16.45; every other KPI has no data or 0.
-    assert total_row[6] == 100 and total_row[7] == 16.45 and total_row[8] == "自评等级：差"
-    assert "还差" in rows["电商培训人次"][8] and rows["特色产业品牌"][8] == "已达标"
+    # 时效: no milestone in this database -> 0, saying why; 成本: 3.3 over its plan (70 > 60), 10 of 11 lines
+    # within: 5 x 10/11 = 4.55; 满意度: no survey -> 暂无数据, 0, saying why.
+    assert by_name["进度节点按期完成率"][4:7] == ("暂无到期节点", 5, 0) and "得 0 分" in by_name["进度节点按期完成率"][7]
+    assert by_name["资金规划细项支出控制"][4:7] == ("10/11 项未超计划", 5, 4.55) and "3.3" in by_name["资金规划细项支出控制"][7]
+    assert by_name["服务对象满意度"][4:7] == ("暂无数据", 10, 0) and "尚无数据" in by_name["服务对象满意度"][7]
+    assert [r[0] for r in rows if r[0] and "分）" in str(r[0])] == ["产出指标（50分）", "效益指标（30分）", "满意度指标（10分）"]
+    total = next(row for row in rows if row[0] == "总分")
+    # 2.25 + 1.5 + 3 + 0.67 + 0.8 + 2 + 4.55 + budget 2 = 16.77; every other row has no data or 0.
+    assert (total[5], total[6], total[7]) == (100, 16.77, "自评等级：差")
+    assert "还差" in by_name["电商培训人次"][7] and by_name["特色产业品牌"][7] == "已达标"
+    assert any(str(r[0]).startswith("填报人") for r in rows)
+
+
+def test_self_evaluation_year_sheets_use_the_yearly_funds_and_pace(pack):
+    """2023: county.toml gives 上年结转资金 436.6 万元 for 2023; paid in 2023: V2 30 + V3 10 + V1 40 (2023-01-10) = 80;
+    80 / 436.6 = 18.3 %, 10 x 0.18323 = 1.83. Training person-times by pace at 2023-12-31: 4 x 456/761 = 2.40 expected,
+    3 held: 3 x 3/2.40 capped -> reached, full 3."""
+    _, files = pack
+    rows = _sheet_rows(files, "2023年度")
+    assert rows[1][0] == "（2023年度）"
+    total = next(row for row in rows if row[1] == "年度资金总额")
+    assert total[2:8] == (436.6, 436.6, 80, 10, "18.3%", 1.83)
+    carried = next(row for row in rows if row[1] == "上年结转资金")
+    assert carried[2:5] == (436.6, 436.6, 80)
+    current = next(row for row in rows if row[1] == "其中：本年财政拨款")
+    assert current[2:5] == (0, 0, "—")  # the year lists its funds: an unlisted source had none
+    training = next(row for row in rows if row[2] == "电商培训人次")
+    assert training[3] == "2.4 人次（按进度）" and training[6] == 3
 
 
 def test_evidence_pack_index_matches_its_files(pack):
@@ -522,3 +571,26 @@ def test_the_scan_finds_what_it_looks_for():
     assert len(output_scan.float_noise(files)) == 2
     assert len(output_scan.hash_fragments(files)) == 1
     assert output_scan.float_noise({"b.xlsx": buffer.getvalue()})  # the same outside a zip
+
+
+def test_editor_words_on_the_self_evaluation_are_kept_with_who_and_when(pack, con, config):
+    """实际完成情况 and 偏差原因分析及改进措施 start generated; an editor's words (metrics.actions, role checked) replace
+    them, are stored with who and when, and come back when the pack is made again. A viewer is refused."""
+    words = "培训组织集中在2023年，2024年补训因疫情推迟；已安排三季度补训两期。"
+    with pytest.raises(PermissionDenied):
+        actions.edit_self_evaluation(con, VIEWER, "project", "training_person_times", words)
+    with pytest.raises(actions.ActionRefused):
+        actions.edit_self_evaluation(con, EDITOR, "project", "no_such_row", words)
+    with pytest.raises(actions.ActionRefused):
+        actions.edit_self_evaluation(con, EDITOR, "project", "goal", "字" * 2001)
+    actions.edit_self_evaluation(con, EDITOR, "project", "training_person_times", words)
+    actions.edit_self_evaluation(con, EDITOR, "2023", "goal", "2023年完成培训两期。")
+    data = acceptance.collect(con, AS_OF, "zh", config)
+    project = data.sheets[-1]
+    assert project.edited["training_person_times"][:2] == (words, "clerk")
+    rows = _sheet_rows(acceptance_pack.build(data), "项目整体")
+    assert next(r for r in rows if r[2] == "电商培训人次")[7] == words
+    assert any(r[5] == "2023年完成培训两期。" for r in _sheet_rows(acceptance_pack.build(data), "2023年度"))
+    actions.edit_self_evaluation(con, EDITOR, "project", "training_person_times", "")  # back to the generated text
+    again = acceptance.collect(con, AS_OF, "zh", config, contents=False).sheets[-1]
+    assert "还差 1 人次" in next(r for r in again.indicators if r.key == "training_person_times").deviation

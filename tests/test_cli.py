@@ -84,7 +84,7 @@ def test_templates_are_loadable_ledgers(tmp_path, capsys):
     code, out, _ = run(tmp_path / "k.duckdb", "templates", str(tmp_path / "t"), capsys=capsys)
     assert code == 0
     paths = sorted((tmp_path / "t").glob("*.xlsx"))
-    assert len(paths) == len(DATASETS) == 17
+    assert len(paths) == len(DATASETS) == 18  # 17 ledgers of the plan + 满意度调查 (satisfaction_surveys)
     from python_calamine import CalamineWorkbook
 
     book = CalamineWorkbook.from_path(str(paths[0]))
@@ -104,10 +104,10 @@ def test_demo_fills_every_dataset_and_is_labelled(tmp_path, capsys):
     assert all(counts[name] > 0 for name in DATASETS), counts
     assert counts["training_attendance"] > 4000 and counts["logistics_subsidies"] > 5000
     assert store.demo_loaded(con)
-    assert len(demo_files()) == 17
+    assert len(demo_files()) == 18
     con.close()
     code, out, _ = run(db, "demo", capsys=capsys)  # a second time: nothing changes
-    assert code == 0 and out.count("未做任何更改") == 17
+    assert code == 0 and out.count("未做任何更改") == 18
 
 
 def test_demo_if_empty_loads_only_into_a_database_never_loaded_into(tmp_path, capsys):
@@ -115,11 +115,11 @@ def test_demo_if_empty_loads_only_into_a_database_never_loaded_into(tmp_path, ca
     fresh = tmp_path / "fresh.duckdb"
     assert run(fresh, "demo", "--if-empty", capsys=capsys)[0] == 0
     con = store.connect(fresh)
-    assert store.demo_loaded(con) and store.one(con, "SELECT count(*) FROM loads")[0] == 17  # one load per file
+    assert store.demo_loaded(con) and store.one(con, "SELECT count(*) FROM loads")[0] == 18  # one load per file
     con.close()
     assert run(fresh, "demo", "--if-empty", capsys=capsys)[0] == 0  # a restart: no second batch of demo loads
     con = store.connect(fresh)
-    assert store.one(con, "SELECT count(*) FROM loads")[0] == 17
+    assert store.one(con, "SELECT count(*) FROM loads")[0] == 18
     con.close()
     real = tmp_path / "real.duckdb"  # a county that loaded its own ledgers (and undid the demo) gets no demo back
     run(real, "ingest", str(FIXTURES / "happy" / "training_sessions.csv"), capsys=capsys)

@@ -251,6 +251,9 @@ def _contract_words() -> list[str]:
     from metrics.demo import DEMO_COUNTIES
 
     words.update(zh for _, zh, *_ in DEMO_COUNTIES)  # the demo region's county names (demo data)
+    from metrics.core.self_evaluation_config import FUND_SOURCES
+
+    words.update(FUND_SOURCES)  # county.toml's [[self_evaluation.funds]] source values, the 自评表's own row names
     return sorted(words, key=len, reverse=True)  # longest first, so a word inside another goes with it
 
 

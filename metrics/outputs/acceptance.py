@@ -25,6 +25,9 @@ from metrics.kpi.scorecard import KpiResult, LedgerFacts, evaluate
 from metrics.outputs.activities import activities as _activities
 from metrics.outputs.evidence import MAX_EVIDENCE_BYTES, KpiEvidence, PackTooLarge, collect_evidence
 from metrics.outputs.pack_dates import PackDates, pack_dates
+from metrics.outputs.self_evaluation_edits import apply_edits, read_edits
+from metrics.outputs.self_evaluation_model import Sheet
+from metrics.outputs.self_evaluation_model import sheets as self_evaluation_sheets
 from metrics.platform import store
 
 __all__ = ["MAX_EVIDENCE_BYTES", "PackTooLarge", "AcceptanceData", "collect", "file_names"]
@@ -78,6 +81,7 @@ class AcceptanceData:
     evidence: dict[str, KpiEvidence]
     dates: PackDates  # the pack's date, each KPI's judging date, the money's date
     after_end: pd.DataFrame  # payments after the money's date up to the pack's date: voucher, date, line, amount, payee
+    sheets: list[Sheet]  # the 绩效自评表: one per calendar year, then the whole project
     blobs: dict[str, bytes] | None = None  # evidence contents by sha256; None in a preview (collect(contents=False))
     made_on: dt.date = field(default_factory=dt.date.today)
 
@@ -130,9 +134,13 @@ def collect(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, lang: 
     activities = _activities(con, by_id, money, lang)
     step(0.4, "evidence")
     evidence, blobs = collect_evidence(con, results, dates.kpi_dates, lang, contents)
+    step(0.42, "self-evaluation")
+    sheets = self_evaluation_sheets(con, dates, config, lang, lambda d: judged_results(con, d, config, lang),
+                                    results, lines)
+    apply_edits(sheets, read_edits(con))
     return AcceptanceData(dates.as_of, lang, config, store.demo_loaded(con), results, lines,
                           budget.budget_groups(lines, config), budget.payments_by_payee(con, money), stages, early,
-                          activities, evidence, dates, after_end, blobs)
+                          activities, evidence, dates, after_end, sheets, blobs)
 
 
 def judged_results(con: duckdb.DuckDBPyConnection, dates: PackDates, config: CountyConfig,

@@ -179,7 +179,7 @@ def _cell_text(value):
     return value
 
 
-def _display_width(text: str) -> int:
+def display_width(text: str) -> int:
     import unicodedata
 
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -201,7 +201,7 @@ def _frame_xlsx(sheets: list[tuple[str, pd.DataFrame, set[int]]]) -> bytes:
             sheet.write(0, c, str(column), head)
             # As wide as the header and the first rows need (CJK characters count double), within bounds.
             sample = [str(column), *(str(v) for v in frame.iloc[:200, c] if v is not None)]
-            sheet.set_column(c, c, min(60, max(8, 2 + max(_display_width(t) for t in sample))))
+            sheet.set_column(c, c, min(60, max(8, 2 + max(display_width(t) for t in sample))))
         for r, values in enumerate(frame.itertuples(index=False), start=1):
             fmt = red if (r - 1) in red_rows else None
             for c, value in enumerate(values):
