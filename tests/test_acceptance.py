@@ -166,7 +166,8 @@ def test_report_headings_and_kpi_table_equal_the_scorecard(pack, con, config):
     data, files = pack
     document = _docx(files)
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
-    assert headings == ["一、项目基本情况", "二、综合示范开展情况", "三、建设成效", "四、资金使用情况", "五、存在问题及整改措施"]
+    assert headings == ["一、项目基本情况", "二、综合示范开展情况", "三、建设成效", "四、资金使用情况", "五、存在问题及整改措施",
+                        "六、结论与下一步工作"]
     table = _kpi_table(document, "指标")
     assert [c.text for c in table.rows[0].cells] == ["指标", "目标值", "完成值", "完成率", "是否达标", "评价日期",
                                                      "佐证材料编号"]
@@ -203,7 +204,19 @@ def test_report_has_toc_page_field_fonts_and_funds_tables(pack):
     _, files = pack
     document = _docx(files)
     xml = document.element.xml
-    assert 'TOC \\o "1-2"' in xml
+    # Contents: a line per heading with a PAGEREF to a bookmark on that heading (page numbers laid out by the reader,
+    # no "press F9" printed in the body).
+    headings = [p for p in document.paragraphs if p.style.name in ("Heading 1", "Heading 2")]
+    refs = re.findall(r"PAGEREF (_Toc\d+)", xml)
+    marks = re.findall(r'w:bookmarkStart[^>]*w:name="(_Toc\d+)"', xml)
+    assert len(refs) == len(headings) >= 6 and sorted(refs) == sorted(marks)
+    assert "更新域" not in "\n".join(p.text for p in document.paragraphs)
+    text = "\n".join(p.text for p in document.paragraphs)
+    # 四（四）: no logistics ledger here, 0 元 against 0 万元 on line 5.3: they agree. 六: the conclusion, the
+    # self-evaluation's score (16.77, see the 自评表 test) and grade, and the marked place for the county's words.
+    assert "物流补贴台账合计 0.00 元（折合 0.0000 万元）" in text and "两本台账一致" in text
+    assert "绩效自评（项目整体）总分 16.77 分（满分 100 分），自评等级：差" in text
+    assert "项目于2024年10月31日结束" in text and "【以下由县级填写：验收结论意见" in text
     footers = "".join(s.footer._element.xml for s in document.sections)
     assert " PAGE " in footers
     normal = document.styles["Normal"].element.xml
@@ -594,3 +607,18 @@ def test_editor_words_on_the_self_evaluation_are_kept_with_who_and_when(pack, co
     actions.edit_self_evaluation(con, EDITOR, "project", "training_person_times", "")  # back to the generated text
     again = acceptance.collect(con, AS_OF, "zh", config, contents=False).sheets[-1]
     assert "还差 1 人次" in next(r for r in again.indicators if r.key == "training_person_times").deviation
+
+
+def test_logistics_ledger_in_yuan_reconciled_with_plan_line_5_3_in_wan(con):
+    """Two ledgers, one money: subsidies 8,000 + 7,000 = 15,000 元 = 1.5 万元 against 2 万元 paid on line 5.3: 0.5 万元
+    apart, a mismatch; a third parcel of 5,000 元 makes them agree."""
+    logistics = ("运单号,发货日期,企业,快递公司,目的地,重量（千克）,补贴金额（元）\n"
+                 "YD1,2024-03-01,甲公司,中通快递,上海,2.5,8000\nYD2,2024-03-02,甲公司,中通快递,上海,2.5,7000\n")
+    money = "凭证号,支付日期,预算科目,金额（万元）,收款单位,拨付阶段\nW1,2024-04-01,5.3,2,中通快递,阶段拨付\n"
+    assert ingest.ingest_files(con, [("l.csv", csv_bytes(logistics)), ("m.csv", csv_bytes(money))]).committed
+    r = budget.logistics_reconciliation(con, D(2024, 10, 31))
+    assert (r["ledger_yuan"], r["ledger_wan"], r["paid_wan"], r["difference_wan"], r["agrees"]) == (
+        15000, 1.5, 2, 0.5, False)
+    more = "运单号,发货日期,企业,快递公司,目的地,重量（千克）,补贴金额（元）\nYD3,2024-03-03,甲公司,中通快递,上海,2.5,5000\n"
+    assert ingest.ingest_files(con, [("l2.csv", csv_bytes(more))]).committed
+    assert budget.logistics_reconciliation(con, D(2024, 10, 31))["agrees"]

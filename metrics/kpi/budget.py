@@ -140,3 +140,20 @@ def stage_acceptance(con: duckdb.DuckDBPyConnection, as_of: dt.date,
     early_frame = pd.DataFrame(early_rows, columns=["voucher", "date", "line", "amount", "payee", "stage",
                                                     "needs_acceptance_on"])
     return pd.DataFrame(stages), early_frame
+
+
+# ------------------------------------------------------------------- two ledgers describing the same money
+
+LOGISTICS_LINE = "5.3"  # the plan line 物流补贴: paid in 万元 (expenditures) and recorded per parcel in 元
+MISMATCH_WAN = 0.01  # 100 元: below this the two ledgers agree (rounding of per-parcel subsidies)
+
+
+def logistics_reconciliation(con: duckdb.DuckDBPyConnection, as_of) -> dict:
+    """物流补贴 ledger (元) and plan line 5.3's payments (万元) up to the money's date: both, and the difference."""
+    yuan = float(store.one(con, "SELECT coalesce(sum(amount), 0) FROM logistics_subsidies WHERE date <= ?",
+                           [as_of])[0])
+    paid = wan(store.one(con, "SELECT coalesce(sum(amount), 0) FROM expenditures WHERE line = ? AND date <= ?",
+                                [LOGISTICS_LINE, as_of])[0])
+    ledger_wan = wan(yuan / 10000)
+    return {"ledger_yuan": round(yuan, 2), "ledger_wan": ledger_wan, "paid_wan": paid,
+            "difference_wan": wan(paid - ledger_wan), "agrees": abs(paid - ledger_wan) < MISMATCH_WAN}

@@ -82,6 +82,7 @@ class AcceptanceData:
     dates: PackDates  # the pack's date, each KPI's judging date, the money's date
     after_end: pd.DataFrame  # payments after the money's date up to the pack's date: voucher, date, line, amount, payee
     sheets: list[Sheet]  # the 绩效自评表: one per calendar year, then the whole project
+    reconciliation: dict  # 物流补贴 ledger (元) against plan line 5.3's payments (万元), at the money's date
     blobs: dict[str, bytes] | None = None  # evidence contents by sha256; None in a preview (collect(contents=False))
     made_on: dt.date = field(default_factory=dt.date.today)
 
@@ -140,7 +141,8 @@ def collect(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, lang: 
     apply_edits(sheets, read_edits(con))
     return AcceptanceData(dates.as_of, lang, config, store.demo_loaded(con), results, lines,
                           budget.budget_groups(lines, config), budget.payments_by_payee(con, money), stages, early,
-                          activities, evidence, dates, after_end, sheets, blobs)
+                          activities, evidence, dates, after_end, sheets,
+                          budget.logistics_reconciliation(con, money), blobs)
 
 
 def judged_results(con: duckdb.DuckDBPyConnection, dates: PackDates, config: CountyConfig,

@@ -10,6 +10,7 @@ from metrics.kpi import budget
 from metrics.kpi.formatting import format_date, format_month, format_target, format_value, format_wan
 from metrics.outputs.acceptance import RED, AcceptanceData
 from metrics.outputs.pack_dates import dates_sentence
+from metrics.outputs.report_sections import conclusion_paragraphs, reconciliation_paragraphs, self_evaluation_sentence
 from metrics.outputs.words import completion, met
 from metrics.outputs.words import million as _million
 from metrics.outputs.words import rate as _rate
@@ -189,13 +190,12 @@ def report_docx(data: AcceptanceData) -> bytes:
         _para(document, t("label_value", lang, label=t(f'acceptance_{key}', lang), value=value), 16, False,
               WD_ALIGN_PARAGRAPH.LEFT, False).paragraph_format.left_indent = Cm(2)
 
-    # Contents: a TOC field whose cached text lists the headings (Word adds the page numbers on opening).
+    # Contents: one line per heading with its page number as a PAGEREF field to a bookmark on the heading (filled
+    # in at the end, when the headings exist). LibreOffice and WPS lay the number out themselves; Word on opening
+    # (the fields are marked dirty). No "press F9" in the body.
     body = document.add_section(WD_SECTION.NEW_PAGE)
     _para(document, t("acceptance_toc", lang), 16, True, WD_ALIGN_PARAGRAPH.CENTER, False, font=HEADING_FONT)
-    toc = document.add_paragraph()
-    _field(toc, 'TOC \\o "1-2" \\h \\z \\u',
-           "\n".join(t(f'acceptance_{k}', lang) for k in ("h1", "h2", "h3", "h4", "h5")))
-    hint = _para(document, t("acceptance_toc_hint", lang), 10.5, False, WD_ALIGN_PARAGRAPH.CENTER, False, "808080")
+    hint = document.add_paragraph()
     # Page numbers from the body on: a PAGE field in the footer, centred, "— 1 —" as official documents write it.
     body.footer.is_linked_to_previous = False
     footer = body.footer.paragraphs[0]
@@ -258,6 +258,7 @@ def report_docx(data: AcceptanceData) -> bytes:
             red.add((i, 6))
         if r.status != "achieved":
             red.add((i, 4))
+    _para(document, self_evaluation_sentence(data))
     _table(document, [t(f'acceptance_{k}', lang) for k in ("kpi", "target", "value", "rate", "met", "judged_on",
                                                           "evidence_no")], rows,
            [3.6, 2.3, 2.0, 1.5, 1.5, 2.4, 2.9], red)
@@ -290,6 +291,9 @@ def report_docx(data: AcceptanceData) -> bytes:
     payee_rows = [[str(row.payee), str(row.payments), _wan(row.spent_wan), str(row.lines)]
                   for row in data.payees.itertuples()]
     _table(document, [t(f'acceptance_{k}', lang) for k in ("payee", "payments", "paid", "lines")], payee_rows, [6, 1.8, 3, 4.8])
+    document.add_heading(t("report_4_4_reconciliation", lang), 2)
+    for text, flag in reconciliation_paragraphs(data):
+        _para(document, text, color=RED if flag else None)
 
     # 五、存在问题及整改措施
     document.add_heading(t("acceptance_h5", lang), 1)
@@ -315,9 +319,46 @@ def report_docx(data: AcceptanceData) -> bytes:
     for _ in range(3):
         _para(document, "")
 
+    # 六、结论与下一步工作: the generated conclusion, then the county's own words in the marked place.
+    document.add_heading(t("report_h6", lang), 1)
+    for text in conclusion_paragraphs(data):
+        _para(document, text)
+    marker = _para(document, t("report_county_conclusion", lang), 14, True, color="1F4E79")
+    for run in marker.runs:
+        run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+    for _ in range(3):
+        _para(document, "")
+
+    _contents(document, hint)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def _contents(document, before) -> None:
+    """The contents lines, inserted before `before`: heading, dot leader, PAGEREF to a bookmark on the heading."""
+    from docx.enum.text import WD_TAB_ALIGNMENT, WD_TAB_LEADER
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Cm
+
+    headings = [p for p in document.paragraphs if p.style.name in ("Heading 1", "Heading 2")]
+    for n, heading in enumerate(headings, start=1):
+        name = f"_Toc{n:08d}"
+        start, end = OxmlElement("w:bookmarkStart"), OxmlElement("w:bookmarkEnd")
+        start.set(qn("w:id"), str(n))
+        start.set(qn("w:name"), name)
+        end.set(qn("w:id"), str(n))
+        heading._p.insert(1 if heading._p.pPr is not None else 0, start)
+        heading._p.append(end)
+        line = before.insert_paragraph_before()
+        line.paragraph_format.tab_stops.add_tab_stop(Cm(15.5), WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
+        if heading.style.name == "Heading 2":
+            line.paragraph_format.left_indent = Cm(0.9)
+        _set_font(line.add_run(heading.text + "\t"), BODY_FONT, 14 if heading.style.name == "Heading 1" else 12)
+        _field(line, f"PAGEREF {name} \\h", "")
+        for run in line.runs:
+            _set_font(run, BODY_FONT, 14 if heading.style.name == "Heading 1" else 12)
 
 
 def _paid_after_end(document, data: AcceptanceData) -> None:

@@ -709,6 +709,15 @@ MESSAGES: dict[str, str] = {
     "selfeval_scoring_note": "Scoring: budget execution = points x execution rate (at most the points); an indicator reaching its annual value scores full points, otherwise points x value / annual value; timeliness by the share of milestones done on time, cost by the share of plan lines within plan; satisfaction full points at its target, otherwise points x rate / target; no data scores 0. Grades: 90+ excellent, 80-90 good, 60-80 fair, below 60 poor.",
     "selfeval_signatures": "Filled in by: __________    Phone: __________    Head of unit: __________    Date: ____-__-__",
     "selfeval_no_data_why": "No data: 0 points. {to_fill}",
+    "report_4_4_reconciliation": "4.4 Reconciliation of ledgers",
+    "report_reconcile_logistics": "As of {as_of}, the logistics-subsidy ledger adds up to {ledger_yuan} yuan ({ledger_wan} in 10,000 yuan); the payments of plan line {line} (logistics subsidies) are {paid_wan} (10,000 yuan); the difference is {difference_wan} (10,000 yuan).",
+    "report_reconcile_agrees": "The two ledgers agree (less than {limit} in 10,000 yuan apart).",
+    "report_reconcile_mismatch": "The two ledgers disagree (by {limit} in 10,000 yuan or more): check the subsidy records against the payment vouchers.",
+    "report_self_evaluation": "Performance self-evaluation (whole project): {total} of {points} points, grade: {grade}. See the self-evaluation form.",
+    "report_h6": "6. Conclusion and next steps",
+    "report_conclusion": "The project ended on {end}. Of {n} indicators, {achieved} are achieved and {missed} missed (each at its deadline); {spent} (10,000 yuan) has been paid, an execution rate of {rate}.",
+    'report_next_steps': "Next steps: analyse each indicator not achieved, name the units responsible and the deadlines for rectification; improve fund management and long-term operation from the self-evaluation's findings.",
+    "report_county_conclusion": "[For the county to write: the acceptance conclusion and the work planned next]",
 
     # === dashboard: sidebar, sign-in, shared words (dashboard.py, dashboard_ui) ===
     "app_title": "Rural E-commerce Demonstration · KPI Dashboard",

@@ -654,6 +654,15 @@ MESSAGES: dict[str, str] = {
     "selfeval_scoring_note": "评分规则：预算执行率得分 = 分值 × 执行率（最高为分值）；指标达到年度指标值得满分，否则按完成值 ÷ 年度指标值计分；时效按进度节点按期完成率、成本按未超计划细项占比计分；满意度达到目标得满分，否则按满意度 ÷ 目标计分；暂无数据得 0 分。等级：90 分及以上为优，80–90 分为良，60–80 分为中，60 分以下为差。",
     "selfeval_signatures": "填报人：__________\u3000\u3000\u3000\u3000联系电话：__________\u3000\u3000\u3000\u3000单位负责人：__________\u3000\u3000\u3000\u3000填报日期：____年__月__日",
     "selfeval_no_data_why": "暂无数据，得 0 分。{to_fill}",
+    "report_4_4_reconciliation": "（四）台账核对",
+    "report_reconcile_logistics": "截至{as_of}，物流补贴台账合计 {ledger_yuan} 元（折合 {ledger_wan} 万元）；资金支出台账中预算科目 {line} 物流补贴支付 {paid_wan} 万元；两者相差 {difference_wan} 万元。",
+    "report_reconcile_agrees": "两本台账一致（相差不足 {limit} 万元）。",
+    "report_reconcile_mismatch": "两本台账不一致（相差 {limit} 万元以上），请核对补贴发放记录与支付凭证。",
+    "report_self_evaluation": "绩效自评（项目整体）总分 {total} 分（满分 {points} 分），自评等级：{grade}。详见绩效自评表。",
+    "report_h6": "六、结论与下一步工作",
+    "report_conclusion": "项目于{end}结束。{n} 项考核指标中已达标 {achieved} 项，未达标 {missed} 项（各指标按其截止日期评价）；累计支付资金 {spent} 万元，资金执行率 {rate}。",
+    "report_next_steps": "下一步工作：对未达标指标逐项分析原因、明确整改责任单位和完成时限；按绩效自评结果完善资金管理和项目长效运营机制。",
+    "report_county_conclusion": "【以下由县级填写：验收结论意见、下一步工作安排】",
 
     # === dashboard: sidebar, sign-in, shared words (dashboard.py, dashboard_ui) ===
     "app_title": "电商进农村综合示范 · 指标看板",
