@@ -622,3 +622,20 @@ def test_logistics_ledger_in_yuan_reconciled_with_plan_line_5_3_in_wan(con):
     more = "运单号,发货日期,企业,快递公司,目的地,重量（千克）,补贴金额（元）\nYD3,2024-03-03,甲公司,中通快递,上海,2.5,5000\n"
     assert ingest.ingest_files(con, [("l2.csv", csv_bytes(more))]).committed
     assert budget.logistics_reconciliation(con, D(2024, 10, 31))["agrees"]
+
+
+def test_kpi_sentences_zero_form_and_the_year_of_a_yearly_kpi(pack):
+    """One template per KPI in the catalogues: its zero form, the year for a yearly KPI, no "0 场"."""
+    import dataclasses
+
+    from metrics.outputs.words import kpi_sentence
+
+    data, files = pack
+    text = "\n".join(p.text for p in _docx(files).paragraphs)
+    assert "未举办电商站点技能比赛。" in text and "举办电商站点技能比赛 0" not in text  # 0 held in this fixture
+    assert "举办电商创业大赛 1 场。" in text and "未举办站长交流沙龙" in text
+    wechat = dataclasses.replace(data.by_id["wechat_articles"], value=20.0)
+    assert kpi_sentence(wechat, "zh") == "2024年本县公众号推文 20 篇"  # the deadline's year (2024-12-31)
+    assert kpi_sentence(dataclasses.replace(wechat, value=0.0), "zh") == "2024年本县公众号尚未发布推文"
+    assert kpi_sentence(dataclasses.replace(wechat, value=None), "zh").endswith("暂无数据")
+    assert kpi_sentence(wechat, "en") == "20 articles on the county's WeChat account in 2024"

@@ -455,7 +455,8 @@ def test_every_declared_thing_has_its_words_in_every_catalogue():
     from metrics.outputs import acceptance, digest, evidence
     from metrics.platform import auth
 
-    wanted = [f"kpi_{k.id}_{part}" for k in registry.KPIS for part in ("name", "unit", "unit_one", "description")]
+    wanted = [f"kpi_{k.id}_{part}" for k in registry.KPIS
+              for part in ("name", "unit", "unit_one", "description", "sentence", "sentence_zero")]
     wanted += [f"dataset_{name}_name" for name in DATASETS]
     wanted += [f"area_{a}" for a in registry.AREAS] + [f"status_{s}" for s in status.STATUSES]
     wanted += [f"auth_role_{r}" for r in auth.ROLES] + [f"acceptance_grade_{g}" for _, g in acceptance.GRADES]

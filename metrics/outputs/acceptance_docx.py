@@ -10,8 +10,12 @@ from metrics.kpi import budget
 from metrics.kpi.formatting import format_date, format_month, format_target, format_value, format_wan
 from metrics.outputs.acceptance import RED, AcceptanceData
 from metrics.outputs.pack_dates import dates_sentence
-from metrics.outputs.report_sections import conclusion_paragraphs, reconciliation_paragraphs, self_evaluation_sentence
-from metrics.outputs.words import completion, met
+from metrics.outputs.report_sections import (
+    conclusion_paragraphs,
+    reconciliation_paragraphs,
+    self_evaluation_sentence,
+)
+from metrics.outputs.words import completion, kpi_sentence, met
 from metrics.outputs.words import million as _million
 from metrics.outputs.words import rate as _rate
 from metrics.outputs.words import wan as _wan
@@ -258,6 +262,9 @@ def report_docx(data: AcceptanceData) -> bytes:
             red.add((i, 6))
         if r.status != "achieved":
             red.add((i, 4))
+    _para(document, t("report_kpi_sentences_intro", lang))
+    for r in results:
+        _para(document, kpi_sentence(r, lang) + t("sentence_end", lang))
     _para(document, self_evaluation_sentence(data))
     _table(document, [t(f'acceptance_{k}', lang) for k in ("kpi", "target", "value", "rate", "met", "judged_on",
                                                           "evidence_no")], rows,

@@ -9,6 +9,7 @@ from metrics.core.i18n import t
 from metrics.kpi import budget, views
 from metrics.kpi.formatting import format_value
 from metrics.kpi.scorecard import KpiResult
+from metrics.outputs.words import kpi_sentence
 from metrics.outputs.words import million as _million
 
 
@@ -42,8 +43,9 @@ def activities(con, results: dict[str, KpiResult], as_of: dt.date, lang: str) ->
           pickup_coverage=v("pickup_coverage")),
         t("acceptance_livestream_sentence", lang, livestream_rooms=v('livestream_rooms'),
           livestream_kits=v('livestream_kits')),
-        t("acceptance_contests_sentence", lang, station_skill_contests=v('station_skill_contests'),
-          by_type=by_type.get('站长沙龙', 0)),
+        t("acceptance_contests_sentence", lang, contests=kpi_sentence(results["station_skill_contests"], lang),
+          salons=t("acceptance_salons" if by_type.get('站长沙龙', 0) else "acceptance_salons_zero", lang,
+                   n=by_type.get('站长沙龙', 0))),
     ]))
     kinds = done.groupby("kind").size().to_dict() if not done.empty else {}
     areas.append((t("acceptance_2_brands_and_promotion", lang), [

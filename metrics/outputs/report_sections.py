@@ -41,3 +41,4 @@ def conclusion_paragraphs(data) -> list[str]:
         self_evaluation_sentence(data),
         t("report_next_steps", lang),
     ]
+

@@ -29,3 +29,13 @@ def million(wan: float) -> str:
 def rate(x) -> str:
     return "—" if x is None or x != x else f"{float(x) * 100:.1f}%"
 
+
+def kpi_sentence(r, lang: str) -> str:
+    """One sentence per KPI from its template in the catalogues (`kpi_<id>_sentence`), its zero form when the value is
+    0 ("未举办站点技能比赛", not "举办…0 场"), the year for a yearly KPI (its deadline's year)."""
+    from metrics.kpi.formatting import format_value
+
+    if r.value is None:
+        return t("report_kpi_sentence_no_data", lang, name=r.name)
+    key = f"kpi_{r.id}_sentence" + ("_zero" if r.value == 0 else "")
+    return t(key, lang, value=format_value(r.id, r.value, lang), year=r.deadline.year)
