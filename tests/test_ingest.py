@@ -53,6 +53,7 @@ HAPPY_CASES = {
     "expenditures": (2, "SELECT line || ':' || amount FROM expenditures WHERE voucher = 'PZ2'", "4.1:5.0"),
     "assets": (2, "SELECT sum(quantity) FROM assets", 4),
     "milestones": (1, "SELECT actual_end FROM milestones", dt.date(2022, 11, 25)),
+    "satisfaction_surveys": (2, "SELECT sum(satisfied) FROM satisfaction_surveys", 135),  # 90 + 45
 }
 
 
