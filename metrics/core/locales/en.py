@@ -248,6 +248,7 @@ MESSAGES: dict[str, str] = {
     "config_bad_fund_source": "{where}.source: {source!r} is not one of {allowed}",
     'action_selfeval_bad_row': "the self-evaluation has no row '{row}' on sheet '{sheet}': nothing saved",
     "action_selfeval_too_long": "the text is too long ({n} characters, at most {limit}): nothing saved",
+    "satisfied_above_sample": "satisfied {satisfied} is more than the sample {sample}",
 
     # === KPIs and ledgers: names, units, descriptions (metrics: registry, datasets) ===
     "area_training": "Training and conversion",

@@ -193,6 +193,7 @@ MESSAGES: dict[str, str] = {
     "config_bad_fund_source": "{where}.source：{source!r} 不是以下之一：{allowed}",
     "action_selfeval_bad_row": "自评表没有表「{sheet}」的行「{row}」，未保存",
     "action_selfeval_too_long": "文字过长（{n} 字，上限 {limit} 字），未保存",
+    "satisfied_above_sample": "满意数 {satisfied} 大于样本数 {sample}",
 
     # === KPIs and ledgers: names, units, descriptions (metrics: registry, datasets) ===
     "area_training": "培训与转化",
