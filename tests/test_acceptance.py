@@ -486,6 +486,12 @@ def test_page_viewer_previews_and_editor_downloads(tmp_path, monkeypatch):
     assert len(results) == 22 and "佐证材料编号" in results.columns
     assert any("V3" in e.value for e in viewer.error)  # the 阶段拨付 paid before its acceptance
     assert not viewer.get("download_button")
+    # Its own date, not the sidebar's: the latest deadline the data reaches (latest payment 2024-05-01, events
+    # 2023-11-08 -> the yearly articles' 2023-12-31), and the page says which dates and why.
+    pack_date = next(d for d in viewer.date_input if d.label == "材料日期")
+    assert pack_date.value == D(2023, 12, 31)
+    assert any("本材料日期为2023年12月31日（数据已覆盖的最近一个指标截止日期）" in i.value for i in viewer.info)
+    assert any("各指标的评价日期" in c.value for c in viewer.caption)
     editor = _page(EDITOR)
     next(b for b in editor.button if b.label == "生成验收材料").click().run()
     assert not editor.exception, [e.value for e in editor.exception]
