@@ -643,8 +643,8 @@ def test_kpi_sentences_zero_form_and_the_year_of_a_yearly_kpi(pack):
 
     data, files = pack
     text = "\n".join(p.text for p in _docx(files).paragraphs)
-    assert "未举办电商站点技能比赛。" in text and "举办电商站点技能比赛 0" not in text  # 0 held in this fixture
-    assert "举办电商创业大赛 1 场。" in text and "未举办站长交流沙龙" in text
+    assert "；未举办电商站点技能比赛；" in text and "举办电商站点技能比赛 0" not in text  # 0 held in this fixture
+    assert "；举办电商创业大赛 1 场；" in text and "未举办站长交流沙龙" in text
     wechat = dataclasses.replace(data.by_id["wechat_articles"], value=20.0)
     assert kpi_sentence(wechat, "zh") == "2024年本县公众号推文 20 篇"  # the deadline's year (2024-12-31)
     assert kpi_sentence(dataclasses.replace(wechat, value=0.0), "zh") == "2024年本县公众号尚未发布推文"

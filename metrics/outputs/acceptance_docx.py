@@ -262,9 +262,8 @@ def report_docx(data: AcceptanceData) -> bytes:
             red.add((i, 6))
         if r.status != "achieved":
             red.add((i, 4))
-    _para(document, t("report_kpi_sentences_intro", lang))
-    for r in results:
-        _para(document, kpi_sentence(r, lang) + t("sentence_end", lang))
+    _para(document, t("report_kpi_sentences_intro", lang)
+          + t("semicolon_separator", lang).join(kpi_sentence(r, lang) for r in results) + t("sentence_end", lang))
     _para(document, self_evaluation_sentence(data))
     _table(document, [t(f'acceptance_{k}', lang) for k in ("kpi", "target", "value", "rate", "met", "judged_on",
                                                           "evidence_no")], rows,
