@@ -574,6 +574,8 @@ def test_every_file_clean_no_float_noise_hash_or_full_name(con, config):
     # What stands instead: the masked name, 「编号已脱敏」 for B, 0.8 万元 paid (rounded where summed).
     assert output_scan.containing(files, ["阿***"]) and output_scan.containing(files, ["编号已脱敏"])
     assert output_scan.containing(files, ["0.80"])
+    # The evidence zip's amounts carry their units: the ledger extract of 资金执行率 heads its column 金额（万元）.
+    assert any("Z22-00" in hit for hit in output_scan.containing(files, ["金额（万元）"]))
 
 
 def test_the_scan_finds_what_it_looks_for():

@@ -444,7 +444,7 @@ MESSAGES: dict[str, str] = {
     "acceptance_project": "Project",
     "acceptance_period": "Period",
     "acceptance_funds": "Funds",
-    "acceptance_as_of": "Data as of",
+    "acceptance_as_of": "Pack date",
     "acceptance_made_on": "Prepared on",
     "acceptance_made_by": "Prepared by (seal)",
     "acceptance_kpi": "Indicator",

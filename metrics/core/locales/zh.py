@@ -389,7 +389,7 @@ MESSAGES: dict[str, str] = {
     "acceptance_project": "项目名称",
     "acceptance_period": "实施期限",
     "acceptance_funds": "项目资金",
-    "acceptance_as_of": "数据截至",
+    "acceptance_as_of": "材料日期",
     "acceptance_made_on": "编制日期",
     "acceptance_made_by": "编制单位（盖章）",
     "acceptance_kpi": "指标",
