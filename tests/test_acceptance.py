@@ -652,3 +652,25 @@ def test_kpi_sentences_zero_form_and_the_year_of_a_yearly_kpi(pack):
     assert kpi_sentence(dataclasses.replace(wechat, value=0.0), "zh") == "2024年本县公众号尚未发布推文"
     assert kpi_sentence(dataclasses.replace(wechat, value=None), "zh").endswith("暂无数据")
     assert kpi_sentence(wechat, "en") == "20 articles on the county's WeChat account in 2024"
+
+
+def test_timeliness_and_satisfaction_scored_by_hand(pack, con, config):
+    """时效: M1 due 2022-11-30 done 11-25 (on time), M2 due 2023-06-30 done 07-10 (late), M3 due 2024-12-31 (after the
+    project's end: not due) -> 1 of 2, 5 x 1/2 = 2.5. 满意度: 80 of 100 = 80.0 % against 90 %: 10 x 0.8/0.9 = 8.89."""
+    milestones = ("编号,阶段,任务,计划开始,计划完成,实际完成,责任单位\n"
+                  "M1,启动阶段,召开推进大会,2022-10-01,2022-11-30,2022-11-25,商务局\n"
+                  "M2,项目建设阶段,建设直播间,2023-01-01,2023-06-30,2023-07-10,商务局\n"
+                  "M3,整改提升阶段,整改提升,2024-05-01,2024-12-31,,商务局\n")
+    surveys = "调查编号,调查日期,调查对象,样本数,满意数\nMY1,2023-06-20,参训学员,60,50\nMY2,2024-05-10,企业,40,30\n"
+    result = ingest.ingest_files(con, [("m.csv", csv_bytes(milestones)), ("s.csv", csv_bytes(surveys))])
+    assert result.committed, [e.as_text() for e in result.errors]
+    sheet = acceptance.collect(con, AS_OF, "zh", config, contents=False).sheets[-1]
+    rows = {r.key: r for r in sheet.indicators}
+    assert (rows["timeliness"].actual_text, rows["timeliness"].score) == ("1/2 个按期完成（50.0%）", 2.5)
+    assert "M2 建设直播间" in rows["timeliness"].deviation
+    assert (rows["satisfaction"].actual_text, rows["satisfaction"].score) == ("80/100 人满意（80.0%）", 8.89)
+    # The 2023 sheet: milestones due in 2023 (M2, late): 0 of 1 -> 0; surveys up to 2023-12-31: 50/60 = 83.3 %,
+    # 10 x 0.8333/0.9 = 9.26.
+    year = next(s for s in acceptance.collect(con, AS_OF, "zh", config, contents=False).sheets if s.year == 2023)
+    rows = {r.key: r for r in year.indicators}
+    assert rows["timeliness"].score == 0 and rows["satisfaction"].score == 9.26
