@@ -28,7 +28,7 @@ from metrics.kpi import budget
 from metrics.kpi.formatting import format_target, format_value
 from metrics.kpi.scorecard import scorecard
 from metrics.load import ingest
-from metrics.outputs import acceptance, acceptance_pack, evidence
+from metrics.outputs import acceptance, acceptance_pack, evidence, self_evaluation_model
 from metrics.platform.auth import PermissionDenied, User
 
 from .ledgers import csv_bytes
@@ -90,13 +90,13 @@ def pack(con, config):
 
 def test_indicator_score_rule():
     # Achieved: full marks, even at 200% of the floor (capped at the points).
-    assert acceptance.indicator_score(4, 4, 2, achieved=True) == 4
+    assert self_evaluation_model.indicator_score(4, 4, 2, reached=True) == 4
     # Not achieved: points x value / target. 3 x 2/5 = 1.2; 5 x 3/4 = 3.75.
-    assert acceptance.indicator_score(3, 2, 5, achieved=False) == 1.2
-    assert acceptance.indicator_score(5, 3, 4, achieved=False) == 3.75
+    assert self_evaluation_model.indicator_score(3, 2, 5, reached=False) == 1.2
+    assert self_evaluation_model.indicator_score(5, 3, 4, reached=False) == 3.75
     # Negative growth scores 0, not below; no data scores 0.
-    assert acceptance.indicator_score(10, -0.05, 0.2, achieved=False) == 0
-    assert acceptance.indicator_score(10, None, 0.2, achieved=False) == 0
+    assert self_evaluation_model.indicator_score(10, -0.05, 0.2, reached=False) == 0
+    assert self_evaluation_model.indicator_score(10, None, 0.2, reached=False) == 0
     assert acceptance.grade(90) == "优" and acceptance.grade(89.99) == "良" and acceptance.grade(59.9) == "差"
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from metrics.core.config import BUDGET_KPI, EVALUATION_LEVELS, ConfigError, CountyConfig, default_config
+from metrics.core.config import ConfigError, CountyConfig, default_config
 from metrics.core.i18n import t
 from metrics.core.registry import KPIS
 from metrics.kpi import budget
@@ -41,28 +41,9 @@ RED = "C00000"
 
 # ---------------------------------------------------------------------------------------------- scoring
 
-def indicator_score(points: float, value: float | None, target: float, achieved: bool) -> float:
-    """The self-evaluation rule: full marks when achieved; otherwise points x completion rate (value / target),
-    never below 0 nor above the points; no data scores 0. Rounded to 2 decimals, as the form shows it."""
-    if value is None:
-        return 0.0
-    if achieved or target <= 0:
-        return round(points, 2)
-    return round(points * min(1.0, max(0.0, value / target)), 2)
-
-
 def grade(total: float, lang: str = "zh") -> str:
     grade_id = next((g for floor, g in GRADES if total >= floor), GRADES[-1][1])
     return t(f"acceptance_grade_{grade_id}", lang)
-
-
-@dataclass
-class ScoreRow:
-    result: KpiResult
-    level1: str
-    level2: str
-    points: float
-    score: float
 
 
 @dataclass
@@ -93,19 +74,6 @@ class AcceptanceData:
     @property
     def by_id(self) -> dict[str, KpiResult]:
         return {r.id: r for r in self.results}
-
-    def scores(self) -> tuple[list[ScoreRow], ScoreRow]:
-        """The indicator rows (in the configured order) and the 预算执行率 row."""
-        by_id = self.by_id
-        rows = [ScoreRow(by_id[i.kpi_id], i.level1, i.level2, i.points,
-                         indicator_score(i.points, by_id[i.kpi_id].value, by_id[i.kpi_id].target,
-                                         by_id[i.kpi_id].status == "achieved"))
-                for i in self.config.evaluation]
-        budget_row = next(r for r in rows if r.result.id == BUDGET_KPI)
-        order = list(EVALUATION_LEVELS)
-        others = sorted((r for r in rows if r.result.id != BUDGET_KPI),
-                        key=lambda r: (order.index(r.level1), EVALUATION_LEVELS[r.level1][1].index(r.level2)))
-        return others, budget_row
 
 
 def collect(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, lang: str = "zh",

@@ -88,7 +88,9 @@ class Sheet:
         return round(self.budget_points + sum(r.points for r in self.indicators), 2)
 
 
-def _score(points: float, value: float | None, goal: float | None, reached: bool) -> float:
+def indicator_score(points: float, value: float | None, goal: float | None, reached: bool) -> float:
+    """The rule of every scored row: full points when reached; otherwise points x value / goal, within 0..points;
+    no data scores 0. Rounded to 2 decimals, as the form shows it."""
     if value is None:
         return 0.0
     if reached or not goal or goal <= 0:
@@ -122,7 +124,7 @@ def kpi_rows(results: list[KpiResult], config: CountyConfig, sheet_as_of: dt.dat
         r = by_id[ind.kpi_id]
         goal, goal_text = _kpi_goal(r, sheet_as_of, whole, lang)
         reached = r.value is not None and r.value >= goal - 1e-9
-        score = _score(ind.points, r.value, goal, reached)
+        score = indicator_score(ind.points, r.value, goal, reached)
         rows.append(IndicatorRow(r.id, ind.level1, ind.level2, r.name, goal_text, format_value(r.id, r.value, lang),
                                  ind.points, score, _deviation(not reached, r.gap, r.status_label, lang, r.value is None),
                                  not reached))
@@ -181,7 +183,7 @@ def satisfaction_row(con: duckdb.DuckDBPyConnection, config: CountyConfig, as_of
     return IndicatorRow("satisfaction", SATISFACTION, BENEFICIARIES, t("selfeval_satisfaction", lang), goal,
                         t("selfeval_satisfied", lang, satisfied=int(satisfied), sample=int(sample),
                           rate=PERCENT.format(rate)),
-                        se.satisfaction_points, _score(se.satisfaction_points, rate, se.satisfaction_target, reached),
+                        se.satisfaction_points, indicator_score(se.satisfaction_points, rate, se.satisfaction_target, reached),
                         t("target_met", lang) if reached else t("selfeval_satisfaction_short", lang,
                                                                 to_fill=t("acceptance_to_fill", lang)),
                         not reached)
