@@ -381,8 +381,11 @@ def test_english_pack_is_complete(con, config, pack):
     # Every paragraph: the fixture has no ledger value that a sentence quotes (the payees are in a table).
     chinese = [p.text for p in document.paragraphs if cjk.search(p.text)]
     assert chinese == [], chinese
-    sheet = openpyxl.load_workbook(io.BytesIO(files["self-evaluation-2024-10-31.xlsx"])).active
-    assert not [c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and cjk.search(c.value)]
+    book = openpyxl.load_workbook(io.BytesIO(files["self-evaluation-2024-10-31.xlsx"]))
+    assert book.sheetnames == ["Whole project", "Year 2022", "Year 2023", "Year 2024"]
+    for sheet in book.worksheets:  # every sheet, not only the first
+        assert not [c.value for row in sheet.iter_rows() for c in row
+                    if isinstance(c.value, str) and cjk.search(c.value)], sheet.title
     archive = zipfile.ZipFile(io.BytesIO(files["evidence-pack-2024-10-31.zip"]))
     assert "00_Index.xlsx" in archive.namelist()
 
