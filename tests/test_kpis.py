@@ -406,3 +406,20 @@ def test_golden_statuses_at_the_project_end_and_the_retail_deadline(training):
     r = kpi(training, "tourism_hit_products", D(2024, 12, 30))
     assert r.status == "behind"  # 3 x 820 / 822 = 2.993; 2 < 0.7 x 2.993 = 2.095
     assert kpi(training, "tourism_hit_products", D(2024, 12, 31)).status == "missed"  # the deadline day: over
+
+
+def test_on_the_demo_no_kpi_is_still_at_risk_on_its_deadline_day(demo_db):
+    """issue 24: at 2024-10-31 the demo said 存在风险 7 for KPIs whose deadline was that day. On its deadline day a KPI
+    is achieved, missed or without data, never a pace status; a KPI due 2024-12-31 still has one."""
+    from metrics.platform import store as store_module
+
+    con = store_module.connect(demo_db, read_only=True)
+    try:
+        for day in (D(2024, 10, 31), D(2024, 12, 31)):
+            results = scorecard(con, day, with_forecast=False)
+            due = [r for r in results if r.deadline == day]
+            assert due and {r.status for r in due} <= {"achieved", "missed", "no_data"}, day
+        later = [r for r in scorecard(con, D(2024, 10, 31), with_forecast=False) if r.deadline > D(2024, 10, 31)]
+        assert later and all(r.status != "missed" for r in later)  # 2024-12-31 KPIs: not yet over
+    finally:
+        con.close()
