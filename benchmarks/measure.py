@@ -63,7 +63,8 @@ def worker(task: str, args: list[str]) -> dict:
             warm_runs.append(time.perf_counter() - t0)
         return {"cold_s": cold, "warm_s": sorted(warm_runs)[2], "maxrss_mb": maxrss_mb()}
     elif task == "acceptance":  # the three acceptance files, from reading the data to the last byte
-        from metrics.outputs.acceptance import build, collect
+        from metrics.outputs.acceptance import collect
+        from metrics.outputs.acceptance_pack import build
 
         con = store.connect(args[0], read_only=True)
         data = collect(con, dt.date.fromisoformat(args[1]))

@@ -163,7 +163,7 @@ def _view(name: str, version: str, *args):
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def acceptance_preview(as_of: dt.date, lang: str, version: str):
+def acceptance_preview(as_of: dt.date | None, lang: str, version: str):
     """What the acceptance pack shows at as-of (metrics.outputs.acceptance.collect), without the evidence files' bytes."""
     from metrics.outputs.acceptance import collect
 
@@ -171,7 +171,16 @@ def acceptance_preview(as_of: dt.date, lang: str, version: str):
         return collect(con, as_of, lang, contents=False)
 
 
-def acceptance_data(as_of: dt.date, lang: str, progress=None):
+@st.cache_data(show_spinner=False, max_entries=4)
+def acceptance_default_date(version: str) -> tuple[dt.date, str]:
+    """The acceptance pack's own default date and its reason (metrics.outputs.pack_dates), not the sidebar's."""
+    from metrics.outputs.pack_dates import default_pack_date
+
+    with reading() as con:
+        return default_pack_date(con)
+
+
+def acceptance_data(as_of: dt.date | None, lang: str, progress=None):
     """The same with the evidence files, for building the pack (not cached: it may hold hundreds of MB)."""
     from metrics.outputs.acceptance import collect
 

@@ -213,7 +213,8 @@ def cmd_acceptance(args, con) -> int:
     import time
 
     from metrics.core.config import ConfigError
-    from metrics.outputs.acceptance import PackTooLarge, build, collect
+    from metrics.outputs.acceptance import PackTooLarge, collect
+    from metrics.outputs.acceptance_pack import build
 
     started = time.perf_counter()
     try:
@@ -413,7 +414,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["zh", "en"], default=None, dest="sub_lang")
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("acceptance", help="the acceptance pack: Word report, self-evaluation sheet and evidence zip at a date")
-    p.add_argument("--as-of", type=_parse_date, required=True, help="YYYY-MM-DD (a stage, or the final date)")
+    p.add_argument("--as-of", type=_parse_date, default=None,
+                   help="YYYY-MM-DD (a stage, or the final date); default: the latest KPI deadline the data reaches")
     p.add_argument("--out", required=True, help="folder for the three files")
     p.add_argument("--lang", choices=["zh", "en"], default=None, dest="sub_lang")
     p.set_defaults(func=cmd_acceptance)

@@ -115,9 +115,30 @@ def acceptance_files(user: User, data, progress=None) -> dict[str, bytes]:
     same figures in the page's preview. Built without a database connection (collect has read everything).
     """
     require(user, "acceptance")
-    from metrics.outputs.acceptance import build
+    from metrics.outputs.acceptance_pack import build
 
     return build(data, progress)
+
+
+def edit_self_evaluation(con: duckdb.DuckDBPyConnection, user: User, sheet: str, row_key: str, text: str) -> None:
+    """An editor writes the 绩效自评表's 实际完成情况 (row_key "goal") or a row's 偏差原因分析及改进措施 in the county's
+    own words; stored with who and when, kept when the pack is made again. Empty text returns to the generated one."""
+    require(user, "acceptance")
+    from metrics.core.registry import KPI_BY_ID
+    from metrics.outputs.self_evaluation_edits import GOAL, MAX_CHARS
+
+    if not (sheet == "project" or (sheet.isdigit() and len(sheet) == 4)):
+        raise ActionRefused("action_selfeval_bad_row", sheet=sheet, row=row_key)
+    if row_key not in (GOAL, "timeliness", "cost", "satisfaction") and row_key not in KPI_BY_ID:
+        raise ActionRefused("action_selfeval_bad_row", sheet=sheet, row=row_key)
+    text = str(text).strip()
+    if len(text) > MAX_CHARS:
+        raise ActionRefused("action_selfeval_too_long", n=len(text), limit=MAX_CHARS)
+    with store.transaction(con):
+        con.execute("DELETE FROM self_evaluation_edits WHERE sheet = ? AND row_key = ?", [sheet, row_key])
+        if text:
+            con.execute("INSERT INTO self_evaluation_edits VALUES (?, ?, ?, ?, now())", [sheet, row_key, text,
+                                                                                          user.login])
 
 
 def set_role(con, user: User, login: str, role: str) -> None:

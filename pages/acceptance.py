@@ -14,17 +14,26 @@ from dashboard_ui import publication_panel, state, ui
 from metrics import actions
 from metrics.core.config import EVALUATION_LEVELS, LEVEL2_EN, ConfigError
 from metrics.kpi.formatting import format_date, format_target, format_value
-from metrics.outputs.acceptance import PackTooLarge, completion, file_names, index_frame, met, stage_frames
+from metrics.outputs.acceptance import PackTooLarge, file_names
+from metrics.outputs.evidence import index_frame, stage_frames
+from metrics.outputs.pack_dates import dates_sentence
+from metrics.outputs.words import completion, met
 from metrics.platform.auth import PermissionDenied, can
 
 frame = state.current()
 user = st.session_state.get("_user")
 en = frame.lang == "en"
 ui.page_header(state.t("page_acceptance"))
-st.caption(state.t("acceptance_page_intro", date=format_date(frame.as_of, frame.lang)))
+default_date, _ = state.acceptance_default_date(frame.version)
+# The pack's own date (kpis.md "Acceptance"): by default the latest KPI deadline the data reaches, not the sidebar's
+# as-of date (which opens at the latest data date, after the project's end).
+chosen = st.date_input(state.t("acceptance_page_pack_date"), value=default_date, key="acceptance_pack_date",
+                       help=state.t("acceptance_page_pack_date_help"), format="YYYY-MM-DD")
+pack_as_of = None if chosen == default_date else chosen  # None: the default, with its reason
+st.caption(state.t("acceptance_page_intro", date=format_date(chosen, frame.lang)))
 
 try:
-    data = state.acceptance_preview(frame.as_of, frame.lang, frame.version)
+    data = state.acceptance_preview(pack_as_of, frame.lang, frame.version)
 except ConfigError as exc:
     st.error(state.t("acceptance_page_configuration_problems") + state.t("problem_separator").join(exc.problems))
     st.stop()
@@ -33,11 +42,15 @@ except PackTooLarge as exc:
     st.stop()
 
 # ------------------------------------------------------------------------------------------ generate
-names = file_names(frame.as_of, frame.lang)
+st.info(dates_sentence(data.dates, frame.lang), icon=":material/event:")
+counts = pd.Series(list(data.dates.kpi_dates.values())).value_counts().sort_index()
+st.caption(state.t("acceptance_page_dates_used", dates=state.t("list_separator").join(
+    state.t("acceptance_page_date_count", date=format_date(day, frame.lang), n=int(n)) for day, n in counts.items())))
+names = file_names(data.as_of, frame.lang)
 with st.container(border=True):
     if not can(user, "acceptance"):
         st.info(state.t("acceptance_page_viewer_note"))
-    key = f"acceptance_files|{frame.as_of}|{frame.lang}|{frame.version}"
+    key = f"acceptance_files|{data.as_of}|{frame.lang}|{frame.version}"
     if st.button(state.t("acceptance_page_generate"), type="primary", icon=":material/description:",
                  disabled=not can(user, "acceptance")):
         bar = st.progress(0.0, text=state.t("acceptance_page_building"))
@@ -45,7 +58,7 @@ with st.container(border=True):
         def step(fraction: float, message: str) -> None:
             bar.progress(min(1.0, fraction), text=(state.t("acceptance_page_building_step") + message) if message else None)
         try:
-            full = state.acceptance_data(frame.as_of, frame.lang, step)
+            full = state.acceptance_data(pack_as_of, frame.lang, step)
             st.session_state[key] = actions.acceptance_files(user, full, step)
         except (PermissionDenied, PackTooLarge) as exc:
             st.error(exc.message(frame.lang))
@@ -84,18 +97,46 @@ with tabs[0]:
         state.t("acceptance_page_met"): met(r, frame.lang), state.t("acceptance_page_evidence"): data.evidence[r.id].citation(frame.lang),
     } for r in data.results]), hide_index=True, width="stretch")
 with tabs[1]:
-    rows, budget_row = data.scores()
+    # The 绩效自评表 sheet by sheet; an editor writes 实际完成情况 and 偏差原因分析及改进措施 in the county's words
+    # (stored with who and when through metrics.actions, kept when the pack is made again).
+    labels = [state.t("selfeval_sheet_year", year=s.year) if s.year else state.t("selfeval_sheet_project")
+              for s in data.sheets]
+    chosen_sheet = st.selectbox(state.t("acceptance_page_sheet"), range(len(data.sheets)),
+                                index=len(data.sheets) - 1, format_func=lambda i: labels[i], key="selfeval_sheet")
+    sheet = data.sheets[chosen_sheet]
+    editor = can(user, "acceptance")
     table = pd.DataFrame([{
-        state.t("acceptance_page_level_1"): (EVALUATION_LEVELS[row.level1][0] if en and row.level1 else row.level1)
-        or state.t("acceptance_page_budget_execution"),
-        state.t("acceptance_page_level_2"): LEVEL2_EN.get(row.level2, row.level2) if en else row.level2,
-        state.t("acceptance_page_level_3"): row.result.name, state.t("acceptance_page_actual"): format_value(row.result.id, row.result.value,
-                                                                                       frame.lang),
-        state.t("acceptance_page_points"): row.points, state.t("acceptance_page_score"): row.score} for row in [*rows, budget_row]])
-    st.dataframe(table, hide_index=True, width="stretch")
-    total = round(sum(r.score for r in rows) + budget_row.score, 2)
-    st.metric(state.t("acceptance_page_total_score"), f"{total:.2f}")
-    st.caption(state.t("acceptance_page_scoring_rule"))
+        state.t("acceptance_page_level_1"): EVALUATION_LEVELS[r.level1][0] if en else r.level1,
+        state.t("acceptance_page_level_2"): LEVEL2_EN.get(r.level2, r.level2) if en else r.level2,
+        state.t("acceptance_page_level_3"): r.level3, state.t("acceptance_page_actual"): r.actual_text,
+        state.t("acceptance_page_points"): r.points, state.t("acceptance_page_score"): r.score,
+        state.t("acceptance_deviation"): r.deviation} for r in sheet.indicators])
+    deviation_column = state.t("acceptance_deviation")
+    edited = st.data_editor(table, hide_index=True, width="stretch", disabled=[c for c in table.columns
+                                                                               if c != deviation_column or not editor],
+                            key=f"selfeval_rows_{sheet.key}")
+    goal = st.text_area(state.t("selfeval_goal_actual_head"), sheet.goal_actual, disabled=not editor,
+                        key=f"selfeval_goal_{sheet.key}")
+    if sheet.edited:
+        st.caption(state.t("acceptance_page_edited_by", items=state.t("list_separator").join(
+            state.t("acceptance_page_edit_item", row=key, who=who, when=when)
+            for key, (_, who, when) in sheet.edited.items())))
+    if editor and st.button(state.t("acceptance_page_save_words"), icon=":material/save:"):
+        changes = [(r.key, text) for r, text in zip(sheet.indicators, edited[deviation_column]) if text != r.deviation]
+        if goal != sheet.goal_actual:
+            changes.append(("goal", goal))
+        try:
+            with state.connection() as con:
+                for row_key, text in changes:
+                    actions.edit_self_evaluation(con, user, sheet.key, row_key, text)
+        except (PermissionDenied, actions.ActionRefused) as exc:
+            st.error(exc.message(frame.lang))
+        else:
+            state.acceptance_preview.clear()
+            st.success(state.t("acceptance_page_words_saved", n=len(changes)))
+            st.rerun()
+    st.metric(state.t("acceptance_page_total_score"), f"{sheet.total:.2f}")
+    st.caption(state.t("selfeval_scoring_note"))
 with tabs[2]:
     stages, early = stage_frames(data)
     ui.table(stages)

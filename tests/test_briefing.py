@@ -163,3 +163,12 @@ def test_a_23rd_kpi_gets_its_scorecard_row(brief):
     tables = [next(s for s in slide.shapes if s.has_table).table for slide in deck.slides
               if any(s.has_table for s in slide.shapes) and titles[list(deck.slides).index(slide)].startswith("考核")]
     assert sum(len(t.rows) - 1 for t in tables) == 23  # every KPI row once, headers apart (11 + 11 + 1)
+
+
+def test_the_pptx_has_no_float_noise_nor_hash_fragment(brief):
+    """issue 24 item 5: the same scan as the acceptance pack's (tests/output_scan.py) over every slide's texts."""
+    from . import output_scan
+
+    files = {"briefing.pptx": briefing.to_pptx(brief)}
+    assert output_scan.values("briefing.pptx", files["briefing.pptx"])  # the scan reads the slides' texts
+    assert output_scan.float_noise(files) == [] and output_scan.hash_fragments(files) == []

@@ -119,7 +119,7 @@ def test_demo_if_empty_loads_only_into_a_database_never_loaded_into(tmp_path, ca
     con.close()
     assert run(fresh, "demo", "--if-empty", capsys=capsys)[0] == 0  # a restart: no second batch of demo loads
     con = store.connect(fresh)
-    assert store.one(con, "SELECT count(*) FROM loads")[0] == 17
+    assert store.one(con, "SELECT count(*) FROM loads")[0] == 18
     con.close()
     real = tmp_path / "real.duckdb"  # a county that loaded its own ledgers (and undid the demo) gets no demo back
     run(real, "ingest", str(FIXTURES / "happy" / "training_sessions.csv"), capsys=capsys)

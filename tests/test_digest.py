@@ -469,3 +469,16 @@ def test_the_secrets_file_and_its_temporaries_are_never_readable_by_others(tmp_p
     assert [f.name for f in tmp_path.iterdir()] == ["secrets.toml"]  # no temporary left behind
     data = real_loads(secrets.read_text(encoding="utf-8"))
     assert "li" in data["local_users"]  # the rest of the file is kept
+
+
+def test_upcoming_deadlines_follow_the_status_rule(con):
+    """The digest lists a deadline while it is still open: the day before, not on the day (kpis.md: on the
+    deadline day the period is over, the status module's one rule)."""
+    from metrics.kpi.scorecard import scorecard
+
+    def listed(as_of):
+        names = {d["name"] for d in digest._deadlines(con, scorecard(con, as_of, with_forecast=False), as_of, "zh")}
+        return "电商培训人次" in names
+
+    assert listed(dt.date(2024, 10, 30))  # one day left
+    assert not listed(dt.date(2024, 10, 31))  # the deadline day: over, missed, no longer "upcoming"

@@ -265,7 +265,8 @@ def test_evidence_names_unzip_cannot_create_are_refused_at_upload_and_shortened_
 
     from metrics import actions
     from metrics.core import filenames
-    from metrics.outputs.acceptance import collect, evidence_zip
+    from metrics.outputs.acceptance import collect
+    from metrics.outputs.evidence import evidence_zip
     from metrics.platform.auth import User
 
     editor = User("clerk", "李会计", "editor", "local")

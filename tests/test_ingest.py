@@ -53,6 +53,7 @@ HAPPY_CASES = {
     "expenditures": (2, "SELECT line || ':' || amount FROM expenditures WHERE voucher = 'PZ2'", "4.1:5.0"),
     "assets": (2, "SELECT sum(quantity) FROM assets", 4),
     "milestones": (1, "SELECT actual_end FROM milestones", dt.date(2022, 11, 25)),
+    "satisfaction_surveys": (2, "SELECT sum(satisfied) FROM satisfaction_surveys", 135),  # 90 + 45
 }
 
 
@@ -360,3 +361,13 @@ def test_missing_trainee_identity(con):
 def test_attendance_needs_trainee_id_or_id_number_column(con):
     (e,) = refused(con, "a.csv", "场次编号,姓名\nS1,王五\n", "training_attendance")
     assert e.code == "missing_one_of"
+
+
+def test_satisfied_above_the_sample_is_refused_naming_row_column_and_value(con):
+    """datasets.md: 满意数 ≤ 样本数. Row 3 says 130 satisfied of 120 asked: an error there, nothing loaded."""
+    text = "调查编号,调查日期,调查对象,样本数,满意数\nMY1,2023-06-20,参训学员,100,90\nMY2,2023-07-01,企业,120,130\n"
+    result = ingest.ingest_files(con, [("s.csv", text.encode("utf-8"))])
+    assert not result.committed
+    problems = [e.as_text() for e in result.errors]
+    assert any("满意数" in p and "130" in p and "120" in p and "3" in p for p in problems), problems
+    assert con.execute("SELECT count(*) FROM satisfaction_surveys").fetchone()[0] == 0

@@ -279,10 +279,12 @@ def test_wechat_articles_count_the_as_of_year(con):
     assert r.deadline == D(2024, 12, 31)
     assert r.expected == pytest.approx(30 * 59 / 365)
     assert r.status == "behind"  # 2 < 0.7 x 4.85 = 3.39
-    # As of 2023-12-31 the year is 2023: 12 articles. The deadline is that very day (not yet passed), the full 30
-    # are expected, and 12 < 0.7 x 30 = 21: behind.
+    # As of 2023-12-31 the year is 2023: 12 articles. The deadline is that very day: the year is over, 12 < 30: missed.
     r = kpi(con, "wechat_articles", D(2023, 12, 31))
-    assert (r.value, r.expected, r.status) == (12, 30, "behind")
+    assert (r.value, r.expected, r.status) == (12, 30, "missed")
+    # The day before, the year is still open: the same 12 against 30 x 363 / 364 expected, 12 < 0.7 x that: behind.
+    r = kpi(con, "wechat_articles", D(2023, 12, 30))
+    assert (r.value, r.status) == (12, "behind")
     assert kpi(con, "mainstream_media_reports", D(2024, 3, 1)).value == 2  # 中央 2023-05-01 + 自治区 2024-03-01
 
 
@@ -404,3 +406,37 @@ def test_targets_are_checked_against_the_registry_when_the_configuration_loads(t
     assert "targets.local_talent: no such KPI" in problems
     assert "targets: no target for KPI 'local_talents'" in problems
     assert "targets：指标「local_talents」没有目标值" in exc.value.message("zh")
+
+
+def test_golden_statuses_at_the_project_end_and_the_retail_deadline(training):
+    """The scorecard at 2024-10-31 (most deadlines, the project's end) and 2024-12-31 (the retail and tourism
+    deadline): on its deadline day a KPI short of its floor is missed, a later deadline still gets a pace status."""
+    ledger(training, "单品名称,类型,上线日期\nP1,旅游网红单品,2023-05-01\nP2,旅游网红单品,2024-06-01\n")
+    # Training (fixture): 6 person-times, 4 people, deadline 2024-10-31.
+    for as_of, expected in ((D(2024, 10, 30), "behind"), (D(2024, 10, 31), "missed"), (D(2024, 12, 31), "missed")):
+        r = kpi(training, "training_person_times", as_of)
+        assert (r.value, r.status) == (6, expected), as_of  # 6 < 0.7 x ~4000 the day before; 6 < 4000 after
+    # Tourism products: 2 launched (P1, P2), floor 3, deadline 2024-12-31, pace from 2022-10-01 (822 days).
+    r = kpi(training, "tourism_hit_products", D(2024, 10, 31))
+    # 3 x 761 / 822 = 2.777 expected; 2 >= 0.7 x 2.777 = 1.944: at risk, not missed (its deadline is later)
+    assert (r.value, r.status) == (2, "at_risk") and r.expected == pytest.approx(3 * 761 / 822)
+    r = kpi(training, "tourism_hit_products", D(2024, 12, 30))
+    assert r.status == "behind"  # 3 x 820 / 822 = 2.993; 2 < 0.7 x 2.993 = 2.095
+    assert kpi(training, "tourism_hit_products", D(2024, 12, 31)).status == "missed"  # the deadline day: over
+
+
+def test_on_the_demo_no_kpi_is_still_at_risk_on_its_deadline_day(demo_db):
+    """issue 24: at 2024-10-31 the demo said 存在风险 7 for KPIs whose deadline was that day. On its deadline day a KPI
+    is achieved, missed or without data, never a pace status; a KPI due 2024-12-31 still has one."""
+    from metrics.platform import store as store_module
+
+    con = store_module.connect(demo_db, read_only=True)
+    try:
+        for day in (D(2024, 10, 31), D(2024, 12, 31)):
+            results = scorecard(con, day, with_forecast=False)
+            due = [r for r in results if r.deadline == day]
+            assert due and {r.status for r in due} <= {"achieved", "missed", "no_data"}, day
+        later = [r for r in scorecard(con, D(2024, 10, 31), with_forecast=False) if r.deadline > D(2024, 10, 31)]
+        assert later and all(r.status != "missed" for r in later)  # 2024-12-31 KPIs: not yet over
+    finally:
+        con.close()

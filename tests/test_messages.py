@@ -251,6 +251,9 @@ def _contract_words() -> list[str]:
     from metrics.demo import DEMO_COUNTIES
 
     words.update(zh for _, zh, *_ in DEMO_COUNTIES)  # the demo region's county names (demo data)
+    from metrics.core.self_evaluation_config import FUND_SOURCES
+
+    words.update(FUND_SOURCES)  # county.toml's [[self_evaluation.funds]] source values, the 自评表's own row names
     return sorted(words, key=len, reverse=True)  # longest first, so a word inside another goes with it
 
 
@@ -449,14 +452,15 @@ def test_every_declared_thing_has_its_words_in_every_catalogue():
     from metrics.core.locales import CATALOGUES
     from metrics.kpi import status
     from metrics.load import templates
-    from metrics.outputs import acceptance, digest
+    from metrics.outputs import acceptance, digest, evidence
     from metrics.platform import auth
 
-    wanted = [f"kpi_{k.id}_{part}" for k in registry.KPIS for part in ("name", "unit", "unit_one", "description")]
+    wanted = [f"kpi_{k.id}_{part}" for k in registry.KPIS
+              for part in ("name", "unit", "unit_one", "description", "sentence", "sentence_zero")]
     wanted += [f"dataset_{name}_name" for name in DATASETS]
     wanted += [f"area_{a}" for a in registry.AREAS] + [f"status_{s}" for s in status.STATUSES]
     wanted += [f"auth_role_{r}" for r in auth.ROLES] + [f"acceptance_grade_{g}" for _, g in acceptance.GRADES]
-    wanted += [f"column_{c}" for c in acceptance._ROW_LABELS] + [f"digest_channel_{c}" for c in digest.CHANNELS]
+    wanted += [f"column_{c}" for c in evidence._ROW_LABELS] + [f"digest_channel_{c}" for c in digest.CHANNELS]
     wanted += [f"template_type_{c}" for c in templates.TEMPLATE_TYPES]
     wanted += [f"briefing_milestone_{s}" for s in ("done", "done_late", "overdue", "in_progress", "not_started")]
     assert {k.area for k in registry.KPIS} <= set(registry.AREAS)

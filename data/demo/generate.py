@@ -386,6 +386,19 @@ def milestones():
     write_csv("进度节点_milestones.csv", ["编号", "阶段", "任务", "计划开始", "计划完成", "实际完成", "责任单位"], rows)
 
 
+def satisfaction():
+    """满意度调查: a few surveys of the groups the project served (fixed rows, no random draw: the other files stay
+    as they were). 2023: 171 of 200 satisfied; 2024: 265 of 290. Whole project 436 / 490 = 89.0 %."""
+    rows = [
+        ["MY2023-01", "2023-06-20", "参训学员", 120, 101, "问卷", "第一批培训结业问卷"],
+        ["MY2023-02", "2023-11-15", "服务站点", 80, 70, "走访", "乡镇服务站站长走访"],
+        ["MY2024-01", "2024-05-10", "企业", 60, 54, "电话", "数字化升级企业回访"],
+        ["MY2024-02", "2024-09-25", "群众", 230, 211, "问卷", "村民网购与快递服务问卷"],
+    ]
+    write_csv("满意度调查_satisfaction_surveys.csv", ["调查编号", "调查日期", "调查对象", "样本数", "满意数", "调查方式", "说明"],
+              rows)
+
+
 if __name__ == "__main__":
     training()
     retail()
@@ -396,6 +409,7 @@ if __name__ == "__main__":
     expenditures()
     assets()
     milestones()
+    satisfaction()
     for path in sorted(OUT.iterdir()):
         if path.suffix in (".csv", ".xlsx"):
             print(f"{path.name}: {path.stat().st_size:,} bytes")

@@ -16,6 +16,8 @@ from pathlib import Path
 from metrics.core import i18n
 from metrics.core.errors import DashboardError
 from metrics.core.registry import KPI_BY_ID, KPIS  # the KPI contract the targets and evaluation points refer to
+from metrics.core.self_evaluation_config import SelfEvaluationConfig
+from metrics.core.self_evaluation_config import parse as parse_self_evaluation
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]  # metrics/core/config.py -> the project folder
 DEFAULT_CONFIG = PROJECT_ROOT / "data" / "county.toml"
@@ -168,6 +170,7 @@ class CountyConfig:
     evaluation: tuple[Indicator, ...] = ()  # empty when the file has no [evaluation] section
     stage_acceptances: tuple[StageAcceptance, ...] = ()
     references: tuple[Reference, ...] = ()
+    self_evaluation: SelfEvaluationConfig = SelfEvaluationConfig()
 
     def references_for(self, kpi_id: str) -> tuple[Reference, ...]:
         return tuple(r for r in self.references if r.kpi_id == kpi_id)
@@ -296,7 +299,9 @@ def load_config(path: Path | str | None = None) -> CountyConfig:
     threshold = cal.get("status_threshold", 0.7)
     if not 0 < threshold < 1:
         problems.append(ConfigProblem("config_threshold_range"))
-    evaluation = _evaluation(raw.get("evaluation"), problems)
+    self_evaluation = parse_self_evaluation(raw.get("self_evaluation"),
+                                            lambda key, **values: problems.append(ConfigProblem(key, **values)))
+    evaluation = _evaluation(raw.get("evaluation"), problems, self_evaluation.extra_points)
     stage_acceptances = _stage_acceptances(raw.get("acceptance", {}), problems)
 
     if problems:
@@ -318,13 +323,15 @@ def load_config(path: Path | str | None = None) -> CountyConfig:
         budget_lines=tuple(lines),
         targets=targets,
         evaluation=evaluation,
+        self_evaluation=self_evaluation,
         stage_acceptances=stage_acceptances,
         references=references,
     )
 
 
-def _evaluation(section: dict | None, problems: list[str]) -> tuple[Indicator, ...]:
-    """[evaluation.indicators]: every KPI once, under an allowed 一级/二级, points > 0, adding up to 100."""
+def _evaluation(section: dict | None, problems: list[str], extra_points: float = 0.0) -> tuple[Indicator, ...]:
+    """[evaluation.indicators]: every KPI once, under an allowed 一级/二级, points > 0, adding up to 100 with the
+    points of the 自评表's own measures ([self_evaluation]: 时效, 成本, 满意度)."""
     if section is None:
         return ()
     entries = section.get("indicators", {})
@@ -351,8 +358,8 @@ def _evaluation(section: dict | None, problems: list[str]) -> tuple[Indicator, .
                              float(points)))
     problems += [ConfigProblem("config_no_indicator", kpi=k) for k in KPI_BY_ID if k not in entries]
     total = sum(i.points for i in out)
-    if out and abs(total - EVALUATION_TOTAL) > 1e-6:
-        problems.append(ConfigProblem("config_points_total", total=total, expected=EVALUATION_TOTAL))
+    if out and abs(total + extra_points - EVALUATION_TOTAL) > 1e-6:
+        problems.append(ConfigProblem("config_points_total", total=total, expected=EVALUATION_TOTAL - extra_points))
     return tuple(out)
 
 
@@ -372,10 +379,6 @@ def _stage_acceptances(section: dict, problems: list[str]) -> tuple[StageAccepta
 
 def _references(entries, problems: list[str]) -> tuple[Reference, ...]:
     """[[references]]: each names a KPI, a value in the KPI's unit, the year it describes and where it comes from."""
-    from metrics.core.registry import (
-        KPI_BY_ID,  # the registry imports nothing from here; imported late to keep config light
-    )
-
     if not isinstance(entries, list):
         problems.append(ConfigProblem("config_references_not_tables"))
         return ()

@@ -297,6 +297,17 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in [
     ), date_column="actual_end", example={"milestone_id": "M01", "phase": "启动阶段", "task": "召开推进大会，制定实施方案",
                 "planned_start": "2022-10-01", "planned_end": "2022-11-30", "actual_end": "2022-11-25",
                 "owner": "县商务科技和工业信息化局"}),
+    # For the 绩效自评表's 服务对象满意度 (not a scorecard KPI): satisfied / sample over the surveys up to a date.
+    Dataset("satisfaction_surveys", (
+        C("调查编号", "survey_id", req=True, key_=True, en="survey id"),
+        C("调查日期", "date", "date", req=True),
+        E("调查对象", "group", "参训学员 服务站点 企业 群众 其他", req=True),
+        C("样本数", "sample", "int", req=True, minimum=1),
+        C("满意数", "satisfied", "int", req=True, minimum=0),
+        E("调查方式", "method", "问卷 电话 走访 其他"),
+        C("说明", "note"),
+    ), date_column="date", example={"survey_id": "MY2024-01", "date": "2024-05-10", "group": "参训学员",
+                                   "sample": 120, "satisfied": 101, "method": "问卷", "note": "结业问卷"}),
 ]}
 
 # Datasets whose key may be given by either of two columns: a row needs at least one of them.

@@ -16,6 +16,17 @@ from metrics.kpi.status import pace_fraction
 from metrics.platform import store
 
 STAGES = ("预拨", "阶段拨付", "尾款")
+FEN_DIGITS = 6  # 万元 to the fen (0.01 元 = 0.000001 万元): sums of binary floats rounded where they are made
+
+
+def wan(x) -> float:
+    """A sum of money in 万元, rounded to the fen: 452, not 452.0000000000001."""
+    return round(float(x), FEN_DIGITS)
+
+
+def share(part: float, whole: float | None) -> float | None:
+    """A rate (execution, share) rounded where it is made; None without a whole."""
+    return round(part / whole, 8) if whole else None
 NOT_STATED = "未注明"  # the stage or payee of a payment that left it blank, written as a ledger value would be
 # The contract's English names of the stage values (datasets.md: each allowed value has one).
 STAGE_EN = {"预拨": "advance", "阶段拨付": "stage payment", "尾款": "final payment", NOT_STATED: "not stated"}
@@ -32,14 +43,14 @@ def budget_lines(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: CountyC
     rows = []
     for line in config.budget_lines:
         mine = spent[spent["line"] == line.id]
-        by_stage = {stage: float(mine.loc[mine["stage"] == stage, "amount"].sum()) for stage in (*STAGES, NOT_STATED)}
-        total = float(mine["amount"].sum())
+        by_stage = {stage: wan(mine.loc[mine["stage"] == stage, "amount"].sum()) for stage in (*STAGES, NOT_STATED)}
+        total = wan(mine["amount"].sum())
         plan = line.plan_wan
         rows.append({
             "line_id": line.id, "group_id": line.group, "group_zh": groups[line.group].zh,
             "group_en": groups[line.group].en, "name_zh": line.zh, "name_en": line.en,
             "plan_wan": plan, "spent_wan": total,
-            "execution": total / plan if plan else None,
+            "execution": share(total, plan),
             "expected_wan": plan * pace if plan is not None else None,
             "over_plan": bool(plan is not None and total > plan + 1e-9),
             "plan_blank": plan is None,
@@ -53,9 +64,9 @@ def budget_groups(lines: pd.DataFrame, config: CountyConfig | None = None) -> pd
     out = []
     for group in config.budget_groups:
         mine = lines[lines["group_id"] == group.id]
-        spent = float(mine["spent_wan"].sum())
+        spent = wan(mine["spent_wan"].sum())
         out.append({"group_id": group.id, "group_zh": group.zh, "group_en": group.en, "plan_wan": group.plan_wan,
-                    "spent_wan": spent, "execution": spent / group.plan_wan if group.plan_wan else None,
+                    "spent_wan": spent, "execution": share(spent, group.plan_wan),
                     "over_plan": spent > group.plan_wan + 1e-9})
     return pd.DataFrame(out)
 
@@ -75,7 +86,7 @@ def spending_by_month(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Co
     running = sum(a for m, a in by_month.items() if m < config.start.replace(day=1))
     for end in month_ends(config.start, as_of):
         running += by_month.get(end.replace(day=1), 0.0)
-        rows.append({"month_end": end, "spent_wan": running,
+        rows.append({"month_end": end, "spent_wan": wan(running),
                      "pace_wan": config.budget_wan * pace_fraction(end, config.start, deadline)})
     return pd.DataFrame(rows)
 
@@ -83,7 +94,7 @@ def spending_by_month(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Co
 def payments_by_payee(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
     """Paid to each payee up to as-of: payments, amount, the plan lines paid from (for the acceptance report)."""
     return store.query(con, """
-        SELECT coalesce(payee, ?) AS payee, count(*) AS payments, sum(amount) AS spent_wan,
+        SELECT coalesce(payee, ?) AS payee, count(*) AS payments, round(sum(amount), 6) AS spent_wan,
                string_agg(DISTINCT line, '、' ORDER BY line) AS lines
         FROM expenditures WHERE date <= ? GROUP BY 1 ORDER BY spent_wan DESC, payee""", [NOT_STATED, as_of])
 
@@ -119,13 +130,30 @@ def stage_acceptance(con: duckdb.DuckDBPyConnection, as_of: dt.date,
                                    "payee": row.payee, "stage": stage,
                                    "needs_acceptance_on": first.accepted_on if first else None})
         stages.append({
-            "stage": stage, "stage_en": STAGE_EN[stage], "paid_wan": float(mine["amount"].sum()),
+            "stage": stage, "stage_en": STAGE_EN[stage], "paid_wan": wan(mine["amount"].sum()),
             "payments": len(mine),
             "accepted_on": latest[-1].accepted_on if latest else None,
             "acceptance_zh": latest[-1].zh if latest else "", "acceptance_en": latest[-1].en if latest else "",
             "needs_acceptance": stage in ("阶段拨付", "尾款"),
-            "early_wan": float(early["amount"].sum()), "early_payments": len(early),
+            "early_wan": wan(early["amount"].sum()), "early_payments": len(early),
         })
     early_frame = pd.DataFrame(early_rows, columns=["voucher", "date", "line", "amount", "payee", "stage",
                                                     "needs_acceptance_on"])
     return pd.DataFrame(stages), early_frame
+
+
+# ------------------------------------------------------------------- two ledgers describing the same money
+
+LOGISTICS_LINE = "5.3"  # the plan line 物流补贴: paid in 万元 (expenditures) and recorded per parcel in 元
+MISMATCH_WAN = 0.01  # 100 元: below this the two ledgers agree (rounding of per-parcel subsidies)
+
+
+def logistics_reconciliation(con: duckdb.DuckDBPyConnection, as_of) -> dict:
+    """物流补贴 ledger (元) and plan line 5.3's payments (万元) up to the money's date: both, and the difference."""
+    yuan = float(store.one(con, "SELECT coalesce(sum(amount), 0) FROM logistics_subsidies WHERE date <= ?",
+                           [as_of])[0])
+    paid = wan(store.one(con, "SELECT coalesce(sum(amount), 0) FROM expenditures WHERE line = ? AND date <= ?",
+                                [LOGISTICS_LINE, as_of])[0])
+    ledger_wan = wan(yuan / 10000)
+    return {"ledger_yuan": round(yuan, 2), "ledger_wan": ledger_wan, "paid_wan": paid,
+            "difference_wan": wan(paid - ledger_wan), "agrees": abs(paid - ledger_wan) < MISMATCH_WAN}

@@ -178,7 +178,7 @@ def forecast_at_deadline(con, kpi: Kpi, value: float | None, as_of: dt.date, dea
     Counts extrapolate their growth over the last TREND_DAYS; rates keep their slope over the same span.
     `earlier` is the value TREND_DAYS before as-of when the caller has read it (evaluate reads both in one query).
     """
-    if value is None or as_of >= deadline:
+    if value is None or rules.deadline_passed(as_of, deadline):
         return value
     if earlier is NOT_READ:
         earlier, _ = compute_value(con, kpi, trend_start(as_of), config)
@@ -200,7 +200,7 @@ def evaluate(con, kpi: Kpi, as_of: dt.date, config: CountyConfig, lang: str = "z
     deadline = target.deadline_for(as_of)
     start = dt.date(as_of.year, 1, 1) if target.deadline is None else config.start
     # The value and, for a forecast (only before the deadline), the value TREND_DAYS earlier.
-    trend = with_forecast and as_of < deadline
+    trend = with_forecast and not rules.deadline_passed(as_of, deadline)
     at = values_at(con, kpi, [as_of, trend_start(as_of)] if trend else [as_of], config, facts)
     value, detail = at[as_of]
     expected = rules.expected_value(kpi.kind, target.min, as_of, start, deadline)

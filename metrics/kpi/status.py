@@ -12,6 +12,11 @@ from metrics.core.i18n import t
 STATUSES = ("achieved", "on_track", "at_risk", "behind", "missed", "no_data")  # the order of the legend
 
 
+def deadline_passed(as_of: dt.date, deadline: dt.date) -> bool:
+    """kpis.md: on the deadline day the period is over (that day's records count, nothing more can). The one rule for
+    every "is it still open?" question: the status below, the digest's upcoming deadlines, the acceptance pack."""
+    return as_of >= deadline
+
 
 def status_name(status: str, lang: str = "zh") -> str:
     """已达标 / Achieved …: each status's word is `status_<id>` in the catalogues."""
@@ -39,7 +44,7 @@ def status(kind: str, value: float | None, target_min: float, expected: float | 
         return "no_data"
     if value >= target_min:
         return "achieved"
-    if as_of > deadline:
+    if deadline_passed(as_of, deadline):
         return "missed"
     if kind == "count":
         if value >= expected:

@@ -328,6 +328,11 @@ class Checks:
         if self.ds.name == "milestones":
             for row, end in self.where(pc.less(d["v_planned_end"], d["v_planned_start"]), "v_planned_end"):
                 self.error("planned_end_before_start", row, h["planned_end"], end.isoformat())
+        if self.ds.name == "satisfaction_surveys":  # datasets.md: 满意数 ≤ 样本数
+            for row, satisfied, sample in self.where(pc.greater(d["v_satisfied"], d["v_sample"]),
+                                                     "v_satisfied", "v_sample"):
+                self.error("satisfied_above_sample", row, h["satisfied"], show_value(satisfied),
+                           satisfied=f"{satisfied:g}", sample=f"{sample:g}")
 
     def plausible_amounts(self) -> None:
         """Amounts that cannot be right whatever the cause (most often 元 read as 万元): a ledger paying out more

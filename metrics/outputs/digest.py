@@ -39,7 +39,7 @@ from metrics.core.i18n import t
 from metrics.kpi import budget
 from metrics.kpi.formatting import format_value
 from metrics.kpi.scorecard import latest_data_date, scorecard
-from metrics.kpi.status import status_name
+from metrics.kpi.status import deadline_passed, status_name
 from metrics.outputs import transport
 from metrics.platform import pii, store
 from metrics.platform.auth import secrets_path, update_secrets
@@ -188,7 +188,7 @@ def compose(con: duckdb.DuckDBPyConnection, since: dt.date | None = None, as_of:
         since = since or as_of - dt.timedelta(days=7)  # the first digest looks back one week
         start = dt.datetime.combine(since, dt.time())
         before = {r.id: r.status for r in scorecard(con, since, config, lang, with_forecast=False)}
-        spent_before = float(budget.budget_lines(con, since, config)["spent_wan"].sum())
+        spent_before = budget.wan(budget.budget_lines(con, since, config)["spent_wan"].sum())
         load_filter, load_params = "loaded_at >= ?", [start]
     changes = [{"kpi_id": r.id, "name": r.name, "before": before[r.id], "after": r.status,
                 "value": format_value(r.id, r.value, lang)}
@@ -196,7 +196,7 @@ def compose(con: duckdb.DuckDBPyConnection, since: dt.date | None = None, as_of:
     loads = store.query(con, f"SELECT load_id, dataset, rows_added, rows_replaced, loaded_by, loaded_at, "
                              f"status = 'undone' AS undone FROM loads WHERE {load_filter} AND "
                              f"(rows_added > 0 OR rows_replaced > 0) ORDER BY load_id", load_params)
-    spent = float(budget.budget_lines(con, as_of, config)["spent_wan"].sum())
+    spent = budget.wan(budget.budget_lines(con, as_of, config)["spent_wan"].sum())
     last_load = store.one(con, "SELECT coalesce(max(load_id), 0) FROM loads")[0]
     return Digest(
         lang=lang, title=config.name_en if lang == "en" else config.name_zh, since=start, as_of=as_of,
@@ -219,11 +219,11 @@ def _deadlines(con, results, as_of: dt.date, lang: str) -> list[dict]:
 
     soon = as_of + dt.timedelta(days=DEADLINE_DAYS)
     items = [{"name": r.name, "deadline": r.deadline, "days_left": (r.deadline - as_of).days, "state": r.status_label}
-             for r in results if as_of <= r.deadline <= soon and r.status not in ("achieved",)]
+             for r in results if not deadline_passed(as_of, r.deadline) and r.deadline <= soon and r.status not in ("achieved",)]
     open_milestones = milestones(con, as_of)
     for row in open_milestones.itertuples():
         end = row.planned_end.date() if hasattr(row.planned_end, "date") else row.planned_end
-        if row.state in ("in_progress", "not_started") and as_of <= end <= soon:
+        if row.state in ("in_progress", "not_started") and not deadline_passed(as_of, end) and end <= soon:
             items.append({"name": f"{row.milestone_id} {row.task}", "deadline": end, "days_left": (end - as_of).days,
                           "state": t("digest_open", lang)})
     return sorted(items, key=lambda d: (d["deadline"], d["name"]))

@@ -257,3 +257,19 @@ def scrub(text: str | None) -> str | None:
     out = _ID_LIKE.sub(lambda m: privacy.mask_id_number(m.group(0)), prepared)  # any 18-digit one, checksum or not
     out = _PHONE_LIKE.sub(lambda m: privacy.mask_phone(m.group(0)), out)
     return masked if out == prepared else out
+
+
+# People named in the ledgers (datasets.md): trainees, station keepers and talents (达人 are private persons like
+# trainees). Every file that leaves the office shortens these names by mask_name: one rule, one list.
+PERSON_NAME_COLUMNS = {"training_attendance": "name", "stations": "manager", "talents": "name"}
+
+
+def mask_name(name) -> str:
+    """张三 -> 张*, 阿依古丽 -> 阿***: the first character kept, so a clerk can still tell rows apart."""
+    text = "" if name is None or name != name else str(name)
+    return text[:1] + "*" * (len(text) - 1) if text else text
+
+
+def is_derived_id(value) -> bool:
+    """A trainee id made from an ID number's hash (H + 16 hex characters): a hash fragment, never shown to a reader."""
+    return isinstance(value, str) and _DERIVED_TRAINEE.fullmatch(value) is not None

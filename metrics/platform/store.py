@@ -70,6 +70,10 @@ SYSTEM_TABLES = (
     "added_by VARCHAR, added_at TIMESTAMP, PRIMARY KEY (load_id, sha256))",
     "CREATE TABLE IF NOT EXISTS user_roles (login VARCHAR PRIMARY KEY, role VARCHAR NOT NULL, "
     "updated_by VARCHAR, updated_at TIMESTAMP)",
+    # The 绩效自评表's words an editor wrote over the generated ones (实际完成情况, 偏差原因分析及改进措施), per sheet
+    # ("2023", "project") and row (a KPI id, timeliness, cost, satisfaction, or goal), with who and when.
+    "CREATE TABLE IF NOT EXISTS self_evaluation_edits (sheet VARCHAR, row_key VARCHAR, text VARCHAR, "
+    "edited_by VARCHAR, edited_at TIMESTAMP, PRIMARY KEY (sheet, row_key))",
     # The digest (metrics/outputs/digest.py): each composed and sent digest, and every attempt to deliver it per
     # channel. Only aggregates and KPI names are stored here, never ledger rows or personal data.
     "CREATE TABLE IF NOT EXISTS digests (digest_id BIGINT PRIMARY KEY, created_at TIMESTAMP, "
