@@ -163,15 +163,18 @@ def series_colors(n: int) -> list[tuple[str, str]]:
 
 # ------------------------------------------------------------------------------------------- bullet chart
 
-def bullet_chart(results, lang: str = "zh", font_size: int = 14, label_width: int = 22) -> go.Figure:
+def bullet_chart(results, lang: str = "zh", font_size: int = 14, label_width: int = 22,
+                 two_lines: bool = False) -> go.Figure:
     """Each KPI as a bar of its share of target, coloured by status, with the pace marker and the 100 % line.
 
     The name, status word and "value / target" stand beside the bar as its axis label (wrapped to `label_width`
-    columns), never on it: the pace tick and the 100 % line cross the bar, and no text may sit under them."""
+    columns), never on it: the pace tick and the 100 % line cross the bar, and no text may sit under them.
+    `two_lines` puts the status word and the figures on one line (a slide with many KPIs in a fixed height)."""
     results = list(reversed(results))  # plotly draws the first bar at the bottom
-    labels = [f"{wrap(r.name, label_width)}<br><b>{word(r.status, lang)}</b><br>"
+    status_end = " " if two_lines else "<br>"
+    labels = [f"{wrap(r.name, label_width)}<br><b>{word(r.status, lang)}</b>{status_end}"
               + wrap(f"{format_value(r.id, r.value, lang)} / {format_target(r.id, r.target, r.target_max, lang)}",
-                     label_width) for r in results]
+                     label_width - (len(word(r.status, lang)) * 2 + 1 if two_lines else 0)) for r in results]
     positions = list(range(len(results)))
     shares = [min(150.0, (r.progress or 0) * 100) for r in results]
     # The figure is declared whole, as plain dicts validated once, rather than built up by add_trace, add_vline and
