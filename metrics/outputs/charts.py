@@ -66,6 +66,10 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
+# Chinese line breaking (禁则): these close a phrase and are never the first character of a line.
+NO_LINE_START = frozenset("、，。；：！？）》」』】〕”’％…,.;:!?)]}")
+
+
 def wrap(text: str, width: int = 24) -> str:
     """Break a label into lines of at most `width` columns (a Chinese character is two), at spaces when there are
     any, so long KPI and plan-line names are shown whole on a narrow chart. Returns Plotly's <br>-joined lines,
@@ -73,6 +77,9 @@ def wrap(text: str, width: int = 24) -> str:
     lines, line = [], ""
     for token in _TOKEN.findall(text):  # a Chinese character, a run of other letters, or a space
         if line and not token.isspace() and _display_width(line + token) > width:
+            if token[0] in NO_LINE_START:  # 、 ， 。 ） never begin a line: the line takes them one past its width
+                line += token
+                continue
             lines.append(line.rstrip())
             line = token
         elif line or not token.isspace():
