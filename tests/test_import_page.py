@@ -183,3 +183,20 @@ def test_a_corrected_ledger_can_be_made_the_whole_ledger_in_the_preview(db):
     # file names are shown markdown-escaped (ui.plain): compare the text a person reads
     assert any("已删除库中不在 a2.csv（培训签到）中的 1 行" in s.value.replace("\\", "") for s in at.success)
     assert person_times(db) == 2  # A, B: 3 - 1
+
+
+def page_words(at: AppTest) -> str:
+    """Every caption, markdown, info and warning text on the page."""
+    return "\n".join(e.value for kind in (at.caption, at.markdown, at.info, at.warning, at.error) for e in kind)
+
+
+def test_clerks_get_words_and_administrators_get_commands(db):
+    """Issue 24: the import page told a clerk to run `python -m metrics digest --send…见 README`. A clerk (and a
+    viewer) reads what happens in words; only an administrator is shown a command, pointing at the manual."""
+    for user in (EDITOR, None):
+        words = page_words(import_page(user))
+        assert "尚未发送过工作简报。工作简报由系统管理员设置为定期自动发送" in words
+        assert "python -m" not in words and "README" not in words, words
+    words = page_words(import_page(User("root", "管理员", "admin", "local")))
+    assert "python -m metrics digest --send" in words and "docs/deploy.md" in words
+    assert "README" not in words

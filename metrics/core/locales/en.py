@@ -733,9 +733,9 @@ MESSAGES: dict[str, str] = {
     "dataset": "Dataset",
     "status_column": "status",
     "digest_panel_digests_sent": "Digests sent",
-    "digest_panel_none_sent": "No digest sent yet. Command: python -m metrics digest --send (weekly by timer, see README).",
+    "digest_panel_none_sent": "No digest sent yet. Command: python -m metrics digest --send (weekly by timer; see the deployment manual, docs/deploy.md, \"The digest\").",
     "digest_panel_none": "none",
-    "digest_panel_channels_note": "Configured channels: {names}. Channels are set in the server's .streamlit/secrets.toml ([digest.wecom], [digest.dingtalk], [digest.email]; see README); secrets are never shown here.",
+    "digest_panel_channels_note": "Configured channels: {names}. Channels are set in the server's .streamlit/secrets.toml ([digest.wecom], [digest.dingtalk], [digest.email]; see docs/deploy.md); secrets are never shown here.",
     "digest_panel_configure": "Configure a channel (admins)",
     "digest_panel_channel": "Channel",
     "digest_panel_save": "Save",
@@ -813,6 +813,7 @@ MESSAGES: dict[str, str] = {
     "milestone_in_progress": "in progress",
     "milestone_not_started": "not started",
     "digest_panel_webhook": "Webhook",
+    "digest_panel_none_sent_reader": "No digest sent yet. The administrator sets digests to be sent regularly; each one sent is listed here.",
 
     # === dashboard pages (pages/) ===
     "acceptance_page_generate": "Generate the acceptance files",

@@ -675,9 +675,9 @@ MESSAGES: dict[str, str] = {
     "dataset": "数据集",
     "status_column": "状态",
     "digest_panel_digests_sent": "工作简报推送记录",
-    "digest_panel_none_sent": "尚未发送过工作简报。命令：python -m metrics digest --send（可每周定时运行，见 README）。",
+    "digest_panel_none_sent": "尚未发送过工作简报。命令：python -m metrics digest --send（可每周定时运行，见部署手册 docs/deploy.md“工作简报推送”）。",
     "digest_panel_none": "无",
-    "digest_panel_channels_note": "已配置的渠道：{names}。渠道在服务器的 .streamlit/secrets.toml 中配置（[digest.wecom]、[digest.dingtalk]、[digest.email]，见 README），密钥不在页面显示。",
+    "digest_panel_channels_note": "已配置的渠道：{names}。渠道在服务器的 .streamlit/secrets.toml 中配置（[digest.wecom]、[digest.dingtalk]、[digest.email]，见部署手册 docs/deploy.md），密钥不在页面显示。",
     "digest_panel_configure": "配置推送渠道（管理员）",
     "digest_panel_channel": "渠道",
     "digest_panel_save": "保存",
@@ -755,6 +755,7 @@ MESSAGES: dict[str, str] = {
     "milestone_in_progress": "进行中",
     "milestone_not_started": "未开始",
     "digest_panel_webhook": "Webhook",
+    "digest_panel_none_sent_reader": "尚未发送过工作简报。工作简报由系统管理员设置为定期自动发送，发送后记录会显示在这里。",
 
     # === dashboard pages (pages/) ===
     "acceptance_page_generate": "生成验收材料",
