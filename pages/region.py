@@ -15,33 +15,38 @@ from metrics.kpi.formatting import format_target, format_value
 from metrics.kpi.status import STATUSES, status_name
 from metrics.outputs import charts
 from metrics.outputs.region import RegionError
+from metrics.platform.auth import can
 
 CHART_COUNTIES = 40
+DATE_FORMAT = "YYYY-MM-DD"  # every date field of the dashboard (ISO: read the same in Chinese and English)
 frame = state.current()
 en = frame.lang == "en"
 st.title(state.t("page_region"))
 folder = region_state.region_dir()
-as_of = st.date_input(state.t("region_ranking_date"),
-                      value=None, key="region_as_of")
+user = st.session_state.get("_user")
+admin = user is not None and can(user, "manage_users")  # file names and paths are the administrator's business
 try:
-    view = region_state.region(frame.lang, as_of)
+    # The field opens at the date the counties are ranked at by default (the earliest of their latest data dates),
+    # in the dashboard's date format: never an empty field showing "yyyy/mm/dd".
+    default = region_state.region(frame.lang).as_of
+    picked = st.date_input(state.t("region_ranking_date"), value=default, key="region_as_of", format=DATE_FORMAT)
+    view = region_state.region(frame.lang, None if picked == default else picked)
 except RegionError as exc:  # an unusable region.toml: said, not a traceback
     st.error(exc.message(frame.lang))
     st.stop()
-st.caption(state.t("region_folder_note", folder=folder))
+st.caption(state.t("region_folder_note", folder=folder) if admin else state.t("region_scoring_note"))
 if any(c.demo for c in view.readable):
     st.warning(state.t("region_demo_note"),
                icon=":material/science:")
 for county in view.unreadable:
-    st.error(state.t("region_snapshot_problem", name=county.name, file=county.snapshot.name, problem=county.problem(frame.lang)))
+    st.error(state.t("region_snapshot_problem", name=county.name, file=county.snapshot.name, problem=county.problem(frame.lang))
+             if admin else state.t("region_snapshot_problem_reader", name=county.name))
 for county in view.readable:
     if county.config_note:
         st.info(state.t("region_config_note", name=county.name, note=county.config_note))
 if not view.readable:
     from metrics import actions
-    from metrics.platform.auth import can
 
-    user = st.session_state.get("_user")
     if user is not None and can(user, "load") and st.button(state.t("region_make_demo"),
                                                             key="region_demo"):
         with st.spinner(state.t("region_writing")):
@@ -90,7 +95,9 @@ st.dataframe(pd.DataFrame({
 st.subheader(state.t("region_one_county"))
 choice = st.selectbox(state.t("region_county"), [c.name for c in view.readable], key="region_county")
 county = view.county(choice)
-st.markdown(html.escape(state.t("region_county_caption", name=county.name, as_of=county.as_of, file=county.snapshot.name)))
+st.markdown(html.escape(state.t("region_county_caption_admin", name=county.name, as_of=county.as_of,
+                                file=county.snapshot.name) if admin
+                        else state.t("region_county_caption", name=county.name, as_of=county.as_of)))
 st.plotly_chart(charts.bullet_chart(county.results, frame.lang), key="region_drill")
 st.dataframe(pd.DataFrame({
     state.t("kpi"): [r.name for r in county.results],
