@@ -66,8 +66,11 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
-# Chinese line breaking (禁则): these close a phrase and are never the first character of a line.
-NO_LINE_START = frozenset("、，。；：！？）》」』】〕”’％…,.;:!?)]}")
+# Chinese line breaking (kinsoku): the full-width comma, enumeration comma, full stop, closing brackets and
+# quotes, and their ASCII twins close a phrase and are never the first character of a line (code points: the
+# library holds no Chinese text outside the catalogues).
+NO_LINE_START = frozenset(chr(c) for c in (0x3001, 0xFF0C, 0x3002, 0xFF1B, 0xFF1A, 0xFF01, 0xFF1F, 0xFF09, 0x300B,
+                                           0x300D, 0x300F, 0x3011, 0x3015, 0x201D, 0x2019, 0xFF05, 0x2026)) | set(",.;:!?)]}")
 
 
 def wrap(text: str, width: int = 24) -> str:
@@ -77,7 +80,7 @@ def wrap(text: str, width: int = 24) -> str:
     lines, line = [], ""
     for token in _TOKEN.findall(text):  # a Chinese character, a run of other letters, or a space
         if line and not token.isspace() and _display_width(line + token) > width:
-            if token[0] in NO_LINE_START:  # 、 ， 。 ） never begin a line: the line takes them one past its width
+            if token[0] in NO_LINE_START:  # never the first of a line: the line takes it, one past its width
                 line += token
                 continue
             lines.append(line.rstrip())
