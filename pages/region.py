@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard_ui import region_state, state, ui
+from dashboard_ui import cards, region_state, state, ui
 from metrics.core.registry import KPIS
 from metrics.kpi.formatting import format_target, format_value
 from metrics.kpi.status import STATUSES, status_name
@@ -64,15 +64,15 @@ if len(counts) <= CHART_COUNTIES:  # a bar per county stays readable; beyond tha
     fig.update_layout(barmode="stack")
     st.plotly_chart(ui.layout(fig, state.t("region_kpis"), state.t("region_county_column"), height=120 + 32 * len(counts)),
                     key="region_status")
-st.dataframe(counts.rename(columns={"county": state.t("region_county_column"), **word}), hide_index=True, width="stretch")
+cards.table(counts.rename(columns={"county": state.t("region_county_column"), **word}), "region_counts")
 
 st.subheader(state.t("region_budget_execution_per_county"))
 money = view.budget()
-st.dataframe(pd.DataFrame({
+cards.table(pd.DataFrame({
     state.t("region_county_column"): money["county"], state.t("region_plan"): money["plan_wan"],
     state.t("region_spent"): money["spent_wan"].round(1),
     state.t("region_execution"): money["execution"].map(lambda x: "—" if pd.isna(x) else f"{x * 100:.1f}%")}),
-    hide_index=True, width="stretch")
+    "region_budget")
 
 st.subheader(state.t("region_league_table_per_kpi"))
 names = {k.id: k.name(frame.lang) for k in KPIS}
@@ -81,7 +81,7 @@ league = view.league(kpi_id)
 st.caption(view.as_of_note(frame.lang))
 for warning in view.warnings(frame.lang):
     st.warning(warning)
-st.dataframe(pd.DataFrame({
+cards.table(pd.DataFrame({
     state.t("region_rank"): league["rank"].map(lambda r: "—" if pd.isna(r) else int(r)),
     state.t("region_county_column"): league["county"],
     state.t("region_value"): [format_value(kpi_id, v if not pd.isna(v) else None, frame.lang) for v in league["value"]],
@@ -90,7 +90,7 @@ st.dataframe(pd.DataFrame({
     state.t("region_share_target"): league["progress"].map(lambda p: "—" if pd.isna(p) else f"{p * 100:.0f}%"),
     state.t("status_column"): league["status"].map(word),
     state.t("region_ranked"): league["as_of"],
-    state.t("region_own_data_ends"): league["latest"]}), hide_index=True, width="stretch", key="region_league")
+    state.t("region_own_data_ends"): league["latest"]}), "region_league", title_columns=2)
 
 st.subheader(state.t("region_one_county"))
 choice = st.selectbox(state.t("region_county"), [c.name for c in view.readable], key="region_county")
@@ -99,9 +99,9 @@ st.markdown(html.escape(state.t("region_county_caption_admin", name=county.name,
                                 file=county.snapshot.name) if admin
                         else state.t("region_county_caption", name=county.name, as_of=county.as_of)))
 st.plotly_chart(charts.bullet_chart(county.results, frame.lang), key="region_drill")
-st.dataframe(pd.DataFrame({
+cards.table(pd.DataFrame({
     state.t("kpi"): [r.name for r in county.results],
     state.t("region_value"): [format_value(r.id, r.value, frame.lang) for r in county.results],
     state.t("region_own_target"): [format_target(r.id, r.target, r.target_max, frame.lang) for r in county.results],
     state.t("status_column"): [word[r.status] for r in county.results],
-    state.t("region_gap"): [r.gap for r in county.results]}), hide_index=True, width="stretch")
+    state.t("region_gap"): [r.gap for r in county.results]}), "region_drill")
