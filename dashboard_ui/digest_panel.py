@@ -1,6 +1,7 @@
 """The last digests on the data page: what was sent, when, to which channel, with what answer (issue 19).
 
-Viewers see the history; admins also see which channels are configured (never their secrets) and how to add one.
+Viewers and clerks see the history, in words; admins also see which channels are configured (never their secrets),
+how to add one, and the commands (a clerk is never told to run `python -m …`).
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ def draw(user) -> None:
     st.subheader(state.t("digest_panel_digests_sent"))
     frame = state.current()
     history = _history(frame.version)
-    if history.empty:
-        st.caption(state.t("digest_panel_none_sent"))
+    admin = user is not None and can(user, "manage_users")
+    if history.empty:  # a clerk is told what happens, in words; the administrator gets the command that does it
+        st.caption(state.t("digest_panel_none_sent" if admin else "digest_panel_none_sent_reader"))
     else:
         if user is None or not can(user, "manage_users"):
             # A channel's answer may name refused recipients or quote another service: for administrators only.
@@ -38,7 +40,7 @@ def draw(user) -> None:
             "subject": state.t("digest_panel_subject"), "channel": state.t("digest_panel_channel_column"), "attempted_at": state.t("digest_panel_last_attempt"),
             "ok": state.t("digest_panel_result"), "answer": state.t("digest_panel_answer"), "attempts": state.t("digest_panel_attempts")}),
             hide_index=True, width="stretch")
-    if user is not None and can(user, "manage_users"):
+    if admin:
         try:
             channels = digest.load_channels()
             problem = ""

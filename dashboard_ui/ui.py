@@ -191,7 +191,15 @@ def _plain_dates(frame: pd.DataFrame) -> pd.DataFrame:  # the name explore.py us
     return readable(frame)
 
 
-def table(frame: pd.DataFrame, dataset: str | None = None, height: int | str = "auto") -> None:
+def table(frame: pd.DataFrame, dataset: str | None = None, height: int | str = "auto", cards: str | None = None,
+          title_columns: int = 1) -> None:
+    """A labelled, readable table; with `cards` (a key), shown as cards on a phone (dashboard_ui.cards)."""
+    if cards:
+        from . import cards as phone
+
+        phone.table(labelled(readable(frame), dataset), cards, title_columns, height=height,
+                    column_config=_narrow_hashes(frame))
+        return
     st.dataframe(labelled(readable(frame), dataset), hide_index=True, width="stretch", height=height,
                  column_config=_narrow_hashes(frame))
 
@@ -391,8 +399,10 @@ KEYS_SCRIPT = """<script>
 </script>"""
 
 # Plotly's toolbar appears over the legend on a touch screen (no hover to hide it): hidden there.
+# Streamlit's "Running… Stop" corner: English in the Chinese UI, and a Stop leaves a page half drawn (issue 24).
 FRAME_CSS = """<style>
 @media (hover: none) { .modebar-container { display: none !important; } }
+[data-testid="stStatusWidget"] { display: none !important; }
 </style>"""
 
 

@@ -48,11 +48,11 @@ st.caption(state.t("budget_orange_over_plan"))
 table = lines[["line_id", "name_zh" if not en else "name_en", "plan_wan", "spent_wan",
                "execution", "expected_wan", "over_plan"]].copy()
 table["plan_wan"] = table["plan_wan"].map(lambda v: state.t("budget_blank_in_plan") if v != v else f"{v:g}")
-ui.table(table)
+ui.table(table, cards="budget_lines", title_columns=2)
 
 st.subheader(state.t("budget_by_group"))
 groups = budget_groups(lines, cfg)
-ui.table(groups[["group_id", "group_zh" if not en else "group_en", "plan_wan", "spent_wan", "execution", "over_plan"]])
+ui.table(groups[["group_id", "group_zh" if not en else "group_en", "plan_wan", "spent_wan", "execution", "over_plan"]], cards="budget_groups", title_columns=2)
 
 st.subheader(state.t("budget_cumulative_against_pace"))
 monthly = state.view(views.spending_by_month, frame.version, frame.as_of)
@@ -79,7 +79,7 @@ ui.table(stages.assign(stage=stages["stage_en" if en else "stage"])[
         "stage": state.t("budget_stage"), "payments": state.t("budget_payments"),
         "paid_wan": state.t("budget_paid_wan"),
         "accepted_on": state.t("budget_accepted_by_as_of"),
-        "early_wan": state.t("budget_paid_early_wan")}))
+        "early_wan": state.t("budget_paid_early_wan")}), cards="budget_stages")
 for row in early.itertuples():
     st.error(ui.say("budget_paid_before_acceptance", voucher=str(row.voucher),
                      stage=STAGE_EN.get(row.stage, str(row.stage)) if en else str(row.stage), amount=row.amount, date=row.date,

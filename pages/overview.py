@@ -8,7 +8,7 @@ import html
 import pandas as pd
 import streamlit as st
 
-from dashboard_ui import state, ui
+from dashboard_ui import cards, state, ui
 from metrics.core.registry import AREAS
 from metrics.kpi.formatting import format_date, format_value, format_wan
 from metrics.kpi.status import STATUSES
@@ -60,8 +60,8 @@ for r in results:
             f"{format_date(compare, frame.lang)}": f"{format_value(r.id, e.value, frame.lang)} · {ui.status_word(e.status)}",
             f"{format_date(frame.as_of, frame.lang)}": f"{format_value(r.id, r.value, frame.lang)} · {ui.status_word(r.status)}",
         })
-if rows:
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+if rows:  # on a phone, one card per KPI: the current value is never cut off
+    cards.table(pd.DataFrame(rows), "changes")
 else:
     st.info(state.t("no_changes", date=format_date(compare, frame.lang)))
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the browser tests and chart exports need: chromium (headless) and a CJK font so Chinese renders;
 # and, for the acceptance test that opens the Word and Excel files in a program nobody here wrote, LibreOffice
-# without its GUI (writer, calc) and poppler-utils (pdftotext). Set KPI_SKIP_LIBREOFFICE=1 to leave LibreOffice
+# without its GUI (writer, calc; impress for the briefing's slide check, tests/slide_check.py) and poppler-utils
+# (pdftotext, pdftoppm). Set KPI_SKIP_LIBREOFFICE=1 to leave LibreOffice
 # out (about 300 MB; that test then skips, saying why). nginx, for serving from several processes (scripts/serve.sh,
 # deploy/nginx.conf) and its tests; KPI_SKIP_NGINX=1 leaves it out (those tests then skip, saying why). Installing
 # Debian's nginx does not start it here (no init system in a container; elsewhere `systemctl disable --now nginx`
@@ -12,8 +13,12 @@ set -euo pipefail
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
-if [ "${KPI_SKIP_LIBREOFFICE:-0}" != 1 ] && ! command -v soffice >/dev/null 2>&1; then
-  need+=(libreoffice-writer-nogui libreoffice-calc-nogui)
+if [ "${KPI_SKIP_LIBREOFFICE:-0}" != 1 ]; then
+  # soffice alone says nothing of Impress (writer or calc also install it): ask dpkg for each part.
+  for part in libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui; do
+    if command -v dpkg-query >/dev/null 2>&1; then installed "$part" || need+=("$part")
+    elif ! command -v soffice >/dev/null 2>&1; then need+=("$part"); fi
+  done
 fi
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 if [ "${KPI_SKIP_NGINX:-0}" != 1 ] && ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then

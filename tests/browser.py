@@ -107,6 +107,26 @@ def page_problems(page) -> list[str]:
 
 SIZES = {"desktop": (1440, 900), "projector": (1920, 1080), "phone": (390, 844)}
 
+# Visible tables a person must scroll sideways to read (Streamlit's grid scrolls inside .dvn-scroller; an HTML table
+# or card wider than the window counts too): each as its first header or first line, and by how many px.
+WIDE_TABLES = r"""() => {
+  const shown = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+  const out = [];
+  document.querySelectorAll('[data-testid="stDataFrame"]').forEach((t) => {
+    if (!shown(t)) return;
+    t.querySelectorAll('.dvn-scroller').forEach((s) => {
+      if (s.scrollWidth > s.clientWidth + 2) out.push({what: (t.innerText || 'table').split('\n')[0].slice(0, 40),
+                                                         by: s.scrollWidth - s.clientWidth});
+    });
+  });
+  document.querySelectorAll('.phone-cards').forEach((c) => {
+    if (shown(c) && c.getBoundingClientRect().right > window.innerWidth + 2)
+      out.push({what: (c.innerText || 'cards').split('\n')[0].slice(0, 40),
+                by: c.getBoundingClientRect().right - window.innerWidth});
+  });
+  return out;
+}"""
+
 
 def page_text(page) -> str:
     """What a person reads: the page, the sidebar and every chart's labels (SVG text is not in innerText)."""
@@ -143,6 +163,7 @@ def survey_page(page, name: str, shot: Path | None, width: int, height: int) -> 
     if shot:
         page.screenshot(path=str(shot))
     info = {"problems": page_problems(page), "charts": page.evaluate(COLLECT), "text": page_text(page),
+            "wide_tables": page.evaluate(WIDE_TABLES),
             "links_in_charts": page.evaluate("document.querySelectorAll('.js-plotly-plot svg a').length"),
             "screenshot": shot}
     page.set_viewport_size({"width": width, "height": height})

@@ -84,6 +84,41 @@ def test_every_page_renders_in_chromium(surveys):
         assert info["screenshot"].stat().st_size > 20_000, name  # a rendered page, not a blank one
 
 
+# Pages whose tables a phone shows whole (as cards, dashboard_ui.cards): the scorecard changes, budget and region.
+PHONE_TABLE_PAGES = ("overview", "budget", "region")
+
+
+def test_tables_on_a_phone_need_no_sideways_scrolling(surveys):
+    """Issue 24: at 390 px the 与之前相比 table cut the current value off, the budget tables and the region's 未达标
+    column needed sideways scrolling. On these pages no visible table is wider than the phone."""
+    found = {name: info["wide_tables"] for name, info in surveys.items()
+             if name.endswith("_phone") and name.split("_")[0] in PHONE_TABLE_PAGES and info["wide_tables"]}
+    assert found == {}
+    checked = [n for n in surveys if n.endswith("_phone") and n.split("_")[0] in PHONE_TABLE_PAGES]
+    assert len(checked) == len(PHONE_TABLE_PAGES) * 2  # both languages
+
+
+def test_streamlits_stop_button_is_hidden(site):
+    """Issue 24: Streamlit's corner "Running… Stop" (English, and Stop leaves a page half drawn) showed while a page
+    ran. The frame's CSS hides the status widget: put one in the page as Streamlit does, and it is not drawn."""
+    from .browser import wait_until_rendered
+
+    page = site["browser"].new_page(viewport={"width": 1440, "height": 900})
+    try:
+        page.goto(site["url"])
+        wait_until_rendered(page)
+        shown = page.evaluate("""() => {
+          const w = document.createElement('div');
+          w.setAttribute('data-testid', 'stStatusWidget');
+          w.innerHTML = '<label>Running...</label><button>Stop</button>';
+          document.querySelector('header, [data-testid="stHeader"]').appendChild(w);
+          return [getComputedStyle(w).display, w.getClientRects().length];
+        }""")
+        assert shown == ["none", 0]
+    finally:
+        page.close()
+
+
 def test_the_demo_is_labelled_on_every_page(surveys):
     for name, info in surveys.items():
         word = "Demo data" if "_en_" in name else "演示数据"

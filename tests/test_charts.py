@@ -155,3 +155,29 @@ def test_the_bullet_chart_declared_whole_is_the_figure_it_was(demo_db):
             ours, theirs = (json.loads(f.to_json()) for f in (charts.bullet_chart(chosen, lang),
                                                               _bullet_built_up(chosen, lang)))
             assert ours == theirs
+
+
+def test_no_wrapped_line_begins_with_closing_punctuation():
+    """Issue 24: the schedule showed "M10 完成商务部" over "、自治区商务厅…". At every width from 6 to 30 columns, no
+    line of a wrapped plan task, KPI name or budget line begins with 、，。） (they end the line before instead)."""
+    import csv
+
+    from metrics.core.config import default_config
+    from metrics.core.registry import KPIS
+    from metrics.demo import DEMO_DIR
+
+    assert charts.wrap("M10 完成商务部、自治区商务厅整改工作", 14).split("<br>")[1][0] != "、"
+    names = [k.name("zh") for k in KPIS] + [line.zh for line in default_config().budget_lines]
+    for path in DEMO_DIR.glob("*.csv"):
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:  # the demo has a clerk's GBK export too
+            text = raw.decode("gb18030")
+        names += [value for row in csv.reader(text.splitlines()) for value in row
+                  if any("\u4e00" <= c <= "\u9fff" for c in value)]
+    assert len(names) > 50
+    for name in names:
+        for width in range(6, 31):
+            for line in charts.wrap(name, width).split("<br>")[1:]:
+                assert line[:1] not in charts.NO_LINE_START, (name, width, line)

@@ -220,3 +220,20 @@ def test_after_an_undo_the_history_and_the_confirm_box_refresh(db):
     assert history.set_index("导入编号").loc[3, "状态"] == "已撤销"
     assert not at.checkbox(key="undo_confirm").value  # unticked: the next undo needs its own confirmation
     assert "3" not in at.selectbox(key="undo_target").options and "2" in at.selectbox(key="undo_target").options
+
+
+def page_words(at: AppTest) -> str:
+    """Every caption, markdown, info and warning text on the page."""
+    return "\n".join(e.value for kind in (at.caption, at.markdown, at.info, at.warning, at.error) for e in kind)
+
+
+def test_clerks_get_words_and_administrators_get_commands(db):
+    """Issue 24: the import page told a clerk to run `python -m metrics digest --send…见 README`. A clerk (and a
+    viewer) reads what happens in words; only an administrator is shown a command, pointing at the manual."""
+    for user in (EDITOR, None):
+        words = page_words(import_page(user))
+        assert "尚未发送过工作简报。工作简报由系统管理员设置为定期自动发送" in words
+        assert "python -m" not in words and "README" not in words, words
+    words = page_words(import_page(User("root", "管理员", "admin", "local")))
+    assert "python -m metrics digest --send" in words and "docs/deploy.md" in words
+    assert "README" not in words

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 
 import duckdb
 import pytest
@@ -190,9 +191,14 @@ def test_region_page_shows_the_league_the_unreadable_and_a_drill(folder, tmp_pat
     at.run()
     at.switch_page("pages/region.py").run()
     assert not at.exception, [e.value for e in at.exception]
-    assert [e.value for e in at.error] == ["以下快照未能读取或被拒绝，其余县照常显示："]
+    assert [e.value for e in at.error] == ["以下县的数据暂时无法读取，其余县照常显示："]
     problems = sorted(line.split("：")[0] for line in at.code[0].value.splitlines())  # plain text, not markdown
-    assert problems == ["坏县（corrupt.duckdb）", "旧县（old.duckdb）", "缺县（missing.duckdb）"]
+    assert problems == ["坏县", "旧县", "缺县"]  # county names; the files are the administrator's (below)
+    # Issue 24: a viewer reads no path and no file name; the date field opens at the date used, as YYYY-MM-DD.
+    words = "\n".join(e.value for kind in (at.caption, at.markdown, at.error, at.info, at.code, at.text) for e in kind)
+    assert str(folder) not in words and ".duckdb" not in words and "快照" not in words, words
+    field = at.date_input(key="region_as_of")
+    assert field.value == dt.date(2023, 3, 5) and field.proto.format == "YYYY-MM-DD"
     league = at.dataframe[2].value  # status counts, budget, then the league of the first KPI (person-times)
     assert league[["排名", "县", "本县目标", "状态"]].values.tolist() == [
         [1, "丙县", "≥ 6 人次", "已达标"], [2, "乙县", "≥ 4 人次", "进度正常"], [3, "阿县", "≥ 10 人次", "进度正常"]]
@@ -210,6 +216,30 @@ def test_region_page_shows_the_league_the_unreadable_and_a_drill(folder, tmp_pat
     labels = json.loads(at.get("plotly_chart")[-1].proto.spec)["layout"]["yaxis"]["ticktext"]
     label = next(t for t in labels if t.startswith("电商培训人次"))
     assert label == "电商培训人次<br><b>进度正常</b><br>3 人次 / ≥ 4 人次", label
+    assert "乙县：数据截至 2023-03-31" in [m.value for m in at.markdown]  # the date picked above
+
+
+def test_region_page_names_files_and_folder_to_the_administrator(folder, tmp_path, monkeypatch):
+    import time
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from metrics.platform.auth import User
+
+    monkeypatch.setenv("KPI_REGION_DIR", str(folder))
+    monkeypatch.setenv("KPI_DB", str(tmp_path / "own.duckdb"))
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "dashboard.py"), default_timeout=90)
+    at.session_state["user"] = User("root", "管理员", "admin", "local")
+    at.session_state["user_seen"] = time.time()
+    at.run()
+    at.switch_page("pages/region.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in at.error] == ["以下快照未能读取或被拒绝，其余县照常显示："]
+    assert sorted(line.split("：")[0] for line in at.code[0].value.splitlines()) == [
+        "坏县（corrupt.duckdb）", "旧县（old.duckdb）", "缺县（missing.duckdb）"]  # plain text, with the files
+    assert any(str(folder) in re.sub(r"\\(.)", r"\1", c.value) for c in at.caption)  # markdown-escaped (ui.say)
+    assert any("快照文件" in t.value and ".duckdb" in t.value for t in at.text)
 
 
 def test_the_score_cache_rereads_only_a_replaced_snapshot(folder, tmp_path, monkeypatch):

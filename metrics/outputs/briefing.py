@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
-import io
 import os
 import shutil
 import subprocess
@@ -28,12 +27,13 @@ from metrics.kpi import budget, views
 from metrics.kpi.formatting import format_change, format_date, format_target, format_value
 from metrics.kpi.scorecard import KpiResult, latest_data_date, scorecard
 from metrics.outputs import charts
+from metrics.outputs.briefing_pptx import AREA_CHART, BUDGET_CHART
+from metrics.outputs.briefing_pptx import to_pptx as to_pptx  # the PowerPoint writer, re-exported
 from metrics.platform import store
 
 ATTENTION = ("at_risk", "behind", "missed")
-
-
-SCORECARD_ROWS = 11  # KPI rows on one scorecard slide: what fits a 16:9 slide at 12 pt
+CHART_PT = 14  # the charts' smallest label, in pt on the slide (charts are drawn at 1 px per pt of their box)
+RENDER_SCALE = 3  # pixels per pt in the pictures: sharp on a 1920 px projector and in print
 
 
 @dataclass
@@ -92,14 +92,16 @@ def build(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, compare:
 
 
 def _budget_figure(b: Briefing) -> go.Figure:
+    """Plan and spending per budget line, labelled by the line's number: the table beside it (slide) or below it
+    (PDF) names the lines, so the bars keep the chart's width."""
     lines = b.budget_lines[::-1]
-    names = (lines["line_id"] + " " + lines["name_en" if b.lang == "en" else "name_zh"]).map(lambda n: charts.wrap(n, 28))
+    names = lines["line_id"].astype(str)
     fig = go.Figure([go.Bar(y=names, x=lines["plan_wan"], name=t("briefing_plan", b.lang), orientation="h",
                             marker_color="#bbbbbb"),
                      go.Bar(y=names, x=lines["spent_wan"], name=t("briefing_spent", b.lang), orientation="h",
                             marker_color=["#D55E00" if o else "#0072B2" for o in lines["over_plan"]])])
-    fig.update_layout(height=charts.bar_height(names, 2, 14), margin=dict(l=10, r=10, t=40, b=10),
-                      font=dict(family=charts.FONT, size=14), xaxis_title=t("briefing_10k_yuan", b.lang),
+    fig.update_layout(height=int(BUDGET_CHART.h), margin=dict(l=10, r=10, t=40, b=10),
+                      font=dict(family=charts.FONT, size=CHART_PT), yaxis=dict(type="category"), xaxis_title=t("briefing_10k_yuan", b.lang),
                       plot_bgcolor="white",
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     return charts.finish(fig)
@@ -107,19 +109,24 @@ def _budget_figure(b: Briefing) -> go.Figure:
 
 def chart_figures(b: Briefing) -> list[tuple[AreaSection | None, go.Figure, int, int]]:
     """The briefing's charts as (area section or None for the budget, figure, width px, height px): what
-    render_charts draws, and what the tests check for clipped, overlapping or misleading labels."""
+    render_charts draws, and what the tests check for clipped, overlapping or misleading labels. Each is drawn at
+    the size in pt of its box on the slide (1 px = 1 pt), so its labels keep their size there."""
     figures = []
     for section in b.areas:
         fig = charts.finish(area_figure(b, section))
-        figures.append((section, fig, 1200, max(320, fig.layout.height or 320)))
+        fig.update_layout(height=int(AREA_CHART.h))
+        figures.append((section, fig, int(AREA_CHART.w), int(AREA_CHART.h)))
     budget = _budget_figure(b)
-    figures.append((None, budget, 1200, budget.layout.height))
+    figures.append((None, budget, int(BUDGET_CHART.w), int(BUDGET_CHART.h)))
     return figures
 
 
 def area_figure(b: Briefing, section: AreaSection) -> go.Figure:
     """An area's bullet chart, with the configuration's reference series marked as dashed ticks."""
-    fig = charts.bullet_chart(section.results, b.lang, font_size=16, label_width=26)
+    # 16 pt labels of three lines; a crowded area (five KPIs or more) keeps to 14 pt and two lines so its rows fit.
+    crowded = len(section.results) > 4
+    fig = charts.bullet_chart(section.results, b.lang, font_size=CHART_PT if crowded else CHART_PT + 2,
+                              label_width=26 if b.lang == "zh" else 30, two_lines=crowded)
     return charts.add_reference_marks(fig, section.results, b.references, b.lang)
 
 
@@ -131,7 +138,7 @@ def render_charts(b: Briefing) -> None:
     kaleido.start_sync_server(silence_warnings=True)
     try:
         for section, fig, width, height in figures:
-            png = fig.to_image(format="png", width=width, height=height, scale=1.5)
+            png = fig.to_image(format="png", width=width, height=height, scale=RENDER_SCALE)
             if section is None:
                 b.budget_png = png
             else:
@@ -140,133 +147,15 @@ def render_charts(b: Briefing) -> None:
         kaleido.stop_sync_server(silence_warnings=True)
 
 
-# ------------------------------------------------------------------------------------------------- PPTX
-
-def to_pptx(b: Briefing) -> bytes:
-    from pptx import Presentation
-    from pptx.dml.color import RGBColor
-    from pptx.util import Emu, Inches, Pt
-
-    deck = Presentation()
-    deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)
-    blank = deck.slide_layouts[6]
-
-    def text_box(slide, left, top, width, height, text, size=18, bold=False, color="222222"):
-        box = slide.shapes.add_textbox(Inches(left), Inches(top), Inches(width), Inches(height))
-        frame = box.text_frame
-        frame.word_wrap = True
-        for i, line in enumerate(text.split("\n")):
-            paragraph = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
-            run = paragraph.add_run()
-            run.text = line
-            run.font.size, run.font.bold = Pt(size), bold
-            run.font.color.rgb = RGBColor.from_string(color)
-        return box
-
-    def titled(title: str):
-        slide = deck.slides.add_slide(blank)
-        text_box(slide, 0.5, 0.3, 12.3, 0.8, title, 28, True)
-        if b.demo:
-            text_box(slide, 10.3, 0.1, 2.9, 0.4, t("briefing_demo_data", b.lang), 12, True, "B45F06")
-        return slide
-
-    def table(slide, rows: list[list[str]], top: float, widths: list[float], font=12, colors=None):
-        shape = slide.shapes.add_table(len(rows), len(rows[0]), Inches(0.5), Inches(top), Inches(sum(widths)),
-                                       Inches(0.3 * len(rows)))
-        tbl = shape.table
-        for c, w in enumerate(widths):
-            tbl.columns[c].width = Emu(int(Inches(w)))
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                cell = tbl.cell(r, c)
-                cell.text = value
-                for p in cell.text_frame.paragraphs:
-                    for run in p.runs:
-                        run.font.size = Pt(font)
-                        run.font.bold = r == 0
-                if colors and r > 0 and colors[r - 1] and c == colors[r - 1][0]:
-                    cell.fill.solid()
-                    cell.fill.fore_color.rgb = RGBColor.from_string(colors[r - 1][1].lstrip("#"))
-        return tbl
-
-    # Title slide.
-    slide = deck.slides.add_slide(blank)
-    text_box(slide, 0.8, 1.8, 11.7, 1.6, b.title, 34, True)
-    lines = [t("briefing_as_of", b.lang, date=format_date(b.as_of, b.lang)),
-             t("briefing_data_up_to", b.lang, date=format_date(b.freshness, b.lang))]
-    if b.compare:
-        lines.append(t("briefing_compared_with", b.lang, date=format_date(b.compare, b.lang)))
-    if b.demo:
-        lines.append(t("briefing_demo_data_not_real_figures", b.lang))
-    text_box(slide, 0.8, 3.6, 11.7, 2.0, "\n".join(lines), 20)
-
-    # Scorecard: 22 KPIs over two slides.
-    head = [t("kpi", b.lang), t("value", b.lang), t("target", b.lang), t("status", b.lang), t("gap", b.lang)]
-    if b.compare:
-        head.append(t("briefing_change", b.lang))
-    rows = [[r.name, format_value(r.id, r.value, b.lang), format_target(r.id, r.target, r.target_max, b.lang),
-             r.status_label, r.gap] + ([b.change(r)] if b.compare else []) for r in b.results]
-    widths = [3.6, 1.7, 1.9, 1.3, 2.3] + ([1.5] if b.compare else [])
-    # As many slides as the registry's KPIs need, SCORECARD_ROWS to a slide (a 23rd KPI adds no special case).
-    parts = range(0, len(rows), SCORECARD_ROWS)
-    for part, start in enumerate(parts):
-        slide = titled(t("briefing_scorecard", b.lang, part=part + 1, n_parts=len(parts)))
-        results = b.results[start:start + SCORECARD_ROWS]
-        table(slide, [head, *rows[start:start + SCORECARD_ROWS]], 1.2, widths, 12,
-              [(3, charts.STATUS_COLORS[r.status]) for r in results])
-
-    # One slide per area.
-    for section in b.areas:
-        slide = titled(section.title)
-        if section.chart_png:
-            slide.shapes.add_picture(io.BytesIO(section.chart_png), Inches(0.5), Inches(1.2), width=Inches(8.2))
-        notes = [t("briefing_needs_attention" if section.attention else "briefing_all_on_track_or_achieved", b.lang)]
-        for r in section.attention:
-            notes.append(t("briefing_attention_item", b.lang, name=r.name, status_label=r.status_label, gap=r.gap))
-            if b.change(r):
-                notes.append(f"   {t('briefing_change_lower', b.lang)} {b.change(r)}")
-        text_box(slide, 8.9, 1.3, 4.1, 5.6, "\n".join(notes), 14)
-
-    # Budget by line.
-    slide = titled(t("briefing_budget_execution", b.lang))
-    if b.budget_png:
-        slide.shapes.add_picture(io.BytesIO(b.budget_png), Inches(0.5), Inches(1.1), width=Inches(6.6))
-    budget_rows = [[t("briefing_line", b.lang), t("briefing_item", b.lang), t("briefing_plan_head", b.lang),
-                    t("briefing_spent_head", b.lang), t("briefing_rate", b.lang)]]
-    for row in b.budget_lines.itertuples():
-        plan = "—" if pd.isna(row.plan_wan) else f"{row.plan_wan:g}"
-        rate = "—" if row.execution is None or pd.isna(row.execution) else f"{row.execution:.0%}"
-        budget_rows.append([row.line_id, (row.name_en if b.lang == "en" else row.name_zh)[:14], plan,
-                            f"{row.spent_wan:.1f}", rate + (" ⚠" if row.over_plan else "")])
-    table(slide, budget_rows, 1.2, [0.6, 2.6, 0.8, 0.9, 0.9], 11)
-
-    # Milestones.
-    slide = titled(t("dataset_milestones_name", b.lang))
-    ms_rows = [[t("briefing_no", b.lang), t("briefing_task", b.lang), t("briefing_planned", b.lang), t("briefing_done", b.lang), t("briefing_state", b.lang)]]
-    for row in b.milestones.itertuples():
-        ms_rows.append([row.milestone_id, row.task[:30], str(pd.Timestamp(row.planned_end).date()),
-                        "" if pd.isna(row.actual_end) else str(pd.Timestamp(row.actual_end).date()),
-                        t(f"briefing_milestone_{row.state}", b.lang)])
-    table(slide, ms_rows, 1.2, [0.8, 6.5, 1.6, 1.6, 1.5], 12)
-
-    # The KPIs behind target, with their gap in words.
-    slide = titled(t("briefing_kpis_behind_target", b.lang))
-    lines = [t("briefing_behind_item", b.lang, name=r.name, status_label=r.status_label, gap=r.gap,
-               date=format_date(r.deadline, b.lang)) for r in b.behind]
-    text_box(slide, 0.6, 1.3, 12, 5.8, "\n".join(lines) or t("briefing_none", b.lang), 18)
-
-    buffer = io.BytesIO()
-    deck.save(buffer)
-    return buffer.getvalue()
-
-
 # -------------------------------------------------------------------------------------------------- PDF
 
 def to_html(b: Briefing) -> str:
     e = html.escape
 
-    def img(png: bytes) -> str:
-        return f'<img src="data:image/png;base64,{base64.b64encode(png).decode()}" style="width:100%">' if png else ""
+    def img(png: bytes, box) -> str:
+        """The picture at the size it was drawn for (1 px per pt of its slide box), never wider than the page."""
+        return (f'<img src="data:image/png;base64,{base64.b64encode(png).decode()}" '
+                f'style="width:{int(box.w)}px;max-width:100%">') if png else ""
 
     def badge(status: str) -> str:
         return f'<span class="badge" style="background:{charts.STATUS_COLORS[status]}">{e(charts.word(status, b.lang))}</span>'
@@ -282,7 +171,7 @@ def to_html(b: Briefing) -> str:
     sep = t("label_separator", b.lang)  # no full-width colon in English
     for s in b.areas:
         items = "".join(f"<li>{e(r.name)}{sep}{badge(r.status)} {e(r.gap)}</li>" for r in s.attention)
-        sections += (f'<section><h2>{e(s.title)}</h2>{img(s.chart_png)}'
+        sections += (f'<section><h2>{e(s.title)}</h2>{img(s.chart_png, AREA_CHART)}'
                      + (f"<p><b>{e(t('briefing_needs_attention_head', b.lang))}</b></p><ul>{items}</ul>" if items else "")
                      + "</section>")
     budget_rows = "".join(
@@ -306,14 +195,19 @@ def to_html(b: Briefing) -> str:
   th, td {{ border: 1px solid #ccc; padding: 3pt 5pt; text-align: left; }} th {{ background: #eef3f8; }}
   .badge {{ color: white; padding: 1pt 6pt; border-radius: 8pt; font-size: 9pt; white-space: nowrap; }}
   .demo {{ color: #B45F06; font-weight: bold; }} section {{ page-break-inside: avoid; }}
+  /* A table that runs onto the next page repeats its header there, and no row is cut in two: a row is never
+     read without its header. The heading stays with the table. */
+  thead {{ display: table-header-group; }} tr {{ break-inside: avoid; page-break-inside: avoid; }}
+  h2 {{ break-after: avoid; page-break-after: avoid; }}
   @page {{ size: A4; margin: 14mm; }}
 </style></head><body>
 <h1>{e(b.title)}</h1>
 <p>{e(t('briefing_title', b.lang))} · {e(t('as_of', b.lang))} {e(format_date(b.as_of, b.lang))}
  · {e(t('freshness', b.lang))} {e(format_date(b.freshness, b.lang))}</p>{compare}{demo}
-<h2>{e(t('briefing_scorecard_title', b.lang))}</h2><table><tr>{head}</tr>{rows}</table>
+<h2>{e(t('briefing_scorecard_title', b.lang))}</h2>
+<table class="scorecard"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>
 {sections}
-<section><h2>{e(t('briefing_budget_execution', b.lang))}</h2>{img(b.budget_png)}
+<section><h2>{e(t('briefing_budget_execution', b.lang))}</h2>{img(b.budget_png, BUDGET_CHART)}
 <table><tr><th>{e(t('briefing_line', b.lang))}</th><th>{e(t('briefing_item', b.lang))}</th><th>{e(t('acceptance_plan', b.lang))}</th>
 <th>{e(t('briefing_spent_10k_yuan', b.lang))}</th><th>{e(t('briefing_rate', b.lang))}</th></tr>{budget_rows}</table>
 <p>{e(t('briefing_plan_numbering', b.lang))}</p></section>

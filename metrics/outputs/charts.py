@@ -66,6 +66,13 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
+# Chinese line breaking (kinsoku): the full-width comma, enumeration comma, full stop, closing brackets and
+# quotes, and their ASCII twins close a phrase and are never the first character of a line (code points: the
+# library holds no Chinese text outside the catalogues).
+NO_LINE_START = frozenset(chr(c) for c in (0x3001, 0xFF0C, 0x3002, 0xFF1B, 0xFF1A, 0xFF01, 0xFF1F, 0xFF09, 0x300B,
+                                           0x300D, 0x300F, 0x3011, 0x3015, 0x201D, 0x2019, 0xFF05, 0x2026)) | set(",.;:!?)]}")
+
+
 def wrap(text: str, width: int = 24) -> str:
     """Break a label into lines of at most `width` columns (a Chinese character is two), at spaces when there are
     any, so long KPI and plan-line names are shown whole on a narrow chart. Returns Plotly's <br>-joined lines,
@@ -73,6 +80,9 @@ def wrap(text: str, width: int = 24) -> str:
     lines, line = [], ""
     for token in _TOKEN.findall(text):  # a Chinese character, a run of other letters, or a space
         if line and not token.isspace() and _display_width(line + token) > width:
+            if token[0] in NO_LINE_START:  # never the first of a line: the line takes it, one past its width
+                line += token
+                continue
             lines.append(line.rstrip())
             line = token
         elif line or not token.isspace():
@@ -163,15 +173,18 @@ def series_colors(n: int) -> list[tuple[str, str]]:
 
 # ------------------------------------------------------------------------------------------- bullet chart
 
-def bullet_chart(results, lang: str = "zh", font_size: int = 14, label_width: int = 22) -> go.Figure:
+def bullet_chart(results, lang: str = "zh", font_size: int = 14, label_width: int = 22,
+                 two_lines: bool = False) -> go.Figure:
     """Each KPI as a bar of its share of target, coloured by status, with the pace marker and the 100 % line.
 
     The name, status word and "value / target" stand beside the bar as its axis label (wrapped to `label_width`
-    columns), never on it: the pace tick and the 100 % line cross the bar, and no text may sit under them."""
+    columns), never on it: the pace tick and the 100 % line cross the bar, and no text may sit under them.
+    `two_lines` puts the status word and the figures on one line (a slide with many KPIs in a fixed height)."""
     results = list(reversed(results))  # plotly draws the first bar at the bottom
-    labels = [f"{wrap(r.name, label_width)}<br><b>{word(r.status, lang)}</b><br>"
+    status_end = " " if two_lines else "<br>"
+    labels = [f"{wrap(r.name, label_width)}<br><b>{word(r.status, lang)}</b>{status_end}"
               + wrap(f"{format_value(r.id, r.value, lang)} / {format_target(r.id, r.target, r.target_max, lang)}",
-                     label_width) for r in results]
+                     label_width - (len(word(r.status, lang)) * 2 + 1 if two_lines else 0)) for r in results]
     positions = list(range(len(results)))
     shares = [min(150.0, (r.progress or 0) * 100) for r in results]
     # The figure is declared whole, as plain dicts validated once, rather than built up by add_trace, add_vline and
