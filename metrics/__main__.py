@@ -16,7 +16,7 @@ import duckdb
 from metrics import actions
 from metrics.core.datasets import DATASETS
 from metrics.core.errors import DashboardError
-from metrics.core.i18n import t
+from metrics.core.i18n import LANGUAGES, t
 from metrics.load import ingest
 from metrics.platform import store
 from metrics.platform.auth import command_line_user
@@ -377,7 +377,7 @@ def _both(key: str, separator: str = " / ", **values) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m metrics", description=t("cli_description"))
     parser.add_argument("--db", help="DuckDB file (default: $KPI_DB, else data/kpi.duckdb)")
-    parser.add_argument("--lang", choices=["zh", "en"], default="zh")
+    parser.add_argument("--lang", choices=LANGUAGES, default="zh")
     parser.add_argument("--user", default=None, help="who is loading (recorded in the load log)")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("ingest", help="load ledger files (the dataset is recognised from the headers if omitted)")
@@ -411,19 +411,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", type=_parse_date, default=None, help="an earlier date: say what changed since")
     p.add_argument("--format", choices=["pptx", "pdf"], required=True)
     p.add_argument("--out", required=True)
-    p.add_argument("--lang", choices=["zh", "en"], default=None, dest="sub_lang")
+    p.add_argument("--lang", choices=LANGUAGES, default=None, dest="sub_lang")
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("acceptance", help="the acceptance pack: Word report, self-evaluation sheet and evidence zip at a date")
     p.add_argument("--as-of", type=_parse_date, default=None,
                    help="YYYY-MM-DD (a stage, or the final date); default: the latest KPI deadline the data reaches")
     p.add_argument("--out", required=True, help="folder for the three files")
-    p.add_argument("--lang", choices=["zh", "en"], default=None, dest="sub_lang")
+    p.add_argument("--lang", choices=LANGUAGES, default=None, dest="sub_lang")
     p.set_defaults(func=cmd_acceptance)
     p = sub.add_parser("publish", help="the public static site of progress and spending for the county website, into a folder")
     p.add_argument("--as-of", type=_parse_date, default=None, help="YYYY-MM-DD (default: the latest data date)")
     p.add_argument("--out", required=True, help="folder for index.html, style.css, charts/, print.html, print.pdf")
     p.add_argument("--no-pdf", action="store_true", help="without print.pdf (a machine without Chromium)")
-    p.add_argument("--lang", choices=["zh", "en"], default=None, dest="sub_lang")
+    p.add_argument("--lang", choices=LANGUAGES, default=None, dest="sub_lang")
     p.set_defaults(func=cmd_publish)
     p = sub.add_parser("backup", help="a consistent copy of the database into DIR (default: $KPI_BACKUP_DIR, else "
                        "data/backups; safe while the dashboard runs), keeping the newest --keep copies")
@@ -440,7 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_parse_date, default=None, help="KPIs at this date (default: the latest data date)")
     p.add_argument("--send", action="store_true", help="send to every channel in the secrets file and record it")
     p.add_argument("--attach-briefing", action="store_true", help="attach the briefing PDF to the e-mail")
-    p.add_argument("--lang", choices=["zh", "en"], default=None, dest="sub_lang")
+    p.add_argument("--lang", choices=LANGUAGES, default=None, dest="sub_lang")
     p.set_defaults(func=cmd_digest, no_connection=True)
     p = sub.add_parser("region", help="county snapshots (backup files) in DIR side by side, read-only")
     p.add_argument("dir")
@@ -451,12 +451,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write them only when DIR is missing or holds only demo counties of an older version")
     p.add_argument("--no-cache", action="store_true",
                    help="score every snapshot again (default: unchanged snapshots come from $KPI_REGION_CACHE)")
-    p.add_argument("--lang", choices=["zh", "en"], default=None, dest="sub_lang")
+    p.add_argument("--lang", choices=LANGUAGES, default=None, dest="sub_lang")
     p.set_defaults(func=cmd_region, no_connection=True)
     p = sub.add_parser("scorecard", help="every KPI against its target at a date")
     p.add_argument("--as-of", type=_parse_date, default=None, help="YYYY-MM-DD (default: the latest data date)")
     p.add_argument("--json", action="store_true", help="a JSON array, one object per KPI")
-    p.add_argument("--lang", choices=["zh", "en"], default=None, dest="sub_lang")
+    p.add_argument("--lang", choices=LANGUAGES, default=None, dest="sub_lang")
     p.set_defaults(func=cmd_scorecard)
     return parser
 
