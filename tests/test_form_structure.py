@@ -71,6 +71,26 @@ def test_a_header_row_repeated_mid_table_is_skipped(monkeypatch):
     assert skipped.row == 3 and skipped.message() == "是重复的表头行，已跳过"
 
 
+def test_the_templates_row_of_english_keys_under_the_header_is_skipped(monkeypatch):
+    # The county template's two header rows: 中文 over the contract's English keys (or English labels, `budget line`),
+    # `No.` under 序号. Read as data, row 2 was refused (voucher `voucher`, date `date`...). It is a header row:
+    # skipped with a warning naming row 2; the data are rows 3 and 4: 12.5 + 5 万元.
+    for english in ("No.,voucher,date,line,amount", "No.,voucher,date,budget line,amount", "#,voucher,,line,amount"):
+        text = f"序号,凭证号,支付日期,预算科目,金额（万元）\n{english}\n1,PZ1,2023-04-01,3.2,12.5\n2,PZ2,2023-04-02,3.2,5\n"
+        parsed = both(text, monkeypatch)
+        assert not parsed.errors, english
+        assert column(parsed, "voucher") == ["PZ1", "PZ2"] and column(parsed, "amount") == [12.5, 5.0]
+        (skipped,) = [p for p in parsed.problems if p.code == "w_skipped_row"]
+        assert skipped.row == 2 and skipped.message() == "是英文表头行，已跳过"
+        assert skipped.message("en") == "is a row of the English column keys; skipped"
+
+
+def test_english_keys_in_one_cell_of_a_data_row_are_data(monkeypatch):
+    # A payee named `amount` beside real values is data: every filled cell must be its column's English key.
+    parsed = both(SPENDING + "PZ1,2023-04-01,3.2,12.5,amount\n", monkeypatch)
+    assert column(parsed, "payee") == ["amount"] and "w_skipped_row" not in [c for c, _ in codes(parsed)]
+
+
 def test_one_header_word_in_a_data_row_is_not_a_repeated_header(monkeypatch):
     # 企业 named 企业 in one data row is data: a repeated header needs every filled cell to repeat its header.
     parsed = both(LOGISTICS + "YT1,2023-10-08,企业,8\n", monkeypatch)

@@ -301,3 +301,21 @@ def test_a_header_with_an_invisible_character_is_recognised(monkeypatch):
     text = "场次编号,\u200b培训日期,乡镇\u2060,培训主题,培训形式\nPX-1,2023-05-12,布尔津镇,直播带货,线下\n"
     parsed = csv_both(text, monkeypatch)
     assert not parsed.errors and column(parsed, "date") == [D(2023, 5, 12)]
+
+
+# --------------------------------------------------------------------------- 7. a unit spelled out in the header
+
+def test_a_unit_spelled_out_in_the_header_is_that_unit(monkeypatch):
+    # 金额（单位：万元）, （单位:元）, (单位：万元) as county templates write them were refused as 「单位:万元」 not being a
+    # money unit. The word 单位 is dropped: 50 and 30 under （单位：万元） are 50 and 30 万元; under （单位:元） they are
+    # 50 元 = 0.005 万元 and 30 元 = 0.003 万元.
+    rows = "记-1,2023-04-01,3.2,50\n记-2,2023-04-02,4.2,30\n"
+    for header, amounts in (("金额（单位：万元）", [50.0, 30.0]), ("金额(单位：万元)", [50.0, 30.0]),
+                            ("金额（单位:元）", [0.005, 0.003])):
+        parsed = csv_both(f"凭证号,支付日期,预算科目,{header}\n{rows}", monkeypatch)
+        assert not parsed.errors, header
+        assert column(parsed, "amount") == amounts, header
+    # The word alone names no unit and is still refused, naming what the header wrote.
+    parsed = csv_both(f"凭证号,支付日期,预算科目,金额（单位）\n{rows}", monkeypatch)
+    assert [(p.code, p.column) for p in parsed.errors] == [("unknown_unit", "金额（单位）")]
+    assert "「单位」" in parsed.errors[0].message()

@@ -290,6 +290,9 @@ def read_file(file_name: str, content: bytes) -> list[Sheet]:
 # ---------------------------------------------------------------------------------------------- headers
 
 _UNIT = re.compile(r"\(([^()]*)\)$")
+# A unit spelled out inside the brackets, as county templates write it: `金额（单位：万元）`, `(单位:元)`, `（单位 万元）`.
+# The word 单位 ("unit") and its colon are dropped so the unit itself is what is checked (NFKC has folded ：to :).
+_UNIT_WORD = re.compile(r"^单位\s*:?\s*(?=\S)")
 
 
 def split_header(cell) -> tuple[str, str | None]:
@@ -298,7 +301,7 @@ def split_header(cell) -> tuple[str, str | None]:
     unit = None
     m = _UNIT.search(text)
     if m and m.start() > 0:
-        unit = m.group(1).strip()
+        unit = _UNIT_WORD.sub("", m.group(1).strip())
         text = text[: m.start()]
     text = re.sub(r"\s+", " ", text).strip()
     return text.lower().replace(" ", "_") if text.isascii() else text.replace(" ", ""), unit

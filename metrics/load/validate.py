@@ -378,7 +378,8 @@ def _rows_in_python(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Da
     body = sheet.rows[match.row_index + 1:]
     columns = [np.array(c, dtype=object) for c in itertools.zip_longest(*body)]
     has_data = _rows_with_data(columns, len(body))
-    kinds = _form_rows(columns, *forms.label_columns(match, ds), texts=match.texts)
+    kinds = _form_rows(columns, *forms.label_columns(match, ds), texts=match.texts,
+                       english=forms.english_headers(match, ds))
     first_row = match.row_index + 2  # body[0] is spreadsheet row match.row_index + 2
     skipped = [] if kinds is None else [
         (int(i) + first_row, int(kinds[i]), show_value(next(c for c in body[i] if not parsing.is_empty(c))))
@@ -451,7 +452,7 @@ def _rows_in_python(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Da
 
 
 def _form_rows(columns: list[np.ndarray], labels: list[int], keys: list[int],
-               numbers: list[int], texts: dict[int, str]) -> np.ndarray | None:
+               numbers: list[int], texts: dict[int, str], english: dict[int, tuple[str, ...]]) -> np.ndarray | None:
     """Per body row its kind (forms.DATA, TOTAL, FOOTER, CAPTION, HEADER), or None when no cell marks any row (the
     usual case, decided from each column's distinct values)."""
     marks, filled, repeats = [], [], []
@@ -461,8 +462,9 @@ def _form_rows(columns: list[np.ndarray], labels: list[int], keys: list[int],
         full = np.array([not parsing.is_empty(u) for u in uniques] + [False], dtype=bool)
         marks.append(mark[codes])
         filled.append(full[codes])
-        same = forms.header_repeats(np.append(np.asarray(uniques, dtype=object), None), texts.get(i))
-        repeats.append(same[codes] if same is not None else np.zeros(len(cells), dtype=bool))
+        same = forms.header_repeats(np.append(np.asarray(uniques, dtype=object), None), texts.get(i),
+                                    english.get(i, ()))
+        repeats.append(same[codes] if same is not None else np.zeros(len(cells), dtype=np.int8))
     if not numbers and not any(m.any() for m in marks) and not any(r.any() for r in repeats):
         return None
     return forms.row_kinds(marks, filled, labels, keys, numbers, repeats)
