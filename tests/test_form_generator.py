@@ -40,8 +40,6 @@ TODAY = dt.date(2024, 6, 30)
 KNOWN_OPEN: dict[str, tuple[str, str, str]] = {
     # name: (a ledger and format where it fails, what goes wrong)
     # --- accepted WRONG
-    "list_separators": ("events", "xlsx_openpyxl", "参与主体 split only on 、，,；; '禾木蜂业合作社及冲乎尔乳业' and "
-                        "'张三和李四和王五' stored as one name each"),
     # --- refused, though a clerk would expect it to load
 }
 
