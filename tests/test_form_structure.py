@@ -91,6 +91,18 @@ def test_english_keys_in_one_cell_of_a_data_row_are_data(monkeypatch):
     assert column(parsed, "payee") == ["amount"] and "w_skipped_row" not in [c for c, _ in codes(parsed)]
 
 
+def test_a_two_row_header_repeated_mid_table_is_skipped(monkeypatch):
+    # Found by the generator (repeated_header + two_row_header): the group row and the sub-header row printed again at
+    # a page break (rows 4 and 5) were refused as values 「月份」「全县」. Both are header rows, skipped; the data are
+    # rows 3 and 6: 全县 100 and 110 万元, 农产品 20 and 25 万元.
+    head = "月份,网络零售额（万元）,\n,全县,农产品\n"
+    parsed = both(head + "2023-01,100,20\n" + head + "2023-02,110,25\n", monkeypatch)
+    assert not parsed.errors
+    assert (column(parsed, "total"), column(parsed, "agri")) == ([100.0, 110.0], [20.0, 25.0])
+    assert [(p.row, p.message()) for p in parsed.problems if p.code == "w_skipped_row"] == [
+        (4, "是重复的表头行，已跳过"), (5, "是重复的表头行，已跳过")]
+
+
 def test_one_header_word_in_a_data_row_is_not_a_repeated_header(monkeypatch):
     # 企业 named 企业 in one data row is data: a repeated header needs every filled cell to repeat its header.
     parsed = both(LOGISTICS + "YT1,2023-10-08,企业,8\n", monkeypatch)

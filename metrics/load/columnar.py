@@ -248,7 +248,7 @@ def validate(parsed, sheet, match, ds: Dataset, ctx, add, header_text: dict[str,
         plans.append(_contract_plan(width + k, ds.column(key), header_text[key], match.units.get(key), ctx))
         plans[-1].virtual = True
 
-    d, skipped = _parse(raw, plans, ds, *forms.label_columns(match, ds), texts=match.texts,
+    d, skipped = _parse(raw, plans, ds, *forms.label_columns(match, ds), texts=forms.header_spellings(match),
                         english=forms.english_headers(match, ds))
 
     def cell(i: int, row: int):
@@ -283,7 +283,7 @@ def validate(parsed, sheet, match, ds: Dataset, ctx, add, header_text: dict[str,
 
 
 def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset, labels: list[int] = (), keys: list[int] = (),
-           numbers: list[int] = (), texts: dict[int, str] | None = None,
+           numbers: list[int] = (), texts: dict[int, tuple[str, ...]] | None = None,
            english: dict[int, tuple[str, ...]] | None = None) -> tuple[pa.Table, list[tuple[int, int]]]:
     """Table d: one row per data row of the file, with per column its value (v_<key>, or v<i> outside the
     contract) and e/x/s/w<i>: error code, empty, shown value, warning; and the rows that are not data but a
@@ -307,7 +307,8 @@ def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset, labels: list[int] = (
             said[np.asarray(pc.fill_null(pc.is_in(col, value_set=pa.array(english[p.index], pa.string())), False))] = \
                 forms.SAID_ENGLISH
         if texts and p.index in texts:  # the header as written wins, as in forms.header_repeats
-            said[np.asarray(pc.fill_null(pc.equal(col, texts[p.index]), False))] = forms.SAID_HEADER
+            said[np.asarray(pc.fill_null(pc.is_in(col, value_set=pa.array(texts[p.index], pa.string())), False))] = \
+                forms.SAID_HEADER
         if said.any():
             repeats[p.index] = said
     if numbers or repeats or any(f"m_{p.name}" in d for p in cells):  # 合计, 填表人 ...; only 序号; a header

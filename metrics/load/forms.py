@@ -154,14 +154,24 @@ def english_headers(match, ds: Dataset) -> dict[int, tuple[str, ...]]:
     return words
 
 
-def header_repeats(cells: np.ndarray, header: str | None, english: tuple[str, ...] = ()) -> np.ndarray | None:
-    """Per cell SAID_HEADER when it is exactly its column's header as the header row writes it (trimmed there),
+def header_spellings(match) -> dict[int, tuple[str, ...]]:
+    """Per header position how the header row writes it (trimmed); under a two-row header also the group and the
+    sub-header alone (`网络零售额（万元）/全县`: 网络零售额（万元）, 全县), so that both rows repeated mid-table are seen."""
+    if match.first_row is None:
+        return {i: (text,) for i, text in match.texts.items()}
+    return {i: tuple(dict.fromkeys((text, *(w.strip() for w in text.split("/") if w.strip()))))
+            for i, text in match.texts.items()}
+
+
+def header_repeats(cells: np.ndarray, header: tuple[str, ...] | None, english: tuple[str, ...] = ()) -> np.ndarray | None:
+    """Per cell SAID_HEADER when it is exactly its column's header as the header row writes it (header_spellings),
     SAID_ENGLISH when it is one of the column's English keys (english_headers), else SAID_NOTHING; or None when no
     cell says either. Exactly, as metrics.load.columnar compares whole columns: a header pasted with stray spaces
     is not recognised, and its words then fail as values (refused, never stored)."""
     if header is None and not english:
         return None
-    said = np.array([SAID_HEADER if isinstance(c, str) and c == header else
+    header = header or ()
+    said = np.array([SAID_HEADER if isinstance(c, str) and c in header else
                      SAID_ENGLISH if isinstance(c, str) and c in english else SAID_NOTHING for c in cells],
                     dtype=np.int8)
     return said if said.any() else None

@@ -378,7 +378,7 @@ def _rows_in_python(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Da
     body = sheet.rows[match.row_index + 1:]
     columns = [np.array(c, dtype=object) for c in itertools.zip_longest(*body)]
     has_data = _rows_with_data(columns, len(body))
-    kinds = _form_rows(columns, *forms.label_columns(match, ds), texts=match.texts,
+    kinds = _form_rows(columns, *forms.label_columns(match, ds), texts=forms.header_spellings(match),
                        english=forms.english_headers(match, ds))
     first_row = match.row_index + 2  # body[0] is spreadsheet row match.row_index + 2
     skipped = [] if kinds is None else [
@@ -452,7 +452,8 @@ def _rows_in_python(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Da
 
 
 def _form_rows(columns: list[np.ndarray], labels: list[int], keys: list[int],
-               numbers: list[int], texts: dict[int, str], english: dict[int, tuple[str, ...]]) -> np.ndarray | None:
+               numbers: list[int], texts: dict[int, tuple[str, ...]], english: dict[int, tuple[str, ...]]
+               ) -> np.ndarray | None:
     """Per body row its kind (forms.DATA, TOTAL, FOOTER, CAPTION, HEADER), or None when no cell marks any row (the
     usual case, decided from each column's distinct values)."""
     marks, filled, repeats = [], [], []
