@@ -91,6 +91,16 @@ def test_english_keys_in_one_cell_of_a_data_row_are_data(monkeypatch):
     assert column(parsed, "payee") == ["amount"] and "w_skipped_row" not in [c for c, _ in codes(parsed)]
 
 
+def test_a_repeated_header_padded_with_spaces_is_skipped(monkeypatch):
+    # Found by the generator (header_aliases + repeated_header): the header repeated at row 3 written with spaces
+    # around its cells (` 运单号 `) was refused as values. Trimmed like the header itself, row 3 is a header row; the data
+    # are rows 2 and 4 (YT1, YT2; 8 and 5 元).
+    again = " 运单号 , 发货日期 , 企业 , 补贴金额（元） \n"
+    parsed = both(LOGISTICS + "YT1,2023-10-08,中国邮政,8\n" + again + "YT2,2023-10-09,顺丰,5\n", monkeypatch)
+    assert not parsed.errors and column(parsed, "waybill") == ["YT1", "YT2"] and column(parsed, "amount") == [8.0, 5.0]
+    assert [p.row for p in parsed.problems if p.code == "w_skipped_row"] == [3]
+
+
 def test_a_two_row_header_repeated_mid_table_is_skipped(monkeypatch):
     # Found by the generator (repeated_header + two_row_header): the group row and the sub-header row printed again at
     # a page break (rows 4 and 5) were refused as values 「月份」「全县」. Both are header rows, skipped; the data are

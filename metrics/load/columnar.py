@@ -302,7 +302,8 @@ def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset, labels: list[int] = (
     # second header row): Arrow compares whole columns; per cell forms.SAID_HEADER / SAID_ENGLISH / SAID_NOTHING.
     repeats = {}
     for p in cells:
-        col, said = raw[f"c{p.index}"], np.zeros(n, np.int8)
+        said = np.zeros(n, np.int8)
+        col = pc.utf8_trim(raw[f"c{p.index}"], characters=forms.HEADER_PADDING) if texts or english else None
         if english and p.index in english:
             said[np.asarray(pc.fill_null(pc.is_in(col, value_set=pa.array(english[p.index], pa.string())), False))] = \
                 forms.SAID_ENGLISH

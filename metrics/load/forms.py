@@ -140,6 +140,9 @@ def row_kinds(marks: list[np.ndarray], filled: list[np.ndarray], labels: list[in
 
 # What a cell says of its column's header (header_repeats): nothing, the header as written, or its English key.
 SAID_NOTHING, SAID_HEADER, SAID_ENGLISH = 0, 1, 2
+# Spaces around a repeated header's cell, as around the header itself (` 月份 `), trimmed before comparing; one set
+# of characters, so that both readers (str.strip here, pc.utf8_trim in metrics.load.columnar) trim alike.
+HEADER_PADDING = " \t\r\n\u3000\xa0"
 # What a template writes under 序号 in its row of English keys.
 NUMBER_COLUMN_ENGLISH = ("No.", "No", "no.", "no", "NO.", "NO", "#")
 
@@ -166,13 +169,15 @@ def header_spellings(match) -> dict[int, tuple[str, ...]]:
 def header_repeats(cells: np.ndarray, header: tuple[str, ...] | None, english: tuple[str, ...] = ()) -> np.ndarray | None:
     """Per cell SAID_HEADER when it is exactly its column's header as the header row writes it (header_spellings),
     SAID_ENGLISH when it is one of the column's English keys (english_headers), else SAID_NOTHING; or None when no
-    cell says either. Exactly, as metrics.load.columnar compares whole columns: a header pasted with stray spaces
-    is not recognised, and its words then fail as values (refused, never stored)."""
+    cell says either. Exactly but for the spaces around it (HEADER_PADDING), as metrics.load.columnar compares
+    whole columns: a header otherwise misspelt is not recognised, and its words then fail as values (refused, never
+    stored)."""
     if header is None and not english:
         return None
     header = header or ()
-    said = np.array([SAID_HEADER if isinstance(c, str) and c in header else
-                     SAID_ENGLISH if isinstance(c, str) and c in english else SAID_NOTHING for c in cells],
+    trimmed = [c.strip(HEADER_PADDING) if isinstance(c, str) else None for c in cells]
+    said = np.array([SAID_HEADER if c is not None and c in header else
+                     SAID_ENGLISH if c is not None and c in english else SAID_NOTHING for c in trimmed],
                     dtype=np.int8)
     return said if said.any() else None
 
