@@ -85,6 +85,16 @@ def test_the_templates_row_of_english_keys_under_the_header_is_skipped(monkeypat
         assert skipped.message("en") == "is a row of the English column keys; skipped"
 
 
+def test_english_keys_between_the_header_and_a_units_row(monkeypatch):
+    # Found by the generator (bilingual_header + unit_units_row): 中文 header, English keys (row 2), then a units row
+    # (row 3: 金额 in 元). The units row still applies: 125000 元 = 12.5 万元, 50000 元 = 5 万元; row 2 is named.
+    text = SPENDING + "voucher,date,line,amount,payee\n,,,元,\nPZ1,2023-04-01,3.2,125000,甲\nPZ2,2023-04-02,3.2,50000,乙\n"
+    parsed = both(text, monkeypatch)
+    assert not parsed.errors and column(parsed, "amount") == [12.5, 5.0]
+    assert [(p.row, p.message()) for p in parsed.problems if p.code in ("w_skipped_row", "w_units_row")] == [
+        (2, "是英文表头行，已跳过"), (3, "表头下方是单位行，已按各列单位读取")]
+
+
 def test_english_keys_in_one_cell_of_a_data_row_are_data(monkeypatch):
     # A payee named `amount` beside real values is data: every filled cell must be its column's English key.
     parsed = both(SPENDING + "PZ1,2023-04-01,3.2,12.5,amount\n", monkeypatch)

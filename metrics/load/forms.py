@@ -336,6 +336,27 @@ _UNIT_WORDS = re.compile(r"^[(（\[【]?(元|千元|万元|亿元|万|人民币�
                          r"千克|公斤|kg|吨|%|％|个数|天|小时)[)）\]】]?$", re.IGNORECASE)
 
 
+def english_row_above_units(match, ds: Dataset, rows: list[list]) -> None:
+    """The template's row of English keys right under the header, with a units row under it (`元 | 万元 | 人`): the
+    English row is read as part of the header (match.english_row, reported as ENGLISH_HEADER by both readers'
+    header checks) so that the units row below applies. Without a units row under it, the English row is left to
+    row_kinds, which skips it wherever it stands."""
+    if len(rows) < 2:
+        return
+    english = english_headers(match, ds)
+    row = [c.strip(HEADER_PADDING) if isinstance(c, str) else c for c in rows[0]]
+    filled = [i for i, c in enumerate(row) if c is not None and str(c).strip() != ""]
+    if len(filled) < 2 or not all(isinstance(row[i], str) and row[i] in english.get(i, ()) for i in filled):
+        return
+    index = match.row_index
+    match.row_index += 1
+    units_row(match, rows[1])
+    if match.units_row is None:
+        match.row_index = index  # no units row: the English row is a body row, skipped by row_kinds
+    else:
+        match.english_row = index + 1
+
+
 def units_row(match, row: list) -> None:
     """A row right under the header whose every filled cell is a unit (`元`, `（万元）`, `人`), under at least one
     column of the contract, is part of the header: each unit applies to its column as if the header wrote it.

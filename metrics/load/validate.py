@@ -294,7 +294,8 @@ def _header(sheet, match: HeaderMatch, ds: Dataset, add) -> dict[str, str]:
     """What the header and the title rows above it say: problems and warnings, the unit declared in the title
     applied to amount columns whose header names none, and title `名称：值` pairs as match.constants.
     Returns the header as written of each contract column the file has (or that its title gives)."""
-    header_row = match.row_index + (0 if match.units_row is not None else 1)  # a units row is below the header
+    # a units row, and the English keys above it, are below the header
+    header_row = match.row_index + 1 - (match.units_row is not None) - (match.english_row is not None)
     top = match.top
     header_text = {key: match.texts[i] for i, key in match.columns.items()}
     for i, written, first in match.duplicates:
@@ -311,6 +312,8 @@ def _header(sheet, match: HeaderMatch, ds: Dataset, add) -> dict[str, str]:
     lookup = header_lookup(ds)
     title = forms.read_title(sheet.head(top), lambda name: lookup.get(split_header(name)[0]), set(match.columns.values()))
     forms.read_footer_unit(title, sheet.tail(forms.FOOTER_ROWS, after=match.row_index))
+    if match.english_row is not None:
+        forms.report_skipped([(match.english_row + 1, forms.ENGLISH_HEADER, None)], add)
     if match.units_row is not None:
         add("warning", "w_units_row", match.units_row + 1)
     for key, unit in match.units_row_conflicts:
