@@ -212,6 +212,15 @@ def test_the_preview_says_what_was_understood_beside_the_forms_own_totals(con):
     assert understood.describe(plain.understood).startswith("3 行 · 金额合计 67.33 万元 · 日期")
 
 
+@pytest.mark.parametrize("error", ["#DIV/0!", "#N/A", "#REF!"])
+def test_a_formula_error_in_an_id_number_column_is_refused(error, monkeypatch):
+    # Found by the generator (formula_error on a sign-in sheet): `#N/A` in 身份证号 was read as empty (it is one of
+    # the empty spellings) and the trainee stored without an ID. The ID column has its own reader: refused there too.
+    text = "场次编号,学员编号,姓名,身份证号\n" + f"PX-1,XY1,甲,{error}\n"
+    parsed = both(text, monkeypatch, "training_attendance")
+    assert [(e.code, e.row, e.column, e.value) for e in parsed.errors] == [("formula_error_text", 2, "身份证号", error)]
+
+
 @pytest.mark.parametrize("error", ["#DIV/0!", "#N/A", "#REF!", " #VALUE! "])
 def test_a_formula_error_saved_as_text_in_a_csv_is_refused_in_every_column(error, monkeypatch):
     # Excel writes error values into a CSV as text: in the amount (required), the payee (optional text) and the

@@ -192,7 +192,10 @@ def masked_value(col: Column, raw) -> str | None:
 
 def id_number_cell(raw, hash_key: bytes) -> tuple[str | None, str | None, str | None]:
     """One ID-number cell: (keyed hash, error code, masked value to report). The raw value goes no further than
-    this function; a checksum that does not add up is reported (masked) but the number is kept."""
+    this function; a checksum that does not add up is reported (masked) but the number is kept. A spreadsheet's
+    error value (`#N/A`, which also spells an empty cell elsewhere) is refused here as in every column."""
+    if isinstance(raw, str) and raw.strip() in FORMULA_ERRORS:
+        return None, "formula_error_text", raw.strip()
     if parsing.is_empty(raw):
         return None, None, None
     if (isinstance(raw, (int, float)) and not isinstance(raw, bool)) or (
