@@ -71,6 +71,58 @@ def test_a_header_row_repeated_mid_table_is_skipped(monkeypatch):
     assert skipped.row == 3 and skipped.message() == "是重复的表头行，已跳过"
 
 
+def test_the_templates_row_of_english_keys_under_the_header_is_skipped(monkeypatch):
+    # The county template's two header rows: 中文 over the contract's English keys (or English labels, `budget line`),
+    # `No.` under 序号. Read as data, row 2 was refused (voucher `voucher`, date `date`...). It is a header row:
+    # skipped with a warning naming row 2; the data are rows 3 and 4: 12.5 + 5 万元.
+    for english in ("No.,voucher,date,line,amount", "No.,voucher,date,budget line,amount", "#,voucher,,line,amount"):
+        text = f"序号,凭证号,支付日期,预算科目,金额（万元）\n{english}\n1,PZ1,2023-04-01,3.2,12.5\n2,PZ2,2023-04-02,3.2,5\n"
+        parsed = both(text, monkeypatch)
+        assert not parsed.errors, english
+        assert column(parsed, "voucher") == ["PZ1", "PZ2"] and column(parsed, "amount") == [12.5, 5.0]
+        (skipped,) = [p for p in parsed.problems if p.code == "w_skipped_row"]
+        assert skipped.row == 2 and skipped.message() == "是英文表头行，已跳过"
+        assert skipped.message("en") == "is a row of the English column keys; skipped"
+
+
+def test_english_keys_between_the_header_and_a_units_row(monkeypatch):
+    # Found by the generator (bilingual_header + unit_units_row): 中文 header, English keys (row 2), then a units row
+    # (row 3: 金额 in 元). The units row still applies: 125000 元 = 12.5 万元, 50000 元 = 5 万元; row 2 is named.
+    text = SPENDING + "voucher,date,line,amount,payee\n,,,元,\nPZ1,2023-04-01,3.2,125000,甲\nPZ2,2023-04-02,3.2,50000,乙\n"
+    parsed = both(text, monkeypatch)
+    assert not parsed.errors and column(parsed, "amount") == [12.5, 5.0]
+    assert [(p.row, p.message()) for p in parsed.problems if p.code in ("w_skipped_row", "w_units_row")] == [
+        (2, "是英文表头行，已跳过"), (3, "表头下方是单位行，已按各列单位读取")]
+
+
+def test_english_keys_in_one_cell_of_a_data_row_are_data(monkeypatch):
+    # A payee named `amount` beside real values is data: every filled cell must be its column's English key.
+    parsed = both(SPENDING + "PZ1,2023-04-01,3.2,12.5,amount\n", monkeypatch)
+    assert column(parsed, "payee") == ["amount"] and "w_skipped_row" not in [c for c, _ in codes(parsed)]
+
+
+def test_a_repeated_header_padded_with_spaces_is_skipped(monkeypatch):
+    # Found by the generator (header_aliases + repeated_header): the header repeated at row 3 written with spaces
+    # around its cells (` 运单号 `) was refused as values. Trimmed like the header itself, row 3 is a header row; the data
+    # are rows 2 and 4 (YT1, YT2; 8 and 5 元).
+    again = " 运单号 , 发货日期 , 企业 , 补贴金额（元） \n"
+    parsed = both(LOGISTICS + "YT1,2023-10-08,中国邮政,8\n" + again + "YT2,2023-10-09,顺丰,5\n", monkeypatch)
+    assert not parsed.errors and column(parsed, "waybill") == ["YT1", "YT2"] and column(parsed, "amount") == [8.0, 5.0]
+    assert [p.row for p in parsed.problems if p.code == "w_skipped_row"] == [3]
+
+
+def test_a_two_row_header_repeated_mid_table_is_skipped(monkeypatch):
+    # Found by the generator (repeated_header + two_row_header): the group row and the sub-header row printed again at
+    # a page break (rows 4 and 5) were refused as values 「月份」「全县」. Both are header rows, skipped; the data are
+    # rows 3 and 6: 全县 100 and 110 万元, 农产品 20 and 25 万元.
+    head = "月份,网络零售额（万元）,\n,全县,农产品\n"
+    parsed = both(head + "2023-01,100,20\n" + head + "2023-02,110,25\n", monkeypatch)
+    assert not parsed.errors
+    assert (column(parsed, "total"), column(parsed, "agri")) == ([100.0, 110.0], [20.0, 25.0])
+    assert [(p.row, p.message()) for p in parsed.problems if p.code == "w_skipped_row"] == [
+        (4, "是重复的表头行，已跳过"), (5, "是重复的表头行，已跳过")]
+
+
 def test_one_header_word_in_a_data_row_is_not_a_repeated_header(monkeypatch):
     # 企业 named 企业 in one data row is data: a repeated header needs every filled cell to repeat its header.
     parsed = both(LOGISTICS + "YT1,2023-10-08,企业,8\n", monkeypatch)
@@ -158,6 +210,15 @@ def test_the_preview_says_what_was_understood_beside_the_forms_own_totals(con):
     plain = ingest.ingest_files(con, [("支出.csv", csv_bytes(text.replace("合计,,,673300,\n", "")))], dry_run=True,
                                 today=dt.date(2024, 6, 30)).outcomes[0]
     assert understood.describe(plain.understood).startswith("3 行 · 金额合计 67.33 万元 · 日期")
+
+
+@pytest.mark.parametrize("error", ["#DIV/0!", "#N/A", "#REF!"])
+def test_a_formula_error_in_an_id_number_column_is_refused(error, monkeypatch):
+    # Found by the generator (formula_error on a sign-in sheet): `#N/A` in 身份证号 was read as empty (it is one of
+    # the empty spellings) and the trainee stored without an ID. The ID column has its own reader: refused there too.
+    text = "场次编号,学员编号,姓名,身份证号\n" + f"PX-1,XY1,甲,{error}\n"
+    parsed = both(text, monkeypatch, "training_attendance")
+    assert [(e.code, e.row, e.column, e.value) for e in parsed.errors] == [("formula_error_text", 2, "身份证号", error)]
 
 
 @pytest.mark.parametrize("error", ["#DIV/0!", "#N/A", "#REF!", " #VALUE! "])

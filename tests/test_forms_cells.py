@@ -234,6 +234,39 @@ def test_he_inside_a_long_name_does_not_split():
     assert parsing.parse_list("禾木乡和平村合作社、喀纳斯旅行社") == ["禾木乡和平村合作社", "喀纳斯旅行社"]
 
 
+def test_ji_and_he_split_between_organisation_names_only(monkeypatch):
+    # 禾木蜂业合作社及冲乎尔乳业 was stored as one participant: two organisations, each ending in a usual suffix
+    # (合作社, 乳业), joined by 及 (row 2) or 和 (row 3); three with 公司/超市 (row 4). 禾木乡和平村合作社 (row 5) is one:
+    # 禾木乡 names no organisation, so that 和 is part of 和平村. Row 6 cuts at 及 only: 禾木乡和平村合作社 + 冲乎尔乳业.
+    rows = ("HD-1,a,推介活动,2023-08-08,禾木蜂业合作社及冲乎尔乳业\n"
+            "HD-2,a,推介活动,2023-08-08,禾木蜂业合作社和冲乎尔乳业\n"
+            "HD-3,a,推介活动,2023-08-08,布尔津商贸公司和禾木蜂业合作社和城关超市\n"
+            "HD-4,a,推介活动,2023-08-08,禾木乡和平村合作社\n"
+            "HD-5,a,推介活动,2023-08-08,禾木乡和平村合作社及冲乎尔乳业\n")
+    parsed = csv_both(EVENTS.format(rows=rows), monkeypatch)
+    assert not parsed.errors
+    two = ["禾木蜂业合作社", "冲乎尔乳业"]
+    assert column(parsed, "participants") == [two, two, ["布尔津商贸公司", "禾木蜂业合作社", "城关超市"],
+                                              ["禾木乡和平村合作社"], ["禾木乡和平村合作社", "冲乎尔乳业"]]
+    # Each split is said in the preview (rows 2, 3, 4, 6); the whole name (row 5) draws no warning.
+    assert [r for c, r in codes(parsed, "warning") if c == "w_cell_list_split"] == [2, 3, 4, 6]
+    assert not [c for c, _ in codes(parsed, "warning") if c == "w_cell_list_kept_whole"]
+
+
+def test_a_ji_with_no_sure_reading_is_kept_whole_and_said(monkeypatch):
+    # 张三及禾木蜂业合作社: a person and a cooperative, or a cooperative named after someone? Nothing guessed: one name,
+    # with a warning naming it (row 2). 甲公司和公司和乙公司 cuts two ways equally well (甲公司 | 公司和乙公司 or
+    # 甲公司和公司 | 乙公司): kept whole, said (row 3).
+    rows = ("HD-1,a,推介活动,2023-08-08,张三及禾木蜂业合作社\n"
+            "HD-2,a,推介活动,2023-08-08,甲公司和公司和乙公司、冲乎尔乳业\n")
+    parsed = csv_both(EVENTS.format(rows=rows), monkeypatch)
+    assert not parsed.errors
+    assert column(parsed, "participants") == [["张三及禾木蜂业合作社"], ["甲公司和公司和乙公司", "冲乎尔乳业"]]
+    kept = [p for p in parsed.problems if p.code == "w_cell_list_kept_whole"]
+    assert [(p.row, p.value) for p in kept] == [(2, "张三及禾木蜂业合作社"), (3, "甲公司和公司和乙公司")]
+    assert kept[0].message().startswith("「张三及禾木蜂业合作社」中的「及」或「和」可能连接两个名称")
+
+
 # ------------------------------------------------------------------------------------------ 6. void rows
 
 EXPENDITURES = "凭证号,支付日期,预算科目,金额（万元）,说明{extra}\n{rows}"
@@ -301,3 +334,21 @@ def test_a_header_with_an_invisible_character_is_recognised(monkeypatch):
     text = "场次编号,\u200b培训日期,乡镇\u2060,培训主题,培训形式\nPX-1,2023-05-12,布尔津镇,直播带货,线下\n"
     parsed = csv_both(text, monkeypatch)
     assert not parsed.errors and column(parsed, "date") == [D(2023, 5, 12)]
+
+
+# --------------------------------------------------------------------------- 7. a unit spelled out in the header
+
+def test_a_unit_spelled_out_in_the_header_is_that_unit(monkeypatch):
+    # 金额（单位：万元）, （单位:元）, (单位：万元) as county templates write them were refused as 「单位:万元」 not being a
+    # money unit. The word 单位 is dropped: 50 and 30 under （单位：万元） are 50 and 30 万元; under （单位:元） they are
+    # 50 元 = 0.005 万元 and 30 元 = 0.003 万元.
+    rows = "记-1,2023-04-01,3.2,50\n记-2,2023-04-02,4.2,30\n"
+    for header, amounts in (("金额（单位：万元）", [50.0, 30.0]), ("金额(单位：万元)", [50.0, 30.0]),
+                            ("金额（单位:元）", [0.005, 0.003])):
+        parsed = csv_both(f"凭证号,支付日期,预算科目,{header}\n{rows}", monkeypatch)
+        assert not parsed.errors, header
+        assert column(parsed, "amount") == amounts, header
+    # The word alone names no unit and is still refused, naming what the header wrote.
+    parsed = csv_both(f"凭证号,支付日期,预算科目,金额（单位）\n{rows}", monkeypatch)
+    assert [(p.code, p.column) for p in parsed.errors] == [("unknown_unit", "金额（单位）")]
+    assert "「单位」" in parsed.errors[0].message()

@@ -248,7 +248,8 @@ def validate(parsed, sheet, match, ds: Dataset, ctx, add, header_text: dict[str,
         plans.append(_contract_plan(width + k, ds.column(key), header_text[key], match.units.get(key), ctx))
         plans[-1].virtual = True
 
-    d, skipped = _parse(raw, plans, ds, *forms.label_columns(match, ds), texts=match.texts)
+    d, skipped = _parse(raw, plans, ds, *forms.label_columns(match, ds), texts=forms.header_spellings(match),
+                        english=forms.english_headers(match, ds))
 
     def cell(i: int, row: int):
         return raw[f"c{i}"][row - first_row].as_py()
@@ -282,7 +283,8 @@ def validate(parsed, sheet, match, ds: Dataset, ctx, add, header_text: dict[str,
 
 
 def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset, labels: list[int] = (), keys: list[int] = (),
-           numbers: list[int] = (), texts: dict[int, str] | None = None) -> tuple[pa.Table, list[tuple[int, int]]]:
+           numbers: list[int] = (), texts: dict[int, tuple[str, ...]] | None = None,
+           english: dict[int, tuple[str, ...]] | None = None) -> tuple[pa.Table, list[tuple[int, int]]]:
     """Table d: one row per data row of the file, with per column its value (v_<key>, or v<i> outside the
     contract) and e/x/s/w<i>: error code, empty, shown value, warning; and the rows that are not data but a
     totals row, footer or caption (metrics.load.forms), as (spreadsheet row, kind)."""
@@ -296,17 +298,26 @@ def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset, labels: list[int] = (
         x = d[f"x_{p.name}"]
         empty_row = x if empty_row is None else pc.and_(empty_row, x)
     drop, skipped = empty_row, []
-    # Cells that repeat their column's header (a header row again, mid-table): Arrow compares whole columns.
-    repeats = {p.index: pc.equal(raw[f"c{p.index}"], texts[p.index])
-               for p in cells if texts and p.index in texts}
-    repeats = {i: r for i, r in repeats.items() if pc.any(r).as_py()}
+    # Cells that repeat their column's header (a header row again, mid-table) or write its English key (the template's
+    # second header row): Arrow compares whole columns; per cell forms.SAID_HEADER / SAID_ENGLISH / SAID_NOTHING.
+    repeats = {}
+    for p in cells:
+        said = np.zeros(n, np.int8)
+        col = pc.utf8_trim(raw[f"c{p.index}"], characters=forms.HEADER_PADDING) if texts or english else None
+        if english and p.index in english:
+            said[np.asarray(pc.fill_null(pc.is_in(col, value_set=pa.array(english[p.index], pa.string())), False))] = \
+                forms.SAID_ENGLISH
+        if texts and p.index in texts:  # the header as written wins, as in forms.header_repeats
+            said[np.asarray(pc.fill_null(pc.is_in(col, value_set=pa.array(texts[p.index], pa.string())), False))] = \
+                forms.SAID_HEADER
+        if said.any():
+            repeats[p.index] = said
     if numbers or repeats or any(f"m_{p.name}" in d for p in cells):  # 合计, 填表人 ...; only 序号; a header
         zeros = np.zeros(n, dtype=np.int8)
         kinds = forms.row_kinds(
             [np.asarray(d[f"m_{p.name}"]) if f"m_{p.name}" in d else zeros for p in cells],
             [~np.asarray(d[f"x_{p.name}"], dtype=bool) for p in cells], labels, keys, numbers,
-            [np.asarray(pc.fill_null(repeats[p.index], False)) if p.index in repeats else np.zeros(n, bool)
-             for p in cells] if repeats else ())
+            [repeats[p.index] if p.index in repeats else np.zeros(n, np.int8) for p in cells] if repeats else ())
         form_row = kinds != forms.DATA
         rows = np.asarray(d["_row"])
         skipped = [(int(rows[i]), int(kinds[i])) for i in np.flatnonzero(form_row)]

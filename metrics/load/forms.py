@@ -23,12 +23,15 @@ import pyarrow.compute as pc
 from metrics.core.datasets import Dataset
 
 DATA, TOTAL, FOOTER, CAPTION, NUMBERED, HEADER = 0, 1, 2, 3, 4, 5
+# The template's second header row: the contract's English keys (`voucher`, `date`, `amount`) under the Chinese header.
+ENGLISH_HEADER = 7
 # A cell mark only (no row kind of its own): a cell that is wholly a group's total label (`中国邮政 汇总`, `总计`,
 # `合计`), as Excel's and Calc's 分类汇总 write it in the grouped column, wherever that column stands.
 GROUP_TOTAL = 6
 KIND_NAMES = {TOTAL: ("合计行", "totals row"), FOOTER: ("表尾", "footer"), CAPTION: ("分组标题", "section caption"),
               NUMBERED: ("只有序号的空行", "blank row with only its number"),
-              HEADER: ("重复的表头行", "repeated header row")}
+              HEADER: ("重复的表头行", "repeated header row"),
+              ENGLISH_HEADER: ("英文表头行", "row of the English column keys")}
 
 # 合计, 小计 ..., also with what they total in front: 2023年合计, 全年总计, 以上合计, 全县合计, 本年累计. A cell
 # starting so marks a totals row only where a label stands (row_kinds): 「累计拨付第二期」 in a 说明 is data.
@@ -92,8 +95,9 @@ def row_kinds(marks: list[np.ndarray], filled: list[np.ndarray], labels: list[in
     and so does a single-cell row anywhere below a footer (the notes go on over several lines); a caption is a row
     whose only filled cell reads like one (`2023年`, `一、禾木乡`). A row with nothing but its 序号 (`numbers`: a
     sign-in sheet numbered in advance) is NUMBERED. A row whose filled cells, two or more, each repeat their
-    column's header exactly (`repeats`, per column: the cell equals its header) is the header again (HEADER: a
-    page break printed in, a block pasted with its header).
+    column's header exactly (`repeats`, per column: SAID_HEADER where the cell equals its header) is the header
+    again (HEADER: a page break printed in, a block pasted with its header); ENGLISH_HEADER when some of them are
+    the column's English key instead (SAID_ENGLISH: the template's second header row, `voucher | date | amount`).
     """
     n = len(marks[0]) if marks else 0
     kinds = np.zeros(n, dtype=np.int8)
@@ -126,19 +130,56 @@ def row_kinds(marks: list[np.ndarray], filled: list[np.ndarray], labels: list[in
     kinds[footer] = FOOTER
     kinds[total] = TOTAL
     if len(repeats):
-        same = np.stack(repeats).sum(axis=0)
-        kinds[(same >= 2) & (same == count)] = HEADER
+        said = np.stack(repeats)
+        same = (said > 0).sum(axis=0)
+        header = (same >= 2) & (same == count)
+        kinds[header] = HEADER
+        kinds[header & (said == SAID_ENGLISH).any(axis=0)] = ENGLISH_HEADER
     return kinds
 
 
-def header_repeats(cells: np.ndarray, header: str | None) -> np.ndarray | None:
-    """Per cell whether it is exactly its column's header as the header row writes it (trimmed there), or None
-    when no cell is. Exactly, as metrics.load.columnar compares whole columns: a header pasted with stray spaces
-    is not recognised, and its words then fail as values (refused, never stored)."""
-    if header is None:
+# What a cell says of its column's header (header_repeats): nothing, the header as written, or its English key.
+SAID_NOTHING, SAID_HEADER, SAID_ENGLISH = 0, 1, 2
+# Spaces around a repeated header's cell, as around the header itself (` 月份 `), trimmed before comparing; one set
+# of characters, so that both readers (str.strip here, pc.utf8_trim in metrics.load.columnar) trim alike.
+HEADER_PADDING = " \t\r\n\u3000\xa0"
+# What a template writes under 序号 in its row of English keys.
+NUMBER_COLUMN_ENGLISH = ("No.", "No", "no.", "no", "NO.", "NO", "#")
+
+
+def english_headers(match, ds: Dataset) -> dict[int, tuple[str, ...]]:
+    """Per header position the English words a template's second header row writes for that column: the contract's
+    key and English label (`voucher`, `session_id`, `session id`), and `No.` under a 序号. One list for both readers,
+    compared exactly as the header is (header_repeats)."""
+    words = {i: tuple({ds.column(key).key, ds.column(key).label_en}) for i, key in match.columns.items()}
+    _, _, numbers = label_columns(match, ds)
+    words.update({i: NUMBER_COLUMN_ENGLISH for i in numbers})
+    return words
+
+
+def header_spellings(match) -> dict[int, tuple[str, ...]]:
+    """Per header position how the header row writes it (trimmed); under a two-row header also the group and the
+    sub-header alone (`网络零售额（万元）/全县`: 网络零售额（万元）, 全县), so that both rows repeated mid-table are seen."""
+    if match.first_row is None:
+        return {i: (text,) for i, text in match.texts.items()}
+    return {i: tuple(dict.fromkeys((text, *(w.strip() for w in text.split("/") if w.strip()))))
+            for i, text in match.texts.items()}
+
+
+def header_repeats(cells: np.ndarray, header: tuple[str, ...] | None, english: tuple[str, ...] = ()) -> np.ndarray | None:
+    """Per cell SAID_HEADER when it is exactly its column's header as the header row writes it (header_spellings),
+    SAID_ENGLISH when it is one of the column's English keys (english_headers), else SAID_NOTHING; or None when no
+    cell says either. Exactly but for the spaces around it (HEADER_PADDING), as metrics.load.columnar compares
+    whole columns: a header otherwise misspelt is not recognised, and its words then fail as values (refused, never
+    stored)."""
+    if header is None and not english:
         return None
-    same = np.array([isinstance(c, str) and c == header for c in cells], dtype=bool)
-    return same if same.any() else None
+    header = header or ()
+    trimmed = [c.strip(HEADER_PADDING) if isinstance(c, str) else None for c in cells]
+    said = np.array([SAID_HEADER if c is not None and c in header else
+                     SAID_ENGLISH if c is not None and c in english else SAID_NOTHING for c in trimmed],
+                    dtype=np.int8)
+    return said if said.any() else None
 
 
 _NUMBER_COLUMN = re.compile(r"^(序号|序|编号|no\.?|#)$", re.IGNORECASE)
@@ -293,6 +334,27 @@ def stated_totals(ds: Dataset, match, cells: list, ctx) -> dict:
 # What a row of units under the header writes per column: money units and the counting words of the contract.
 _UNIT_WORDS = re.compile(r"^[(（\[【]?(元|千元|万元|亿元|万|人民币元|人|人次|名|个|家|户|场|场次|次|件|单|笔|项|条|"
                          r"千克|公斤|kg|吨|%|％|个数|天|小时)[)）\]】]?$", re.IGNORECASE)
+
+
+def english_row_above_units(match, ds: Dataset, rows: list[list]) -> None:
+    """The template's row of English keys right under the header, with a units row under it (`元 | 万元 | 人`): the
+    English row is read as part of the header (match.english_row, reported as ENGLISH_HEADER by both readers'
+    header checks) so that the units row below applies. Without a units row under it, the English row is left to
+    row_kinds, which skips it wherever it stands."""
+    if len(rows) < 2:
+        return
+    english = english_headers(match, ds)
+    row = [c.strip(HEADER_PADDING) if isinstance(c, str) else c for c in rows[0]]
+    filled = [i for i, c in enumerate(row) if c is not None and str(c).strip() != ""]
+    if len(filled) < 2 or not all(isinstance(row[i], str) and row[i] in english.get(i, ()) for i in filled):
+        return
+    index = match.row_index
+    match.row_index += 1
+    units_row(match, rows[1])
+    if match.units_row is None:
+        match.row_index = index  # no units row: the English row is a body row, skipped by row_kinds
+    else:
+        match.english_row = index + 1
 
 
 def units_row(match, row: list) -> None:

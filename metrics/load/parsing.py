@@ -275,10 +275,55 @@ def parse_lookup(value, lookup: dict[str, str], error: str) -> str | None:
 
 
 # Every separator clerks put between names in one cell: 、 ， , ； ; / ／ | line breaks, and spaces (a space only beside
-# a Chinese character: `Zhang San` is one name). 及 and 和 join two names too, but also start or sit inside names (和平村, 禾木乡和…): they
-# split a part only when every piece is a short run of Chinese characters, as names of people are (张三和李四).
+# a Chinese character: `Zhang San` is one name). 及 and 和 join two names too, but also start or sit inside names
+# (和平村, 禾木乡和平村合作社): see _split_joined.
 _LIST_SPLIT = re.compile(r"[、,，;；/／|｜\n\r\t]+|(?<=[^\x00-\x7f])[ \u3000\xa0]+|[ \u3000\xa0]+(?=[^\x00-\x7f])")
 _JOINED_NAMES = re.compile(r"[\u4e00-\u9fff]{2,4}(?:[及和][\u4e00-\u9fff]{2,4})+")
+JOINERS = "及和"
+# How the name of an organisation ends: 及 or 和 is a separator where every piece it leaves ends so.
+ORG_SUFFIXES = ("合作社", "专业合作社", "联合社", "公司", "集团", "乳业", "蜂业", "商贸", "商行", "供销社", "超市", "中心",
+                "协会", "农场", "牧场", "基地", "工厂", "厂", "门市部", "商店", "店", "旅行社", "电商", "物流", "快递",
+                "站", "馆", "酒店", "宾馆", "村委会", "委员会", "学校", "银行", "支行", "邮政", "局", "所", "院")
+_MAX_JOINERS = 8  # more 及/和 than this in one part: kept whole (and said), not searched
+
+
+def _is_org(name: str) -> bool:
+    return any(name.endswith(suffix) and len(name) > len(suffix) for suffix in ORG_SUFFIXES)
+
+
+def _split_joined(part: str) -> tuple[list[str], bool]:
+    """A part with no usual separator, split on 及/和: (names, whether it was kept whole although it may be a list).
+
+    Names of people (2 to 4 Chinese characters each, none an organisation's, 张三和李四和王五) split at every 及/和.
+    Otherwise a 及/和 is cut
+    only so that every piece is an organisation's name (ends in ORG_SUFFIXES): 禾木蜂业合作社及冲乎尔乳业 is two,
+    禾木乡和平村合作社 one (禾木乡 names no organisation), 和平村合作社 one. When two different ways to cut fit
+    equally well, or a 及 stands between two words without a reading, nothing is guessed: the part stays whole and the
+    second value says so (the loader warns)."""
+    if _JOINED_NAMES.fullmatch(part):
+        people = re.split(f"[{JOINERS}]", part)
+        if not any(_is_org(p) for p in people):  # 甲公司和乙公司 is read as organisations, below
+            return people, False
+    at = [i for i, ch in enumerate(part) if ch in JOINERS]
+    if not at:
+        return [part], False
+    if len(at) > _MAX_JOINERS:
+        return [part], True
+    best: list[list[str]] = []
+    for mask in range(1, 1 << len(at)):
+        cuts = [at[k] for k in range(len(at)) if mask >> k & 1]
+        bounds = [-1, *cuts, len(part)]
+        pieces = [part[a + 1:b] for a, b in zip(bounds, bounds[1:])]
+        if all(_is_org(p) for p in pieces):
+            if not best or len(pieces) > len(best[0]):
+                best = [pieces]
+            elif len(pieces) == len(best[0]):
+                best.append(pieces)
+    if len(best) == 1:
+        return best[0], False
+    # Two equally good readings; or a 及 (which joins far more often than it names) with words on both sides.
+    maybe_list = len(best) > 1 or any(part[i] == "及" and 0 < i < len(part) - 1 for i in at)
+    return [part], maybe_list
 
 
 _USUAL_LIST = re.compile(r"[、,，;；]")
@@ -290,6 +335,17 @@ def unusual_list_separator(text: str) -> bool:
     return len(parts) >= 2 and len(parts) != len([p for p in _USUAL_LIST.split(text) if p.strip()])
 
 
+def list_kept_whole(value) -> str | None:
+    """The first part of a list cell that may join two names with 及/和 but was kept whole, as nothing says where
+    to cut (the loader warns, naming it), or None."""
+    text = parse_text(value)
+    for part in _LIST_SPLIT.split(text or ""):
+        part = part.strip()
+        if part and _split_joined(part)[1]:
+            return part
+    return None
+
+
 def parse_list(value) -> list[str] | None:
     text = parse_text(value)
     if text is None:
@@ -297,8 +353,6 @@ def parse_list(value) -> list[str] | None:
     names = []
     for part in _LIST_SPLIT.split(text):
         part = part.strip()
-        if _JOINED_NAMES.fullmatch(part):
-            names.extend(re.split("[及和]", part))
-        elif part:
-            names.append(part)
+        if part:
+            names.extend(_split_joined(part)[0])
     return names or None

@@ -21,7 +21,7 @@ from metrics.core.datasets import DATASETS, ONE_OF_REQUIRED, Dataset
 from metrics.core.errors import FileProblem
 from metrics.core.text import fold
 from metrics.load import xlsx_guard
-from metrics.load.forms import read_title, units_row
+from metrics.load.forms import english_row_above_units, read_title, units_row
 from metrics.load.workbook import expand, read_structure
 
 MAX_TITLE_ROWS = 5  # title or blank rows allowed above the header (datasets.md)
@@ -290,6 +290,9 @@ def read_file(file_name: str, content: bytes) -> list[Sheet]:
 # ---------------------------------------------------------------------------------------------- headers
 
 _UNIT = re.compile(r"\(([^()]*)\)$")
+# A unit spelled out inside the brackets, as county templates write it: `金额（单位：万元）`, `(单位:元)`, `（单位 万元）`.
+# The word 单位 ("unit") and its colon are dropped so the unit itself is what is checked (NFKC has folded ：to :).
+_UNIT_WORD = re.compile(r"^单位\s*:?\s*(?=\S)")
 
 
 def split_header(cell) -> tuple[str, str | None]:
@@ -298,7 +301,7 @@ def split_header(cell) -> tuple[str, str | None]:
     unit = None
     m = _UNIT.search(text)
     if m and m.start() > 0:
-        unit = m.group(1).strip()
+        unit = _UNIT_WORD.sub("", m.group(1).strip())
         text = text[: m.start()]
     text = re.sub(r"\s+", " ", text).strip()
     return text.lower().replace(" ", "_") if text.isascii() else text.replace(" ", ""), unit
@@ -323,6 +326,7 @@ class HeaderMatch:
     texts: dict[int, str] = field(default_factory=dict)  # cell index -> header as written ("金额（万元）/实际")
     first_row: int | None = None  # index of the first header row when the header takes two rows
     units_row: int | None = None  # index of a row of units right under the header (`元 | 万元 | 人`), then row_index
+    english_row: int | None = None  # index of the template's English keys between the header and a units row
     # (key, unit the units row writes) where the header itself names another unit
     units_row_conflicts: list[tuple[str, str]] = field(default_factory=list)
     width: int = 0  # cells in the header row(s): the table's width
@@ -334,6 +338,8 @@ class HeaderMatch:
         """Index of the header's first row: the rows above it are title rows."""
         if self.first_row is not None:
             return self.first_row
+        if self.english_row is not None:
+            return self.english_row - 1
         return self.units_row - 1 if self.units_row is not None else self.row_index
 
     def missing_required(self) -> list[str]:
@@ -447,7 +453,8 @@ def match_header(sheet: Sheet, dataset: Dataset) -> HeaderMatch | None:
             pair.first_row = top
             best = pair
             break
-    if best.row_index + 1 < len(head):
+    english_row_above_units(best, dataset, head[best.row_index + 1:best.row_index + 3])
+    if best.units_row is None and best.row_index + 1 < len(head):
         units_row(best, head[best.row_index + 1])
     best.constants = read_title(head[:best.top], lambda name: lookup.get(split_header(name)[0]),
                                 set(best.columns.values())).values

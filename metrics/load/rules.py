@@ -192,7 +192,10 @@ def masked_value(col: Column, raw) -> str | None:
 
 def id_number_cell(raw, hash_key: bytes) -> tuple[str | None, str | None, str | None]:
     """One ID-number cell: (keyed hash, error code, masked value to report). The raw value goes no further than
-    this function; a checksum that does not add up is reported (masked) but the number is kept."""
+    this function; a checksum that does not add up is reported (masked) but the number is kept. A spreadsheet's
+    error value (`#N/A`, which also spells an empty cell elsewhere) is refused here as in every column."""
+    if isinstance(raw, str) and raw.strip() in FORMULA_ERRORS:
+        return None, "formula_error_text", raw.strip()
     if parsing.is_empty(raw):
         return None, None, None
     if (isinstance(raw, (int, float)) and not isinstance(raw, bool)) or (
@@ -389,6 +392,19 @@ class Checks:
                 if isinstance(raw, str) and parsing.unusual_list_separator(raw):
                     self.add("warning", "w_cell_list_split", row, header, show_value(raw), count=len(items),
                              items="、".join(items))
+            # An item still holding 及/和 where nothing says whether it joins two names: kept whole, and said so.
+            flat = pc.list_flatten(self.d[name])
+            if not len(flat):
+                continue
+            hit = pc.fill_null(pc.match_substring_regex(flat, f"[{parsing.JOINERS}]"), False)
+            if not pc.any(hit).as_py():
+                continue
+            rows = np.zeros(self.d.num_rows, dtype=bool)
+            rows[np.asarray(pc.list_parent_indices(self.d[name]).filter(hit))] = True
+            for row, _items in self.where(pa.array(rows), name):
+                part = parsing.list_kept_whole(self.raw_value(col.key, row))
+                if part is not None:
+                    self.add("warning", "w_cell_list_kept_whole", row, header, show_value(part), part=show_value(part))
 
 
 def void_rows(table: pa.Table | None, ds: Dataset, header_text: dict[str, str], extras: dict[int, str],

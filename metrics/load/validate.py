@@ -294,7 +294,8 @@ def _header(sheet, match: HeaderMatch, ds: Dataset, add) -> dict[str, str]:
     """What the header and the title rows above it say: problems and warnings, the unit declared in the title
     applied to amount columns whose header names none, and title `名称：值` pairs as match.constants.
     Returns the header as written of each contract column the file has (or that its title gives)."""
-    header_row = match.row_index + (0 if match.units_row is not None else 1)  # a units row is below the header
+    # a units row, and the English keys above it, are below the header
+    header_row = match.row_index + 1 - (match.units_row is not None) - (match.english_row is not None)
     top = match.top
     header_text = {key: match.texts[i] for i, key in match.columns.items()}
     for i, written, first in match.duplicates:
@@ -311,6 +312,8 @@ def _header(sheet, match: HeaderMatch, ds: Dataset, add) -> dict[str, str]:
     lookup = header_lookup(ds)
     title = forms.read_title(sheet.head(top), lambda name: lookup.get(split_header(name)[0]), set(match.columns.values()))
     forms.read_footer_unit(title, sheet.tail(forms.FOOTER_ROWS, after=match.row_index))
+    if match.english_row is not None:
+        forms.report_skipped([(match.english_row + 1, forms.ENGLISH_HEADER, None)], add)
     if match.units_row is not None:
         add("warning", "w_units_row", match.units_row + 1)
     for key, unit in match.units_row_conflicts:
@@ -378,7 +381,8 @@ def _rows_in_python(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Da
     body = sheet.rows[match.row_index + 1:]
     columns = [np.array(c, dtype=object) for c in itertools.zip_longest(*body)]
     has_data = _rows_with_data(columns, len(body))
-    kinds = _form_rows(columns, *forms.label_columns(match, ds), texts=match.texts)
+    kinds = _form_rows(columns, *forms.label_columns(match, ds), texts=forms.header_spellings(match),
+                       english=forms.english_headers(match, ds))
     first_row = match.row_index + 2  # body[0] is spreadsheet row match.row_index + 2
     skipped = [] if kinds is None else [
         (int(i) + first_row, int(kinds[i]), show_value(next(c for c in body[i] if not parsing.is_empty(c))))
@@ -451,7 +455,8 @@ def _rows_in_python(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Da
 
 
 def _form_rows(columns: list[np.ndarray], labels: list[int], keys: list[int],
-               numbers: list[int], texts: dict[int, str]) -> np.ndarray | None:
+               numbers: list[int], texts: dict[int, tuple[str, ...]], english: dict[int, tuple[str, ...]]
+               ) -> np.ndarray | None:
     """Per body row its kind (forms.DATA, TOTAL, FOOTER, CAPTION, HEADER), or None when no cell marks any row (the
     usual case, decided from each column's distinct values)."""
     marks, filled, repeats = [], [], []
@@ -461,8 +466,9 @@ def _form_rows(columns: list[np.ndarray], labels: list[int], keys: list[int],
         full = np.array([not parsing.is_empty(u) for u in uniques] + [False], dtype=bool)
         marks.append(mark[codes])
         filled.append(full[codes])
-        same = forms.header_repeats(np.append(np.asarray(uniques, dtype=object), None), texts.get(i))
-        repeats.append(same[codes] if same is not None else np.zeros(len(cells), dtype=bool))
+        same = forms.header_repeats(np.append(np.asarray(uniques, dtype=object), None), texts.get(i),
+                                    english.get(i, ()))
+        repeats.append(same[codes] if same is not None else np.zeros(len(cells), dtype=np.int8))
     if not numbers and not any(m.any() for m in marks) and not any(r.any() for r in repeats):
         return None
     return forms.row_kinds(marks, filled, labels, keys, numbers, repeats)

@@ -145,6 +145,8 @@ MESSAGES: dict[str, str] = {
     "w_structure_unseen": "hidden rows and formula errors cannot be seen in this format: save it as .xlsx and upload that, or check them yourself",
     "w_units_row": "the row under the header gives units; each column read in its unit",
     "w_cell_comment": "cell {cell} has a comment, which is not loaded: if it changes the row (e.g. void), say so in the sheet itself and upload again",
+    "w_cell_list_kept_whole": ("'{part}' may be two names joined by 'and', or one name: loaded as one name; if it "
+                               "is several, separate them with commas"),
     # outcomes
     "loaded": "loaded {file} ({dataset}): {added} added, {replaced} replaced, {unchanged} unchanged, load {load_id}",
     "noop": "{file} ({dataset}) is identical to the stored data; nothing changed ({unchanged} rows)",

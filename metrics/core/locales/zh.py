@@ -97,6 +97,7 @@ MESSAGES: dict[str, str] = {
     "w_structure_unseen": "这种格式看不到隐藏行和公式错误：请另存为 .xlsx 后上传，或自行核对",
     "w_units_row": "表头下方是单位行，已按各列单位读取",
     "w_cell_comment": "单元格 {cell} 有批注，批注内容不入库：如它改变了这一行（如「已作废」），请改在表中写明后重新导入",
+    "w_cell_list_kept_whole": "「{part}」中的「及」或「和」可能连接两个名称，也可能是名称的一部分：已按一个名称导入；如是多个，请用「、」分隔",
     # outcomes
     "loaded": "已导入 {file}（{dataset}）：新增 {added} 行，替换 {replaced} 行，未变 {unchanged} 行，导入编号 {load_id}",
     "noop": "{file}（{dataset}）与已入库数据完全相同，未做任何更改（{unchanged} 行）",
