@@ -123,10 +123,13 @@ def chart_figures(b: Briefing) -> list[tuple[AreaSection | None, go.Figure, int,
 
 def area_figure(b: Briefing, section: AreaSection) -> go.Figure:
     """An area's bullet chart, with the configuration's reference series marked as dashed ticks."""
-    # 16 pt labels of three lines; a crowded area (five KPIs or more) keeps to 14 pt and two lines so its rows fit.
+    # 16 pt labels of three lines; a crowded area (five KPIs or more) keeps to 14 pt and two lines so its rows fit:
+    # in English a wider label column, so "4 enterprises / ≥5 enterprises" stays on its status line (at 30 columns
+    # it wrapped to a third line and six rows' labels overlapped in the chart check).
     crowded = len(section.results) > 4
+    width = 26 if b.lang == "zh" else (38 if crowded else 30)
     fig = charts.bullet_chart(section.results, b.lang, font_size=CHART_PT if crowded else CHART_PT + 2,
-                              label_width=26 if b.lang == "zh" else 30, two_lines=crowded)
+                              label_width=width, two_lines=crowded)
     return charts.add_reference_marks(fig, section.results, b.references, b.lang)
 
 

@@ -184,7 +184,7 @@ def bullet_chart(results, lang: str = "zh", font_size: int = 14, label_width: in
     status_end = " " if two_lines else "<br>"
     labels = [f"{wrap(r.name, label_width)}<br><b>{word(r.status, lang)}</b>{status_end}"
               + wrap(f"{format_value(r.id, r.value, lang)} / {format_target(r.id, r.target, r.target_max, lang)}",
-                     label_width - (len(word(r.status, lang)) * 2 + 1 if two_lines else 0)) for r in results]
+                     label_width - (_display_width(word(r.status, lang)) + 1 if two_lines else 0)) for r in results]
     positions = list(range(len(results)))
     shares = [min(150.0, (r.progress or 0) * 100) for r in results]
     # The figure is declared whole, as plain dicts validated once, rather than built up by add_trace, add_vline and
