@@ -26,9 +26,11 @@ admin = user is not None and can(user, "manage_users")  # file names and paths a
 try:
     # The field opens at the date the counties are ranked at by default (the earliest of their latest data dates),
     # in the dashboard's date format: never an empty field showing "yyyy/mm/dd".
-    default = region_state.region(frame.lang).as_of
+    with st.spinner(state.t("region_reading")):  # a first read scores every snapshot in capped children
+        default = region_state.region(frame.lang).as_of
     picked = st.date_input(state.t("region_ranking_date"), value=default, key="region_as_of", format=DATE_FORMAT)
-    view = region_state.region(frame.lang, None if picked == default else picked)
+    with st.spinner(state.t("region_reading")):
+        view = region_state.region(frame.lang, None if picked == default else picked)
 except RegionError as exc:  # an unusable region.toml: said, not a traceback
     st.error(exc.message(frame.lang))
     st.stop()

@@ -115,6 +115,9 @@ def test_no_page_asks_another_host_for_anything_whatever_text_comes_from_outside
                 visiting["page"] = name or "overview"
                 page.goto(f"{hostile_site}/{name}")
                 wait_until_rendered(page)
+                if name == "region":  # its first read scores every snapshot in children: wait for what it shows
+                    page.wait_for_selector('[data-testid="stPlotlyChart"], [data-testid="stCode"]', timeout=180000)
+                    wait_until_rendered(page)
                 page.wait_for_timeout(500)
                 shown[visiting["page"]] = page.evaluate("document.body.textContent")  # hidden tabs too
         finally:

@@ -1277,6 +1277,7 @@ MESSAGES: dict[str, str] = {
     "region_own_data_ends": "own data ends",
     "region_gap": "gap",
     "region_writing": "Writing…",
+    "region_reading": "Reading the county snapshots and scoring each (every snapshot in its own time-limited process)…",
     "region_unreadable_heading": "These snapshots could not be read or were refused; every other county is shown:",
     "region_duplicates_heading": "Two snapshots claim to be the same county:",
     "retail_missing_months": "{n} months of retail data are missing: {months}. Growth shows no data until they are loaded.",

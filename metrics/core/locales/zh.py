@@ -1218,6 +1218,7 @@ MESSAGES: dict[str, str] = {
     "region_own_data_ends": "本县数据截至",
     "region_gap": "差距",
     "region_writing": "正在生成……",
+    "region_reading": "正在读取各县快照并逐县计算（每个快照在独立进程中限时计算）……",
     "region_unreadable_heading": "以下快照未能读取或被拒绝，其余县照常显示：",
     "region_duplicates_heading": "有两份快照自称是同一个县：",
     "retail_missing_months": "缺少 {n} 个月的网络零售数据：{months}。缺月时增长率显示为暂无数据。",
