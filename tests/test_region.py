@@ -211,12 +211,11 @@ def test_region_page_shows_the_league_the_unreadable_and_a_drill(folder, tmp_pat
     at.selectbox(key="region_county").set_value("乙县").run()
     import json
 
-    # the bar's label names the KPI, its status and value / target (B's own target, not the default 4,000)
     # the bar's label names the KPI, its status and value / target: B's own target, not the default 4,000
     labels = json.loads(at.get("plotly_chart")[-1].proto.spec)["layout"]["yaxis"]["ticktext"]
     label = next(t for t in labels if t.startswith("电商培训人次"))
     assert label == "电商培训人次<br><b>进度正常</b><br>3 人次 / ≥ 4 人次", label
-    assert "乙县：数据截至 2023-03-31" in [m.value for m in at.markdown]  # the date picked above
+    assert "乙县：数据截至 2023-03-31" in [t.value for t in at.text]  # the date picked above (plain text)
 
 
 def test_region_page_names_files_and_folder_to_the_administrator(folder, tmp_path, monkeypatch):
