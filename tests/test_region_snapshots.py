@@ -12,6 +12,8 @@ import datetime as dt
 import os
 import shutil
 import sys
+import tempfile
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -309,3 +311,20 @@ def test_a_snapshot_of_another_structure_version_names_its_version(folder):
     con.close()
     view = region.read_region(folder, dt.date(2023, 3, 31), isolate=False)
     assert view.county("乙县").problem("en").startswith(f"schema version 0.{store.STRUCTURE_VERSION.split('.')[1]}")
+
+
+def test_a_snapshot_named_with_backslashes_and_markup_is_read(tmp_path):
+    """A snapshot's file name is someone else's text: DuckDB's ATTACH read `\\` in it as a folder separator, so the
+    browser test's hostile name (`x![x](http:\\\\host\\x.png).duckdb`) was listed as unreadable. It is attached through
+    a plain-named link instead, and reads like any other."""
+    from metrics.outputs.snapshot_check import open_snapshot
+
+    plain = tmp_path / "c.duckdb"
+    store.connect(plain).close()
+    path = plain.rename(tmp_path / "c![c](http:\\\\198.51.100.7\\c.png)<img src=x>.duckdb")  # as a county named it
+    con = open_snapshot(path)
+    try:
+        assert con.execute("SELECT count(*) FROM meta").fetchone()[0] > 0
+    finally:
+        con.close()
+    assert not list(Path(tempfile.gettempdir()).glob("kpi-snapshots-*"))  # the links are gone

@@ -15,6 +15,9 @@ The caller (metrics/outputs/region_score.py) does this in a child process with a
 from __future__ import annotations
 
 import functools
+import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -22,6 +25,9 @@ import duckdb
 from metrics.platform import sandbox, store
 
 SNAPSHOT_MEMORY_LIMIT = "256MB"  # DuckDB's own limit per snapshot; the child's address space is capped too
+# A path DuckDB opens as written. Others are attached through a plain-named link: ATTACH reads a backslash in a file
+# name as a folder separator (a snapshot named `a\b.duckdb` was "unreadable"), and a name is someone else's text.
+_PLAIN_PATH = re.compile(r"[\w.\-/ ]+")
 
 
 def open_snapshots(paths: list[Path]) -> tuple[duckdb.DuckDBPyConnection, dict[int, str], dict[int, duckdb.Error]]:
@@ -31,10 +37,17 @@ def open_snapshots(paths: list[Path]) -> tuple[duckdb.DuckDBPyConnection, dict[i
     error of each snapshot that could not be attached (corrupt, not DuckDB)."""
     con = duckdb.connect(":memory:", config=sandbox.open_settings(SNAPSHOT_MEMORY_LIMIT, threads=1))
     attached, errors = {}, {}
+    links = None  # a private folder of plain-named links, removed once every snapshot is attached (and open)
     try:
         for k, path in enumerate(paths):
+            target = str(path)
+            if not _PLAIN_PATH.fullmatch(target):
+                links = links or Path(tempfile.mkdtemp(prefix="kpi-snapshots-"))
+                link = links / f"snapshot{k}.duckdb"
+                link.symlink_to(Path(path).resolve())
+                target = str(link)
             try:
-                con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS snapshot{k} (READ_ONLY)")
+                con.execute(f"ATTACH '{target.replace(chr(39), chr(39) * 2)}' AS snapshot{k} (READ_ONLY)")
                 attached[k] = f"snapshot{k}"
             except duckdb.Error as exc:
                 errors[k] = exc
@@ -42,6 +55,9 @@ def open_snapshots(paths: list[Path]) -> tuple[duckdb.DuckDBPyConnection, dict[i
     except BaseException:
         con.close()
         raise
+    finally:
+        if links is not None:
+            shutil.rmtree(links, ignore_errors=True)
     return con, attached, errors
 
 
