@@ -101,3 +101,14 @@ def test_the_dashboards_scorecard_survives_clear_cache(demo_db, monkeypatch):
     again = state.scorecard(dt.date(2024, 6, 30), "zh", version)
     assert len(calls) == 1
     assert [(r.id, r.value, r.status) for r in again] == [(r.id, r.value, r.status) for r in first]
+
+
+def test_results_of_another_version_of_the_code_are_not_read(tmp_path, monkeypatch):
+    """After an upgrade the data version may stay the same, but a result pickled by the old code (an old KpiResult)
+    must not reach the new pages: the code's stamp is part of the folder."""
+    from metrics.platform import results
+
+    assert SharedResults(tmp_path / "r").get("v1", ("k",), lambda: "old code's result") == "old code's result"
+    monkeypatch.setattr(results, "CODE_STAMP", "another")
+    fresh = SharedResults(tmp_path / "r")
+    assert fresh.get("v1", ("k",), lambda: "new code's result") == "new code's result" and fresh.computed == 1

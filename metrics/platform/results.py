@@ -34,6 +34,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+
+def _code_stamp() -> str:
+    """The library's code as it is on disk (each module's path, size and time): part of every result's folder, so a
+    result pickled by an older version of the code is never read by a newer one after an upgrade, even while the
+    data version stays the same."""
+    library = Path(__file__).resolve().parents[1]
+    parts = sorted(f"{p.relative_to(library)}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in library.rglob("*.py"))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
+
+
+CODE_STAMP = _code_stamp()
 PRUNE_AFTER_S = 60  # an older data version's folder is removed once untouched this long
 MEMORY_ENTRIES = 512  # results kept in memory per process (scorecards, views: a few KB to a few MB each)
 
@@ -69,7 +80,7 @@ class SharedResults:
             return value
 
     def _from_disk_or_compute(self, version: str, name: str, compute: Callable[[], Any]) -> Any:
-        folder = self.directory / hashlib.sha256(version.encode()).hexdigest()[:16]
+        folder = self.directory / hashlib.sha256(f"{CODE_STAMP}:{version}".encode()).hexdigest()[:16]
         try:
             fresh_version = not folder.exists()
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
