@@ -70,7 +70,8 @@ word = {s: status_name(s, frame.lang) for s in STATUSES}
 st.subheader(state.t("region_status_count_per_county"))
 counts = view.status_counts()
 if len(counts) <= CHART_COUNTIES:  # a bar per county stays readable; beyond that the sortable table says it
-    fig = go.Figure([go.Bar(y=counts["county"], x=counts[s], name=word[s], orientation="h",
+    labels = [charts.short(name) for name in counts["county"]]  # the table below gives every name whole
+    fig = go.Figure([go.Bar(y=labels, x=counts[s], name=word[s], orientation="h",
                             marker_color=charts.STATUS_COLORS[s]) for s in STATUSES])
     fig.update_layout(barmode="stack")
     st.plotly_chart(ui.layout(fig, state.t("region_kpis"), state.t("region_county_column"), height=120 + 32 * len(counts)),

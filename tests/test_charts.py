@@ -181,3 +181,14 @@ def test_no_wrapped_line_begins_with_closing_punctuation():
         for width in range(6, 31):
             for line in charts.wrap(name, width).split("<br>")[1:]:
                 assert line[:1] not in charts.NO_LINE_START, (name, width, line)
+
+
+def test_a_long_outside_name_is_one_short_escaped_axis_label():
+    """A county name from a snapshot's configuration (here a hostile one) labels the region chart: one line of at
+    most 24 columns, cut with …, escaped, so it neither pushes the bars aside nor carries markup."""
+    from metrics.outputs.charts import short
+
+    label = short('county![x](http://198.51.100.7/x.png)<img src="x">')
+    assert label.endswith("…") and "<img" not in label and len(label.replace("&lt;", "<")) <= 25
+    assert short("布尔津县") == "布尔津县"  # 8 columns: whole
+    assert short("禾木哈纳斯蒙古族乡禾木哈纳斯") == "禾木哈纳斯蒙古族乡禾木…"  # 14 characters = 28 columns: cut to 24

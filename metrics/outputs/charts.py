@@ -73,6 +73,17 @@ NO_LINE_START = frozenset(chr(c) for c in (0x3001, 0xFF0C, 0x3002, 0xFF1B, 0xFF1
                                            0x300D, 0x300F, 0x3011, 0x3015, 0x201D, 0x2019, 0xFF05, 0x2026)) | set(",.;:!?)]}")
 
 
+def short(text: str, width: int = 24) -> str:
+    """One line of at most `width` columns (a Chinese character is two), ending in "…" where it was cut, escaped: for
+    an axis label that must not push the chart aside (a county's name comes from its own configuration)."""
+    text = str(text)
+    if _display_width(text) > width:
+        while text and _display_width(text + "…") > width:
+            text = text[:-1]
+        text = text.rstrip() + "…"
+    return escape(text)
+
+
 def wrap(text: str, width: int = 24) -> str:
     """Break a label into lines of at most `width` columns (a Chinese character is two), at spaces when there are
     any, so long KPI and plan-line names are shown whole on a narrow chart. Returns Plotly's <br>-joined lines,
