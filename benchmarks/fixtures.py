@@ -116,3 +116,19 @@ def synthetic_region(directory: Path, counties: int, templates: int = 7) -> Path
     for path in made:
         path.unlink()
     return directory
+
+
+def charts_app(path: Path) -> Path:
+    """The crowd's second floor: a plain Streamlit page of seven cached Plotly bar charts (what the overview shows,
+    without our frame, sign-in, navigation or data). Between it and the empty app lies what Streamlit and Plotly
+    cost per viewer; between it and the overview, what our frame and pages cost."""
+    path.write_text(
+        "import plotly.graph_objects as go\n"
+        "import streamlit as st\n\n"
+        "@st.cache_resource\n"
+        "def figure(i):\n"
+        "    return go.Figure(go.Bar(x=[f'指标{k}' for k in range(12)], y=[(k * 7 + i) % 13 for k in range(12)]))\n\n"
+        "st.title('charts')\n"
+        "for i in range(7):\n"
+        "    st.plotly_chart(figure(i), key=f'c{i}')\n", encoding="utf-8")
+    return path

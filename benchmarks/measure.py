@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import crowds
 from benchmarks.harness import maxrss_mb, peak_mb_of, streamlit_server
 from metrics.core.config import PROJECT_ROOT
 
@@ -78,14 +79,8 @@ def worker(task: str, args: list[str]) -> dict:
         return _region_worker(Path(args[0]), Path(args[1]))
     elif task == "apptest":
         return _apptest(args[0], args[1] if len(args) > 1 else None)
-    elif task == "crowd":
-        return _crowd(args[0], args[1] or None, int(args[2]), float(args[3]))
-    elif task == "crowd_served":
-        return _crowd_served(args[0], int(args[1]), int(args[2]), float(args[3]))
-    elif task == "load_while_served":
-        return _load_while_served(args[0], int(args[1]), int(args[2]), args[3], args[4])
-    elif task == "browse_during_load":
-        return _browse_during_load(args[0], args[1], int(args[2]))
+    elif task in crowds.TASKS:
+        return crowds.TASKS[task](*args)
     elif task == "first_visit":
         return _first_visit(args[0], args[1])
     else:
@@ -323,113 +318,6 @@ def _browse(script: str, db: str, pages: list[str], rounds: int = 3) -> dict:
         browser.close()
         server_mb = peak_mb_of(server.pid)
     return {"medians": {k: statistics.median(v) for k, v in times.items()}, "maxrss_mb": server_mb}
-
-
-def _crowd(script: str, db: str | None, viewers: int, window: float) -> dict:
-    """`viewers` light clients (benchmarks.crowd) opening the app within `window` seconds, after one viewer has
-    warmed the caches; and one viewer alone (median of five visits), to set beside Chromium's figure."""
-    from benchmarks import crowd
-
-    with streamlit_server(script, {"KPI_DB": db} if db else None, start_timeout=120) as (url, server):
-        port = int(url.rsplit(":", 1)[1])
-        first = crowd.crowd(port, 1, window=0, timeout=300)
-        alone = crowd.CrowdResult([crowd.crowd(port, 1, window=0, timeout=60).visits[0] for _ in range(5)])
-        many = crowd.crowd(port, viewers, window=window, timeout=120)
-        return {"first_s": first.median(), "one_s": alone.median(), "median_s": many.median(),
-                "p95_s": many.percentile(95), "errors": many.errors + first.errors + alone.errors,
-                "error_kinds": sorted({v.error for v in many.visits if v.error})[:3],
-                "maxrss_mb": peak_mb_of(server.pid)}
-
-
-def _served_peak_mb(served) -> float:
-    """The served set's memory: the sum of each process's peak (Streamlit processes and nginx)."""
-    return sum(peak_mb_of(p.pid) or 0.0 for p in served.processes)
-
-
-def _warm_each(served, timeout: float = 300) -> None:
-    """One viewer per process, straight to its port, so every process has its caches warm (as _crowd's first)."""
-    from benchmarks import crowd
-
-    for port, _ in served.backends:
-        crowd.crowd(port, 1, window=0, timeout=timeout)
-
-
-def _crowd_served(db: str, processes: int, viewers: int, window: float) -> dict:
-    """`viewers` light clients within `window` s through nginx to `processes` dashboard processes (deploy/serve.py,
-    as scripts/serve.sh runs it), each process warmed first. A light client carries no cookie, so nginx hashes
-    each one's request id: viewers spread over the processes as new browsers do."""
-    from benchmarks import crowd
-    from deploy import serve
-
-    with serve.served(processes, env={"KPI_DB": db}) as served:
-        _warm_each(served)
-        many = crowd.crowd(int(served.url.rsplit(":", 1)[1]), viewers, window=window, timeout=120)
-        spread = {}
-        for line in served.access_log():
-            if "/_stcore/stream" in line and "upstream=" in line:
-                backend = line.split("upstream=", 1)[1].split()[0]
-                spread[backend] = spread.get(backend, 0) + 1
-        return {"median_s": many.median(), "p95_s": many.percentile(95), "errors": many.errors,
-                "error_kinds": sorted({v.error for v in many.visits if v.error})[:3],
-                "spread": sorted(spread.values()), "maxrss_mb": _served_peak_mb(served)}
-
-
-def _load_while_served(db: str, processes: int, viewers: int, idle_csv: str, busy_csv: str) -> dict:
-    """A command-line load (read-write) into the database `processes` dashboard processes read (read-only): its
-    time with nobody browsing, then with `viewers` light clients rerunning the overview through nginx meanwhile.
-    The load waits for the readers' connections to close (store.connect retries up to 5 s); it must still land."""
-    from benchmarks import crowd
-    from deploy import serve
-
-    def load(path: str) -> tuple[float, int]:
-        t0 = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "metrics", "--db", db, "ingest", "logistics_subsidies", path],
-                              cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
-        return time.perf_counter() - t0, done.returncode
-
-    with serve.served(processes, env={"KPI_DB": db}) as served:
-        _warm_each(served)
-        idle_s, idle_rc = load(idle_csv)
-        port = int(served.url.rsplit(":", 1)[1])
-        result: dict = {}
-
-        def loading() -> None:
-            time.sleep(2)  # the viewers are browsing
-            result["busy_s"], result["busy_rc"] = load(busy_csv)
-
-        import threading
-
-        loader = threading.Thread(target=loading)
-        loader.start()
-        browsing = crowd.browse_while(port, viewers, lambda: loader.is_alive())
-        loader.join()
-        return {"idle_s": idle_s, "busy_s": result["busy_s"], "load_errors": (idle_rc != 0) + (result["busy_rc"] != 0),
-                "viewer_errors": browsing.errors, "p95_s": browsing.percentile(95), "runs": len(browsing.visits),
-                "maxrss_mb": _served_peak_mb(served)}
-
-
-def _browse_during_load(db: str, csv_file: str, viewers: int) -> dict:
-    """`viewers` light clients rerunning the overview for 6 s with the machine idle, then while a command-line
-    load of `csv_file` into the same database runs: p95 of each, and errors."""
-    from benchmarks import crowd
-
-    with streamlit_server(PROJECT_ROOT / "dashboard.py", {"KPI_DB": db}, start_timeout=120) as (url, server):
-        port = int(url.rsplit(":", 1)[1])
-        crowd.crowd(port, 1, window=0, timeout=300)  # caches warm
-        until = time.monotonic() + 6
-        idle = crowd.browse_while(port, viewers, lambda: time.monotonic() < until)
-        load = subprocess.Popen([sys.executable, "-m", "metrics", "--db", db, "ingest", "logistics_subsidies",
-                                 csv_file], cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            busy = crowd.browse_while(port, viewers, lambda: load.poll() is None)
-            load.wait(timeout=600)
-        finally:
-            if load.poll() is None:
-                load.kill()
-        return {"idle_p95_s": idle.percentile(95), "busy_p95_s": busy.percentile(95), "busy_runs": len(busy.visits),
-                "errors": idle.errors + busy.errors, "load_ok": load.returncode == 0,
-                "error_kinds": sorted({v.error for v in busy.visits if v.error})[:3],
-                "maxrss_mb": peak_mb_of(server.pid)}
 
 
 def _first_visit(script: str, db: str) -> dict:
