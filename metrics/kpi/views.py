@@ -237,6 +237,15 @@ def kpi_rows(con, kpi_id: str, as_of: dt.date) -> pd.DataFrame:
     return store.query(con, kpi.rows_sql, query_params(kpi.rows_sql, as_of))
 
 
+def kpi_rows_count(con, kpi_id: str, as_of: dt.date) -> int:
+    """How many rows kpi_rows would give, counted by DuckDB without fetching them."""
+    from metrics.core.registry import KPI_BY_ID
+    from metrics.kpi.scorecard import query_params
+
+    sql = KPI_BY_ID[kpi_id].rows_sql
+    return int(store.one(con, f"SELECT count(*) FROM ({sql})", query_params(sql, as_of))[0])
+
+
 # Rows of a KPI's ledger shown under its card. At region scale the training KPIs rest on ~450,000 attendance rows:
 # fetching, caching and sending them all cost a viewer 2-3 s per run (profile in docs/performance.md), and
 # nobody reads them on screen; the count is exact and the explore page filters and downloads them all.
@@ -250,9 +259,7 @@ def kpi_rows_shown(con, kpi_id: str, as_of: dt.date, limit: int = KPI_ROWS_SHOWN
     from metrics.kpi.scorecard import query_params
 
     sql = KPI_BY_ID[kpi_id].rows_sql
-    params = query_params(sql, as_of)
-    total = store.one(con, f"SELECT count(*) FROM ({sql})", params)[0]
-    return store.query(con, f"{sql} LIMIT {int(limit)}", params), int(total)
+    return store.query(con, f"{sql} LIMIT {int(limit)}", query_params(sql, as_of)), kpi_rows_count(con, kpi_id, as_of)
 
 
 # -------------------------------------------------------------------------------------------- data quality

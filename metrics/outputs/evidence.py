@@ -44,8 +44,9 @@ class PackTooLarge(DashboardError):
 @dataclass
 class KpiEvidence:
     code: str  # 佐证材料编号 of the KPI's folder, e.g. Z03
-    rows: pd.DataFrame  # the ledger rows behind the value, personal data masked
+    rows: pd.DataFrame | None  # the ledger rows behind the value, personal data masked (None: only counted)
     files: list[dict]  # each: code, file_name, sha256, load_id, added_by, added_at
+    n_rows: int = 0  # how many rows stand behind the value (the 目录 says it; a preview needs no more)
 
     def citation(self, lang: str) -> str:
         """What the report's 佐证材料编号 column says: the ledger extract, then the evidence files or their absence."""
@@ -59,6 +60,50 @@ class KpiEvidence:
 
 
 
+def _per_distinct(column: pd.Series, rule: Callable, may_change: Callable | None = None) -> pd.Series:
+    """`rule` applied once per distinct value of the column, the answers spread back by index: at region scale a KPI
+    stands on ~450,000 attendance rows, and masking cell by cell cost the acceptance pack a minute (issue 26).
+    `may_change(uniques)`, when given, picks (vectorised) the distinct values the rule could change; the others are
+    kept as they are without calling it. A column holding lists (参与主体) cannot be hashed: cell by cell."""
+    values = column.astype(object)
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    except TypeError:
+        return values.map(rule)
+    answers = np.empty(len(uniques), dtype=object)
+    answers[:] = list(uniques)
+    for i in (np.flatnonzero(may_change(answers)) if may_change is not None else range(len(answers))):
+        answers[i] = rule(answers[i])
+    return pd.Series(answers[codes], index=column.index, name=column.name, dtype=object)
+
+
+# A text can hold an ID or mobile number only with at least eleven digits of some script (pii.scrub reads every
+# character str.isdigit() calls a digit: \p{Nd}, and \p{No} for ⑥ or ⁶); a derived id is H and 16 hex digits.
+_DIGIT_RE2 = r"\p{Nd}|\p{No}"
+_DERIVED_RE2 = r"^H[0-9a-f]{16}$"
+
+
+def _texts_to_mask(uniques: np.ndarray) -> np.ndarray:
+    """Which distinct values the text rule (_mask_text) could change: the vectorised sieve of _per_distinct."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    texts = np.fromiter((isinstance(v, str) for v in uniques), bool, len(uniques))
+    where = np.flatnonzero(texts)
+    if not len(where):
+        return texts
+    arr = pa.array(uniques[where].tolist(), pa.string())
+    hit = pc.or_(pc.greater_equal(pc.count_substring_regex(arr, _DIGIT_RE2), 11),
+                 pc.match_substring_regex(arr, _DERIVED_RE2))
+    texts[where] = hit.to_numpy(zero_copy_only=False)
+    return texts
+
+
+def _mask_text(withheld: str) -> Callable:
+    """The rule for a text cell that leaves the office: a derived id withheld, ID/phone-like numbers masked."""
+    return lambda v: (withheld if is_derived_id(v) else scrub(v)) if isinstance(v, str) else v
+
+
 def mask_rows(frame: pd.DataFrame, kpi_id: str, lang: str = "zh") -> pd.DataFrame:
     """The rows as they may leave the office: people's names shortened (pii.mask_name, the one rule), no ID hash nor
     id derived from one (「编号已脱敏」), ID/phone-like numbers masked wherever they stand."""
@@ -66,13 +111,12 @@ def mask_rows(frame: pd.DataFrame, kpi_id: str, lang: str = "zh") -> pd.DataFram
     datasets = KPI_BY_ID[kpi_id].datasets
     for owner, column in PERSON_NAME_COLUMNS.items():
         if column in frame.columns and owner in datasets:
-            frame[column] = frame[column].map(mask_name)
-    withheld = t("acceptance_id_withheld", lang)
+            frame[column] = _per_distinct(frame[column], mask_name)
+    text_rule = _mask_text(t("acceptance_id_withheld", lang))
     for column in frame.columns:
         # Text columns of any dtype (object, or pandas' string dtype from Arrow): a check on `object` alone missed them.
         if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
-            frame[column] = frame[column].astype(object).map(lambda v: (withheld if is_derived_id(v) else scrub(v))
-                                              if isinstance(v, str) else v)
+            frame[column] = _per_distinct(frame[column], text_rule, _texts_to_mask)
     return frame
 
 
@@ -132,6 +176,8 @@ def collect_evidence(con, results: list[KpiResult], dates: dict[str, dt.date], l
         SELECT e.load_id, e.file_name, e.sha256, e.added_by, e.added_at FROM evidence e
         JOIN loads l USING (load_id) WHERE l.status = 'active' ORDER BY e.load_id, e.added_at, e.file_name""")
     evidence, wanted = {}, set()
+    masked: dict[tuple, pd.DataFrame] = {}  # KPIs resting on the same rows (人次 and 人数) read and mask them once
+    counted: dict[tuple, int] = {}
     for n, r in enumerate(results, start=1):
         code = f"Z{n:02d}"
         as_of = dates[r.id]  # the KPI's judging date: the rows behind the value the pack shows
@@ -141,7 +187,17 @@ def collect_evidence(con, results: list[KpiResult], dates: dict[str, dt.date], l
                   "load_id": int(row.load_id), "added_by": row.added_by, "added_at": row.added_at}
                  for k, row in enumerate(mine.itertuples(), start=1)]
         wanted.update(f["sha256"] for f in files)
-        evidence[r.id] = KpiEvidence(code, mask_rows(views.kpi_rows(con, r.id, as_of), r.id, lang), files)
+        if contents:
+            same = (KPI_BY_ID[r.id].rows_sql, KPI_BY_ID[r.id].datasets, as_of)
+            if same not in masked:
+                masked[same] = mask_rows(views.kpi_rows(con, r.id, as_of), r.id, lang)
+            rows = masked[same]
+            evidence[r.id] = KpiEvidence(code, rows, files, len(rows))
+        else:  # the page's preview shows the 目录 and citations: a count, not ~450,000 masked rows at region scale
+            same = (KPI_BY_ID[r.id].rows_sql, as_of)
+            if same not in counted:
+                counted[same] = views.kpi_rows_count(con, r.id, as_of)
+            evidence[r.id] = KpiEvidence(code, None, files, counted[same])
     total = sum(int(store.one(con, "SELECT size FROM evidence_files WHERE sha256 = ?", [sha])[0] or 0)
                 for sha in wanted)
     if total > MAX_EVIDENCE_BYTES:
@@ -226,6 +282,40 @@ def _frame_xlsx(sheets: list[tuple[str, pd.DataFrame, set[int]]]) -> bytes:
     return buffer.getvalue()
 
 
+# A ledger extract over this many rows goes into the pack as CSV (UTF-8 with BOM, which Excel and WPS open as they
+# open .xlsx): at region scale a training KPI stands on ~450,000 attendance rows, and writing them cell by cell as
+# .xlsx took most of a minute per KPI (issue 26); such a sheet is slow to open in WPS anyway.
+LEDGER_XLSX_MAX_ROWS = 50_000
+
+
+def ledger_file(ev: KpiEvidence, r: KpiResult, lang: str) -> str:
+    """The ledger extract's path inside the pack: .xlsx, or .csv for a long one (LEDGER_XLSX_MAX_ROWS)."""
+    suffix = "csv" if ev.n_rows > LEDGER_XLSX_MAX_ROWS else "xlsx"
+    return f"{_folder(ev, r)}/{ev.code}-00_{t('acceptance_ledger', lang)}.{suffix}"
+
+
+def _csv_cell(value):
+    """A value for a CSV cell, written as the .xlsx extract writes it: text that would start a formula quoted, a
+    list joined with 、, a date without a time."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, (dt.datetime, pd.Timestamp)) and value == value.replace(hour=0, minute=0, second=0,
+                                                                                microsecond=0):
+        return value.strftime("%Y-%m-%d")
+    value = _cell_text(value)
+    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
+
+
+def frame_csv(frame: pd.DataFrame) -> bytes:
+    """A frame as CSV bytes for the pack, each cell by _csv_cell (once per distinct value of a column)."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]) \
+                or pd.api.types.is_datetime64_any_dtype(out[column]):
+            out[column] = _per_distinct(out[column], _csv_cell)
+    return out.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
 def index_frame(data) -> tuple[pd.DataFrame, set[int]]:
     """The 目录: one row per file of the pack with its 佐证材料编号; a KPI without evidence gets a red row."""
     lang = data.lang
@@ -234,8 +324,8 @@ def index_frame(data) -> tuple[pd.DataFrame, set[int]]:
         ev = data.evidence[r.id]
         folder = _folder(ev, r)
         rows.append({"code": f"{ev.code}-00", "kpi": r.name, "value": format_value(r.id, r.value, lang),
-                     "file": f"{folder}/{ev.code}-00_{t('acceptance_ledger', lang)}.xlsx",
-                     "about": t("acceptance_rows_about", lang, n_rows=len(ev.rows),
+                     "file": ledger_file(ev, r, lang),
+                     "about": t("acceptance_rows_about", lang, n_rows=ev.n_rows,
                                 as_of=format_date(data.dates.kpi_dates[r.id], lang))})
         if not ev.files:
             red.add(len(rows))
@@ -304,11 +394,15 @@ def evidence_zip(data, progress: Progress | None = None) -> bytes:
                                     set(stages.index[stages[t("acceptance_early", lang)] > 0])),
                                    (t("acceptance_early_sheet", lang), early, set(range(len(early)))),
                                    (t("acceptance_paid_after_end_sheet", lang), after_end_frame(data), set())]))
+        written: dict[int, bytes] = {}
         for n, r in enumerate(data.results):
             ev = data.evidence[r.id]
             folder = _folder(ev, r)
-            pack.writestr(f"{folder}/{ev.code}-00_{t('acceptance_ledger', lang)}.xlsx",
-                          _frame_xlsx([(r.name, row_labels(ev.rows, r.id, lang), set())]))
+            if id(ev.rows) not in written:  # KPIs on the same rows (collect_evidence) share one written extract
+                rows = row_labels(ev.rows, r.id, lang)
+                written[id(ev.rows)] = (frame_csv(rows) if ev.n_rows > LEDGER_XLSX_MAX_ROWS
+                                        else _frame_xlsx([(r.name, rows, set())]))
+            pack.writestr(ledger_file(ev, r, lang), written[id(ev.rows)])
             for f in ev.files:
                 pack.writestr(f"{folder}/{_evidence_name(f)}", data.blobs[f["sha256"]])
             if progress:
