@@ -92,6 +92,8 @@ def test_the_server_watches_no_source_files():
 
     config = tomllib.loads((Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml").read_text())
     assert config["server"]["fileWatcherType"] == "none"
+    # A full gc.collect(2) after every run was half of a warm run's server time (issue 26): the crowd queued on it.
+    assert config["runner"]["postScriptGC"] is False
 
 
 def test_the_benchmarks_scaled_demo_loads_at_any_scale(tmp_path):
