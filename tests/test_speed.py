@@ -94,6 +94,25 @@ def test_the_server_watches_no_source_files():
     assert config["server"]["fileWatcherType"] == "none"
     # A full gc.collect(2) after every run was half of a warm run's server time (issue 26): the crowd queued on it.
     assert config["runner"]["postScriptGC"] is False
+    assert config["runner"]["magicEnabled"] is False
+
+
+def test_no_page_relies_on_magic():
+    """With magic off (see the config), a bare value on its own line shows nothing: no page may hold one."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    found = []
+    for path in [root / "dashboard.py", *sorted((root / "pages").glob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            body = getattr(node, "body", None)
+            for i, stmt in enumerate(body if isinstance(body, list) else []):
+                docstring = i == 0 and isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \
+                    and isinstance(stmt.value.value, str)
+                if isinstance(stmt, ast.Expr) and not isinstance(stmt.value, (ast.Call, ast.Await)) and not docstring:
+                    found.append(f"{path.name}:{stmt.lineno}")
+    assert found == []
 
 
 def test_the_benchmarks_scaled_demo_loads_at_any_scale(tmp_path):
