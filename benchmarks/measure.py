@@ -79,6 +79,8 @@ def worker(task: str, args: list[str]) -> dict:
         return _region_worker(Path(args[0]), Path(args[1]))
     elif task == "apptest":
         return _apptest(args[0], args[1] if len(args) > 1 else None)
+    elif task == "fast_tests":
+        return _fast_tests()
     elif task in crowds.TASKS:
         return crowds.TASKS[task](*args)
     elif task == "first_visit":
@@ -318,6 +320,20 @@ def _browse(script: str, db: str, pages: list[str], rounds: int = 3) -> dict:
         browser.close()
         server_mb = peak_mb_of(server.pid)
     return {"medians": {k: statistics.median(v) for k, v in times.items()}, "maxrss_mb": server_mb}
+
+
+def _fast_tests() -> dict:
+    """The fast part of README's test command (pytest on two workers, `-m "not slow"`, as scripts/test.sh runs it
+    after installing), timed whole: what a developer waits for before each commit."""
+    import re
+
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "2", "--dist", "loadgroup", "-m", "not slow"],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=1800)
+    tail = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    counts = {word: int(n) for n, word in re.findall(r"(\d+) (passed|failed|errors?)", tail)}
+    return {"seconds": time.perf_counter() - t0, "passed": counts.get("passed", 0),
+            "failed": counts.get("failed", 0) + counts.get("error", 0) + counts.get("errors", 0), "tail": tail}
 
 
 def _first_visit(script: str, db: str) -> dict:

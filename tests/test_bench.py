@@ -12,22 +12,27 @@ pytestmark = pytest.mark.slow
 
 
 def test_benchmark_smoke(capsys):
-    table = bench(scale=1, rows=2_000, xlsx_rows=300, pages=True, repeat=1, viewers=3,
+    table = bench(scale=1, rows=2_000, xlsx_rows=300, pages=True, repeat=1, viewers=(3,),
                   page_names=("overview", "training"), processes=(2,))
     names = [row["measure"] for row in table]
     expected = ["CSV ingest, 2,000 rows, UTF-8", "CSV ingest, 2,000 rows, GBK", "XLSX ingest, 300 rows",
                 "scorecard x1, warm", "scorecard x1, cold", "acceptance pack x1 (3 files)",
                 "page overview x1 (AppTest)",
                 "page overview x1 (AppTest), warm", "page overview x1 (AppTest), as-of switch",
-                "page training x1 (AppTest), township switch", "3 viewers within 5 s x1, p95",
+                "page training x1 (AppTest), township switch",
+                "floor: empty app, 3 viewers within 5 s, p95", "floor: page of 7 cached charts, 3 viewers, p95",
+                "3 viewers within 5 s x1, 1 process, caches empty, p95",
+                "3 viewers within 5 s x1, 1 process, caches warm, p95", "3 viewers x1, 1 process, caches empty, errors",
                 "one viewer alone x1 (light client)"]
     from deploy.serve import nginx_binary
 
     if nginx_binary() is not None:  # the crowd through nginx to two processes, and a load while they serve
-        expected += ["3 viewers within 5 s x1, 2 processes, p95", "3 viewers x1, 2 processes, errors",
+        expected += ["3 viewers within 5 s x1, 2 processes, caches empty, p95",
+                     "3 viewers within 5 s x1, 2 processes, caches warm, p95",
+                     "3 viewers x1, 2 processes, caches warm, errors",
                      "CLI load 2,000 rows, 10 viewers on 2 processes x1"]
     else:
-        expected += ["3 viewers x1 behind nginx: skipped (nginx not installed or KPI_SKIP_NGINX=1)"]
+        expected += ["viewers x1 behind nginx: skipped (nginx not installed or KPI_SKIP_NGINX=1)"]
     if can_paint():
         expected += ["overview first paint x1", "overview complete x1", "overview first paint x1, 1st visit",
                      "first visit after start.sh, first paint", "page change in Chromium x1: training",
