@@ -18,6 +18,7 @@ from metrics.core.datasets import DATASETS
 from metrics.core.errors import DashboardError
 from metrics.core.i18n import LANGUAGES, t
 from metrics.load import ingest
+from metrics.outputs.briefing_formats import FORMATS
 from metrics.platform import store
 from metrics.platform.auth import command_line_user
 
@@ -197,10 +198,13 @@ def cmd_sql(args, con) -> int:
 
 
 def cmd_report(args, con) -> int:
-    from metrics.outputs.briefing import export
+    from metrics.outputs.briefing_formats import export
 
     try:
         content = export(con, args.format, args.as_of, args.compare, args.lang)
+    except DashboardError as exc:  # a format not in the table
+        _err(exc.message(args.lang))
+        return 1
     except RuntimeError as exc:  # no Chromium for the PDF
         _err(str(exc))
         return 1
@@ -409,7 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="the meeting briefing as PPTX or PDF")
     p.add_argument("--as-of", type=_parse_date, default=None)
     p.add_argument("--compare", type=_parse_date, default=None, help="an earlier date: say what changed since")
-    p.add_argument("--format", choices=["pptx", "pdf"], required=True)
+    p.add_argument("--format", choices=list(FORMATS), required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--lang", choices=LANGUAGES, default=None, dest="sub_lang")
     p.set_defaults(func=cmd_report)

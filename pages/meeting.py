@@ -13,6 +13,7 @@ from dashboard_ui import state, ui
 from metrics.core.registry import AREAS
 from metrics.kpi.formatting import format_change, format_date, format_target, format_value
 from metrics.outputs import charts
+from metrics.outputs.briefing_formats import FORMATS
 
 frame = state.current()
 en = frame.lang == "en"
@@ -80,8 +81,9 @@ with controls[5]:
     if made:
         stamp = frame.as_of.isoformat()
         name = state.t("meeting_briefing")
-        st.download_button("PPTX", made["pptx"], file_name=f"{name}_{stamp}.pptx", key="dl_pptx")
-        st.download_button("PDF", made["pdf"], file_name=f"{name}_{stamp}.pdf", key="dl_pdf")
+        for fmt in FORMATS.values():  # one button per format of the table
+            st.download_button(fmt.label, made[fmt.name], file_name=f"{name}_{stamp}{fmt.suffix}", mime=fmt.mime,
+                               key=f"dl_{fmt.name}")
 with controls[6].container(key="meeting_exit"):
     st.page_link("pages/overview.py", label=state.t("meeting_leave"), icon=":material/close:",
                  help=state.t("meeting_leave_key"))

@@ -238,9 +238,3 @@ def to_pdf(b: Briefing) -> bytes:
                         f"--user-data-dir={tmp}/profile", "--no-pdf-header-footer", f"--print-to-pdf={out}",
                         page.as_uri()], check=True, capture_output=True, timeout=120)
         return out.read_bytes()
-
-
-def export(con, fmt: str, as_of: dt.date | None = None, compare: dt.date | None = None, lang: str = "zh") -> bytes:
-    b = build(con, as_of, compare, lang)
-    return to_pptx(b) if fmt == "pptx" else to_pdf(b)
-

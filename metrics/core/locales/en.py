@@ -886,6 +886,9 @@ MESSAGES: dict[str, str] = {
     "acceptance_salons": "{n} station-keeper salons held",
     "acceptance_salons_zero": "no station-keeper salon was held",
 
+    # one table of output formats, one validator of the secrets file (issue 27)
+    "briefing_format_unknown": "there is no briefing format “{name}” (known: {known})",
+
     # === dashboard: sidebar, sign-in, shared words (dashboard.py, dashboard_ui) ===
     "app_title": "Rural E-commerce Demonstration · KPI Dashboard",
     "language": "Language",

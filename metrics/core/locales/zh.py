@@ -830,6 +830,9 @@ MESSAGES: dict[str, str] = {
     "acceptance_salons": "举办站长交流沙龙 {n} 场",
     "acceptance_salons_zero": "未举办站长交流沙龙",
 
+    # one table of output formats, one validator of the secrets file (issue 27)
+    "briefing_format_unknown": "没有“{name}”这种简报格式（可用：{known}）",
+
     # === dashboard: sidebar, sign-in, shared words (dashboard.py, dashboard_ui) ===
     "app_title": "电商进农村综合示范 · 指标看板",
     "language": "语言",
