@@ -55,11 +55,14 @@ def run() -> None:
     # fetch the favicon from fonts.gstatic.com, another host, unreachable from many county networks
     # (tests/test_browser_plain_text.py).
     st.set_page_config(page_title=state.t("browser_title"), page_icon="📊", layout="wide")
-    path, problems = state.config_problems()
-    if problems:  # plain text: the file's words are shown, never rendered
-        st.error(state.t("config_unusable", path=path), icon="⚠️")
-        st.code("\n".join(problems), language=None, wrap_lines=True)
-        st.stop()
+    config_file, config_problems = state.config_problems()
+    secrets_file, secrets_problems = state.secrets_problems()
+    for heading, problems in ((state.t("config_unusable", path=config_file), config_problems),
+                              (state.t("secrets_unusable", path=secrets_file), secrets_problems)):
+        if problems:  # plain text: the file's words are shown, never rendered
+            st.error(heading, icon="⚠️")
+            st.code("\n".join(problems), language=None, wrap_lines=True)
+            st.stop()
     state.ensure_database(str(state.db_path()))
     frame = draw_frame()
     ui.frame_extras()

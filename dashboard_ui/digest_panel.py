@@ -45,7 +45,7 @@ def draw(user) -> None:
             channels = digest.load_channels()
             problem = ""
         except digest.DigestConfigError as exc:
-            channels, problem = {}, state.t("problem_separator").join(exc.problems)
+            channels, problem = {}, state.t("problem_separator").join(exc.problem_texts(state.lang()))
         names = state.t("list_separator").join(digest.channel_name(c, frame.lang) for c in channels) or state.t("digest_panel_none")
         st.caption(state.t("digest_panel_channels_note", names=names))
         if problem:
@@ -59,7 +59,7 @@ def _channel_form(user) -> None:
     from metrics.platform.auth import PermissionDenied
 
     with st.expander(state.t("digest_panel_configure")):
-        channel = st.selectbox(state.t("digest_panel_channel"), digest.CHANNELS, key="digest_channel",
+        channel = st.selectbox(state.t("digest_panel_channel"), list(digest.CHANNELS), key="digest_channel",
                                format_func=lambda c: digest.channel_name(c, state.lang()))
         with st.form("digest_channel_form", clear_on_submit=True):
             settings: dict = {}
@@ -83,6 +83,6 @@ def _channel_form(user) -> None:
                     actions.configure_digest_channel(user, channel, settings)
                     st.success(state.t("digest_panel_saved"))
                 except digest.DigestConfigError as exc:
-                    st.error(state.t("problem_separator").join(exc.problems))
+                    st.error(ui.plain(state.t("problem_separator").join(exc.problem_texts(state.lang()))))
                 except PermissionDenied as exc:
                     st.error(exc.message(state.lang()))

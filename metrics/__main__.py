@@ -20,7 +20,7 @@ from metrics.core.i18n import LANGUAGES, t
 from metrics.load import ingest
 from metrics.outputs.briefing_formats import FORMATS
 from metrics.platform import store
-from metrics.platform.auth import command_line_user
+from metrics.platform.auth import ROLES, command_line_user
 
 # Control characters a terminal would act on (ESC sequences retitle the window, clear the screen, fake output; bidi
 # overrides reorder what is read): C0 but newline and tab, DEL, C1, and the bidi controls.
@@ -323,7 +323,7 @@ def cmd_digest(args) -> int:
     try:
         channels = digest.load_channels()
     except digest.DigestConfigError as exc:
-        _err(_both("cli_digest_config", " ") + ":\n  " + "\n  ".join(exc.problems))
+        _err(t("cli_digest_config", args.lang) + ":\n  " + "\n  ".join(exc.problem_texts(args.lang)))
         return 1
     if not channels:
         _err(_both("cli_no_channel", "/ "))
@@ -378,6 +378,18 @@ def _both(key: str, separator: str = " / ", **values) -> str:
     return t(key, "zh", **values) + separator + t(key, "en", **values)
 
 
+def _secrets_refusal(lang: str) -> str:
+    """Every problem of the secrets file, in `lang`, before any command runs; "" when it is usable or absent.
+    `user-add` is let through: it is how a bad password hash is mended (and refuses a file that is not TOML)."""
+    from metrics.outputs.secrets_check import SecretsError, check_secrets
+
+    try:
+        check_secrets()
+    except SecretsError as exc:
+        return t("cli_secrets_problems", lang, path=exc.path) + "\n  " + "\n  ".join(exc.problem_texts(lang))
+    return ""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m metrics", description=t("cli_description"))
     parser.add_argument("--db", help="DuckDB file (default: $KPI_DB, else data/kpi.duckdb)")
@@ -403,7 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("user-add", help="add or change a local dashboard account (written to the secrets file); "
                        "the password is asked twice (or read as two lines from stdin)")
     p.add_argument("login")
-    p.add_argument("--role", choices=["viewer", "editor", "admin"], default="editor")
+    p.add_argument("--role", choices=ROLES, default="editor")
     p.add_argument("--name", default=None)
     p.set_defaults(func=cmd_user_add)
     p = sub.add_parser("sql", help="a read-only SELECT over the ledgers, in a sandbox")
@@ -477,6 +489,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "sub_lang", None):
         args.lang = args.sub_lang  # --lang accepted after the command too
+    if args.func is not cmd_user_add and (refused := _secrets_refusal(args.lang)):
+        _err(refused)
+        return 1
     try:
         if getattr(args, "no_connection", False):  # these manage the database file itself
             return args.func(args)

@@ -650,9 +650,7 @@ MESSAGES: dict[str, str] = {
     "digest_channel_wecom": "WeCom",
     "digest_channel_dingtalk": "DingTalk",
     "digest_channel_email": "e-mail",
-    "digest_problem_not_toml": "not valid TOML",
-    "digest_problem_unknown_channel": "unknown channel",
-    "digest_problem_missing": "missing",
+    "digest_problem_unknown_channel": "unknown channel (use {known})",
     "digest_problem_not_url": "must be an http(s) URL",
     "digest_problem_security": "must be starttls, ssl or none",
     "region_no_configuration_of_its_own": "no configuration of its own: default used",
@@ -888,6 +886,18 @@ MESSAGES: dict[str, str] = {
 
     # one table of output formats, one validator of the secrets file (issue 27)
     "briefing_format_unknown": "there is no briefing format “{name}” (known: {known})",
+    "secrets_problems": "the secrets file {path} has problems: {problems}",
+    "secrets_unusable": "The server's secrets file has problems, so the dashboard is paused. An administrator should fix each item below in {path}, then reload the page (each names a place; no secret is shown):",
+    "secrets_not_toml": "not valid TOML: {detail}",
+    "secrets_not_a_table": "must be a table (a [...] section)",
+    "secrets_missing": "missing",
+    "secrets_bad_login": "a login may hold letters, digits and - _ @ . only, and may not start with .",
+    "secrets_bad_role": "role “{role}” is not a role (use {roles})",
+    "secrets_bad_hash": "not a password hash as python -m metrics user-add writes it; set the password again with that command",
+    "secrets_bad_redirect": "“{value}” must be the dashboard's full address ending in /oauth2callback",
+    "secrets_too_large": "is over the {limit:,} byte limit; not read",
+    "secrets_unreadable": "cannot be read: {detail}",
+    "cli_secrets_problems": "the secrets file {path} has problems; fix each and try again:",
 
     # === dashboard: sidebar, sign-in, shared words (dashboard.py, dashboard_ui) ===
     "app_title": "Rural E-commerce Demonstration · KPI Dashboard",

@@ -594,9 +594,7 @@ MESSAGES: dict[str, str] = {
     "digest_channel_wecom": "企业微信",
     "digest_channel_dingtalk": "钉钉",
     "digest_channel_email": "电子邮件",
-    "digest_problem_not_toml": "不是有效的 TOML",
-    "digest_problem_unknown_channel": "未知渠道",
-    "digest_problem_missing": "缺少",
+    "digest_problem_unknown_channel": "未知渠道（可用：{known}）",
     "digest_problem_not_url": "应为 http(s) 地址",
     "digest_problem_security": "应为 starttls、ssl 或 none",
     "region_no_configuration_of_its_own": "未找到本县配置，按默认配置计算",
@@ -832,6 +830,18 @@ MESSAGES: dict[str, str] = {
 
     # one table of output formats, one validator of the secrets file (issue 27)
     "briefing_format_unknown": "没有“{name}”这种简报格式（可用：{known}）",
+    "secrets_problems": "密钥文件 {path} 有误：{problems}",
+    "secrets_unusable": "服务器的密钥文件有误，看板暂停显示。请管理员按下列各项修改 {path} 后刷新页面（各项只指出位置，不显示密钥本身）：",
+    "secrets_not_toml": "不是有效的 TOML：{detail}",
+    "secrets_not_a_table": "应为一个表（[…] 小节）",
+    "secrets_missing": "缺少",
+    "secrets_bad_login": "登录名只能含字母、数字和 - _ @ .，且不能以 . 开头",
+    "secrets_bad_role": "角色“{role}”无效（可用：{roles}）",
+    "secrets_bad_hash": "不是 python -m metrics user-add 写入的密码散列，请用该命令重设密码",
+    "secrets_bad_redirect": "“{value}”应为看板的完整地址并以 /oauth2callback 结尾",
+    "secrets_too_large": "超过上限 {limit:,} 字节，未读取",
+    "secrets_unreadable": "无法读取：{detail}",
+    "cli_secrets_problems": "密钥文件 {path} 有误，请逐项修改后重试：",
 
     # === dashboard: sidebar, sign-in, shared words (dashboard.py, dashboard_ui) ===
     "app_title": "电商进农村综合示范 · 指标看板",
