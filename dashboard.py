@@ -16,6 +16,7 @@ from dashboard_ui import session, state, ui
 from dashboard_ui.navigation import DEFAULT_PAGE, NAVIGATION, PAGES_DIR
 from dashboard_ui.state import Frame
 from metrics.core import i18n
+from metrics.core.locales import SOURCE_LANGUAGE
 from metrics.platform import faults
 from metrics.platform.faults import DatabaseDamaged
 
@@ -24,7 +25,8 @@ def draw_frame() -> Frame:
     """The sidebar controls every page shares; their values are kept in session state for the pages."""
     sidebar = st.sidebar
     if "lang" not in st.session_state:
-        st.session_state["lang"] = "en" if st.query_params.get("lang") == "en" else "zh"
+        asked = st.query_params.get("lang")  # ?lang=en: a language of the catalogues, else the source language
+        st.session_state["lang"] = asked if asked in i18n.LANGUAGES else SOURCE_LANGUAGE
     sidebar.segmented_control(state.t("language"), list(i18n.LANGUAGES), key="lang", required=True,
                               format_func=lambda code: i18n.t("language_name", code))  # each in its own language
     version, demo = state.data_version()

@@ -73,9 +73,8 @@ def cmd_loads(args, con) -> int:
     if log.empty:
         _print(t("cli_no_loads_yet", args.lang))
         return 0
-    zh = args.lang != "en"
-    for row in log.itertuples():
-        name = DATASETS[row.dataset].label("zh") if zh else row.dataset
+    for row in log.itertuples():  # the ledger's name, or its id where the catalogue says so (English)
+        name = t("cli_loads_dataset", args.lang, name_zh=DATASETS[row.dataset].label(args.lang), name_en=row.dataset)
         status = {"active": t("cli_active", args.lang), "undone": t("cli_undone", args.lang)}[row.status]
         _print(f"{row.load_id:>5}  {row.loaded_at:%Y-%m-%d %H:%M}  {name:<10}  {row.file_name}  "
                f"+{row.rows_added} ~{row.rows_replaced} ={row.rows_unchanged}  {row.loaded_by}  {status}"

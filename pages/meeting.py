@@ -16,7 +16,6 @@ from metrics.outputs import charts
 from metrics.outputs.briefing_formats import FORMATS
 
 frame = state.current()
-en = frame.lang == "en"
 cfg = state.config()
 results = state.scorecard(frame.as_of, frame.lang, frame.version)
 SCORECARD_ROWS = 11  # rows per scorecard slide: 11 rows of large type fit a 1080p projector with the controls
@@ -124,7 +123,7 @@ def show_slide() -> None:
     st.caption(f"{st.session_state['slide'] + 1} / {len(slides)}" + (" · " + state.t("meeting_demo_data") if frame.demo else "")
                + " · " + state.t("meeting_keys"))
     if slide == "title":
-        st.markdown(f'<div class="slide"><h1>{html.escape(cfg.project_en if en else cfg.project_zh)}</h1>'
+        st.markdown(f'<div class="slide"><h1>{html.escape(cfg.project_name(frame.lang))}</h1>'
                     f"<p>{html.escape(state.t('meeting_coordination_meeting'))} · {html.escape(state.t('as_of'))} "
                     f"{html.escape(format_date(frame.as_of, frame.lang))}</p>"
                     f"<p>{html.escape(state.t('freshness'))} {html.escape(format_date(state.latest_data_date(frame.version), frame.lang))}</p>"

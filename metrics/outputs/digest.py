@@ -205,7 +205,7 @@ def compose(con: duckdb.DuckDBPyConnection, since: dt.date | None = None, as_of:
     spent = budget.wan(budget.budget_lines(con, as_of, config)["spent_wan"].sum())
     last_load = store.one(con, "SELECT coalesce(max(load_id), 0) FROM loads")[0]
     return Digest(
-        lang=lang, title=config.name_en if lang == "en" else config.name_zh, since=start, as_of=as_of,
+        lang=lang, title=config.county_name(lang), since=start, as_of=as_of,
         status_changes=changes, loads=[{**row,
                                         "loaded_by": _who(row["loaded_by"])} for row in loads.to_dict("records")],
         paid_wan=spent - spent_before, spent_wan=spent, budget_wan=config.budget_wan,
