@@ -4,6 +4,7 @@ target) works everywhere the registry is iterated, with no other file touched.""
 from __future__ import annotations
 
 import dataclasses
+import json
 import datetime as dt
 import sys
 from pathlib import Path
@@ -96,7 +97,7 @@ def third_language(monkeypatch, tmp_path):
     from metrics.core.config import DEFAULT_CONFIG, default_config
 
     catalogue = {**CATALOGUES["en"], "overview_caption": "XX " + CATALOGUES["en"]["overview_caption"],
-                 "cli_no_loads_yet": "XX: no loads yet"}
+                 "cli_no_loads_yet": "XX: no loads yet", "payment_stage_advance": "XX advance"}
     monkeypatch.setitem(CATALOGUES, THIRD, catalogue)
     before = i18n.LANGUAGES
     languages = (*before, THIRD)
@@ -137,3 +138,9 @@ def test_a_language_added_by_the_recipe_is_offered_and_read_everywhere(third_lan
     assert [o.content for o in switch.proto.options] == [CATALOGUES[lang]["language_name"] for lang in third_language]
     assert any(m.value.startswith("**XX ") for m in at.markdown)  # the overview's caption, in the new catalogue
     assert at.subheader[0].value == default_config().project_name("zh")  # no project name in it: the source's
+    # The budget page's payment stages are catalogue words (before: a dict of English names beside an if on "en").
+    at.switch_page("pages/budget.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    legends = [trace.get("name") for chart in at.get("plotly_chart")
+               for trace in json.loads(chart.proto.spec)["data"]]
+    assert "XX advance" in legends
