@@ -4,8 +4,8 @@ target) works everywhere the registry is iterated, with no other file touched.""
 from __future__ import annotations
 
 import dataclasses
-import json
 import datetime as dt
+import json
 import sys
 from pathlib import Path
 
