@@ -190,7 +190,7 @@ def to_html(b: Briefing) -> str:
     behind = "".join(f"<li>{e(r.name)}{sep}{badge(r.status)} {e(r.gap)}</li>" for r in b.behind)
     demo = f'<p class="demo">{e(t("briefing_demo_data_synthetic_not_real", b.lang))}</p>' if b.demo else ""
     compare = (f"<p>{e(t('briefing_compared_with_label', b.lang))} {e(format_date(b.compare, b.lang))}</p>" if b.compare else "")
-    return f"""<!doctype html><html lang="{'en' if b.lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">
+    return f"""<!doctype html><html lang="{e(t('html_language', b.lang))}"><head><meta charset="utf-8">
 <title>{e(t('briefing_title', b.lang))} · {e(format_date(b.as_of, b.lang))}</title>
 <style>
   body {{ font-family: "Noto Sans CJK SC", "Noto Sans SC", sans-serif; font-size: 11pt; color: #222; margin: 0; }}

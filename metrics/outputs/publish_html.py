@@ -231,7 +231,7 @@ def page(pub: Publication, chart, styles: str, printable: bool) -> str:
                                   f'<a href="print.pdf">{e(t("publish_print_pdf", lang))}</a></p>')
     footer = t("publish_footer", lang, county=cfg.county_name(lang),
                date=format_date(pub.as_of, lang))
-    return (f'<!DOCTYPE html>\n<html lang="{e(t("publish_html_language", lang))}"><head><meta charset="utf-8">'
+    return (f'<!DOCTYPE html>\n<html lang="{e(t("html_language", lang))}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{e(title)}</title>'
             f"{styles}</head><body>{demo}<header><h1>{e(title)}</h1><p class=\"as-of\">{e(as_of)}</p>{nav}</header>"
             f"<main>{sections}</main><footer>{demo}<p>{e(footer)}</p>{links}</footer></body></html>\n")

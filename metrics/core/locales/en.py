@@ -904,7 +904,7 @@ MESSAGES: dict[str, str] = {
     "payment_stage_final_payment": "final payment",
     "payment_stage_not_stated": "not stated",
     "acceptance_docx_language": "en-US",
-    "publish_html_language": "en",
+    "html_language": "en",
     "briefing_chart_label_columns": "30",
     "briefing_chart_label_columns_crowded": "38",
     "cli_loads_dataset": "{name_en}",

@@ -848,7 +848,7 @@ MESSAGES: dict[str, str] = {
     "payment_stage_final_payment": "尾款",
     "payment_stage_not_stated": "未注明",
     "acceptance_docx_language": "zh-CN",
-    "publish_html_language": "zh-CN",
+    "html_language": "zh-CN",
     "briefing_chart_label_columns": "26",
     "briefing_chart_label_columns_crowded": "26",
     "cli_loads_dataset": "{name_zh}",

@@ -1,0 +1,63 @@
+"""issue 27: the languages are named in one place, the catalogues (`i18n.LANGUAGES`). No page, UI piece or library
+module chooses by comparing a language with a literal (`lang == "en"`, `frame.lang != "zh"`) or keeps an `en`/`zh`
+flag: a language's words come from its catalogue (`t(key, lang)`), the county's names from `core.words.Words`
+(`cfg.project_name(lang)`), so a third language is a catalogue and a column, not edits in twenty files."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from metrics.core.i18n import LANGUAGES
+
+ROOT = Path(__file__).resolve().parent.parent
+# Where a language is still named, each with its reason; the list only shrinks.
+STILL_NAMED = {
+    "dashboard_ui/ui.py": 6,  # date ticks, column headers, a card's unit, the uploader's words: the module is being split
+    "metrics/outputs/self_evaluation.py": 6,  # the 自评表's column widths and [self_evaluation]'s *_en fields
+    "metrics/platform/pii.py": 8,  # a personal-data kind's (zh, en) names, stored with a load's problems
+    "metrics/load/forms.py": 2,  # the same for a skipped row's kind
+    "metrics/outputs/publish.py": 3,  # the same, and [publication].departments' `zh` key
+    "metrics/core/datasets.py": 6,  # the data contract: each column's Chinese header and English label, as data
+    "metrics/demo.py": 3,  # the demo region's county names written into their county.toml
+}
+
+
+def sources() -> list[Path]:
+    files = [ROOT / "dashboard.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "dashboard_ui").glob("*.py"),
+             *(ROOT / "metrics").rglob("*.py")]
+    return [f for f in files if "locales" not in f.parts]
+
+
+def names_a_language(node: ast.AST) -> bool:
+    """`x == "en"`, `"zh" != lang`, `en = …`, `zh = …`, an `en`/`zh` flag read or passed."""
+    if isinstance(node, ast.Compare):
+        return any(isinstance(c, ast.Constant) and c.value in LANGUAGES for c in [node.left, *node.comparators])
+    if isinstance(node, ast.Name):
+        return node.id in LANGUAGES
+    if isinstance(node, ast.arg):
+        return node.arg in LANGUAGES
+    return False
+
+
+def language_lines(source: str) -> list[int]:
+    return sorted({node.lineno for node in ast.walk(ast.parse(source)) if names_a_language(node)})
+
+
+def test_no_code_chooses_by_comparing_a_language_with_a_literal():
+    found = {}
+    for path in sources():
+        lines = language_lines(path.read_text(encoding="utf-8"))
+        if lines:
+            found[str(path.relative_to(ROOT))] = len(lines)
+    over = {name: n for name, n in found.items() if n > STILL_NAMED.get(name, 0)}
+    assert over == {}, "a choice by language: use t(key, lang), Words.in_(lang) or words.in_row (docs/architecture.md)"
+    assert set(found) <= set(STILL_NAMED)
+
+
+def test_the_check_finds_a_language_choice_put_back():
+    """The nine pages' `en = frame.lang == "en"` and the configuration's `cfg.project_en if en else …`."""
+    assert language_lines('frame = state.current()\nen = frame.lang == "en"\n') == [2]
+    assert language_lines('title = cfg.project_en if en else cfg.project_zh\n') == [1]
+    assert language_lines('width = 26 if b.lang == "zh" else 30\n') == [1]
+    assert language_lines('name = cfg.project_name(frame.lang)\nok = lang == SOURCE_LANGUAGE\n') == []
