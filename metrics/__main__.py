@@ -373,8 +373,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _both(key: str, separator: str = " / ", **values) -> str:
-    """A message in both languages at once, for what is said before (or whatever) --lang is read."""
-    return t(key, "zh", **values) + separator + t(key, "en", **values)
+    """A message in every language at once, for what is said before (or whatever) --lang is read."""
+    return separator.join(t(key, lang, **values) for lang in LANGUAGES)
 
 
 def _secrets_refusal(lang: str) -> str:
