@@ -61,3 +61,16 @@ def test_the_check_finds_a_language_choice_put_back():
     assert language_lines('title = cfg.project_en if en else cfg.project_zh\n') == [1]
     assert language_lines('width = 26 if b.lang == "zh" else 30\n') == [1]
     assert language_lines('name = cfg.project_name(frame.lang)\nok = lang == SOURCE_LANGUAGE\n') == []
+
+
+def test_every_word_looked_up_by_a_made_key_is_in_every_catalogue():
+    """Keys made from a table (a payment stage's name, a channel form's labels) escape the literal-key checks of
+    tests/test_messages.py: a stage or field added without its words would show the bare key."""
+    from metrics.core.locales import CATALOGUES
+    from metrics.kpi.budget import STAGE_KEYS, stage_name
+    from metrics.outputs.digest_channels import CHANNELS
+
+    wanted = [f"payment_stage_{key}" for key in STAGE_KEYS.values()]
+    wanted += [field.label_key for channel in CHANNELS.values() for field in channel.fields]
+    assert [f"{lang}: {key}" for lang, catalogue in CATALOGUES.items() for key in wanted if key not in catalogue] == []
+    assert [stage_name(stage, "zh") for stage in STAGE_KEYS] == list(STAGE_KEYS)  # the contract's own words

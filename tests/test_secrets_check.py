@@ -143,3 +143,28 @@ def test_a_channel_added_to_the_table_is_checked_and_sent_with_no_other_edit(tmp
     assert secrets_problems(path) == [] and digest.load_channels(path) == {"sms": {"gateway": "https://sms.example"}}
     assert digest.deliver("sms", {"subject": "周报"}, {"gateway": "https://sms.example"}) == (True, "ok")
     assert sent == [("周报", "https://sms.example")]
+
+
+def test_the_admins_channel_form_asks_for_the_fields_of_the_channels_row(tmp_path, monkeypatch):
+    import time
+
+    from streamlit.testing.v1 import AppTest
+
+    from metrics.outputs.digest_channels import CHANNELS
+    from metrics.platform.auth import User
+
+    monkeypatch.setenv("KPI_SECRETS", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("KPI_DB", str(tmp_path / "d.duckdb"))
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+    at.session_state["user"] = User("root", "管理员", "admin", "local")
+    at.session_state["user_seen"] = time.time()
+    at.run()
+    at.switch_page("pages/data_import.py").run()
+    for name, channel in CHANNELS.items():
+        at.selectbox(key="digest_channel").select(name).run()
+        assert not at.exception, [e.value for e in at.exception]
+        widgets = [*at.text_input, *at.number_input, *at.selectbox, *at.text_area]
+        asked = [w.key for w in widgets if (w.key or "").startswith("digest_") and w.key != "digest_channel"]
+        assert sorted(asked) == sorted(f"digest_{field.key}" for field in channel.fields), name
+    secrets = [w.key for w in at.text_input if w.proto.type == w.proto.PASSWORD]
+    assert secrets == ["digest_password"]  # email's one secret, typed into a password box

@@ -84,18 +84,40 @@ def _email_problems(where: str, entry: dict) -> list[SecretsProblem]:
 
 
 @dataclass(frozen=True)
+class Field:
+    """One setting of a channel as the admin's form asks for it (dashboard_ui/digest_panel.py)."""
+    key: str  # its key in [digest.<channel>]
+    label_key: str  # its label in the catalogues
+    kind: str = "text"  # text, secret (never shown again), port, choice (of `choices`), lines (one per line)
+    choices: tuple[str, ...] = ()
+
+    def label(self, lang: str) -> str:
+        return t(self.label_key, lang)
+
+
+WEBHOOK = Field("webhook", "digest_panel_webhook", "secret")
+
+
+@dataclass(frozen=True)
 class Channel:
     name: str
     required: tuple[str, ...]  # keys its [digest.<name>] table must fill
     send: Callable[[dict, dict, bytes | None], tuple[bool, str]]  # (stored digest, settings, briefing PDF) -> (ok, answer)
     check: Callable[[str, dict], list[SecretsProblem]]  # the settings' own rules, beyond the required keys
+    fields: tuple[Field, ...] = ()  # what the admin's form asks for, in order
     attaches_briefing: bool = False  # sent with the briefing PDF when the digest asks for it
 
 
 CHANNELS: dict[str, Channel] = {c.name: c for c in (
-    Channel("wecom", ("webhook",), _send_wecom, _webhook_problems),
-    Channel("dingtalk", ("webhook", "secret"), _send_dingtalk, _webhook_problems),
-    Channel("email", ("host", "port", "recipients"), _send_email, _email_problems, attaches_briefing=True),
+    Channel("wecom", ("webhook",), _send_wecom, _webhook_problems, (WEBHOOK,)),
+    Channel("dingtalk", ("webhook", "secret"), _send_dingtalk, _webhook_problems,
+            (WEBHOOK, Field("secret", "digest_panel_signing_secret", "secret"))),
+    Channel("email", ("host", "port", "recipients"), _send_email, _email_problems,
+            (Field("host", "digest_panel_smtp_host"), Field("port", "digest_panel_port", "port"),
+             Field("security", "digest_panel_security", "choice", ("ssl", "starttls", "none")),
+             Field("user", "digest_panel_user"), Field("password", "login_password", "secret"),
+             Field("sender", "digest_panel_sender"), Field("recipients", "digest_panel_recipients", "lines")),
+            attaches_briefing=True),
 )}
 
 
