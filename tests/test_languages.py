@@ -15,9 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 STILL_NAMED = {
     "dashboard_ui/ui.py": 6,  # date ticks, column headers, a card's unit, the uploader's words: the module is being split
     "metrics/outputs/self_evaluation.py": 6,  # the 自评表's column widths and [self_evaluation]'s *_en fields
-    "metrics/platform/pii.py": 8,  # a personal-data kind's (zh, en) names, stored with a load's problems
-    "metrics/load/forms.py": 2,  # the same for a skipped row's kind
-    "metrics/outputs/publish.py": 3,  # the same, and [publication].departments' `zh` key
+    "metrics/load/forms.py": 2,  # a skipped row's kind: (zh, en) names beside the paper forms' marks
+    "metrics/outputs/publish.py": 1,  # [publication].departments: each needs its `zh` name (the source language's)
     "metrics/core/datasets.py": 6,  # the data contract: each column's Chinese header and English label, as data
     "metrics/demo.py": 3,  # the demo region's county names written into their county.toml
 }

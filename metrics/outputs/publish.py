@@ -191,8 +191,7 @@ def _refuse_if_personal(text, where: str) -> None:
         return
     kinds = pii.find(text)
     if kinds:
-        zh, en = pii.KIND_NAMES[kinds[0]]
-        raise PublicationRefused("publish_personal_data", field=where, kind_zh=zh, kind_en=en)
+        raise PublicationRefused("publish_personal_data", field=where, **pii.kind_words(kinds[:1]))
     if HASHED_KEY.search(text):
         raise PublicationRefused("publish_hashed_key", field=where)
 

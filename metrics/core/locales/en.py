@@ -909,6 +909,9 @@ MESSAGES: dict[str, str] = {
     "briefing_chart_label_columns_crowded": "38",
     "cli_loads_dataset": "{name_en}",
     "acceptance_cover_funds": "{funds_en}",
+    "pii_kind_id_number": "ID number",
+    "pii_kind_phone": "mobile number",
+    "pii_kind_joiner": " or ",
 
     # === dashboard: sidebar, sign-in, shared words (dashboard.py, dashboard_ui) ===
     "app_title": "Rural E-commerce Demonstration · KPI Dashboard",

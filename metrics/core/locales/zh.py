@@ -853,6 +853,9 @@ MESSAGES: dict[str, str] = {
     "briefing_chart_label_columns_crowded": "26",
     "cli_loads_dataset": "{name_zh}",
     "acceptance_cover_funds": "{funds_zh}",
+    "pii_kind_id_number": "身份证号",
+    "pii_kind_phone": "手机号",
+    "pii_kind_joiner": "、",
 
     # === dashboard: sidebar, sign-in, shared words (dashboard.py, dashboard_ui) ===
     "app_title": "电商进农村综合示范 · 指标看板",
