@@ -15,7 +15,6 @@ ROOT = Path(__file__).resolve().parent.parent
 STILL_NAMED = {
     "dashboard_ui/ui.py": 6,  # date ticks, column headers, a card's unit, the uploader's words: the module is being split
     "metrics/outputs/self_evaluation.py": 6,  # the 自评表's column widths and [self_evaluation]'s *_en fields
-    "metrics/load/forms.py": 2,  # a skipped row's kind: (zh, en) names beside the paper forms' marks
     "metrics/outputs/publish.py": 1,  # [publication].departments: each needs its `zh` name (the source language's)
     "metrics/core/datasets.py": 6,  # the data contract: each column's Chinese header and English label, as data
     "metrics/demo.py": 3,  # the demo region's county names written into their county.toml
@@ -63,13 +62,16 @@ def test_the_check_finds_a_language_choice_put_back():
 
 
 def test_every_word_looked_up_by_a_made_key_is_in_every_catalogue():
-    """Keys made from a table (a payment stage's name, a channel form's labels) escape the literal-key checks of
+    """Keys made from a table (a payment stage's name, a channel form's labels, a skipped row's or personal datum's kind) escape the literal-key checks of
     tests/test_messages.py: a stage or field added without its words would show the bare key."""
     from metrics.core.locales import CATALOGUES
     from metrics.kpi.budget import STAGE_KEYS, stage_name
+    from metrics.load.forms import KIND_NAMES
     from metrics.outputs.digest_channels import CHANNELS
+    from metrics.platform.pii import KINDS
 
     wanted = [f"payment_stage_{key}" for key in STAGE_KEYS.values()]
     wanted += [field.label_key for channel in CHANNELS.values() for field in channel.fields]
+    wanted += [f"form_row_kind_{name}" for name in KIND_NAMES.values()] + [f"pii_kind_{kind}" for kind in KINDS]
     assert [f"{lang}: {key}" for lang, catalogue in CATALOGUES.items() for key in wanted if key not in catalogue] == []
     assert [stage_name(stage, "zh") for stage in STAGE_KEYS] == list(STAGE_KEYS)  # the contract's own words

@@ -912,6 +912,12 @@ MESSAGES: dict[str, str] = {
     "pii_kind_id_number": "ID number",
     "pii_kind_phone": "mobile number",
     "pii_kind_joiner": " or ",
+    "form_row_kind_total": "totals row",
+    "form_row_kind_footer": "footer",
+    "form_row_kind_caption": "section caption",
+    "form_row_kind_numbered": "blank row with only its number",
+    "form_row_kind_header": "repeated header row",
+    "form_row_kind_english_header": "row of the English column keys",
 
     # === dashboard: sidebar, sign-in, shared words (dashboard.py, dashboard_ui) ===
     "app_title": "Rural E-commerce Demonstration · KPI Dashboard",

@@ -856,6 +856,12 @@ MESSAGES: dict[str, str] = {
     "pii_kind_id_number": "身份证号",
     "pii_kind_phone": "手机号",
     "pii_kind_joiner": "、",
+    "form_row_kind_total": "合计行",
+    "form_row_kind_footer": "表尾",
+    "form_row_kind_caption": "分组标题",
+    "form_row_kind_numbered": "只有序号的空行",
+    "form_row_kind_header": "重复的表头行",
+    "form_row_kind_english_header": "英文表头行",
 
     # === dashboard: sidebar, sign-in, shared words (dashboard.py, dashboard_ui) ===
     "app_title": "电商进农村综合示范 · 指标看板",
