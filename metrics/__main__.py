@@ -19,6 +19,7 @@ from metrics.core.errors import DashboardError
 from metrics.core.i18n import LANGUAGES, t
 from metrics.load import ingest
 from metrics.outputs.briefing_formats import FORMATS
+from metrics.outputs.secrets_check import check_secrets
 from metrics.platform import store
 from metrics.platform.auth import ROLES, command_line_user
 
@@ -201,10 +202,7 @@ def cmd_report(args, con) -> int:
 
     try:
         content = export(con, args.format, args.as_of, args.compare, args.lang)
-    except DashboardError as exc:  # a format not in the table
-        _err(exc.message(args.lang))
-        return 1
-    except RuntimeError as exc:  # no Chromium for the PDF
+    except RuntimeError as exc:  # no Chromium for the PDF (a format not in the table: main says so)
         _err(str(exc))
         return 1
     Path(args.out).write_bytes(content)
@@ -377,18 +375,6 @@ def _both(key: str, separator: str = " / ", **values) -> str:
     return separator.join(t(key, lang, **values) for lang in LANGUAGES)
 
 
-def _secrets_refusal(lang: str) -> str:
-    """Every problem of the secrets file, in `lang`, before any command runs; "" when it is usable or absent.
-    `user-add` is let through: it is how a bad password hash is mended (and refuses a file that is not TOML)."""
-    from metrics.outputs.secrets_check import SecretsError, check_secrets
-
-    try:
-        check_secrets()
-    except SecretsError as exc:
-        return t("cli_secrets_problems", lang, path=exc.path) + "\n  " + "\n  ".join(exc.problem_texts(lang))
-    return ""
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m metrics", description=t("cli_description"))
     parser.add_argument("--db", help="DuckDB file (default: $KPI_DB, else data/kpi.duckdb)")
@@ -426,19 +412,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", type=_parse_date, default=None, help="an earlier date: say what changed since")
     p.add_argument("--format", choices=list(FORMATS), required=True)
     p.add_argument("--out", required=True)
-    p.add_argument("--lang", choices=LANGUAGES, default=None, dest="sub_lang")
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("acceptance", help="the acceptance pack: Word report, self-evaluation sheet and evidence zip at a date")
     p.add_argument("--as-of", type=_parse_date, default=None,
                    help="YYYY-MM-DD (a stage, or the final date); default: the latest KPI deadline the data reaches")
     p.add_argument("--out", required=True, help="folder for the three files")
-    p.add_argument("--lang", choices=LANGUAGES, default=None, dest="sub_lang")
     p.set_defaults(func=cmd_acceptance)
     p = sub.add_parser("publish", help="the public static site of progress and spending for the county website, into a folder")
     p.add_argument("--as-of", type=_parse_date, default=None, help="YYYY-MM-DD (default: the latest data date)")
     p.add_argument("--out", required=True, help="folder for index.html, style.css, charts/, print.html, print.pdf")
     p.add_argument("--no-pdf", action="store_true", help="without print.pdf (a machine without Chromium)")
-    p.add_argument("--lang", choices=LANGUAGES, default=None, dest="sub_lang")
     p.set_defaults(func=cmd_publish)
     p = sub.add_parser("backup", help="a consistent copy of the database into DIR (default: $KPI_BACKUP_DIR, else "
                        "data/backups; safe while the dashboard runs), keeping the newest --keep copies")
@@ -455,7 +438,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_parse_date, default=None, help="KPIs at this date (default: the latest data date)")
     p.add_argument("--send", action="store_true", help="send to every channel in the secrets file and record it")
     p.add_argument("--attach-briefing", action="store_true", help="attach the briefing PDF to the e-mail")
-    p.add_argument("--lang", choices=LANGUAGES, default=None, dest="sub_lang")
     p.set_defaults(func=cmd_digest, no_connection=True)
     p = sub.add_parser("region", help="county snapshots (backup files) in DIR side by side, read-only")
     p.add_argument("dir")
@@ -466,13 +448,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write them only when DIR is missing or holds only demo counties of an older version")
     p.add_argument("--no-cache", action="store_true",
                    help="score every snapshot again (default: unchanged snapshots come from $KPI_REGION_CACHE)")
-    p.add_argument("--lang", choices=LANGUAGES, default=None, dest="sub_lang")
     p.set_defaults(func=cmd_region, no_connection=True)
     p = sub.add_parser("scorecard", help="every KPI against its target at a date")
     p.add_argument("--as-of", type=_parse_date, default=None, help="YYYY-MM-DD (default: the latest data date)")
     p.add_argument("--json", action="store_true", help="a JSON array, one object per KPI")
-    p.add_argument("--lang", choices=LANGUAGES, default=None, dest="sub_lang")
     p.set_defaults(func=cmd_scorecard)
+    for name in ("report", "acceptance", "publish", "digest", "region", "scorecard"):  # --lang after these too
+        sub.choices[name].add_argument("--lang", choices=LANGUAGES, default=None, dest="sub_lang")
     return parser
 
 
@@ -488,10 +470,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "sub_lang", None):
         args.lang = args.sub_lang  # --lang accepted after the command too
-    if args.func is not cmd_user_add and (refused := _secrets_refusal(args.lang)):
-        _err(refused)
-        return 1
     try:
+        if args.func is not cmd_user_add:  # user-add is let through: it is how a bad account is mended
+            check_secrets()  # SecretsError: every problem of the secrets file, before any command runs
         if getattr(args, "no_connection", False):  # these manage the database file itself
             return args.func(args)
         con = store.connect(args.db, retries=5)

@@ -33,15 +33,15 @@ class SecretsError(DashboardError):
     code = "secrets_problems"
 
     def __init__(self, path: Path, problems: list[SecretsProblem]):
-        super().__init__(path=path, problems="; ".join(problems))
+        super().__init__(path=path)
         self.path, self.problems = path, problems
 
     def problem_texts(self, lang: str = "zh") -> list[str]:
         return [p.text(lang) for p in self.problems]
 
     def message(self, lang: str = "zh") -> str:
-        return t(self.code, lang, path=self.path,
-                 problems=t("semicolon_separator", lang).join(self.problem_texts(lang)))
+        """The heading, then one problem a line (as the command line prints it)."""
+        return "\n  ".join([t(self.code, lang, path=self.path), *self.problem_texts(lang)])
 
 
 def secrets_problems(path: Path | None = None) -> list[SecretsProblem]:

@@ -886,7 +886,7 @@ MESSAGES: dict[str, str] = {
 
     # one table of output formats, one validator of the secrets file (issue 27)
     "briefing_format_unknown": "there is no briefing format “{name}” (known: {known})",
-    "secrets_problems": "the secrets file {path} has problems: {problems}",
+    "secrets_problems": "the secrets file {path} has problems; fix each and try again:",
     "secrets_unusable": "The server's secrets file has problems, so the dashboard is paused. An administrator should fix each item below in {path}, then reload the page (each names a place; no secret is shown):",
     "secrets_not_toml": "not valid TOML: {detail}",
     "secrets_not_a_table": "must be a table (a [...] section)",
@@ -897,7 +897,6 @@ MESSAGES: dict[str, str] = {
     "secrets_bad_redirect": "“{value}” must be the dashboard's full address ending in /oauth2callback",
     "secrets_too_large": "is over the {limit:,} byte limit; not read",
     "secrets_unreadable": "cannot be read: {detail}",
-    "cli_secrets_problems": "the secrets file {path} has problems; fix each and try again:",
     # the words and settings that were if/else on the language (issue 27): a third language sets its own
     "payment_stage_advance": "advance",
     "payment_stage_stage_payment": "stage payment",

@@ -830,7 +830,7 @@ MESSAGES: dict[str, str] = {
 
     # one table of output formats, one validator of the secrets file (issue 27)
     "briefing_format_unknown": "没有“{name}”这种简报格式（可用：{known}）",
-    "secrets_problems": "密钥文件 {path} 有误：{problems}",
+    "secrets_problems": "密钥文件 {path} 有误，请逐项修改后重试：",
     "secrets_unusable": "服务器的密钥文件有误，看板暂停显示。请管理员按下列各项修改 {path} 后刷新页面（各项只指出位置，不显示密钥本身）：",
     "secrets_not_toml": "不是有效的 TOML：{detail}",
     "secrets_not_a_table": "应为一个表（[…] 小节）",
@@ -841,7 +841,6 @@ MESSAGES: dict[str, str] = {
     "secrets_bad_redirect": "“{value}”应为看板的完整地址并以 /oauth2callback 结尾",
     "secrets_too_large": "超过上限 {limit:,} 字节，未读取",
     "secrets_unreadable": "无法读取：{detail}",
-    "cli_secrets_problems": "密钥文件 {path} 有误，请逐项修改后重试：",
     # the words and settings that were if/else on the language (issue 27): a third language sets its own
     "payment_stage_advance": "预拨",
     "payment_stage_stage_payment": "阶段拨付",
