@@ -16,6 +16,7 @@ from dashboard_ui import session, state, ui
 from dashboard_ui.navigation import DEFAULT_PAGE, NAVIGATION, PAGES_DIR
 from dashboard_ui.state import Frame
 from metrics.core import i18n
+from metrics.core.locales import SOURCE_LANGUAGE
 from metrics.platform import faults
 from metrics.platform.faults import DatabaseDamaged
 
@@ -24,7 +25,8 @@ def draw_frame() -> Frame:
     """The sidebar controls every page shares; their values are kept in session state for the pages."""
     sidebar = st.sidebar
     if "lang" not in st.session_state:
-        st.session_state["lang"] = "en" if st.query_params.get("lang") == "en" else "zh"
+        asked = st.query_params.get("lang")  # ?lang=en: a language of the catalogues, else the source language
+        st.session_state["lang"] = asked if asked in i18n.LANGUAGES else SOURCE_LANGUAGE
     sidebar.segmented_control(state.t("language"), list(i18n.LANGUAGES), key="lang", required=True,
                               format_func=lambda code: i18n.t("language_name", code))  # each in its own language
     version, demo = state.data_version()
@@ -55,11 +57,14 @@ def run() -> None:
     # fetch the favicon from fonts.gstatic.com, another host, unreachable from many county networks
     # (tests/test_browser_plain_text.py).
     st.set_page_config(page_title=state.t("browser_title"), page_icon="📊", layout="wide")
-    path, problems = state.config_problems()
-    if problems:  # plain text: the file's words are shown, never rendered
-        st.error(state.t("config_unusable", path=path), icon="⚠️")
-        st.code("\n".join(problems), language=None, wrap_lines=True)
-        st.stop()
+    config_file, config_problems = state.config_problems()
+    secrets_file, secrets_problems = state.secrets_problems()
+    for heading, problems in ((state.t("config_unusable", path=config_file), config_problems),
+                              (state.t("secrets_unusable", path=secrets_file), secrets_problems)):
+        if problems:  # plain text: the file's words are shown, never rendered
+            st.error(heading, icon="⚠️")
+            st.code("\n".join(problems), language=None, wrap_lines=True)
+            st.stop()
     state.ensure_database(str(state.db_path()))
     frame = draw_frame()
     ui.frame_extras()

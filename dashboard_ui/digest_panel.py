@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from metrics.outputs import digest
+from metrics.outputs import digest, digest_channels
 from metrics.platform.auth import can
 
 from . import state, ui
@@ -45,12 +45,24 @@ def draw(user) -> None:
             channels = digest.load_channels()
             problem = ""
         except digest.DigestConfigError as exc:
-            channels, problem = {}, state.t("problem_separator").join(exc.problems)
+            channels, problem = {}, state.t("problem_separator").join(exc.problem_texts(state.lang()))
         names = state.t("list_separator").join(digest.channel_name(c, frame.lang) for c in channels) or state.t("digest_panel_none")
         st.caption(state.t("digest_panel_channels_note", names=names))
         if problem:
             st.error(ui.plain(problem))  # it quotes the secrets file
         _channel_form(user)
+
+
+def _ask(field):
+    """One setting's widget, by its kind; a secret is typed into a password box and never shown again."""
+    label, key = field.label(state.lang()), f"digest_{field.key}"
+    if field.kind == "port":
+        return int(st.number_input(label, 1, 65535, 465, key=key))
+    if field.kind == "choice":
+        return st.selectbox(label, list(field.choices), key=key)
+    if field.kind == "lines":
+        return [line.strip() for line in st.text_area(label, key=key).splitlines() if line.strip()]
+    return st.text_input(label, type="password" if field.kind == "secret" else "default", key=key)
 
 
 def _channel_form(user) -> None:
@@ -59,30 +71,16 @@ def _channel_form(user) -> None:
     from metrics.platform.auth import PermissionDenied
 
     with st.expander(state.t("digest_panel_configure")):
-        channel = st.selectbox(state.t("digest_panel_channel"), digest.CHANNELS, key="digest_channel",
+        channel = st.selectbox(state.t("digest_panel_channel"), list(digest.CHANNELS), key="digest_channel",
                                format_func=lambda c: digest.channel_name(c, state.lang()))
         with st.form("digest_channel_form", clear_on_submit=True):
-            settings: dict = {}
-            if channel in ("wecom", "dingtalk"):
-                settings["webhook"] = st.text_input(state.t("digest_panel_webhook"), type="password", key="digest_webhook")
-            if channel == "dingtalk":
-                settings["secret"] = st.text_input(state.t("digest_panel_signing_secret"), type="password",
-                                                   key="digest_secret")
-            if channel == "email":
-                settings["host"] = st.text_input(state.t("digest_panel_smtp_host"), key="digest_host")
-                settings["port"] = int(st.number_input(state.t("digest_panel_port"), 1, 65535, 465, key="digest_port"))
-                settings["security"] = st.selectbox(state.t("digest_panel_security"), ["ssl", "starttls", "none"],
-                                                    key="digest_security")
-                settings["user"] = st.text_input(state.t("digest_panel_user"), key="digest_user")
-                settings["password"] = st.text_input(state.t("login_password"), type="password", key="digest_password")
-                settings["sender"] = st.text_input(state.t("digest_panel_sender"), key="digest_sender")
-                recipients = st.text_area(state.t("digest_panel_recipients"), key="digest_recipients")
-                settings["recipients"] = [r.strip() for r in recipients.splitlines() if r.strip()]
+            # The channel's fields from its row of the table (metrics/outputs/digest_channels.py).
+            settings = {field.key: _ask(field) for field in digest_channels.CHANNELS[channel].fields}
             if st.form_submit_button(state.t("digest_panel_save")):
                 try:
                     actions.configure_digest_channel(user, channel, settings)
                     st.success(state.t("digest_panel_saved"))
                 except digest.DigestConfigError as exc:
-                    st.error(state.t("problem_separator").join(exc.problems))
+                    st.error(ui.plain(state.t("problem_separator").join(exc.problem_texts(state.lang()))))
                 except PermissionDenied as exc:
                     st.error(exc.message(state.lang()))

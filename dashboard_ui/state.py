@@ -234,6 +234,18 @@ def config_problems() -> tuple[str, list[str]]:
     return "", []
 
 
+def secrets_problems() -> tuple[str, list[str]]:
+    """(the secrets file, its problems in the viewer's language), as config_problems: every section's problems at
+    once (metrics/outputs/secrets_check.py), each naming a key, never a secret."""
+    from metrics.outputs.secrets_check import SecretsError, check_secrets
+
+    try:
+        check_secrets()
+    except SecretsError as exc:
+        return str(exc.path), exc.problem_texts(lang())
+    return "", []
+
+
 @st.cache_resource(show_spinner=False, max_entries=2)
 def sandbox(version: str):
     """The locked SQL sandbox for this data version (rebuilt after every load or undo); its queries share the

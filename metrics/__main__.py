@@ -18,8 +18,10 @@ from metrics.core.datasets import DATASETS
 from metrics.core.errors import DashboardError
 from metrics.core.i18n import LANGUAGES, t
 from metrics.load import ingest
+from metrics.outputs.briefing_formats import FORMATS
+from metrics.outputs.secrets_check import check_secrets
 from metrics.platform import store
-from metrics.platform.auth import command_line_user
+from metrics.platform.auth import ROLES, command_line_user
 
 # Control characters a terminal would act on (ESC sequences retitle the window, clear the screen, fake output; bidi
 # overrides reorder what is read): C0 but newline and tab, DEL, C1, and the bidi controls.
@@ -72,9 +74,8 @@ def cmd_loads(args, con) -> int:
     if log.empty:
         _print(t("cli_no_loads_yet", args.lang))
         return 0
-    zh = args.lang != "en"
-    for row in log.itertuples():
-        name = DATASETS[row.dataset].label("zh") if zh else row.dataset
+    for row in log.itertuples():  # the ledger's name, or its id where the catalogue says so (English)
+        name = t("cli_loads_dataset", args.lang, name_zh=DATASETS[row.dataset].label(args.lang), name_en=row.dataset)
         status = {"active": t("cli_active", args.lang), "undone": t("cli_undone", args.lang)}[row.status]
         _print(f"{row.load_id:>5}  {row.loaded_at:%Y-%m-%d %H:%M}  {name:<10}  {row.file_name}  "
                f"+{row.rows_added} ~{row.rows_replaced} ={row.rows_unchanged}  {row.loaded_by}  {status}"
@@ -197,11 +198,11 @@ def cmd_sql(args, con) -> int:
 
 
 def cmd_report(args, con) -> int:
-    from metrics.outputs.briefing import export
+    from metrics.outputs.briefing_formats import export
 
     try:
         content = export(con, args.format, args.as_of, args.compare, args.lang)
-    except RuntimeError as exc:  # no Chromium for the PDF
+    except RuntimeError as exc:  # no Chromium for the PDF (a format not in the table: main says so)
         _err(str(exc))
         return 1
     Path(args.out).write_bytes(content)
@@ -319,7 +320,7 @@ def cmd_digest(args) -> int:
     try:
         channels = digest.load_channels()
     except digest.DigestConfigError as exc:
-        _err(_both("cli_digest_config", " ") + ":\n  " + "\n  ".join(exc.problems))
+        _err(t("cli_digest_config", args.lang) + ":\n  " + "\n  ".join(exc.problem_texts(args.lang)))
         return 1
     if not channels:
         _err(_both("cli_no_channel", "/ "))
@@ -370,8 +371,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _both(key: str, separator: str = " / ", **values) -> str:
-    """A message in both languages at once, for what is said before (or whatever) --lang is read."""
-    return t(key, "zh", **values) + separator + t(key, "en", **values)
+    """A message in every language at once, for what is said before (or whatever) --lang is read."""
+    return separator.join(t(key, lang, **values) for lang in LANGUAGES)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -399,7 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("user-add", help="add or change a local dashboard account (written to the secrets file); "
                        "the password is asked twice (or read as two lines from stdin)")
     p.add_argument("login")
-    p.add_argument("--role", choices=["viewer", "editor", "admin"], default="editor")
+    p.add_argument("--role", choices=ROLES, default="editor")
     p.add_argument("--name", default=None)
     p.set_defaults(func=cmd_user_add)
     p = sub.add_parser("sql", help="a read-only SELECT over the ledgers, in a sandbox")
@@ -409,21 +410,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="the meeting briefing as PPTX or PDF")
     p.add_argument("--as-of", type=_parse_date, default=None)
     p.add_argument("--compare", type=_parse_date, default=None, help="an earlier date: say what changed since")
-    p.add_argument("--format", choices=["pptx", "pdf"], required=True)
+    p.add_argument("--format", choices=list(FORMATS), required=True)
     p.add_argument("--out", required=True)
-    p.add_argument("--lang", choices=LANGUAGES, default=None, dest="sub_lang")
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("acceptance", help="the acceptance pack: Word report, self-evaluation sheet and evidence zip at a date")
     p.add_argument("--as-of", type=_parse_date, default=None,
                    help="YYYY-MM-DD (a stage, or the final date); default: the latest KPI deadline the data reaches")
     p.add_argument("--out", required=True, help="folder for the three files")
-    p.add_argument("--lang", choices=LANGUAGES, default=None, dest="sub_lang")
     p.set_defaults(func=cmd_acceptance)
     p = sub.add_parser("publish", help="the public static site of progress and spending for the county website, into a folder")
     p.add_argument("--as-of", type=_parse_date, default=None, help="YYYY-MM-DD (default: the latest data date)")
     p.add_argument("--out", required=True, help="folder for index.html, style.css, charts/, print.html, print.pdf")
     p.add_argument("--no-pdf", action="store_true", help="without print.pdf (a machine without Chromium)")
-    p.add_argument("--lang", choices=LANGUAGES, default=None, dest="sub_lang")
     p.set_defaults(func=cmd_publish)
     p = sub.add_parser("backup", help="a consistent copy of the database into DIR (default: $KPI_BACKUP_DIR, else "
                        "data/backups; safe while the dashboard runs), keeping the newest --keep copies")
@@ -440,7 +438,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_parse_date, default=None, help="KPIs at this date (default: the latest data date)")
     p.add_argument("--send", action="store_true", help="send to every channel in the secrets file and record it")
     p.add_argument("--attach-briefing", action="store_true", help="attach the briefing PDF to the e-mail")
-    p.add_argument("--lang", choices=LANGUAGES, default=None, dest="sub_lang")
     p.set_defaults(func=cmd_digest, no_connection=True)
     p = sub.add_parser("region", help="county snapshots (backup files) in DIR side by side, read-only")
     p.add_argument("dir")
@@ -451,13 +448,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write them only when DIR is missing or holds only demo counties of an older version")
     p.add_argument("--no-cache", action="store_true",
                    help="score every snapshot again (default: unchanged snapshots come from $KPI_REGION_CACHE)")
-    p.add_argument("--lang", choices=LANGUAGES, default=None, dest="sub_lang")
     p.set_defaults(func=cmd_region, no_connection=True)
     p = sub.add_parser("scorecard", help="every KPI against its target at a date")
     p.add_argument("--as-of", type=_parse_date, default=None, help="YYYY-MM-DD (default: the latest data date)")
     p.add_argument("--json", action="store_true", help="a JSON array, one object per KPI")
-    p.add_argument("--lang", choices=LANGUAGES, default=None, dest="sub_lang")
     p.set_defaults(func=cmd_scorecard)
+    for name in ("report", "acceptance", "publish", "digest", "region", "scorecard"):  # --lang after these too
+        sub.choices[name].add_argument("--lang", choices=LANGUAGES, default=None, dest="sub_lang")
     return parser
 
 
@@ -474,6 +471,8 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "sub_lang", None):
         args.lang = args.sub_lang  # --lang accepted after the command too
     try:
+        if args.func is not cmd_user_add:  # user-add is let through: it is how a bad account is mended
+            check_secrets()  # SecretsError: every problem of the secrets file, before any command runs
         if getattr(args, "no_connection", False):  # these manage the database file itself
             return args.func(args)
         con = store.connect(args.db, retries=5)

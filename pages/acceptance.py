@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard_ui import publication_panel, state, ui
 from metrics import actions
-from metrics.core.config import EVALUATION_LEVELS, LEVEL2_EN, ConfigError
+from metrics.core.config import ConfigError, level_name
 from metrics.kpi.formatting import format_date, format_target, format_value
 from metrics.outputs.acceptance import PackTooLarge, file_names
 from metrics.outputs.evidence import index_frame, stage_frames
@@ -22,7 +22,6 @@ from metrics.platform.auth import PermissionDenied, can
 
 frame = state.current()
 user = st.session_state.get("_user")
-en = frame.lang == "en"
 ui.page_header(state.t("page_acceptance"))
 default_date, _ = state.acceptance_default_date(frame.version)
 # The pack's own date (kpis.md "Acceptance"): by default the latest KPI deadline the data reaches, not the sidebar's
@@ -106,8 +105,8 @@ with tabs[1]:
     sheet = data.sheets[chosen_sheet]
     editor = can(user, "acceptance")
     table = pd.DataFrame([{
-        state.t("acceptance_page_level_1"): EVALUATION_LEVELS[r.level1][0] if en else r.level1,
-        state.t("acceptance_page_level_2"): LEVEL2_EN.get(r.level2, r.level2) if en else r.level2,
+        state.t("acceptance_page_level_1"): level_name(r.level1, frame.lang),
+        state.t("acceptance_page_level_2"): level_name(r.level2, frame.lang),
         state.t("acceptance_page_level_3"): r.level3, state.t("acceptance_page_actual"): r.actual_text,
         state.t("acceptance_page_points"): r.points, state.t("acceptance_page_score"): r.score,
         state.t("acceptance_deviation"): r.deviation} for r in sheet.indicators])

@@ -27,7 +27,6 @@ from metrics.platform.auth import ROLES, PermissionDenied, can, display_name, lo
 
 frame = state.current()
 user = st.session_state.get("_user")
-en = frame.lang == "en"
 st.title(state.t("page_import"))
 ui.localise_file_uploader()
 

@@ -11,7 +11,6 @@ from metrics.core.registry import KPIS, area_name
 from metrics.kpi.formatting import format_date, format_target
 
 frame = state.current()
-en = frame.lang == "en"
 ui.page_header(state.t("page_definitions"))
 cfg = state.config()
 st.caption(state.t("definitions_status_rule", status_threshold=cfg.status_threshold))

@@ -19,7 +19,6 @@ from metrics.platform.auth import can
 
 frame = state.current()
 user = st.session_state.get("_user")
-en = frame.lang == "en"
 st.title(state.t("page_explore"))
 cfg = state.config()
 

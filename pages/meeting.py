@@ -13,9 +13,9 @@ from dashboard_ui import state, ui
 from metrics.core.registry import AREAS
 from metrics.kpi.formatting import format_change, format_date, format_target, format_value
 from metrics.outputs import charts
+from metrics.outputs.briefing_formats import FORMATS
 
 frame = state.current()
-en = frame.lang == "en"
 cfg = state.config()
 results = state.scorecard(frame.as_of, frame.lang, frame.version)
 SCORECARD_ROWS = 11  # rows per scorecard slide: 11 rows of large type fit a 1080p projector with the controls
@@ -80,8 +80,9 @@ with controls[5]:
     if made:
         stamp = frame.as_of.isoformat()
         name = state.t("meeting_briefing")
-        st.download_button("PPTX", made["pptx"], file_name=f"{name}_{stamp}.pptx", key="dl_pptx")
-        st.download_button("PDF", made["pdf"], file_name=f"{name}_{stamp}.pdf", key="dl_pdf")
+        for fmt in FORMATS.values():  # one button per format of the table
+            st.download_button(fmt.label, made[fmt.name], file_name=f"{name}_{stamp}{fmt.suffix}", mime=fmt.mime,
+                               key=f"dl_{fmt.name}")
 with controls[6].container(key="meeting_exit"):
     st.page_link("pages/overview.py", label=state.t("meeting_leave"), icon=":material/close:",
                  help=state.t("meeting_leave_key"))
@@ -122,7 +123,7 @@ def show_slide() -> None:
     st.caption(f"{st.session_state['slide'] + 1} / {len(slides)}" + (" · " + state.t("meeting_demo_data") if frame.demo else "")
                + " · " + state.t("meeting_keys"))
     if slide == "title":
-        st.markdown(f'<div class="slide"><h1>{html.escape(cfg.project_en if en else cfg.project_zh)}</h1>'
+        st.markdown(f'<div class="slide"><h1>{html.escape(cfg.project_name(frame.lang))}</h1>'
                     f"<p>{html.escape(state.t('meeting_coordination_meeting'))} · {html.escape(state.t('as_of'))} "
                     f"{html.escape(format_date(frame.as_of, frame.lang))}</p>"
                     f"<p>{html.escape(state.t('freshness'))} {html.escape(format_date(state.latest_data_date(frame.version), frame.lang))}</p>"

@@ -18,7 +18,7 @@ results = state.scorecard(frame.as_of, frame.lang, frame.version)
 by_status = {s: [r for r in results if r.status == s] for s in STATUSES}
 cfg = state.config()
 
-st.subheader(ui.plain(cfg.project_zh if frame.lang != "en" else cfg.project_en))  # configuration: plain text
+st.subheader(ui.plain(cfg.project_name(frame.lang)))  # configuration: plain text
 attention = len(by_status["at_risk"]) + len(by_status["behind"]) + len(by_status["missed"])
 st.markdown("**" + state.t("overview_caption", date=format_date(frame.as_of, frame.lang), total=len(results),
                            achieved=len(by_status["achieved"]), attention=attention) + "**")

@@ -18,7 +18,6 @@ from metrics.platform.auth import can
 CHART_COUNTIES = 40
 DATE_FORMAT = "YYYY-MM-DD"  # every date field of the dashboard (ISO: read the same in Chinese and English)
 frame = state.current()
-en = frame.lang == "en"
 st.title(state.t("page_region"))
 folder = region_state.region_dir()
 user = st.session_state.get("_user")

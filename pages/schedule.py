@@ -10,11 +10,10 @@ from metrics.kpi import views
 from metrics.outputs import charts
 
 frame = state.current()
-en = frame.lang == "en"
 ui.page_header(state.t("page_schedule"))
 cfg = state.config()
 
-phases = pd.DataFrame([{"task": p.en if en else p.zh, "start": p.start, "end": p.end, "kind": state.t("schedule_phase")}
+phases = pd.DataFrame([{"task": p.name(frame.lang), "start": p.start, "end": p.end, "kind": state.t("schedule_phase")}
                        for p in cfg.phases])
 milestones = state.view(views.milestones, frame.version, frame.as_of)
 state_names = {"done": state.t("milestone_done"), "done_late": state.t("milestone_done_late"),

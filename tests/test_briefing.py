@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from metrics.core.i18n import LANGUAGES
 from metrics.load import ingest
 from metrics.outputs import briefing
 from metrics.platform import store
@@ -156,7 +157,7 @@ def test_the_deck_as_impress_shows_it(demo_db, tmp_path):
 
     con = store.connect(demo_db, read_only=True)
     try:
-        briefs = [briefing.build(con, dt.date(2024, 10, 31), dt.date(2024, 6, 30), lang) for lang in ("zh", "en")]
+        briefs = [briefing.build(con, dt.date(2024, 10, 31), dt.date(2024, 6, 30), lang) for lang in LANGUAGES]
     finally:
         con.close()
     found = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from metrics.core.i18n import LANGUAGES
 from metrics.outputs import charts
 
 from .chart_check import problems
@@ -150,7 +151,7 @@ def test_the_bullet_chart_declared_whole_is_the_figure_it_was(demo_db):
         results = scorecard(con, dt.date(2024, 6, 30))
     finally:
         con.close()
-    for lang in ("zh", "en"):
+    for lang in LANGUAGES:
         for chosen in (results[:3], results[3:5], [r for r in results if r.expected is None][:2] or results[:1]):
             ours, theirs = (json.loads(f.to_json()) for f in (charts.bullet_chart(chosen, lang),
                                                               _bullet_built_up(chosen, lang)))

@@ -245,7 +245,7 @@ def _contract_words() -> list[str]:
     for col in [*(c for ds in DATASETS.values() for c in ds.columns), *joined]:
         words.update((col.zh, *col.aliases, *col.choices))
     config = default_config()  # the county's own data: its name, its townships
-    words.add(config.name_zh)
+    words.add(config.name.in_("zh"))
     for township in config.townships:
         words.update((township.name, *township.aliases))
     from metrics.demo import DEMO_COUNTIES

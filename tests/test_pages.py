@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard_ui.navigation import page_names
+from metrics.core.i18n import LANGUAGES, t
 from metrics.load import ingest
 from metrics.platform import store
 
@@ -41,7 +42,7 @@ def test_every_page_renders_without_error(rendered_page, page, lang):
     if page == "overview":
         # The banner is drawn by the frame; AppTest drops the frame's elements after switch_page, so the
         # browser test checks it on every page.
-        assert any(("Demo data" if lang == "en" else "演示数据") in w.value for w in at.warning)
+        assert any(w.value == t("demo_banner", lang) for w in at.warning)
     errors = [e.value for e in at.error]
     assert all("超出计划" in e or "over plan" in e for e in errors), errors  # only the budget's over-plan flag
 
@@ -123,7 +124,7 @@ def test_the_talent_page_says_why_each_talent_counts_or_not(demo_db, monkeypatch
     assert {"计入", "单平", "不具"} <= seen  # the demo has talents of three of the four kinds at this date
 
 
-@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("lang", LANGUAGES)
 def test_a_broken_configuration_stops_the_dashboard_with_every_problem(demo_db, monkeypatch, tmp_path, lang):
     """Before any page runs: the list of the county file's problems in the viewer's language, as plain text (a
     name from the file is shown, never rendered), and no traceback."""

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +20,8 @@ from metrics.platform import store
 
 from .ledgers import csv_bytes
 from .test_registry import measured
+
+ROOT = Path(__file__).resolve().parent.parent
 
 WORDS = {
     "zh": {"name": "电商沙龙", "unit": "场", "unit_one": "场", "description": "类型为站长沙龙的活动场次"},
@@ -75,3 +80,67 @@ def test_a_kpi_declared_without_its_configuration_is_named_when_the_configuratio
         load_config()
     assert {"targets: no target for KPI 'salons'", "evaluation.indicators: no entry for KPI 'salons'"} <= \
         set(exc.value.problem_texts("en"))
+
+
+# ------------------------------------------------------------------------------------------- a third language
+
+THIRD = "xx"
+
+
+@pytest.fixture
+def third_language(monkeypatch, tmp_path):
+    """The recipe of docs/architecture.md: (1) one catalogue, listed in metrics/core/locales (here a copy of the
+    English one with two words changed, so the test can tell it is read), which is what `i18n.LANGUAGES` is made
+    of; (2) county.toml's names in it where a name has no fallback (each `[[references]]` entry). Every module that
+    took `LANGUAGES` at import is given the longer list, as a new catalogue module would give it at start."""
+    from metrics.core import i18n
+    from metrics.core.config import DEFAULT_CONFIG, default_config
+
+    catalogue = {**CATALOGUES["en"], "overview_caption": "XX " + CATALOGUES["en"]["overview_caption"],
+                 "cli_no_loads_yet": "XX: no loads yet", "payment_stage_advance": "XX advance"}
+    monkeypatch.setitem(CATALOGUES, THIRD, catalogue)
+    before = i18n.LANGUAGES
+    languages = (*before, THIRD)
+    for module in list(sys.modules.values()):
+        if getattr(module, "LANGUAGES", None) is before:
+            monkeypatch.setattr(module, "LANGUAGES", languages)
+    text = DEFAULT_CONFIG.read_text(encoding="utf-8")
+    county = tmp_path / "county.toml"  # one more column: the references' name in the new language
+    county.write_text(text.replace('\nvalue = 0.', f'\n{THIRD} = "XX reference"\nvalue = 0.'), encoding="utf-8")
+    monkeypatch.setenv("KPI_CONFIG", str(county))
+    default_config.cache_clear()
+    yield languages
+    default_config.cache_clear()
+
+
+def test_a_language_added_by_the_recipe_is_offered_and_read_everywhere(third_language, tmp_path, capsys,
+                                                                        monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from metrics.__main__ import main
+    from metrics.core.config import default_config
+
+    # The configuration: names without a text in the new language fall back to the source language's.
+    config = default_config()
+    assert config.project_name(THIRD) == config.project_name("zh") != ""
+    assert [r.label(THIRD) for r in config.references] == ["XX reference 2023"] * len(config.references)
+    # The command line: offered as --lang, and its words come from the new catalogue.
+    assert main(["--db", str(tmp_path / "k.duckdb"), "--lang", THIRD, "loads"]) == 0
+    assert capsys.readouterr().out.strip() == "XX: no loads yet"
+    # The dashboard: the frame offers every language, ?lang=xx is honoured, and a page is drawn in it.
+    monkeypatch.setenv("KPI_DB", str(tmp_path / "d.duckdb"))
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+    at.query_params["lang"] = THIRD
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["lang"] == THIRD
+    switch = next(w for w in at.get("button_group"))
+    assert [o.content for o in switch.proto.options] == [CATALOGUES[lang]["language_name"] for lang in third_language]
+    assert any(m.value.startswith("**XX ") for m in at.markdown)  # the overview's caption, in the new catalogue
+    assert at.subheader[0].value == default_config().project_name("zh")  # no project name in it: the source's
+    # The budget page's payment stages are catalogue words (before: a dict of English names beside an if on "en").
+    at.switch_page("pages/budget.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    legends = [trace.get("name") for chart in at.get("plotly_chart")
+               for trace in json.loads(chart.proto.spec)["data"]]
+    assert "XX advance" in legends

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from metrics.core.i18n import LANGUAGES
 from metrics.outputs import region, region_score, snapshot_check
 from metrics.platform import store
 
@@ -62,8 +63,8 @@ def evil_copy(folder, stem: str, *statements: str) -> None:
 
 
 def everything_shown(view: region.Region) -> str:
-    return region.region_text(view, "zh") + region.region_text(view, "en") + \
-        "".join(c.problem(lang) for c in view.counties for lang in ("zh", "en"))
+    return "".join(region.region_text(view, lang) for lang in LANGUAGES) + \
+        "".join(c.problem(lang) for c in view.counties for lang in LANGUAGES)
 
 
 def read_secret_view(tmp_path) -> str:

@@ -18,6 +18,7 @@ from metrics.core.errors import DashboardError
 from metrics.core.registry import KPI_BY_ID, KPIS  # the KPI contract the targets and evaluation points refer to
 from metrics.core.self_evaluation_config import SelfEvaluationConfig
 from metrics.core.self_evaluation_config import parse as parse_self_evaluation
+from metrics.core.words import Words
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]  # metrics/core/config.py -> the project folder
 DEFAULT_CONFIG = PROJECT_ROOT / "data" / "county.toml"
@@ -64,27 +65,38 @@ class Township:
 class BudgetLine:
     id: str
     group: str
-    zh: str
-    en: str
+    names: Words  # the 细项 in each language (county.toml's `zh`, `en`, …)
     plan_wan: float | None  # None where the plan leaves the amount blank (line 5.2)
     aliases: tuple[str, ...] = ()
+
+    @property
+    def zh(self) -> str:
+        """The 细项 as the expenditure ledger writes it (the data contract's word, matched on load)."""
+        return self.names.in_(i18n.SOURCE_LANGUAGE)
+
+    def name(self, lang: str) -> str:
+        return self.names.in_(lang)
 
 
 @dataclass(frozen=True)
 class BudgetGroup:
     id: str
-    zh: str
-    en: str
+    names: Words
     plan_wan: float
+
+    def name(self, lang: str) -> str:
+        return self.names.in_(lang)
 
 
 @dataclass(frozen=True)
 class Phase:
     id: str
-    zh: str
-    en: str
+    names: Words
     start: dt.date
     end: dt.date
+
+    def name(self, lang: str) -> str:
+        return self.names.in_(lang)
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,14 @@ EVALUATION_LEVELS: dict[str, tuple[str, tuple[str, ...]]] = {  # 一级 -> (Engl
 LEVEL2_EN = {"数量指标": "Quantity", "质量指标": "Quality", "时效指标": "Timeliness", "成本指标": "Cost",
              "经济效益指标": "Economic benefit", "社会效益指标": "Social benefit", "生态效益指标": "Ecological benefit",
              "可持续影响指标": "Sustainable impact", "服务对象满意度指标": "Beneficiary satisfaction"}
+
+
+def level_name(level: str, lang: str) -> str:
+    """A 一级 or 二级 指标 as shown: the form's own word in the source language, its English name in the others."""
+    english = {**{level1: words[0] for level1, words in EVALUATION_LEVELS.items()}, **LEVEL2_EN}
+    return level if lang == i18n.SOURCE_LANGUAGE else english.get(level, level)
+
+
 BUDGET_KPI = "budget_execution_rate"  # scored on the form's own 预算执行率 row, not under a 一级指标
 EVALUATION_TOTAL = 100.0
 
@@ -127,8 +147,10 @@ class StageAcceptance:
     """An acceptance that releases a payment stage: 阶段拨付 after a 阶段审核验收, 尾款 after the final one."""
     stage: str
     accepted_on: dt.date
-    zh: str
-    en: str
+    names: Words
+
+    def name(self, lang: str) -> str:
+        return self.names.in_(lang)
 
 
 @dataclass(frozen=True)
@@ -136,27 +158,24 @@ class Reference:
     """A published figure to read a KPI against (the region's growth beside the county's): drawn as a dashed line."""
     id: str
     kpi_id: str
-    zh: str
-    en: str
+    names: Words
     value: float  # in the KPI's own unit (a fraction for a rate: 0.2368 = 23.68 %)
     year: int
     source: str
 
     def label(self, lang: str = "zh") -> str:
-        return f"{self.en if lang == 'en' else self.zh} {self.year}"
+        return f"{self.names.in_(lang)} {self.year}"
 
     def as_json(self) -> dict:
-        return {"id": self.id, "kpi": self.kpi_id, "name_zh": self.zh, "name_en": self.en, "value": self.value,
+        return {"id": self.id, "kpi": self.kpi_id, **self.names.columns("name"), "value": self.value,
                 "year": self.year, "source": self.source}
 
 
 @dataclass(frozen=True)
 class CountyConfig:
     path: Path
-    name_zh: str
-    name_en: str
-    project_zh: str
-    project_en: str
+    name: Words  # the county's name: [county] name_zh, name_en, …
+    project: Words  # the project's name: [county] project_zh, project_en, …
     start: dt.date
     end: dt.date
     budget_wan: float
@@ -171,6 +190,12 @@ class CountyConfig:
     stage_acceptances: tuple[StageAcceptance, ...] = ()
     references: tuple[Reference, ...] = ()
     self_evaluation: SelfEvaluationConfig = SelfEvaluationConfig()
+
+    def county_name(self, lang: str) -> str:
+        return self.name.in_(lang)
+
+    def project_name(self, lang: str) -> str:
+        return self.project.in_(lang)
 
     def references_for(self, kpi_id: str) -> tuple[Reference, ...]:
         return tuple(r for r in self.references if r.kpi_id == kpi_id)
@@ -231,7 +256,7 @@ def load_config(path: Path | str | None = None) -> CountyConfig:
         where = f"calendar.phases[{i}]"
         ps = _as_date(p.get("start"), where + ".start", problems)
         pe = _as_date(p.get("end"), where + ".end", problems)
-        phases.append(Phase(p.get("id", str(i)), p.get("zh", ""), p.get("en", ""), ps, pe))
+        phases.append(Phase(p.get("id", str(i)), Words.read(p), ps, pe))
 
     townships = []
     seen_names: dict[str, str] = {}
@@ -250,7 +275,7 @@ def load_config(path: Path | str | None = None) -> CountyConfig:
 
     budget = raw.get("budget", {})
     groups = tuple(
-        BudgetGroup(str(g["id"]), g.get("zh", ""), g.get("en", ""), float(g.get("plan_wan", 0)))
+        BudgetGroup(str(g["id"]), Words.read(g), float(g.get("plan_wan", 0)))
         for g in budget.get("groups", [])
     )
     group_ids = {g.id for g in groups}
@@ -264,8 +289,7 @@ def load_config(path: Path | str | None = None) -> CountyConfig:
         if plan is not None and plan < 0:
             problems.append(ConfigProblem("config_negative_plan", i=i))
         lines.append(
-            BudgetLine(line_id, group_id, line.get("zh", ""), line.get("en", ""),
-                       None if plan is None else float(plan), tuple(line.get("aliases", [])))
+            BudgetLine(line_id, group_id, Words.read(line), None if plan is None else float(plan), tuple(line.get("aliases", [])))
         )
     budget_wan = float(cal.get("budget_wan", 0))
     planned = sum(line.plan_wan or 0 for line in lines)
@@ -308,10 +332,8 @@ def load_config(path: Path | str | None = None) -> CountyConfig:
         raise ConfigError(path, problems)
     return CountyConfig(
         path=path,
-        name_zh=county.get("name_zh", ""),
-        name_en=county.get("name_en", ""),
-        project_zh=county.get("project_zh", ""),
-        project_en=county.get("project_en", ""),
+        name=Words.read(county, "name"),
+        project=Words.read(county, "project"),
         start=start,
         end=end,
         budget_wan=budget_wan,
@@ -373,7 +395,7 @@ def _stage_acceptances(section: dict, problems: list[str]) -> tuple[StageAccepta
         raw_day = _require(entry, "accepted_on", where, problems)
         day = None if raw_day is None else _as_date(raw_day, where + ".accepted_on", problems)
         if stage in ("阶段拨付", "尾款") and day:
-            out.append(StageAcceptance(stage, day, entry.get("zh", ""), entry.get("en", "")))
+            out.append(StageAcceptance(stage, day, Words.read(entry)))
     return tuple(sorted(out, key=lambda a: a.accepted_on))
 
 
@@ -385,7 +407,7 @@ def _references(entries, problems: list[str]) -> tuple[Reference, ...]:
     out, seen = [], set()
     for i, entry in enumerate(entries):
         where = f"references[{i}]"
-        missing = [k for k in ("id", "kpi", "zh", "en", "value", "year", "source") if entry.get(k) in (None, "")]
+        missing = [k for k in ("id", "kpi", *i18n.LANGUAGES, "value", "year", "source") if entry.get(k) in (None, "")]
         if missing:
             problems.append(ConfigProblem("config_reference_missing", where=where, keys=", ".join(repr(k) for k in missing)))
             continue
@@ -403,7 +425,7 @@ def _references(entries, problems: list[str]) -> tuple[Reference, ...]:
         if isinstance(year, bool) or not isinstance(year, int) or not 1990 <= year <= 2100:
             problems.append(ConfigProblem("config_reference_year", where=where, year=year))
             continue
-        out.append(Reference(str(entry["id"]), entry["kpi"], str(entry["zh"]), str(entry["en"]), float(value),
+        out.append(Reference(str(entry["id"]), entry["kpi"], Words.read(entry), float(value),
                              year, str(entry["source"])))
     return tuple(out)
 

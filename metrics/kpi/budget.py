@@ -12,6 +12,8 @@ import duckdb
 import pandas as pd
 
 from metrics.core.config import CountyConfig, default_config
+from metrics.core.i18n import t
+from metrics.core.words import Words
 from metrics.kpi.status import pace_fraction
 from metrics.platform import store
 
@@ -28,8 +30,14 @@ def share(part: float, whole: float | None) -> float | None:
     """A rate (execution, share) rounded where it is made; None without a whole."""
     return round(part / whole, 8) if whole else None
 NOT_STATED = "未注明"  # the stage or payee of a payment that left it blank, written as a ledger value would be
-# The contract's English names of the stage values (datasets.md: each allowed value has one).
-STAGE_EN = {"预拨": "advance", "阶段拨付": "stage payment", "尾款": "final payment", NOT_STATED: "not stated"}
+# The stage values (the contract's words) -> their catalogue keys: `payment_stage_<key>` in every language.
+STAGE_KEYS = {"预拨": "advance", "阶段拨付": "stage_payment", "尾款": "final_payment", NOT_STATED: "not_stated"}
+
+
+def stage_name(stage, lang: str) -> str:
+    """A payment stage in the reader's language (the ledger's own word when it is not one of the contract's)."""
+    key = STAGE_KEYS.get(stage)
+    return t(f"payment_stage_{key}", lang) if key else str(stage)
 
 
 def budget_lines(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: CountyConfig | None = None) -> pd.DataFrame:
@@ -47,8 +55,8 @@ def budget_lines(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: CountyC
         total = wan(mine["amount"].sum())
         plan = line.plan_wan
         rows.append({
-            "line_id": line.id, "group_id": line.group, "group_zh": groups[line.group].zh,
-            "group_en": groups[line.group].en, "name_zh": line.zh, "name_en": line.en,
+            "line_id": line.id, "group_id": line.group, **groups[line.group].names.columns("group"),
+            **line.names.columns("name"),  # name_zh, name_en, …: words.in_row(row, "name", lang) reads one
             "plan_wan": plan, "spent_wan": total,
             "execution": share(total, plan),
             "expected_wan": plan * pace if plan is not None else None,
@@ -65,7 +73,7 @@ def budget_groups(lines: pd.DataFrame, config: CountyConfig | None = None) -> pd
     for group in config.budget_groups:
         mine = lines[lines["group_id"] == group.id]
         spent = wan(mine["spent_wan"].sum())
-        out.append({"group_id": group.id, "group_zh": group.zh, "group_en": group.en, "plan_wan": group.plan_wan,
+        out.append({"group_id": group.id, **group.names.columns("group"), "plan_wan": group.plan_wan,
                     "spent_wan": spent, "execution": share(spent, group.plan_wan),
                     "over_plan": spent > group.plan_wan + 1e-9})
     return pd.DataFrame(out)
@@ -106,7 +114,7 @@ def stage_acceptance(con: duckdb.DuckDBPyConnection, as_of: dt.date,
     The plan (资金拨付): 预拨 may be paid after the start; 阶段拨付 only after a stage acceptance (阶段审核验收);
     尾款 only after the final acceptance. A payment of a stage dated before the first acceptance of that stage
     (config `acceptance.stages`) is early. Acceptances after as-of had not happened at as-of.
-    Returns (stages: stage, paid_wan, payments, accepted_on, acceptance_zh/en, early_wan, early_payments;
+    Returns (stages: stage, paid_wan, payments, accepted_on, acceptance_<lang>, early_wan, early_payments;
              early: voucher, date, line, amount, payee, stage, needs_acceptance_on).
     """
     config = config or default_config()
@@ -130,10 +138,10 @@ def stage_acceptance(con: duckdb.DuckDBPyConnection, as_of: dt.date,
                                    "payee": row.payee, "stage": stage,
                                    "needs_acceptance_on": first.accepted_on if first else None})
         stages.append({
-            "stage": stage, "stage_en": STAGE_EN[stage], "paid_wan": wan(mine["amount"].sum()),
+            "stage": stage, "paid_wan": wan(mine["amount"].sum()),
             "payments": len(mine),
             "accepted_on": latest[-1].accepted_on if latest else None,
-            "acceptance_zh": latest[-1].zh if latest else "", "acceptance_en": latest[-1].en if latest else "",
+            **(latest[-1].names if latest else Words()).columns("acceptance"),
             "needs_acceptance": stage in ("阶段拨付", "尾款"),
             "early_wan": wan(early["amount"].sum()), "early_payments": len(early),
         })

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from metrics.core.datasets import Dataset
+from metrics.core.i18n import LANGUAGES, t
 
 DATA, TOTAL, FOOTER, CAPTION, NUMBERED, HEADER = 0, 1, 2, 3, 4, 5
 # The template's second header row: the contract's English keys (`voucher`, `date`, `amount`) under the Chinese header.
@@ -28,10 +29,9 @@ ENGLISH_HEADER = 7
 # A cell mark only (no row kind of its own): a cell that is wholly a group's total label (`中国邮政 汇总`, `总计`,
 # `合计`), as Excel's and Calc's 分类汇总 write it in the grouped column, wherever that column stands.
 GROUP_TOTAL = 6
-KIND_NAMES = {TOTAL: ("合计行", "totals row"), FOOTER: ("表尾", "footer"), CAPTION: ("分组标题", "section caption"),
-              NUMBERED: ("只有序号的空行", "blank row with only its number"),
-              HEADER: ("重复的表头行", "repeated header row"),
-              ENGLISH_HEADER: ("英文表头行", "row of the English column keys")}
+# A skipped row's kind -> its words in the catalogues, `form_row_kind_<name>` (合计行 / totals row …).
+KIND_NAMES = {TOTAL: "total", FOOTER: "footer", CAPTION: "caption", NUMBERED: "numbered", HEADER: "header",
+              ENGLISH_HEADER: "english_header"}
 
 # 合计, 小计 ..., also with what they total in front: 2023年合计, 全年总计, 以上合计, 全县合计, 本年累计. A cell
 # starting so marks a totals row only where a label stands (row_kinds): 「累计拨付第二期」 in a 说明 is data.
@@ -210,8 +210,8 @@ def report_skipped(skipped: list[tuple[int, int, str | None]], add) -> None:
     from metrics.platform.pii import scrub
 
     for row, kind, shown in skipped:
-        zh, en = KIND_NAMES[kind]
-        add("warning", "w_skipped_row", row, None, scrub(shown), kind_zh=zh, kind_en=en)  # 联系电话：139…
+        kind_words = {f"kind_{lang}": t(f"form_row_kind_{KIND_NAMES[kind]}", lang) for lang in LANGUAGES}
+        add("warning", "w_skipped_row", row, None, scrub(shown), **kind_words)  # 联系电话：139…
 
 
 def check_totals(totals: list[tuple[int, dict]], d: pa.Table, ds: Dataset, header_text: dict[str, str], add) -> None:

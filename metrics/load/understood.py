@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 
 import pyarrow.compute as pc
 
-from metrics.core.i18n import t
+from metrics.core.i18n import LANGUAGES, t
+from metrics.core.words import Words
 
 
 @dataclass
 class FigureSum:
     key: str
-    label_zh: str
-    label_en: str
+    labels: Words  # the column's header in each language (the data contract's own names)
     unit: str
     total: float
     stated: float | None = None  # the form's own grand total of this column, when it states one that covers all
@@ -52,7 +52,7 @@ def summarise(parsed) -> Understood | None:
         stated = grand.get(col.key)
         if stated is not None and abs(stated - total) > 0.005 + 1e-9 * abs(total):
             stated = None  # a last subtotal, not a grand total (a wrong one was refused before this)
-        out.sums.append(FigureSum(col.key, col.zh, col.label("en"), col.unit or "", float(total), stated))
+        out.sums.append(FigureSum(col.key, Words.of(**{lang: col.label(lang) for lang in LANGUAGES}), col.unit or "", float(total), stated))
     if ds.date_column and ds.date_column in table.column_names:
         dates = table.column(ds.date_column)
         out.first_date, out.last_date = pc.min(dates).as_py(), pc.max(dates).as_py()
@@ -69,7 +69,7 @@ def describe(summary: Understood | None, lang: str = "zh") -> str:
         return ""
     parts = [t("understood_rows", lang, rows=f"{summary.rows:,}")]
     for s in summary.sums:
-        label = s.label_zh if lang == "zh" else s.label_en
+        label = s.labels.in_(lang)
         key = "understood_sum_checked" if s.stated is not None else "understood_sum"
         parts.append(t(key, lang, column=label, total=_number(s.total), unit=s.unit,
                        stated=_number(s.stated) if s.stated is not None else ""))

@@ -6,6 +6,7 @@ import io
 
 from metrics.core.config import BUDGET_KPI
 from metrics.core.i18n import t
+from metrics.core.words import in_row
 from metrics.kpi import budget
 from metrics.kpi.formatting import format_date, format_month, format_target, format_value, format_wan
 from metrics.outputs.acceptance import RED, AcceptanceData
@@ -145,7 +146,6 @@ def report_docx(data: AcceptanceData) -> bytes:
     from docx.shared import Cm, Pt, RGBColor
 
     lang, cfg = data.lang, data.config
-    en = lang == "en"
     document = docx.Document()
     _font_table_fallbacks(document)
     normal = document.styles["Normal"]
@@ -155,7 +155,7 @@ def report_docx(data: AcceptanceData) -> bytes:
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     language = OxmlElement("w:lang")
-    language.set(qn("w:val"), "en-US" if en else "zh-CN")
+    language.set(qn("w:val"), t("acceptance_docx_language", lang))
     language.set(qn("w:eastAsia"), "zh-CN")
     normal.element.get_or_add_rPr().append(language)
     for level, size in ((1, 16), (2, 15)):
@@ -170,22 +170,23 @@ def report_docx(data: AcceptanceData) -> bytes:
     section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
     section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
     props = document.core_properties
-    props.title = (cfg.project_en if en else cfg.project_zh) + " " + t("acceptance_report_title", lang)
-    props.author = cfg.name_en if en else cfg.name_zh
+    props.title = cfg.project_name(lang) + " " + t("acceptance_report_title", lang)
+    props.author = cfg.county_name(lang)
 
     # Cover
     for _ in range(4):
         document.add_paragraph()
-    _para(document, cfg.project_en if en else cfg.project_zh, 22, True, WD_ALIGN_PARAGRAPH.CENTER, False,
+    _para(document, cfg.project_name(lang), 22, True, WD_ALIGN_PARAGRAPH.CENTER, False,
           font=TITLE_FONT)
     _para(document, t("acceptance_report_title", lang), 26, True, WD_ALIGN_PARAGRAPH.CENTER, False, font=TITLE_FONT)
     document.add_paragraph()
     if data.demo:
         _para(document, t("acceptance_demo", lang), 14, True, WD_ALIGN_PARAGRAPH.CENTER, False, RED)
     cover = [
-        ("county", cfg.name_en if en else cfg.name_zh),
+        ("county", cfg.county_name(lang)),
         ("period", f"{format_month(cfg.start, lang)}—{format_month(cfg.end, lang)}"),
-        ("funds", _million(cfg.budget_wan) if en else format_wan(cfg.budget_wan, lang)),
+        ("funds", t("acceptance_cover_funds", lang, funds_zh=format_wan(cfg.budget_wan, lang),
+                    funds_en=_million(cfg.budget_wan))),
         ("as_of", format_date(data.as_of, lang)),
         ("made_on", format_date(data.made_on, lang)),
         ("made_by", "________________"),
@@ -225,13 +226,12 @@ def report_docx(data: AcceptanceData) -> bytes:
     spent = budget.wan(data.lines["spent_wan"].sum())
     # The phases' names are the county's own (data/county.toml, in both languages), not catalogue texts.
     phases = t("semicolon_separator", lang).join(
-        t("acceptance_phase", lang, name_zh=p.zh, name_en=p.en, start=format_date(p.start, lang),
+        t("acceptance_phase", lang, name=p.name(lang), start=format_date(p.start, lang),
           end=format_date(p.end, lang))
         for p in cfg.phases)
     overview = [
-        t("acceptance_overview_project", lang, project_zh=cfg.project_zh, project_en=cfg.project_en,
-          county_zh=cfg.name_zh,
-          county_en=cfg.name_en, start=format_date(cfg.start, lang), end=format_date(cfg.end, lang),
+        t("acceptance_overview_project", lang, project=cfg.project_name(lang), county=cfg.county_name(lang),
+          start=format_date(cfg.start, lang), end=format_date(cfg.end, lang),
           budget_zh=cfg.budget_wan, budget_en=_million(cfg.budget_wan)),
         t("acceptance_overview_phases", lang, phases=phases),
         dates_sentence(data.dates, lang),
@@ -274,7 +274,7 @@ def report_docx(data: AcceptanceData) -> bytes:
     _para(document, t("acceptance_budget_paid_by", lang,
                       rate=_rate(spent / cfg.budget_wan if cfg.budget_wan else None), budget_wan_zh=cfg.budget_wan, budget_wan_en=_million(cfg.budget_wan), as_of=format_date(data.dates.money_as_of, lang), spent_zh=spent, spent_en=_million(spent)))
     document.add_heading(t("acceptance_4_1_by_plan_line", lang), 2)
-    line_rows = [[f"{row.line_id} {row.name_en if en else row.name_zh}",
+    line_rows = [[f"{row.line_id} {in_row(row, 'name', lang)}",
                   t("acceptance_blank_plan", lang) if row.plan_blank else _wan(row.plan_wan), _wan(row.spent_wan),
                   _rate(row.execution)] for row in data.lines.itertuples()]
     line_rows.append([t("acceptance_total", lang), _wan(cfg.budget_wan), _wan(spent),
@@ -282,7 +282,7 @@ def report_docx(data: AcceptanceData) -> bytes:
     over = {(i, 2) for i, row in enumerate(data.lines.itertuples()) if row.over_plan}
     _table(document, [t(f'acceptance_{k}', lang) for k in ("line", "plan", "paid", "execution")], line_rows, [8, 2.8, 2.8, 2], over)
     document.add_heading(t("acceptance_4_2_by_payment_stage", lang), 2)
-    stage_rows = [[row.stage_en if en else row.stage, str(row.payments), _wan(row.paid_wan),
+    stage_rows = [[budget.stage_name(row.stage, lang), str(row.payments), _wan(row.paid_wan),
                    format_date(row.accepted_on, lang) if row.needs_acceptance else "—",
                    _wan(row.early_wan) if row.needs_acceptance else "—"] for row in data.stages.itertuples()]
     early_cells = {(i, 4) for i, row in enumerate(data.stages.itertuples()) if row.early_payments}
@@ -290,7 +290,7 @@ def report_docx(data: AcceptanceData) -> bytes:
            [3, 1.8, 3, 3.4, 3.4], early_cells)
     for row in data.early.itertuples():
         _para(document, t("acceptance_paid_early_sentence", lang, voucher=row.voucher,
-                          format_date=format_date(row.needs_acceptance_on, lang), format_date_zh=format_date(row.date, lang), format_date_en=row.date, stage_zh=row.stage, stage_en=_stage_en(row.stage), wan_zh=_wan(row.amount), wan_en=_million(row.amount)),
+                          format_date=format_date(row.needs_acceptance_on, lang), format_date_zh=format_date(row.date, lang), format_date_en=row.date, stage=budget.stage_name(row.stage, lang), wan_zh=_wan(row.amount), wan_en=_million(row.amount)),
               12, color=RED)
     _paid_after_end(document, data)
     document.add_heading(t("acceptance_4_3_by_payee", lang), 2)
@@ -380,7 +380,5 @@ def _paid_after_end(document, data: AcceptanceData) -> None:
                           else "—"), 12)
 
 
-def _stage_en(stage: str) -> str:
-    return budget.STAGE_EN.get(stage, stage)
 
 

@@ -23,6 +23,7 @@ import plotly.graph_objects as go
 from metrics.core.config import CountyConfig, default_config
 from metrics.core.i18n import t
 from metrics.core.registry import AREAS, area_name
+from metrics.core.words import in_row
 from metrics.kpi import budget, views
 from metrics.kpi.formatting import format_change, format_date, format_target, format_value
 from metrics.kpi.scorecard import KpiResult, latest_data_date, scorecard
@@ -82,7 +83,7 @@ def build(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, compare:
     earlier = {r.id: r for r in scorecard(con, compare, config, lang, with_forecast=False)} if compare else {}
     areas = [AreaSection(a, area_name(a, lang), [r for r in results if r.area == a]) for a in AREAS]
     briefing = Briefing(
-        lang=lang, title=config.project_en if lang == "en" else config.project_zh, as_of=as_of, compare=compare,
+        lang=lang, title=config.project_name(lang), as_of=as_of, compare=compare,
         freshness=latest_data_date(con), demo=store.demo_loaded(con), results=results, earlier=earlier, areas=areas,
         budget_lines=budget.budget_lines(con, as_of, config), milestones=views.milestones(con, as_of),
         references=config.references)
@@ -127,7 +128,7 @@ def area_figure(b: Briefing, section: AreaSection) -> go.Figure:
     # in English a wider label column, so "4 enterprises / ≥5 enterprises" stays on its status line (at 30 columns
     # it wrapped to a third line and six rows' labels overlapped in the chart check).
     crowded = len(section.results) > 4
-    width = 26 if b.lang == "zh" else (38 if crowded else 30)
+    width = int(t("briefing_chart_label_columns_crowded" if crowded else "briefing_chart_label_columns", b.lang))
     fig = charts.bullet_chart(section.results, b.lang, font_size=CHART_PT if crowded else CHART_PT + 2,
                               label_width=width, two_lines=crowded)
     return charts.add_reference_marks(fig, section.results, b.references, b.lang)
@@ -178,7 +179,7 @@ def to_html(b: Briefing) -> str:
                      + (f"<p><b>{e(t('briefing_needs_attention_head', b.lang))}</b></p><ul>{items}</ul>" if items else "")
                      + "</section>")
     budget_rows = "".join(
-        f"<tr><td>{e(r.line_id)}</td><td>{e(r.name_en if b.lang == 'en' else r.name_zh)}</td>"
+        f"<tr><td>{e(r.line_id)}</td><td>{e(in_row(r, 'name', b.lang))}</td>"
         f"<td>{'—' if pd.isna(r.plan_wan) else f'{r.plan_wan:g}'}</td><td>{r.spent_wan:.1f}</td>"
         f"<td>{'—' if r.execution is None or pd.isna(r.execution) else f'{r.execution:.0%}'}"
         f"{' ⚠' if r.over_plan else ''}</td></tr>" for r in b.budget_lines.itertuples())
@@ -189,7 +190,7 @@ def to_html(b: Briefing) -> str:
     behind = "".join(f"<li>{e(r.name)}{sep}{badge(r.status)} {e(r.gap)}</li>" for r in b.behind)
     demo = f'<p class="demo">{e(t("briefing_demo_data_synthetic_not_real", b.lang))}</p>' if b.demo else ""
     compare = (f"<p>{e(t('briefing_compared_with_label', b.lang))} {e(format_date(b.compare, b.lang))}</p>" if b.compare else "")
-    return f"""<!doctype html><html lang="{'en' if b.lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">
+    return f"""<!doctype html><html lang="{e(t('html_language', b.lang))}"><head><meta charset="utf-8">
 <title>{e(t('briefing_title', b.lang))} · {e(format_date(b.as_of, b.lang))}</title>
 <style>
   body {{ font-family: "Noto Sans CJK SC", "Noto Sans SC", sans-serif; font-size: 11pt; color: #222; margin: 0; }}
@@ -238,9 +239,3 @@ def to_pdf(b: Briefing) -> bytes:
                         f"--user-data-dir={tmp}/profile", "--no-pdf-header-footer", f"--print-to-pdf={out}",
                         page.as_uri()], check=True, capture_output=True, timeout=120)
         return out.read_bytes()
-
-
-def export(con, fmt: str, as_of: dt.date | None = None, compare: dt.date | None = None, lang: str = "zh") -> bytes:
-    b = build(con, as_of, compare, lang)
-    return to_pptx(b) if fmt == "pptx" else to_pdf(b)
-

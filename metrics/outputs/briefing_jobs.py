@@ -75,7 +75,8 @@ def _retry_after(other_started: float | None = None) -> int:
 
 def make(db_path: Path | str, as_of: dt.date | None, compare: dt.date | None, lang: str,
          wait_s: float = WAIT_S, timeout_s: float = RENDER_TIMEOUT_S) -> dict[str, bytes]:
-    """{"pptx": ..., "pdf": ...} for this database's current data; RendererBusy or RenderFailed otherwise."""
+    """{format name: bytes} for every format of briefing_formats.FORMATS, for this database's current data;
+    RendererBusy or RenderFailed otherwise."""
     from metrics.kpi.scorecard import latest_data_date
     from metrics.outputs.briefing import build
 
@@ -180,11 +181,12 @@ def _kill_group(child: subprocess.Popen) -> None:
 
 
 def _child() -> None:
-    from metrics.outputs.briefing import render_charts, to_pdf, to_pptx
+    from metrics.outputs.briefing import render_charts
+    from metrics.outputs.briefing_formats import FORMATS
 
     brief = pickle.load(sys.stdin.buffer)  # noqa: S301 -- written by make() in the parent
     render_charts(brief)
-    files = {"pptx": to_pptx(brief), "pdf": to_pdf(brief)}
+    files = {name: fmt.write(brief) for name, fmt in FORMATS.items()}
     sys.stdout.buffer.write(pickle.dumps(files))
     sys.stdout.buffer.flush()
 

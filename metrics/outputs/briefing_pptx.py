@@ -9,6 +9,7 @@ import io
 import pandas as pd
 
 from metrics.core.i18n import t
+from metrics.core.words import in_row
 from metrics.kpi.formatting import format_date, format_target, format_value
 from metrics.outputs import charts
 from metrics.outputs import slide_layout as grid
@@ -146,7 +147,7 @@ def to_pptx(b) -> bytes:
     for row in b.budget_lines.itertuples():
         plan = "—" if pd.isna(row.plan_wan) else f"{row.plan_wan:g}"
         rate = "—" if row.execution is None or pd.isna(row.execution) else f"{row.execution:.0%}"
-        name = grid.clip(row.name_en if b.lang == "en" else row.name_zh, item_w, TABLE_PT)
+        name = grid.clip(in_row(row, "name", b.lang), item_w, TABLE_PT)
         budget_rows.append([row.line_id, name, plan,
                             f"{row.spent_wan:.1f}", rate + (" ⚠" if row.over_plan else "")])
     budget_head = [t("briefing_line", b.lang), t("briefing_item", b.lang), t("briefing_plan_head", b.lang),

@@ -18,6 +18,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from metrics.core.i18n import t
+from metrics.core.words import in_row
 from metrics.kpi.formatting import format_target, format_value
 from metrics.kpi.status import status_name
 
@@ -281,7 +282,7 @@ def budget_lines_figure(lines, lang: str = "zh", font_size: int = 14, label_widt
     top: the public site's chart (metrics/outputs/publish_html.py), drawn as the budget page and the briefing draw
     theirs. `lines`: metrics.kpi.budget.budget_lines."""
     ordered = lines[::-1]  # plotly draws the first category at the bottom
-    names = [wrap(f"{row.line_id} {row.name_en if lang == 'en' else row.name_zh}", label_width)
+    names = [wrap(f"{row.line_id} {in_row(row, 'name', lang)}", label_width)
              for row in ordered.itertuples()]
     fig = go.Figure([go.Bar(y=names, x=ordered["plan_wan"], name=t("briefing_plan", lang), orientation="h",
                             marker_color="#bbbbbb"),

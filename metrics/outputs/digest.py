@@ -16,18 +16,13 @@ Network happens with no database connection open (the dashboard reads the file m
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
-import hmac
 import html
 import json
-import time
 import tomllib
-import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from pathlib import Path
 
 import duckdb
@@ -40,14 +35,19 @@ from metrics.kpi import budget
 from metrics.kpi.formatting import format_value
 from metrics.kpi.scorecard import latest_data_date, scorecard
 from metrics.kpi.status import deadline_passed, status_name
-from metrics.outputs import transport
+from metrics.outputs import digest_channels
+from metrics.outputs.digest_channels import WECOM_MAX_BYTES as WECOM_MAX_BYTES  # re-exported with the senders' pieces
+from metrics.outputs.digest_channels import dingtalk_payload as dingtalk_payload
+from metrics.outputs.digest_channels import dingtalk_url as dingtalk_url
+from metrics.outputs.digest_channels import email_message as email_message
+from metrics.outputs.digest_channels import wecom_payload as wecom_payload
 from metrics.platform import pii, store
 from metrics.platform.auth import secrets_path, update_secrets
+from metrics.platform.secrets_file import SecretsProblem
 
 DEADLINE_DAYS = 60  # deadlines this close are listed
 STALE_DAYS = 90  # a KPI whose newest record is older than this is listed as without data
-WECOM_MAX_BYTES = 4096  # 企业微信 refuses a markdown message longer than this
-CHANNELS = ("wecom", "dingtalk", "email")
+CHANNELS = digest_channels.CHANNELS  # name -> Channel: the one table (iterating it gives the names)
 
 
 class DigestConfigError(DashboardError):
@@ -57,7 +57,13 @@ class DigestConfigError(DashboardError):
 
     def __init__(self, problems: list[str]):
         super().__init__(problems="; ".join(problems))
-        self.problems = problems
+        self.problems = problems  # SecretsProblem (both languages as a str) or, from update_secrets, plain words
+
+    def problem_texts(self, lang: str = "zh") -> list[str]:
+        return [p.text(lang) if isinstance(p, SecretsProblem) else p for p in self.problems]
+
+    def message(self, lang: str = "zh") -> str:
+        return t(self.code, lang, problems=t("semicolon_separator", lang).join(self.problem_texts(lang)))
 
 
 # ----------------------------------------------------------------------------------------------- composing
@@ -199,7 +205,7 @@ def compose(con: duckdb.DuckDBPyConnection, since: dt.date | None = None, as_of:
     spent = budget.wan(budget.budget_lines(con, as_of, config)["spent_wan"].sum())
     last_load = store.one(con, "SELECT coalesce(max(load_id), 0) FROM loads")[0]
     return Digest(
-        lang=lang, title=config.name_en if lang == "en" else config.name_zh, since=start, as_of=as_of,
+        lang=lang, title=config.county_name(lang), since=start, as_of=as_of,
         status_changes=changes, loads=[{**row,
                                         "loaded_by": _who(row["loaded_by"])} for row in loads.to_dict("records")],
         paid_wan=spent - spent_before, spent_wan=spent, budget_wan=config.budget_wan,
@@ -245,36 +251,18 @@ def load_channels(path: Path | None = None) -> dict[str, dict]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise DigestConfigError([f"{path}: {_both('digest_problem_not_toml')}: {exc}"]) from None
+        raise DigestConfigError([SecretsProblem(str(path), "secrets_not_toml", detail=str(exc))]) from None
     return check_channels(data)
 
 
-def _both(key: str, **values) -> str:
-    """A problem in the secrets file in both languages at once: it is written to a log as well as shown."""
-    return f"{t(key, 'zh', **values)} / {t(key, 'en', **values)}"
-
-
 def check_channels(data: dict) -> dict[str, dict]:
-    """The channels of a parsed secrets file's [digest.*] tables; DigestConfigError lists every problem."""
-    raw = data.get("digest", {})
-    problems = [f"digest.{name}: {_both('digest_problem_unknown_channel')} (use {', '.join(CHANNELS)})"
-                for name in raw if name not in CHANNELS]
-    channels = {}
-    for name in CHANNELS:
-        entry = raw.get(name)
-        if entry is None:
-            continue
-        required = {"wecom": ("webhook",), "dingtalk": ("webhook", "secret"),
-                    "email": ("host", "port", "recipients")}[name]
-        problems += [f"digest.{name}.{key}: {_both('digest_problem_missing')}" for key in required if not entry.get(key)]
-        if "webhook" in entry and not str(entry["webhook"]).startswith(("https://", "http://")):
-            problems.append(f"digest.{name}.webhook: {_both('digest_problem_not_url')}")
-        if name == "email" and entry.get("security", "starttls") not in ("starttls", "ssl", "none"):
-            problems.append(f"digest.email.security: {_both('digest_problem_security')}")
-        channels[name] = dict(entry)
+    """The channels of a parsed secrets file's [digest.*] tables; DigestConfigError lists every problem (the rules
+    are digest_channels.channel_problems, the ones the secrets file's validator runs at load)."""
+    problems = digest_channels.channel_problems(data)
     if problems:
         raise DigestConfigError(problems)
-    return channels
+    raw = data.get("digest", {})
+    return {name: dict(raw[name]) for name in CHANNELS if name in raw}
 
 
 def write_channel(channel: str, settings: dict, path: Path | None = None) -> None:
@@ -282,7 +270,8 @@ def write_channel(channel: str, settings: dict, path: Path | None = None) -> Non
     is checked before it is written: on any problem DigestConfigError lists them all and the file is unchanged.
     Written by auth.update_secrets, the secrets file's one writer (0600 from the first byte, atomic)."""
     if channel not in CHANNELS:
-        raise DigestConfigError([f"digest.{channel}: {_both('digest_problem_unknown_channel')} (use {', '.join(CHANNELS)})"])
+        raise DigestConfigError([SecretsProblem(f"digest.{channel}", "digest_problem_unknown_channel",
+                                                known=", ".join(CHANNELS))])
     entry = {key: value for key, value in settings.items() if value not in (None, "", [])}
 
     def change(data: dict) -> None:
@@ -295,49 +284,10 @@ def write_channel(channel: str, settings: dict, path: Path | None = None) -> Non
         raise DigestConfigError([both]) from None
 
 
-def dingtalk_url(webhook: str, secret: str, timestamp_ms: int | None = None) -> str:
-    """The webhook with 钉钉's signature: sign = urlencode(base64(HMAC-SHA256(secret, f"{timestamp}\\n{secret}")))."""
-    timestamp = str(timestamp_ms if timestamp_ms is not None else int(time.time() * 1000))
-    digest = hmac.new(secret.encode("utf-8"), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
-    sign = urllib.parse.quote_plus(base64.b64encode(digest))
-    joiner = "&" if "?" in webhook else "?"
-    return f"{webhook}{joiner}timestamp={timestamp}&sign={sign}"
-
-
-def wecom_payload(markdown: str) -> dict:
-    content = markdown
-    if len(content.encode("utf-8")) > WECOM_MAX_BYTES:  # cut at a character boundary, and say so
-        suffix = "\n\n" + t("digest_cut_short", "zh")  # 企业微信 is read in Chinese
-        budget_bytes = WECOM_MAX_BYTES - len(suffix.encode("utf-8"))
-        content = content.encode("utf-8")[:budget_bytes].decode("utf-8", "ignore") + suffix
-    return {"msgtype": "markdown", "markdown": {"content": content}}
-
-
-def dingtalk_payload(title: str, markdown: str) -> dict:
-    return {"msgtype": "markdown", "markdown": {"title": title, "text": markdown}}
-
-
-def email_message(record: dict, config: dict, pdf: bytes | None) -> EmailMessage:
-    message = EmailMessage()
-    message["Subject"] = record["subject"]
-    message["From"] = config.get("sender") or config.get("user") or "kpi-dashboard@localhost"
-    message["To"] = ", ".join(config["recipients"])
-    message.set_content(record["text"])
-    message.add_alternative(record["html"], subtype="html")
-    if pdf is not None:
-        message.add_attachment(pdf, maintype="application", subtype="pdf",
-                               filename=f"briefing-{record['as_of']:%Y-%m-%d}.pdf")
-    return message
-
-
 def deliver(channel: str, record: dict, config: dict, pdf: bytes | None = None) -> tuple[bool, str]:
-    """Send one stored digest to one channel; (ok, answer). Never raises for a network failure."""
-    if channel == "wecom":
-        return transport.post_json(config["webhook"], wecom_payload(record["markdown"]))
-    if channel == "dingtalk":
-        return transport.post_json(dingtalk_url(config["webhook"], config["secret"]),
-                          dingtalk_payload(record["subject"], record["markdown"]))
-    return transport.send_email(email_message(record, config, pdf), config)
+    """Send one stored digest to one channel (digest_channels.CHANNELS); (ok, answer). Never raises for a network
+    failure."""
+    return digest_channels.CHANNELS[channel].send(record, config, pdf)
 
 
 # ------------------------------------------------------------------------------------------------ running
@@ -418,7 +368,7 @@ def run(db_path: Path | str | None, since: dt.date | None = None, as_of: dt.date
     outcomes = []
     for record, channel in jobs:
         pdf = None
-        if channel == "email" and record["attach_briefing"]:
+        if digest_channels.CHANNELS[channel].attaches_briefing and record["attach_briefing"]:
             key = (record["as_of"], record["lang"])
             if key not in pdfs:
                 pdfs[key] = (briefing_pdf or _briefing_pdf(db_path))(record["as_of"], record["lang"])

@@ -23,7 +23,7 @@ from metrics.core.datasets import DATASETS
 from metrics.core.errors import DashboardError
 from metrics.core.i18n import t
 from metrics.core.registry import KPI_BY_ID
-from metrics.kpi import views
+from metrics.kpi import budget, views
 from metrics.kpi.formatting import format_date, format_value
 from metrics.kpi.scorecard import KpiResult
 from metrics.platform import store
@@ -353,9 +353,8 @@ def _evidence_name(f: dict) -> str:
 
 def stage_frames(data) -> tuple[pd.DataFrame, pd.DataFrame]:
     lang = data.lang
-    en = lang == "en"
     stages = pd.DataFrame({
-        t("acceptance_stage", lang): data.stages["stage_en" if en else "stage"],
+        t("acceptance_stage", lang): [budget.stage_name(s, lang) for s in data.stages["stage"]],
         t("acceptance_payments", lang): data.stages["payments"],
         t("acceptance_paid", lang): data.stages["paid_wan"].round(4),
         t("acceptance_accepted_on", lang): [a if need else None for a, need in zip(data.stages["accepted_on"],

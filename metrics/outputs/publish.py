@@ -32,7 +32,11 @@ import pandas as pd
 
 from metrics.core.config import ConfigError, ConfigProblem, CountyConfig, default_config
 from metrics.core.errors import DashboardError
+from metrics.core.i18n import LANGUAGES
+from metrics.core.locales import SOURCE_LANGUAGE
 from metrics.core.registry import AREAS, area_name
+from metrics.core.words import Words
+from metrics.core.words import column as name_column
 from metrics.kpi import budget, views
 from metrics.kpi.scorecard import KpiResult, latest_data_date, scorecard
 from metrics.platform import pii, store
@@ -49,18 +53,20 @@ class PublicationRefused(DashboardError):
 
 @dataclass(frozen=True)
 class Contractor:
-    name: str
+    name: str  # as the expenditure ledger writes the payee
     tender_date: dt.date | None
-    name_en: str = ""
+    names: Words = Words()  # shown: `name` in the source language, `name_<lang>` (name_en, …) in the others
+
+    def shown(self, lang: str) -> str:
+        return self.names.in_(lang) or self.name
 
 
 @dataclass(frozen=True)
 class PublicationSettings:
     """`[publication]` of county.toml: what the plan says about the project that the ledgers do not hold."""
 
-    funds_zh: str = ""
-    funds_en: str = ""
-    departments: tuple[tuple[str, str], ...] = ()  # (zh, en)
+    funds: Words = Words()  # funds_zh, funds_en, …
+    departments: tuple[Words, ...] = ()  # each department's zh, en, …
     contractors: tuple[Contractor, ...] = ()
 
 
@@ -76,7 +82,7 @@ def settings(config: CountyConfig) -> PublicationSettings:
         if not isinstance(item, dict) or "zh" not in item:
             problems.append(ConfigProblem("config_missing_key", where=f"publication.departments[{i}]", key="zh"))
             continue
-        departments.append((str(item["zh"]), str(item.get("en", item["zh"]))))
+        departments.append(Words.read(item))
     for i, item in enumerate(raw.get("contractors", [])):
         where = f"publication.contractors[{i}]"
         if not isinstance(item, dict) or not str(item.get("name", "")).strip():
@@ -86,11 +92,12 @@ def settings(config: CountyConfig) -> PublicationSettings:
         if tender is not None and not isinstance(tender, dt.date):
             problems.append(ConfigProblem("config_not_a_date", where=f"{where}.tender_date", value=tender))
             tender = None
-        contractors.append(Contractor(str(item["name"]).strip(), tender, str(item.get("name_en", ""))))
+        name = str(item["name"]).strip()
+        others = {lang: item.get(name_column("name", lang)) for lang in LANGUAGES if lang != SOURCE_LANGUAGE}
+        contractors.append(Contractor(name, tender, Words.of(**{SOURCE_LANGUAGE: name}, **others)))
     if problems:
         raise ConfigError(config.path, problems)
-    return PublicationSettings(str(raw.get("funds_zh", "")), str(raw.get("funds_en", "")), tuple(departments),
-                               tuple(contractors))
+    return PublicationSettings(Words.read(raw, "funds"), tuple(departments), tuple(contractors))
 
 
 @dataclass
@@ -151,12 +158,12 @@ def payees(con: duckdb.DuckDBPyConnection, as_of: dt.date, listed: tuple[Contrac
     rows = []
     for contractor in listed:
         mine = paid[paid["payee"] == contractor.name]
-        rows.append({"name": contractor.name, "name_en": contractor.name_en, "tender_date": contractor.tender_date,
+        rows.append({"name": contractor.name, **contractor.names.columns("name"), "tender_date": contractor.tender_date,
                      "payments": int(mine["payments"].sum()), "spent_wan": float(mine["spent_wan"].sum()),
                      "listed": True})
     others = paid[~paid["payee"].isin(names)]
     if len(others):
-        rows.append({"name": "", "name_en": "", "tender_date": None, "payments": int(others["payments"].sum()),
+        rows.append({"name": "", **Words().columns("name"), "tender_date": None, "payments": int(others["payments"].sum()),
                      "spent_wan": float(others["spent_wan"].sum()), "listed": False})
     return rows
 
@@ -184,22 +191,20 @@ def _refuse_if_personal(text, where: str) -> None:
         return
     kinds = pii.find(text)
     if kinds:
-        zh, en = pii.KIND_NAMES[kinds[0]]
-        raise PublicationRefused("publish_personal_data", field=where, kind_zh=zh, kind_en=en)
+        raise PublicationRefused("publish_personal_data", field=where, **pii.kind_words(kinds[:1]))
     if HASHED_KEY.search(text):
         raise PublicationRefused("publish_hashed_key", field=where)
 
 
 def screen_model(pub: Publication) -> None:
     """Every text of the model that came from a ledger or the configuration, screened by field before writing."""
-    fields = [("publication.funds", pub.settings.funds_zh), ("publication.funds_en", pub.settings.funds_en)]
-    fields += [("publication.departments", text) for pair in pub.settings.departments for text in pair]
+    fields = [(f"publication.{name_column('funds', lang)}", pub.settings.funds.in_(lang)) for lang in LANGUAGES]
+    fields += [("publication.departments", text) for words in pub.settings.departments for _, text in words.texts]
     fields += [("publication.contractors", c.name) for c in pub.settings.contractors]
     fields += [("targets.clause", r.clause) for r in pub.results]
     for column in ("phase", "task"):
         fields += [(f"milestones.{column}", text) for text in pub.milestones[column].dropna()]
-    fields += [("acceptance.stages", text) for column in ("acceptance_zh", "acceptance_en")
-               for text in pub.stages[column]]
+    fields += [("acceptance.stages", text) for lang in LANGUAGES for text in pub.stages[name_column("acceptance", lang)]]
     for where, text in fields:
         _refuse_if_personal(text, where)
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import html
 
 from metrics.core.i18n import t
+from metrics.core.words import in_row
+from metrics.kpi import budget
 from metrics.kpi.budget import NOT_STATED
 from metrics.kpi.formatting import format_date, format_target, format_value, format_wan
 from metrics.outputs import charts
@@ -106,19 +108,18 @@ def _figure(name: str, alt: str, caption: str, chart) -> str:
 
 def _project(pub: Publication) -> str:
     lang, cfg, chosen = pub.lang, pub.config, pub.settings
-    en = lang == "en"
-    items = [(t("publish_project_name", lang), cfg.project_en if en else cfg.project_zh),
-             (t("publish_county", lang), cfg.name_en if en else cfg.name_zh),
+    items = [(t("publish_project_name", lang), cfg.project_name(lang)),
+             (t("publish_county", lang), cfg.county_name(lang)),
              (t("publish_period", lang), t("publish_period_value", lang, start=format_date(cfg.start, lang),
                                              end=format_date(cfg.end, lang))),
              (t("publish_funds", lang), format_wan(cfg.budget_wan, lang)
-              + (f" · {chosen.funds_en if en else chosen.funds_zh}" if chosen.funds_zh else ""))]
+              + (f" · {chosen.funds.in_(lang)}" if chosen.funds else ""))]
     if chosen.departments:
         items.append((t("publish_departments", lang),
-                      t("list_separator", lang).join(en_ if en else zh for zh, en_ in chosen.departments)))
+                      t("list_separator", lang).join(words.in_(lang) for words in chosen.departments)))
     if chosen.contractors:
         items.append((t("publish_contractors", lang), t("list_separator", lang).join(
-            t("publish_tendered", lang, name=c.name_en if en and c.name_en else c.name,
+            t("publish_tendered", lang, name=c.shown(lang),
               date=format_date(c.tender_date, lang)) for c in chosen.contractors)))
     rows = "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in items)
     return f"<dl>{rows}</dl>"
@@ -141,25 +142,25 @@ def _progress(pub: Publication, chart) -> str:
 
 
 def _funds(pub: Publication, chart) -> str:
-    lang, en = pub.lang, pub.lang == "en"
+    lang = pub.lang
     budget_wan = pub.config.budget_wan
     summary = t("publish_funds_summary", lang, budget=format_wan(budget_wan, lang),
                 spent=format_wan(pub.spent_wan, lang), rate=_rate(pub.spent_wan / budget_wan if budget_wan else None))
-    line_rows = [[(row.line_id, ""), (row.name_en if en else row.name_zh, ""),
+    line_rows = [[(row.line_id, ""), (in_row(row, "name", lang), ""),
                   (t("budget_blank_in_plan", lang) if row.plan_blank else _wan(row.plan_wan), "num"),
                   (_wan(row.spent_wan), "num"), (_rate(row.execution), "num")] for row in pub.lines.itertuples()]
     lines = _table(t("publish_lines_caption", lang),
                    [t("publish_col_line", lang), t("publish_col_line_name", lang), t("publish_col_plan", lang),
                     t("publish_col_paid", lang), t("publish_col_rate", lang)], line_rows)
-    stage_rows = [[(row.stage_en if en else row.stage, ""), (str(row.payments), "num"), (_wan(row.paid_wan), "num"),
+    stage_rows = [[(budget.stage_name(row.stage, lang), ""), (str(row.payments), "num"), (_wan(row.paid_wan), "num"),
                    (format_date(row.accepted_on, lang) if row.accepted_on else
                     (t("publish_not_needed", lang) if not row.needs_acceptance else t("budget_not_yet_accepted", lang)),
-                    ""), ((row.acceptance_en if en else row.acceptance_zh) or "—", "")]
+                    ""), (in_row(row, "acceptance", lang) or "—", "")]
                   for row in pub.stages.itertuples() if row.payments or row.stage != NOT_STATED]
     stages = _table(t("publish_stages_caption", lang),
                     [t("publish_col_stage", lang), t("publish_col_payments", lang), t("publish_col_paid", lang),
                      t("publish_col_accepted_on", lang), t("publish_col_acceptance", lang)], stage_rows)
-    payee_rows = [[((p["name_en"] if en and p["name_en"] else p["name"]) if p["listed"]
+    payee_rows = [[((in_row(p, "name", lang) or p["name"]) if p["listed"]
                     else t("publish_other_payees", lang), ""),
                    (format_date(p["tender_date"], lang) if p["listed"] and p["tender_date"] else "—", ""),
                    (str(p["payments"]), "num"), (_wan(p["spent_wan"]), "num")] for p in pub.payees]
@@ -216,7 +217,7 @@ def page(pub: Publication, chart, styles: str, printable: bool) -> str:
     """One whole page; `chart(name, alt)` gives a chart's markup (an <img> of the SVG file, or the SVG inline)."""
     lang = pub.lang
     cfg = pub.config
-    title = t("publish_site_title", lang, project=cfg.project_en if lang == "en" else cfg.project_zh)
+    title = t("publish_site_title", lang, project=cfg.project_name(lang))
     demo = f'<p class="demo" role="note">{e(t("publish_demo_banner", lang))}</p>' if pub.demo else ""
     as_of = t("publish_data_date", lang, date=format_date(pub.as_of, lang))
     nav = "" if printable else "<nav><ul>" + "".join(
@@ -228,9 +229,9 @@ def page(pub: Publication, chart, styles: str, printable: bool) -> str:
     links = "" if printable else (f'<p class="screen-only">{e(t("publish_printable", lang))} '
                                   f'<a href="print.html">{e(t("publish_print_html", lang))}</a> · '
                                   f'<a href="print.pdf">{e(t("publish_print_pdf", lang))}</a></p>')
-    footer = t("publish_footer", lang, county=cfg.name_en if lang == "en" else cfg.name_zh,
+    footer = t("publish_footer", lang, county=cfg.county_name(lang),
                date=format_date(pub.as_of, lang))
-    return (f'<!DOCTYPE html>\n<html lang="{"en" if lang == "en" else "zh-CN"}"><head><meta charset="utf-8">'
+    return (f'<!DOCTYPE html>\n<html lang="{e(t("html_language", lang))}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{e(title)}</title>'
             f"{styles}</head><body>{demo}<header><h1>{e(title)}</h1><p class=\"as-of\">{e(as_of)}</p>{nav}</header>"
             f"<main>{sections}</main><footer>{demo}<p>{e(footer)}</p>{links}</footer></body></html>\n")

@@ -95,8 +95,8 @@ def score_attached(con: duckdb.DuckDBPyConnection, database: str, job: Job, prob
             return fail(county, "region_not_scored", detail=_first_line(exc))
         if county.config_path is None:
             county.config_note = t("region_no_configuration_of_its_own", job.lang)
-        if county.name == county.snapshot.stem and config.name_zh and county.config_path is not None:
-            county.name = config.name_en if job.lang == "en" and config.name_en else config.name_zh
+        if county.name == county.snapshot.stem and config.name and county.config_path is not None:
+            county.name = config.county_name(job.lang)
     reason = problem or _version_problem(con, database)
     if reason:
         return fail(county, reason[0], **reason[1])

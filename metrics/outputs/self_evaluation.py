@@ -74,7 +74,7 @@ def _write_sheet(book, f: _Formats, data: AcceptanceData, sheet: Sheet) -> None:
     ws.set_row(2, 28)
     # 项目名称 / 主管部门 / 实施单位
     ws.write(3, 0, t("acceptance_project", lang), f.head)
-    ws.merge_range(3, 1, 3, last, cfg.project_en if en else cfg.project_zh, f.cell)
+    ws.merge_range(3, 1, 3, last, cfg.project_name(lang), f.cell)
     se = cfg.self_evaluation
     ws.write(4, 0, t("selfeval_department", lang), f.head)
     department, implementer = (se.department_en, se.implementer_en) if en else (se.department, se.implementer)

@@ -25,6 +25,7 @@ import pandas as pd
 from metrics.core.config import BUDGET_KPI, EVALUATION_LEVELS, CountyConfig
 from metrics.core.i18n import t
 from metrics.core.self_evaluation_config import CARRIED_OVER, FUND_SOURCES
+from metrics.core.words import in_row
 from metrics.kpi import budget, views
 from metrics.kpi.formatting import format_date, format_target, format_value
 from metrics.kpi.scorecard import KpiResult
@@ -155,7 +156,7 @@ def timeliness_row(con: duckdb.DuckDBPyConnection, config: CountyConfig, start: 
 def cost_row(lines: pd.DataFrame, config: CountyConfig, lang: str) -> IndicatorRow:
     """成本: plan lines with a plan amount whose spending stays within it."""
     planned = lines[~lines["plan_blank"]]
-    over = [f"{row.line_id} {row.name_en if lang == 'en' else row.name_zh}" for row in planned.itertuples()
+    over = [f"{row.line_id} {in_row(row, 'name', lang)}" for row in planned.itertuples()
             if row.over_plan]
     within = len(planned) - len(over)
     points = config.self_evaluation.cost_points

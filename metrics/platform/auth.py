@@ -106,8 +106,8 @@ def verify_password(password: str, stored: str) -> bool:
         scheme, rounds, salt, digest = stored.split("$")
     except ValueError:
         return False
-    if scheme != "pbkdf2_sha256":
-        return False
+    if scheme != "pbkdf2_sha256" or not rounds.isdigit() or not salt.isascii():  # a hand-edited hash: no match,
+        return False  # not a traceback at sign-in (the secrets file's validator names it when the file loads)
     candidate = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt.encode("ascii"), int(rounds)).hex()
     return hmac.compare_digest(candidate, digest)
 

@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from metrics.core.i18n import LANGUAGES, t
 from metrics.core.text import ascii_digits, strip_invisible
 from metrics.platform import privacy
 
@@ -75,11 +76,14 @@ def _valid_id(text: str) -> bool:
     return privacy.id_number_is_well_formed(number) and privacy.id_number_checksum_ok(number)
 
 
-KIND_NAMES = {"id_number": ("身份证号", "ID number"), "phone": ("手机号", "mobile number")}
+KINDS = ("id_number", "phone")  # each named `pii_kind_<kind>` in every catalogue
 
 
-def _kind_words(kinds: list[str]) -> tuple[str, str]:
-    return "、".join(KIND_NAMES[k][0] for k in kinds), " or ".join(KIND_NAMES[k][1] for k in kinds)
+def kind_words(kinds: list[str]) -> dict[str, str]:
+    """A problem's `kind_<lang>` values, in every language (its text is chosen when it is shown, from the stored
+    values): 身份证号、手机号 / ID number or mobile number."""
+    return {f"kind_{lang}": t("pii_kind_joiner", lang).join(t(f"pii_kind_{k}", lang) for k in kinds)
+            for lang in LANGUAGES}
 
 
 def is_identifier(col) -> bool:
@@ -110,16 +114,14 @@ def screen(parsed, header_text: dict[str, str], extras: dict[int, str], add) -> 
             for row, text in zip(rows, texts):
                 kinds = found[text]
                 if kinds and not (col.key == "trainee_id" and _DERIVED_TRAINEE.fullmatch(text)):
-                    zh, en = _kind_words(kinds)
-                    add("error", "pii_in_key", row, header, mask(text), column=header, kind_zh=zh, kind_en=en)
+                    add("error", "pii_in_key", row, header, mask(text), column=header, **kind_words(kinds))
             continue
         masked = {text: mask(text) for text, kinds in found.items() if kinds}
         if not masked:
             continue
         for row, text in zip(rows, texts):
             if text in masked:
-                zh, en = _kind_words(found[text])
-                add("warning", "w_pii_masked", row, header, masked[text], kind_zh=zh, kind_en=en)
+                add("warning", "w_pii_masked", row, header, masked[text], **kind_words(found[text]))
         new = [masked.get(t, t) for t in texts]
         table = table.set_column(table.schema.get_field_index(col.stored_as), col.stored_as,
                                  _replace(values, index, new))
@@ -149,8 +151,7 @@ def _screen_lists(table: pa.Table, col, header: str, add) -> pa.Table:
         row = int(parents[at])
         masked = mask(text)
         lists[row] = [masked if item == text else item for item in lists[row]]
-        zh, en = _kind_words(kinds)
-        add("warning", "w_pii_masked", rows[row], header, masked, kind_zh=zh, kind_en=en)
+        add("warning", "w_pii_masked", rows[row], header, masked, **kind_words(kinds))
         changed = True
     if not changed:
         return table
@@ -239,8 +240,7 @@ def _screen_extras(parsed, add) -> None:
             kinds = [k for k, pattern in (("id_number", r"[0-9]{4}\*{10}"), ("phone", r"1[3-9][0-9]\*{4}"))
                      if re.search(pattern, str(value))]
             if kinds:
-                zh, en = _kind_words(kinds)
-                add("warning", "w_pii_masked", row, name, str(value), kind_zh=zh, kind_en=en)
+                add("warning", "w_pii_masked", row, name, str(value), **kind_words(kinds))
 
 
 _ID_LIKE = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
