@@ -32,6 +32,8 @@ st.markdown("""<style>
 table.scorecard { border-collapse: collapse; width: 100%; font-size: 1.45rem; }
 table.scorecard th, table.scorecard td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: left; }
 table.scorecard th { background: #eef3f8; }
+@media (min-width: 641px) { .st-key-slide_phone { display: none !important; } }
+@media (max-width: 640px) { .st-key-slide_projector { display: none !important; } }
 @media (max-width: 640px) { table.scorecard { font-size: 0.95rem; } .slide p, .slide li { font-size: 1.1rem; } }
 </style>""", unsafe_allow_html=True)
 
@@ -136,9 +138,16 @@ def show_slide() -> None:
     st.header(ui.area_title(slide))
     left, right = st.columns([3, 2])
     with left:
-        fig = charts.bullet_chart(area_results, frame.lang, font_size=18, label_width=24)
-        # theme=None: Streamlit's theme would shrink the fonts back to screen size.
-        ui.chart(fig, key=f"slide_{slide}", theme=None)
+        # Projected, the chart's labels are 18 px; a leader following on a phone (390 px) gets the overview's chart
+        # instead, whose labels leave the bars room: at 18 px the axis title ran out of that narrow plot and two
+        # KPIs' labels overlapped. The page cannot know the width (Streamlit's st.context has no viewport), so both
+        # are sent and the CSS above shows the one that fits, at the width where Streamlit stacks the columns.
+        with st.container(key="slide_projector"):
+            fig = charts.bullet_chart(area_results, frame.lang, font_size=18, label_width=24)
+            # theme=None: Streamlit's theme would shrink the fonts back to screen size.
+            ui.chart(fig, key=f"slide_{slide}", theme=None)
+        with st.container(key="slide_phone"):
+            ui.chart(ui.bullet_chart(area_results), key=f"slide_{slide}_phone")
     with right:
         attention = [r for r in area_results if r.status in ("at_risk", "behind", "missed")]
         sep = state.t("meeting_label_separator")

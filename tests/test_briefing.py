@@ -234,7 +234,8 @@ def test_meeting_mode_renders_every_slide(tmp_path, monkeypatch):
     # The scorecard over two slides of 11 rows: each fits a 1080p projector in large type.
     assert [h for h, _ in seen] == ["title", "考核指标一览 (1/2)", "考核指标一览 (2/2)", "培训与转化", "网络零售",
                                     "人才与主播", "品牌与推介", "服务体系", "宣传推广", "资金使用"]
-    assert all(charts == 1 for h, charts in seen[3:])  # each area slide has its chart
+    # Each area slide has its chart twice: the projector's and the phone's (the page's CSS shows the one that fits).
+    assert all(charts == 2 for h, charts in seen[3:])
     assert at.caption[0].value.startswith("1 / 10")  # wrapped around to the title
 
 
