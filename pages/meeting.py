@@ -35,6 +35,14 @@ table.scorecard th { background: #eef3f8; }
 @media (min-width: 641px) { .st-key-slide_phone { display: none !important; } }
 @media (max-width: 640px) { .st-key-slide_projector { display: none !important; } }
 @media (max-width: 640px) { table.scorecard { font-size: 0.95rem; } .slide p, .slide li { font-size: 1.1rem; } }
+@media (max-width: 640px) {
+  table.scorecard, table.scorecard tbody, table.scorecard tr, table.scorecard td { display: block; width: auto; }
+  table.scorecard tr:first-child { display: none; }
+  table.scorecard tr { border-bottom: 1px solid #ddd; padding: 0.4rem 0; }
+  table.scorecard td { border: none; padding: 0.05rem 0.3rem; overflow-wrap: anywhere; }
+  table.scorecard td:first-child { font-weight: 600; } table.scorecard td:empty { display: none; }
+  table.scorecard td + td::before { content: attr(data-label); color: #666; }
+}
 </style>""", unsafe_allow_html=True)
 
 if "slide" not in st.session_state:
@@ -104,14 +112,17 @@ def scorecard_slide(part: int) -> None:
     head = [state.t("kpi"), state.t("value"), state.t("target"), state.t("status"), state.t("gap")]
     if compare:
         head.append(state.t("meeting_change"))
+    # On a phone the table becomes cards (the CSS above): each cell says its column's name (data-label), since six
+    # columns of English words could not fit 390 px and the gap and change columns were cut off.
+    sep = state.t("meeting_label_separator")
     rows = "".join(
-        "<tr>" + "".join(f"<td>{cell}</td>" for cell in [
+        "<tr>" + "".join(f'<td data-label="{html.escape(h + sep)}">{cell}</td>' for h, cell in zip(head, [
             html.escape(r.name), html.escape(format_value(r.id, r.value, frame.lang)),
             html.escape(format_target(r.id, r.target, r.target_max, frame.lang)), ui.badge(r.status),
-            html.escape(r.gap), *([html.escape(change(r))] if compare else [])]) + "</tr>"
+            html.escape(r.gap), *([html.escape(change(r))] if compare else [])])) + "</tr>"
         for r in scorecard_parts[part])
-    st.markdown(f'<table class="scorecard"><tr>{"".join(f"<th>{html.escape(h)}</th>" for h in head)}</tr>{rows}</table>',
-                unsafe_allow_html=True)
+    st.markdown(f'<table class="scorecard phone-cards"><tr>{"".join(f"<th>{html.escape(h)}</th>" for h in head)}</tr>'
+                f"{rows}</table>", unsafe_allow_html=True)
 
 
 @st.fragment(run_every=AUTO_SECONDS if auto else None)
