@@ -32,7 +32,17 @@ st.markdown("""<style>
 table.scorecard { border-collapse: collapse; width: 100%; font-size: 1.45rem; }
 table.scorecard th, table.scorecard td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: left; }
 table.scorecard th { background: #eef3f8; }
+@media (min-width: 641px) { .st-key-slide_phone { display: none !important; } }
+@media (max-width: 640px) { .st-key-slide_projector { display: none !important; } }
 @media (max-width: 640px) { table.scorecard { font-size: 0.95rem; } .slide p, .slide li { font-size: 1.1rem; } }
+@media (max-width: 640px) {
+  table.scorecard, table.scorecard tbody, table.scorecard tr, table.scorecard td { display: block; width: auto; }
+  table.scorecard tr:first-child { display: none; }
+  table.scorecard tr { border-bottom: 1px solid #ddd; padding: 0.4rem 0; }
+  table.scorecard td { border: none; padding: 0.05rem 0.3rem; overflow-wrap: anywhere; }
+  table.scorecard td:first-child { font-weight: 600; } table.scorecard td:empty { display: none; }
+  table.scorecard td + td::before { content: attr(data-label); color: #666; }
+}
 </style>""", unsafe_allow_html=True)
 
 if "slide" not in st.session_state:
@@ -103,14 +113,17 @@ def scorecard_slide(part: int) -> None:
     head = [state.t("kpi"), state.t("value"), state.t("target"), state.t("status"), state.t("gap")]
     if compare:
         head.append(state.t("meeting_change"))
+    # On a phone the table becomes cards (the CSS above): each cell says its column's name (data-label), since six
+    # columns of English words could not fit 390 px and the gap and change columns were cut off.
+    sep = state.t("meeting_label_separator")
     rows = "".join(
-        "<tr>" + "".join(f"<td>{cell}</td>" for cell in [
+        "<tr>" + "".join(f'<td data-label="{html.escape(h + sep)}">{cell}</td>' for h, cell in zip(head, [
             html.escape(r.name), html.escape(format_value(r.id, r.value, frame.lang)),
             html.escape(format_target(r.id, r.target, r.target_max, frame.lang)), ui.badge(r.status),
-            html.escape(r.gap), *([html.escape(change(r))] if compare else [])]) + "</tr>"
+            html.escape(r.gap), *([html.escape(change(r))] if compare else [])])) + "</tr>"
         for r in scorecard_parts[part])
-    st.markdown(f'<table class="scorecard"><tr>{"".join(f"<th>{html.escape(h)}</th>" for h in head)}</tr>{rows}</table>',
-                unsafe_allow_html=True)
+    st.markdown(f'<table class="scorecard phone-cards"><tr>{"".join(f"<th>{html.escape(h)}</th>" for h in head)}</tr>'
+                f"{rows}</table>", unsafe_allow_html=True)
 
 
 @st.fragment(run_every=AUTO_SECONDS if auto else None)
@@ -137,9 +150,16 @@ def show_slide() -> None:
     st.header(ui.area_title(slide))
     left, right = st.columns([3, 2])
     with left:
-        fig = charts.bullet_chart(area_results, frame.lang, font_size=18, label_width=24)
-        # theme=None: Streamlit's theme would shrink the fonts back to screen size.
-        ui.chart(fig, key=f"slide_{slide}", theme=None)
+        # Projected, the chart's labels are 18 px; a leader following on a phone (390 px) gets the overview's chart
+        # instead, whose labels leave the bars room: at 18 px the axis title ran out of that narrow plot and two
+        # KPIs' labels overlapped. The page cannot know the width (Streamlit's st.context has no viewport), so both
+        # are sent and the CSS above shows the one that fits, at the width where Streamlit stacks the columns.
+        with st.container(key="slide_projector"):
+            fig = charts.bullet_chart(area_results, frame.lang, font_size=18, label_width=24)
+            # theme=None: Streamlit's theme would shrink the fonts back to screen size.
+            ui.chart(fig, key=f"slide_{slide}", theme=None)
+        with st.container(key="slide_phone"):
+            ui.chart(ui.bullet_chart(area_results), key=f"slide_{slide}_phone")
     with right:
         attention = [r for r in area_results if r.status in ("at_risk", "behind", "missed")]
         sep = state.t("meeting_label_separator")

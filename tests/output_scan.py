@@ -79,6 +79,19 @@ def values(name: str, content: bytes) -> list[tuple[str, object]]:
     return [(f"{name}: {w}", v) for w, v in found]
 
 
+PDF_TEXT_SECONDS = 60  # pdftotext on a few pages takes well under a second; a stuck one ends the test in words
+
+
+def pdf_text(content: bytes) -> bytes:
+    """A PDF's text as poppler's pdftotext reads it (the words a reader copies out of it), for the scan as a
+    `.pdf.txt` file: `{"briefing.pdf.txt": pdf_text(pdf)}`. Needs poppler-utils (scripts/system-packages.sh)."""
+    import subprocess
+
+    done = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=content, capture_output=True,
+                          timeout=PDF_TEXT_SECONDS, check=True)
+    return done.stdout
+
+
 def float_noise(files: dict[str, bytes]) -> list[str]:
     """Every number cell and text whose digits show binary-float noise."""
     bad = []

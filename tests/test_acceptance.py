@@ -294,6 +294,23 @@ def test_self_evaluation_year_sheets_use_the_yearly_funds_and_pace(pack):
     assert training[3] == "2.4 人次（按进度）" and training[6] == 3
 
 
+def test_a_year_sheets_deviation_is_measured_against_that_years_value(pack):
+    """Issue 24: the 2022 sheet wrote the gap against the plan's full target ("还差 3,624 人次" in the demo). A year
+    sheet's 偏差 measures the gap against its own 年度指标值; the whole-project sheet against the full target.
+    Person-times (target 4 here, 2022-10-01 .. 2024-10-31 = 761 days; both sessions are in 2023):
+    - 2022: pace at 2022-12-31 = 4 x 91/761 = 0.478 -> 年度指标值 0.5 (shown to one decimal), none held: 还差 0.5 人次 (not 还差 4);
+    - 2024: the deadline falls in the year, so the target 4; 3 held: 还差 1 人次;
+    - 项目整体: the target 4; 3 held: 还差 1 人次."""
+    _, files = pack
+    year_2022 = next(row for row in _sheet_rows(files, "2022年度") if row[2] == "电商培训人次")
+    assert year_2022[3] == "0.5 人次（按进度）"
+    assert year_2022[7].startswith("还差 0.5 人次（"), year_2022[7]
+    year_2024 = next(row for row in _sheet_rows(files, "2024年度") if row[2] == "电商培训人次")
+    assert year_2024[3] == "≥ 4 人次" and year_2024[7].startswith("还差 1 人次（"), year_2024
+    whole = next(row for row in _sheet_rows(files, "项目整体") if row[2] == "电商培训人次")
+    assert whole[7].startswith("还差 1 人次（"), whole
+
+
 def test_evidence_pack_index_matches_its_files(pack):
     data, files = pack
     name = next(n for n in files if n.endswith(".zip"))
@@ -677,3 +694,41 @@ def test_timeliness_and_satisfaction_scored_by_hand(pack, con, config):
     year = next(s for s in acceptance.collect(con, AS_OF, "zh", config, contents=False).sheets if s.year == 2023)
     rows = {r.key: r for r in year.indicators}
     assert rows["timeliness"].score == 0 and rows["satisfaction"].score == 9.26
+
+
+def test_an_editor_rewrites_the_self_evaluation_on_the_page_and_the_pack_keeps_it(tmp_path, monkeypatch):
+    """Issue 24: the 绩效自评表 tab driven as an editor drives it. Signed in, the editor rewrites 实际完成情况 (the text
+    area) and one row's 偏差原因分析及改进措施 (a cell of the table: the edit state the browser sends for it), saves;
+    the page says who changed what and when, the store holds it, and the .xlsx generated afterwards carries both."""
+    from metrics.platform import store
+
+    path = tmp_path / "page.duckdb"
+    monkeypatch.setenv("KPI_DB", str(path))
+    monkeypatch.setenv("KPI_SECRETS", str(tmp_path / "secrets.toml"))
+    con = store.connect(path)
+    assert ingest.ingest_files(con, [("e.csv", csv_bytes(EXPENDITURES)), ("v.csv", csv_bytes(EVENTS))]).committed
+    con.close()
+    goal_words, row_words = "县里组织培训两期，推介会一场。", "培训推迟到次年春季，已补办两期。"
+    at = _page(EDITOR)
+    table = next(d for d in at.dataframe if d.key == "selfeval_rows_project")  # the last sheet: 项目整体
+    row = list(table.value["三级指标"]).index("电商培训人次")
+    next(a for a in at.text_area if a.key == "selfeval_goal_project").input(goal_words)
+    at.session_state["selfeval_rows_project"] = {"edited_rows": {row: {"偏差原因分析及改进措施": row_words}},
+                                                 "added_rows": [], "deleted_rows": []}
+    next(b for b in at.button if b.label == "保存填写内容").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    con = store.connect(path)
+    stored = con.execute("SELECT row_key, text, edited_by, edited_at FROM self_evaluation_edits ORDER BY row_key").fetchall()
+    con.close()
+    assert [(k, text, who) for k, text, who, _ in stored] == [("goal", goal_words, "clerk"),
+                                                              ("training_person_times", row_words, "clerk")]
+    when = str(stored[0][3])[:16]
+    shown = [c.value for c in at.caption if c.value.startswith("已改写：")]
+    assert shown and f"goal（clerk，{when}）" in shown[0] and "training_person_times（clerk，" in shown[0], shown
+    assert next(a for a in at.text_area if a.key == "selfeval_goal_project").value == goal_words
+    next(b for b in at.button if b.label == "生成验收材料").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    files = next(at.session_state[k] for k in at.session_state.keys() if k.startswith("acceptance_files|"))
+    book = openpyxl.load_workbook(io.BytesIO(next(v for n, v in files.items() if n.endswith(".xlsx"))))
+    cells = [c.value for line in book["项目整体"].iter_rows() for c in line]
+    assert goal_words in cells and row_words in cells

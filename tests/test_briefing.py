@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
+import shutil
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -235,7 +238,8 @@ def test_meeting_mode_renders_every_slide(tmp_path, monkeypatch):
     # The scorecard over two slides of 11 rows: each fits a 1080p projector in large type.
     assert [h for h, _ in seen] == ["title", "考核指标一览 (1/2)", "考核指标一览 (2/2)", "培训与转化", "网络零售",
                                     "人才与主播", "品牌与推介", "服务体系", "宣传推广", "资金使用"]
-    assert all(charts == 1 for h, charts in seen[3:])  # each area slide has its chart
+    # Each area slide has its chart twice: the projector's and the phone's (the page's CSS shows the one that fits).
+    assert all(charts == 2 for h, charts in seen[3:])
     assert at.caption[0].value.startswith("1 / 10")  # wrapped around to the title
 
 
@@ -261,3 +265,21 @@ def test_the_pptx_has_no_float_noise_nor_hash_fragment(brief):
     files = {"briefing.pptx": briefing.to_pptx(brief)}
     assert output_scan.values("briefing.pptx", files["briefing.pptx"])  # the scan reads the slides' texts
     assert output_scan.float_noise(files) == [] and output_scan.hash_fragments(files) == []
+
+
+@needs_chromium
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs pdftotext (poppler-utils: scripts/system-packages.sh)")
+def test_the_pdf_text_has_no_float_noise_nor_hash_fragment(brief_with_charts):
+    """Issue 24 item 5: the briefing PDF's text (pdftotext, as a reader copies it) goes through the same scan as the
+    other outputs. The scan must see a number in the PDF: a gap planted with binary-float noise is found."""
+    from . import output_scan
+
+    files = {"briefing.pdf.txt": output_scan.pdf_text(briefing.to_pdf(brief_with_charts))}
+    # The text of the slides, not an empty page (NFKC: Chromium maps some characters to Kangxi radicals, ⼀ for 一).
+    assert "电商培训人次" in unicodedata.normalize("NFKC", files["briefing.pdf.txt"].decode())
+    assert output_scan.float_noise(files) == [] and output_scan.hash_fragments(files) == []
+    first = brief_with_charts.results[0]
+    planted = dataclasses.replace(brief_with_charts, results=[dataclasses.replace(first, gap="还差 452.0000000000001 万元"),
+                                                              *brief_with_charts.results[1:]])
+    noisy = {"briefing.pdf.txt": output_scan.pdf_text(briefing.to_pdf(planted))}
+    assert [line for line in output_scan.float_noise(noisy) if "452.0000000000001" in line], output_scan.float_noise(noisy)

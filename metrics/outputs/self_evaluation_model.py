@@ -6,7 +6,7 @@ Scoring (docs/acceptance.md, the one place it is written down):
 - each KPI (三级指标): full 分值 when its 实际完成值 reaches the 年度指标值; otherwise 分值 x value / 年度指标值 (0..分值);
   no data 0. The 年度指标值 of the whole-project sheet is the plan's target; of a year sheet, the target where the KPI's
   deadline falls in or before that year (yearly KPIs: every year), else the plan's straight-line pace at the sheet's
-  date (rates: the target).
+  date (rates: the target). Its 偏差 text measures the gap against that 年度指标值, not the plan's full target.
 - 时效: 分值 x milestones done on time / milestones due by the sheet's date (none due -> 0, saying so).
 - 成本: 分值 x plan lines within their plan / plan lines with a plan amount.
 - 服务对象满意度: full 分值 when satisfied / sample (surveys up to the sheet's date) reaches the target, else 分值 x
@@ -24,11 +24,12 @@ import pandas as pd
 
 from metrics.core.config import BUDGET_KPI, EVALUATION_LEVELS, CountyConfig
 from metrics.core.i18n import t
+from metrics.core.registry import KPI_BY_ID
 from metrics.core.self_evaluation_config import CARRIED_OVER, FUND_SOURCES
 from metrics.core.words import in_row
 from metrics.kpi import budget, views
 from metrics.kpi.formatting import format_date, format_target, format_value
-from metrics.kpi.scorecard import KpiResult
+from metrics.kpi.scorecard import KpiResult, gap_text
 from metrics.platform import store
 
 TOTAL_FUNDS = "total"  # the first fund row (年度资金总额); the others are FUND_SOURCES
@@ -126,8 +127,11 @@ def kpi_rows(results: list[KpiResult], config: CountyConfig, sheet_as_of: dt.dat
         goal, goal_text = _kpi_goal(r, sheet_as_of, whole, lang)
         reached = r.value is not None and r.value >= goal - 1e-9
         score = indicator_score(ind.points, r.value, goal, reached)
+        # The gap against this sheet's 年度指标值: a year sheet's goal is the year's share of the target, and "还差
+        # 3,624 人次" against the full target told a 2022 reader the whole project's shortfall (issue 24).
+        gap = r.gap if goal == r.target else gap_text(KPI_BY_ID[r.id], r.value, goal, None, lang)
         rows.append(IndicatorRow(r.id, ind.level1, ind.level2, r.name, goal_text, format_value(r.id, r.value, lang),
-                                 ind.points, score, _deviation(not reached, r.gap, r.status_label, lang, r.value is None),
+                                 ind.points, score, _deviation(not reached, gap, r.status_label, lang, r.value is None),
                                  not reached))
     return rows
 
