@@ -169,3 +169,14 @@ def test_no_kpi_query_compares_year_of_a_column():
     for kpi in KPIS:
         for sql in (kpi.sql, kpi.rows_sql):
             assert not re.search(r"\byear\(\s*[^$\s]", sql), (kpi.id, sql)
+
+
+@pytest.mark.slow  # a child process
+def test_the_scoring_child_does_not_import_pandas_or_pyarrow():
+    """Each scoring child imports its code afresh: pandas and pyarrow (~0.3 s a child) are not part of scoring."""
+    import subprocess
+    import sys
+
+    code = "import sys, metrics.outputs.region_score; print(sorted({'pandas', 'pyarrow'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"
