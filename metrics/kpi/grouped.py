@@ -88,7 +88,7 @@ def latest_data_dates(con: duckdb.DuckDBPyConnection, databases: list[str],
                       today: dt.date | None = None) -> list[dt.date]:
     """Each database's latest data date (scorecard.latest_data_date), in one query for the group."""
     today = today or dt.date.today()
-    _, rows = _union(con, latest_sql(), databases, [{"as_of": today}] * len(databases))
+    _, rows = _union(con, latest_sql(dated_only=True), databases, [{"as_of": today}] * len(databases))
     return [latest_of(dict(rows[place]), today) for place in range(len(databases))]
 
 

@@ -138,13 +138,15 @@ class LedgerFacts:
 LOADED_SQL = " UNION ALL ".join(f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in DATASETS)
 
 
-def latest_records(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict[str, dt.date | None]:
-    """Each ledger's latest record on or before `as_of` (one query)."""
-    return dict(con.execute(latest_sql(), {"as_of": as_of}).fetchall())
+def latest_records(con: duckdb.DuckDBPyConnection, as_of: dt.date,
+                   dated_only: bool = False) -> dict[str, dt.date | None]:
+    """Each ledger's latest record on or before `as_of` (one query); `dated_only`: of the ledgers with a date column
+    only (what the latest data date is taken from)."""
+    return dict(con.execute(latest_sql(dated_only), {"as_of": as_of}).fetchall())
 
 
-def latest_sql() -> str:
-    return " UNION ALL ".join(_latest_sql(name) for name in DATASETS)
+def latest_sql(dated_only: bool = False) -> str:
+    return " UNION ALL ".join(_latest_sql(name) for name, ds in DATASETS.items() if ds.date_column or not dated_only)
 
 
 def _latest_sql(dataset: str) -> str:
@@ -162,12 +164,12 @@ def _latest_sql(dataset: str) -> str:
 def latest_data_date(con: duckdb.DuckDBPyConnection, today: dt.date | None = None) -> dt.date:
     """The default as-of date: the latest record date in any dated ledger, not after today."""
     today = today or dt.date.today()
-    return latest_of(latest_records(con, today), today)  # which ledgers hold rows is not needed here
+    return latest_of(latest_records(con, today, dated_only=True), today)  # nor which ledgers hold rows
 
 
 def latest_of(latest: dict[str, dt.date | None], today: dt.date) -> dt.date:
     """The latest record date among the dated ledgers (`latest`: each ledger's), else today."""
-    dates = [latest[name] for name, ds in DATASETS.items() if ds.date_column and latest[name]]
+    dates = [latest[name] for name, ds in DATASETS.items() if ds.date_column and latest.get(name)]
     return max(dates) if dates else today
 
 
