@@ -3,8 +3,8 @@
 A snapshot is someone else's file. It is opened locked down and its catalogue checked (snapshot_check.py), in a child
 process (`python -m metrics.outputs.region_score`, started like the SQL sandbox's: its own session, an empty folder,
 none of the dashboard's KPI_* settings) whose address space is capped before it reads anything. A child takes a
-batch of snapshots, attaches them GROUP at a time to one locked-down connection (one catalogue check for the group),
-and answers each county as soon as it is scored (a length-prefixed pickle), so the parent gives every snapshot its
+batch of snapshots, attaches them GROUP at a time to one locked-down connection (one catalogue check, one version
+query and one query per KPI for the group: metrics/kpi/grouped.py; one by one if a group query fails), and answers each county as soon as it is scored (a length-prefixed pickle), so the parent gives every snapshot its
 own time limit: a snapshot that runs past it, or kills its child (memory), becomes that county's row with the
 reason, the child is killed with its work, and the rest of the batch goes to a fresh child (which takes the next
 GROUP one by one first, so a failure inside a group is charged to the snapshot that caused it).
@@ -81,8 +81,9 @@ def score_group(jobs: list[Job]) -> Iterator:
     try:
         unreadable = {k: fail(jobs[k].county, "region_unreadable", detail=_first_line(exc)) for k, exc in errors.items()}
         problems = snapshot_check.catalog_problems(con, list(attached.values())) if attached else {}
-        for k, ready in _read_group(con, jobs, attached, problems).items():
-            jobs[k].ready = ready
+        ready = _read_group(con, jobs, attached, problems)
+        for k, job in enumerate(jobs):  # None: read on its own (also when retried alone after its group failed)
+            job.ready = ready.get(k)
         for k, job in enumerate(jobs):
             if k in unreadable:
                 yield unreadable[k]
