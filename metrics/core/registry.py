@@ -101,6 +101,8 @@ SELECT count(*) FILTER (WHERE first_conversion <= $as_of) / nullif(count(*), 0) 
 FROM ({_TRAINEES})"""
 
 # The 12 months ending at the latest month <= as-of that has data (a month is dated by its first day).
+# A year is compared as date_part('year', …), not year(…): the same value, but DuckDB 2.0 takes ~2 ms to plan
+# `year(column) = …` in a WHERE clause and ~0.1 ms for date_part (issue 26: the region plans these per county).
 _RETAIL_WINDOW = """latest AS (SELECT max(month) AS m FROM online_retail WHERE month <= $as_of),
      win AS (SELECT sum(total) AS total, sum(agri) AS agri, count(*) AS n FROM online_retail, latest
              WHERE month > latest.m - INTERVAL 12 MONTH AND month <= latest.m),
@@ -109,7 +111,7 @@ _RETAIL_WINDOW = """latest AS (SELECT max(month) AS m FROM online_retail WHERE m
 
 _RETAIL_GROWTH = f"""
 WITH {_RETAIL_WINDOW},
-     base AS (SELECT sum(total) AS total, count(*) AS n FROM online_retail WHERE year(month) = $baseline_year)
+     base AS (SELECT sum(total) AS total, count(*) AS n FROM online_retail WHERE date_part('year', month) = $baseline_year)
 SELECT CASE WHEN win.n = 12 AND base.n = 12 AND base.total > 0 THEN win.total / base.total - 1 END AS value,
        win.total AS window_total, base.total AS baseline_total, latest.m AS window_end, win.n AS window_months,
        base.n AS baseline_months
@@ -194,7 +196,7 @@ _PARTICIPANT_ROWS = """SELECT name AS participant, count(*) AS events, min(date)
     (SELECT unnest(participants) AS name, date FROM events WHERE type = '推介活动' AND date <= $as_of)
     GROUP BY 1 ORDER BY 3"""
 _WECHAT_ROWS = """SELECT date, channel, title, url, reads FROM publicity WHERE channel = '本县公众号'
-    AND year(date) = year($as_of) AND date <= $as_of ORDER BY date"""
+    AND date_part('year', date) = year($as_of) AND date <= $as_of ORDER BY date"""
 _MEDIA_ROWS = """SELECT date, channel, title, url FROM publicity
     WHERE channel IN ('中央主流媒体', '自治区主流媒体') AND date <= $as_of ORDER BY date"""
 
@@ -242,7 +244,7 @@ KPIS: list[Kpi] = [
         rows_sql=_rows("stations", "level = '乡镇站' AND ($as_of IS NOT NULL)", "township"), is_fraction=True),
     # The year's articles: a count whose rows show the columns a reader checks an article by.
     Kpi("wechat_articles", "publicity", "count", ("publicity",),
-        _count("publicity", "date", "channel = '本县公众号' AND year(date) = year($as_of)"),
+        _count("publicity", "date", "channel = '本县公众号' AND date_part('year', date) = year($as_of)"),
         rows_sql=_WECHAT_ROWS, rows_measure=RowsMeasure("count")),
     Kpi("mainstream_media_reports", "publicity", "count", ("publicity",),
         _MEDIA,

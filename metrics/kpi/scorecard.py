@@ -101,14 +101,17 @@ def values_at(con: duckdb.DuckDBPyConnection, kpi: Kpi, dates: list[dt.date], co
         names = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
         by_date = {day: dict(zip(names, rows[0])) for day in dates} if rows else {}
-    never_loaded = kpi.kind == "count" and kpi.datasets[0] not in (facts or LedgerFacts.read(con)).loaded
-    values = {}
-    for day in dates:
-        row = dict(by_date.get(day, {"value": None}))
-        value = row.pop("value")
-        value = None if value is None or never_loaded else float(value)  # nothing ever loaded: no data, not zero
-        values[day] = (value, row)
-    return values
+    facts = facts or LedgerFacts.read(con)
+    return {day: value_of(kpi, by_date.get(day), facts) for day in dates}
+
+
+def value_of(kpi: Kpi, row: dict | None, facts: LedgerFacts) -> tuple[float | None, dict]:
+    """The KPI's value and detail columns from its query's row (None: no row). One place for what a row means,
+    whether the query ran for one county or for a group of snapshots at once (metrics/kpi/grouped.py)."""
+    row = dict(row or {"value": None})
+    value = row.pop("value")
+    never_loaded = kpi.kind == "count" and kpi.datasets[0] not in facts.loaded
+    return (None if value is None or never_loaded else float(value)), row  # nothing ever loaded: no data, not zero
 
 
 def compute_value(con: duckdb.DuckDBPyConnection, kpi: Kpi, as_of: dt.date,
@@ -126,13 +129,24 @@ class LedgerFacts:
 
     @classmethod
     def read(cls, con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None) -> LedgerFacts:
-        loaded = " UNION ALL ".join(f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in DATASETS)
-        names = frozenset(row[0] for row in con.execute(loaded).fetchall())
-        latest = {}
-        if as_of is not None:
-            rows = con.execute(" UNION ALL ".join(_latest_sql(name) for name in DATASETS), {"as_of": as_of}).fetchall()
-            latest = dict(rows)
-        return cls(names, latest)
+        names = frozenset(row[0] for row in con.execute(LOADED_SQL).fetchall())
+        return cls(names, latest_records(con, as_of) if as_of is not None else {})
+
+
+# Which ledgers hold any row: (ledger name) rows. And each ledger's latest record on or before $as_of: (ledger
+# name, date) rows. Written once here; metrics/kpi/grouped.py asks the same of a group of snapshots in one query.
+LOADED_SQL = " UNION ALL ".join(f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in DATASETS)
+
+
+def latest_records(con: duckdb.DuckDBPyConnection, as_of: dt.date,
+                   dated_only: bool = False) -> dict[str, dt.date | None]:
+    """Each ledger's latest record on or before `as_of` (one query); `dated_only`: of the ledgers with a date column
+    only (what the latest data date is taken from)."""
+    return dict(con.execute(latest_sql(dated_only), {"as_of": as_of}).fetchall())
+
+
+def latest_sql(dated_only: bool = False) -> str:
+    return " UNION ALL ".join(_latest_sql(name) for name, ds in DATASETS.items() if ds.date_column or not dated_only)
 
 
 def _latest_sql(dataset: str) -> str:
@@ -150,8 +164,12 @@ def _latest_sql(dataset: str) -> str:
 def latest_data_date(con: duckdb.DuckDBPyConnection, today: dt.date | None = None) -> dt.date:
     """The default as-of date: the latest record date in any dated ledger, not after today."""
     today = today or dt.date.today()
-    latest = LedgerFacts.read(con, today).latest
-    dates = [latest[name] for name, ds in DATASETS.items() if ds.date_column and latest[name]]
+    return latest_of(latest_records(con, today, dated_only=True), today)  # nor which ledgers hold rows
+
+
+def latest_of(latest: dict[str, dt.date | None], today: dt.date) -> dt.date:
+    """The latest record date among the dated ledgers (`latest`: each ledger's), else today."""
+    dates = [latest[name] for name, ds in DATASETS.items() if ds.date_column and latest.get(name)]
     return max(dates) if dates else today
 
 
@@ -194,14 +212,20 @@ def trend_start(as_of: dt.date) -> dt.date:
 
 
 def evaluate(con, kpi: Kpi, as_of: dt.date, config: CountyConfig, lang: str = "zh",
-             with_forecast: bool = True, facts: LedgerFacts | None = None) -> KpiResult:
+             with_forecast: bool = True, facts: LedgerFacts | None = None,
+             value: tuple[float | None, dict] | None = None) -> KpiResult:
+    """The KPI's result at `as_of`. `value`: its value and detail already read (a group of snapshots' values come
+    from one query, metrics/kpi/grouped.py); only without a forecast, which needs a second date."""
     facts = facts or LedgerFacts.read(con, as_of)
     target = config.targets[kpi.id]
     deadline = target.deadline_for(as_of)
     start = dt.date(as_of.year, 1, 1) if target.deadline is None else config.start
     # The value and, for a forecast (only before the deadline), the value TREND_DAYS earlier.
     trend = with_forecast and not rules.deadline_passed(as_of, deadline)
-    at = values_at(con, kpi, [as_of, trend_start(as_of)] if trend else [as_of], config, facts)
+    if value is not None and not trend:
+        at = {as_of: value}
+    else:
+        at = values_at(con, kpi, [as_of, trend_start(as_of)] if trend else [as_of], config, facts)
     value, detail = at[as_of]
     expected = rules.expected_value(kpi.kind, target.min, as_of, start, deadline)
     state = rules.status(kpi.kind, value, target.min, expected, as_of, deadline, config.status_threshold)
@@ -217,11 +241,14 @@ def evaluate(con, kpi: Kpi, as_of: dt.date, config: CountyConfig, lang: str = "z
 
 
 def scorecard(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, config: CountyConfig | None = None,
-              lang: str = "zh", with_forecast: bool = True) -> list[KpiResult]:
+              lang: str = "zh", with_forecast: bool = True, facts: LedgerFacts | None = None,
+              values: dict[str, tuple[float | None, dict]] | None = None) -> list[KpiResult]:
+    """Every KPI's result. `facts` and `values` (by KPI id): read already, for a group of snapshots at once."""
     config = config or default_config()
     as_of = as_of or latest_data_date(con)
-    facts = LedgerFacts.read(con, as_of)
-    return [evaluate(con, kpi, as_of, config, lang, with_forecast, facts) for kpi in KPIS]
+    facts = facts or LedgerFacts.read(con, as_of)
+    values = values or {}
+    return [evaluate(con, kpi, as_of, config, lang, with_forecast, facts, values.get(kpi.id)) for kpi in KPIS]
 
 
 def month_ends(start: dt.date, end: dt.date) -> list[dt.date]:

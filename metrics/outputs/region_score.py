@@ -3,8 +3,8 @@
 A snapshot is someone else's file. It is opened locked down and its catalogue checked (snapshot_check.py), in a child
 process (`python -m metrics.outputs.region_score`, started like the SQL sandbox's: its own session, an empty folder,
 none of the dashboard's KPI_* settings) whose address space is capped before it reads anything. A child takes a
-batch of snapshots, attaches them GROUP at a time to one locked-down connection (one catalogue check for the group),
-and answers each county as soon as it is scored (a length-prefixed pickle), so the parent gives every snapshot its
+batch of snapshots, attaches them GROUP at a time to one locked-down connection (one catalogue check, one version
+query and one query per KPI for the group: metrics/kpi/grouped.py; one by one if a group query fails), and answers each county as soon as it is scored (a length-prefixed pickle), so the parent gives every snapshot its
 own time limit: a snapshot that runs past it, or kills its child (memory), becomes that county's row with the
 reason, the child is killed with its work, and the rest of the batch goes to a fresh child (which takes the next
 GROUP one by one first, so a failure inside a group is charged to the snapshot that caused it).
@@ -27,6 +27,7 @@ import duckdb
 
 from metrics.core.config import ConfigError, default_config, load_config
 from metrics.core.i18n import t
+from metrics.kpi import grouped
 from metrics.kpi.scorecard import latest_data_date, scorecard
 from metrics.outputs import snapshot_check
 from metrics.platform import sandbox, store
@@ -48,6 +49,18 @@ class Job:
     as_of: dt.date | None
     lang: str
     latest_only: bool = False
+    ready: Ready | None = None  # set in the child: what the group's queries already read for this county
+
+
+@dataclass
+class Ready:
+    """What one county's scoring needs, read for its whole group at once (metrics/kpi/grouped.py)."""
+    version_problem: tuple[str, dict] | None
+    config: object = None  # its CountyConfig, or None for a `latest_only` job
+    latest: dt.date | None = None
+    as_of: dt.date | None = None
+    facts: object = None  # LedgerFacts at `as_of`
+    values: dict | None = None  # KPI id -> (value, detail) at `as_of`
 
 
 def fail(county, key: str, **values):
@@ -68,6 +81,9 @@ def score_group(jobs: list[Job]) -> Iterator:
     try:
         unreadable = {k: fail(jobs[k].county, "region_unreadable", detail=_first_line(exc)) for k, exc in errors.items()}
         problems = snapshot_check.catalog_problems(con, list(attached.values())) if attached else {}
+        ready = _read_group(con, jobs, attached, problems)
+        for k, job in enumerate(jobs):  # None: read on its own (also when retried alone after its group failed)
+            job.ready = ready.get(k)
         for k, job in enumerate(jobs):
             if k in unreadable:
                 yield unreadable[k]
@@ -79,35 +95,76 @@ def score_group(jobs: list[Job]) -> Iterator:
         con.close()
 
 
+def _read_group(con: duckdb.DuckDBPyConnection, jobs: list[Job], attached: dict[int, str],
+                problems: dict) -> dict[int, Ready]:
+    """The group's versions, latest data dates, ledger facts and KPI values, one query each (or per KPI) for all its
+    snapshots that passed the catalogue check. If any query fails (a value one snapshot's query cannot take), {}:
+    each county is then read on its own, and the failure is that county's row alone."""
+    places = [k for k in attached if problems[attached[k]] is None]
+    if len(places) < 2:
+        return {}  # one county: its own queries are the group's
+    try:
+        versions = store.structure_versions(con, [attached[k] for k in places])
+        ready = {k: Ready(None if version == store.STRUCTURE_VERSION else
+                          ("region_schema_version", {"version": version[:40], "ours": store.STRUCTURE_VERSION}))
+                 for k, version in zip(places, versions)}
+        places = [k for k in places if ready[k].version_problem is None]
+        for k in places:
+            if not jobs[k].latest_only:
+                ready[k].config = _config(jobs[k].county)
+        dateless = [k for k in places if jobs[k].county.latest is None]
+        for k, latest in zip(dateless, grouped.latest_data_dates(con, [attached[k] for k in dateless])):
+            ready[k].latest = latest
+        scored = [k for k in places if not jobs[k].latest_only and not isinstance(ready[k].config, tuple)]
+        for k in scored:
+            ready[k].as_of = jobs[k].as_of or jobs[k].county.latest or ready[k].latest
+        inputs = grouped.scorecard_inputs(con, [attached[k] for k in scored], [ready[k].as_of for k in scored],
+                                          [ready[k].config for k in scored]) if scored else []
+        for k, (facts, values) in zip(scored, inputs):
+            ready[k].facts, ready[k].values = facts, values
+    except (duckdb.Error, ValueError, TypeError, ArithmeticError) as exc:  # noqa: F841 -- told one by one instead
+        return {}
+    return ready
+
+
+def _config(county):
+    """The county's configuration, or the reason it has none (key, values)."""
+    try:
+        return load_config(county.config_path) if county.config_path else default_config()
+    except ConfigError as exc:
+        return ("region_config_problems",
+                {"problems_zh": t("semicolon_separator", "zh").join(exc.problem_texts("zh")),
+                 "problems_en": t("semicolon_separator", "en").join(exc.problems)})
+    except (OSError, ValueError) as exc:  # unreadable, or not text (UnicodeDecodeError)
+        return "region_not_scored", {"detail": _first_line(exc)}
+
+
 def score_attached(con: duckdb.DuckDBPyConnection, database: str, job: Job, problem: tuple[str, dict] | None):
     """Find the attached snapshot's latest data date and score it with its own configuration (or stop at the date:
     `latest_only`). Never raises for a bad file: every failure is the county's problem (key and values)."""
-    county = job.county
+    county, ready = job.county, job.ready
     config = None
     if not job.latest_only:
-        try:
-            config = load_config(county.config_path) if county.config_path else default_config()
-        except ConfigError as exc:
-            return fail(county, "region_config_problems",
-                        problems_zh=t("semicolon_separator", "zh").join(exc.problem_texts("zh")),
-                        problems_en=t("semicolon_separator", "en").join(exc.problems))
-        except (OSError, ValueError) as exc:  # unreadable, or not text (UnicodeDecodeError)
-            return fail(county, "region_not_scored", detail=_first_line(exc))
+        config = ready.config if ready and ready.config is not None else _config(county)
+        if isinstance(config, tuple):
+            return fail(county, config[0], **config[1])
         if county.config_path is None:
             county.config_note = t("region_no_configuration_of_its_own", job.lang)
         if county.name == county.snapshot.stem and config.name and county.config_path is not None:
             county.name = config.county_name(job.lang)
-    reason = problem or _version_problem(con, database)
+    reason = problem or (ready.version_problem if ready else _version_problem(con, database))
     if reason:
         return fail(county, reason[0], **reason[1])
     try:
         con.execute(f"USE {database}")  # the scorecard's queries name tables unqualified
         if county.latest is None:  # known from the first visit when scoring at the shared date
-            county.latest = latest_data_date(con)
+            county.latest = ready.latest if ready and ready.latest else latest_data_date(con)
         if job.latest_only:
             return county
         county.as_of = job.as_of or county.latest
-        county.results = scorecard(con, county.as_of, config, job.lang, with_forecast=False)
+        read = ready and ready.values is not None and ready.as_of == county.as_of
+        county.results = scorecard(con, county.as_of, config, job.lang, with_forecast=False,
+                                   facts=ready.facts if read else None, values=ready.values if read else None)
         county.demo = store.demo_loaded(con)
     except duckdb.CatalogException as exc:
         return fail(county, "region_tables_missing", detail=_first_line(exc))

@@ -33,10 +33,13 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
-import pyarrow as pa
+
+if TYPE_CHECKING:  # pandas and pyarrow cost ~0.3 s to import: the region's scoring children need neither
+    import pandas as pd
+    import pyarrow as pa
 
 from metrics.core.config import PROJECT_ROOT
 from metrics.core.datasets import DATASETS
@@ -261,6 +264,8 @@ def _first_line(exc: BaseException) -> str:
 
 def _child() -> None:
     """In the child: cap memory first, then load the copies, lock DuckDB, run the one query, answer on stdout."""
+    import pandas  # noqa: F401 -- imported before the cap: its frame is this child's answer
+
     job = pickle.load(sys.stdin.buffer)  # noqa: S301 -- written by run_query in the parent
     cap_address_space(job["address_space"])
     try:
@@ -301,6 +306,8 @@ def _run(job: dict) -> dict:
         if "out of memory" in text or "bad allocation" in text or "bad_alloc" in text:
             return {"error": "memory"}
         return {"error": "query", "detail": _first_line(exc)}
+    import pandas as pd
+
     return {"frame": pd.DataFrame(rows[:job["row_cap"]], columns=names), "truncated": len(rows) > job["row_cap"]}
 
 

@@ -28,13 +28,23 @@ STRUCTURE_VERSION = f"{SCHEMA_VERSION}.{derived.DERIVED_VERSION}"
 
 def structure_version(con: duckdb.DuckDBPyConnection, database: str | None = None) -> str | None:
     """The structure version of a database (`database`: an attached one's name); None when it has no meta table."""
-    meta = f"{database}.meta" if database else "meta"
     try:
-        schema, built = con.execute(f"SELECT (SELECT value FROM {meta} WHERE key = 'schema_version'), "
-                                    f"(SELECT value FROM {meta} WHERE key = 'derived_version')").fetchall()[0]
+        return structure_versions(con, [database or current_database(con)])[0]
     except duckdb.CatalogException:
         return None
-    return f"{schema}.{built or 0}"
+
+
+def current_database(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute("SELECT current_database()").fetchall()[0][0]
+
+
+def structure_versions(con: duckdb.DuckDBPyConnection, databases: list[str]) -> list[str]:
+    """The structure version of each attached database, in one query (raises CatalogException if one has no meta)."""
+    quoted = ['"' + name.replace('"', '""') + '"' for name in databases]  # a file's stem names its database
+    parts = [f"SELECT {k}, (SELECT value FROM {name}.meta WHERE key = 'schema_version'), "
+             f"(SELECT value FROM {name}.meta WHERE key = 'derived_version')" for k, name in enumerate(quoted)]
+    rows = sorted(con.execute(" UNION ALL ".join(parts)).fetchall())
+    return [f"{schema}.{built or 0}" for _, schema, built in rows]
 META_COLUMNS = (("_load_id", "BIGINT"), ("_source_row", "INTEGER"), ("_extra", "VARCHAR"))
 
 
