@@ -342,7 +342,7 @@ def test_a_figure_shared_by_every_viewer_is_never_changed_while_drawn(monkeypatc
     from dashboard_ui import ui
 
     finished = []
-    shared = ui._shared(go.Figure(go.Bar(x=["禾木乡"], y=[3])))
+    shared = ui.shared(go.Figure(go.Bar(x=["禾木乡"], y=[3])))
     assert shared.layout.xaxis.type == "category"  # finished when made
     monkeypatch.setattr(ui.charts, "finish", lambda fig: finished.append(fig) or fig)
     monkeypatch.setattr(ui.st, "plotly_chart", lambda fig, **kwargs: None)
