@@ -171,7 +171,7 @@ def _apptest(script: str, page: str | None) -> dict:
     import streamlit.emojis  # noqa: F401
     from streamlit.testing.v1 import AppTest
 
-    import dashboard_ui.ui  # noqa: F401
+    import dashboard_ui.kpi_card  # noqa: F401  (with it dashboard_ui.ui and dashboard_ui.tables)
     import metrics.kpi.views  # noqa: F401
 
     def visit(settings: dict | None = None) -> tuple[float, AppTest]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard_ui import publication_panel, state, ui
+from dashboard_ui import publication_panel, state, tables, ui
 from metrics import actions
 from metrics.core.config import ConfigError, level_name
 from metrics.kpi.formatting import format_date, format_target, format_value
@@ -138,12 +138,12 @@ with tabs[1]:
     st.caption(state.t("selfeval_scoring_note"))
 with tabs[2]:
     stages, early = stage_frames(data)
-    ui.table(stages)
+    tables.table(stages)
     if not early.empty:
         st.markdown(state.t("acceptance_page_paid_before_acceptance"))
-        ui.table(early)
+        tables.table(early)
 with tabs[3]:
     index, _ = index_frame(data)
-    ui.table(index)
+    tables.table(index)
 
 publication_panel.draw(user)  # 政务公开 (issue 28): editors prepare, another admin approves

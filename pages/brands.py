@@ -5,13 +5,13 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard_ui import state, ui
+from dashboard_ui import kpi_card, state, tables, ui
 from metrics.kpi import views
 from metrics.outputs import charts
 
 frame = state.current()
 ui.page_header(state.t("page_brands"))
-ui.kpi_cards(ui.area_results("brands"))
+kpi_card.kpi_cards(kpi_card.area_results("brands"))
 
 brands = state.view(views.brands, frame.version, frame.as_of)
 st.subheader(state.t("brands_brands"))
@@ -23,12 +23,12 @@ else:
                      go.Bar(x=summary["kind"], y=summary["count"] - summary["sum"], name=state.t("brands_progress"), marker_color="#999999")])
     fig.update_layout(barmode="stack")
     ui.chart(ui.layout(fig, state.t("brands_kind"), state.t("brands_brand_count"), 320), key="brands_kind")
-    ui.table(brands, "brands")
+    tables.table(brands, "brands")
 
 st.subheader(state.t("brands_hit_products"))
 products = state.view(views.products, frame.version, frame.as_of)
 if not products.empty:
-    ui.table(products, "products")
+    tables.table(products, "products")
 
 st.subheader(state.t("brands_promotion_other_events"))
 events = state.view(views.events, frame.version, frame.as_of)
@@ -45,7 +45,7 @@ else:
         fig.update_yaxes(autorange="reversed")
         ui.chart(ui.layout(fig, state.t("brands_deals_10k_yuan"), state.t("brands_event"),
                            charts.bar_height(promo["name"].astype(str).map(lambda n: charts.wrap(n, 20)))), key="promo")
-    ui.table(events, "events")
+    tables.table(events, "events")
 
 st.header(state.t("kpi_detail"))
-ui.kpi_detail(area="brands")
+kpi_card.kpi_detail(area="brands")

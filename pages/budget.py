@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard_ui import state, ui
+from dashboard_ui import kpi_card, state, tables, ui
 from metrics.core.words import column
 from metrics.kpi import views
 from metrics.kpi.budget import STAGES, budget_groups, stage_name
@@ -15,8 +15,8 @@ from metrics.outputs import charts
 
 frame = state.current()
 ui.page_header(state.t("page_budget"))
-results = ui.area_results("budget")
-ui.kpi_cards(results, columns=2)
+results = kpi_card.area_results("budget")
+kpi_card.kpi_cards(results, columns=2)
 cfg = state.config()
 
 lines = state.view(views.budget_lines, frame.version, frame.as_of)
@@ -48,11 +48,11 @@ st.caption(state.t("budget_orange_over_plan"))
 table = lines[["line_id", column("name", frame.lang), "plan_wan", "spent_wan",
                "execution", "expected_wan", "over_plan"]].copy()
 table["plan_wan"] = table["plan_wan"].map(lambda v: state.t("budget_blank_in_plan") if v != v else f"{v:g}")
-ui.table(table, cards="budget_lines", title_columns=2)
+tables.table(table, cards="budget_lines", title_columns=2)
 
 st.subheader(state.t("budget_by_group"))
 groups = budget_groups(lines, cfg)
-ui.table(groups[["group_id", column("group", frame.lang), "plan_wan", "spent_wan", "execution", "over_plan"]], cards="budget_groups", title_columns=2)
+tables.table(groups[["group_id", column("group", frame.lang), "plan_wan", "spent_wan", "execution", "over_plan"]], cards="budget_groups", title_columns=2)
 
 st.subheader(state.t("budget_cumulative_against_pace"))
 monthly = state.view(views.spending_by_month, frame.version, frame.as_of)
@@ -74,7 +74,7 @@ ui.chart(ui.layout(fig, state.t("unit_wan_yuan"), state.t("budget_budget_line"),
 
 st.subheader(state.t("budget_stages_against_acceptance"))
 stages, early = state.view(views.stage_acceptance, frame.version, frame.as_of)
-ui.table(stages.assign(stage=[stage_name(s, frame.lang) for s in stages["stage"]])[
+tables.table(stages.assign(stage=[stage_name(s, frame.lang) for s in stages["stage"]])[
     ["stage", "payments", "paid_wan", "accepted_on", "early_wan"]].rename(columns={
         "stage": state.t("budget_stage"), "payments": state.t("budget_payments"),
         "paid_wan": state.t("budget_paid_wan"),

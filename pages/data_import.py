@@ -13,7 +13,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from dashboard_ui import digest_panel, state, ui
+from dashboard_ui import digest_panel, state, tables, ui
 from metrics import actions
 from metrics.core.datasets import DATASETS
 from metrics.core.errors import DashboardError
@@ -189,7 +189,7 @@ with tabs[1]:
         # the useful columns off the screen.
         shown["sha256"] = shown["sha256"].str.slice(0, 12)
         shown = shown[[c for c in shown.columns if c != "sha256"] + ["sha256"]]
-        shown = ui.readable(shown).rename(columns={
+        shown = tables.readable(shown).rename(columns={
             "load_id": state.t("import_load_id"), "batch_id": state.t("import_batch"), "dataset": state.t("import_dataset"),
             "file_name": state.t("import_file"), "sha256": state.t("import_hash"), "rows_added": state.t("import_added"),
             "rows_replaced": state.t("import_replaced"), "rows_unchanged": state.t("import_unchanged"),
@@ -255,7 +255,7 @@ with tabs[1]:
 with tabs[2]:
     quality = state.view(views.data_quality, frame.version, frame.as_of)
     quality["dataset"] = quality["dataset"].map(lambda d: state.t("dataset_choice", name=dataset_name(d), dataset=d))
-    st.dataframe(ui.readable(quality).rename(columns={
+    st.dataframe(tables.readable(quality).rename(columns={
         "dataset": state.t("import_dataset"), "rows": state.t("import_rows"), "loads": state.t("import_active_loads"),
         "last_load": state.t("import_last_load"), "last_loaded_at": state.t("import_last_loaded"),
         "latest_record": state.t("import_latest_record"), "warnings": state.t("import_warnings")}),

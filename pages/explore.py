@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard_ui import state, ui
+from dashboard_ui import state, tables, ui
 from metrics.core.datasets import DATASETS
 from metrics.core.errors import DashboardError
 from metrics.kpi import explore, views
@@ -155,13 +155,13 @@ value_label = (state.t("explore_measure_of", measure=measure_names[measure], col
                if measure_col else measure_names[measure])
 shown = result.rename(columns={**{g: dim_label(dataset, g) for g in group}, "value": value_label})
 st.subheader(state.t("explore_result"))
-st.dataframe(ui._plain_dates(shown), hide_index=True, width="stretch", height=min(420, 40 + 35 * len(shown)))
+st.dataframe(tables.readable(shown), hide_index=True, width="stretch", height=min(420, 40 + 35 * len(shown)))
 pivot = explore.pivot(result, spec)
 if pivot is not None:
     st.subheader(state.t("explore_pivot"))
     # Month groups arrive as midnight timestamps: "2022年10月", never "2022-10-01 00:00:00", in rows and columns.
     pivot = pivot.rename(index=group_value, columns=group_value)
-    st.dataframe(ui.readable(pivot.rename_axis(index=dim_label(dataset, group[0]), columns=dim_label(dataset, group[1]))),
+    st.dataframe(tables.readable(pivot.rename_axis(index=dim_label(dataset, group[0]), columns=dim_label(dataset, group[1]))),
                  width="stretch")
 
 if group and not result.empty:
@@ -194,13 +194,13 @@ left, right = st.columns(2)
 name = f"{DATASETS[dataset].label(frame.lang)}_{'_'.join(group) or 'total'}".replace(":", "-")
 left.download_button(state.t("explore_download_csv"), explore.csv_bytes(shown),
                      file_name=f"{name}.csv", mime="text/csv", key="ex_csv")
-right.download_button(state.t("explore_download_xlsx"), explore.xlsx_bytes(ui._plain_dates(shown)),
+right.download_button(state.t("explore_download_xlsx"), explore.xlsx_bytes(tables.readable(shown)),
                       file_name=f"{name}.xlsx", key="ex_xlsx")
 
 with st.expander(state.t("explore_rows")):
     detail = state.view(views.explore_rows, frame.version, spec, frame.as_of)
-    ui.table(detail, dataset, height=360)
-    st.download_button(state.t("explore_download_rows"), explore.csv_bytes(ui.labelled(detail, dataset)),
+    tables.table(detail, dataset, height=360)
+    st.download_button(state.t("explore_download_rows"), explore.csv_bytes(tables.labelled(detail, dataset)),
                        file_name=f"{DATASETS[dataset].label(frame.lang)}_rows.csv", mime="text/csv", key="ex_rows_csv")
 
 # --------------------------------------------------------------------------------------------------- SQL
@@ -218,7 +218,7 @@ else:
         try:
             require(user, "sql")  # checked where the query runs, not only by hiding the box
             answer = run_query(state.sandbox(frame.version), query)
-            st.dataframe(ui.readable(answer.frame), hide_index=True, width="stretch")
+            st.dataframe(tables.readable(answer.frame), hide_index=True, width="stretch")
             if answer.truncated:
                 st.warning(state.t("explore_sql_truncated"))
             st.download_button("CSV", explore.csv_bytes(answer.frame), file_name="query.csv", mime="text/csv",

@@ -8,7 +8,7 @@ import html
 import pandas as pd
 import streamlit as st
 
-from dashboard_ui import cards, state, ui
+from dashboard_ui import cards, kpi_card, state, ui
 from metrics.core.registry import AREAS
 from metrics.kpi.formatting import format_date, format_value, format_wan
 from metrics.kpi.status import STATUSES
@@ -42,7 +42,7 @@ with right:
 for area in AREAS:
     area_results = [r for r in results if r.area == area]
     st.markdown(f"#### {html.escape(ui.area_title(area))}")
-    ui.chart(ui.bullet_chart(area_results), key=f"bullet_{area}")
+    ui.chart(kpi_card.bullet_chart(area_results), key=f"bullet_{area}")
 
 # What changed since an earlier date.
 st.header(state.t("changes_title"))
@@ -66,4 +66,4 @@ else:
     st.info(state.t("no_changes", date=format_date(compare, frame.lang)))
 
 st.header(state.t("kpi_detail"))
-ui.kpi_detail()
+kpi_card.kpi_detail()

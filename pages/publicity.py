@@ -5,12 +5,12 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard_ui import state, ui
+from dashboard_ui import kpi_card, state, tables, ui
 from metrics.kpi import views
 
 frame = state.current()
 ui.page_header(state.t("page_publicity"))
-ui.kpi_cards(ui.area_results("publicity"), columns=2)
+kpi_card.kpi_cards(kpi_card.area_results("publicity"), columns=2)
 
 by_year = state.view(views.publicity_by_year, frame.version, frame.as_of)
 if by_year.empty:
@@ -28,7 +28,7 @@ else:
     ui.chart(ui.layout(fig, state.t("publicity_year"), state.t("publicity_reads"), 300), key="reads")
 
 st.subheader(state.t("publicity_mainstream_media_reports"))
-ui.table(state.view(views.media_reports, frame.version, frame.as_of), "publicity")
+tables.table(state.view(views.media_reports, frame.version, frame.as_of), "publicity")
 
 st.header(state.t("kpi_detail"))
-ui.kpi_detail(area="publicity")
+kpi_card.kpi_detail(area="publicity")

@@ -7,15 +7,15 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard_ui import state, ui
+from dashboard_ui import kpi_card, state, ui
 from metrics.kpi import views
 from metrics.kpi.formatting import format_wan
 from metrics.outputs import charts
 
 frame = state.current()
 ui.page_header(state.t("page_retail"))
-results = ui.area_results("retail")
-ui.kpi_cards(results, columns=2)
+results = kpi_card.area_results("retail")
+kpi_card.kpi_cards(results, columns=2)
 cfg = state.config()
 
 monthly = state.view(views.retail_monthly, frame.version, frame.as_of)
@@ -54,4 +54,4 @@ else:
     st.caption(state.t("retail_growth_rule"))
 
 st.header(state.t("kpi_detail"))
-ui.kpi_detail(area="retail")
+kpi_card.kpi_detail(area="retail")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.express as px
 
-from dashboard_ui import state, ui
+from dashboard_ui import state, tables, ui
 from metrics.kpi import views
 from metrics.outputs import charts
 
@@ -41,4 +41,4 @@ ui.chart(ui.layout(fig, state.t("date"), state.t("schedule_phase_task"), charts.
 if not milestones.empty:
     shown = milestones.copy()
     shown["state"] = shown["state"].map(state_names)
-    ui.table(shown, "milestones")
+    tables.table(shown, "milestones")

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from dashboard_ui import state, ui
+from dashboard_ui import kpi_card, state, tables, ui
 from metrics.kpi import views
 from metrics.outputs import charts
 
@@ -15,7 +15,7 @@ frame = state.current()
 # The ledger's place types (its values: data) and their names in the viewer's language.
 PLACE_KINDS = {"社区": state.t("service_communities"), "村": state.t("service_villages")}
 ui.page_header(state.t("page_service"))
-ui.kpi_cards(ui.area_results("service"))
+kpi_card.kpi_cards(kpi_card.area_results("service"))
 
 st.subheader(state.t("service_stations_pickup_points"))
 stations = state.view(views.stations_by_township, frame.version, frame.township)
@@ -51,10 +51,10 @@ upgrades = state.view(views.digital_upgrades, frame.version, frame.as_of)
 if upgrades.empty:
     st.info(state.t("no_data_yet"))
 else:
-    ui.table(upgrades)
+    tables.table(upgrades)
 
 st.subheader(state.t("service_county_livestream_base"))
-ui.table(state.view(views.assets, frame.version, frame.as_of), "assets")
+tables.table(state.view(views.assets, frame.version, frame.as_of), "assets")
 
 st.subheader(state.t("service_logistics_subsidies"))
 logistics = state.view(views.logistics_monthly, frame.version, frame.as_of)
@@ -79,4 +79,4 @@ else:
     st.caption(state.t("service_no_township_note"))
 
 st.header(state.t("kpi_detail"))
-ui.kpi_detail(area="service")
+kpi_card.kpi_detail(area="service")

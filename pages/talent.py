@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard_ui import state, ui
+from dashboard_ui import kpi_card, state, tables, ui
 from metrics.core import i18n
 from metrics.core.datasets import DATASETS
 from metrics.kpi import views
@@ -15,8 +15,8 @@ from metrics.outputs import charts
 
 frame = state.current()
 ui.page_header(state.t("page_talent"))
-results = ui.area_results("talent")
-ui.kpi_cards(results)
+results = kpi_card.area_results("talent")
+kpi_card.kpi_cards(results)
 threshold = follower_threshold(state.config())
 
 st.subheader(state.t("talent_followers_over_time"))
@@ -61,7 +61,7 @@ if not qualification.empty:
     shown["reason"] = [reason(*row) for row in zip(shown["counts"], shown["incubated_on"], shown["can_sell_live"],
                                                    shown["followers"])]
     shown = shown.rename(columns={"reason": state.t("talent_why")})
-    ui.table(shown, "talents", height=360)
+    tables.table(shown, "talents", height=360)
 
 st.subheader(state.t("talent_by_township_type"))
 by = state.view(views.talents_by, frame.version, frame.as_of, frame.township)
@@ -74,4 +74,4 @@ if not by.empty:
                        charts.bar_height(by["township"].unique())), key="talents_by")
 
 st.header(state.t("kpi_detail"))
-ui.kpi_detail(area="talent")
+kpi_card.kpi_detail(area="talent")

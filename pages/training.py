@@ -7,15 +7,15 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from dashboard_ui import state, ui
+from dashboard_ui import kpi_card, state, ui
 from metrics.kpi import views
 from metrics.kpi.formatting import format_value
 from metrics.outputs import charts
 
 frame = state.current()
 ui.page_header(state.t("page_training"))
-results = ui.area_results("training")
-ui.kpi_cards(results)
+results = kpi_card.area_results("training")
+kpi_card.kpi_cards(results)
 
 monthly = state.view(views.training_monthly, frame.version, frame.as_of, frame.township)
 targets = {r.id: r for r in results}
@@ -72,4 +72,4 @@ else:
     st.caption(state.t("training_conversion_rule"))
 
 st.header(state.t("kpi_detail"))
-ui.kpi_detail(area="training")
+kpi_card.kpi_detail(area="training")

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
+from metrics.core import spreadsheet
 from metrics.core.datasets import DATASETS, Column
 from metrics.core.errors import DashboardError
+from metrics.core.spreadsheet import neutralise
 from metrics.platform import store
 
 MEASURES = ("count", "count_distinct", "sum", "avg")
@@ -246,16 +248,6 @@ def _decode(text: str):
 
 # -------------------------------------------------------------------------------------------- downloads
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value):
-    """OWASP CSV injection: a text cell that a spreadsheet would read as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of the frame with every text cell and header neutralised: the dashboard's downloads and
     `python -m metrics sql --csv` both write through this one function."""
@@ -273,12 +265,10 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def xlsx_bytes(frame: pd.DataFrame) -> bytes:
-    import xlsxwriter
-
     safe = neutralised(frame)
     buffer = io.BytesIO()
-    # strings_to_formulas off: a text cell is written as text even after neutralising, never as a formula.
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    # The safe workbook: a text cell is written as text even after neutralising, never as a formula.
+    book = spreadsheet.new_workbook(buffer)
     sheet = book.add_worksheet("data")
     sheet.write_row(0, 0, [str(c) for c in safe.columns])
     for r, row in enumerate(safe.itertuples(index=False), start=1):

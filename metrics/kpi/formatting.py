@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 
 from metrics.core.i18n import t
 from metrics.core.registry import KPI_BY_ID
+from metrics.core.spreadsheet import display_width
 
 
 def format_value(kpi_id: str, value: float | None, lang: str = "zh", with_unit: bool = True) -> str:
@@ -51,12 +51,8 @@ def format_date(day: dt.date | None, lang: str = "zh") -> str:
     return t("format_date", lang, date=day)
 
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
 def _pad(text: str, width: int) -> str:
-    return text + " " * max(0, width - _width(text))
+    return text + " " * max(0, width - display_width(text))
 
 
 def scorecard_table(results, lang: str = "zh") -> str:
@@ -64,7 +60,7 @@ def scorecard_table(results, lang: str = "zh") -> str:
     head = [t(f"format_table_{c}", lang) for c in ("kpi", "value", "target", "status", "gap", "deadline")]
     rows = [[r.name, format_value(r.id, r.value, lang), format_target(r.id, r.target, r.target_max, lang),
              r.status_label, r.gap, format_date(r.deadline, lang)] for r in results]
-    widths = [max(_width(x) for x in col) for col in zip(head, *rows)]
+    widths = [max(display_width(x) for x in col) for col in zip(head, *rows)]
     lines = ["  ".join(_pad(c, w) for c, w in zip(head, widths)), "  ".join("-" * w for w in widths)]
     lines += ["  ".join(_pad(c, w) for c, w in zip(row, widths)) for row in rows]
     return "\n".join(lines)

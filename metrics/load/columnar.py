@@ -1,6 +1,6 @@
-"""A CSV ledger checked over whole columns: the rules of datasets.md, the same answers as validate.py, at Arrow's speed.
+"""A CSV ledger checked over whole columns: the rules of datasets.md, the same answers as rows.py, at Arrow's speed.
 
-validate.py checks rows held as Python lists; for a 1,000,000-row CSV that was most of the load's time and memory.
+rows.py checks rows held as Python lists; for a 1,000,000-row CSV that was most of the load's time and memory.
 Here Arrow reads the rows below the header into string columns and:
 
 - every cell is parsed by the very functions of metrics.load.parsing, but once per *distinct* raw value: the answers
@@ -9,12 +9,12 @@ Here Arrow reads the rows below the header into string columns and:
   shape whose Python answer is certain (`B00012345` as text, `12.5` as a number, `2023-05-01` as a date); any
   other value still goes through Python;
 - the row rules (required, bounds, future dates, outliers, keys, rules between columns) are a few Arrow kernels
-  each, in `metrics.load.rules.Checks`, which validate.py runs too: the rules have one implementation;
+  each, in `metrics.load.rules.Checks`, which rows.py runs too: the rules have one implementation;
 - rows that are not data (totals rows, footers, captions) are found by metrics.load.forms from one mark per distinct
-  value, as validate.py finds them; the fast text pattern leaves every cell that could carry a mark to Python.
+  value, as rows.py finds them; the fast text pattern leaves every cell that could carry a mark to Python.
 
 Whenever Arrow would not read the file exactly as Python's csv module does (a ragged row, a quote in the title
-rows, an unusual dialect), `validate` returns False and validate.py takes the file row by row: that path is the
+rows, an unusual dialect), `validate` returns False and rows.py takes the file row by row: that path is the
 reference, and tests/test_columnar.py checks the two give the same table and the same problems.
 """
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 import io
 import unicodedata
 
-import xlsxwriter
-
+from metrics.core import spreadsheet
 from metrics.core.i18n import severity, t
 from metrics.load.problems import Problem
 from metrics.load.reader import MAX_TITLE_ROWS, FileProblem, read_file
@@ -20,7 +19,7 @@ def _norm(text) -> str:
 
 def problem_workbook(file_name: str, content: bytes, problems: list[Problem], lang: str = "zh") -> bytes:
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    book = spreadsheet.new_workbook(buffer)
     bad = book.add_format({"bg_color": "#F8CBAD", "border": 1, "border_color": "#C00000"})
     warn = book.add_format({"bg_color": "#FFF2CC"})
     head = book.add_format({"bold": True, "bg_color": "#DDEBF7"})

@@ -36,7 +36,7 @@ ARROW_TYPES = {
     "VARCHAR": pa.string(),
 }
 # Money units a header or title may state, in 元. A money column (unit 元 or 万元) written in any of them is
-# converted to the column's unit; any other unit written on a money column is refused (metrics.load.validate._header).
+# converted to the column's unit; any other unit written on a money column is refused (metrics.load.validate, reading the header).
 # Every error value Excel or LibreOffice Calc writes into a cell (an error cell, or its text in a saved CSV).
 FORMULA_ERRORS = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
                             "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "Err:502", "Err:504", "Err:508",
@@ -240,7 +240,7 @@ class Checks:
     """The row rules of datasets.md over the columns of table d, each a few Arrow kernels; only the rows that
     break a rule come back to Python. Both paths use it: d holds per column of the contract v_<key> (the value)
     and x_<key> (the cell was empty), and from metrics.load.columnar also e_/s_/w_<key> (parse error, shown value,
-    ID-checksum warning); validate.py reports parse problems itself and passes its bad rows in."""
+    ID-checksum warning); rows.py reports parse problems itself and passes its bad rows in."""
 
     def __init__(self, d: pa.Table, ds: Dataset, header_text: dict[str, str], add, ctx, raw_value,
                  bad: set[int] | None = None):

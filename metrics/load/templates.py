@@ -5,8 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import xlsxwriter
-
+from metrics.core import spreadsheet
 from metrics.core.config import CountyConfig, default_config
 from metrics.core.datasets import DATASETS, ONE_OF_REQUIRED, Column, Dataset
 from metrics.core.i18n import t
@@ -45,7 +44,7 @@ def template_bytes(dataset: str, config: CountyConfig | None = None) -> bytes:
     config = config or default_config()
     ds = DATASETS[dataset]
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book = spreadsheet.new_workbook(buffer)  # a township or note starting with "=" stays text
     head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
     required = book.add_format({"bold": True, "bg_color": "#FCE4D6", "border": 1})
     sheet = book.add_worksheet(ds.label("zh").replace("（", "(").replace("）", ")")[:31])
@@ -57,7 +56,7 @@ def template_bytes(dataset: str, config: CountyConfig | None = None) -> bytes:
                 sheet.write_number(1, i, example)
             else:
                 sheet.write_string(1, i, str(example))
-        sheet.set_column(i, i, max(12, len(header_text(col)) * 2 + 2))
+        sheet.set_column(i, i, spreadsheet.column_width([header_text(col)], least=12))
     sheet.freeze_panes(1, 0)
 
     notes = book.add_worksheet(t("template_notes_sheet", LANG))

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 
 import numpy as np
 import plotly.graph_objects as go
 
 from metrics.core.i18n import t
+from metrics.core.spreadsheet import display_width
 from metrics.core.words import in_row
 from metrics.kpi.formatting import format_target, format_value
 from metrics.kpi.status import status_name
@@ -63,10 +63,6 @@ def _escaped(values):
     return values
 
 
-def _display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
 # Chinese line breaking (kinsoku): the full-width comma, enumeration comma, full stop, closing brackets and
 # quotes, and their ASCII twins close a phrase and are never the first character of a line (code points: the
 # library holds no Chinese text outside the catalogues).
@@ -78,8 +74,8 @@ def short(text: str, width: int = 24) -> str:
     """One line of at most `width` columns (a Chinese character is two), ending in "…" where it was cut, escaped: for
     an axis label that must not push the chart aside (a county's name comes from its own configuration)."""
     text = str(text)
-    if _display_width(text) > width:
-        while text and _display_width(text + "…") > width:
+    if display_width(text) > width:
+        while text and display_width(text + "…") > width:
             text = text[:-1]
         text = text.rstrip() + "…"
     return escape(text)
@@ -91,7 +87,7 @@ def wrap(text: str, width: int = 24) -> str:
     each escaped (`escape`): the result goes into a figure as it is."""
     lines, line = [], ""
     for token in _TOKEN.findall(text):  # a Chinese character, a run of other letters, or a space
-        if line and not token.isspace() and _display_width(line + token) > width:
+        if line and not token.isspace() and display_width(line + token) > width:
             if token[0] in NO_LINE_START:  # never the first of a line: the line takes it, one past its width
                 line += token
                 continue
@@ -196,7 +192,7 @@ def bullet_chart(results, lang: str = "zh", font_size: int = 14, label_width: in
     status_end = " " if two_lines else "<br>"
     labels = [f"{wrap(r.name, label_width)}<br><b>{word(r.status, lang)}</b>{status_end}"
               + wrap(f"{format_value(r.id, r.value, lang)} / {format_target(r.id, r.target, r.target_max, lang)}",
-                     label_width - (_display_width(word(r.status, lang)) + 1 if two_lines else 0)) for r in results]
+                     label_width - (display_width(word(r.status, lang)) + 1 if two_lines else 0)) for r in results]
     positions = list(range(len(results)))
     shares = [min(150.0, (r.progress or 0) * 100) for r in results]
     # The figure is declared whole, as plain dicts validated once, rather than built up by add_trace, add_vline and

@@ -18,11 +18,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from metrics.core import filenames
+from metrics.core import filenames, spreadsheet
 from metrics.core.datasets import DATASETS
 from metrics.core.errors import DashboardError
 from metrics.core.i18n import t
 from metrics.core.registry import KPI_BY_ID
+from metrics.core.spreadsheet import neutralise
 from metrics.kpi import budget, views
 from metrics.kpi.formatting import format_date, format_value
 from metrics.kpi.scorecard import KpiResult
@@ -229,26 +230,17 @@ def _cell_text(value):
         return None
     if isinstance(value, (list, tuple, np.ndarray)):  # a list column (参与主体) comes back from DuckDB as an array
         value = "、".join(map(str, value))
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
+    if isinstance(value, str):
+        return neutralise(value)
     if isinstance(value, pd.Timestamp):
         return value.to_pydatetime()
     return value
 
 
-def display_width(text: str) -> int:
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _frame_xlsx(sheets: list[tuple[str, pd.DataFrame, set[int]]]) -> bytes:
+def frames_xlsx(sheets: list[tuple[str, pd.DataFrame, set[int]]]) -> bytes:
     """Frames as sheets; rows whose index is in the set are written in red."""
-    import xlsxwriter
-
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "constant_memory": False,
-                                        "default_date_format": "yyyy-mm-dd"})
+    book = spreadsheet.new_workbook(buffer, constant_memory=False, default_date_format="yyyy-mm-dd")
     head = book.add_format({"bold": True, "bg_color": "#EDEDED", "border": 1})
     red = book.add_format({"font_color": "#C00000", "bold": True})
     date = book.add_format({"num_format": "yyyy-mm-dd"})
@@ -258,7 +250,7 @@ def _frame_xlsx(sheets: list[tuple[str, pd.DataFrame, set[int]]]) -> bytes:
             sheet.write(0, c, str(column), head)
             # As wide as the header and the first rows need (CJK characters count double), within bounds.
             sample = [str(column), *(str(v) for v in frame.iloc[:200, c] if v is not None)]
-            sheet.set_column(c, c, min(60, max(8, 2 + max(display_width(t) for t in sample))))
+            sheet.set_column(c, c, spreadsheet.column_width(sample))
         for r, values in enumerate(frame.itertuples(index=False), start=1):
             fmt = red if (r - 1) in red_rows else None
             for c, value in enumerate(values):
@@ -388,7 +380,7 @@ def evidence_zip(data, progress: Progress | None = None) -> bytes:
     stages, early = stage_frames(data)
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as pack:
         pack.writestr(f"00_{t('acceptance_index', lang)}.xlsx",
-                      _frame_xlsx([(t("acceptance_index", lang), index, red),
+                      frames_xlsx([(t("acceptance_index", lang), index, red),
                                    (t("acceptance_stages_sheet", lang), stages,
                                     set(stages.index[stages[t("acceptance_early", lang)] > 0])),
                                    (t("acceptance_early_sheet", lang), early, set(range(len(early)))),
@@ -400,7 +392,7 @@ def evidence_zip(data, progress: Progress | None = None) -> bytes:
             if id(ev.rows) not in written:  # KPIs on the same rows (collect_evidence) share one written extract
                 rows = row_labels(ev.rows, r.id, lang)
                 written[id(ev.rows)] = (frame_csv(rows) if ev.n_rows > LEDGER_XLSX_MAX_ROWS
-                                        else _frame_xlsx([(r.name, rows, set())]))
+                                        else frames_xlsx([(r.name, rows, set())]))
             pack.writestr(ledger_file(ev, r, lang), written[id(ev.rows)])
             for f in ev.files:
                 pack.writestr(f"{folder}/{_evidence_name(f)}", data.blobs[f["sha256"]])

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import io
 
+from metrics.core import spreadsheet
 from metrics.core.config import EVALUATION_LEVELS, LEVEL2_EN
 from metrics.core.i18n import t
 from metrics.core.self_evaluation_config import FUND_SOURCES
+from metrics.core.spreadsheet import display_width
 from metrics.kpi.formatting import format_date
 from metrics.outputs.acceptance import AcceptanceData, grade
 from metrics.outputs.self_evaluation_model import TOTAL_FUNDS, Sheet
@@ -39,8 +41,6 @@ def _level(label: str, first: bool, en: bool) -> str:
 
 def _height(text: str, width: int, least: float) -> float:
     """Points a wrapped cell needs: CJK characters count two of a column's width units, ~15 pt a line."""
-    from metrics.outputs.evidence import display_width
-
     lines = -(-display_width(text) // max(1, width - 2))
     return max(least, 15.0 * lines + 4)
 
@@ -168,10 +168,9 @@ def _write_sheet(book, f: _Formats, data: AcceptanceData, sheet: Sheet) -> None:
 
 
 def self_evaluation_xlsx(data: AcceptanceData) -> bytes:
-    import xlsxwriter
-
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    # The safe workbook: an editor's 偏差原因 or a configured name starting with "=" is written as text.
+    book = spreadsheet.new_workbook(buffer)
     formats = _Formats(book)
     # The whole project first (what the 验收 committee reads), then each year as the finance bureau files it.
     for sheet in [data.sheets[-1], *data.sheets[:-1]]:
