@@ -9,7 +9,7 @@ import time
 
 import streamlit as st
 
-from dashboard_ui import state, ui
+from dashboard_ui import kpi_card, state, ui
 from metrics.core.registry import AREAS
 from metrics.kpi.formatting import format_change, format_date, format_target, format_value
 from metrics.outputs import charts
@@ -159,7 +159,7 @@ def show_slide() -> None:
             # theme=None: Streamlit's theme would shrink the fonts back to screen size.
             ui.chart(fig, key=f"slide_{slide}", theme=None)
         with st.container(key="slide_phone"):
-            ui.chart(ui.bullet_chart(area_results), key=f"slide_{slide}_phone")
+            ui.chart(kpi_card.bullet_chart(area_results), key=f"slide_{slide}_phone")
     with right:
         attention = [r for r in area_results if r.status in ("at_risk", "behind", "missed")]
         sep = state.t("meeting_label_separator")
