@@ -328,9 +328,10 @@ def _fast_tests() -> dict:
     import re
 
     t0 = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "2", "--dist", "loadgroup", "-m", "not slow"],
+    done = subprocess.run([sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-m", "not slow"],
                           cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=1800)
-    tail = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    # The summary line ("1029 passed, 1 skipped in 95.1s"; the project's addopts are -q, and -q -q prints none).
+    tail = next((line for line in reversed(done.stdout.splitlines()) if re.search(r"\d+ (passed|failed)", line)), "")
     counts = {word: int(n) for n, word in re.findall(r"(\d+) (passed|failed|errors?)", tail)}
     return {"seconds": time.perf_counter() - t0, "passed": counts.get("passed", 0),
             "failed": counts.get("failed", 0) + counts.get("error", 0) + counts.get("errors", 0), "tail": tail}
