@@ -21,9 +21,9 @@ def shot_name(page: str, size: str) -> str:
 
 
 def test_every_picture_a_manual_names_exists():
-    """A manual that points at a missing picture shows a broken image: every docs/*.md image link resolves."""
+    """A manual that points at a missing picture shows a broken image: every image link of README and docs/ resolves."""
     missing = []
-    for manual in (ROOT / "docs").glob("*.md"):
+    for manual in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
         for target in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", manual.read_text(encoding="utf-8")):
             if not target.startswith(("http://", "https://")) and not (manual.parent / target).is_file():
                 missing.append(f"{manual.name}: {target}")
