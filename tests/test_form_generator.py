@@ -238,6 +238,10 @@ def test_there_are_thirty_transformations_and_each_declares_its_duty():
 # found by the random search: ¥ (U+00A5) cannot be written in GBK; a GBK clerk types ￥
 @example(("expenditures", "csv_gbk", ("currency_sign", "dates_written_forms", "header_inner_spaces", "section_captions",
                                       "totals_row"), 410))
+# found by 4,000 examples: the generator's vertical merge blanked a covered cell holding a formula error (the file
+# then had no error, and was rightly loaded); a run whose cells differ is now left unmerged, as a clerk would
+@example(("training_sessions", "xlsx_xlsxwriter", ("cell_line_breaks", "dates_excel_serial", "formula_error",
+                                                   "vmerge_group"), 308))
 def test_generated_forms_load_exactly_or_are_refused_naming_a_cell(form):
     failure = check(*form)
     assert failure is None, f"{form}: {failure}"

@@ -147,7 +147,9 @@ def _sheet(b: Build, name: str, data: list[dict]) -> Sheet:
                 else:
                     line.append(row.get(k))
             grid.append(line)
-        if b.vmerge and len(run) > 1:
+        # A clerk merges a group's cells only where they hold the same value: a cell another transform changed (a
+        # formula error put there) keeps the run unmerged, or the merge would erase what the form is expected to show.
+        if b.vmerge and len(run) > 1 and len({str(value(r.get(b.ledger.group))) for r in run}) == 1:
             c = cols.index(b.ledger.group)
             sheet.merges.append((start, c, start + len(run) - 1, c))
             for r in range(start + 1, start + len(run)):
