@@ -19,6 +19,33 @@ results = kpi_card.area_results("talent")
 kpi_card.kpi_cards(results)
 threshold = follower_threshold(state.config())
 
+
+# The page's figures are built once per data version, as-of date, choice and language for every viewer
+# (ui.per_version): building them was most of a warm run.
+def followers_figure(version: str, as_of, platform: str | None, threshold: int) -> go.Figure:
+    series = state.view(views.follower_series, version, as_of, platform)
+    # The ten talents with the most followers on one platform, so the chart stays readable.
+    top = series.groupby(["talent_id", "platform"])["followers"].max().nlargest(10).index
+    fig = go.Figure()
+    for talent_id, plat in top:
+        one = series[(series["talent_id"] == talent_id) & (series["platform"] == plat)]
+        fig.add_trace(go.Scatter(x=one["date"], y=one["followers"], mode="lines",
+                                 name=f"{one['name'].iloc[0]} · {plat}"))
+    fig.add_hline(y=threshold, line_dash="dash", line_color="#D55E00",
+                  annotation_text=state.t("talent_followers", threshold=threshold))
+    fig.update_yaxes(tickformat=",d")
+    return ui.layout(fig, state.t("date"), state.t("talent_followers_axis"), 440, dates=True)
+
+
+def talents_figure(version: str, as_of, township: str | None) -> go.Figure:
+    by = state.view(views.talents_by, version, as_of, township)
+    fig = go.Figure([go.Bar(y=by[by["type"] == kind]["township"], x=by[by["type"] == kind]["talents"], name=kind,
+                            orientation="h") for kind in by["type"].unique()])
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(categoryorder="total ascending")
+    return ui.layout(fig, state.t("talent_talents"), state.t("township"), charts.bar_height(by["township"].unique()))
+
+
 st.subheader(state.t("talent_followers_over_time"))
 platforms = list(DATASETS["follower_snapshots"].column("platform").choices)
 platform = st.selectbox(state.t("talent_platform"), ["*", *platforms], key=state.lang_key("talent_platform"),
@@ -29,16 +56,7 @@ qualification = state.view(views.kpi_rows, frame.version, "streamers_10k", frame
 if series.empty:
     st.info(state.t("no_data_yet"))
 else:
-    # The ten talents with the most followers on one platform, so the chart stays readable.
-    top = series.groupby(["talent_id", "platform"])["followers"].max().nlargest(10).index
-    fig = go.Figure()
-    for talent_id, plat in top:
-        one = series[(series["talent_id"] == talent_id) & (series["platform"] == plat)]
-        fig.add_trace(go.Scatter(x=one["date"], y=one["followers"], mode="lines", name=f"{one['name'].iloc[0]} · {plat}"))
-    fig.add_hline(y=threshold, line_dash="dash", line_color="#D55E00",
-                  annotation_text=state.t("talent_followers", threshold=threshold))
-    fig.update_yaxes(tickformat=",d")
-    ui.chart(ui.layout(fig, state.t("date"), state.t("talent_followers_axis"), 440, dates=True), key="followers")
+    ui.chart(ui.per_version(followers_figure)(frame.version, frame.as_of, platform, threshold), key="followers")
     st.caption(state.t("talent_counting_rule"))
 
 st.subheader(state.t("talent_who_counts"))
@@ -64,14 +82,8 @@ if not qualification.empty:
     tables.table(shown, "talents", height=360)
 
 st.subheader(state.t("talent_by_township_type"))
-by = state.view(views.talents_by, frame.version, frame.as_of, frame.township)
-if not by.empty:
-    fig = go.Figure([go.Bar(y=by[by["type"] == kind]["township"], x=by[by["type"] == kind]["talents"], name=kind,
-                            orientation="h") for kind in by["type"].unique()])
-    fig.update_layout(barmode="stack")
-    fig.update_yaxes(categoryorder="total ascending")
-    ui.chart(ui.layout(fig, state.t("talent_talents"), state.t("township"),
-                       charts.bar_height(by["township"].unique())), key="talents_by")
+if not state.view(views.talents_by, frame.version, frame.as_of, frame.township).empty:
+    ui.chart(ui.per_version(talents_figure)(frame.version, frame.as_of, frame.township), key="talents_by")
 
 st.header(state.t("kpi_detail"))
 kpi_card.kpi_detail(area="talent")
