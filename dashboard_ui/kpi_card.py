@@ -147,7 +147,7 @@ def detail_body(result, where: str = "page") -> None:
     # readable and sent into a closed expander, a sixth of a warm overview run on the server (issue 26).
     with st.expander(state.t("rows_behind", n=total), key=f"rows_behind_{where}_{kpi_id}", on_change="rerun") as rows_box:
         if rows_box.open:
-            rows, total = state.view(views.kpi_rows_shown, frame.version, kpi_id, frame.as_of)
+            rows = state.view(views.kpi_rows_shown, frame.version, kpi_id, frame.as_of)
             if total > len(rows):
                 st.caption(state.t("rows_shown_first", shown=len(rows), n=total))
             table(rows, KPI_BY_ID[kpi_id].datasets[0], height=320)

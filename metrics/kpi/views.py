@@ -252,14 +252,14 @@ def kpi_rows_count(con, kpi_id: str, as_of: dt.date) -> int:
 KPI_ROWS_SHOWN = 1000
 
 
-def kpi_rows_shown(con, kpi_id: str, as_of: dt.date, limit: int = KPI_ROWS_SHOWN) -> tuple[pd.DataFrame, int]:
-    """The first `limit` rows of kpi_rows (same order) and how many there are in all: at a region's scale a KPI
-    stands on hundreds of thousands of rows, which no viewer reads and every run would send."""
+def kpi_rows_shown(con, kpi_id: str, as_of: dt.date, limit: int = KPI_ROWS_SHOWN) -> pd.DataFrame:
+    """The first `limit` rows of kpi_rows, in the same order (how many there are in all: kpi_rows_count, which the
+    page has already asked for its expander's label)."""
     from metrics.core.registry import KPI_BY_ID
     from metrics.kpi.scorecard import query_params
 
     sql = KPI_BY_ID[kpi_id].rows_sql
-    return store.query(con, f"{sql} LIMIT {int(limit)}", query_params(sql, as_of)), kpi_rows_count(con, kpi_id, as_of)
+    return store.query(con, f"{sql} LIMIT {int(limit)}", query_params(sql, as_of))
 
 
 # -------------------------------------------------------------------------------------------- data quality
