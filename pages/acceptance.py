@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard_ui import publication_panel, state, tables, ui
+from dashboard_ui import cards, publication_panel, state, tables, ui
 from metrics import actions
 from metrics.core.config import ConfigError, level_name
 from metrics.kpi.formatting import format_date, format_target, format_value
@@ -90,11 +90,12 @@ if not data.early.empty:
 tabs = st.tabs([state.t("acceptance_page_results"), state.t("acceptance_page_self_evaluation"), state.t("acceptance_page_funds_stages"),
                 state.t("acceptance_page_evidence_index")])
 with tabs[0]:
-    st.dataframe(pd.DataFrame([{
+    # On a phone one card per indicator (dashboard_ui.cards): the six columns ran 2.5 screens wide at 390 px.
+    cards.table(pd.DataFrame([{
         state.t("acceptance_page_indicator"): r.name, state.t("acceptance_page_target"): format_target(r.id, r.target, r.target_max, frame.lang),
         state.t("acceptance_page_achieved"): format_value(r.id, r.value, frame.lang), state.t("acceptance_page_completion"): completion(r),
         state.t("acceptance_page_met"): met(r, frame.lang), state.t("acceptance_page_evidence"): data.evidence[r.id].citation(frame.lang),
-    } for r in data.results]), hide_index=True, width="stretch")
+    } for r in data.results]), "acceptance_results")
 with tabs[1]:
     # The 绩效自评表 sheet by sheet; an editor writes 实际完成情况 and 偏差原因分析及改进措施 in the county's words
     # (stored with who and when through metrics.actions, kept when the pack is made again).
@@ -138,12 +139,12 @@ with tabs[1]:
     st.caption(state.t("selfeval_scoring_note"))
 with tabs[2]:
     stages, early = stage_frames(data)
-    tables.table(stages)
+    tables.table(stages, cards="acceptance_stages")
     if not early.empty:
         st.markdown(state.t("acceptance_page_paid_before_acceptance"))
-        tables.table(early)
+        tables.table(early, cards="acceptance_early")
 with tabs[3]:
     index, _ = index_frame(data)
-    tables.table(index)
+    tables.table(index, cards="acceptance_index")
 
 publication_panel.draw(user)  # 政务公开 (issue 28): editors prepare, another admin approves

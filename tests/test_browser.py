@@ -85,9 +85,10 @@ def test_every_page_renders_in_chromium(surveys):
         assert info["screenshot"].stat().st_size > 20_000, name  # a rendered page, not a blank one
 
 
-# Pages whose tables a phone shows whole (as cards, dashboard_ui.cards): the scorecard changes, budget and region;
-# and every meeting slide (the scorecard slides' table becomes cards on a phone).
-PHONE_TABLE_PAGES = ("overview", "budget", "region")
+# Pages whose tables a phone shows whole (as cards, dashboard_ui.cards): the scorecard changes, budget, region, the
+# acceptance page's results, stages and evidence index, and every meeting slide (the scorecard slides' table becomes
+# cards on a phone). The 自评表's editor stays a table: it is edited on a desktop.
+PHONE_TABLE_PAGES = ("overview", "budget", "region", "acceptance")
 
 
 def _phone_table_view(name: str) -> bool:
