@@ -2,7 +2,8 @@
 
 A viewer is what a browser tab is to the server: a websocket on /_stcore/stream that sends one BackMsg asking for a
 script run and receives ForwardMsgs until the run's end (script_finished). Streamlit's own protobuf classes
-(streamlit.proto) are used both ways, over the `websockets` client Streamlit itself depends on. Timed from the
+(streamlit.proto) are used both ways, over the `websockets` client Streamlit itself depends on; the messages
+are the server's own warm-up visit's (dashboard_ui/warmup.py). Timed from the
 start of the connection to the script_finished message; no drawing, so 50 viewers fit on a two-core machine.
 
 Bounds: the host is always 127.0.0.1 (only a port is taken), at most MAX_VIEWERS viewers, each waits at most
@@ -15,6 +16,8 @@ import asyncio
 import statistics
 import time
 from dataclasses import dataclass, field
+
+from dashboard_ui.warmup import await_run_end, rerun_message
 
 MAX_VIEWERS = 200
 MAX_RUNS_PER_VIEWER = 50
@@ -48,39 +51,6 @@ class CrowdResult:
         return statistics.median(self.times) if self.times else None
 
 
-def _rerun_message(query_string: str = "", page_script_hash: str = "") -> bytes:
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-
-    msg = BackMsg()
-    msg.rerun_script.query_string = query_string
-    msg.rerun_script.page_script_hash = page_script_hash
-    return msg.SerializeToString()
-
-
-async def _await_run_end(ws, deadline: float) -> str | None:
-    """Read ForwardMsgs until the script run ends; None when it finished cleanly, else what went wrong."""
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-    error = None
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return "timeout"
-        data = await asyncio.wait_for(ws.recv(), timeout=left)
-        msg = ForwardMsg()
-        msg.ParseFromString(data)
-        kind = msg.WhichOneof("type")
-        if kind == "delta" and msg.delta.WhichOneof("type") == "new_element" \
-                and msg.delta.new_element.WhichOneof("type") == "exception":
-            error = "exception: " + msg.delta.new_element.exception.message[:200]
-        elif kind == "script_finished":
-            if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                continue  # an st.rerun inside the script: the run goes on
-            if msg.script_finished != ForwardMsg.FINISHED_SUCCESSFULLY:
-                error = error or f"script_finished={msg.script_finished}"
-            return error
-
-
 async def _viewer(port: int, delay: float, timeout: float, runs: int = 1, query_string: str = "") -> list[Visit]:
     """One viewer: wait `delay`, open a session, ask for `runs` script runs one after another (a first visit,
     then reruns as a viewer's clicks cause), timing each."""
@@ -93,8 +63,8 @@ async def _viewer(port: int, delay: float, timeout: float, runs: int = 1, query_
         async with connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"], max_size=None,
                            open_timeout=timeout, close_timeout=2) as ws:
             for _ in range(min(runs, MAX_RUNS_PER_VIEWER)):
-                await ws.send(_rerun_message(query_string))
-                error = await _await_run_end(ws, start + timeout)
+                await ws.send(rerun_message(query_string))
+                error = await await_run_end(ws, start + timeout)
                 visits.append(Visit(time.monotonic() - start, error))
                 start = time.monotonic()
     except Exception as exc:  # noqa: BLE001  (every failure is a counted error)
@@ -131,8 +101,8 @@ def browse_while(port: int, viewers: int, busy, timeout: float = 60.0) -> CrowdR
                                open_timeout=timeout, close_timeout=2) as ws:
                 while busy() and len(visits) < MAX_RUNS_PER_VIEWER:
                     start = time.monotonic()
-                    await ws.send(_rerun_message())
-                    error = await _await_run_end(ws, start + timeout)
+                    await ws.send(rerun_message())
+                    error = await await_run_end(ws, start + timeout)
                     visits.append(Visit(time.monotonic() - start, error))
                     await asyncio.sleep(0.2)  # a viewer reads before the next click
         except Exception as exc:  # noqa: BLE001

@@ -21,7 +21,6 @@ import streamlit as st
 
 from metrics.core import i18n
 from metrics.core.config import ConfigError, default_config
-from metrics.demo import load_demo_if_empty
 from metrics.kpi import scorecard as scorecard_module
 from metrics.kpi import views
 from metrics.platform import store
@@ -69,6 +68,10 @@ def ensure_database(path: str) -> bool:
         with reading() as con:
             if store.schema_current(con) and store.one(con, "SELECT count(*) FROM loads")[0]:
                 return True  # nothing to create, migrate or load
+    # Imported here: the demo brings the whole loader (ingest, validation, forms), a fifth of a server's first visit
+    # when every page imported it, and is needed only on a database never loaded into.
+    from metrics.demo import load_demo_if_empty
+
     with connection() as con:
         load_demo_if_empty(con)
     return True

@@ -26,11 +26,14 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from dashboard_ui import warmup
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "deploy" / "nginx.conf"
@@ -245,6 +248,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"看板已启动 / serving: http://{args.address}:{args.port}  ({args.processes} 个 Streamlit 进程 / "
                   f"processes on ports {', '.join(str(p) for p, _ in s.backends)}; nginx; logs in {s.run_dir})",
                   flush=True)
+            # Each process's first visit made now, not by the first person (dashboard_ui/warmup.py).
+            _, base_path = warmup.server_address(streamlit_args)
+            threading.Thread(target=warmup.warm_processes, args=([p for p, _ in s.backends], base_path),
+                             daemon=True).start()
             while stop["signal"] is None:
                 gone = s.exited()
                 if gone is not None:

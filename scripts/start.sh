@@ -10,4 +10,7 @@ bash scripts/setup.sh requirements.txt
 if [ -z "${KPI_REGION_DIR:-}" ]; then
   .venv/bin/python -m metrics region data/region --demo-if-needed >/dev/null
 fi
+# The server's first visit, in each language, as soon as it answers (dashboard_ui/warmup.py): the first person
+# then finds the pages ready. In a subshell, so it is nobody's child once done; bounded, and never stops the server.
+( .venv/bin/python -m dashboard_ui.warmup "$@" & )
 exec .venv/bin/python -m streamlit run dashboard.py "$@"

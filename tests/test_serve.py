@@ -80,9 +80,9 @@ def browser_like_visit(base: str) -> dict:
         async with connect(ws_url, subprotocols=["streamlit", jar.get("_streamlit_xsrf", "")],
                            additional_headers={"Cookie": cookie, "Origin": base}, max_size=None,
                            open_timeout=30) as ws:
-            from benchmarks.crowd import _rerun_message
+            from dashboard_ui.warmup import rerun_message
 
-            await ws.send(_rerun_message())
+            await ws.send(rerun_message())
             session_id = ""
             deadline = time.monotonic() + 60
             while not session_id and time.monotonic() < deadline:
@@ -213,12 +213,12 @@ def _shown_version(port: int) -> str:
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
     from websockets.asyncio.client import connect
 
-    from benchmarks.crowd import _rerun_message
+    from dashboard_ui.warmup import rerun_message
 
     async def visit() -> str:
         async with connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"],
                            open_timeout=30) as ws:
-            await ws.send(_rerun_message())
+            await ws.send(rerun_message())
             while True:
                 msg = ForwardMsg()
                 msg.ParseFromString(await asyncio.wait_for(ws.recv(), timeout=60))
