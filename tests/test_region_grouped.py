@@ -253,3 +253,27 @@ def test_the_scoring_child_does_not_import_pandas_or_pyarrow():
     code = "import sys, metrics.outputs.region_score; print(sorted({'pandas', 'pyarrow'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_group_holds_at_most_group_snapshots_and_group_bytes(tmp_path):
+    """Groups are cut by count (GROUP) and by size (GROUP_BYTES): a county at a hundred times the demo is scored
+    alone instead of making its group's first answer wait past the time limit. Sizes in MB, budget 256: 40 small
+    ones of 3 MB make groups of 32 and 8 (count); 100+100 fit, a third 100 (300 > 256) starts a new group; a 300 MB
+    one is alone; an unreadable path is alone; the first `single_first` are alone whatever their size."""
+    def job(name: str, mb: int | None):
+        path = tmp_path / f"{name}.duckdb"
+        if mb is not None:
+            with open(path, "wb") as f:
+                f.truncate(mb * 2**20)  # sparse: the size is what is read
+        return region_score.Job(region.County(name, path, None), None, "zh")
+
+    small = [job(f"s{i}", 3) for i in range(40)]
+    groups = region_score._groups(small, 0)
+    assert [len(g) for g in groups] == [32, 8]
+    assert [j.county.name for g in groups for j in g] == [j.county.name for j in small]  # order kept
+    mixed = [job("a", 100), job("b", 100), job("c", 100), job("big", 300), job("d", 3), job("gone", None),
+             job("e", 3)]
+    assert [[j.county.name for j in g] for g in region_score._groups(mixed, 0)] == \
+        [["a", "b"], ["c"], ["big"], ["d"], ["gone"], ["e"]]
+    assert [[j.county.name for j in g] for g in region_score._groups(small[:5], 2)] == \
+        [["s0"], ["s1"], ["s2", "s3", "s4"]]

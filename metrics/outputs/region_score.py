@@ -13,6 +13,7 @@ GROUP one by one first, so a failure inside a group is charged to the snapshot t
 from __future__ import annotations
 
 import datetime as dt
+import os
 import pickle
 import struct
 import subprocess
@@ -41,6 +42,10 @@ PER_CHILD_FROM = 16  # fewer snapshots than this share one child: a child's star
 # costs (the catalogue listing, one plan per KPI) spread over twice the counties, ~10 % less CPU a county; a child
 # holds ~280-360 MB of its 1 GB cap with 32 demo-sized snapshots.
 GROUP = 32
+# ... and at most this many bytes of snapshots: a group's shared queries must answer its first county within the
+# time limit and fit the child's cap. 32 demo-sized snapshots are ~100 MB; a county at a hundred times the demo
+# (~300 MB) is scored alone, as any snapshot whose size cannot be read.
+GROUP_BYTES = 256 * 2**20
 CHILD_COMMAND = [sys.executable, "-m", "metrics.outputs.region_score"]
 _LENGTH = struct.Struct(">Q")
 
@@ -211,9 +216,20 @@ def score_all(jobs: list[Job], workers: int = 2, isolate: bool = True, time_limi
 
 
 def _groups(jobs: list[Job], single_first: int) -> list[list[Job]]:
-    """The first `single_first` jobs one by one, then groups of GROUP."""
-    return [[job] for job in jobs[:single_first]] + \
-        [jobs[k:k + GROUP] for k in range(single_first, len(jobs), GROUP)]
+    """The first `single_first` jobs one by one, then groups of at most GROUP snapshots and GROUP_BYTES, in order."""
+    groups: list[list[Job]] = [[job] for job in jobs[:single_first]]
+    size = 0
+    for job in jobs[single_first:]:
+        try:
+            bytes_ = os.stat(job.county.snapshot).st_size
+        except (OSError, TypeError, ValueError):
+            bytes_ = GROUP_BYTES  # unreadable here: alone (scoring says why)
+        if len(groups) <= single_first or len(groups[-1]) == GROUP or size + bytes_ > GROUP_BYTES:
+            groups.append([])
+            size = 0
+        groups[-1].append(job)
+        size += bytes_
+    return groups
 
 
 def _score_share(jobs: list[Job], time_limit_s: float, address_space: int) -> list:
