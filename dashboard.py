@@ -24,11 +24,16 @@ from metrics.platform.faults import DatabaseDamaged
 def draw_frame() -> Frame:
     """The sidebar controls every page shares; their values are kept in session state for the pages."""
     sidebar = st.sidebar
-    if "lang" not in st.session_state:
-        asked = st.query_params.get("lang")  # ?lang=en: a language of the catalogues, else the source language
-        st.session_state["lang"] = asked if asked in i18n.LANGUAGES else SOURCE_LANGUAGE
-    sidebar.segmented_control(state.t("language"), list(i18n.LANGUAGES), key="lang", required=True,
-                              format_func=lambda code: i18n.t("language_name", code))  # each in its own language
+    # The language switch has no value of its own after a menu entry is clicked (Streamlit 1.67 forgets a segmented
+    # control's state on a page change when it was given no default): every page then ran without a language, and
+    # 资金使用 failed on its name_None column. The language is kept outside the widget (state.LANG_KEPT) and is the
+    # widget's default; the first visit's comes from ?lang=, else the source language.
+    asked = st.query_params.get("lang")
+    kept = st.session_state.get(state.LANG_KEPT) or (asked if asked in i18n.LANGUAGES else SOURCE_LANGUAGE)
+    chosen = sidebar.segmented_control(state.t("language"), list(i18n.LANGUAGES), key="lang", required=True,
+                                       default=kept,
+                                       format_func=lambda code: i18n.t("language_name", code))  # each in its own
+    st.session_state[state.LANG_KEPT] = chosen if chosen in i18n.LANGUAGES else kept
     version, demo = state.data_version()
     latest = state.latest_data_date(version)
     as_of = sidebar.date_input(state.t("as_of"), value=latest, min_value=dt.date(2020, 1, 1),
@@ -47,7 +52,7 @@ def draw_frame() -> Frame:
     st.session_state["township_choice"] = township
     sidebar.caption(state.t("township_note"))
     st.session_state["_user"] = session.draw_login(sidebar)
-    frame = Frame(st.session_state["lang"], as_of, None if township == "*" else township, version, demo)
+    frame = Frame(state.lang(), as_of, None if township == "*" else township, version, demo)
     st.session_state["_frame"] = frame
     return frame
 

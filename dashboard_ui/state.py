@@ -21,6 +21,7 @@ import streamlit as st
 
 from metrics.core import i18n
 from metrics.core.config import ConfigError, default_config
+from metrics.core.locales import SOURCE_LANGUAGE
 from metrics.kpi import scorecard as scorecard_module
 from metrics.kpi import views
 from metrics.platform import store
@@ -191,8 +192,16 @@ def acceptance_data(as_of: dt.date | None, lang: str, progress=None):
         return collect(con, as_of, lang, progress=progress)
 
 
+# The viewer's language as last drawn by the frame's switch (dashboard.py): the switch's own value can be missing.
+LANG_KEPT = "_lang_kept"
+
+
 def lang() -> str:
-    return st.session_state.get("lang", "zh")
+    """The viewer's language: the switch's value, else the one kept from the last run, else the source language."""
+    chosen = st.session_state.get("lang")
+    if chosen in i18n.LANGUAGES:
+        return chosen
+    return st.session_state.get(LANG_KEPT) or SOURCE_LANGUAGE
 
 
 def lang_key(base: str) -> str:
