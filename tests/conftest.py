@@ -57,6 +57,17 @@ def demo_template(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="session")
+def acceptance_built(tmp_path_factory, empty_template):
+    """The acceptance fixture's five ledgers loaded and the pack built once per session (tests/acceptance_fixture.py):
+    tests read its (data, files) and take a copy of its database file (`acceptance_con`)."""
+    from .acceptance_fixture import build_template
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KPI_HASH_KEY", TEST_KEY)  # session scope: the autouse monkeypatch is not active yet
+        return build_template(tmp_path_factory.mktemp("acceptance-template"), empty_template)
+
+
 def copy_demo(template, target):
     """A private copy of the demo database (the file and its key fingerprint travel together)."""
     shutil.copyfile(template, target)
