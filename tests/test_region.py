@@ -222,6 +222,7 @@ def test_region_page_shows_the_league_the_unreadable_and_a_drill(folder, tmp_pat
     assert "乙县：数据截至 2023-03-31" in [t.value for t in at.text]  # the date picked above (plain text)
 
 
+@pytest.mark.slow  # the page scores in child processes (metrics.outputs.region_score), like the test above
 def test_region_page_names_files_and_folder_to_the_administrator(folder, tmp_path, monkeypatch):
     import time
     from pathlib import Path
