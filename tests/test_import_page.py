@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import time
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from metrics.load import ingest
 from metrics.platform import store
 from metrics.platform.auth import ANONYMOUS, PermissionDenied, User
 
-from .ledgers import TEST_KEY, csv_bytes, snapshot
+from .ledgers import csv_bytes, snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 EDITOR = User("clerk", "李会计", "editor", "local")
@@ -24,27 +23,11 @@ ATTENDANCE = "场次编号,学员编号\nS1,A\nS1,B\nS1,C\n"
 MORE = "场次编号,学员编号\nS1,D\nS1,E\n"
 
 
-@pytest.fixture(scope="session")
-def loaded_template(tmp_path_factory, empty_template):
-    """The sessions and the attendance loaded once per worker; each test's `db` is a copy of this file (session
-    scope: xdist may hand this module's tests to a worker in several runs, and a module fixture is made per run)."""
-    path = tmp_path_factory.mktemp("import-template") / "import.duckdb"
-    shutil.copyfile(empty_template, path)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("KPI_HASH_KEY", TEST_KEY)  # session scope: the autouse monkeypatch is not active yet
-        con = store.connect(path)
-        assert ingest.ingest_files(con, [("s.csv", csv_bytes(SESSIONS)), ("a.csv", csv_bytes(ATTENDANCE))]).committed
-        con.execute("CHECKPOINT")
-        con.close()
-    return path
-
-
 @pytest.fixture
-def db(tmp_path, monkeypatch, loaded_template):
-    path = tmp_path / "import.duckdb"
+def db(tmp_path, monkeypatch, ledgers_db):
+    path = ledgers_db((("s.csv", SESSIONS), ("a.csv", ATTENDANCE)), "import.duckdb")
     monkeypatch.setenv("KPI_DB", str(path))
     monkeypatch.setenv("KPI_SECRETS", str(tmp_path / "secrets.toml"))
-    shutil.copyfile(loaded_template, path)
     return path
 
 
