@@ -12,6 +12,27 @@ from metrics.platform import store
 from .ledgers import TEST_KEY
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Make `--dist loadgroup` group again. pytest-xdist 3.8 tells the scheduler a test's `xdist_group` by appending
+    `@group` to `item._nodeid`, but pytest 9.2 reads node ids from the structured `item._id` (pytest-xdist issue
+    #1386, fix not released): the suffix was lost and every group (a page's run shared by its checks, the region
+    demo) was spread over both workers, each paying the group's shared setup. Runs on a worker only, after xdist's
+    own hook; does nothing where xdist's suffix took (an older pytest, a fixed xdist)."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    try:
+        from _pytest.nodeid import NodeId
+    except ImportError:  # a pytest whose node ids xdist's own suffix still reaches
+        return
+    for item in items:
+        groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                         for m in item.iter_markers("xdist_group")})
+        if groups and item.nodeid.rfind("@") <= item.nodeid.rfind("]") and isinstance(getattr(item, "_id", None),
+                                                                                        NodeId):
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
+
+
 @pytest.fixture(autouse=True)
 def _hash_key(monkeypatch):
     monkeypatch.setenv("KPI_HASH_KEY", TEST_KEY)
