@@ -63,7 +63,6 @@ def test_a_webhook_that_redirects_is_refused_not_followed(internal):
     assert asked == []  # the internal service never heard of it, and its answer was never stored
 
 
-@pytest.mark.slow  # a server on 127.0.0.1 trickling its answer for the 1.5 s deadline (idle time)
 def test_a_trickling_webhook_is_cut_at_one_deadline_for_the_whole_send(monkeypatch):
     monkeypatch.setattr(transport, "HTTP_TIMEOUT", 1.5)
 
@@ -113,7 +112,6 @@ def message() -> EmailMessage:
     return m
 
 
-@pytest.mark.slow  # a server on 127.0.0.1 trickling its answer for the 1.5 s deadline (idle time)
 def test_a_trickling_mail_server_is_cut_at_the_deadline(monkeypatch):
     monkeypatch.setattr(transport, "HTTP_TIMEOUT", 1.5)
 
