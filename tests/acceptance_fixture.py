@@ -4,8 +4,11 @@ targets lowered to 4 (so that their proportional scores are not rounded away), a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
+import shutil
+from pathlib import Path
 
 from metrics import actions
 from metrics.core.config import DEFAULT_CONFIG, load_config
@@ -68,3 +71,29 @@ def built_pack(con, config):
     actions.attach_evidence(con, EDITOR, events_load, "推介会签到表.pdf", PDF)
     data = acceptance.collect(con, AS_OF, "zh", config)
     return data, acceptance_pack.build(data)
+
+
+@dataclasses.dataclass(frozen=True)
+class BuiltPack:
+    """The pack built once per test session and worker (`acceptance_built` in tests/conftest.py): the database file it
+    was built from (tests copy it, never open it), the configuration and (data, files)."""
+    path: Path
+    config: object
+    pack: tuple
+
+
+def build_template(folder: Path, empty_template: Path) -> BuiltPack:
+    """Load the five ledgers into a copy of the empty database, build the pack and close the file: building it per
+    test cost ~1 s of setup each, and the tests only read the pack (a test that writes gets a copy of the file)."""
+    from metrics.platform import store
+
+    config = county_config(folder)
+    path = folder / "acceptance.duckdb"
+    shutil.copyfile(empty_template, path)
+    con = store.connect(path)
+    try:
+        pack = built_pack(con, config)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return BuiltPack(path, config, pack)

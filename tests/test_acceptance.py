@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import zipfile
 
 import docx
@@ -24,6 +25,7 @@ from metrics.kpi.formatting import format_target, format_value
 from metrics.kpi.scorecard import scorecard
 from metrics.load import ingest
 from metrics.outputs import acceptance, acceptance_pack, self_evaluation_model
+from metrics.platform import store
 from metrics.platform.auth import PermissionDenied
 
 from .acceptance_fixture import (
@@ -33,20 +35,30 @@ from .acceptance_fixture import (
     PDF,
     VIEWER,
     D,
-    built_pack,
-    county_config,
 )
 from .ledgers import csv_bytes
 
 
 @pytest.fixture
-def config(tmp_path):
-    return county_config(tmp_path)
+def config(acceptance_built):
+    return acceptance_built.config
 
 
 @pytest.fixture
-def pack(con, config):
-    return built_pack(con, config)
+def pack(acceptance_built):
+    """(data, files) of the pack built once per session (tests/conftest.py): read only."""
+    return acceptance_built.pack
+
+
+@pytest.fixture
+def con(request, tmp_path, empty_template):
+    """Beside `pack`, a private copy of the database the pack was built from (a test's writes stay in its copy);
+    otherwise an empty database, as everywhere."""
+    source = request.getfixturevalue("acceptance_built").path if "pack" in request.fixturenames else empty_template
+    shutil.copyfile(source, tmp_path / "test.duckdb")
+    connection = store.connect(tmp_path / "test.duckdb")
+    yield connection
+    connection.close()
 
 
 def test_indicator_score_rule():

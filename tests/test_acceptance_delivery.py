@@ -21,6 +21,7 @@ from metrics.__main__ import main
 from metrics.core.config import DEFAULT_CONFIG
 from metrics.load import ingest
 from metrics.outputs import acceptance, acceptance_pack, evidence
+from metrics.platform import store
 from metrics.platform.auth import PermissionDenied, User
 
 from .acceptance_fixture import (
@@ -35,20 +36,30 @@ from .acceptance_fixture import (
     SESSIONS,
     VIEWER,
     D,
-    built_pack,
-    county_config,
 )
 from .ledgers import csv_bytes
 
 
 @pytest.fixture
-def config(tmp_path):
-    return county_config(tmp_path)
+def config(acceptance_built):
+    return acceptance_built.config
 
 
 @pytest.fixture
-def pack(con, config):
-    return built_pack(con, config)
+def pack(acceptance_built):
+    """(data, files) of the pack built once per session (tests/conftest.py): read only."""
+    return acceptance_built.pack
+
+
+@pytest.fixture
+def con(request, tmp_path, empty_template):
+    """Beside `pack`, a private copy of the database the pack was built from (a test's writes stay in its copy);
+    otherwise an empty database, as everywhere."""
+    source = request.getfixturevalue("acceptance_built").path if "pack" in request.fixturenames else empty_template
+    shutil.copyfile(source, tmp_path / "test.duckdb")
+    connection = store.connect(tmp_path / "test.duckdb")
+    yield connection
+    connection.close()
 
 
 def _all_text(files: dict[str, bytes]) -> str:

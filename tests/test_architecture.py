@@ -18,6 +18,7 @@ fails instead of passing.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -42,10 +43,17 @@ def library_files(library: Path = LIBRARY) -> list[Path]:
     return sorted(p for p in library.rglob("*.py") if "__pycache__" not in p.parts)
 
 
+@functools.lru_cache(maxsize=1024)
+def _parsed(source: str, filename: str) -> ast.Module:
+    """A file's tree, parsed once for the checks that each read every import (keyed by its text: a planted file
+    is parsed afresh); the checks only walk it."""
+    return ast.parse(source, filename=filename)
+
+
 def imports_of(path: Path, library: Path = LIBRARY) -> list[tuple[str, list[str], int]]:
     """(module imported, names imported from it, line) for every import in the file, resolved to absolute names
     against the module's own package."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    tree = _parsed(path.read_text(encoding="utf-8"), str(path))
     name = module_name(path, library)
     package = name if path.stem == "__init__" else name.rpartition(".")[0]
     found = []

@@ -149,14 +149,8 @@ def channels_for(wecom, dingtalk, smtp) -> dict:
 
 
 @pytest.fixture
-def county(tmp_path):
-    db = tmp_path / "county.duckdb"
-    con = store.connect(db)
-    result = ingest.ingest_files(con, [("场次.csv", csv_bytes(SESSIONS)), ("签到.csv", csv_bytes(ATTENDANCE))],
-                                 user="clerk1")
-    assert result.committed, [e.as_text() for e in result.errors]
-    con.close()
-    return db
+def county(ledgers_db):
+    return ledgers_db((("场次.csv", SESSIONS), ("签到.csv", ATTENDANCE)), "county.duckdb", user="clerk1")
 
 
 def load_payment(db):

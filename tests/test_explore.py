@@ -245,6 +245,7 @@ def test_sql_command_line(tmp_path, capsys):
 
 # ---------------------------------------------------------------------------------------------- the page
 
+@pytest.mark.slow  # the page runs its query in the sandbox child (metrics.platform.sandbox)
 def test_explore_page_reads_its_view_from_the_url(loaded, tmp_path, monkeypatch):
     import time as t
 

@@ -18,7 +18,6 @@ from metrics.load import ingest
 from metrics.platform import store
 
 from .hardening_tools import ATTENDANCE, ROOT, SESSIONS, cli
-from .ledgers import csv_bytes
 
 # ------------------------------------------------------------------------- 2 personal data in any column
 
@@ -103,17 +102,13 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 
 
 @pytest.fixture
-def import_db(tmp_path, monkeypatch):
+def import_db(tmp_path, monkeypatch, ledgers_db):
     from metrics.platform.auth import add_local_account
 
-    path = tmp_path / "import.duckdb"
+    path = ledgers_db((("s.csv", SESSIONS), ("a.csv", ATTENDANCE)), "import.duckdb", user="clerk")
     monkeypatch.setenv("KPI_DB", str(path))
     monkeypatch.setenv("KPI_SECRETS", str(tmp_path / "secrets.toml"))
     add_local_account("clerk", "a long password", "editor", "李会计")
-    con = store.connect(path)
-    assert ingest.ingest_files(con, [("s.csv", csv_bytes(SESSIONS)), ("a.csv", csv_bytes(ATTENDANCE))],
-                               user="clerk").committed
-    con.close()
     return path
 
 

@@ -24,13 +24,10 @@ MORE = "场次编号,学员编号\nS1,D\nS1,E\n"
 
 
 @pytest.fixture
-def db(tmp_path, monkeypatch):
-    path = tmp_path / "import.duckdb"
+def db(tmp_path, monkeypatch, ledgers_db):
+    path = ledgers_db((("s.csv", SESSIONS), ("a.csv", ATTENDANCE)), "import.duckdb")
     monkeypatch.setenv("KPI_DB", str(path))
     monkeypatch.setenv("KPI_SECRETS", str(tmp_path / "secrets.toml"))
-    con = store.connect(path)
-    assert ingest.ingest_files(con, [("s.csv", csv_bytes(SESSIONS)), ("a.csv", csv_bytes(ATTENDANCE))]).committed
-    con.close()
     return path
 
 

@@ -371,3 +371,37 @@ def test_satisfied_above_the_sample_is_refused_naming_row_column_and_value(con):
     problems = [e.as_text() for e in result.errors]
     assert any("满意数" in p and "130" in p and "120" in p and "3" in p for p in problems), problems
     assert con.execute("SELECT count(*) FROM satisfaction_surveys").fetchone()[0] == 0
+
+
+def test_duplicate_keys_checked_in_many_threads_at_once_are_each_files_own():
+    """The key check shares one in-memory DuckDB in the process (metrics/load/rules.py): eight sessions' uploads
+    checked at once each get their own table's duplicate. File i repeats key K{i} at row 2 + i (the header is row 1,
+    K{i} first stands on row 2), so each answer names a different row and key."""
+    import threading
+
+    from metrics.core.config import default_config
+    from metrics.load.validate import parse_upload
+
+    header = "场次编号,培训日期,乡镇,培训主题,培训形式\n"
+    answers: dict[int, list] = {}
+    start = threading.Barrier(8)
+
+    def check(i: int) -> None:
+        rows = [f"K{i}-{n},2023-05-12,禾木,直播带货,线下\n" for n in range(i + 1)]
+        rows.insert(0, f"K{i},2023-05-12,禾木,直播带货,线下\n")
+        rows.append(f"K{i},2023-05-13,禾木,直播带货,线下\n")
+        content = csv_bytes(header + "".join(rows))
+        start.wait()
+        for _ in range(5):
+            (parsed,) = parse_upload(f"s{i}.csv", content, None, default_config(), TEST_KEY.encode())
+            answers.setdefault(i, []).append([(p.code, p.row, p.value, p.params.get("other"))
+                                              for p in parsed.problems if p.code == "duplicate_key"])
+
+    threads = [threading.Thread(target=check, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for i in range(8):
+        # rows: 2 is K{i}, 3 .. 3 + i are K{i}-0 .. K{i}-i, then K{i} again on row 4 + i
+        assert answers[i] == [[("duplicate_key", 4 + i, f"K{i}", 2)]] * 5, (i, answers[i])

@@ -10,10 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard_ui.navigation import page_names
 from metrics.core.i18n import LANGUAGES, t
-from metrics.load import ingest
-from metrics.platform import store
 
-from .ledgers import csv_bytes
 from .page_runs import page_params
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,16 +45,12 @@ def test_every_page_renders_without_error(rendered_page, page, lang):
 
 
 @pytest.fixture
-def small_db(tmp_path, monkeypatch):
+def small_db(ledgers_db, monkeypatch):
     """Two sessions with attendance: as of 2023-03-31 there are 3 person-times, as of 2023-06-30 there are 5."""
-    path = tmp_path / "small.duckdb"
-    monkeypatch.setenv("KPI_DB", str(path))
-    con = store.connect(path)
     sessions = "场次编号,培训日期,乡镇,培训主题,培训形式\nS1,2023-03-01,禾木,直播带货,线下\nS2,2023-06-01,禾木,网店运营,线下\n"
     attendance = "场次编号,学员编号\nS1,A\nS1,B\nS1,C\nS2,A\nS2,D\n"
-    result = ingest.ingest_files(con, [("s.csv", csv_bytes(sessions)), ("a.csv", csv_bytes(attendance))])
-    assert result.committed
-    con.close()
+    path = ledgers_db((("s.csv", sessions), ("a.csv", attendance)), "small.duckdb")
+    monkeypatch.setenv("KPI_DB", str(path))
     return path
 
 

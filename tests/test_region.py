@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import shutil
 
 import duckdb
 import pytest
@@ -44,7 +45,10 @@ def attendance(sessions: list[str], trainees: list[str]) -> str:
 
 
 def make_county(directory, stem: str, name: str, person_times_target: int, sessions: list[str], prefix: str,
-                payment_wan: float | None = None):
+                payment_wan: float | None = None, empty=None):
+    """A county snapshot and its configuration; `empty`, the session's empty database, saves making the schema."""
+    if empty is not None:
+        shutil.copyfile(empty, directory / f"{stem}.duckdb")
     con = store.connect(directory / f"{stem}.duckdb")
     files = [("s.csv", csv_bytes(SESSIONS)),
              ("a.csv", csv_bytes(attendance(sessions, [f"{prefix}1", f"{prefix}2", f"{prefix}3"])))]
@@ -58,15 +62,15 @@ def make_county(directory, stem: str, name: str, person_times_target: int, sessi
     (directory / f"{stem}.toml").write_text(text, encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory):
+@pytest.fixture(scope="session")  # session: made once per worker even when xdist splits the module's tests
+def folder(tmp_path_factory, empty_template):
     import os
 
     os.environ.setdefault("KPI_HASH_KEY", "test-hash-key-not-secret")
     directory = tmp_path_factory.mktemp("region")
-    make_county(directory, "a", "阿县", 10, ["S1", "S2"], "A")
-    make_county(directory, "b", "乙县", 4, ["S1"], "B", payment_wan=50)
-    make_county(directory, "c", "丙县", 6, ["S1", "S2"], "C")
+    make_county(directory, "a", "阿县", 10, ["S1", "S2"], "A", empty=empty_template)
+    make_county(directory, "b", "乙县", 4, ["S1"], "B", payment_wan=50, empty=empty_template)
+    make_county(directory, "c", "丙县", 6, ["S1", "S2"], "C", empty=empty_template)
     (directory / "corrupt.duckdb").write_bytes(b"this is not a database " * 200)
     # A snapshot from another version of the dashboard.
     (directory / "old.duckdb").write_bytes((directory / "a.duckdb").read_bytes())
@@ -218,6 +222,7 @@ def test_region_page_shows_the_league_the_unreadable_and_a_drill(folder, tmp_pat
     assert "乙县：数据截至 2023-03-31" in [t.value for t in at.text]  # the date picked above (plain text)
 
 
+@pytest.mark.slow  # the page scores in child processes (metrics.outputs.region_score), like the test above
 def test_region_page_names_files_and_folder_to_the_administrator(folder, tmp_path, monkeypatch):
     import time
     from pathlib import Path

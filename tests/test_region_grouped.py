@@ -21,13 +21,16 @@ import pytest
 from metrics.kpi import grouped
 from metrics.outputs import region, region_score
 
+# One worker reads this module: the demo region it shares (~3 s to write) is then written once, not once per worker.
+pytestmark = pytest.mark.xdist_group("region-grouped")
+
 
 @pytest.fixture(autouse=True)
 def _cache_in_tmp(tmp_path, monkeypatch):
     monkeypatch.setenv("KPI_REGION_CACHE", str(tmp_path / "region-cache"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: made once per worker even when xdist splits the module's tests
 def demo_region(tmp_path_factory):
     from metrics.demo import write_demo
 
@@ -37,7 +40,7 @@ def demo_region(tmp_path_factory):
     return directory
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def synthetic(tmp_path_factory):
     from benchmarks.fixtures import synthetic_region
 

@@ -32,13 +32,13 @@ def _cache_in_tmp(tmp_path, monkeypatch):
     monkeypatch.setenv("KPI_REGION_CACHE", str(tmp_path / "region-cache"))
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
+@pytest.fixture(scope="session")  # session: made once per worker even when xdist splits the module's tests
+def template(tmp_path_factory, empty_template):
     """One good county snapshot (阿县, 6 person-times of a target of 10) and its configuration."""
     os.environ.setdefault("KPI_HASH_KEY", "test-hash-key-not-secret")
     directory = tmp_path_factory.mktemp("template")
-    make_county(directory, "a", "阿县", 10, ["S1", "S2"], "A")
-    make_county(directory, "b", "乙县", 4, ["S1"], "B")
+    make_county(directory, "a", "阿县", 10, ["S1", "S2"], "A", empty=empty_template)
+    make_county(directory, "b", "乙县", 4, ["S1"], "B", empty=empty_template)
     return directory
 
 

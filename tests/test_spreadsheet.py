@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import csv
 import datetime as dt
+import functools
 import io
 from pathlib import Path
 
@@ -97,6 +98,7 @@ def test_a_hostile_cell_comes_back_as_text_from_every_writer(module, con, monkey
     assert all(v in (HOSTILE, "'" + HOSTILE) for v in texts)
 
 
+@functools.cache  # parsed once for the three checks below (~1 s each when each parsed the tree); read only
 def _source_modules() -> dict[str, ast.Module]:
     files = [*(ROOT / "metrics").rglob("*.py"), *(ROOT / "dashboard_ui").glob("*.py"), *(ROOT / "pages").glob("*.py")]
     return {".".join(p.relative_to(ROOT).with_suffix("").parts): ast.parse(p.read_text(encoding="utf-8"))

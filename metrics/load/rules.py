@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 import json
 import re
+import threading
 from dataclasses import dataclass
 
 import duckdb
@@ -367,7 +368,7 @@ class Checks:
                               for k in (c.key for c in self.ds.key_columns) if k in self.header_text)
         cols = ", ".join(f'"{k}"' for k in keys)
         not_null = " AND ".join(f'"{k}" IS NOT NULL' for k in keys)
-        con = duckdb.connect(config={"threads": 2})  # DuckDB's parallel hash aggregate beats Arrow's count_distinct
+        con = _key_check_cursor()  # DuckDB's parallel hash aggregate beats Arrow's count_distinct
         try:
             con.register("d", self.d.select(["_row", *keys]))
             if not con.execute(f"SELECT 1 FROM d WHERE {not_null} GROUP BY {cols} HAVING count(*) > 1 LIMIT 1"
@@ -450,3 +451,18 @@ def column_median(values: np.ndarray):
         return np.partition(values, k)[k].item()
     part = np.partition(values, [k - 1, k])
     return (part[k - 1].item() + part[k].item()) / 2
+
+
+_key_check_db: duckdb.DuckDBPyConnection | None = None
+_key_check_lock = threading.Lock()
+
+
+def _key_check_cursor() -> duckdb.DuckDBPyConnection:
+    """A cursor on one in-memory DuckDB kept for the process: opening a database for each ledger's key check cost
+    ~15-25 ms, more than the check itself on a usual ledger. Each cursor is its own connection (its registered
+    tables are its own), so checks in different sessions' threads do not see each other's."""
+    global _key_check_db
+    with _key_check_lock:
+        if _key_check_db is None:
+            _key_check_db = duckdb.connect(":memory:", config={"threads": 2})
+        return _key_check_db.cursor()
