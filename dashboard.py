@@ -30,6 +30,7 @@ def draw_frame() -> Frame:
     # widget's default; the first visit's comes from ?lang=, else the source language.
     asked = st.query_params.get("lang")
     kept = st.session_state.get(state.LANG_KEPT) or (asked if asked in i18n.LANGUAGES else SOURCE_LANGUAGE)
+    st.session_state[state.LANG_KEPT] = kept  # the switch's own label is in it on a first visit (?lang=en)
     chosen = sidebar.segmented_control(state.t("language"), list(i18n.LANGUAGES), key="lang", required=True,
                                        default=kept,
                                        format_func=lambda code: i18n.t("language_name", code))  # each in its own
