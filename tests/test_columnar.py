@@ -16,6 +16,7 @@ import random
 
 import pytest
 
+from metrics.core import columns_at_once
 from metrics.core.config import default_config
 from metrics.core.datasets import DATASETS
 from metrics.load import columnar, validate
@@ -100,7 +101,9 @@ def _rows(parsed) -> list[dict]:
     return sorted(parsed.table.to_pylist(), key=lambda r: r["_source_row"])
 
 
-def both_paths(name: str, content: bytes, dataset: str | None = None, monkeypatch=None):
+def both_paths(name: str, content: bytes, dataset: str | None = None, monkeypatch=None, threads: bool = False):
+    """The file through the column-wise path (on the shared threads, whatever its size, when `threads`) and
+    through the row-by-row reference, always on this thread."""
     taken = []
     real = columnar.validate
 
@@ -109,7 +112,13 @@ def both_paths(name: str, content: bytes, dataset: str | None = None, monkeypatc
         return taken[-1]
 
     monkeypatch.setattr(validate.columnar, "validate", spy)
-    fast = parse_file(name, content, dataset, CONFIG, KEY, TODAY)
+    many_rows = columns_at_once.MANY_ROWS
+    if threads:
+        monkeypatch.setattr(columns_at_once, "MANY_ROWS", 0)
+    try:
+        fast = parse_file(name, content, dataset, CONFIG, KEY, TODAY)
+    finally:
+        monkeypatch.setattr(columns_at_once, "MANY_ROWS", many_rows)
     token = ROW_BY_ROW_ONLY.set(True)
     try:
         slow = parse_file(name, content, dataset, CONFIG, KEY, TODAY)
@@ -118,10 +127,11 @@ def both_paths(name: str, content: bytes, dataset: str | None = None, monkeypatc
     return fast, slow, taken
 
 
+@pytest.mark.parametrize("threads", [False, True], ids=["one_thread", "threads"])
 @pytest.mark.parametrize("dataset", sorted(DATASETS))
-def test_every_ledger_same_answer_both_ways(dataset, monkeypatch):
+def test_every_ledger_same_answer_both_ways(dataset, threads, monkeypatch):
     content = random_csv(dataset, rows=300, seed=len(dataset), title_rows=len(dataset) % 3)
-    fast, slow, taken = both_paths(f"{dataset}.csv", content, dataset, monkeypatch)
+    fast, slow, taken = both_paths(f"{dataset}.csv", content, dataset, monkeypatch, threads)
     assert taken == [True], "the file should have gone through metrics.load.columnar"
     assert fast.problems, "the random file holds mistakes, so both paths must find some"
     assert _problems(fast) == _problems(slow)
@@ -129,8 +139,10 @@ def test_every_ledger_same_answer_both_ways(dataset, monkeypatch):
     assert fast.table is None or fast.table.schema == slow.table.schema
 
 
-def test_big_file_fast_paths_same_answer(monkeypatch):
-    """25,000 rows: waybill, date and amount columns have enough distinct values for the Arrow fast paths."""
+@pytest.mark.parametrize("threads", [False, True], ids=["one_thread", "threads"])
+def test_big_file_fast_paths_same_answer(threads, monkeypatch):
+    """25,000 rows: waybill, date and amount columns have enough distinct values for the Arrow fast paths (and,
+    with `threads`, the columns are parsed and screened on the shared threads, as a 100,000-row file is)."""
     rng = random.Random(7)
     out = io.StringIO()
     writer = csv.writer(out)
@@ -145,7 +157,7 @@ def test_big_file_fast_paths_same_answer(monkeypatch):
         weight = f"{rng.random() * 30:.3f}" if i % 900 else "2,5"
         writer.writerow([i + 1, waybill, date, f"合作社{i % 300}", "中通快递", f"城市{i % 40}", weight, amount])
     content = out.getvalue().encode("utf-8")
-    fast, slow, taken = both_paths("big.csv", content, "logistics_subsidies", monkeypatch)
+    fast, slow, taken = both_paths("big.csv", content, "logistics_subsidies", monkeypatch, threads)
     assert taken == [True]
     assert {p.code for p in fast.problems} >= {"bad_date", "negative", "bad_number", "duplicate_key",
                                                 "w_future_date", "w_extra_column"}

@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from metrics.core import columns_at_once
 from metrics.core.datasets import Column, Dataset
 from metrics.load import forms, parsing
 from metrics.load.problems import show_value
@@ -290,8 +291,8 @@ def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset, labels: list[int] = (
     totals row, footer or caption (metrics.load.forms), as (spreadsheet row, kind)."""
     n = raw.num_rows
     d: dict[str, pa.ChunkedArray | pa.Array] = {"_row": raw["_row"]}
-    for p in plans:
-        d.update(_parse_column(raw[f"c{p.index}"], p, n))
+    for parts in columns_at_once.map_columns(lambda p: _parse_column(raw[f"c{p.index}"], p, n), plans, n):
+        d.update(parts)
     cells = [p for p in plans if not p.virtual]
     empty_row = None
     for p in cells:  # a row is data unless every cell in it is empty ("-", "无数据" ... count as empty)
@@ -347,6 +348,9 @@ def _parse_column(raw: pa.ChunkedArray, p: _Plan, n: int) -> dict:
         encoded = pc.dictionary_encode(raw).unify_dictionaries()
         rest = encoded.chunks[0].dictionary if encoded.num_chunks else pa.array([], pa.string())
         index = pa.chunked_array([c.indices for c in encoded.chunks], pa.int32())
+    if isinstance(index, pa.ChunkedArray):
+        # One index array: Array.take with a chunked index costs ~8x the take per chunk (60 vs 7 ms a million).
+        index = index.combine_chunks()
     rest = rest.to_pylist()
     answers = [p.cell(r) for r in rest]
     value, error, empty, shown, warn = (list(a) for a in zip(*answers)) if answers else ([], [], [], [], [])

@@ -267,8 +267,11 @@ def _load_batch(con, by_order: list[ParsedFile], outcomes: dict[int, FileOutcome
     batch_id = None
     changed = False
     last_of: dict[str, ParsedFile] = {}
+    held_before: dict[str, int] = {}  # per ledger, the rows stored before this batch
     for p in by_order:
         ds = p.dataset
+        if ds.name not in held_before:
+            held_before[ds.name] = store.one(con, f'SELECT count(*) FROM "{ds.table}"')[0]
         previous = store.one(con, "SELECT max(load_id) FROM loads WHERE dataset = ? AND sha256 = ? AND status = 'active'",
                              [ds.name, p.sha256])[0]
         # max + 1 rather than a sequence: a load that turns out unchanged leaves no gap in the numbering.
@@ -287,12 +290,13 @@ def _load_batch(con, by_order: list[ParsedFile], outcomes: dict[int, FileOutcome
     for p in last_of.values():
         outcome = outcomes[id(p)]
         ds = p.dataset
+        if not held_before[ds.name]:
+            continue  # nothing was stored, so nothing stored can be missing from the files
         files = [q for q in by_order if q.dataset is ds]
         missing = _stored_not_in(con, ds, files)
         if not missing:
             continue
-        added = sum(outcomes[id(q)].added for q in files if id(q) in outcomes)
-        outcome.stored_before = store.one(con, f'SELECT count(*) FROM "{ds.table}"')[0] - added
+        outcome.stored_before = held_before[ds.name]
         outcome.stale, outcome.stale_count = missing[:MAX_STALE], len(missing)
         if not replace:
             shown = "、".join(missing[:5]) + ("…" if len(missing) > 5 else "")

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from metrics.core import columns_at_once
 from metrics.core.config import CountyConfig
 from metrics.core.datasets import ONE_OF_REQUIRED, Column, Dataset
 from metrics.load import parsing
@@ -248,6 +249,9 @@ class Checks:
         self.d, self.ds, self.header_text, self.add, self.ctx = d, ds, header_text, add, ctx
         self.raw_value = raw_value  # (key, row) -> the cell as written, for reports
         self.bad: set[int] = bad if bad is not None else set()
+        # Whether any key is written twice does not depend on the other rules: for a large file DuckDB answers it
+        # on a shared thread while they run (keys() takes the answer).
+        self._key_twice = columns_at_once.in_background(self._any_key_twice, d.num_rows)
 
     def where(self, mask, *names: str) -> list[tuple]:
         """(row, values of `names`) of the rows where mask holds, in file order."""
@@ -361,19 +365,31 @@ class Checks:
                     self.error("amount_over_line", row, header, show_value(self.raw_value("amount", row)),
                                amount=f"{amount:g}", line=line, plan=f"{plans[line]:g}")
 
-    def keys(self) -> None:
-        """Two rows with the same key: an error on every later one, naming the first (rows with errors aside)."""
+    def _key_sql(self) -> tuple[list[str], str, str]:
         keys = [f"v_{c.key}" for c in self.ds.key_columns]
-        key_header = "、".join(self.header_text.get(k, self.ds.column(k).zh)
-                              for k in (c.key for c in self.ds.key_columns) if k in self.header_text)
-        cols = ", ".join(f'"{k}"' for k in keys)
-        not_null = " AND ".join(f'"{k}" IS NOT NULL' for k in keys)
+        return keys, ", ".join(f'"{k}"' for k in keys), " AND ".join(f'"{k}" IS NOT NULL' for k in keys)
+
+    def _any_key_twice(self) -> bool:
+        keys, cols, not_null = self._key_sql()
         con = _key_check_cursor()  # DuckDB's parallel hash aggregate beats Arrow's count_distinct
         try:
             con.register("d", self.d.select(["_row", *keys]))
-            if not con.execute(f"SELECT 1 FROM d WHERE {not_null} GROUP BY {cols} HAVING count(*) > 1 LIMIT 1"
-                               ).fetchall():
-                return  # the usual case: no key twice
+            return bool(con.execute(f"SELECT 1 FROM d WHERE {not_null} GROUP BY {cols} HAVING count(*) > 1 LIMIT 1"
+                                    ).fetchall())
+        finally:
+            con.close()
+
+    def keys(self) -> None:
+        """Two rows with the same key: an error on every later one, naming the first (rows with errors aside)."""
+        twice = self._key_twice.result() if self._key_twice is not None else self._any_key_twice()
+        if not twice:
+            return  # the usual case: no key twice
+        keys, cols, not_null = self._key_sql()
+        key_header = "、".join(self.header_text.get(k, self.ds.column(k).zh)
+                              for k in (c.key for c in self.ds.key_columns) if k in self.header_text)
+        con = _key_check_cursor()
+        try:
+            con.register("d", self.d.select(["_row", *keys]))
             con.register("bad", pa.table({"_row": pa.array(sorted(self.bad), pa.int64())}))
             found = con.execute(
                 f"SELECT _row, first_row, {cols} FROM (SELECT _row, {cols}, min(_row) OVER (PARTITION BY {cols}) "

@@ -37,7 +37,7 @@ def summarise(parsed) -> Understood | None:
     if table is None or ds is None:
         return None
     # The form's grand total of a column: a totals row below every stored row (合计, 总计), stating that column.
-    last_row = max(parsed.source_rows(), default=0)
+    last_row = pc.max(table["_source_row"]).as_py() or 0  # (a million rows as Python ints cost 40 ms)
     grand = {}
     for row, stated in getattr(parsed, "form_totals", ()):
         if row > last_row:

@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from metrics.core import columns_at_once
 from metrics.core.i18n import LANGUAGES, t
 from metrics.core.text import ascii_digits, strip_invisible
 from metrics.platform import privacy
@@ -95,16 +96,18 @@ def screen(parsed, header_text: dict[str, str], extras: dict[int, str], add) -> 
     table, ds = parsed.table, parsed.dataset
     if table is None or not table.num_rows:
         return
-    for col in ds.columns:
-        if col.personal is not None or col.key not in header_text:
-            continue
+    screened = [col for col in ds.columns if col.personal is None and col.key in header_text
+                and col.sql_type in ("VARCHAR", "VARCHAR[]")]
+    # The sieves of each text column are independent (and mostly Arrow and numpy): on both cores for a large file.
+    texts = [col for col in screened if col.sql_type == "VARCHAR"]
+    found_in = dict(zip((col.key for col in texts), columns_at_once.map_columns(
+        lambda col: _candidates(table, table[col.stored_as]), texts, table.num_rows)))
+    for col in screened:
         if col.sql_type == "VARCHAR[]":
             table = _screen_lists(table, col, header_text[col.key], add)
             continue
-        if col.sql_type != "VARCHAR":
-            continue
         values = table[col.stored_as]
-        hits = _candidates(table, values)
+        hits = found_in[col.key]
         if hits is None:
             continue
         index, rows, texts = hits
