@@ -291,28 +291,23 @@ def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset, labels: list[int] = (
     totals row, footer or caption (metrics.load.forms), as (spreadsheet row, kind)."""
     n = raw.num_rows
     d: dict[str, pa.ChunkedArray | pa.Array] = {"_row": raw["_row"]}
-    for parts in columns_at_once.map_columns(lambda p: _parse_column(raw[f"c{p.index}"], p, n), plans, n):
+    texts, english = texts or {}, english or {}
+    repeats = {}  # per column, the cells that repeat its header: see _said
+
+    def column(p: _Plan) -> tuple[dict, np.ndarray | None]:
+        return _parse_column(raw[f"c{p.index}"], p, n, () if p.virtual else texts.get(p.index, ()),
+                             () if p.virtual else english.get(p.index, ()))
+
+    for p, (parts, said) in zip(plans, columns_at_once.map_columns(column, plans, n)):
         d.update(parts)
+        if said is not None:
+            repeats[p.index] = said
     cells = [p for p in plans if not p.virtual]
     empty_row = None
     for p in cells:  # a row is data unless every cell in it is empty ("-", "无数据" ... count as empty)
         x = d[f"x_{p.name}"]
         empty_row = x if empty_row is None else pc.and_(empty_row, x)
     drop, skipped = empty_row, []
-    # Cells that repeat their column's header (a header row again, mid-table) or write its English key (the template's
-    # second header row): Arrow compares whole columns; per cell forms.SAID_HEADER / SAID_ENGLISH / SAID_NOTHING.
-    repeats = {}
-    for p in cells:
-        said = np.zeros(n, np.int8)
-        col = pc.utf8_trim(raw[f"c{p.index}"], characters=forms.HEADER_PADDING) if texts or english else None
-        if english and p.index in english:
-            said[np.asarray(pc.fill_null(pc.is_in(col, value_set=pa.array(english[p.index], pa.string())), False))] = \
-                forms.SAID_ENGLISH
-        if texts and p.index in texts:  # the header as written wins, as in forms.header_repeats
-            said[np.asarray(pc.fill_null(pc.is_in(col, value_set=pa.array(texts[p.index], pa.string())), False))] = \
-                forms.SAID_HEADER
-        if said.any():
-            repeats[p.index] = said
     if numbers or repeats or any(f"m_{p.name}" in d for p in cells):  # 合计, 填表人 ...; only 序号; a header
         zeros = np.zeros(n, dtype=np.int8)
         kinds = forms.row_kinds(
@@ -329,9 +324,11 @@ def _parse(raw: pa.Table, plans: list[_Plan], ds: Dataset, labels: list[int] = (
     return table.filter(pc.invert(drop)), skipped
 
 
-def _parse_column(raw: pa.ChunkedArray, p: _Plan, n: int) -> dict:
+def _parse_column(raw: pa.ChunkedArray, p: _Plan, n: int, header: tuple[str, ...] = (),
+                  english: tuple[str, ...] = ()) -> tuple[dict, np.ndarray | None]:
     """Every distinct raw value answered once in Python and spread to the rows by its dictionary index; values
-    of a column with many distinct values that match its fast pattern are answered by Arrow instead."""
+    of a column with many distinct values that match its fast pattern are answered by Arrow instead. With the
+    column's header spellings and English keys, also which cells repeat them (_said)."""
     i = p.name
     many = p.pattern is not None and n > MANY_DISTINCT and \
         pc.count_distinct(raw.slice(0, MANY_DISTINCT * 2)).as_py() > MANY_DISTINCT
@@ -374,7 +371,33 @@ def _parse_column(raw: pa.ChunkedArray, p: _Plan, n: int) -> dict:
         out[p.value] = pc.if_else(fast, fast_values, out[p.value])
         out[f"x_{i}"] = pc.if_else(fast, False, out[f"x_{i}"])
         out[f"w_{i}"] = pc.fill_null(out[f"w_{i}"], False)
-    return out
+    if not (header or english):
+        return out, None
+    return out, _said(raw, header, english) if many else _said_of_distinct(rest, index, header, english)
+
+
+def _said(raw, header: tuple[str, ...], english: tuple[str, ...]) -> np.ndarray | None:
+    """Per cell forms.SAID_HEADER where it repeats its column's header (a header row again, mid-table),
+    SAID_ENGLISH where it writes the column's English key (the template's second header row), else SAID_NOTHING,
+    but for the spaces around it (forms.HEADER_PADDING); None when no cell says either. Arrow over every cell."""
+    said = np.zeros(len(raw), np.int8)
+    col = pc.utf8_trim(raw, characters=forms.HEADER_PADDING)
+    for words, code in ((english, forms.SAID_ENGLISH), (header, forms.SAID_HEADER)):  # the header as written wins
+        if words:
+            said[np.asarray(pc.fill_null(pc.is_in(col, value_set=pa.array(words, pa.string())), False))] = code
+    return said if said.any() else None
+
+
+def _said_of_distinct(distinct: list, index: pa.Array, header: tuple[str, ...],
+                      english: tuple[str, ...]) -> np.ndarray | None:
+    """_said's answer from each distinct value once, spread to the rows by the dictionary index (str.strip
+    removes exactly what utf8_trim does)."""
+    codes = [forms.SAID_HEADER if v.strip(forms.HEADER_PADDING) in header else
+             forms.SAID_ENGLISH if v.strip(forms.HEADER_PADDING) in english else forms.SAID_NOTHING
+             for v in distinct]
+    if not any(codes):
+        return None
+    return np.asarray(pa.array(codes, pa.int8()).take(index))
 
 
 @functools.lru_cache(maxsize=2)
