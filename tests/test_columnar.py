@@ -170,6 +170,18 @@ def test_big_file_fast_paths_same_answer(threads, monkeypatch):
     assert _rows(fast) == _rows(slow)
 
 
+def test_line_breaks_in_quoted_cells_across_arrows_blocks(monkeypatch):
+    """Arrow splits a file into blocks at line ends; a line end inside a quoted cell is not one. With blocks of
+    2 KB, a 40 KB file of such cells must still be read column-wise, with the rows-path's answer."""
+    monkeypatch.setattr(columnar, "BLOCK_BYTES", 2048)
+    rows = "".join(f'A{i},2023-05-01,"布尔津县\n第{i}合作社",{i % 90 + 1}\n' for i in range(1000))
+    content = ("运单号,发货日期,企业,补贴金额（元）\n" + rows).encode("utf-8")
+    fast, slow, taken = both_paths("lines.csv", content, "logistics_subsidies", monkeypatch)
+    assert taken == [True], "the quoted line breaks should not have sent the file row by row"
+    assert _rows(fast) == _rows(slow) and len(_rows(fast)) == 1000
+    assert _rows(fast)[7]["enterprise"] == "布尔津县\n第7合作社"
+
+
 def test_gbk_and_quoted_cells_same_answer(monkeypatch):
     text = ('运单号,发货日期,企业,补贴金额（元）\n'
             'A1,2023-05-01,"布尔津县,渔业合作社",8\n'
