@@ -21,6 +21,7 @@ MANY_ROWS = 100_000
 # The machines we serve on have two cores; more threads than cores only adds switching.
 WORKERS = max(1, min(2, os.cpu_count() or 1))
 
+_PREFIX = "columns_at_once"
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -30,7 +31,7 @@ def _shared_pool() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="columns")
+            _pool = ThreadPoolExecutor(WORKERS, thread_name_prefix=_PREFIX)
         return _pool
 
 
@@ -38,9 +39,15 @@ def map_columns(work: Callable[[T], R], items: Iterable[T], rows: int) -> list[R
     """[work(item) for item in items], in order; on the shared threads when the file has MANY_ROWS rows or more.
     An exception in any item is raised here, as the plain loop would raise it."""
     items = list(items)
-    if rows < MANY_ROWS or WORKERS == 1 or len(items) < 2:
+    if rows < MANY_ROWS or WORKERS == 1 or len(items) < 2 or _on_shared_thread():
+        # On a shared thread already (work started by in_background), waiting there for more shared threads
+        # could leave every thread waiting on the others: the work stays on this one.
         return [work(item) for item in items]
     return list(_shared_pool().map(work, items))
+
+
+def _on_shared_thread() -> bool:
+    return threading.current_thread().name.startswith(_PREFIX)
 
 
 def in_background(work: Callable[[], R], rows: int) -> Future | None:

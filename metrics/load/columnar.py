@@ -46,6 +46,7 @@ from metrics.load.rules import (
     stored_table,
     unit_factor,
 )
+from metrics.platform import pii
 
 # Above this many distinct values a column is worth its Arrow fast path; below it, Python parsing every distinct
 # value costs less than the regular expression over every row.
@@ -278,12 +279,17 @@ def validate(parsed, sheet, match, ds: Dataset, ctx, add, header_text: dict[str,
     def raw_value(key: str, row: int):
         return cell(index_of[key], row)
 
+    # The stored table is made before the rules run (they only read d) so that the personal-data screen's sieves
+    # can run on a shared thread meanwhile; pii.screen applies their answer afterwards, in the usual order.
+    parsed.table = stored_table(d, ds, _extra_json(d, [p for p in plans if p.kind == "extra"]))
+    table = parsed.table
+    parsed.sieved = columns_at_once.in_background(lambda: pii.Sieved(table, ds, set(match.columns.values())),
+                                                  table.num_rows)
     Checks(d, ds, header_text, add, ctx, raw_value).run()
     totals = [(row, forms.stated_totals(ds, match, [cell(i, row) for i in range(width)], ctx))
               for row, kind in skipped if kind == forms.TOTAL]
     forms.check_totals(totals, d, ds, header_text, add)
     parsed.form_totals = totals
-    parsed.table = stored_table(d, ds, _extra_json(d, [p for p in plans if p.kind == "extra"]))
     return True
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import hashlib
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -56,6 +57,7 @@ class ParsedFile:
     problems: list[Problem] = field(default_factory=list)
     from_sheets: str | None = None  # in a workbook of several sheets: the ones this ledger was read from
     form_totals: list = field(default_factory=list)  # the form's totals rows: (row, {column key: value stated})
+    sieved: Future | None = None  # a Future of pii.Sieved for `table`, started while the row rules ran (large CSV files)
 
     @property
     def errors(self) -> list[Problem]:
@@ -358,4 +360,4 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
         rows.validate(parsed, sheet, match, ds, ctx, add, header_text)
     void_rows(parsed.table, ds, header_text, match.extras, add)  # rows marked 作废/冲销 …: both paths, once
     # Every table either path makes, from a CSV, one sheet or each sheet of a workbook: no raw ID or phone number.
-    pii.screen(parsed, _header_text(sheet, match), match.extras, add)
+    pii.screen(parsed, _header_text(sheet, match), match.extras, add, parsed.sieved)

@@ -91,17 +91,33 @@ def is_identifier(col) -> bool:
     return col.is_key or col.key.endswith("_id")
 
 
-def screen(parsed, header_text: dict[str, str], extras: dict[int, str], add) -> None:
-    """Refuse or mask personal data in parsed.table's text columns (contract and kept aside), in place."""
+def _screened(ds, present) -> list:
+    """The contract's text columns the file has (`present`: their keys) that may hold personal data."""
+    return [col for col in ds.columns if col.personal is None and col.key in present
+            and col.sql_type in ("VARCHAR", "VARCHAR[]")]
+
+
+class Sieved:
+    """The sieves' answers for one table (the costly part of screen, and pure): computed while the row rules run
+    (metrics.load.columnar starts it on a shared thread), taken by screen if the table is still the same."""
+
+    def __init__(self, table: pa.Table, ds, present):
+        self.table = table
+        texts = [col for col in _screened(ds, present) if col.sql_type == "VARCHAR"]
+        # Each text column's sieves are independent (and mostly Arrow and numpy): on both cores for a large file.
+        self.found = dict(zip((col.key for col in texts), columns_at_once.map_columns(
+            lambda col: _candidates(table, table[col.stored_as]), texts, table.num_rows)))
+
+
+def screen(parsed, header_text: dict[str, str], extras: dict[int, str], add, sieved=None) -> None:
+    """Refuse or mask personal data in parsed.table's text columns (contract and kept aside), in place. `sieved`:
+    a Future of the table's Sieved, if one was started."""
     table, ds = parsed.table, parsed.dataset
     if table is None or not table.num_rows:
         return
-    screened = [col for col in ds.columns if col.personal is None and col.key in header_text
-                and col.sql_type in ("VARCHAR", "VARCHAR[]")]
-    # The sieves of each text column are independent (and mostly Arrow and numpy): on both cores for a large file.
-    texts = [col for col in screened if col.sql_type == "VARCHAR"]
-    found_in = dict(zip((col.key for col in texts), columns_at_once.map_columns(
-        lambda col: _candidates(table, table[col.stored_as]), texts, table.num_rows)))
+    screened = _screened(ds, header_text)
+    ready = sieved.result() if sieved is not None else None
+    found_in = (ready if ready is not None and ready.table is table else Sieved(table, ds, header_text)).found
     for col in screened:
         if col.sql_type == "VARCHAR[]":
             table = _screen_lists(table, col, header_text[col.key], add)
