@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import random
 
@@ -124,6 +125,9 @@ def both_paths(name: str, content: bytes, dataset: str | None = None, monkeypatc
         slow = parse_file(name, content, dataset, CONFIG, KEY, TODAY)
     finally:
         ROW_BY_ROW_ONLY.reset(token)
+    # The file's hash (hashed on a shared thread when `threads`) names the file in the load log: a wrong one would
+    # let the same file load twice, or call a new file already loaded.
+    assert fast.sha256 == slow.sha256 == hashlib.sha256(content).hexdigest()
     return fast, slow, taken
 
 

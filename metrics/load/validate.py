@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from metrics.core import columns_at_once
 from metrics.core.config import CountyConfig
 from metrics.core.datasets import DATASETS, Dataset
 from metrics.core.i18n import t
@@ -43,6 +44,7 @@ from metrics.load.rules import (
 from metrics.platform import pii
 
 MAX_FILE_BYTES = 200 * 1024 * 1024  # one ledger file; the upload page allows less (.streamlit/config.toml)
+ROW_BYTES = 64  # about a ledger row's size in a CSV: how many rows a file holds, to judge whether it is large
 # Tests set this to True to take every CSV row by row (the reference path) and compare with metrics.load.columnar.
 ROW_BY_ROW_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("row_by_row_only", default=False)
 
@@ -102,7 +104,18 @@ def parse_upload(file_name: str, content: bytes, dataset: str | None, config: Co
                  hash_key: bytes, today: dt.date | None = None) -> list[ParsedFile]:
     """Every ledger in one uploaded file, one ParsedFile each: a workbook's sheets are each recognised, sheets of
     one ledger (2023年, 2024年) combined, and sheets that are no ledger (填表说明, 封面) listed as skipped."""
-    sha256 = hashlib.sha256(content).hexdigest()
+    # A large file is hashed on a shared thread while it is read (hashlib lets go of the GIL).
+    hashing = columns_at_once.in_background(lambda: hashlib.sha256(content).hexdigest(), len(content) // ROW_BYTES)
+    ledgers = _parse_upload(file_name, content, dataset, config, hash_key, today)
+    sha256 = hashing.result() if hashing is not None else hashlib.sha256(content).hexdigest()
+    for ledger in ledgers:
+        ledger.sha256 = sha256
+    return ledgers
+
+
+def _parse_upload(file_name: str, content: bytes, dataset: str | None, config: CountyConfig,
+                  hash_key: bytes, today: dt.date | None) -> list[ParsedFile]:
+    sha256 = ""  # parse_upload sets it on every ledger
     parsed = ParsedFile(file_name, sha256)
     ctx = Context(config, hash_key, today or dt.date.today())
 
