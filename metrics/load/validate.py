@@ -374,3 +374,4 @@ def _validate_rows(parsed: ParsedFile, sheet: Sheet, match: HeaderMatch, ds: Dat
     void_rows(parsed.table, ds, header_text, match.extras, add)  # rows marked 作废/冲销 …: both paths, once
     # Every table either path makes, from a CSV, one sheet or each sheet of a workbook: no raw ID or phone number.
     pii.screen(parsed, _header_text(sheet, match), match.extras, add, parsed.sieved)
+    parsed.sieved = None  # it holds the table as it was before masking
