@@ -364,7 +364,7 @@ def _parse_column(raw: pa.ChunkedArray, p: _Plan, n: int, header: tuple[str, ...
 
     def spread(values: list, arrow_type, none=None):
         if all(v is none for v in values):  # no error, no warning: the usual case, without a take
-            return pa.nulls(n, arrow_type) if none is None else _all_false(n)
+            return _all_null(n, arrow_type) if none is None else _all_false(n)
         return pa.array(values, arrow_type).take(index)
 
     out = {
@@ -413,6 +413,13 @@ def _said_of_distinct(distinct: list, index: pa.Array, header: tuple[str, ...],
 @functools.lru_cache(maxsize=2)
 def _all_false(n: int) -> pa.Array:
     return pa.array(np.zeros(n, dtype=bool))
+
+
+@functools.lru_cache(maxsize=4)
+def _all_null(n: int, arrow_type: pa.DataType) -> pa.Array:
+    """One shared column of nulls (Arrow arrays never change): a file's error and shown-value columns are all null
+    but for a few files, and each was 4-8 MB a million rows."""
+    return pa.nulls(n, arrow_type)
 
 
 def _extra_json(d: pa.Table, extras: list[_Plan]) -> pa.ChunkedArray | pa.Array:
