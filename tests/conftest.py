@@ -3,7 +3,11 @@ per test session and copied for each test that needs it."""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -38,13 +42,41 @@ def _hash_key(monkeypatch):
     monkeypatch.setenv("KPI_HASH_KEY", TEST_KEY)
 
 
+def shared_template(tmp_path_factory, name: str, make):
+    """The file `make(path)` writes, made once for the whole run: under xdist the first worker to ask makes it in the
+    run's temporary root, which both workers share (pytest-xdist's recipe: a file lock there, the other worker waits
+    for the file and reads it instead of making its own). Without xdist, once per session as before.
+
+    A template is only ever copied, never opened for writing: the finalizer fails the worker's session if its bytes
+    changed (a test that wrote into it would have reached every test after it, on both workers)."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        path = tmp_path_factory.mktemp(name) / name
+        make(path)
+    else:
+        root = tmp_path_factory.getbasetemp().parent  # pytest-N of this run, shared by its workers
+        path = root / "shared-templates" / name
+        path.parent.mkdir(exist_ok=True)
+        with open(root / "shared-templates" / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if make() raises
+            if not path.exists():
+                partial = path.with_name(f"{name}.{os.environ['PYTEST_XDIST_WORKER']}.part")
+                make(partial)
+                os.replace(partial, path)  # whole or absent: the other worker never copies half a file
+    return path
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 @pytest.fixture(scope="session")
 def empty_template(tmp_path_factory):
-    """A database with the schema made once per session: each test's fresh database is a copy of it (a copy opens
+    """A database with the schema made once per run: each test's fresh database is a copy of it (a copy opens
     in milliseconds; making the schema costs ~0.2 s, and hundreds of tests take a fresh database)."""
-    path = tmp_path_factory.mktemp("empty-template") / "empty.duckdb"
-    store.connect(path).close()
-    return path
+    path = shared_template(tmp_path_factory, "empty.duckdb", lambda target: store.connect(target).close())
+    before = _digest(path)
+    yield path
+    assert _digest(path) == before, "a test wrote into the shared empty template instead of a copy"
 
 
 @pytest.fixture(scope="session")
@@ -106,25 +138,23 @@ def close_unsaved(connection):
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory):
-    """The demo ledgers loaded once for the whole session (about 3 s); tests get a copy, never this file."""
-    import os
-
+    """The demo ledgers loaded once for the whole run (about 2 s); tests get a copy, never this file."""
     from metrics.demo import load_demo
 
-    previous = os.environ.get("KPI_HASH_KEY")
-    os.environ["KPI_HASH_KEY"] = TEST_KEY  # session scope: the autouse monkeypatch is not active yet
-    try:
-        path = tmp_path_factory.mktemp("demo-template") / "demo.duckdb"
-        con = store.connect(path)
-        assert load_demo(con).committed
-        con.execute("CHECKPOINT")
-        con.close()
-    finally:
-        if previous is None:
-            os.environ.pop("KPI_HASH_KEY", None)
-        else:
-            os.environ["KPI_HASH_KEY"] = previous
-    return path
+    def make(target):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("KPI_HASH_KEY", TEST_KEY)  # session scope: the autouse monkeypatch is not active yet
+            con = store.connect(target)
+            try:
+                assert load_demo(con).committed
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+
+    path = shared_template(tmp_path_factory, "demo.duckdb", make)
+    before = _digest(path)
+    yield path
+    assert _digest(path) == before, "a test wrote into the shared demo template instead of a copy"
 
 
 @pytest.fixture(scope="session")
