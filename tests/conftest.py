@@ -7,13 +7,20 @@ import fcntl
 import hashlib
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
-from metrics.platform import store
+# Keep the compiled test modules (pytest's assertion rewriting) and the library's bytecode in the git-ignored
+# __pycache__ folders even where the shell sets PYTHONDONTWRITEBYTECODE=1, as this team's shells do: otherwise every
+# worker of every run parses, rewrites and compiles all of them again (~3 CPU-s a worker). Python reads the caches
+# either way; it only never wrote them.
+sys.dont_write_bytecode = False
 
-from .ledgers import TEST_KEY
+from metrics.platform import store  # noqa: E402 - after the bytecode setting above
+
+from .ledgers import TEST_KEY  # noqa: E402
 
 
 @pytest.hookimpl(trylast=True)
