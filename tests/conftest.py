@@ -22,6 +22,38 @@ from metrics.platform import store  # noqa: E402 - after the bytecode setting ab
 
 from .ledgers import TEST_KEY  # noqa: E402
 
+# A fixture made once per worker (session or module scope) and costly to make -> the xdist group of the tests that
+# use it: `--dist loadgroup` then runs them on one worker, which makes it once a run. Without the group both workers
+# walk the files side by side and each made its own (the acceptance pack ~1.4 s, the long evidence pack ~0.9 s).
+SHARED_SETUP_GROUPS = {
+    "acceptance_built": "acceptance-pack",  # tests/conftest.py: test_acceptance, test_acceptance_delivery
+    "long_pack": "evidence-long-pack",  # test_evidence_scale
+    "brief": "briefing-content",  # test_briefing
+    "test_region.py::folder": "region-folder",  # a name other modules use for their own fixtures: the module's only
+    "test_region_snapshots.py::template": "region-snapshot-template",
+}
+
+
+class SharedSetupGroups:
+    """Put each test using a costly per-worker fixture in that fixture's xdist group (SHARED_SETUP_GROUPS). A plugin
+    of its own so that it runs first, before xdist and the shim below read the groups."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self, items):
+        for item in items:
+            if any(True for _ in item.iter_markers("xdist_group")):
+                continue  # a group of its own already (a page's run, the region demo)
+            module = item.path.name
+            for fixture in getattr(item, "fixturenames", ()):
+                group = SHARED_SETUP_GROUPS.get(fixture) or SHARED_SETUP_GROUPS.get(f"{module}::{fixture}")
+                if group:
+                    item.add_marker(pytest.mark.xdist_group(group))
+                    break
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(SharedSetupGroups(), "shared-setup-groups")
+
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
