@@ -76,6 +76,33 @@ def pytest_collection_modifyitems(config, items):
             item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _component_scan_once():
+    """Streamlit's AppTest scans every installed package's metadata for custom components on each new AppTest
+    (streamlit.components.v2.manifest_scanner, ~70 ms, a few hundred AppTests a run); the packages installed do
+    not change during a run, so the scan's answer is kept for the process, a fresh list for each caller. Only where
+    a test module imported Streamlit already (an xdist worker collects them all): a run of a few library test files
+    does not import it for this."""
+    try:
+        if "streamlit" not in sys.modules:
+            raise ImportError
+        from streamlit.components.v2 import manifest_scanner
+    except ImportError:  # not imported by the tests collected, or a Streamlit without the scan: nothing to keep
+        yield
+        return
+    scan = manifest_scanner.scan_component_manifests
+    answers: dict = {}
+
+    def scan_once(max_workers=None):
+        if max_workers not in answers:
+            answers[max_workers] = scan(max_workers)
+        return list(answers[max_workers])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(manifest_scanner, "scan_component_manifests", scan_once)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _hash_key(monkeypatch):
     monkeypatch.setenv("KPI_HASH_KEY", TEST_KEY)
