@@ -103,6 +103,31 @@ def _component_scan_once():
         yield
 
 
+PRODUCTION_PBKDF2_ROUNDS = None  # auth.PBKDF2_ROUNDS as shipped, kept for the test that checks it
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing():
+    """Local accounts made and checked by the tests hash with 1,000 PBKDF2 rounds instead of the server's 600,000
+    (0.16 s a hash, ~20 hashes a run): the tests check who gets in and who is refused, never the cost, and
+    test_hardening_access checks the shipped value (PRODUCTION_PBKDF2_ROUNDS)."""
+    global PRODUCTION_PBKDF2_ROUNDS
+    from metrics.platform import auth
+
+    PRODUCTION_PBKDF2_ROUNDS = auth.PBKDF2_ROUNDS
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth, "PBKDF2_ROUNDS", 1_000)
+        yield
+
+
+@pytest.fixture
+def production_password_cost(monkeypatch):
+    """The shipped PBKDF2 cost, for a test that measures what a sign-in costs."""
+    from metrics.platform import auth
+
+    monkeypatch.setattr(auth, "PBKDF2_ROUNDS", PRODUCTION_PBKDF2_ROUNDS)
+
+
 @pytest.fixture(autouse=True)
 def _hash_key(monkeypatch):
     monkeypatch.setenv("KPI_HASH_KEY", TEST_KEY)
