@@ -303,9 +303,12 @@ def rendered_page(pages_db):
             try:
                 at = AppTest.from_file(str(root / "dashboard.py"), default_timeout=90)
                 at.session_state["lang"] = lang
-                at.run()
+                # Opened by its address (a bookmark, a link in a chat), not after a run of the overview first: the
+                # same headings, tables, charts and errors either way, without paying the overview ~30 times a run.
+                # A page's file name is its address (st.Page without url_path), so AppTest finds it before a run.
                 if page != "overview":
-                    at.switch_page(f"pages/{page}.py").run()
+                    at.switch_page(f"pages/{page}.py")
+                at.run()
             finally:
                 for key, value in saved.items():
                     if value is None:
