@@ -3,13 +3,56 @@ per test session and copied for each test that needs it."""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import os
 import shutil
+import sys
+from pathlib import Path
 
 import pytest
 
-from metrics.platform import store
+# Keep the compiled test modules (pytest's assertion rewriting) and the library's bytecode in the git-ignored
+# __pycache__ folders even where the shell sets PYTHONDONTWRITEBYTECODE=1, as this team's shells do: otherwise every
+# worker of every run parses, rewrites and compiles all of them again (~3 CPU-s a worker). Python reads the caches
+# either way; it only never wrote them.
+sys.dont_write_bytecode = False
 
-from .ledgers import TEST_KEY
+from metrics.platform import store  # noqa: E402 - after the bytecode setting above
+
+from .ledgers import TEST_KEY  # noqa: E402
+
+# A fixture made once per worker (session or module scope) and costly to make -> the xdist group of the tests that
+# use it: `--dist loadgroup` then runs them on one worker, which makes it once a run. Without the group both workers
+# walk the files side by side and each made its own (the acceptance pack ~1.4 s, the long evidence pack ~0.9 s).
+SHARED_SETUP_GROUPS = {
+    "acceptance_built": "acceptance-pack",  # tests/conftest.py: test_acceptance, test_acceptance_delivery
+    "long_pack": "evidence-long-pack",  # test_evidence_scale
+    "brief": "briefing-content",  # test_briefing
+    "test_region.py::folder": "region-folder",  # a name other modules use for their own fixtures: the module's only
+    "test_region_snapshots.py::template": "region-snapshot-template",
+}
+
+
+class SharedSetupGroups:
+    """Put each test using a costly per-worker fixture in that fixture's xdist group (SHARED_SETUP_GROUPS). A plugin
+    of its own so that it runs first, before xdist and the shim below read the groups."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self, items):
+        for item in items:
+            if any(True for _ in item.iter_markers("xdist_group")):
+                continue  # a group of its own already (a page's run, the region demo)
+            module = item.path.name
+            for fixture in getattr(item, "fixturenames", ()):
+                group = SHARED_SETUP_GROUPS.get(fixture) or SHARED_SETUP_GROUPS.get(f"{module}::{fixture}")
+                if group:
+                    item.add_marker(pytest.mark.xdist_group(group))
+                    break
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(SharedSetupGroups(), "shared-setup-groups")
 
 
 @pytest.hookimpl(trylast=True)
@@ -33,18 +76,98 @@ def pytest_collection_modifyitems(config, items):
             item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _component_scan_once():
+    """Streamlit's AppTest scans every installed package's metadata for custom components on each new AppTest
+    (streamlit.components.v2.manifest_scanner, ~70 ms, a few hundred AppTests a run); the packages installed do
+    not change during a run, so the scan's answer is kept for the process, a fresh list for each caller. Only where
+    a test module imported Streamlit already (an xdist worker collects them all): a run of a few library test files
+    does not import it for this."""
+    try:
+        if "streamlit" not in sys.modules:
+            raise ImportError
+        from streamlit.components.v2 import manifest_scanner
+    except ImportError:  # not imported by the tests collected, or a Streamlit without the scan: nothing to keep
+        yield
+        return
+    scan = manifest_scanner.scan_component_manifests
+    answers: dict = {}
+
+    def scan_once(max_workers=None):
+        if max_workers not in answers:
+            answers[max_workers] = scan(max_workers)
+        return list(answers[max_workers])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(manifest_scanner, "scan_component_manifests", scan_once)
+        yield
+
+
+PRODUCTION_PBKDF2_ROUNDS = None  # auth.PBKDF2_ROUNDS as shipped, kept for the test that checks it
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing():
+    """Local accounts made and checked by the tests hash with 1,000 PBKDF2 rounds instead of the server's 600,000
+    (0.16 s a hash, ~20 hashes a run): the tests check who gets in and who is refused, never the cost, and
+    test_hardening_access checks the shipped value (PRODUCTION_PBKDF2_ROUNDS)."""
+    global PRODUCTION_PBKDF2_ROUNDS
+    from metrics.platform import auth
+
+    PRODUCTION_PBKDF2_ROUNDS = auth.PBKDF2_ROUNDS
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth, "PBKDF2_ROUNDS", 1_000)
+        yield
+
+
+@pytest.fixture
+def production_password_cost(monkeypatch):
+    """The shipped PBKDF2 cost, for a test that measures what a sign-in costs."""
+    from metrics.platform import auth
+
+    monkeypatch.setattr(auth, "PBKDF2_ROUNDS", PRODUCTION_PBKDF2_ROUNDS)
+
+
 @pytest.fixture(autouse=True)
 def _hash_key(monkeypatch):
     monkeypatch.setenv("KPI_HASH_KEY", TEST_KEY)
 
 
+def shared_template(tmp_path_factory, name: str, make):
+    """The file `make(path)` writes, made once for the whole run: under xdist the first worker to ask makes it in the
+    run's temporary root, which both workers share (pytest-xdist's recipe: a file lock there, the other worker waits
+    for the file and reads it instead of making its own). Without xdist, once per session as before.
+
+    A template is only ever copied, never opened for writing: the finalizer fails the worker's session if its bytes
+    changed (a test that wrote into it would have reached every test after it, on both workers)."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        path = tmp_path_factory.mktemp(name) / name
+        make(path)
+    else:
+        root = tmp_path_factory.getbasetemp().parent  # pytest-N of this run, shared by its workers
+        path = root / "shared-templates" / name
+        path.parent.mkdir(exist_ok=True)
+        with open(root / "shared-templates" / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if make() raises
+            if not path.exists():
+                partial = path.with_name(f"{name}.{os.environ['PYTEST_XDIST_WORKER']}.part")
+                make(partial)
+                os.replace(partial, path)  # whole or absent: the other worker never copies half a file
+    return path
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 @pytest.fixture(scope="session")
 def empty_template(tmp_path_factory):
-    """A database with the schema made once per session: each test's fresh database is a copy of it (a copy opens
+    """A database with the schema made once per run: each test's fresh database is a copy of it (a copy opens
     in milliseconds; making the schema costs ~0.2 s, and hundreds of tests take a fresh database)."""
-    path = tmp_path_factory.mktemp("empty-template") / "empty.duckdb"
-    store.connect(path).close()
-    return path
+    path = shared_template(tmp_path_factory, "empty.duckdb", lambda target: store.connect(target).close())
+    before = _digest(path)
+    yield path
+    assert _digest(path) == before, "a test wrote into the shared empty template instead of a copy"
 
 
 @pytest.fixture(scope="session")
@@ -106,25 +229,23 @@ def close_unsaved(connection):
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory):
-    """The demo ledgers loaded once for the whole session (about 3 s); tests get a copy, never this file."""
-    import os
-
+    """The demo ledgers loaded once for the whole run (about 2 s); tests get a copy, never this file."""
     from metrics.demo import load_demo
 
-    previous = os.environ.get("KPI_HASH_KEY")
-    os.environ["KPI_HASH_KEY"] = TEST_KEY  # session scope: the autouse monkeypatch is not active yet
-    try:
-        path = tmp_path_factory.mktemp("demo-template") / "demo.duckdb"
-        con = store.connect(path)
-        assert load_demo(con).committed
-        con.execute("CHECKPOINT")
-        con.close()
-    finally:
-        if previous is None:
-            os.environ.pop("KPI_HASH_KEY", None)
-        else:
-            os.environ["KPI_HASH_KEY"] = previous
-    return path
+    def make(target):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("KPI_HASH_KEY", TEST_KEY)  # session scope: the autouse monkeypatch is not active yet
+            con = store.connect(target)
+            try:
+                assert load_demo(con).committed
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+
+    path = shared_template(tmp_path_factory, "demo.duckdb", make)
+    before = _digest(path)
+    yield path
+    assert _digest(path) == before, "a test wrote into the shared demo template instead of a copy"
 
 
 @pytest.fixture(scope="session")
@@ -182,9 +303,12 @@ def rendered_page(pages_db):
             try:
                 at = AppTest.from_file(str(root / "dashboard.py"), default_timeout=90)
                 at.session_state["lang"] = lang
-                at.run()
+                # Opened by its address (a bookmark, a link in a chat), not after a run of the overview first: the
+                # same headings, tables, charts and errors either way, without paying the overview ~30 times a run.
+                # A page's file name is its address (st.Page without url_path), so AppTest finds it before a run.
                 if page != "overview":
-                    at.switch_page(f"pages/{page}.py").run()
+                    at.switch_page(f"pages/{page}.py")
+                at.run()
             finally:
                 for key, value in saved.items():
                     if value is None:

@@ -7,6 +7,7 @@ Used by the acceptance and briefing tests; each finding says the file and where 
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import zipfile
@@ -56,8 +57,15 @@ def _pptx(content: bytes) -> list[tuple[str, object]]:
     return found
 
 
-def values(name: str, content: bytes) -> list[tuple[str, object]]:
-    """(where, value) for every cell / paragraph / text of the file; a zip's members are read in turn."""
+@functools.lru_cache(maxsize=32)
+def values(name: str, content: bytes) -> tuple[tuple[str, object], ...]:
+    """(where, value) for every cell / paragraph / text of the file; a zip's members are read in turn. Kept for the
+    same name and bytes: a test runs several scans over one set of files, and reading an .xlsx or a zip of them
+    again was most of such a test (the result is a tuple, so no caller can change what the next one reads)."""
+    return tuple(_read(name, content))
+
+
+def _read(name: str, content: bytes) -> list[tuple[str, object]]:
     lower = name.lower()
     if lower.endswith(".xlsx"):
         found = _xlsx(content)

@@ -16,7 +16,9 @@ from .page_runs import page_params
 from .table_check import cell_problems, header_problems
 
 
-@pytest.fixture(scope="module")
+# Session, not module: a worker alternates between this module and test_pages page by page (their xdist groups),
+# and a module fixture was torn down and read again at every switch (~0.4 s each, about 30 times a run).
+@pytest.fixture(scope="session")
 def ledger(pages_db):
     """The ledger values of the demo database the pages ran on (values may stay in their own language)."""
     con = store.connect(pages_db)

@@ -148,8 +148,20 @@ def test_6_9_and_7_the_import_page_shows_evidence_as_plain_metadata_and_no_login
     assert "李会计" in shown and "clerk" not in shown
 
 
+def test_7_passwords_are_hashed_at_the_shipped_cost():
+    """The server hashes with 600,000 rounds of PBKDF2-SHA256 (OWASP's 2023 figure); the tests' accounts use fewer
+    (tests/conftest.py), and a new account and the decoy read the cost at each hash, so the shipped one is used."""
+    from metrics.platform import auth
+
+    from .conftest import PRODUCTION_PBKDF2_ROUNDS
+
+    assert PRODUCTION_PBKDF2_ROUNDS >= 600_000
+    assert auth.hash_password("pw").startswith(f"pbkdf2_sha256${auth.PBKDF2_ROUNDS}$")
+    assert auth._decoy_hash().startswith(f"pbkdf2_sha256${auth.PBKDF2_ROUNDS}$")
+
+
 @pytest.mark.slow  # a child process or a server (README: the fast part runs none)
-def test_7_an_unknown_login_costs_as_much_as_a_wrong_password(tmp_path):
+def test_7_an_unknown_login_costs_as_much_as_a_wrong_password(tmp_path, production_password_cost):
     from metrics.platform.auth import add_local_account, authenticate
 
     secrets = tmp_path / "secrets.toml"

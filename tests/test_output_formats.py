@@ -11,6 +11,8 @@ from metrics.__main__ import build_parser, main
 from metrics.core.i18n import LANGUAGES
 from metrics.outputs.briefing_formats import FORMATS, UnknownFormat, briefing_format, export
 
+from .conftest import copy_demo
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -53,10 +55,11 @@ def test_the_command_line_offers_the_table_and_refuses_the_rest(tmp_path, capsys
     assert "docx" in capsys.readouterr().err
 
 
-def test_the_meeting_page_offers_one_download_per_format(tmp_path, monkeypatch, a_third_format):
+def test_the_meeting_page_offers_one_download_per_format(tmp_path, monkeypatch, a_third_format, demo_template):
     from streamlit.testing.v1 import AppTest
 
-    monkeypatch.setenv("KPI_DB", str(tmp_path / "m.duckdb"))
+    # The database a first visit makes (the demo loaded into it), copied rather than loaded again by the frame.
+    monkeypatch.setenv("KPI_DB", str(copy_demo(demo_template, tmp_path / "m.duckdb")))
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
     at.run()
     at.session_state["briefing"] = {name: f"made as {name}".encode() for name in FORMATS}  # as briefing_jobs.make

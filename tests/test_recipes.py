@@ -18,6 +18,7 @@ from metrics.kpi.scorecard import compute_value, query_params, scorecard
 from metrics.load import ingest
 from metrics.platform import store
 
+from .conftest import copy_demo
 from .ledgers import csv_bytes
 from .test_registry import measured
 
@@ -114,7 +115,7 @@ def third_language(monkeypatch, tmp_path):
 
 
 def test_a_language_added_by_the_recipe_is_offered_and_read_everywhere(third_language, tmp_path, capsys,
-                                                                        monkeypatch):
+                                                                        monkeypatch, demo_template):
     from streamlit.testing.v1 import AppTest
 
     from metrics.__main__ import main
@@ -128,7 +129,8 @@ def test_a_language_added_by_the_recipe_is_offered_and_read_everywhere(third_lan
     assert main(["--db", str(tmp_path / "k.duckdb"), "--lang", THIRD, "loads"]) == 0
     assert capsys.readouterr().out.strip() == "XX: no loads yet"
     # The dashboard: the frame offers every language, ?lang=xx is honoured, and a page is drawn in it.
-    monkeypatch.setenv("KPI_DB", str(tmp_path / "d.duckdb"))
+    # The database a first visit makes (the demo loaded into it), copied rather than loaded again by the frame.
+    monkeypatch.setenv("KPI_DB", str(copy_demo(demo_template, tmp_path / "d.duckdb")))
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
     at.query_params["lang"] = THIRD
     at.run()

@@ -31,12 +31,12 @@ def _cache_in_tmp(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="session")  # session: made once per worker even when xdist splits the module's tests
-def demo_region(tmp_path_factory):
+def demo_region(tmp_path_factory, demo_template):
     from metrics.demo import write_demo
 
     os.environ.setdefault("KPI_HASH_KEY", "test-hash-key-not-secret")
     directory = tmp_path_factory.mktemp("demo-region")
-    write_demo(directory)
+    write_demo(directory, loaded=demo_template)  # the run's demo database, not a load of its own
     return directory
 
 

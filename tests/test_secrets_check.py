@@ -13,6 +13,8 @@ from metrics.core.i18n import LANGUAGES
 from metrics.outputs.secrets_check import SecretsError, check_secrets, secrets_problems
 from metrics.platform.auth import hash_password
 
+from .conftest import copy_demo
+
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_HASH = hash_password("pw", rounds=1000)
 # Two problems in two sections: an account's role that is no role, a 钉钉 channel without its signing secret.
@@ -145,7 +147,7 @@ def test_a_channel_added_to_the_table_is_checked_and_sent_with_no_other_edit(tmp
     assert sent == [("周报", "https://sms.example")]
 
 
-def test_the_admins_channel_form_asks_for_the_fields_of_the_channels_row(tmp_path, monkeypatch):
+def test_the_admins_channel_form_asks_for_the_fields_of_the_channels_row(tmp_path, monkeypatch, demo_template):
     import time
 
     from streamlit.testing.v1 import AppTest
@@ -154,7 +156,8 @@ def test_the_admins_channel_form_asks_for_the_fields_of_the_channels_row(tmp_pat
     from metrics.platform.auth import User
 
     monkeypatch.setenv("KPI_SECRETS", str(tmp_path / "none.toml"))
-    monkeypatch.setenv("KPI_DB", str(tmp_path / "d.duckdb"))
+    # The database a first visit makes (the demo loaded into it), copied rather than loaded again by the frame.
+    monkeypatch.setenv("KPI_DB", str(copy_demo(demo_template, tmp_path / "d.duckdb")))
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
     at.session_state["user"] = User("root", "管理员", "admin", "local")
     at.session_state["user_seen"] = time.time()

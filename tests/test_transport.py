@@ -23,7 +23,8 @@ class Quiet(BaseHTTPRequestHandler):
 def serve(handler) -> ThreadingHTTPServer:
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # Polled every 0.05 s, not serve_forever's 0.5 s: shutdown() waits for the next poll (~0.45 s a test).
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return server
 
 
@@ -63,17 +64,23 @@ def test_a_webhook_that_redirects_is_refused_not_followed(internal):
     assert asked == []  # the internal service never heard of it, and its answer was never stored
 
 
+# The trickling servers send a byte every 0.12 s against a deadline (and per-read timeout) of 0.6 s: each read is
+# well within its timeout, so only the one deadline for the whole send can end it; without it the webhook's answer
+# would arrive whole after 64 x 0.12 = 7.7 s and the mail server's greeting after 50 x 0.12 = 6.0 s.
+TRICKLE_DEADLINE, TRICKLE_EVERY = 0.6, 0.12
+
+
 def test_a_trickling_webhook_is_cut_at_one_deadline_for_the_whole_send(monkeypatch):
-    monkeypatch.setattr(transport, "HTTP_TIMEOUT", 1.5)
+    monkeypatch.setattr(transport, "HTTP_TIMEOUT", TRICKLE_DEADLINE)
 
     class Trickle(Quiet):
         def do_POST(self):  # noqa: N802
             self.rfile.read(int(self.headers["Content-Length"]))
             try:
                 for byte in b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"errcode\":0}":
-                    self.wfile.write(bytes([byte]))  # one byte every 0.3 s: each read well within its timeout
+                    self.wfile.write(bytes([byte]))  # one byte at a time: each read well within its timeout
                     self.wfile.flush()
-                    time.sleep(0.3)
+                    time.sleep(TRICKLE_EVERY)
             except OSError:
                 pass
 
@@ -82,8 +89,8 @@ def test_a_trickling_webhook_is_cut_at_one_deadline_for_the_whole_send(monkeypat
     ok, answer = transport.post_json(f"http://127.0.0.1:{robot.server_address[1]}/send", {})
     took = time.monotonic() - started
     robot.shutdown()
-    # 63 bytes at 0.3 s would take 19 s; the send ends at its 1.5 s deadline.
-    assert (ok, answer) == (False, "no answer within 1.5 s")
+    # 64 bytes at 0.12 s would take 7.7 s; the send ends at its 0.6 s deadline.
+    assert (ok, answer) == (False, "no answer within 0.6 s")
     assert took < 3.0, took
 
 
@@ -113,12 +120,12 @@ def message() -> EmailMessage:
 
 
 def test_a_trickling_mail_server_is_cut_at_the_deadline(monkeypatch):
-    monkeypatch.setattr(transport, "HTTP_TIMEOUT", 1.5)
+    monkeypatch.setattr(transport, "HTTP_TIMEOUT", TRICKLE_DEADLINE)
 
     def trickle(connection):
         for byte in b"220 slow.example ESMTP ready, very slowly indeed\r\n":
             connection.sendall(bytes([byte]))
-            time.sleep(0.3)
+            time.sleep(TRICKLE_EVERY)
 
     listener = smtp_server(trickle)
     started = time.monotonic()
@@ -126,5 +133,5 @@ def test_a_trickling_mail_server_is_cut_at_the_deadline(monkeypatch):
                                                    "security": "none", "recipients": ["a@county.example"]})
     took = time.monotonic() - started
     listener.close()
-    assert (ok, answer) == (False, "no answer within 1.5 s")
+    assert (ok, answer) == (False, "no answer within 0.6 s")
     assert took < 3.0, took

@@ -39,3 +39,25 @@ def test_ungrouped_tests_and_runs_without_xdist_keep_their_ids(request):
     grouped.own_markers = [*grouped.own_markers, pytest.mark.xdist_group("g").mark]  # the copy's own list
     conftest.pytest_collection_modifyitems(SimpleNamespace(option=SimpleNamespace()), [grouped])
     assert grouped.nodeid == before  # not a loadgroup worker (a plain run, the controller): ids as collected
+
+
+def test_a_test_using_a_costly_worker_fixture_joins_its_group(request):
+    """SHARED_SETUP_GROUPS (tests/conftest.py): the tests that use a fixture made once per worker are one group, so
+    one worker makes it; a fixture name other modules reuse is matched with its module's file name."""
+    from . import conftest
+
+    def group_of(fixturenames, path=None):
+        item = copy.copy(request.node)
+        item.own_markers = list(item.own_markers)  # the copy's own list: the running test keeps its markers
+        item.fixturenames = fixturenames
+        if path is not None:
+            item.path = path
+        conftest.SharedSetupGroups().pytest_collection_modifyitems([item])
+        return [m.args[0] for m in item.iter_markers("xdist_group")]
+
+    assert group_of(["tmp_path", "acceptance_built"]) == ["acceptance-pack"]
+    assert group_of(["long_pack"]) == ["evidence-long-pack"]
+    here = request.node.path
+    assert group_of(["folder"], here.with_name("test_region.py")) == ["region-folder"]
+    assert group_of(["folder"], here.with_name("test_region_snapshots.py")) == []  # its own, per-test folder
+    assert group_of(["tmp_path"]) == []

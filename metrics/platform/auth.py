@@ -34,7 +34,7 @@ PERMISSIONS = {  # action -> the lowest role allowed
     "publish": "editor", "approve_publication": "admin",  # 政务公开: an editor prepares, an administrator approves
 }
 DEFAULT_SECRETS = PROJECT_ROOT / ".streamlit" / "secrets.toml"
-PBKDF2_ROUNDS = 600_000
+PBKDF2_ROUNDS = 600_000  # read at each hash (new accounts, the decoy), never bound at import
 
 
 class AccountRefused(DashboardError, ValueError):
@@ -95,7 +95,8 @@ def require(user: User, action: str) -> None:
         raise PermissionDenied(user, action)
 
 
-def hash_password(password: str, salt: str | None = None, rounds: int = PBKDF2_ROUNDS) -> str:
+def hash_password(password: str, salt: str | None = None, rounds: int | None = None) -> str:
+    rounds = rounds or PBKDF2_ROUNDS
     salt = salt or secrets.token_hex(16)
     digest = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt.encode("ascii"), rounds).hex()
     return f"pbkdf2_sha256${rounds}${salt}${digest}"
@@ -124,15 +125,17 @@ def local_accounts(path: Path | None = None) -> dict[str, dict]:
     return {login: dict(entry) for login, entry in data.get("local_users", {}).items()}
 
 
-# An unknown login is checked against this hash, of the same cost as a real one: both answers take as long.
-_DECOY_HASH = f"pbkdf2_sha256${PBKDF2_ROUNDS}${'0' * 32}${'0' * 64}"
+def _decoy_hash() -> str:
+    """An unknown login is checked against this hash, of the same cost as a new account's: both answers take as
+    long."""
+    return f"pbkdf2_sha256${PBKDF2_ROUNDS}${'0' * 32}${'0' * 64}"
 
 
 def authenticate(login: str, password: str, path: Path | None = None) -> User | None:
     """A local account's user when the password matches; None otherwise (same answer, same time, for unknown logins)."""
     account = local_accounts(path).get(login.strip())
     if not account:
-        verify_password(password, _DECOY_HASH)
+        verify_password(password, _decoy_hash())
         return None
     if not verify_password(password, account.get("password_hash", "")):
         return None
