@@ -232,13 +232,19 @@ _COUNT_RUNS = """() => {
 }"""
 
 
-_SETTLED = """([start, before]) => new Promise((resolve, reject) => {
+# A page change also settles when the address is the new page's and the main heading is no longer the one shown at
+# the click: a run of a page whose results are all cached can start and end between two frames, and the frontend then
+# never shows the 'running' state the run counter watches (about one walk in four failed on it, "not settled").
+_SETTLED = """([start, before, path, heading]) => new Promise((resolve, reject) => {
     const app = document.querySelector('[data-testid="stApp"]');
     const limit = start + 60000;
+    const arrived = () => path !== null && location.pathname.replace(/\\/$/, '') === path.replace(/\\/$/, '')
+        && (document.querySelector('[data-testid="stMain"] h1')?.innerText ?? null) !== heading;
     const check = () => {
         const charts = document.querySelectorAll('[data-testid="stMain"] [data-testid="stPlotlyChart"]');
         const idle = app.dataset.testScriptState === 'notRunning';
-        if (window.__runsEnded > before && idle && [...charts].every(c => c.querySelector('.main-svg'))) {
+        if ((window.__runsEnded > before || arrived()) && idle
+                && [...charts].every(c => c.querySelector('.main-svg'))) {
             resolve(performance.now() - start);
         } else if (performance.now() > limit) {
             reject(new Error('not settled in 60 s'));
@@ -262,10 +268,13 @@ def _browse(script: str, db: str, pages: list[str], rounds: int = 3) -> dict:
 
     from dashboard_ui.navigation import url_path
 
-    def settle(page, action) -> float:
-        start, before = page.evaluate("[performance.now(), window.__runsEnded]")
+    def settle(page, action, path: str | None = None) -> float:
+        """`path`: the address of the page the action opens (a menu click), else None."""
+        start, before, heading = page.evaluate(
+            "[performance.now(), window.__runsEnded, "
+            "document.querySelector('[data-testid=\"stMain\"] h1')?.innerText ?? null]")
         action()
-        return page.evaluate(_SETTLED, [start, before]) / 1000
+        return page.evaluate(_SETTLED, [start, before, path, heading]) / 1000
 
     times: dict[str, list[float]] = {}
     with streamlit_server(script, {"KPI_DB": db}, start_timeout=120) as (url, server), sync_playwright() as p:
@@ -287,19 +296,22 @@ def _browse(script: str, db: str, pages: list[str], rounds: int = 3) -> dict:
                 link.click()
             return click
 
+        def go(name: str) -> float:
+            return settle(page, menu(name), "/" + url_path(name))
+
         current = "overview"
         for round_ in range(rounds + 1):
             for name in pages:
                 if name == current:  # the menu entry of the page on screen starts no run: come from another page
-                    settle(page, menu("definitions" if name != "definitions" else "schedule"))
-                seconds = settle(page, menu(name))
+                    go("definitions" if name != "definitions" else "schedule")
+                seconds = go(name)
                 current = name
                 if round_:
                     times.setdefault(f"page:{name}", []).append(seconds)
             # The as-of date on the overview, picked in the field's calendar as a person does (typed dates are
             # taken on Enter only in some cases, a Streamlit quirk): the 10th, then the 20th of the month shown.
             if current != "overview":
-                settle(page, menu("overview"))
+                go("overview")
                 current = "overview"
             day = page.locator('[data-testid="stSidebar"] [data-testid="stDateInput"] [data-type="day"]').first
             for n in (9, 19):
@@ -310,7 +322,7 @@ def _browse(script: str, db: str, pages: list[str], rounds: int = 3) -> dict:
                 if round_:
                     times.setdefault("as_of", []).append(seconds)
             # The township on the training page (a page with township charts), then the whole county again.
-            settle(page, menu("training"))
+            go("training")
             current = "training"
             select = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first
             for choice in (1, 0):
