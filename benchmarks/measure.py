@@ -226,7 +226,9 @@ def _apptest(script: str, page: str | None) -> dict:
 _COUNT_RUNS = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
     window.__runsEnded = 0;
+    window.__stateChanges = 0;
     new MutationObserver(records => {
+        window.__stateChanges += records.length;
         for (const r of records) if (r.oldValue === 'running') window.__runsEnded += 1;
     }).observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
 }"""
@@ -235,9 +237,12 @@ _COUNT_RUNS = """() => {
 # A page change also settles when the address is the new page's and the main heading is no longer the one shown at
 # the click: a run of a page whose results are all cached can start and end between two frames, and the frontend then
 # never shows the 'running' state the run counter watches (about one walk in four failed on it, "not settled").
+# An action that started no run at all within 5 s (a click the widget did not take) is refused as 'no run', and done
+# again once by the caller; a run that starts and never ends still fails after 60 s.
 _SETTLED = """([start, before, path, heading]) => new Promise((resolve, reject) => {
     const app = document.querySelector('[data-testid="stApp"]');
     const limit = start + 60000;
+    const changes = window.__stateChanges;
     const arrived = () => path !== null && location.pathname.replace(/\\/$/, '') === path.replace(/\\/$/, '')
         && (document.querySelector('[data-testid="stMain"] h1')?.innerText ?? null) !== heading;
     const check = () => {
@@ -248,6 +253,8 @@ _SETTLED = """([start, before, path, heading]) => new Promise((resolve, reject) 
             resolve(performance.now() - start);
         } else if (performance.now() > limit) {
             reject(new Error('not settled in 60 s'));
+        } else if (window.__stateChanges === changes && !arrived() && performance.now() > start + 5000) {
+            reject(new Error('no run'));
         } else {
             requestAnimationFrame(check);
         }
@@ -268,13 +275,20 @@ def _browse(script: str, db: str, pages: list[str], rounds: int = 3) -> dict:
 
     from dashboard_ui.navigation import url_path
 
-    def settle(page, action, path: str | None = None) -> float:
-        """`path`: the address of the page the action opens (a menu click), else None."""
+    def settle(page, action, path: str | None = None, again: bool = True) -> float:
+        """`path`: the address of the page the action opens (a menu click), else None. An action that started no
+        run is done once more (`action` does the whole gesture: opening a list, then choosing)."""
         start, before, heading = page.evaluate(
             "[performance.now(), window.__runsEnded, "
             "document.querySelector('[data-testid=\"stMain\"] h1')?.innerText ?? null]")
         action()
-        return page.evaluate(_SETTLED, [start, before, path, heading]) / 1000
+        try:
+            return page.evaluate(_SETTLED, [start, before, path, heading]) / 1000
+        except Exception as exc:
+            if not again or "no run" not in str(exc):
+                raise
+            page.keyboard.press("Escape")
+            return settle(page, action, path, again=False)
 
     times: dict[str, list[float]] = {}
     with streamlit_server(script, {"KPI_DB": db}, start_timeout=120) as (url, server), sync_playwright() as p:
@@ -315,10 +329,12 @@ def _browse(script: str, db: str, pages: list[str], rounds: int = 3) -> dict:
                 current = "overview"
             day = page.locator('[data-testid="stSidebar"] [data-testid="stDateInput"] [data-type="day"]').first
             for n in (9, 19):
-                day.click()
-                page.keyboard.press("Alt+ArrowDown")
-                cell = page.locator('[data-testid="stDateInputCalendar"] [role="gridcell"]:not([aria-disabled="true"])')
-                seconds = settle(page, cell.nth(n).click)
+                def pick_day(n=n, day=day):
+                    day.click()
+                    page.keyboard.press("Alt+ArrowDown")
+                    page.locator('[data-testid="stDateInputCalendar"] [role="gridcell"]:not([aria-disabled="true"])'
+                                 ).nth(n).click()
+                seconds = settle(page, pick_day)
                 if round_:
                     times.setdefault("as_of", []).append(seconds)
             # The township on the training page (a page with township charts), then the whole county again.
@@ -326,11 +342,12 @@ def _browse(script: str, db: str, pages: list[str], rounds: int = 3) -> dict:
             current = "training"
             select = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first
             for choice in (1, 0):
-                select.locator("input[role=combobox]").click()
-                if not page.locator("[role=listbox]").count():
-                    page.keyboard.press("ArrowDown")  # a click on a focused combobox may not open it
-                option = page.locator("[role=listbox] [role=option]").nth(choice)
-                seconds = settle(page, option.click)
+                def choose(choice=choice, select=select):
+                    select.locator("input[role=combobox]").click()
+                    if not page.locator("[role=listbox]").count():
+                        page.keyboard.press("ArrowDown")  # a click on a focused combobox may not open it
+                    page.locator("[role=listbox] [role=option]").nth(choice).click()
+                seconds = settle(page, choose)
                 if round_:
                     times.setdefault("township", []).append(seconds)
         browser.close()
