@@ -96,7 +96,8 @@ def maintenance(exc) -> None:
 
 
 try:
-    run()
+    with state.page_run():  # the run's reads share one connection
+        run()
 except DatabaseDamaged as exc:
     maintenance(exc)
 except duckdb.Error as exc:

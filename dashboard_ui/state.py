@@ -1,8 +1,8 @@
 """What every page shares: the database connection, the cache, and the frame (language, as-of date, township).
 
-DuckDB lets one process write a file, or many processes read it, so the dashboard never keeps the file open: each
-query batch opens a short-lived connection and closes it, leaving the file free for a command-line load in between
-(which waits up to a few seconds for the dashboard's query to finish). Everything that only reads opens the file
+DuckDB lets one process write a file, or many processes read it, so the dashboard never keeps the file open for
+long: a page run's reads share a connection closed when the run ends, and a command-line load that finds the file
+taken asks for its turn (metrics/platform/writer_turn.py), which every reader gives at its next read. Everything that only reads opens the file
 read-only (`reading()`), so several dashboard processes behind nginx (deploy/serve.py) read at once; only a
 change (a load, an undo, evidence, roles: `connection()`) opens it for writing. Query results are cached by
 st.cache_data, keyed by the arguments and the data version, which every load and undo changes, so a page shows
@@ -13,6 +13,7 @@ new data at once; behind it, each result is computed once per data version for e
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from metrics.core.config import ConfigError, default_config
 from metrics.core.locales import SOURCE_LANGUAGE
 from metrics.kpi import scorecard as scorecard_module
 from metrics.kpi import views
-from metrics.platform import store
+from metrics.platform import store, writer_turn
 from metrics.platform.results import SharedResults
 
 
@@ -41,6 +42,7 @@ class Frame:
 def connection():
     """A connection that may write, for a change made on a page (load, undo, evidence, roles). Reading needs none:
     use reading(), which other processes can share."""
+    _held.release()  # this run's own read connection would keep the writer out for good
     con = store.connect(db_path(), retries=10)
     try:
         yield con
@@ -49,14 +51,71 @@ def connection():
 
 
 @contextmanager
-def reading(retries: float = 10):
+def reading(retries: float = 10, path: str | None = None):
     """A read-only connection: any number of dashboard processes hold these at once; a writer (a load from the
-    command line or another process) waits for them to close, and they for it (up to `retries` seconds)."""
-    con = store.connect(db_path(), read_only=True, retries=retries)
-    try:
+    command line or another process) waits for them to close, and they for it (up to `retries` seconds).
+
+    Within a page run (page_run) the reads share one connection: opening the file costs DuckDB ~15 ms each time
+    (it builds its catalogue anew), and a page's first run opened it 2-8 times. A writer waiting for its turn
+    (metrics/platform/writer_turn.py) makes the run let go of it at its next read."""
+    path = path or str(db_path())
+    if not _held.active:
+        con = store.connect(path, read_only=True, retries=retries)
+        try:
+            yield con
+        finally:
+            con.close()
+        return
+    with _held.cursor(path, retries) as con:
         yield con
+
+
+class _HeldReader(threading.local):
+    """The read connection of the page run on this thread (each Streamlit session runs on its own thread)."""
+
+    def __init__(self):
+        self.active = 0  # page_run depth
+        self.path: str | None = None
+        self.con = None
+        self.in_use = 0  # cursors handed out and not yet closed: the connection stays until they are
+
+    @contextmanager
+    def cursor(self, path: str, retries: float):
+        if self.con is not None and self.in_use == 0 and (self.path != path or writer_turn.waiting(path)):
+            self.release()
+        if self.con is None:
+            self.con = store.connect(path, read_only=True, retries=retries)
+            self.path = path
+        self.in_use += 1
+        cursor = self.con.cursor()  # a connection of its own to the same open database: microseconds
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+            self.in_use -= 1
+            if self.in_use == 0 and writer_turn.waiting(path):
+                self.release()
+
+    def release(self) -> None:
+        if self.con is not None and self.in_use == 0:
+            self.con.close()
+            self.con = None
+
+
+_held = _HeldReader()
+
+
+@contextmanager
+def page_run():
+    """One run of the app's script: its reads share one read-only connection, closed when the run ends (dashboard.py
+    wraps each run in this). Outside a run, as in a fragment's rerun or a command-line job, each read opens its own."""
+    _held.active += 1
+    try:
+        yield
     finally:
-        con.close()
+        _held.active -= 1
+        if not _held.active:
+            _held.release()
 
 
 @st.cache_resource(show_spinner=False)
@@ -108,11 +167,8 @@ _last_version: dict[str, tuple[str, bool]] = {}  # per database file, shared by 
 # at once; a load from the command line shows within two seconds.
 @st.cache_data(ttl=2, show_spinner=False, max_entries=4)
 def _data_version(path: str) -> tuple[str, bool]:
-    con = store.connect(path, read_only=True, retries=0)  # busy: raise at once (data_version keeps the last)
-    try:
+    with reading(retries=0, path=path) as con:  # busy: raise at once (data_version keeps the last)
         return f"{path}#{store.data_version(con)}", store.demo_loaded(con)
-    finally:
-        con.close()
 
 
 def data_changed() -> None:

@@ -17,7 +17,7 @@ import duckdb
 from metrics.core.config import PROJECT_ROOT
 from metrics.core.datasets import DATASETS, Dataset
 from metrics.core.errors import DashboardError
-from metrics.platform import derived, faults
+from metrics.platform import derived, faults, writer_turn
 
 DEFAULT_DB = PROJECT_ROOT / "data" / "kpi.duckdb"
 SCHEMA_VERSION = 2  # 2: the derived tables the training KPIs read (metrics/platform/derived.py)
@@ -169,12 +169,41 @@ def connect(path: Path | str | None = None, read_only: bool = False, retries: fl
     if str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + retries
+    turn = writer_turn.Turn(path)  # a writer that finds the file taken asks readers for a turn
+    try:
+        con, read_only = _open(path, read_only, deadline, turn)
+    finally:
+        turn.withdraw()
+    if str(path) != ":memory:" and not read_only:
+        make_private(path)
+    if not read_only and str(path) not in _migrated:
+        try:
+            _create_schema(con)
+        except duckdb.Error as exc:  # a file cut short opens, then fails on its first read
+            con.close()
+            if faults.is_damage(exc):
+                raise faults.DatabaseDamaged(path, faults.first_line(exc)) from None
+            raise
+        if str(path) != ":memory:":
+            _migrated.add(str(path))
+    return con
+
+
+def _open(path: Path, read_only: bool, deadline: float,
+          turn: writer_turn.Turn) -> tuple[duckdb.DuckDBPyConnection, bool]:
+    """duckdb.connect, trying until `deadline` while another holds the file the other way; with whether it opened
+    read-only. A reader first gives a waiting writer its turn; a writer that finds the file taken announces itself
+    at each try (writer_turn)."""
     while True:
+        if read_only and str(path) != ":memory:" and writer_turn.waiting(path):
+            if time.monotonic() >= deadline:
+                raise StoreBusy(f"{path}: {writer_turn.marker(path).name}")
+            time.sleep(0.02)
+            continue
         try:
             if read_only and not path.exists():
                 read_only = False  # nothing to read yet: create it
-            con = duckdb.connect(str(path), read_only=read_only)
-            break
+            return duckdb.connect(str(path), read_only=read_only), read_only
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                 if "lock" in str(exc).lower():
@@ -182,6 +211,8 @@ def connect(path: Path | str | None = None, read_only: bool = False, retries: fl
                 if faults.is_damage(exc):  # cut short or bad blocks: say so, with the backup to restore
                     raise faults.DatabaseDamaged(path, faults.first_line(exc)) from None
                 raise
+            if not read_only:
+                turn.announce()
             time.sleep(0.2)
         except duckdb.ConnectionException as exc:
             # This process has the file open the other way: DuckDB refuses a second configuration of one file in a
@@ -196,24 +227,12 @@ def connect(path: Path | str | None = None, read_only: bool = False, retries: fl
                 if "different configuration" in str(exc):
                     raise StoreBusy(str(exc).splitlines()[0]) from None
                 raise
+            turn.announce()
             time.sleep(0.02)
         except duckdb.Error as exc:  # a serialization error, a bad header: the file is not what it should be
             if faults.is_damage(exc) or "serializ" in type(exc).__name__.lower():
                 raise faults.DatabaseDamaged(path, faults.first_line(exc)) from None
             raise
-    if str(path) != ":memory:" and not read_only:
-        make_private(path)
-    if not read_only and str(path) not in _migrated:
-        try:
-            _create_schema(con)
-        except duckdb.Error as exc:  # a file cut short opens, then fails on its first read
-            con.close()
-            if faults.is_damage(exc):
-                raise faults.DatabaseDamaged(path, faults.first_line(exc)) from None
-            raise
-        if str(path) != ":memory:":
-            _migrated.add(str(path))
-    return con
 
 
 def make_private(path: Path) -> None:
