@@ -6,7 +6,8 @@ part was the same ~110 files parsed and walked again by each check).
 Each test keeps its own selection of files (`files("pages", "ui")`, `files("library", locales=False)` ...).
 
 The trees and node lists given here are SHARED by every test of the process: read them, never change them. A test
-that needs to edit a tree parses its own copy (`ast.parse(text(path))`).
+that needs to edit a tree edits its own copy (`copy.deepcopy(tree(path))`). This module is the one place in tests/
+that parses Python source (tests/test_source_tree.py checks it).
 """
 
 from __future__ import annotations
