@@ -18,12 +18,13 @@ fails instead of passing.
 from __future__ import annotations
 
 import ast
-import functools
 from pathlib import Path
 
 import pytest
 
 from dashboard_ui.navigation import NAVIGATION, PAGES_DIR
+
+from . import source_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ROOT / "metrics"
@@ -40,24 +41,18 @@ def module_name(path: Path, library: Path = LIBRARY) -> str:
 
 
 def library_files(library: Path = LIBRARY) -> list[Path]:
-    return sorted(p for p in library.rglob("*.py") if "__pycache__" not in p.parts)
-
-
-@functools.lru_cache(maxsize=1024)
-def _parsed(source: str, filename: str) -> ast.Module:
-    """A file's tree, parsed once for the checks that each read every import (keyed by its text: a planted file
-    is parsed afresh); the checks only walk it."""
-    return ast.parse(source, filename=filename)
+    if library == LIBRARY:
+        return source_tree.files("library")
+    return sorted(p for p in library.rglob("*.py") if "__pycache__" not in p.parts)  # a planted library
 
 
 def imports_of(path: Path, library: Path = LIBRARY) -> list[tuple[str, list[str], int]]:
     """(module imported, names imported from it, line) for every import in the file, resolved to absolute names
     against the module's own package."""
-    tree = _parsed(path.read_text(encoding="utf-8"), str(path))
     name = module_name(path, library)
     package = name if path.stem == "__init__" else name.rpartition(".")[0]
     found = []
-    for node in ast.walk(tree):
+    for node in source_tree.walk(path):  # a planted file is parsed afresh
         if isinstance(node, ast.Import):
             found += [(alias.name, [], node.lineno) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -217,7 +212,7 @@ def test_every_library_error_is_a_dashboard_error():
     for control flow inside one module, `_Name`, are allowed)."""
     roots = []
     for path in library_files():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in source_tree.walk(path):
             if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
                 bases = {getattr(b, "id", getattr(b, "attr", "")) for b in node.bases}
                 if bases & {"Exception", "ValueError", "RuntimeError"} and node.name != "DashboardError":
@@ -244,11 +239,11 @@ def test_errors_render_in_both_languages():
 def test_pages_hold_no_sql():
     """Pages reach data through views and actions: no SQL string and no store call in a page."""
     offenders = []
-    for path in PAGES_DIR.glob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+    for path in source_tree.files("pages"):
         # the SQL sandbox's example query is shown to the analyst, not run
-        shown = {id(k.value) for n in ast.walk(tree) if isinstance(n, ast.Call) for k in n.keywords if k.arg == "placeholder"}
-        for node in ast.walk(tree):
+        shown = {id(k.value) for n in source_tree.walk(path) if isinstance(n, ast.Call) for k in n.keywords
+                 if k.arg == "placeholder"}
+        for node in source_tree.walk(path):
             if id(node) in shown:
                 continue
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "store":
@@ -265,8 +260,8 @@ def test_every_change_goes_through_actions():
     writers directly."""
     writers = {"ingest_files", "ingest_paths", "undo", "undo_checked"}
     offenders = []
-    for path in [LIBRARY / "__main__.py", *PAGES_DIR.glob("*.py")]:
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for path in [LIBRARY / "__main__.py", *source_tree.files("pages")]:
+        for node in source_tree.walk(path):
             if (isinstance(node, ast.Attribute) and node.attr in writers and isinstance(node.value, ast.Name)
                     and node.value.id == "ingest"):
                 offenders.append(f"{path.name}:{node.lineno} ingest.{node.attr}")
@@ -277,8 +272,8 @@ def test_pages_name_their_views_by_function():
     """state.view takes the view function itself (views.kpi_rows), not its name, so a reader or a tool sees which
     page uses which view."""
     offenders = []
-    for path in [*PAGES_DIR.glob("*.py"), *(ROOT / "dashboard_ui").glob("*.py")]:
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for path in source_tree.files("pages", "ui"):
+        for node in source_tree.walk(path):
             if (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "view" and node.args
                     and isinstance(node.args[0], ast.Constant)):
                 offenders.append(f"{path.name}:{node.lineno} view({node.args[0].value!r})")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from metrics.core.i18n import LANGUAGES
 
+from . import source_tree
+
 ROOT = Path(__file__).resolve().parent.parent
 # Where a language is still named, each with its reason; the list only shrinks.
 STILL_NAMED = {
@@ -23,9 +25,7 @@ STILL_NAMED = {
 
 
 def sources() -> list[Path]:
-    files = [ROOT / "dashboard.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "dashboard_ui").glob("*.py"),
-             *(ROOT / "metrics").rglob("*.py")]
-    return [f for f in files if "locales" not in f.parts]
+    return source_tree.files("entry", "pages", "ui", "library", locales=False)
 
 
 def names_a_language(node: ast.AST) -> bool:
@@ -39,14 +39,14 @@ def names_a_language(node: ast.AST) -> bool:
     return False
 
 
-def language_lines(source: str) -> list[int]:
-    return sorted({node.lineno for node in ast.walk(ast.parse(source)) if names_a_language(node)})
+def language_lines(source: str | Path) -> list[int]:
+    return sorted({node.lineno for node in source_tree.walk(source) if names_a_language(node)})
 
 
 def test_no_code_chooses_by_comparing_a_language_with_a_literal():
     found = {}
     for path in sources():
-        lines = language_lines(path.read_text(encoding="utf-8"))
+        lines = language_lines(path)
         if lines:
             found[str(path.relative_to(ROOT))] = len(lines)
     over = {name: n for name, n in found.items() if n > STILL_NAMED.get(name, 0)}

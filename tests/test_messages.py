@@ -10,6 +10,8 @@ import re
 import string
 from pathlib import Path
 
+from . import source_tree
+
 ROOT = Path(__file__).resolve().parent.parent
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff01-\uff60]")  # CJK ideographs and full-width punctuation
 # Words that stay Chinese in English text on purpose: ledger values, the data contract's canonical headers and
@@ -71,7 +73,7 @@ def test_every_catalogue_entry_has_both_languages_and_the_same_placeholders():
 
 
 # The dashboard's code: every string a person reads comes from the catalogue, so none of it is written here.
-DASHBOARD_CODE = [ROOT / "dashboard.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "dashboard_ui").glob("*.py"))]
+DASHBOARD_CODE = source_tree.files("entry", "pages", "ui")
 # Chinese that stays in the dashboard's code: ledger values it matches data against, never shown from here.
 CHINESE_ALLOWED = {
     ("pages/service.py", "社区"): "the ledger's place type for a community (the communities ledger's value)",
@@ -83,21 +85,24 @@ CHINESE_ALLOWED = {
 DYNAMIC_KEYS_ALLOWED = {("dashboard_ui/state.py", "key"), ("dashboard_ui/ui.py", "key"), ("dashboard.py", "section"), ("dashboard.py", "title")}
 
 
-def dashboard_trees():
+def dashboard_sources():
+    """(name, file) of the dashboard's code; the checks below take a file (read from source_tree's cache) or a
+    source text."""
     for path in DASHBOARD_CODE:
-        yield path.relative_to(ROOT).as_posix(), ast.parse(path.read_text(encoding="utf-8"))
+        yield path.relative_to(ROOT).as_posix(), path
 
 
-def docstrings(tree) -> set[int]:
-    return {id(node.body[0].value) for node in ast.walk(tree)
+def docstrings(nodes) -> set[int]:
+    return {id(node.body[0].value) for node in nodes
             if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
             and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
 
 
-def chinese_literals(name: str, tree) -> list[str]:
+def chinese_literals(name: str, source: str | Path) -> list[str]:
     """String literals (f-string parts included) with Chinese, other than docstrings and allowed ledger values."""
-    skip = docstrings(tree)
-    return [f"{name}:{node.lineno}: {node.value!r}" for node in ast.walk(tree)
+    nodes = source_tree.walk(source)
+    skip = docstrings(nodes)
+    return [f"{name}:{node.lineno}: {node.value!r}" for node in nodes
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and CJK.search(node.value)
             and id(node) not in skip and (name, node.value) not in CHINESE_ALLOWED]
 
@@ -119,10 +124,10 @@ def means_english(test) -> bool:
 IDENTIFIER = re.compile(r"[a-z]+(_[a-z]+)*")  # a column name or a language code, chosen by language: not text
 
 
-def inline_translations(name: str, tree) -> list[str]:
+def inline_translations(name: str, source: str | Path) -> list[str]:
     """L("中文", "English") calls and `"text" if en else "文本"` choices between two literals."""
     found = []
-    for node in ast.walk(tree):
+    for node in source_tree.walk(source):
         if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "L":
             found.append(f"{name}:{node.lineno}: L(...)")
         elif isinstance(node, ast.IfExp) and is_text(node.body) and is_text(node.orelse) and means_english(node.test) \
@@ -131,11 +136,11 @@ def inline_translations(name: str, tree) -> list[str]:
     return found
 
 
-def keys_used(name: str, tree) -> tuple[list[tuple[str, int, str]], list[str]]:
+def keys_used(name: str, source: str | Path) -> tuple[list[tuple[str, int, str]], list[str]]:
     """The catalogue keys the code passes to a t() (literals, or a choice between literals), and the calls whose
     key is a variable (which this check cannot read)."""
     keys, dynamic = [], []
-    for node in ast.walk(tree):
+    for node in source_tree.walk(source):
         if not (isinstance(node, ast.Call) and node.args
                 and getattr(node.func, "id", getattr(node.func, "attr", "")) in ("t", "say")):  # say: ui.say
             continue
@@ -151,11 +156,11 @@ def keys_used(name: str, tree) -> tuple[list[tuple[str, int, str]], list[str]]:
 def test_the_dashboards_code_holds_no_chinese_text():
     """Chinese in pages/, dashboard_ui/ or dashboard.py is text that bypasses the catalogue (and shows untranslated
     in the English UI); only ledger values the code matches data against are allowed, each with its reason."""
-    assert [line for name, tree in dashboard_trees() for line in chinese_literals(name, tree)] == []
+    assert [line for name, path in dashboard_sources() for line in chinese_literals(name, path)] == []
 
 
 def test_the_dashboards_code_translates_only_through_the_catalogue():
-    assert [line for name, tree in dashboard_trees() for line in inline_translations(name, tree)] == []
+    assert [line for name, path in dashboard_sources() for line in inline_translations(name, path)] == []
 
 
 def test_every_key_the_dashboard_uses_is_in_every_catalogue():
@@ -164,8 +169,8 @@ def test_every_key_the_dashboard_uses_is_in_every_catalogue():
     from metrics.core.locales import CATALOGUES
 
     used, dynamic = [], []
-    for name, tree in dashboard_trees():
-        keys, calls = keys_used(name, tree)
+    for name, path in dashboard_sources():
+        keys, calls = keys_used(name, path)
         used += keys
         dynamic += calls
     used += [("dashboard_ui/navigation.py", 0, key) for section, _, title, _ in NAVIGATION for key in (section, title)]
@@ -177,7 +182,7 @@ def test_every_key_the_dashboard_uses_is_in_every_catalogue():
 
 def test_the_dashboard_checks_catch_each_kind_of_defect():
     """Each check above, on a line with the defect it exists for."""
-    code = ast.parse('''
+    code = '''
 st.info("还没有数据")
 st.caption(f"共 {n} 行")
 label = "Rows" if en else "行数"
@@ -187,7 +192,7 @@ title = L("标题", "Title")
 st.caption(state.t("no_data_yet"))
 st.caption(state.t("no_dat_yet"))
 st.caption(state.t(name))
-''')
+'''
     assert sorted(line.split(": ", 1)[1] for line in chinese_literals("x.py", code)) == \
         sorted(["'还没有数据'", "'共 '", "' 行'", "'行数'", "'标题'"])
     assert sorted(line.split(":")[1] for line in inline_translations("x.py", code)) == ["4", "5", "7"]
@@ -257,22 +262,22 @@ def _contract_words() -> list[str]:
     return sorted(words, key=len, reverse=True)  # longest first, so a word inside another goes with it
 
 
-def _docstrings(tree) -> set[int]:
+def _docstrings(nodes) -> set[int]:
     found = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body \
                 and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant):
             found.add(id(node.body[0].value))
     return found
 
 
-def chinese_literals_left(source: str, words: list[str]) -> list[tuple[int, str]]:
+def chinese_literals_left(source: str | Path, words: list[str]) -> list[tuple[int, str]]:
     """(line, literal) for each string literal (f-string parts included, docstrings not) with Chinese left once
     the contract's words are taken out."""
-    tree = ast.parse(source)
-    docs = _docstrings(tree)
+    nodes = source_tree.walk(source)
+    docs = _docstrings(nodes)
     found = []
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs \
                 and LITERAL_CJK.search(node.value):
             rest = node.value
@@ -284,7 +289,7 @@ def chinese_literals_left(source: str, words: list[str]) -> list[tuple[int, str]
 
 
 def _library_modules():
-    return sorted(p for p in METRICS.rglob("*.py") if "locales" not in p.relative_to(METRICS).parts)
+    return source_tree.files("library", locales=False)
 
 
 def test_no_chinese_text_in_the_library_outside_the_catalogues():
@@ -295,7 +300,7 @@ def test_no_chinese_text_in_the_library_outside_the_catalogues():
         if name in CONTRACT_MODULES or name in NOT_YET_CONVERTED:
             continue
         problems += [f"metrics/{name}:{line}: {text!r}" for line, text in
-                     chinese_literals_left(path.read_text(encoding="utf-8"), words)]
+                     chinese_literals_left(path, words)]
     assert problems == [], "Chinese text outside metrics/locales: give it a key (metrics.core.i18n.t)"
 
 
@@ -317,10 +322,10 @@ def _literal(node) -> bool:
     return isinstance(node, (ast.List, ast.Tuple)) and bool(node.elts) and all(_literal(e) for e in node.elts)
 
 
-def language_choices(source: str) -> list[int]:
+def language_choices(source: str | Path) -> list[int]:
     """Lines of each choice by language between two string literals (or lists of them) with Chinese in one:
     a translation. (A choice of column name or language tag, `"stage_en" if en else "stage"`, is not one.)"""
-    return [node.lineno for node in ast.walk(ast.parse(source)) if isinstance(node, ast.IfExp)
+    return [node.lineno for node in source_tree.walk(source) if isinstance(node, ast.IfExp)
             and _language_test(node.test) and _literal(node.body) and _literal(node.orelse)
             and LITERAL_CJK.search(ast.unparse(node.body) + ast.unparse(node.orelse))]
 
@@ -328,7 +333,7 @@ def language_choices(source: str) -> list[int]:
 def test_no_inline_two_language_choices_in_the_library():
     problems = [f"metrics/{path.relative_to(METRICS)}:{line}" for path in _library_modules()
                 if str(path.relative_to(METRICS)) not in NOT_YET_CONVERTED
-                for line in language_choices(path.read_text(encoding="utf-8"))]
+                for line in language_choices(path)]
     assert problems == [], "`x if en else y` between literals: use t(key, lang)"
 
 
@@ -363,11 +368,11 @@ def _error_classes() -> set[str]:
     return names
 
 
-def message_calls(source: str, error_classes: set[str]) -> list[tuple[int, str, set[str] | None]]:
+def message_calls(source: str | Path, error_classes: set[str]) -> list[tuple[int, str, set[str] | None]]:
     """(line, key, names of the values given; None when they are passed as **mapping) of each t("key", …) call and
     each DashboardError(…) raised with a literal key."""
     found = []
-    for node in ast.walk(ast.parse(source)):
+    for node in source_tree.walk(source):
         if not (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
                 and isinstance(node.args[0].value, str)):
             continue
@@ -378,7 +383,7 @@ def message_calls(source: str, error_classes: set[str]) -> list[tuple[int, str, 
     return found
 
 
-def message_problems(where: str, source: str, error_classes: set[str]) -> tuple[int, list[str]]:
+def message_problems(where: str, source: str | Path, error_classes: set[str]) -> tuple[int, list[str]]:
     """(calls read, problems) for one file: a key missing from a catalogue, or a {placeholder} given no value."""
     from metrics.core.locales import CATALOGUES
 
@@ -401,8 +406,8 @@ def test_every_key_the_library_uses_exists_with_the_values_its_text_needs():
     print the placeholder: both fail here instead."""
     errors = _error_classes()
     problems, used = [], 0
-    for path in [*_library_modules(), *(ROOT / "pages").glob("*.py"), *(ROOT / "dashboard_ui").glob("*.py")]:
-        n, found = message_problems(str(path.relative_to(ROOT)), path.read_text(encoding="utf-8"), errors)
+    for path in [*_library_modules(), *source_tree.files("pages", "ui")]:
+        n, found = message_problems(str(path.relative_to(ROOT)), path, errors)
         used, problems = used + n, problems + found
     assert used > 300  # the check reads the calls at all
     assert problems == []
@@ -421,16 +426,16 @@ def test_the_key_check_catches_a_misspelt_key_and_a_misnamed_value():
                         "x.py:4: 'acceptance_pack_too_large' needs ['limit']"]
 
 
-def two_language_helpers(source: str) -> list[str]:
+def two_language_helpers(source: str | Path) -> list[str]:
     """Functions taking a text in each language, `def t(self, zh, en)`: a private translation path."""
-    return [f"{node.lineno} {node.name}" for node in ast.walk(ast.parse(source))
+    return [f"{node.lineno} {node.name}" for node in source_tree.walk(source)
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
             and {"zh", "en"} <= {a.arg for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]}]
 
 
 def test_no_two_language_helpers_in_the_library():
     problems = [f"metrics/{path.relative_to(METRICS)}:{found}" for path in _library_modules()
-                for found in two_language_helpers(path.read_text(encoding="utf-8"))]
+                for found in two_language_helpers(path)]
     assert problems == [], "a function taking zh and en texts: give the text a key instead"
     assert two_language_helpers("class B:\n    def t(self, zh: str, en: str) -> str:\n        return zh\n") == ["2 t"]
 

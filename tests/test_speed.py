@@ -104,12 +104,12 @@ def test_the_server_watches_no_source_files():
 def test_no_page_relies_on_magic():
     """With magic off (see the config), a bare value on its own line shows nothing: no page may hold one."""
     import ast
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
+    from . import source_tree
+
     found = []
-    for path in [root / "dashboard.py", *sorted((root / "pages").glob("*.py"))]:
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for path in source_tree.files("entry", "pages"):
+        for node in source_tree.walk(path):
             body = getattr(node, "body", None)
             for i, stmt in enumerate(body if isinstance(body, list) else []):
                 docstring = i == 0 and isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \

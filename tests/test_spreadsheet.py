@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import csv
 import datetime as dt
-import functools
 import io
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from metrics.load import problem_report, templates, validate
 from metrics.outputs import acceptance, evidence, self_evaluation
 from metrics.platform.auth import User
 
+from . import source_tree
 from .ledgers import TEST_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,26 +89,24 @@ def _cells(content: bytes):
 
 @pytest.mark.parametrize("module", sorted(WRITERS))
 def test_a_hostile_cell_comes_back_as_text_from_every_writer(module, con, monkeypatch):
-    content = WRITERS[module](con, monkeypatch)
-    formulas = [f"{title}!{c.coordinate}: {c.value}" for title, c in _cells(content)
+    cells = list(_cells(WRITERS[module](con, monkeypatch)))  # the workbook read once for both checks
+    formulas = [f"{title}!{c.coordinate}: {c.value}" for title, c in cells
                 if c.data_type == "f" and "HYPERLINK" in str(c.value).upper()]
     assert formulas == []
-    texts = [c.value for _, c in _cells(content) if c.data_type == "s" and HOSTILE in c.value]
+    texts = [c.value for _, c in cells if c.data_type == "s" and HOSTILE in c.value]
     assert texts, "the hostile text was not written at all: the check above would pass on nothing"
     assert all(v in (HOSTILE, "'" + HOSTILE) for v in texts)
 
 
-@functools.cache  # parsed once for the three checks below (~1 s each when each parsed the tree); read only
-def _source_modules() -> dict[str, ast.Module]:
-    files = [*(ROOT / "metrics").rglob("*.py"), *(ROOT / "dashboard_ui").glob("*.py"), *(ROOT / "pages").glob("*.py")]
-    return {".".join(p.relative_to(ROOT).with_suffix("").parts): ast.parse(p.read_text(encoding="utf-8"))
-            for p in files if "__pycache__" not in p.parts}
+def _source_modules() -> dict[str, Path]:
+    """Module name -> file, of the library (catalogues included), the shared UI pieces and the pages."""
+    return {".".join(p.relative_to(ROOT).with_suffix("").parts): p for p in source_tree.files("library", "ui", "pages")}
 
 
 def test_only_the_spreadsheet_module_imports_xlsxwriter():
     importers = set()
-    for name, tree in _source_modules().items():
-        for node in ast.walk(tree):
+    for name, path in _source_modules().items():
+        for node in source_tree.walk(path):
             names = ([a.name for a in node.names] if isinstance(node, ast.Import)
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             if any(n.split(".")[0] == "xlsxwriter" for n in names):
@@ -117,7 +115,7 @@ def test_only_the_spreadsheet_module_imports_xlsxwriter():
 
 
 def test_the_writers_list_names_every_module_that_opens_a_workbook():
-    openers = {name for name, tree in _source_modules().items() for node in ast.walk(tree)
+    openers = {name for name, path in _source_modules().items() for node in source_tree.walk(path)
                if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None))
                == "new_workbook"}
     assert openers == set(WRITERS)
@@ -127,10 +125,10 @@ def test_formula_quoting_and_display_width_are_written_once():
     """No module outside metrics.core.spreadsheet spells the formula-start characters or measures width by
     east_asian_width (except slide_layout, which measures a proportional font in points: another idea)."""
     offenders = []
-    for name, tree in _source_modules().items():
+    for name, path in _source_modules().items():
         if name == "metrics.core.spreadsheet":
             continue
-        for node in ast.walk(tree):
+        for node in source_tree.walk(path):
             if isinstance(node, ast.Tuple) and {"=", "+", "-", "@"} <= {
                     e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}:
                 offenders.append(f"{name}:{node.lineno} formula quoting")

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from . import source_tree
 
 
 def calls(name: str):
     """(file, call) for every call of `<something>.name(...)` in pages/ and dashboard_ui/."""
-    for path in sorted([*ROOT.glob("pages/*.py"), *ROOT.glob("dashboard_ui/*.py")]):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for path in sorted(source_tree.files("pages", "ui")):
+        for node in source_tree.walk(path):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == name:
                 yield path.name, node
 

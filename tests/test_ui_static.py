@@ -8,6 +8,8 @@ from pathlib import Path
 
 from dashboard_ui import ui
 
+from . import source_tree
+
 ROOT = Path(__file__).resolve().parent.parent
 # The shared UI modules split out of ui.py (issue 27): the frame, tables, KPI cards.
 SPLIT_MODULES = ("ui.py", "tables.py", "kpi_card.py")
@@ -39,8 +41,7 @@ def test_static_files_are_read_once(monkeypatch):
 def test_no_css_or_script_as_python_strings_in_the_shared_ui():
     offenders = []
     for name in SPLIT_MODULES:
-        tree = ast.parse((ROOT / "dashboard_ui" / name).read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
+        for node in source_tree.walk(ROOT / "dashboard_ui" / name):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 text = node.value.lower()
                 if "<script" in text or "<style" in text or "@media" in text:
