@@ -103,6 +103,35 @@ def _component_scan_once():
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _page_runs_as_served():
+    """Every AppTest run goes through dashboard.py and its st.navigation, as every run of a served session does.
+
+    Streamlit falls back to its old pages-folder mode while no st.navigation call has been seen in the process (a
+    `pages/` folder sits beside dashboard.py): then a page's URL runs that pages/ script alone, without the frame
+    (state.current() sends such a run through dashboard.py; tests/test_browser.py checks that first visit on a
+    fresh server). A server leaves that mode for good at its first run of dashboard.py; AppTest enters it again at
+    each run, so a page's second run in a test skipped the frame (sign-in, the language, the as-of date) and the
+    run's shared read connection (state.page_run) that every served run has."""
+    try:
+        if "streamlit" not in sys.modules:
+            raise ImportError
+        from streamlit.runtime import pages_manager
+    except ImportError:  # no page run among the tests collected
+        yield
+        return
+    manager = pages_manager.PagesManager
+    made = manager.__init__
+
+    def init(self, *args, **kwargs):
+        made(self, *args, **kwargs)
+        manager.uses_pages_directory = False  # as after a served session's first run of st.navigation
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(manager, "__init__", init)
+        yield
+
+
 PRODUCTION_PBKDF2_ROUNDS = None  # auth.PBKDF2_ROUNDS as shipped, kept for the test that checks it
 
 

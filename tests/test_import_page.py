@@ -66,7 +66,7 @@ def test_a_good_file_is_previewed_then_committed(db):
     assert any("新增 2 行" in s.value for s in at.success)
     assert person_times(db) == 5
     # The overview now shows the new value.
-    at.switch_page("dashboard.py").run()
+    at.switch_page("pages/overview.py").run()
     assert next(m.value for m in at.metric if m.label == "当前值") == "5 人次"
 
 
