@@ -265,7 +265,7 @@ def _load_batch(con, by_order: list[ParsedFile], outcomes: dict[int, FileOutcome
     the stored rows that none of its files hold: reported, or removed when the files are the whole ledger."""
     now = dt.datetime.now().replace(microsecond=0)
     batch_id = None
-    changed = False
+    changed: set[str] = set()  # the ledgers this batch changed: their derived tables are rebuilt (bump_data_version)
     last_of: dict[str, ParsedFile] = {}
     held_before: dict[str, int] = {}  # per ledger, the rows stored before this batch
     for p in by_order:
@@ -284,7 +284,7 @@ def _load_batch(con, by_order: list[ParsedFile], outcomes: dict[int, FileOutcome
         if added or replaced:
             outcome.status, outcome.load_id, outcome.previous_load = "loaded", load_id, None
             _record_load(con, load_id, batch_id, p, outcome, user, now, is_demo)
-            changed = True
+            changed.add(ds.name)
         outcomes[id(p)] = outcome
         last_of[ds.name] = p
     for p in last_of.values():
@@ -311,7 +311,7 @@ def _load_batch(con, by_order: list[ParsedFile], outcomes: dict[int, FileOutcome
         outcome.removed = _remove_not_in(con, ds, files, outcome.load_id)
         con.execute("UPDATE loads SET rows_replaced = rows_replaced + ? WHERE load_id = ?",
                     [outcome.removed, outcome.load_id])
-        changed = True
+        changed.add(ds.name)
         if ds.name == "training_sessions":
             orphans = store.one(con,
                 "SELECT count(*), min(a.session_id) FROM training_attendance a "
@@ -320,7 +320,7 @@ def _load_batch(con, by_order: list[ParsedFile], outcomes: dict[int, FileOutcome
                 raise _Refused("replace_blocked_orphans", {"count": orphans[0], "example": orphans[1],
                                                            "file": p.file_name})
     if changed:
-        store.bump_data_version(con)
+        store.bump_data_version(con, changed)
         con.execute("INSERT INTO meta VALUES ('hash_key', ?) ON CONFLICT (key) DO NOTHING",
                     [privacy.key_fingerprint(key)])
 
@@ -412,7 +412,7 @@ def undo(con: duckdb.DuckDBPyConnection, load_id: int, user: str | None = None) 
                 raise _Refused("undo_blocked_orphans", {"count": orphans[0], "example": orphans[1]})
         con.execute("UPDATE loads SET status = 'undone', undone_at = ?, undone_by = ? WHERE load_id = ?",
                     [dt.datetime.now().replace(microsecond=0), user or _current_user(), load_id])
-        store.bump_data_version(con)
+        store.bump_data_version(con, {dataset})
     return UndoResult(True, "undone", {"load_id": load_id, "removed": removed, "restored": restored})
 
 
