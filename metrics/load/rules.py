@@ -373,7 +373,7 @@ class Checks:
         keys, cols, not_null = self._key_sql()
         if duplicate_keys.answers(self.d, keys):  # a small file: Arrow, without DuckDB's fixed cost
             return duplicate_keys.any_key_twice(self.d, keys)
-        con = _key_check_cursor()  # DuckDB's parallel hash aggregate beats Arrow's count_distinct
+        con = _key_check_cursor()  # a big file: DuckDB's parallel hash aggregate beats Arrow's grouping
         try:
             con.register("d", self.d.select(["_row", *keys]))
             return bool(con.execute(f"SELECT 1 FROM d WHERE {not_null} GROUP BY {cols} HAVING count(*) > 1 LIMIT 1"
