@@ -15,12 +15,15 @@ import hashlib
 import io
 import random
 
+import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from metrics.core import columns_at_once
 from metrics.core.config import default_config
 from metrics.core.datasets import DATASETS
-from metrics.load import columnar, validate
+from metrics.load import columnar, duplicate_keys, rules, validate
 from metrics.load.validate import ROW_BY_ROW_ONLY, parse_file
 
 TODAY = dt.date(2024, 6, 30)
@@ -237,3 +240,55 @@ def test_large_file_with_a_bad_byte_late_gives_an_answer(monkeypatch):
     fast, slow, taken = both_paths("late-bad-byte.csv", content, "logistics_subsidies", monkeypatch)
     assert taken == [False]  # Arrow refused the bytes; the row-by-row path answered
     assert fast.problems or fast.table is not None
+
+
+# ----------------------------------------------- the duplicate-key probe: Arrow for a small file, DuckDB for a big one
+
+KEYED = sorted(name for name, ds in DATASETS.items() if ds.key_columns)
+# Values a clerk's keys take, with what must not be taken for equal: case, padding, full-width digits, a composed and
+# a decomposed é, ß and ss, an empty string; and None (a null never matches, not even another null).
+KEY_TEXTS = ["K1", "k1", "K1 ", "Ｋ１", "\u00e9", "e\u0301", "ß", "ss", "", "合作社", None]
+KEY_DATES = [dt.date(2023, 5, 1), dt.date(2023, 5, 2), dt.date(1999, 12, 31), None]
+
+
+def duckdb_answer(table: pa.Table, ds) -> bool:
+    """What DuckDB's probe says (the path of a big file): Checks' own method with the small-file limit at 0."""
+    checks = rules.Checks.__new__(rules.Checks)
+    checks.d, checks.ds = table, ds
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(duplicate_keys, "SMALL_FILE_ROWS", 0)
+        assert not duplicate_keys.answers(table, [f"v_{c.key}" for c in ds.key_columns])
+        return checks._any_key_twice()
+
+
+@settings(max_examples=120, deadline=None)
+@given(data=st.data())
+def test_the_small_file_key_probe_gives_duckdbs_answer(data):
+    ds = DATASETS[data.draw(st.sampled_from(KEYED))]
+    rows = data.draw(st.integers(0, 6))  # few rows of few values: as often twice as not, near misses in between
+    columns = {"_row": pa.array(range(2, rows + 2), pa.int64())}
+    for col in ds.key_columns:
+        arrow_type = rules.ARROW_TYPES[col.sql_type]
+        pool = KEY_DATES if arrow_type == pa.date32() else KEY_TEXTS
+        columns[f"v_{col.key}"] = pa.array(data.draw(st.lists(st.sampled_from(pool), min_size=rows, max_size=rows)),
+                                           arrow_type)
+    table = pa.table(columns)
+    keys = [f"v_{c.key}" for c in ds.key_columns]
+    assert duplicate_keys.answers(table, keys)  # every ledger's key types are answered by Arrow when small
+    assert duplicate_keys.any_key_twice(table, keys) == duckdb_answer(table, ds)
+
+
+def test_the_key_probe_by_hand():
+    # (K1, 2023-05-01, 开设网店) twice in rows 2 and 4 -> twice; the same with 学员编号 empty in row 4 -> not (a null
+    # never matches); two keys that differ only in the date -> not.
+    ds = DATASETS["conversions"]
+    keys = [f"v_{c.key}" for c in ds.key_columns]
+    day = dt.date(2023, 5, 1)
+
+    def table(ids, days):
+        return pa.table({"_row": [2, 3, 4], "v_trainee_id": ids, "v_date": pa.array(days, pa.date32()),
+                         "v_type": ["开设网店", "直播带货", "开设网店"]})
+
+    assert duplicate_keys.any_key_twice(table(["K1", "K1", "K1"], [day, day, day]), keys)
+    assert not duplicate_keys.any_key_twice(table(["K1", "K1", None], [day, day, day]), keys)
+    assert not duplicate_keys.any_key_twice(table(["K1", "K1", "K1"], [day, day, dt.date(2023, 5, 2)]), keys)

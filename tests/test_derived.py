@@ -7,11 +7,13 @@ undo, a re-key, and on a database made before the derived tables existed.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 
 import pytest
 
 from metrics.core.config import default_config
+from metrics.core.datasets import DATASETS
 from metrics.core.registry import KPI_BY_ID, KPIS
 from metrics.kpi.scorecard import compute_value, history, month_ends, query_params, values_at
 from metrics.load import ingest
@@ -121,7 +123,7 @@ def derived_rows(con) -> dict:
 
 
 def rebuilt_rows(con) -> dict:
-    return {table: sorted(con.execute(select).fetchall(), key=str) for table, (_, select) in derived._TABLES.items()}
+    return {table: sorted(con.execute(d.select).fetchall(), key=str) for table, d in derived._TABLES.items()}
 
 
 def test_an_undo_keeps_the_derived_tables_in_step(con):
@@ -190,3 +192,120 @@ def test_a_column_added_to_the_contract_reaches_a_database_made_before_it(tmp_pa
         assert "added_later" in columns
     finally:
         con.close()
+
+
+# ------------------------------------------------------------- only the derived tables a change reaches are rebuilt
+
+def tables_named(con, sql: str) -> set[str]:
+    """The tables a query reads, as DuckDB's own parser sees them: every table reference in its syntax tree (at any
+    depth: joins, subqueries, CTEs), less the names of its CTEs."""
+    tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchall()[0][0])
+    assert not tree["error"], tree
+    named, ctes = set(), set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "BASE_TABLE":
+                named.add(node["table_name"])
+            for entry in (node.get("cte_map") or {}).get("map", []):
+                ctes.add(entry["key"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(tree)
+    return named - ctes
+
+
+def test_each_derived_table_declares_exactly_the_tables_its_sql_reads(con):
+    for table, d in derived._TABLES.items():
+        assert d.reads == tables_named(con, d.select), table
+        earlier = list(derived._TABLES)[:list(derived._TABLES).index(table)]
+        assert d.reads <= set(DATASETS) | set(earlier), table  # a ledger, or a derived table built before it
+    # The parser really finds tables, CTEs aside, at any depth: so a source added to a query cannot hide.
+    assert tables_named(con, "WITH c AS (SELECT * FROM a) SELECT * FROM c JOIN b USING (x) "
+                             "WHERE EXISTS (SELECT 1 FROM d)") == {"a", "b", "d"}
+
+
+def marked(con) -> dict[str, bool]:
+    """Per derived table, whether the marker row planted by plant_marker is still there (no rebuild since)."""
+    return {table: bool(con.execute(f"SELECT count(*) FROM {table} WHERE CAST({column} AS VARCHAR) = "
+                                    f"'1999-09-09'").fetchall()[0][0]) for table, column in MARKER_COLUMN.items()}
+
+
+MARKER_COLUMN = {"derived_attendance_by_date": "date", "derived_person": "trainee_id",
+                 "derived_trainee_first_session": "first_session"}
+
+
+def plant_marker(con) -> None:
+    con.execute("INSERT INTO derived_attendance_by_date VALUES ('1999-09-09', 1)")
+    con.execute("INSERT INTO derived_person VALUES ('1999-09-09', 'x', 'trainee_id')")
+    con.execute("INSERT INTO derived_trainee_first_session VALUES ('x', '1999-09-09', NULL)")
+
+
+def without_marker(rows: dict) -> dict:
+    return {table: [r for r in found if "1999-09-09" not in map(str, r)] for table, found in rows.items()}
+
+
+SESSIONS = "场次编号,培训日期,乡镇,培训主题,培训形式\nS1,2023-03-01,禾木,直播带货,线下\nS2,2023-06-01,禾木,网店运营,线下\n"
+RETAIL = "月份,全县网络零售额,农产品网络零售额\n2023-01,100,40\n2023-02,120,50\n"
+
+
+def test_a_load_rebuilds_only_the_derived_tables_that_read_its_ledger(con):
+    D1, D2, D7 = D(2023, 3, 1), D(2023, 6, 1), D(2023, 7, 1)
+    load(con, SESSIONS, "场次编号,学员编号\nS1,A\nS1,B\nS2,A\n", "学员编号,转化日期,转化类型\nA,2023-05-01,电商企业就业\n")
+    # By hand: S1 (03-01) has A and B, S2 (06-01) has A -> 2 attendances on 03-01, 1 on 06-01. A and B are their own
+    # persons; both first attend on 03-01; A converts on 05-01 (after 03-01: kept), B never.
+    trained = {"derived_attendance_by_date": [(D1, 2), (D2, 1)],
+               "derived_person": [("A", "A", "trainee_id"), ("B", "B", "trainee_id")],
+               "derived_trainee_first_session": [("A", D1, D(2023, 5, 1)), ("B", D1, None)]}
+    assert derived_rows(con) == trained
+    # A retail ledger feeds none of them: not one is rebuilt (the planted rows survive) and they stay as they were.
+    plant_marker(con)
+    retail = load(con, RETAIL)
+    assert marked(con) == dict.fromkeys(MARKER_COLUMN, True)
+    assert without_marker(derived_rows(con)) == trained
+    assert ingest.undo(con, retail.outcomes[0].load_id).ok  # nor is its undo
+    assert marked(con) == dict.fromkeys(MARKER_COLUMN, True)
+    # A conversion of B on 07-01 (after B's first session): derived_person and derived_trainee_first_session read
+    # conversions and are rebuilt; derived_attendance_by_date does not (its planted row stays, its rows are right).
+    conversion = load(con, "学员编号,转化日期,转化类型\nB,2023-07-01,开设网店\n")
+    assert marked(con) == {"derived_attendance_by_date": True, "derived_person": False,
+                           "derived_trainee_first_session": False}
+    converted = dict(trained, derived_trainee_first_session=[("A", D1, D(2023, 5, 1)), ("B", D1, D7)])
+    assert without_marker(derived_rows(con)) == converted
+    con.execute("DELETE FROM derived_attendance_by_date WHERE date = '1999-09-09'")
+    assert derived_rows(con) == rebuilt_rows(con) == converted
+    # Attendance of a new trainee C at S2 (06-01): every table reads attendance. 06-01 now has 2; C is a person
+    # first attending on 06-01, not converted.
+    attendance = load(con, "场次编号,学员编号\nS2,C\n")
+    attended = {"derived_attendance_by_date": [(D1, 2), (D2, 2)],
+                "derived_person": [("A", "A", "trainee_id"), ("B", "B", "trainee_id"), ("C", "C", "trainee_id")],
+                "derived_trainee_first_session": [("A", D1, D(2023, 5, 1)), ("B", D1, D7), ("C", D2, None)]}
+    assert derived_rows(con) == rebuilt_rows(con) == attended
+    # Undo in turn: each brings the derived tables back to the state before its load.
+    assert ingest.undo(con, attendance.outcomes[0].load_id).ok
+    assert derived_rows(con) == converted
+    assert ingest.undo(con, conversion.outcomes[0].load_id).ok
+    assert derived_rows(con) == rebuilt_rows(con) == trained
+
+
+def test_a_whole_ledger_replace_that_only_removes_rows_rebuilds_what_reads_it(con):
+    # 以本文件为准 with a file holding only S1 of A's attendance: B's row is removed (no row added or replaced),
+    # so only the removal changed the ledger; the derived tables must still follow: 1 attendance on 03-01, A only.
+    load(con, SESSIONS, "场次编号,学员编号\nS1,A\nS1,B\n")
+    result = ingest.ingest_files(con, [("a.csv", csv_bytes("场次编号,学员编号\nS1,A\n"))], replace=True)
+    assert result.committed and result.outcomes[0].removed == 1
+    assert derived_rows(con) == rebuilt_rows(con)
+    assert derived_rows(con)["derived_attendance_by_date"] == [(D(2023, 3, 1), 1)]
+
+
+def test_a_caller_that_does_not_say_what_changed_rebuilds_everything(con):
+    load(con, SESSIONS, "场次编号,学员编号\nS1,A\n")
+    plant_marker(con)
+    store.bump_data_version(con)  # e.g. the demo region, or a re-key: all three rebuilt
+    assert marked(con) == dict.fromkeys(MARKER_COLUMN, False)
+    assert derived.refresh(con, ["online_retail"]) == []
+    assert derived.refresh(con, ["conversions"]) == ["derived_person", "derived_trainee_first_session"]

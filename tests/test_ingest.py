@@ -288,6 +288,32 @@ def test_undo_of_sessions_refused_while_attendance_needs_them(con):
     assert snapshot(con) == before
 
 
+def test_two_files_of_one_ledger_in_a_batch_compare_with_each_other_and_number_their_loads(con):
+    # Into an empty ledger, the batch's first file adds S1, S2 (nothing stored to compare with); the second meets
+    # them: S1 with another date is replaced, S2 the same is unchanged, S3 is added -> (1, 1, 1). Loads 1 and 2,
+    # one batch (1); a file of another ledger after them takes 3.
+    header = "场次编号,培训日期,乡镇,培训主题,培训形式\n"
+    first = header + "S1,2023-03-01,禾木,直播带货,线下\nS2,2023-04-01,禾木,直播带货,线下\n"
+    second = header + "S1,2023-05-20,禾木,直播带货,线下\nS2,2023-04-01,禾木,直播带货,线下\nS3,2023-06-01,禾木,直播带货,线下\n"
+    result = ingest.ingest_files(con, [("a.csv", csv_bytes(first)), ("b.csv", csv_bytes(second)),
+                                       ("r.csv", csv_bytes("月份,全县网络零售额,农产品网络零售额\n2023-01,100,40\n"))])
+    assert result.committed
+    assert [(o.load_id, o.added, o.replaced, o.unchanged) for o in result.outcomes] == [
+        (1, 2, 0, 0), (2, 1, 1, 1), (3, 1, 0, 0)]
+    assert rows(con, "SELECT load_id, batch_id FROM loads ORDER BY 1") == [(1, 1), (2, 1), (3, 1)]
+    assert rows(con, "SELECT session_id, date FROM training_sessions ORDER BY 1") == [
+        ("S1", dt.date(2023, 5, 20)), ("S2", dt.date(2023, 4, 1)), ("S3", dt.date(2023, 6, 1))]
+    # Both again: the first puts S1's 03-01 back (replaced 1, S2 unchanged; load 4), the second S1's 05-20 (replaced
+    # 1, S2 and S3 unchanged; load 5). Then the retail file again (unchanged: no number, names load 3) and a new
+    # session (load 6: no gap left by the unchanged file before it).
+    again = ingest.ingest_files(con, [("a.csv", csv_bytes(first)), ("b.csv", csv_bytes(second))])
+    assert [(o.load_id, o.added, o.replaced, o.unchanged) for o in again.outcomes] == [(4, 0, 1, 1), (5, 0, 1, 2)]
+    unchanged = ingest.ingest_files(con, [("r2.csv", csv_bytes("月份,全县网络零售额,农产品网络零售额\n2023-01,100,40\n")),
+                                          ("a2.csv", csv_bytes(header + "S9,2023-03-01,禾木,直播带货,线下\n"))])
+    assert [(o.status, o.load_id) for o in unchanged.outcomes] == [("unchanged", None), ("loaded", 6)]
+    assert unchanged.outcomes[0].previous_load == 3
+
+
 def test_data_version_changes_on_load_and_undo(con):
     v0 = store.data_version(con)
     outcome = load(con, "s1.csv", SESSIONS_V1).outcomes[0]

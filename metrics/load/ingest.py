@@ -164,22 +164,25 @@ def _check_references(con: duckdb.DuckDBPyConnection, parsed: list[ParsedFile]) 
                                                   "ledger_en": DATASETS[refers_to].label("en")}))
 
 
-def _merge(con: duckdb.DuckDBPyConnection, ds: Dataset, parsed: ParsedFile, load_id: int) -> tuple[int, int, int]:
-    """Merge the parsed rows by key. Returns (added, replaced, unchanged)."""
+def _merge(con: duckdb.DuckDBPyConnection, ds: Dataset, parsed: ParsedFile, load_id: int,
+           empty: bool = False) -> tuple[int, int, int]:
+    """Merge the parsed rows by key. Returns (added, replaced, unchanged). `empty`: the ledger's table is known to
+    hold no row (so no stored row can be unchanged or replaced: the query comparing them is skipped)."""
     con.register("stage", parsed.table)  # DuckDB reads the Arrow table in place: no staging copy
     try:
-        return _merge_stage(con, ds, load_id)
+        return _merge_stage(con, ds, load_id, empty)
     finally:
         con.unregister("stage")
 
 
-def _merge_stage(con: duckdb.DuckDBPyConnection, ds: Dataset, load_id: int) -> tuple[int, int, int]:
+def _merge_stage(con: duckdb.DuckDBPyConnection, ds: Dataset, load_id: int, empty: bool = False
+                 ) -> tuple[int, int, int]:
     stored = [c for c, _ in store.stored_columns(ds)]
     keys = [c.stored_as for c in ds.key_columns]
     table = f'"{ds.table}"'
     on_key = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
     same = " AND ".join(f't."{c}" IS NOT DISTINCT FROM s."{c}"' for c in stored)
-    unchanged, replaced = store.one(
+    unchanged, replaced = (0, 0) if empty else store.one(
         con, f"SELECT count(*) FILTER (WHERE {same}), count(*) FILTER (WHERE NOT ({same})) "
              f"FROM stage s JOIN {table} t ON {on_key}")
     all_cols = ", ".join(f'"{c}"' for c in stored + ["_load_id", "_source_row", "_extra"])
@@ -264,27 +267,38 @@ def _load_batch(con, by_order: list[ParsedFile], outcomes: dict[int, FileOutcome
     """Merge each file in dependency order and record a load for each that changed anything; then, per ledger,
     the stored rows that none of its files hold: reported, or removed when the files are the whole ledger."""
     now = dt.datetime.now().replace(microsecond=0)
+    # max + 1 rather than a sequence: a load that turns out unchanged leaves no gap in the numbering. Read once per
+    # batch (this transaction is the only one writing loads: a concurrent one fails its commit): each load recorded
+    # takes the next number.
+    next_id = store.one(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads")[0]
     batch_id = None
-    changed = False
+    changed: set[str] = set()  # the ledgers this batch changed: their derived tables are rebuilt (bump_data_version)
     last_of: dict[str, ParsedFile] = {}
     held_before: dict[str, int] = {}  # per ledger, the rows stored before this batch
     for p in by_order:
         ds = p.dataset
-        if ds.name not in held_before:
+        first_of_ledger = ds.name not in held_before
+        if first_of_ledger:
             held_before[ds.name] = store.one(con, f'SELECT count(*) FROM "{ds.table}"')[0]
-        previous = store.one(con, "SELECT max(load_id) FROM loads WHERE dataset = ? AND sha256 = ? AND status = 'active'",
-                             [ds.name, p.sha256])[0]
-        # max + 1 rather than a sequence: a load that turns out unchanged leaves no gap in the numbering.
-        load_id = store.one(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads")[0]
+        # The ledger's first file of the batch, into a ledger holding nothing: no stored row to compare its rows with
+        # (a second file of the same ledger meets the first one's rows).
+        empty = first_of_ledger and not held_before[ds.name]
+        # An earlier active load of the very same file, named when this one turns out unchanged (a file with rows,
+        # into an empty ledger, adds them all: no need to look).
+        previous = None if empty and p.table.num_rows else store.one(
+            con, "SELECT max(load_id) FROM loads WHERE dataset = ? AND sha256 = ? AND status = 'active'",
+            [ds.name, p.sha256])[0]
+        load_id = next_id
         batch_id = batch_id or load_id
-        added, replaced, unchanged = _merge(con, ds, p, load_id)
+        added, replaced, unchanged = _merge(con, ds, p, load_id, empty)
         outcome = FileOutcome(p.file_name, ds.name, "unchanged", added=added, replaced=replaced,
                               unchanged=unchanged, previous_load=previous, problems=p.problems, sheets=p.from_sheets,
                               understood=summarise(p))
         if added or replaced:
             outcome.status, outcome.load_id, outcome.previous_load = "loaded", load_id, None
             _record_load(con, load_id, batch_id, p, outcome, user, now, is_demo)
-            changed = True
+            next_id += 1
+            changed.add(ds.name)
         outcomes[id(p)] = outcome
         last_of[ds.name] = p
     for p in last_of.values():
@@ -304,14 +318,14 @@ def _load_batch(con, by_order: list[ParsedFile], outcomes: dict[int, FileOutcome
                                             params={"count": len(missing), "examples": shown}))
             continue
         if outcome.load_id is None:
-            outcome.load_id = store.one(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads")[0]
+            outcome.load_id, next_id = next_id, next_id + 1
             batch_id = batch_id or outcome.load_id
             outcome.status, outcome.previous_load = "loaded", None
             _record_load(con, outcome.load_id, batch_id, p, outcome, user, now, is_demo)
         outcome.removed = _remove_not_in(con, ds, files, outcome.load_id)
         con.execute("UPDATE loads SET rows_replaced = rows_replaced + ? WHERE load_id = ?",
                     [outcome.removed, outcome.load_id])
-        changed = True
+        changed.add(ds.name)
         if ds.name == "training_sessions":
             orphans = store.one(con,
                 "SELECT count(*), min(a.session_id) FROM training_attendance a "
@@ -320,7 +334,7 @@ def _load_batch(con, by_order: list[ParsedFile], outcomes: dict[int, FileOutcome
                 raise _Refused("replace_blocked_orphans", {"count": orphans[0], "example": orphans[1],
                                                            "file": p.file_name})
     if changed:
-        store.bump_data_version(con)
+        store.bump_data_version(con, changed)
         con.execute("INSERT INTO meta VALUES ('hash_key', ?) ON CONFLICT (key) DO NOTHING",
                     [privacy.key_fingerprint(key)])
 
@@ -412,7 +426,7 @@ def undo(con: duckdb.DuckDBPyConnection, load_id: int, user: str | None = None) 
                 raise _Refused("undo_blocked_orphans", {"count": orphans[0], "example": orphans[1]})
         con.execute("UPDATE loads SET status = 'undone', undone_at = ?, undone_by = ? WHERE load_id = ?",
                     [dt.datetime.now().replace(microsecond=0), user or _current_user(), load_id])
-        store.bump_data_version(con)
+        store.bump_data_version(con, {dataset})
     return UndoResult(True, "undone", {"load_id": load_id, "removed": removed, "restored": restored})
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -282,10 +283,11 @@ def _directory(con: duckdb.DuckDBPyConnection) -> Path:
     return Path(row[0]).parent if row and row[0] else Path(".")
 
 
-def bump_data_version(con: duckdb.DuckDBPyConnection) -> None:
+def bump_data_version(con: duckdb.DuckDBPyConnection, changed: Iterable[str] | None = None) -> None:
     """Every load or undo changes the data version, which keys the dashboard's caches; the derived tables the KPIs
-    read are rebuilt here, in the same transaction (metrics/platform/derived.py)."""
-    derived.refresh(con)
+    read are rebuilt here, in the same transaction (metrics/platform/derived.py): those that read a ledger in
+    `changed` (the ledgers whose tables the caller changed), or every one when the caller does not say."""
+    derived.refresh(con, changed)
     con.execute("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) WHERE key = 'data_version'")
 
 
