@@ -292,3 +292,21 @@ def test_the_key_probe_by_hand():
     assert duplicate_keys.any_key_twice(table(["K1", "K1", "K1"], [day, day, day]), keys)
     assert not duplicate_keys.any_key_twice(table(["K1", "K1", None], [day, day, day]), keys)
     assert not duplicate_keys.any_key_twice(table(["K1", "K1", "K1"], [day, day, dt.date(2023, 5, 2)]), keys)
+
+
+def test_the_loader_allocates_arrow_memory_with_jemalloc_where_pyarrow_has_it():
+    """Arrow's default allocator (mimalloc since pyarrow 13) made a 1M-row load a third slower and its time vary by
+    half from run to run (pages handed back and faulted in again: metrics/load/__init__.py). Importing the loader
+    switches the process to jemalloc where this pyarrow has it; the buffers a load makes come from that pool."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    import metrics.load  # noqa: F401 - the switch is made on import
+
+    if "jemalloc" not in pa.supported_memory_backends():
+        pytest.skip("this pyarrow has no jemalloc: Arrow's default stays")
+    assert pa.default_memory_pool().backend_name == "jemalloc"
+    before = pa.jemalloc_memory_pool().bytes_allocated()
+    table = pacsv.read_csv(pa.BufferReader(b"a,b\n" + b"1,x\n" * 10_000))
+    assert pa.jemalloc_memory_pool().bytes_allocated() > before  # the read's buffers are jemalloc's
+    del table
