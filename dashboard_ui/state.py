@@ -13,19 +13,19 @@ new data at once; behind it, each result is computed once per data version for e
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
+from dashboard_ui import held_reader
 from metrics.core import i18n
 from metrics.core.config import ConfigError, default_config
 from metrics.core.locales import SOURCE_LANGUAGE
 from metrics.kpi import scorecard as scorecard_module
 from metrics.kpi import views
-from metrics.platform import store, writer_turn
+from metrics.platform import store
 from metrics.platform.results import SharedResults
 
 
@@ -42,7 +42,7 @@ class Frame:
 def connection():
     """A connection that may write, for a change made on a page (load, undo, evidence, roles). Reading needs none:
     use reading(), which other processes can share."""
-    _held.release()  # this run's own read connection would keep the writer out for good
+    held_reader.hold().release()  # this run's own read connection would keep the writer out for good
     con = store.connect(db_path(), retries=10)
     try:
         yield con
@@ -53,69 +53,22 @@ def connection():
 @contextmanager
 def reading(retries: float = 10, path: str | None = None):
     """A read-only connection: any number of dashboard processes hold these at once; a writer (a load from the
-    command line or another process) waits for them to close, and they for it (up to `retries` seconds).
-
-    Within a page run (page_run) the reads share one connection: opening the file costs DuckDB ~15 ms each time
-    (it builds its catalogue anew), and a page's first run opened it 2-8 times. A writer waiting for its turn
-    (metrics/platform/writer_turn.py) makes the run let go of it at its next read."""
+    command line or another process) waits for them to close, and they for it (up to `retries` seconds). Within a
+    page run the reads share one connection (dashboard_ui/held_reader.py); outside one, each opens its own."""
     path = path or str(db_path())
-    if not _held.active:
+    hold = held_reader.hold()
+    if not hold.active:
         con = store.connect(path, read_only=True, retries=retries)
         try:
             yield con
         finally:
             con.close()
         return
-    with _held.cursor(path, retries) as con:
+    with hold.cursor(path, retries) as con:
         yield con
 
 
-class _HeldReader(threading.local):
-    """The read connection of the page run on this thread (each Streamlit session runs on its own thread)."""
-
-    def __init__(self):
-        self.active = 0  # page_run depth
-        self.path: str | None = None
-        self.con = None
-        self.in_use = 0  # cursors handed out and not yet closed: the connection stays until they are
-
-    @contextmanager
-    def cursor(self, path: str, retries: float):
-        if self.con is not None and self.in_use == 0 and (self.path != path or writer_turn.waiting(path)):
-            self.release()
-        if self.con is None:
-            self.con = store.connect(path, read_only=True, retries=retries)
-            self.path = path
-        self.in_use += 1
-        cursor = self.con.cursor()  # a connection of its own to the same open database: microseconds
-        try:
-            yield cursor
-        finally:
-            cursor.close()
-            self.in_use -= 1
-            if self.in_use == 0 and writer_turn.waiting(path):
-                self.release()
-
-    def release(self) -> None:
-        if self.con is not None and self.in_use == 0:
-            self.con.close()
-            self.con = None
-
-
-_held = _HeldReader()
-
-
-@contextmanager
-def page_run():
-    """One run of the app's script: its reads share one read-only connection, closed when the run ends (dashboard.py
-    wraps each run in this). Outside a run, as in a fragment's rerun or a command-line job, each read opens its own."""
-    _held.active += 1
-    try:
-        yield
-    finally:
-        _held.active -= 1
-        if not _held.active:
-            _held.release()
+page_run = held_reader.page_run  # dashboard.py wraps each run of the app in it
 
 
 @st.cache_resource(show_spinner=False)
