@@ -45,8 +45,16 @@ class Hold:
             self._stop_timer()
             if self.con is not None and self.in_use == 0 and (self.path != path or writer_turn.waiting(path)):
                 self._close()
-            if self.con is not None:
+            other_file = self.con is not None and self.path != path  # the held one's cursors are in use
+            if self.con is not None and not other_file:
                 cursor = self._take()
+        if other_file:  # a read of another file, nested in one of the held file: a connection of its own, not held
+            con = store.connect(path, read_only=True, retries=retries)
+            try:
+                yield con
+            finally:
+                con.close()
+            return
         if cursor is None:  # opened outside the lock: it may wait seconds for a writer
             con = store.connect(path, read_only=True, retries=retries)
             with self.lock:

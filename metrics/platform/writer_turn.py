@@ -50,8 +50,9 @@ class Turn:
 
 
 def waiting(path: Path | str) -> bool:
-    """A writer is waiting for this file now (a marker touched within FRESH_SECONDS)."""
+    """A writer is waiting for this file now (a marker touched within FRESH_SECONDS). A marker dated ahead of now
+    by more than that (left by a killed writer, then the clock stepped back) is stale too, not fresh for hours."""
     try:
-        return time.time() - os.stat(marker(path)).st_mtime < FRESH_SECONDS
+        return abs(time.time() - os.stat(marker(path)).st_mtime) < FRESH_SECONDS
     except OSError:
         return False
