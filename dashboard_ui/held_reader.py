@@ -49,11 +49,8 @@ class Hold:
             if self.con is not None and not other_file:
                 cursor = self._take()
         if other_file:  # a read of another file, nested in one of the held file: a connection of its own, not held
-            con = store.connect(path, read_only=True, retries=retries)
-            try:
+            with opened(path, retries) as con:
                 yield con
-            finally:
-                con.close()
             return
         if cursor is None:  # opened outside the lock: it may wait seconds for a writer
             con = store.connect(path, read_only=True, retries=retries)
@@ -99,6 +96,16 @@ class Hold:
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
+
+
+@contextmanager
+def opened(path: str, retries: float):
+    """A read-only connection of its own, closed at the end (a read outside a page run)."""
+    con = store.connect(path, read_only=True, retries=retries)
+    try:
+        yield con
+    finally:
+        con.close()
 
 
 _local = threading.local()

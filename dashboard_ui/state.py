@@ -57,14 +57,7 @@ def reading(retries: float = 10, path: str | None = None):
     page run the reads share one connection (dashboard_ui/held_reader.py); outside one, each opens its own."""
     path = path or str(db_path())
     hold = held_reader.hold()
-    if not hold.active:
-        con = store.connect(path, read_only=True, retries=retries)
-        try:
-            yield con
-        finally:
-            con.close()
-        return
-    with hold.cursor(path, retries) as con:
+    with (hold.cursor(path, retries) if hold.active else held_reader.opened(path, retries)) as con:
         yield con
 
 
