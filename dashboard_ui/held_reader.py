@@ -17,6 +17,7 @@ connection is let go of:
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import contextmanager
 
 import duckdb
@@ -35,14 +36,14 @@ class Hold:
         self.con: duckdb.DuckDBPyConnection | None = None
         self.path: str | None = None
         self.in_use = 0  # cursors handed out and not yet closed: the connection stays until they are
-        self.timer: threading.Timer | None = None
+        self.timer: threading.Timer | None = None  # one at a time, not one per read (a thread costs ~0.1 ms)
+        self.idle_since = 0.0  # when the last cursor closed
         self.active = 0  # page_run depth on this thread
 
     @contextmanager
     def cursor(self, path: str, retries: float):
         cursor = None
         with self.lock:
-            self._stop_timer()
             if self.con is not None and self.in_use == 0 and (self.path != path or writer_turn.waiting(path)):
                 self._close()
             other_file = self.con is not None and self.path != path  # the held one's cursors are in use
@@ -67,9 +68,9 @@ class Hold:
                     if writer_turn.waiting(path):
                         self._close()
                     else:
-                        self.timer = threading.Timer(LINGER_SECONDS, self._close_if_idle)
-                        self.timer.daemon = True
-                        self.timer.start()
+                        self.idle_since = time.monotonic()
+                        if self.timer is None:
+                            self._start_timer(LINGER_SECONDS)
 
     def release(self) -> None:
         """Let go now, unless a cursor is still in use (its own end lets go then)."""
@@ -83,9 +84,22 @@ class Hold:
         return self.con.cursor()
 
     def _close_if_idle(self) -> None:
+        """The timer's end: close if idle for LINGER_SECONDS; if a read came meanwhile, wait out the rest of the
+        linger after the last one; if one is under way, its end starts the next timer."""
         with self.lock:
-            if self.in_use == 0:
+            self.timer = None
+            if self.con is None or self.in_use:
+                return
+            idle = time.monotonic() - self.idle_since
+            if idle >= LINGER_SECONDS:
                 self._close()
+            else:
+                self._start_timer(LINGER_SECONDS - idle)
+
+    def _start_timer(self, seconds: float) -> None:
+        self.timer = threading.Timer(seconds, self._close_if_idle)
+        self.timer.daemon = True
+        self.timer.start()
 
     def _close(self) -> None:
         if self.con is not None:
