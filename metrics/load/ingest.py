@@ -272,7 +272,7 @@ def _load_batch(con, by_order: list[ParsedFile], outcomes: dict[int, FileOutcome
     # takes the next number.
     next_id = store.one(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads")[0]
     batch_id = None
-    changed: set[str] = set()  # the ledgers this batch changed: their derived tables are rebuilt (bump_data_version)
+    changed: set[str] = set()  # the ledger tables this batch changed: their derived tables are rebuilt
     last_of: dict[str, ParsedFile] = {}
     held_before: dict[str, int] = {}  # per ledger, the rows stored before this batch
     for p in by_order:
@@ -298,7 +298,7 @@ def _load_batch(con, by_order: list[ParsedFile], outcomes: dict[int, FileOutcome
             outcome.status, outcome.load_id, outcome.previous_load = "loaded", load_id, None
             _record_load(con, load_id, batch_id, p, outcome, user, now, is_demo)
             next_id += 1
-            changed.add(ds.name)
+            changed.add(ds.table)
         outcomes[id(p)] = outcome
         last_of[ds.name] = p
     for p in last_of.values():
@@ -325,7 +325,7 @@ def _load_batch(con, by_order: list[ParsedFile], outcomes: dict[int, FileOutcome
         outcome.removed = _remove_not_in(con, ds, files, outcome.load_id)
         con.execute("UPDATE loads SET rows_replaced = rows_replaced + ? WHERE load_id = ?",
                     [outcome.removed, outcome.load_id])
-        changed.add(ds.name)
+        changed.add(ds.table)
         if ds.name == "training_sessions":
             orphans = store.one(con,
                 "SELECT count(*), min(a.session_id) FROM training_attendance a "
@@ -426,7 +426,7 @@ def undo(con: duckdb.DuckDBPyConnection, load_id: int, user: str | None = None) 
                 raise _Refused("undo_blocked_orphans", {"count": orphans[0], "example": orphans[1]})
         con.execute("UPDATE loads SET status = 'undone', undone_at = ?, undone_by = ? WHERE load_id = ?",
                     [dt.datetime.now().replace(microsecond=0), user or _current_user(), load_id])
-        store.bump_data_version(con, {dataset})
+        store.bump_data_version(con, {ds.table})
     return UndoResult(True, "undone", {"load_id": load_id, "removed": removed, "restored": restored})
 
 

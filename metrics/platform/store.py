@@ -285,8 +285,9 @@ def _directory(con: duckdb.DuckDBPyConnection) -> Path:
 
 def bump_data_version(con: duckdb.DuckDBPyConnection, changed: Iterable[str] | None = None) -> None:
     """Every load or undo changes the data version, which keys the dashboard's caches; the derived tables the KPIs
-    read are rebuilt here, in the same transaction (metrics/platform/derived.py): those that read a ledger in
-    `changed` (the ledgers whose tables the caller changed), or every one when the caller does not say."""
+    read are rebuilt here, in the same transaction (metrics/platform/derived.py): those that read a table in
+    `changed` (the ledger tables the caller changed, as the derived SQL names them), or every one when the caller
+    does not say."""
     derived.refresh(con, changed)
     con.execute("UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) WHERE key = 'data_version'")
 
